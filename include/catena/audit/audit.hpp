@@ -1,0 +1,30 @@
+#pragma once
+/// `catena audit`: where this machine keeps executables and developer tools, scanned with every
+/// check catena has.
+///
+/// The places: every directory on PATH, /usr/lib, /usr/libexec, /usr/local and /opt, and in
+/// each user's home (every account in the passwd database whose home exists, plus $HOME) the
+/// per-user tool directories: ~/.local, ~/.cargo/bin, ~/.rustup/toolchains, ~/go/bin,
+/// ~/.npm-global, ~/.yarn/bin, ~/.deno/bin, ~/.bun/bin, ~/.nvm/versions, ~/.pyenv/versions,
+/// ~/.sdkman/candidates, and the global npm prefix named by `prefix=` in ~/.npmrc (read, never
+/// executed). Places that do not exist are skipped; places inside others are scanned once.
+#include <string>
+#include <vector>
+
+#include "catena/scan/scanner.hpp"
+
+namespace catena::audit {
+
+struct AuditPlaces {
+  std::string path_env;                  // the PATH to audit
+  std::vector<std::string> homes;        // home directories to look in
+  std::vector<std::string> system_dirs;  // default: /usr/lib, /usr/libexec, /usr/local, /opt
+};
+
+/// The places of this machine: $PATH, the passwd homes plus $HOME, the system directories.
+AuditPlaces this_machine();
+
+/// The existing directories to scan for `places`, canonical and de-duplicated.
+std::vector<std::string> audit_roots(const AuditPlaces& places);
+
+}  // namespace catena::audit

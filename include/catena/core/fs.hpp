@@ -1,0 +1,62 @@
+#pragma once
+/// File-system helpers shared by the modules: an owning file descriptor, bounded reads of small
+/// text files, and path arithmetic on byte strings.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "catena/core/result.hpp"
+
+namespace catena {
+
+/// Owns a file descriptor; closes it once.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = other.release();
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+/// Reads a whole regular file of at most `max_bytes` (LimitExceeded when larger, Io on failure).
+/// Does not follow a final symlink and never opens FIFOs or devices.
+[[nodiscard]] Result<std::string> read_small_file(const std::string& path, uint64_t max_bytes);
+
+/// `path` made absolute against the working directory, with "." components, repeated and
+/// trailing slashes removed. ".." is kept: resolving it lexically is wrong across symlinks.
+std::string absolute_path(std::string_view path);
+
+/// realpath(3); Io error when the path does not resolve.
+[[nodiscard]] Result<std::string> canonical_path(const std::string& path);
+
+/// True when `path` equals `prefix` or lies beneath it (component-wise, not textual).
+bool path_is_within(std::string_view path, std::string_view prefix);
+
+/// This host's name (uname nodename).
+std::string host_name();
+
+/// Raises the soft open-file limit to the hard limit; a deep tree walk keeps one fd per level.
+void raise_open_file_limit();
+
+}  // namespace catena

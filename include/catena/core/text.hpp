@@ -1,0 +1,36 @@
+#pragma once
+/// Text helpers for byte-exact paths and for printing attacker-chosen bytes safely.
+///
+/// Paths are std::string holding the exact bytes the kernel gave us; they may be any bytes but
+/// NUL. Before a path reaches a person or a JSON document it goes through one of these, each of
+/// which is injective: no two distinct byte strings produce the same output.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "catena/core/result.hpp"
+
+namespace catena {
+
+/// True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+/// A readable, injective, pure-ASCII-safe rendering for terminals: backslash becomes `\\`,
+/// control characters `\n`, `\t`, `\xNN`, bytes that are not valid UTF-8 `\xNN`, and Unicode
+/// format characters that reorder or hide text (bidi overrides, zero-width) `\u{NNNN}`.
+std::string escape_for_terminal(std::string_view bytes);
+
+/// The `path` member of a JSON record: the bytes themselves when they are valid UTF-8, else
+/// escape_for_terminal(). `needs_b64` says whether `path_b64` must accompany it.
+std::string json_path_text(std::string_view bytes, bool* needs_b64);
+
+std::string base64_encode(std::string_view bytes);
+[[nodiscard]] Result<std::string> base64_decode(std::string_view text);
+
+/// RFC 3986 percent-encoding of every byte outside the unreserved set and '/'.
+std::string percent_encode_path(std::string_view bytes);
+
+/// "1.5 GB", "12 kB": decimal units for human output.
+std::string human_bytes(uint64_t bytes);
+
+}  // namespace catena

@@ -1,0 +1,15 @@
+#pragma once
+/// Wall-clock time as nanoseconds since the Unix epoch, and its RFC 3339 text form.
+#include <cstdint>
+#include <string>
+
+namespace catena {
+
+/// Nanoseconds since 1970-01-01T00:00:00Z (CLOCK_REALTIME).
+int64_t now_ns();
+/// Nanoseconds from a monotonic clock, for durations.
+int64_t monotonic_ns();
+/// "2026-11-27T08:00:00.123456789Z" (UTC; the fraction is dropped when it is zero).
+std::string format_rfc3339(int64_t ns_since_epoch);
+
+}  // namespace catena

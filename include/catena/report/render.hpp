@@ -1,0 +1,72 @@
+#pragma once
+/// Renderers for everything catena prints: scan and audit reports, findings, inventory records
+/// and occurrences, as table, json, jsonl or SARIF 2.1.0.
+///
+/// JSON is always valid UTF-8: a path that is not UTF-8 is given as `path` (escaped, readable)
+/// plus `path_b64` (its exact bytes). Table output escapes control characters and the Unicode
+/// format characters that can disguise text, and is coloured only when asked.
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catena/core/finding.hpp"
+#include "catena/core/result.hpp"
+#include "catena/store/store.hpp"
+
+namespace catena::report {
+
+enum class Format { Table, Json, Jsonl, Sarif };
+/// "table", "json", "jsonl", "sarif"; Usage error otherwise.
+[[nodiscard]] Result<Format> parse_format(std::string_view text);
+
+struct Style {
+  bool color = false;
+};
+
+/// What a scan or an audit reports.
+struct ScanReport {
+  std::string command;  // "scan" or "audit"
+  int64_t scan_id = 0;
+  std::string host;
+  int64_t started_ns = 0;
+  int64_t finished_ns = 0;
+  store::ScanStatus status = store::ScanStatus::Complete;
+  store::ScanTotals totals;
+  std::vector<std::string> roots;
+  std::vector<Finding> findings;  // sorted, most severe first
+  Severity fail_on = Severity::High;
+  std::string store_path;
+};
+
+/// "pass" when no finding is at or above fail_on and the scan completed, "fail" when one is,
+/// "incomplete" when the scan did not complete and nothing failed.
+std::string_view verdict(const ScanReport& report);
+
+/// Writes the report to `out` in `format`. The SARIF and json forms are one document; jsonl is
+/// one finding per line.
+void write_scan_report(std::FILE* out, const ScanReport& report, Format format, Style style);
+
+/// A streaming writer of inventory records (json: one array; jsonl: one object per line).
+class InventoryWriter {
+ public:
+  InventoryWriter(std::FILE* out, Format format);
+  void add(const store::FileRecord& record);
+  void add(const store::Occurrence& occurrence);
+  void finish();
+
+ private:
+  std::FILE* out_;
+  Format format_;
+  size_t count_ = 0;
+};
+
+/// The scans of the store, one row or object each.
+void write_scan_list(std::FILE* out, const std::vector<store::ScanRecord>& scans, Format format);
+
+/// A finding as a JSON object text (used by json, jsonl and tests).
+std::string finding_json(const Finding& finding);
+/// An inventory record as a JSON object text.
+std::string record_json(const store::FileRecord& record);
+
+}  // namespace catena::report

@@ -1,0 +1,99 @@
+#pragma once
+/// The scan pipeline: walk the roots in parallel, read each regular file exactly once (digests
+/// and format from the same bytes), apply the per-file checks, and record everything in the
+/// store under one scan record.
+///
+///   ScanOptions options;
+///   options.roots = {"/usr/bin"};
+///   CATENA_TRY(ScanSummary summary, run_scan(*store, options, ScanMeta{.kind = "scan"}));
+///
+/// Threads: `jobs` workers share a directory stack and a file queue, preferring files so that
+/// memory stays bounded by a few directory listings; one writer (the calling thread) commits
+/// batches to the store. Symlinks are recorded, never followed (a root that is a symlink is
+/// followed, as `find -H` does). FIFOs, sockets and devices are recorded from lstat and never
+/// opened. Files are opened relative to their directory's descriptor with O_NOFOLLOW and
+/// checked with fstat, so a file swapped in between can neither block nor redirect the scan.
+///
+/// Errors: Usage (no roots, a root that does not exist), Db (the store failed; the scan is
+/// marked failed when possible), Interrupted (the cancel flag was raised; what was read is
+/// committed and the scan is marked interrupted, and the summary is still returned through
+/// `summary_on_interrupt`).
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "catena/core/digest.hpp"
+#include "catena/core/finding.hpp"
+#include "catena/core/result.hpp"
+#include "catena/pkg/dpkg.hpp"
+#include "catena/store/store.hpp"
+
+namespace catena::scan {
+
+/// Files are read and hashed in chunks of this size, so a file of any size costs bounded memory.
+inline constexpr size_t kReadChunkBytes = 256 * 1024;
+/// Records committed to the store per transaction.
+inline constexpr size_t kBatchRecords = 2000;
+
+struct Progress {
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  int64_t elapsed_ns = 0;
+};
+
+struct ScanOptions {
+  std::vector<std::string> roots;
+  unsigned jobs = 0;  // 0: one per core
+  bool one_file_system = false;
+  /// fnmatch(3) patterns; one without '/' matches a base name, one with '/' the whole path.
+  std::vector<std::string> excludes;
+  unsigned digests = DigestSet::kSha256;
+  /// Owning packages; nullptr when there is no dpkg database. When `owners_loader` is set
+  /// instead, the writer calls it once, before its first commit, so that loading the dpkg
+  /// database overlaps the first reads.
+  const pkg::PackageOwners* owners = nullptr;
+  std::function<const pkg::PackageOwners*()> owners_loader;
+  /// Raised (by a signal handler) to stop the scan; read with relaxed loads.
+  const std::atomic<bool>* cancel = nullptr;
+  /// Called on the writer thread about every 100 ms.
+  std::function<void(const Progress&)> on_progress;
+  /// Test hook: runs after each read of a file and before it is checked for change.
+  std::function<void(const std::string& path, int attempt)> after_read_hook;
+};
+
+struct ScanMeta {
+  std::string kind = "scan";
+  std::string host;  // default: this host's name
+  std::vector<std::string> arguments;
+};
+
+struct ScanSummary {
+  int64_t scan_id = 0;
+  std::string host;
+  int64_t started_ns = 0;
+  store::ScanStatus status = store::ScanStatus::Running;
+  store::ScanTotals totals;
+  std::vector<std::string> roots;  // absolute, after de-duplication
+  std::vector<Finding> findings;   // sorted, most severe first
+};
+
+/// Runs a scan into `store`. On interruption returns Interrupted and fills *summary_on_interrupt.
+[[nodiscard]] Result<ScanSummary> run_scan(store::Store& store,
+                                           const ScanOptions& options,
+                                           const ScanMeta& meta,
+                                           ScanSummary* summary_on_interrupt = nullptr);
+
+struct Root {
+  std::string path;       // absolute, as the user named it (symlinks unresolved)
+  std::string canonical;  // realpath, for package lookups and overlap checks
+};
+
+/// Makes roots absolute and drops any root inside another (by canonical path), keeping order.
+/// `missing` says what to do with a root that does not exist.
+enum class MissingRoot { Error, Skip };
+[[nodiscard]] Result<std::vector<Root>> resolve_roots(const std::vector<std::string>& given,
+                                                      MissingRoot missing);
+
+}  // namespace catena::scan

@@ -1,0 +1,145 @@
+#pragma once
+/// The store: every scan, file record and finding, with its host and time, in SQLite (WAL).
+///
+///   CATENA_TRY(auto store, Store::open(default_store_path(), Store::Access::ReadWrite));
+///   CATENA_TRY(int64_t scan_id, store->begin_scan(info));
+///   CATENA_TRY_STATUS(store->add_batch(scan_id, files, findings));   // one transaction
+///   CATENA_TRY_STATUS(store->finish_scan(scan_id, totals, ScanStatus::Complete));
+///
+/// Errors: Db (cannot open, locked past the busy timeout, read-only, corrupt, not a catena
+/// store), SchemaTooNew (written by a newer catena), NotFound (no such scan).
+/// Per-content facts (format, and later signature verdicts) live in `contents`, keyed by
+/// SHA-256, so a content seen on many hosts and in many scans is analysed once.
+/// The SQL is kept portable (no SQLite-only types in queries) for a later PostgreSQL server.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "catena/core/digest.hpp"
+#include "catena/core/finding.hpp"
+#include "catena/core/result.hpp"
+
+struct sqlite3;
+
+namespace catena::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+enum class ScanStatus { Running, Complete, Interrupted, Failed };
+std::string_view scan_status_name(ScanStatus status);
+
+enum class FileType { Regular, Symlink, Fifo, Socket, CharDevice, BlockDevice, Other };
+std::string_view file_type_name(FileType type);
+
+struct FileRecord {
+  std::string path;  // exact bytes
+  FileType type = FileType::Regular;
+  uint64_t size = 0;
+  uint32_t mode = 0;  // full st_mode
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  std::optional<Sha256> sha256;  // regular files that were read
+  std::optional<Md5> md5;
+  std::optional<Sha1> sha1;
+  std::string format;       // per-content fact; empty when not read
+  std::string package;      // owning Debian package(s), empty when unowned
+  std::string link_target;  // symlinks: exact bytes of the target
+  bool changed = false;     // content kept changing while read
+};
+
+struct NewScan {
+  std::string host;
+  std::string kind;  // "scan" or "audit"
+  int64_t started_ns = 0;
+  std::string catena_version;
+  std::vector<std::string> arguments;
+  std::vector<std::string> roots;
+};
+
+struct ScanTotals {
+  uint64_t files = 0;   // regular files recorded
+  uint64_t bytes = 0;   // bytes of those files read
+  uint64_t errors = 0;  // unreadable, vanished or failed entries
+  int64_t finished_ns = 0;
+};
+
+struct ScanRecord {
+  int64_t id = 0;
+  std::string host;
+  std::string kind;
+  int64_t started_ns = 0;
+  std::optional<int64_t> finished_ns;
+  std::string catena_version;
+  std::vector<std::string> arguments;
+  std::vector<std::string> roots;
+  ScanStatus status = ScanStatus::Running;
+  ScanTotals totals;
+};
+
+/// Where and when a content was seen: the answer to "who has, or had, this file?".
+struct Occurrence {
+  int64_t scan_id = 0;
+  std::string host;
+  int64_t scan_started_ns = 0;
+  ScanStatus scan_status = ScanStatus::Running;
+  FileRecord file;
+};
+
+class Store {
+ public:
+  enum class Access { ReadWrite, ReadOnly };
+
+  /// Opens (creating if needed, with its parent directories, for ReadWrite) and migrates.
+  [[nodiscard]] static Result<std::unique_ptr<Store>> open(const std::string& path, Access access);
+  /// A private in-memory store, for tests.
+  [[nodiscard]] static Result<std::unique_ptr<Store>> open_memory();
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  /// The schema version found in the file (after migration, kSchemaVersion).
+  int schema_version() const { return schema_version_; }
+
+  [[nodiscard]] Result<int64_t> begin_scan(const NewScan& scan);
+  /// Adds records and findings to a scan in one transaction.
+  [[nodiscard]] Status add_batch(int64_t scan_id,
+                                 std::span<const FileRecord> files,
+                                 std::span<const Finding> findings);
+  [[nodiscard]] Status finish_scan(int64_t scan_id, const ScanTotals& totals, ScanStatus status);
+
+  [[nodiscard]] Result<ScanRecord> get_scan(int64_t scan_id);
+  /// Most recent scan (any host), or nullopt when the store is empty.
+  [[nodiscard]] Result<std::optional<int64_t>> latest_scan_id();
+  [[nodiscard]] Result<std::vector<ScanRecord>> list_scans();
+  /// Calls `visit` for each record of the scan, in path byte order.
+  [[nodiscard]] Status for_each_file(int64_t scan_id,
+                                     const std::function<void(const FileRecord&)>& visit);
+  [[nodiscard]] Result<std::vector<Finding>> findings_of(int64_t scan_id);
+  /// Every record of this content in every scan of every host, oldest scan first.
+  [[nodiscard]] Result<std::vector<Occurrence>> find_by_sha256(const Sha256& sha256);
+  /// The stored format of a content, or nullopt when it has never been seen.
+  [[nodiscard]] Result<std::optional<std::string>> content_format(const Sha256& sha256);
+
+ private:
+  Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  [[nodiscard]] Status prepare_schema(Access access);
+  [[nodiscard]] Result<int64_t> host_id(const std::string& name);
+
+  sqlite3* db_;
+  std::string path_;
+  int schema_version_ = 0;
+};
+
+/// The store path when --db is not given: $CATENA_DB, else $XDG_DATA_HOME/catena/catena.db,
+/// else ~/.local/share/catena/catena.db.
+std::string default_store_path();
+
+}  // namespace catena::store

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Fetches the real-world data the tests compare against into a cache (never committed).
+#   CATENA_TEST_CACHE (default ~/.cache/catena-test-data)
+# Each item is checked against a pinned digest; a second run with a warm cache needs no network.
+set -euo pipefail
+
+cache=${CATENA_TEST_CACHE:-$HOME/.cache/catena-test-data}
+mkdir -p "$cache"
+
+# The SARIF 2.1.0 JSON schema, as Microsoft ships it with its SARIF Multitool on npm.
+sarif_pkg=@microsoft/sarif-multitool-linux@5.7.0
+sarif_tgz_sha1=c4336533d697196caf44dbce07394df2cbf90eee
+if [ ! -s "$cache/sarif-2.1.0.json" ]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  (cd "$work" && npm pack --silent "$sarif_pkg" >/dev/null)
+  tgz=$(ls "$work"/*.tgz)
+  echo "$sarif_tgz_sha1  $tgz" | sha1sum -c --quiet -
+  tar -xzf "$tgz" -C "$work" package/sarif-2.1.0.json
+  mv "$work/package/sarif-2.1.0.json" "$cache/sarif-2.1.0.json"
+fi
+echo "$cache"

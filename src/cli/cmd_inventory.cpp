@@ -1,0 +1,100 @@
+#include "catena/core/text.hpp"
+#include "catena/core/time.hpp"
+#include "catena/report/render.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace catena::cli {
+namespace {
+
+Result<report::Format> inventory_format(const OutputOptions& output) {
+  CATENA_TRY(report::Format format, report::parse_format(output.format));
+  if (format == report::Format::Sarif) {
+    return make_error(ErrorCode::Usage, "inventory output is table, json or jsonl, not sarif");
+  }
+  return format;
+}
+
+int run_list(const OutputOptions& output, int64_t scan_id) {
+  auto format = inventory_format(output);
+  if (!format) return fail(format.error());
+  auto store = open_store(output, store::Store::Access::ReadOnly);
+  if (!store) return fail(store.error());
+  if (scan_id == 0) {
+    auto latest = (*store)->latest_scan_id();
+    if (!latest) return fail(latest.error());
+    if (!*latest) return fail(Error{ErrorCode::NotFound, "the store has no scans yet", {}});
+    scan_id = **latest;
+  }
+  auto scan = (*store)->get_scan(scan_id);
+  if (!scan) return fail(scan.error());
+  report::InventoryWriter writer(stdout, *format);
+  auto visited = (*store)->for_each_file(scan_id, [&](const store::FileRecord& r) { writer.add(r); });
+  writer.finish();
+  if (!visited) return fail(visited.error());
+  return kExitOk;
+}
+
+int run_find(const OutputOptions& output, const std::string& hex) {
+  auto format = inventory_format(output);
+  if (!format) return fail(format.error());
+  auto sha256 = sha256_from_hex(hex);
+  if (!sha256) return fail(Error{ErrorCode::Usage, "--sha256: " + sha256.error().message, {}});
+  auto store = open_store(output, store::Store::Access::ReadOnly);
+  if (!store) return fail(store.error());
+  auto found = (*store)->find_by_sha256(*sha256);
+  if (!found) return fail(found.error());
+  report::InventoryWriter writer(stdout, *format);
+  for (const store::Occurrence& o : *found) writer.add(o);
+  writer.finish();
+  if (found->empty() && *format == report::Format::Table) {
+    std::fprintf(stdout, "No host has or had content %s in the store.\n", to_hex(*sha256).c_str());
+  }
+  return kExitOk;
+}
+
+int run_scans(const OutputOptions& output) {
+  auto format = inventory_format(output);
+  if (!format) return fail(format.error());
+  auto store = open_store(output, store::Store::Access::ReadOnly);
+  if (!store) return fail(store.error());
+  auto scans = (*store)->list_scans();
+  if (!scans) return fail(scans.error());
+  report::write_scan_list(stdout, *scans, *format);
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner register_inventory(CLI::App& app) {
+  struct State {
+    OutputOptions list_output, find_output, scans_output;
+    int64_t scan_id = 0;
+    std::string sha256;
+  };
+  auto state = std::make_shared<State>();
+  CLI::App* inventory = app.add_subcommand("inventory", "Query the stored inventory");
+  inventory->require_subcommand(1);
+
+  CLI::App* list = inventory->add_subcommand("list", "Print the file records of one scan");
+  list->add_option("--scan", state->scan_id, "Scan id (default: the most recent scan)")
+      ->check(CLI::PositiveNumber);
+  add_output_options(*list, state->list_output, /*with_fail_on=*/false);
+
+  CLI::App* find = inventory->add_subcommand(
+      "find", "Which hosts and paths have, or had, a content (every scan, oldest first)");
+  find->add_option("--sha256", state->sha256, "SHA-256 of the content (64 hex digits)")->required();
+  add_output_options(*find, state->find_output, /*with_fail_on=*/false);
+
+  CLI::App* scans = inventory->add_subcommand("scans", "List the scans in the store");
+  add_output_options(*scans, state->scans_output, /*with_fail_on=*/false);
+
+  return [=]() -> int {
+    if (list->parsed()) return run_list(state->list_output, state->scan_id);
+    if (find->parsed()) return run_find(state->find_output, state->sha256);
+    if (scans->parsed()) return run_scans(state->scans_output);
+    return -1;
+  };
+}
+
+}  // namespace catena::cli

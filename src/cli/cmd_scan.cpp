@@ -1,0 +1,129 @@
+#include <thread>
+
+#include "commands.hpp"
+#include "progress.hpp"
+#include "scan_runner.hpp"
+
+#include "catena/core/digest.hpp"
+#include "catena/core/fs.hpp"
+#include "catena/pkg/dpkg.hpp"
+#include "catena/report/render.hpp"
+
+namespace catena::cli {
+
+void add_scan_options(CLI::App& app, ScanCommand& command, std::string& digests) {
+  add_output_options(app, command.output, /*with_fail_on=*/true);
+  app.add_option("-j,--jobs", command.scan.jobs, "Parallel workers (default: one per core)")
+      ->check(CLI::Range(0u, 1024u));
+  app.add_flag("-x,--one-file-system", command.scan.one_file_system,
+               "Do not descend into directories on other file systems");
+  app.add_option("--exclude", command.scan.excludes,
+                 "Skip paths matching this glob (repeatable); a pattern without '/' matches base "
+                 "names, one with '/' whole paths");
+  app.add_option("--digests", digests,
+                 "Digests to record: sha256 always, plus md5 and/or sha1 (comma-separated)");
+  app.add_flag("!--no-dpkg", command.dpkg, "Do not look up owning Debian packages");
+}
+
+Result<unsigned> parse_digests(const std::string& text) {
+  unsigned out = DigestSet::kSha256;
+  size_t pos = 0;
+  while (pos <= text.size() && !text.empty()) {
+    size_t end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string name = text.substr(pos, end - pos);
+    if (name == "sha256") {
+    } else if (name == "md5") {
+      out |= DigestSet::kMd5;
+    } else if (name == "sha1") {
+      out |= DigestSet::kSha1;
+    } else {
+      return make_error(ErrorCode::Usage, "unknown digest '" + name + "' (expected sha256, md5, sha1)");
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+int run_scan_command(ScanCommand& command) {
+  CATENA_ASSERT(!command.scan.roots.empty() || command.name == "audit");
+  auto format = report::parse_format(command.output.format);
+  if (!format) return fail(format.error());
+  auto fail_on = parse_severity(command.output.fail_on);
+  if (!fail_on) return fail(fail_on.error());
+  if (command.scan.roots.empty()) return fail(Error{ErrorCode::Usage, "nothing to scan", {}});
+
+  raise_open_file_limit();
+  auto store = open_store(command.output, store::Store::Access::ReadWrite);
+  if (!store) return fail(store.error());
+
+  // The dpkg database loads on its own thread while the first files are read.
+  std::optional<pkg::PackageOwners> owners;
+  std::thread owners_thread;
+  if (command.dpkg) {
+    owners_thread = std::thread([&owners] {
+      auto loaded = pkg::PackageOwners::load({});
+      if (loaded) {
+        owners = std::move(*loaded);
+      } else if (loaded.error().code != ErrorCode::NotFound) {
+        // A damaged dpkg database must not stop an inventory; say so and go on without owners.
+        std::fprintf(stderr, "catena: warning: package owners unavailable: %s\n",
+                     loaded.error().describe().c_str());
+      }
+    });
+    command.scan.owners_loader = [&]() -> const pkg::PackageOwners* {
+      owners_thread.join();
+      return owners ? &*owners : nullptr;
+    };
+  }
+
+  command.scan.cancel = &install_cancel_handlers();
+  ProgressLine progress(!command.output.quiet && is_terminal(stderr));
+  command.scan.on_progress = [&](const scan::Progress& p) { progress.update(p); };
+
+  scan::ScanMeta meta{.kind = command.name, .host = {}, .arguments = process_arguments()};
+  scan::ScanSummary interrupted_summary;
+  auto summary = scan::run_scan(**store, command.scan, meta, &interrupted_summary);
+  if (owners_thread.joinable()) owners_thread.join();
+  progress.clear();
+  const bool interrupted = !summary && summary.error().code == ErrorCode::Interrupted;
+  if (!summary && !interrupted) return fail(summary.error());
+  const scan::ScanSummary& result = interrupted ? interrupted_summary : *summary;
+
+  report::ScanReport report{.command = command.name,
+                            .scan_id = result.scan_id,
+                            .host = result.host,
+                            .started_ns = result.started_ns,
+                            .finished_ns = result.totals.finished_ns,
+                            .status = result.status,
+                            .totals = result.totals,
+                            .roots = result.roots,
+                            .findings = result.findings,
+                            .fail_on = *fail_on,
+                            .store_path = store_path(command.output)};
+  report::write_scan_report(stdout, report, *format, output_style());
+  std::fflush(stdout);
+  if (interrupted) return fail(summary.error());
+  return exit_code_for(report.findings, *fail_on);
+}
+
+Runner register_scan(CLI::App& app) {
+  auto command = std::make_shared<ScanCommand>();
+  auto digests = std::make_shared<std::string>("sha256");
+  command->name = "scan";
+  CLI::App* sub = app.add_subcommand(
+      "scan",
+      "Inventory the given trees: hash and classify every file, record it in the store, report "
+      "findings");
+  sub->add_option("paths", command->scan.roots, "Files or directories to scan")->required();
+  add_scan_options(*sub, *command, *digests);
+  return [sub, command, digests]() -> int {
+    if (!sub->parsed()) return -1;
+    auto algorithms = parse_digests(*digests);
+    if (!algorithms) return fail(algorithms.error());
+    command->scan.digests = *algorithms;
+    return run_scan_command(*command);
+  };
+}
+
+}  // namespace catena::cli

@@ -1,0 +1,14 @@
+#pragma once
+// One function per command: `register_*` adds it to the parser, returns what runs it.
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace catena::cli {
+
+using Runner = std::function<int()>;
+
+Runner register_scan(CLI::App& app);
+Runner register_audit(CLI::App& app);
+Runner register_inventory(CLI::App& app);
+
+}  // namespace catena::cli

@@ -1,0 +1,82 @@
+#include "common.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "catena/core/text.hpp"
+
+namespace catena::cli {
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+extern "C" void on_cancel_signal(int signal_number) {
+  if (g_cancel.exchange(true)) {
+    // A second signal: the user wants out now. The store stays consistent (SQLite rolls back).
+    ::signal(signal_number, SIG_DFL);
+    ::raise(signal_number);
+  }
+}
+
+}  // namespace
+
+void add_output_options(CLI::App& app, OutputOptions& options, bool with_fail_on) {
+  app.add_option("--db", options.db,
+                 "Store file (default: $CATENA_DB, else ~/.local/share/catena/catena.db)");
+  app.add_option("--format", options.format, "Output format: table, json, jsonl or sarif")
+      ->check(CLI::IsMember({"table", "json", "jsonl", "sarif"}));
+  if (with_fail_on) {
+    app.add_option("--fail-on", options.fail_on,
+                   "Exit 1 when a finding is at or above this severity: info, low, medium, high, "
+                   "critical (default high)")
+        ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}));
+  }
+  app.add_flag("-q,--quiet", options.quiet, "No progress line on stderr");
+}
+
+int fail(const Error& error) {
+  std::string reason = escape_for_terminal(error.describe());
+  std::fprintf(stderr, "catena: %s\n", reason.c_str());
+  return kExitError;
+}
+
+std::string store_path(const OutputOptions& options) {
+  return options.db.empty() ? store::default_store_path() : options.db;
+}
+
+Result<std::unique_ptr<store::Store>> open_store(const OutputOptions& options,
+                                                 store::Store::Access access) {
+  return store::Store::open(store_path(options), access);
+}
+
+bool is_terminal(std::FILE* stream) { return ::isatty(::fileno(stream)) == 1; }
+
+report::Style output_style() {
+  const char* no_color = std::getenv("NO_COLOR");
+  return report::Style{.color = is_terminal(stdout) && (no_color == nullptr || *no_color == '\0')};
+}
+
+const std::atomic<bool>& install_cancel_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_cancel_signal;
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal_number, &action, nullptr);
+  return g_cancel;
+}
+
+std::vector<std::string>& process_arguments() {
+  static std::vector<std::string> arguments;
+  return arguments;
+}
+
+int exit_code_for(const std::vector<Finding>& findings, Severity fail_on) {
+  for (const Finding& f : findings) {
+    if (f.severity >= fail_on) return kExitFindings;
+  }
+  return kExitOk;
+}
+
+}  // namespace catena::cli

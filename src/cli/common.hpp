@@ -1,0 +1,51 @@
+#pragma once
+// Shared plumbing of the CLI commands: options every command takes, exit codes, signals.
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catena/core/finding.hpp"
+#include "catena/core/result.hpp"
+#include "catena/report/render.hpp"
+#include "catena/store/store.hpp"
+
+namespace catena::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFindings = 1;
+inline constexpr int kExitError = 2;
+
+struct OutputOptions {
+  std::string db;
+  std::string format = "table";
+  std::string fail_on = "high";
+  bool quiet = false;
+};
+
+/// Adds --db, --format, --quiet (and --fail-on when `with_fail_on`).
+void add_output_options(CLI::App& app, OutputOptions& options, bool with_fail_on);
+
+/// Prints "catena: <reason>" on stderr and returns kExitError.
+int fail(const Error& error);
+
+/// The store named by --db, else the default.
+std::string store_path(const OutputOptions& options);
+[[nodiscard]] Result<std::unique_ptr<store::Store>> open_store(const OutputOptions& options,
+                                                               store::Store::Access access);
+
+/// True when the text on this stream goes to a terminal; colour also honours NO_COLOR.
+bool is_terminal(std::FILE* stream);
+report::Style output_style();
+
+/// SIGINT/SIGTERM/SIGHUP raise this flag; a second signal ends the process at once.
+const std::atomic<bool>& install_cancel_handlers();
+
+/// The arguments the process was started with, recorded with each scan.
+std::vector<std::string>& process_arguments();
+
+/// Exit code for a finished report: 1 when a finding is at or above fail_on.
+int exit_code_for(const std::vector<Finding>& findings, Severity fail_on);
+
+}  // namespace catena::cli

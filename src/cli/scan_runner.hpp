@@ -1,0 +1,25 @@
+#pragma once
+// Runs a scan for `scan` and `audit` and prints its report.
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+#include "catena/scan/scanner.hpp"
+
+namespace catena::cli {
+
+struct ScanCommand {
+  std::string name;  // "scan" or "audit"
+  OutputOptions output;
+  scan::ScanOptions scan;
+  bool dpkg = true;
+};
+
+int run_scan_command(ScanCommand& command);
+
+/// The options `scan` and `audit` share; `digests` receives the --digests text.
+void add_scan_options(CLI::App& app, ScanCommand& command, std::string& digests);
+/// "sha256,md5" → DigestSet algorithm bits; Usage error for an unknown name.
+[[nodiscard]] Result<unsigned> parse_digests(const std::string& text);
+
+}  // namespace catena::cli

@@ -1,0 +1,32 @@
+#include "catena/core/rules.hpp"
+
+#include <array>
+
+namespace catena {
+namespace {
+
+constexpr std::array<RuleInfo, 7> kRules = {{
+    {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
+     "A file's content kept changing while it was read twice."},
+    {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
+    {"FILE_VANISHED", Severity::Info, "A file disappeared between listing and reading."},
+    {"DIR_UNREADABLE", Severity::Low, "A directory could not be read, so nothing beneath it was checked."},
+    {"DIR_LOOP", Severity::Info, "A directory is its own ancestor (bind-mount loop) and was walked once."},
+    {"WORLD_WRITABLE_EXECUTABLE", Severity::High,
+     "An executable file is writable by every user."},
+    {"WORLD_WRITABLE_DIR", Severity::High,
+     "A directory of tools is writable by every user and lacks the sticky bit."},
+}};
+
+}  // namespace
+
+std::span<const RuleInfo> rule_catalogue() { return kRules; }
+
+std::optional<RuleInfo> find_rule(std::string_view id) {
+  for (const RuleInfo& rule : kRules) {
+    if (rule.id == id) return rule;
+  }
+  return std::nullopt;
+}
+
+}  // namespace catena

@@ -1,0 +1,308 @@
+#include "catena/report/render.hpp"
+
+#include <fmt/format.h>
+
+#include <cinttypes>
+
+#include "catena/core/text.hpp"
+#include "catena/core/time.hpp"
+#include "json_util.hpp"
+#include "sarif.hpp"
+
+namespace catena::report {
+namespace {
+
+using nlohmann::json;
+
+std::string octal_mode(uint32_t mode) { return fmt::format("{:04o}", mode & 07777); }
+
+std::string_view severity_color(Severity s) {
+  switch (s) {
+    case Severity::Critical: return "\x1b[1;31m";
+    case Severity::High: return "\x1b[31m";
+    case Severity::Medium: return "\x1b[33m";
+    case Severity::Low: return "\x1b[36m";
+    case Severity::Info: return "\x1b[2m";
+  }
+  return "";
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  return out;
+}
+
+json finding_object(const Finding& f) {
+  json object = json::object();
+  object["rule"] = f.rule;
+  object["severity"] = severity_name(f.severity);
+  put_bytes(object, "path", f.path);
+  object["sha256"] = f.sha256 ? json(to_hex(*f.sha256)) : json(nullptr);
+  object["message"] = utf8_text(f.message);
+  json evidence = json::object();
+  for (const auto& [key, value] : f.evidence) put_bytes(evidence, key, value);
+  object["evidence"] = std::move(evidence);
+  return object;
+}
+
+json record_object(const store::FileRecord& r) {
+  json object = json::object();
+  put_bytes(object, "path", r.path);
+  object["type"] = store::file_type_name(r.type);
+  object["size"] = r.size;
+  object["mode"] = octal_mode(r.mode);
+  object["uid"] = r.uid;
+  object["gid"] = r.gid;
+  object["mtime"] = format_rfc3339(r.mtime_ns);
+  object["ctime"] = format_rfc3339(r.ctime_ns);
+  object["inode"] = r.inode;
+  object["device"] = r.device;
+  object["sha256"] = r.sha256 ? json(to_hex(*r.sha256)) : json(nullptr);
+  if (r.md5) object["md5"] = to_hex(*r.md5);
+  if (r.sha1) object["sha1"] = to_hex(*r.sha1);
+  object["format"] = r.format.empty() ? json(nullptr) : json(r.format);
+  object["package"] = r.package.empty() ? json(nullptr) : json(r.package);
+  if (r.type == store::FileType::Symlink) put_bytes(object, "link_target", r.link_target);
+  if (r.changed) object["changed_during_scan"] = true;
+  return object;
+}
+
+void write_table_findings(std::FILE* out, const std::vector<Finding>& findings, Style style) {
+  if (findings.empty()) {
+    std::fputs("No findings.\n", out);
+    return;
+  }
+  std::fprintf(out, "Findings (%zu), most severe first:\n", findings.size());
+  for (const Finding& f : findings) {
+    const std::string severity = fmt::format("{:<8}", upper(severity_name(f.severity)));
+    if (style.color) {
+      std::fprintf(out, "  %s%s\x1b[0m %s  %s\n", std::string(severity_color(f.severity)).c_str(),
+                   severity.c_str(), f.rule.c_str(), escape_for_terminal(f.path).c_str());
+    } else {
+      std::fprintf(out, "  %s %s  %s\n", severity.c_str(), f.rule.c_str(),
+                   escape_for_terminal(f.path).c_str());
+    }
+    std::fprintf(out, "           %s\n", escape_for_terminal(f.message).c_str());
+    if (!f.evidence.empty()) {
+      std::string line;
+      for (const auto& [key, value] : f.evidence) {
+        if (!line.empty()) line += ", ";
+        line += escape_for_terminal(key) + "=" + escape_for_terminal(value);
+      }
+      std::fprintf(out, "           %s\n", line.c_str());
+    }
+  }
+}
+
+}  // namespace
+
+Result<Format> parse_format(std::string_view text) {
+  if (text == "table") return Format::Table;
+  if (text == "json") return Format::Json;
+  if (text == "jsonl") return Format::Jsonl;
+  if (text == "sarif") return Format::Sarif;
+  return make_error(ErrorCode::Usage, "unknown format '" + std::string(text) +
+                                          "' (expected table, json, jsonl or sarif)");
+}
+
+std::string_view verdict(const ScanReport& report) {
+  for (const Finding& f : report.findings) {
+    if (f.severity >= report.fail_on) return "fail";
+  }
+  return report.status == store::ScanStatus::Complete ? "pass" : "incomplete";
+}
+
+std::string finding_json(const Finding& finding) { return dump(finding_object(finding)); }
+std::string record_json(const store::FileRecord& record) { return dump(record_object(record)); }
+
+void write_scan_report(std::FILE* out, const ScanReport& report, Format format, Style style) {
+  switch (format) {
+    case Format::Json: {
+      json object = json::object();
+      object["scan_id"] = report.scan_id;
+      object["command"] = report.command;
+      object["host"] = utf8_text(report.host);
+      object["started"] = format_rfc3339(report.started_ns);
+      object["finished"] = format_rfc3339(report.finished_ns);
+      object["status"] = store::scan_status_name(report.status);
+      object["complete"] = report.status == store::ScanStatus::Complete;
+      json roots = json::array();
+      for (const std::string& root : report.roots) {
+        json item = json::object();
+        put_bytes(item, "path", root);
+        roots.push_back(std::move(item));
+      }
+      object["roots"] = std::move(roots);
+      object["files"] = report.totals.files;
+      object["bytes"] = report.totals.bytes;
+      object["errors"] = report.totals.errors;
+      object["fail_on"] = severity_name(report.fail_on);
+      object["verdict"] = verdict(report);
+      json findings = json::array();
+      for (const Finding& f : report.findings) findings.push_back(finding_object(f));
+      object["findings"] = std::move(findings);
+      std::fputs(dump(object, 2).c_str(), out);
+      std::fputc('\n', out);
+      return;
+    }
+    case Format::Jsonl:
+      for (const Finding& f : report.findings) {
+        json object = finding_object(f);
+        object["scan_id"] = report.scan_id;
+        std::fputs(dump(object).c_str(), out);
+        std::fputc('\n', out);
+      }
+      return;
+    case Format::Sarif:
+      std::fputs(sarif_document(report).c_str(), out);
+      std::fputc('\n', out);
+      return;
+    case Format::Table: break;
+  }
+  const double seconds = static_cast<double>(report.finished_ns - report.started_ns) / 1e9;
+  std::fprintf(out, "catena %s: scan %lld on %s, %s\n", report.command.c_str(),
+               static_cast<long long>(report.scan_id), escape_for_terminal(report.host).c_str(),
+               std::string(store::scan_status_name(report.status)).c_str());
+  for (const std::string& root : report.roots) {
+    std::fprintf(out, "  scanned  %s\n", escape_for_terminal(root).c_str());
+  }
+  std::fprintf(out, "  %llu files, %s, %llu errors, %.1f s\n",
+               static_cast<unsigned long long>(report.totals.files),
+               human_bytes(report.totals.bytes).c_str(),
+               static_cast<unsigned long long>(report.totals.errors), seconds);
+  if (!report.store_path.empty()) {
+    std::fprintf(out, "  store    %s\n", escape_for_terminal(report.store_path).c_str());
+  }
+  const std::string_view v = verdict(report);
+  const std::string verdict_text = fmt::format("{} (fail-on {})", upper(v), severity_name(report.fail_on));
+  if (style.color) {
+    const char* color = v == "pass" ? "\x1b[1;32m" : v == "fail" ? "\x1b[1;31m" : "\x1b[1;33m";
+    std::fprintf(out, "Verdict: %s%s\x1b[0m\n", color, verdict_text.c_str());
+  } else {
+    std::fprintf(out, "Verdict: %s\n", verdict_text.c_str());
+  }
+  write_table_findings(out, report.findings, style);
+}
+
+InventoryWriter::InventoryWriter(std::FILE* out, Format format) : out_(out), format_(format) {}
+
+void InventoryWriter::add(const store::FileRecord& r) {
+  switch (format_) {
+    case Format::Json:
+    case Format::Sarif:
+      std::fputs(count_ == 0 ? "[\n  " : ",\n  ", out_);
+      std::fputs(record_json(r).c_str(), out_);
+      break;
+    case Format::Jsonl:
+      std::fputs(record_json(r).c_str(), out_);
+      std::fputc('\n', out_);
+      break;
+    case Format::Table: {
+      if (count_ == 0) {
+        std::fprintf(out_, "%-64s  %-10s  %12s  %-6s  %-20s  %s\n", "SHA256", "FORMAT", "SIZE",
+                     "MODE", "PACKAGE", "PATH");
+      }
+      std::string sha = r.sha256 ? to_hex(*r.sha256) : std::string(store::file_type_name(r.type));
+      std::string path = escape_for_terminal(r.path);
+      if (r.type == store::FileType::Symlink) path += " -> " + escape_for_terminal(r.link_target);
+      std::fprintf(out_, "%-64s  %-10s  %12llu  %-6s  %-20s  %s\n", sha.c_str(),
+                   r.format.empty() ? "-" : r.format.c_str(), static_cast<unsigned long long>(r.size),
+                   octal_mode(r.mode).c_str(), r.package.empty() ? "-" : escape_for_terminal(r.package).c_str(),
+                   path.c_str());
+      break;
+    }
+  }
+  ++count_;
+}
+
+void InventoryWriter::add(const store::Occurrence& o) {
+  json object = record_object(o.file);
+  object["scan_id"] = o.scan_id;
+  object["host"] = utf8_text(o.host);
+  object["scan_started"] = format_rfc3339(o.scan_started_ns);
+  object["scan_status"] = store::scan_status_name(o.scan_status);
+  switch (format_) {
+    case Format::Json:
+    case Format::Sarif:
+      std::fputs(count_ == 0 ? "[\n  " : ",\n  ", out_);
+      std::fputs(dump(object).c_str(), out_);
+      break;
+    case Format::Jsonl:
+      std::fputs(dump(object).c_str(), out_);
+      std::fputc('\n', out_);
+      break;
+    case Format::Table:
+      if (count_ == 0) {
+        std::fprintf(out_, "%-20s  %-8s  %-20s  %s\n", "HOST", "SCAN", "SCAN STARTED", "PATH");
+      }
+      std::fprintf(out_, "%-20s  %-8lld  %-20s  %s\n", escape_for_terminal(o.host).c_str(),
+                   static_cast<long long>(o.scan_id), format_rfc3339(o.scan_started_ns).substr(0, 19).c_str(),
+                   escape_for_terminal(o.file.path).c_str());
+      break;
+  }
+  ++count_;
+}
+
+void InventoryWriter::finish() {
+  if (format_ == Format::Json || format_ == Format::Sarif) {
+    std::fputs(count_ == 0 ? "[]\n" : "\n]\n", out_);
+  }
+  std::fflush(out_);
+}
+
+}  // namespace catena::report
+
+namespace catena::report {
+
+void write_scan_list(std::FILE* out, const std::vector<store::ScanRecord>& scans, Format format) {
+  if (format == Format::Table) {
+    std::fprintf(out, "%-6s  %-6s  %-20s  %-20s  %-11s  %10s  %10s  %s\n", "SCAN", "KIND", "HOST",
+                 "STARTED", "STATUS", "FILES", "ERRORS", "ROOTS");
+    for (const store::ScanRecord& s : scans) {
+      std::string roots;
+      for (const std::string& root : s.roots) {
+        roots += (roots.empty() ? "" : " ") + escape_for_terminal(root);
+      }
+      std::fprintf(out, "%-6" PRId64 "  %-6s  %-20s  %-20s  %-11s  %10" PRIu64 "  %10" PRIu64 "  %s\n",
+                   s.id, escape_for_terminal(s.kind).c_str(), escape_for_terminal(s.host).c_str(),
+                   format_rfc3339(s.started_ns).substr(0, 19).c_str(),
+                   std::string(store::scan_status_name(s.status)).c_str(), s.totals.files,
+                   s.totals.errors, roots.c_str());
+    }
+    return;
+  }
+  nlohmann::json array = nlohmann::json::array();
+  for (const store::ScanRecord& s : scans) {
+    nlohmann::json object = nlohmann::json::object();
+    object["scan_id"] = s.id;
+    object["kind"] = utf8_text(s.kind);
+    object["host"] = utf8_text(s.host);
+    object["started"] = format_rfc3339(s.started_ns);
+    object["finished"] = s.finished_ns ? nlohmann::json(format_rfc3339(*s.finished_ns)) : nlohmann::json(nullptr);
+    object["status"] = store::scan_status_name(s.status);
+    object["catena_version"] = utf8_text(s.catena_version);
+    nlohmann::json roots = nlohmann::json::array();
+    for (const std::string& root : s.roots) {
+      nlohmann::json item = nlohmann::json::object();
+      put_bytes(item, "path", root);
+      roots.push_back(std::move(item));
+    }
+    object["roots"] = std::move(roots);
+    object["files"] = s.totals.files;
+    object["bytes"] = s.totals.bytes;
+    object["errors"] = s.totals.errors;
+    if (format == Format::Jsonl) {
+      std::fputs(dump(object).c_str(), out);
+      std::fputc('\n', out);
+    } else {
+      array.push_back(std::move(object));
+    }
+  }
+  if (format != Format::Jsonl) {
+    std::fputs(dump(array, 2).c_str(), out);
+    std::fputc('\n', out);
+  }
+}
+
+}  // namespace catena::report

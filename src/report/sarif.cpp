@@ -1,0 +1,112 @@
+#include "sarif.hpp"
+
+#include <map>
+
+#include "catena/core/rules.hpp"
+#include "catena/core/text.hpp"
+#include "catena/core/time.hpp"
+#include "json_util.hpp"
+
+namespace catena::report {
+namespace {
+
+using nlohmann::json;
+
+// SARIF has four levels; catena's five severities map onto them, and the exact severity is
+// kept in properties. GitHub code scanning reads `security-severity` (0.0-10.0) from rules.
+std::string_view sarif_level(Severity s) {
+  switch (s) {
+    case Severity::Critical:
+    case Severity::High: return "error";
+    case Severity::Medium: return "warning";
+    case Severity::Low:
+    case Severity::Info: return "note";
+  }
+  return "note";
+}
+
+std::string_view security_severity(Severity s) {
+  switch (s) {
+    case Severity::Critical: return "9.5";
+    case Severity::High: return "8.0";
+    case Severity::Medium: return "5.5";
+    case Severity::Low: return "3.0";
+    case Severity::Info: return "0.0";
+  }
+  return "0.0";
+}
+
+}  // namespace
+
+std::string sarif_document(const ScanReport& report) {
+  // Rules appear once each, in order of first use; results point at them by index.
+  std::map<std::string, size_t> rule_index;
+  json rules = json::array();
+  json results = json::array();
+  for (const Finding& f : report.findings) {
+    auto [it, inserted] = rule_index.try_emplace(f.rule, rule_index.size());
+    if (inserted) {
+      const auto info = find_rule(f.rule);
+      json rule = json::object();
+      rule["id"] = f.rule;
+      rule["shortDescription"] = {{"text", info ? std::string(info->summary) : f.rule}};
+      const Severity default_severity = info ? info->severity : f.severity;
+      rule["defaultConfiguration"] = {{"level", sarif_level(default_severity)}};
+      rule["properties"] = {{"security-severity", security_severity(default_severity)},
+                            {"tags", json::array({"security", "supply-chain"})}};
+      rules.push_back(std::move(rule));
+    }
+    json result = json::object();
+    result["ruleId"] = f.rule;
+    result["ruleIndex"] = it->second;
+    result["level"] = sarif_level(f.severity);
+    result["message"] = {{"text", utf8_text(f.message)}};
+    if (!f.path.empty()) {
+      // Percent-encoding carries any path bytes losslessly in the URI.
+      json location = json::object();
+      location["physicalLocation"] = {
+          {"artifactLocation", {{"uri", "file://" + percent_encode_path(f.path)}}}};
+      result["locations"] = json::array({location});
+    }
+    json properties = json::object();
+    properties["severity"] = severity_name(f.severity);
+    if (f.sha256) {
+      properties["sha256"] = to_hex(*f.sha256);
+      result["partialFingerprints"] = {{"contentSha256/v1", to_hex(*f.sha256)}};
+    }
+    json evidence = json::object();
+    for (const auto& [key, value] : f.evidence) put_bytes(evidence, key, value);
+    properties["evidence"] = std::move(evidence);
+    result["properties"] = std::move(properties);
+    results.push_back(std::move(result));
+  }
+
+  json driver = json::object();
+  driver["name"] = "catena";
+  driver["version"] = CATENA_VERSION;
+  driver["semanticVersion"] = CATENA_VERSION;
+  driver["rules"] = std::move(rules);
+
+  json invocation = json::object();
+  invocation["executionSuccessful"] = report.status == store::ScanStatus::Complete;
+  invocation["startTimeUtc"] = format_rfc3339(report.started_ns);
+  invocation["endTimeUtc"] = format_rfc3339(report.finished_ns);
+  invocation["properties"] = {{"scan_id", report.scan_id},
+                              {"host", utf8_text(report.host)},
+                              {"files", report.totals.files},
+                              {"bytes", report.totals.bytes},
+                              {"errors", report.totals.errors}};
+
+  json run = json::object();
+  run["tool"] = {{"driver", std::move(driver)}};
+  run["invocations"] = json::array({std::move(invocation)});
+  run["results"] = std::move(results);
+
+  json document = json::object();
+  document["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";
+  document["version"] = "2.1.0";
+  document["runs"] = json::array({std::move(run)});
+  return dump(document, 2);
+}
+
+}  // namespace catena::report

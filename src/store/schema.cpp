@@ -1,0 +1,74 @@
+#include "schema.hpp"
+
+#include <array>
+
+namespace catena::store {
+namespace {
+
+constexpr std::string_view kVersion1 = R"sql(
+CREATE TABLE hosts (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE scans (
+  id INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL REFERENCES hosts(id),
+  kind TEXT NOT NULL,
+  started_ns INTEGER NOT NULL,
+  finished_ns INTEGER,
+  catena_version TEXT NOT NULL,
+  arguments TEXT NOT NULL,
+  roots TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'interrupted', 'failed')),
+  files INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  errors INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE contents (
+  sha256 BLOB PRIMARY KEY CHECK (length(sha256) = 32),
+  size INTEGER NOT NULL,
+  format TEXT NOT NULL,
+  md5 BLOB,
+  sha1 BLOB,
+  first_seen_ns INTEGER NOT NULL
+);
+CREATE TABLE files (
+  id INTEGER PRIMARY KEY,
+  scan_id INTEGER NOT NULL REFERENCES scans(id),
+  path BLOB NOT NULL,
+  type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mode INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  gid INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  ctime_ns INTEGER NOT NULL,
+  inode INTEGER NOT NULL,
+  device INTEGER NOT NULL,
+  sha256 BLOB REFERENCES contents(sha256),
+  package TEXT NOT NULL DEFAULT '',
+  link_target BLOB,
+  changed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX files_by_scan ON files(scan_id);
+CREATE INDEX files_by_sha256 ON files(sha256);
+CREATE TABLE findings (
+  id INTEGER PRIMARY KEY,
+  scan_id INTEGER NOT NULL REFERENCES scans(id),
+  rule TEXT NOT NULL,
+  severity TEXT NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+  path BLOB NOT NULL,
+  sha256 BLOB,
+  message TEXT NOT NULL,
+  evidence TEXT NOT NULL
+);
+CREATE INDEX findings_by_scan ON findings(scan_id);
+)sql";
+
+constexpr std::array<std::string_view, 1> kMigrations = {kVersion1};
+
+}  // namespace
+
+std::span<const std::string_view> migrations() { return kMigrations; }
+
+}  // namespace catena::store

@@ -1,0 +1,586 @@
+#include "catena/store/store.hpp"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "catena/core/text.hpp"
+#include "catena/core/time.hpp"
+#include "schema.hpp"
+
+namespace catena::store {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+// One prepared statement; finalised once.
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  bool ok() const { return rc_ == SQLITE_OK && stmt_ != nullptr; }
+  sqlite3_stmt* get() const { return stmt_; }
+
+  void bind_int(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+  void bind_text(int index, std::string_view value) {
+    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  }
+  void bind_blob(int index, std::string_view value) {
+    // A zero-length blob must stay a blob, not NULL: bind a non-null pointer.
+    static const char kEmpty = 0;
+    sqlite3_bind_blob(stmt_, index, value.empty() ? &kEmpty : value.data(),
+                      static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  }
+  template <size_t N>
+  void bind_digest(int index, const std::optional<std::array<uint8_t, N>>& digest) {
+    if (digest) {
+      sqlite3_bind_blob(stmt_, index, digest->data(), static_cast<int>(N), SQLITE_TRANSIENT);
+    } else {
+      sqlite3_bind_null(stmt_, index);
+    }
+  }
+  void bind_null(int index) { sqlite3_bind_null(stmt_, index); }
+
+  int64_t column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
+  bool column_is_null(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_NULL; }
+  std::string column_text(int index) const {
+    const auto* text = sqlite3_column_blob(stmt_, index);
+    const int size = sqlite3_column_bytes(stmt_, index);
+    return text ? std::string(static_cast<const char*>(text), static_cast<size_t>(size))
+                : std::string();
+  }
+  template <size_t N>
+  std::optional<std::array<uint8_t, N>> column_digest(int index) const {
+    if (column_is_null(index) || sqlite3_column_bytes(stmt_, index) != static_cast<int>(N)) {
+      return std::nullopt;
+    }
+    std::array<uint8_t, N> out{};
+    std::memcpy(out.data(), sqlite3_column_blob(stmt_, index), N);
+    return out;
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+tl::unexpected<Error> db_error(sqlite3* db, std::string_view what) {
+  const int code = sqlite3_extended_errcode(db);
+  std::string message(what);
+  message += ": ";
+  message += sqlite3_errmsg(db);
+  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
+    message += " (the store is locked by another process)";
+  } else if ((code & 0xff) == SQLITE_READONLY) {
+    message += " (the store is read-only)";
+  } else if ((code & 0xff) == SQLITE_NOTADB || (code & 0xff) == SQLITE_CORRUPT) {
+    message += " (the store file is damaged or is not a catena store)";
+  }
+  return make_error(ErrorCode::Db, std::move(message));
+}
+
+Status exec(sqlite3* db, std::string_view sql, std::string_view what) {
+  const std::string text(sql);
+  if (sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return db_error(db, what);
+  }
+  return {};
+}
+
+Result<int64_t> query_int(sqlite3* db, std::string_view sql, std::string_view what) {
+  Statement stmt(db, sql);
+  if (!stmt.ok()) return db_error(db, what);
+  const int rc = sqlite3_step(stmt.get());
+  if (rc != SQLITE_ROW) return db_error(db, what);
+  return stmt.column_int(0);
+}
+
+// Scoped transaction: rolls back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  ~Transaction() {
+    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  [[nodiscard]] Status begin() {
+    CATENA_TRY_STATUS(exec(db_, "BEGIN IMMEDIATE", "cannot start a write transaction"));
+    open_ = true;
+    return {};
+  }
+  [[nodiscard]] Status commit() {
+    CATENA_TRY_STATUS(exec(db_, "COMMIT", "cannot commit"));
+    open_ = false;
+    return {};
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+// Argument lists are stored as JSON arrays; an element that is not UTF-8 is {"b64": ...}.
+std::string encode_string_list(const std::vector<std::string>& items) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const std::string& item : items) {
+    if (is_valid_utf8(item)) {
+      array.push_back(item);
+    } else {
+      array.push_back({{"b64", base64_encode(item)}});
+    }
+  }
+  return array.dump();
+}
+
+std::vector<std::string> decode_string_list(const std::string& text) {
+  std::vector<std::string> out;
+  const nlohmann::json array = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!array.is_array()) return out;
+  for (const auto& item : array) {
+    if (item.is_string()) {
+      out.push_back(item.get<std::string>());
+    } else if (item.is_object() && item.contains("b64") && item["b64"].is_string()) {
+      auto decoded = base64_decode(item["b64"].get<std::string>());
+      out.push_back(decoded ? *decoded : std::string());
+    }
+  }
+  return out;
+}
+
+Result<ScanStatus> parse_status(const std::string& text) {
+  for (ScanStatus s : {ScanStatus::Running, ScanStatus::Complete, ScanStatus::Interrupted,
+                       ScanStatus::Failed}) {
+    if (text == scan_status_name(s)) return s;
+  }
+  return make_error(ErrorCode::Db, "unknown scan status in store: " + text);
+}
+
+FileType parse_file_type(const std::string& text) {
+  for (FileType t : {FileType::Regular, FileType::Symlink, FileType::Fifo, FileType::Socket,
+                     FileType::CharDevice, FileType::BlockDevice}) {
+    if (text == file_type_name(t)) return t;
+  }
+  return FileType::Other;
+}
+
+constexpr std::string_view kFileColumns =
+    "f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, f.ctime_ns, f.inode, f.device, "
+    "f.sha256, c.format, f.package, f.link_target, f.changed, c.md5, c.sha1";
+
+FileRecord read_file_columns(const Statement& stmt, int first) {
+  FileRecord r;
+  r.path = stmt.column_text(first + 0);
+  r.type = parse_file_type(stmt.column_text(first + 1));
+  r.size = static_cast<uint64_t>(stmt.column_int(first + 2));
+  r.mode = static_cast<uint32_t>(stmt.column_int(first + 3));
+  r.uid = static_cast<uint32_t>(stmt.column_int(first + 4));
+  r.gid = static_cast<uint32_t>(stmt.column_int(first + 5));
+  r.mtime_ns = stmt.column_int(first + 6);
+  r.ctime_ns = stmt.column_int(first + 7);
+  r.inode = static_cast<uint64_t>(stmt.column_int(first + 8));
+  r.device = static_cast<uint64_t>(stmt.column_int(first + 9));
+  r.sha256 = stmt.column_digest<32>(first + 10);
+  r.format = stmt.column_text(first + 11);
+  r.package = stmt.column_text(first + 12);
+  r.link_target = stmt.column_text(first + 13);
+  r.changed = stmt.column_int(first + 14) != 0;
+  r.md5 = stmt.column_digest<16>(first + 15);
+  r.sha1 = stmt.column_digest<20>(first + 16);
+  return r;
+}
+
+Status make_parent_dirs(const std::string& path) {
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    const std::string dir = path.substr(0, slash);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return make_io_error("cannot create store directory " + dir, errno);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view scan_status_name(ScanStatus status) {
+  switch (status) {
+    case ScanStatus::Running: return "running";
+    case ScanStatus::Complete: return "complete";
+    case ScanStatus::Interrupted: return "interrupted";
+    case ScanStatus::Failed: return "failed";
+  }
+  return "running";
+}
+
+std::string_view file_type_name(FileType type) {
+  switch (type) {
+    case FileType::Regular: return "file";
+    case FileType::Symlink: return "symlink";
+    case FileType::Fifo: return "fifo";
+    case FileType::Socket: return "socket";
+    case FileType::CharDevice: return "char_device";
+    case FileType::BlockDevice: return "block_device";
+    case FileType::Other: return "other";
+  }
+  return "other";
+}
+
+std::string default_store_path() {
+  if (const char* env = std::getenv("CATENA_DB"); env != nullptr && *env != '\0') return env;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg == '/') {
+    return std::string(xdg) + "/catena/catena.db";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr && *home != '\0' ? home : "/root") +
+         "/.local/share/catena/catena.db";
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, Access access) {
+  if (path.empty()) return make_error(ErrorCode::Usage, "empty store path");
+  int flags = SQLITE_OPEN_NOMUTEX;
+  if (access == Access::ReadWrite) {
+    if (path != ":memory:" && path.find('/') != std::string::npos) {
+      CATENA_TRY_STATUS(make_parent_dirs(path));
+    }
+    flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  } else {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      return make_error(ErrorCode::NotFound,
+                        "no store at " + path + " (run `catena scan` or `catena audit` first)");
+    }
+    flags |= SQLITE_OPEN_READONLY;
+  }
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  std::unique_ptr<Store> store(new Store(db, path));
+  if (rc != SQLITE_OK) return db_error(db, "cannot open store " + path);
+  if (access == Access::ReadWrite && sqlite3_db_readonly(db, "main") == 1) {
+    return make_error(ErrorCode::Db, "cannot open store " + path + " for writing (read-only)");
+  }
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  CATENA_TRY_STATUS(store->prepare_schema(access));
+  return store;
+}
+
+Result<std::unique_ptr<Store>> Store::open_memory() { return open(":memory:", Access::ReadWrite); }
+
+Store::~Store() { sqlite3_close_v2(db_); }
+
+Status Store::prepare_schema(Access access) {
+  const std::string where = "store " + path_;
+  CATENA_TRY(int64_t application_id, query_int(db_, "PRAGMA application_id", "cannot read " + where));
+  CATENA_TRY(int64_t version, query_int(db_, "PRAGMA user_version", "cannot read " + where));
+  if (application_id != 0 && application_id != kApplicationId) {
+    return make_error(ErrorCode::Db, path_ + " is a SQLite database of another application, "
+                                             "not a catena store");
+  }
+  const auto latest = static_cast<int64_t>(migrations().size());
+  if (version > latest) {
+    return make_error(ErrorCode::SchemaTooNew,
+                      where + " has schema version " + std::to_string(version) +
+                          ", newer than this catena understands (" + std::to_string(latest) +
+                          "); upgrade catena to use it");
+  }
+  if (access == Access::ReadWrite) {
+    // WAL lets readers run beside the one writer; NORMAL sync keeps it consistent on a crash.
+    CATENA_TRY_STATUS(exec(db_, "PRAGMA journal_mode=WAL", "cannot enable WAL on " + where));
+    CATENA_TRY_STATUS(exec(db_, "PRAGMA synchronous=NORMAL", "cannot configure " + where));
+  }
+  CATENA_TRY_STATUS(exec(db_, "PRAGMA foreign_keys=ON", "cannot configure " + where));
+  if (version < latest) {
+    if (access == Access::ReadOnly) {
+      if (version == 0) return make_error(ErrorCode::NotFound, where + " is empty");
+      return make_error(ErrorCode::Db, where + " has an older schema; run a scan to upgrade it");
+    }
+    if (version == 0 && application_id == 0) {
+      CATENA_TRY(int64_t tables, query_int(db_, "SELECT count(*) FROM sqlite_master",
+                                           "cannot read " + where));
+      if (tables != 0) {
+        return make_error(ErrorCode::Db,
+                          path_ + " is a SQLite database of another application, not a catena store");
+      }
+    }
+    Transaction txn(db_);
+    CATENA_TRY_STATUS(txn.begin());
+    for (auto step = version; step < latest; ++step) {
+      CATENA_TRY_STATUS(exec(db_, migrations()[static_cast<size_t>(step)],
+                             "cannot migrate " + where + " to version " + std::to_string(step + 1)));
+    }
+    CATENA_TRY_STATUS(exec(db_, "PRAGMA user_version=" + std::to_string(latest),
+                           "cannot migrate " + where));
+    CATENA_TRY_STATUS(exec(db_, "PRAGMA application_id=" + std::to_string(kApplicationId),
+                           "cannot migrate " + where));
+    CATENA_TRY_STATUS(txn.commit());
+    version = latest;
+  }
+  schema_version_ = static_cast<int>(version);
+  return {};
+}
+
+Result<int64_t> Store::host_id(const std::string& name) {
+  Statement insert(db_, "INSERT INTO hosts(name) VALUES(?) ON CONFLICT(name) DO NOTHING");
+  if (!insert.ok()) return db_error(db_, "cannot record host");
+  insert.bind_text(1, name);
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot record host");
+  Statement select(db_, "SELECT id FROM hosts WHERE name = ?");
+  if (!select.ok()) return db_error(db_, "cannot read host");
+  select.bind_text(1, name);
+  if (sqlite3_step(select.get()) != SQLITE_ROW) return db_error(db_, "cannot read host");
+  return select.column_int(0);
+}
+
+Result<int64_t> Store::begin_scan(const NewScan& scan) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  CATENA_TRY(int64_t host, host_id(scan.host));
+  Statement insert(db_,
+                   "INSERT INTO scans(host_id, kind, started_ns, catena_version, arguments, roots, "
+                   "status) VALUES(?, ?, ?, ?, ?, ?, 'running')");
+  if (!insert.ok()) return db_error(db_, "cannot record scan");
+  insert.bind_int(1, host);
+  insert.bind_text(2, scan.kind);
+  insert.bind_int(3, scan.started_ns);
+  insert.bind_text(4, scan.catena_version);
+  insert.bind_text(5, encode_string_list(scan.arguments));
+  insert.bind_text(6, encode_string_list(scan.roots));
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot record scan");
+  const int64_t id = sqlite3_last_insert_rowid(db_);
+  CATENA_TRY_STATUS(txn.commit());
+  return id;
+}
+
+Status Store::add_batch(int64_t scan_id,
+                        std::span<const FileRecord> files,
+                        std::span<const Finding> findings) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  Statement content(db_,
+                    "INSERT INTO contents(sha256, size, format, md5, sha1, first_seen_ns) "
+                    "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET "
+                    "md5 = coalesce(contents.md5, excluded.md5), "
+                    "sha1 = coalesce(contents.sha1, excluded.sha1)");
+  Statement file(db_,
+                 "INSERT INTO files(scan_id, path, type, size, mode, uid, gid, mtime_ns, ctime_ns, "
+                 "inode, device, sha256, package, link_target, changed) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Statement finding(db_,
+                    "INSERT INTO findings(scan_id, rule, severity, path, sha256, message, evidence) "
+                    "VALUES(?, ?, ?, ?, ?, ?, ?)");
+  if (!content.ok() || !file.ok() || !finding.ok()) return db_error(db_, "cannot prepare insert");
+  const int64_t now = now_ns();
+  for (const FileRecord& r : files) {
+    if (r.sha256) {
+      sqlite3_reset(content.get());
+      content.bind_digest(1, r.sha256);
+      content.bind_int(2, static_cast<int64_t>(r.size));
+      content.bind_text(3, r.format);
+      content.bind_digest(4, r.md5);
+      content.bind_digest(5, r.sha1);
+      content.bind_int(6, now);
+      if (sqlite3_step(content.get()) != SQLITE_DONE) return db_error(db_, "cannot store content");
+    }
+    sqlite3_reset(file.get());
+    file.bind_int(1, scan_id);
+    file.bind_blob(2, r.path);
+    file.bind_text(3, file_type_name(r.type));
+    file.bind_int(4, static_cast<int64_t>(r.size));
+    file.bind_int(5, r.mode);
+    file.bind_int(6, r.uid);
+    file.bind_int(7, r.gid);
+    file.bind_int(8, r.mtime_ns);
+    file.bind_int(9, r.ctime_ns);
+    file.bind_int(10, static_cast<int64_t>(r.inode));
+    file.bind_int(11, static_cast<int64_t>(r.device));
+    file.bind_digest(12, r.sha256);
+    file.bind_text(13, r.package);
+    if (r.type == FileType::Symlink) {
+      file.bind_blob(14, r.link_target);
+    } else {
+      file.bind_null(14);
+    }
+    file.bind_int(15, r.changed ? 1 : 0);
+    if (sqlite3_step(file.get()) != SQLITE_DONE) return db_error(db_, "cannot store file record");
+  }
+  for (const Finding& f : findings) {
+    sqlite3_reset(finding.get());
+    finding.bind_int(1, scan_id);
+    finding.bind_text(2, f.rule);
+    finding.bind_text(3, severity_name(f.severity));
+    finding.bind_blob(4, f.path);
+    finding.bind_digest(5, f.sha256);
+    finding.bind_text(6, f.message);
+    nlohmann::json evidence = nlohmann::json::array();
+    for (const auto& [key, value] : f.evidence) {
+      evidence.push_back({key, is_valid_utf8(value) ? nlohmann::json(value)
+                                                    : nlohmann::json({{"b64", base64_encode(value)}})});
+    }
+    finding.bind_text(7, evidence.dump());
+    if (sqlite3_step(finding.get()) != SQLITE_DONE) return db_error(db_, "cannot store finding");
+  }
+  return txn.commit();
+}
+
+Status Store::finish_scan(int64_t scan_id, const ScanTotals& totals, ScanStatus status) {
+  Statement update(db_,
+                   "UPDATE scans SET finished_ns = ?, status = ?, files = ?, bytes = ?, errors = ? "
+                   "WHERE id = ?");
+  if (!update.ok()) return db_error(db_, "cannot finish scan");
+  update.bind_int(1, totals.finished_ns);
+  update.bind_text(2, scan_status_name(status));
+  update.bind_int(3, static_cast<int64_t>(totals.files));
+  update.bind_int(4, static_cast<int64_t>(totals.bytes));
+  update.bind_int(5, static_cast<int64_t>(totals.errors));
+  update.bind_int(6, scan_id);
+  if (sqlite3_step(update.get()) != SQLITE_DONE) return db_error(db_, "cannot finish scan");
+  if (sqlite3_changes(db_) != 1) {
+    return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
+  }
+  return {};
+}
+
+namespace {
+constexpr std::string_view kScanColumns =
+    "s.id, h.name, s.kind, s.started_ns, s.finished_ns, s.catena_version, s.arguments, s.roots, "
+    "s.status, s.files, s.bytes, s.errors";
+
+Result<ScanRecord> read_scan_columns(const Statement& stmt) {
+  ScanRecord r;
+  r.id = stmt.column_int(0);
+  r.host = stmt.column_text(1);
+  r.kind = stmt.column_text(2);
+  r.started_ns = stmt.column_int(3);
+  if (!stmt.column_is_null(4)) r.finished_ns = stmt.column_int(4);
+  r.catena_version = stmt.column_text(5);
+  r.arguments = decode_string_list(stmt.column_text(6));
+  r.roots = decode_string_list(stmt.column_text(7));
+  CATENA_TRY(r.status, parse_status(stmt.column_text(8)));
+  r.totals.files = static_cast<uint64_t>(stmt.column_int(9));
+  r.totals.bytes = static_cast<uint64_t>(stmt.column_int(10));
+  r.totals.errors = static_cast<uint64_t>(stmt.column_int(11));
+  if (r.finished_ns) r.totals.finished_ns = *r.finished_ns;
+  return r;
+}
+}  // namespace
+
+Result<ScanRecord> Store::get_scan(int64_t scan_id) {
+  Statement stmt(db_, std::string("SELECT ") + std::string(kScanColumns) +
+                          " FROM scans s JOIN hosts h ON h.id = s.host_id WHERE s.id = ?");
+  if (!stmt.ok()) return db_error(db_, "cannot read scan");
+  stmt.bind_int(1, scan_id);
+  const int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
+  if (rc != SQLITE_ROW) return db_error(db_, "cannot read scan");
+  return read_scan_columns(stmt);
+}
+
+Result<std::optional<int64_t>> Store::latest_scan_id() {
+  Statement stmt(db_, "SELECT max(id) FROM scans");
+  if (!stmt.ok() || sqlite3_step(stmt.get()) != SQLITE_ROW) return db_error(db_, "cannot read scans");
+  if (stmt.column_is_null(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(stmt.column_int(0));
+}
+
+Result<std::vector<ScanRecord>> Store::list_scans() {
+  Statement stmt(db_, std::string("SELECT ") + std::string(kScanColumns) +
+                          " FROM scans s JOIN hosts h ON h.id = s.host_id ORDER BY s.id");
+  if (!stmt.ok()) return db_error(db_, "cannot read scans");
+  std::vector<ScanRecord> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    CATENA_TRY(ScanRecord record, read_scan_columns(stmt));
+    out.push_back(std::move(record));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read scans");
+  return out;
+}
+
+Status Store::for_each_file(int64_t scan_id, const std::function<void(const FileRecord&)>& visit) {
+  Statement stmt(db_, std::string("SELECT ") + std::string(kFileColumns) +
+                          " FROM files f LEFT JOIN contents c ON c.sha256 = f.sha256 "
+                          "WHERE f.scan_id = ? ORDER BY f.path");
+  if (!stmt.ok()) return db_error(db_, "cannot read files");
+  stmt.bind_int(1, scan_id);
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) visit(read_file_columns(stmt, 0));
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read files");
+  return {};
+}
+
+Result<std::vector<Finding>> Store::findings_of(int64_t scan_id) {
+  Statement stmt(db_, "SELECT rule, severity, path, sha256, message, evidence FROM findings "
+                      "WHERE scan_id = ? ORDER BY id");
+  if (!stmt.ok()) return db_error(db_, "cannot read findings");
+  stmt.bind_int(1, scan_id);
+  std::vector<Finding> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    Finding f;
+    f.rule = stmt.column_text(0);
+    CATENA_TRY(f.severity, parse_severity(stmt.column_text(1)));
+    f.path = stmt.column_text(2);
+    f.sha256 = stmt.column_digest<32>(3);
+    f.message = stmt.column_text(4);
+    const auto evidence = nlohmann::json::parse(stmt.column_text(5), nullptr, false);
+    if (evidence.is_array()) {
+      for (const auto& pair : evidence) {
+        if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string()) continue;
+        std::string value;
+        if (pair[1].is_string()) {
+          value = pair[1].get<std::string>();
+        } else if (pair[1].is_object() && pair[1].contains("b64") && pair[1]["b64"].is_string()) {
+          value = base64_decode(pair[1]["b64"].get<std::string>()).value_or(std::string());
+        }
+        f.add_evidence(pair[0].get<std::string>(), std::move(value));
+      }
+    }
+    out.push_back(std::move(f));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read findings");
+  return out;
+}
+
+Result<std::vector<Occurrence>> Store::find_by_sha256(const Sha256& sha256) {
+  Statement stmt(db_, std::string("SELECT s.id, h.name, s.started_ns, s.status, ") +
+                          std::string(kFileColumns) +
+                          " FROM files f JOIN scans s ON s.id = f.scan_id "
+                          "JOIN hosts h ON h.id = s.host_id "
+                          "LEFT JOIN contents c ON c.sha256 = f.sha256 "
+                          "WHERE f.sha256 = ? ORDER BY s.started_ns, s.id, f.path");
+  if (!stmt.ok()) return db_error(db_, "cannot search files");
+  stmt.bind_digest(1, std::optional<Sha256>(sha256));
+  std::vector<Occurrence> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    Occurrence o;
+    o.scan_id = stmt.column_int(0);
+    o.host = stmt.column_text(1);
+    o.scan_started_ns = stmt.column_int(2);
+    CATENA_TRY(o.scan_status, parse_status(stmt.column_text(3)));
+    o.file = read_file_columns(stmt, 4);
+    out.push_back(std::move(o));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot search files");
+  return out;
+}
+
+Result<std::optional<std::string>> Store::content_format(const Sha256& sha256) {
+  Statement stmt(db_, "SELECT format FROM contents WHERE sha256 = ?");
+  if (!stmt.ok()) return db_error(db_, "cannot read contents");
+  stmt.bind_digest(1, std::optional<Sha256>(sha256));
+  const int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return db_error(db_, "cannot read contents");
+  return std::optional<std::string>(stmt.column_text(0));
+}
+
+}  // namespace catena::store

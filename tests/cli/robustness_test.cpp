@@ -1,0 +1,250 @@
+// Hostile and broken input for the whole program: special files, unreadable and changing files,
+// huge and many files, damaged stores, and signals in the middle of a scan.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <set>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/run.hpp"
+#include "support/tree.hpp"
+
+namespace catena {
+namespace {
+
+using nlohmann::json;
+using test::run_catena;
+using test::RunResult;
+
+constexpr uid_t kNobody = 65534;
+
+// Runs catena as an unprivileged user when the tests run as root, so that permissions bite.
+RunResult run_catena_unprivileged(const std::vector<std::string>& args) {
+  if (::geteuid() != 0) return run_catena(args);
+  std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                   test::catena_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return test::run_command(argv);
+}
+
+std::string query_text(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 2000);
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      out = text ? reinterpret_cast<const char*>(text) : "";
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+void make_many_files(const test::TempDir& dir, int count) {
+  for (int idx = 0; idx < count; ++idx) {
+    if (idx % 1000 == 0) dir.mkdir("d" + std::to_string(idx / 1000));
+    const std::string path = dir / ("d" + std::to_string(idx / 1000) + "/f" + std::to_string(idx));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ASSERT_GE(fd, 0);
+    const std::string content = std::to_string(idx);
+    ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+    ::close(fd);
+  }
+}
+
+class RobustnessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The unprivileged runs need to reach the tree and the store.
+    ::chmod(tree_.path().c_str(), 0755);
+    ::chmod(work_.path().c_str(), 0777);
+  }
+  std::string db() const { return work_ / "store.db"; }
+  test::TempDir tree_;
+  test::TempDir work_;
+};
+
+TEST_F(RobustnessTest, FifoSocketAndDeviceNodesNeverBlockTheScan) {
+  tree_.write("f", "x");
+  ASSERT_EQ(::mkfifo((tree_ / "fifo").c_str(), 0666), 0);
+  // Nobody ever writes to this FIFO: opening it for reading would block forever.
+  const RunResult r = run_catena({"scan", tree_.path(), "/dev/null", "--db", db(), "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["files"], 1);
+  const RunResult list = run_catena({"inventory", "list", "--db", db(), "--format", "jsonl"});
+  EXPECT_NE(list.out.find("\"type\":\"fifo\""), std::string::npos);
+  EXPECT_NE(list.out.find("\"type\":\"char_device\""), std::string::npos);
+}
+
+TEST_F(RobustnessTest, UnreadableFilesAndDirectoriesAreReportedNotFatal) {
+  tree_.write("ok", "fine");
+  tree_.write("secret", "no", 0600);
+  tree_.write("locked/inside", "hidden");
+  ASSERT_EQ(::chmod((tree_ / "locked").c_str(), 0700), 0);
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown((tree_ / "secret").c_str(), 0, 0), 0);
+    ASSERT_EQ(::chown((tree_ / "locked").c_str(), 0, 0), 0);
+  } else {
+    ASSERT_EQ(::chmod((tree_ / "secret").c_str(), 0), 0);
+    ASSERT_EQ(::chmod((tree_ / "locked").c_str(), 0), 0);
+  }
+  const RunResult r = run_catena_unprivileged({"scan", tree_.path(), "--db", db(), "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["files"], 1);
+  EXPECT_EQ(doc["errors"], 2);
+  std::set<std::string> rules;
+  for (const auto& f : doc["findings"]) rules.insert(f["rule"].get<std::string>() + " " + f["path"].get<std::string>());
+  EXPECT_TRUE(rules.count("FILE_UNREADABLE " + (tree_ / "secret"))) << r.out;
+  EXPECT_TRUE(rules.count("DIR_UNREADABLE " + (tree_ / "locked"))) << r.out;
+  EXPECT_EQ(doc["status"], "complete");
+}
+
+TEST_F(RobustnessTest, FileGrowingDuringTheScanIsFlagged) {
+  tree_.write("growing.log", std::string(8 << 20, 'a'));
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    const int fd = ::open((tree_ / "growing.log").c_str(), O_WRONLY | O_APPEND);
+    const std::string chunk(4096, 'b');
+    while (!stop) {
+      if (::write(fd, chunk.data(), chunk.size()) < 0) break;
+      ::usleep(100);
+    }
+    ::close(fd);
+  });
+  const RunResult r = run_catena({"scan", tree_.path(), "--db", db(), "--format", "json", "--fail-on", "critical"});
+  stop = true;
+  writer.join();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json doc = json::parse(r.out);
+  ASSERT_EQ(doc["findings"].size(), 1u) << r.out;
+  EXPECT_EQ(doc["findings"][0]["rule"], "FILE_CHANGED_DURING_SCAN");
+  EXPECT_EQ(doc["files"], 1);
+}
+
+TEST_F(RobustnessTest, SparseFileLargerThan4GiBIsHashedExactly) {
+  const std::string path = tree_ / "sparse.img";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  const off_t size = (off_t{1} << 32) + 3;
+  ASSERT_EQ(::pwrite(fd, "end", 3, size - 3), 3);
+  ::close(fd);
+  const RunResult r = run_catena({"scan", tree_.path(), "--db", db(), "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["bytes"], static_cast<uint64_t>(size));
+  const RunResult peer = test::run_command({"openssl", "dgst", "-sha256", "-r", path});
+  const RunResult list = run_catena({"inventory", "list", "--db", db(), "--format", "json"});
+  const json records = json::parse(list.out);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["sha256"], peer.out.substr(0, 64));
+  EXPECT_EQ(records[0]["size"], static_cast<uint64_t>(size));
+}
+
+TEST_F(RobustnessTest, TwoHundredThousandFilesWithProgressOnATerminal) {
+  make_many_files(tree_, 200000);
+  // script(1) gives catena a terminal on stderr; stdout goes to a file.
+  const std::string out = work_ / "out.json";
+  const std::string command = test::catena_binary() + " scan " + tree_.path() + " --db " + db() +
+                              " --format json > " + out;
+  const RunResult r = test::run_command({"script", "-qefc", command, "/dev/null"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::ifstream in(out);
+  const json doc = json::parse(in);
+  EXPECT_EQ(doc["files"], 200000);
+  EXPECT_EQ(doc["errors"], 0);
+  // The progress line ("N files, X MB, Y/s") went to the terminal, and only there.
+  EXPECT_NE(r.out.find(" files, "), std::string::npos);
+  const RunResult piped = run_catena({"inventory", "scans", "--db", db(), "--format", "jsonl"});
+  EXPECT_EQ(piped.err, "");
+  EXPECT_EQ(query_text(db(), "SELECT count(*) FROM files"), "200000");
+}
+
+TEST_F(RobustnessTest, InterruptLeavesAConsistentStoreMarkedIncomplete) {
+  make_many_files(tree_, 60000);
+  ASSERT_EQ(run_catena({"scan", tree_ / "d0", "--db", db(), "--format", "json"}).exit_code, 0);
+  int expected_scans = 1;
+  for (int signal_number : {SIGINT, SIGKILL}) {
+    ++expected_scans;
+    test::Child child({test::catena_binary(), "scan", tree_.path(), "--db", db(), "--format", "json", "-j", "1"});
+    // Wait until the scan has committed something, so the signal lands mid-scan.
+    std::string committed;
+    for (int tries = 0; tries < 600; ++tries) {
+      committed = query_text(db(), "SELECT count(*) FROM files WHERE scan_id = (SELECT max(id) FROM scans)");
+      if (query_text(db(), "SELECT count(*) FROM scans") == std::to_string(expected_scans) &&
+          !committed.empty() && committed != "0") {
+        break;
+      }
+      ::usleep(50000);
+    }
+    child.signal(signal_number);
+    const RunResult r = child.wait();
+    const std::string status = query_text(db(), "SELECT status FROM scans ORDER BY id DESC LIMIT 1");
+    if (signal_number == SIGINT) {
+      EXPECT_EQ(r.exit_code, 2) << r.err;
+      EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+      EXPECT_EQ(status, "interrupted");
+      EXPECT_EQ(json::parse(r.out)["status"], "interrupted");
+    } else {
+      EXPECT_EQ(r.exit_code, 128 + SIGKILL);
+      EXPECT_EQ(status, "running");  // never finished: shown as incomplete
+    }
+    EXPECT_EQ(query_text(db(), "PRAGMA integrity_check"), "ok");
+    // Earlier scans are intact.
+    EXPECT_EQ(query_text(db(), "SELECT status FROM scans WHERE id = 1"), "complete");
+    EXPECT_EQ(query_text(db(), "SELECT count(*) FROM files WHERE scan_id = 1"), "1000");
+  }
+  // And the store keeps working.
+  EXPECT_EQ(run_catena({"scan", tree_ / "d1", "--db", db(), "--format", "json"}).exit_code, 0);
+}
+
+TEST_F(RobustnessTest, DamagedLockedReadOnlyAndNewerStoresFailClearly) {
+  tree_.write("f", "x");
+  tree_.write("garbage.db", std::string(4096, 'g'));
+  RunResult r = run_catena({"scan", tree_.path(), "--db", tree_ / "garbage.db"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not a catena store"), std::string::npos) << r.err;
+
+  ASSERT_EQ(run_catena({"scan", tree_.path(), "--db", db(), "--format", "json"}).exit_code, 0);
+  {
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(db().c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    r = run_catena({"scan", tree_.path(), "--db", db()});
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("locked"), std::string::npos) << r.err;
+  }
+
+  // A store the user may not write (owned by root, 0644).
+  ASSERT_EQ(::chmod(db().c_str(), 0644), 0);
+  if (::geteuid() != 0) {
+    ASSERT_EQ(::chmod(db().c_str(), 0444), 0);
+  }
+  r = run_catena_unprivileged({"scan", tree_.path(), "--db", db()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("read-only"), std::string::npos) << r.err;
+
+  {
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(db().c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "PRAGMA user_version = 7", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(other);
+  }
+  r = run_catena({"inventory", "list", "--db", db()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("newer than this catena"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace catena

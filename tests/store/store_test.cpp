@@ -1,0 +1,207 @@
+#include "catena/store/store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "support/matchers.hpp"
+#include "support/tree.hpp"
+
+namespace catena::store {
+namespace {
+
+using test::HasError;
+using test::HasErrorContaining;
+using test::IsOk;
+
+FileRecord record(std::string path, std::string_view content) {
+  FileRecord r;
+  r.path = std::move(path);
+  r.size = content.size();
+  r.mode = 0100755;
+  r.sha256 = sha256_of(std::as_bytes(std::span(content.data(), content.size())));
+  r.format = "elf";
+  r.package = "coreutils";
+  r.mtime_ns = 1'700'000'000'000'000'001;
+  return r;
+}
+
+NewScan new_scan(std::string host, int64_t started) {
+  return NewScan{.host = std::move(host),
+                 .kind = "scan",
+                 .started_ns = started,
+                 .catena_version = "test",
+                 .arguments = {"catena", "scan", "/tmp/\xff"},
+                 .roots = {"/tmp/\xff"}};
+}
+
+TEST(Store, RoundTripsScansRecordsAndFindings) {
+  auto store = Store::open_memory();
+  ASSERT_THAT(store, IsOk());
+  EXPECT_EQ((*store)->schema_version(), kSchemaVersion);
+  auto scan_id = (*store)->begin_scan(new_scan("host-a", 100));
+  ASSERT_THAT(scan_id, IsOk());
+  std::vector<FileRecord> files = {record("/usr/bin/\xfe\n", "one"), record("/usr/bin/b", "two")};
+  FileRecord link;
+  link.path = "/usr/bin/link";
+  link.type = FileType::Symlink;
+  link.link_target = "../\xff";
+  files.push_back(link);
+  std::vector<Finding> findings = {{.rule = "X_RULE", .severity = Severity::High, .path = "/p\xff", .message = "m"}};
+  findings[0].add_evidence("key", "v\xff");
+  ASSERT_THAT((*store)->add_batch(*scan_id, files, findings), IsOk());
+  ASSERT_THAT((*store)->finish_scan(*scan_id, {.files = 2, .bytes = 6, .errors = 0, .finished_ns = 200},
+                                    ScanStatus::Complete),
+              IsOk());
+
+  auto scan = (*store)->get_scan(*scan_id);
+  ASSERT_THAT(scan, IsOk());
+  EXPECT_EQ(scan->host, "host-a");
+  EXPECT_EQ(scan->status, ScanStatus::Complete);
+  EXPECT_EQ(scan->arguments.back(), "/tmp/\xff");
+  EXPECT_EQ(scan->roots, std::vector<std::string>{"/tmp/\xff"});
+  EXPECT_EQ(scan->finished_ns, 200);
+
+  std::vector<FileRecord> read;
+  ASSERT_THAT((*store)->for_each_file(*scan_id, [&](const FileRecord& r) { read.push_back(r); }), IsOk());
+  ASSERT_EQ(read.size(), 3u);
+  EXPECT_EQ(read[0].path, "/usr/bin/b");
+  EXPECT_EQ(read[1].path, "/usr/bin/link");
+  EXPECT_EQ(read[1].link_target, "../\xff");
+  EXPECT_EQ(read[2].path, "/usr/bin/\xfe\n");
+  EXPECT_EQ(read[2].sha256, files[0].sha256);
+  EXPECT_EQ(read[2].format, "elf");
+  EXPECT_EQ(read[2].mtime_ns, files[0].mtime_ns);
+
+  auto stored_findings = (*store)->findings_of(*scan_id);
+  ASSERT_THAT(stored_findings, IsOk());
+  ASSERT_EQ(stored_findings->size(), 1u);
+  EXPECT_EQ((*stored_findings)[0].path, "/p\xff");
+  EXPECT_EQ((*stored_findings)[0].evidence[0].second, "v\xff");
+}
+
+TEST(Store, FindsAContentAcrossHostsAndScans) {
+  auto store = Store::open_memory();
+  ASSERT_THAT(store, IsOk());
+  for (const auto& [host, started] : std::vector<std::pair<std::string, int64_t>>{{"a", 1}, {"b", 2}}) {
+    auto id = (*store)->begin_scan(new_scan(host, started));
+    ASSERT_THAT(id, IsOk());
+    std::vector<FileRecord> files = {record("/opt/" + host + "/evil.dll", "payload"), record("/x", "other")};
+    ASSERT_THAT((*store)->add_batch(*id, files, {}), IsOk());
+  }
+  const std::string_view payload = "payload";
+  auto found = (*store)->find_by_sha256(sha256_of(std::as_bytes(std::span(payload.data(), payload.size()))));
+  ASSERT_THAT(found, IsOk());
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].host, "a");
+  EXPECT_EQ((*found)[1].file.path, "/opt/b/evil.dll");
+  EXPECT_EQ((*found)[1].scan_status, ScanStatus::Running);
+  auto format = (*store)->content_format(*(*found)[0].file.sha256);
+  EXPECT_THAT(format, test::IsOkAndHolds(std::optional<std::string>("elf")));
+}
+
+TEST(Store, MissingScanIsNotFound) {
+  auto store = Store::open_memory();
+  ASSERT_THAT(store, IsOk());
+  EXPECT_THAT((*store)->get_scan(42), HasError(ErrorCode::NotFound));
+  EXPECT_THAT((*store)->finish_scan(42, {}, ScanStatus::Complete), HasError(ErrorCode::NotFound));
+  EXPECT_THAT((*store)->latest_scan_id(), test::IsOkAndHolds(std::optional<int64_t>()));
+}
+
+TEST(Store, CreatesParentDirectoriesAndReopens) {
+  test::TempDir dir;
+  const std::string path = dir / "a/b/catena.db";
+  {
+    auto store = Store::open(path, Store::Access::ReadWrite);
+    ASSERT_THAT(store, IsOk());
+    ASSERT_THAT((*store)->begin_scan(new_scan("h", 1)), IsOk());
+  }
+  auto reopened = Store::open(path, Store::Access::ReadOnly);
+  ASSERT_THAT(reopened, IsOk());
+  EXPECT_THAT((*reopened)->list_scans(), IsOk());
+  EXPECT_EQ((*reopened)->list_scans()->size(), 1u);
+}
+
+TEST(Store, ReadOnlyOpenOfMissingStoreIsNotFound) {
+  test::TempDir dir;
+  EXPECT_THAT(Store::open(dir / "none.db", Store::Access::ReadOnly), HasError(ErrorCode::NotFound));
+}
+
+TEST(Store, RefusesNewerSchema) {
+  test::TempDir dir;
+  const std::string path = dir / "new.db";
+  ASSERT_THAT(Store::open(path, Store::Access::ReadWrite), IsOk());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THAT(Store::open(path, Store::Access::ReadWrite), HasErrorContaining(ErrorCode::SchemaTooNew, "99"));
+  EXPECT_THAT(Store::open(path, Store::Access::ReadOnly), HasError(ErrorCode::SchemaTooNew));
+}
+
+TEST(Store, RefusesCorruptAndForeignFiles) {
+  test::TempDir dir;
+  dir.write("garbage.db", std::string(8192, 'x'));
+  EXPECT_THAT(Store::open(dir / "garbage.db", Store::Access::ReadWrite), HasErrorContaining(ErrorCode::Db, "not a catena store"));
+  const std::string foreign = dir / "foreign.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(foreign.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THAT(Store::open(foreign, Store::Access::ReadWrite), HasErrorContaining(ErrorCode::Db, "another application"));
+}
+
+TEST(Store, DamagedPagesGiveAnErrorNotACrash) {
+  test::TempDir dir;
+  const std::string path = dir / "damaged.db";
+  {
+    auto store = Store::open(path, Store::Access::ReadWrite);
+    ASSERT_THAT(store, IsOk());
+    auto id = (*store)->begin_scan(new_scan("h", 1));
+    ASSERT_THAT(id, IsOk());
+    std::vector<FileRecord> files;
+    for (int idx = 0; idx < 2000; ++idx) files.push_back(record("/f" + std::to_string(idx), std::to_string(idx)));
+    ASSERT_THAT((*store)->add_batch(*id, files, {}), IsOk());
+  }
+  // Overwrite everything after the header and the schema page.
+  std::string bytes(100000, '\xa5');
+  FILE* f = std::fopen(path.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, 8192, SEEK_SET);
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  auto store = Store::open(path, Store::Access::ReadOnly);
+  if (!store) {
+    EXPECT_EQ(store.error().code, ErrorCode::Db);
+    return;
+  }
+  auto visited = (*store)->for_each_file(1, [](const FileRecord&) {});
+  EXPECT_THAT(visited, HasErrorContaining(ErrorCode::Db, "damaged"));
+}
+
+TEST(Store, LockedStoreFailsWithAClearError) {
+  test::TempDir dir;
+  const std::string path = dir / "locked.db";
+  auto store = Store::open(path, Store::Access::ReadWrite);
+  ASSERT_THAT(store, IsOk());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_THAT((*store)->begin_scan(new_scan("h", 1)), HasErrorContaining(ErrorCode::Db, "locked"));
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_THAT((*store)->begin_scan(new_scan("h", 1)), IsOk());
+}
+
+TEST(DefaultStorePath, PrefersCatenaDbThenXdg) {
+  ::setenv("CATENA_DB", "/x/y.db", 1);
+  EXPECT_EQ(default_store_path(), "/x/y.db");
+  ::unsetenv("CATENA_DB");
+  ::setenv("XDG_DATA_HOME", "/xdg", 1);
+  EXPECT_EQ(default_store_path(), "/xdg/catena/catena.db");
+  ::unsetenv("XDG_DATA_HOME");
+  ::setenv("HOME", "/home/u", 1);
+  EXPECT_EQ(default_store_path(), "/home/u/.local/share/catena/catena.db");
+}
+
+}  // namespace
+}  // namespace catena::store

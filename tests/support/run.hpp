@@ -1,0 +1,47 @@
+#pragma once
+// Runs programs (the catena binary above all) and collects their exit code and output.
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace catena::test {
+
+struct RunResult {
+  int exit_code = -1;  // 128 + signal when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+struct RunOptions {
+  std::map<std::string, std::string> env;  // added to (or replacing in) the test's environment
+  std::vector<std::string> unset_env;
+};
+
+/// Runs argv[0] (searched on PATH) to completion.
+RunResult run_command(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+/// Runs the catena binary under test with `args`.
+RunResult run_catena(const std::vector<std::string>& args, const RunOptions& options = {});
+
+/// A process started in the background; its output is collected by wait().
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const RunOptions& options = {});
+  ~Child();
+  pid_t pid() const { return pid_; }
+  void signal(int signal_number) const;
+  RunResult wait();
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  bool waited_ = false;
+};
+
+/// The path of the catena binary under test.
+std::string catena_binary();
+
+}  // namespace catena::test
