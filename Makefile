@@ -32,7 +32,7 @@ fuzz: setup
 
 # Each fuzzer runs briefly over its seed corpus; long campaigns are run by hand with `make fuzz`.
 fuzz-smoke: fuzz
-	scripts/fuzz-smoke.sh build/fuzz 20
+	scripts/fuzz-smoke.sh build/fuzz/fuzz 20
 
 bench:
 	cmake --preset bench >/dev/null

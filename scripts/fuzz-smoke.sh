@@ -8,6 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
+compgen -G "$build/*_fuzz" >/dev/null || { echo "fuzz-smoke: no fuzzers in $build" >&2; exit 2; }
 for fuzzer in "$build"/*_fuzz; do
   name=$(basename "$fuzzer" _fuzz)
   mkdir -p "$work/$name"
