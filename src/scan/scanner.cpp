@@ -3,6 +3,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +61,60 @@ void fill_metadata(FileRecord& r, const struct stat& st) {
 bool same_content_state(const struct stat& a, const struct stat& b) {
   return a.st_size == b.st_size && a.st_ino == b.st_ino && a.st_dev == b.st_dev &&
          to_ns(a.st_mtim) == to_ns(b.st_mtim) && to_ns(a.st_ctim) == to_ns(b.st_ctim);
+}
+
+// SIGBUS from a mapping whose file was truncated underneath: jump back to the reading thread.
+thread_local sigjmp_buf* t_bus_jump = nullptr;
+
+extern "C" void on_sigbus(int signal_number, siginfo_t*, void*) {
+  if (t_bus_jump != nullptr) siglongjmp(*t_bus_jump, 1);
+  ::signal(signal_number, SIG_DFL);
+  ::raise(signal_number);
+}
+
+void install_sigbus_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action {};
+    action.sa_sigaction = on_sigbus;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGBUS, &action, nullptr);
+  });
+}
+
+enum class MapResult { Done, Changed, Unavailable };
+
+// Hashes `size` bytes of `fd` from a private read-only mapping.
+MapResult hash_mapped(int fd,
+                      uint64_t size,
+                      DigestSet& digests,
+                      std::optional<formats::FileFormat>& format,
+                      const std::function<void()>& before_read) {
+  // MAP_POPULATE maps the cached pages in one pass instead of a fault per 64 KiB.
+  void* base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  if (base == MAP_FAILED) return MapResult::Unavailable;
+  ::madvise(base, size, MADV_SEQUENTIAL);
+  const auto* bytes = static_cast<const std::byte*>(base);
+  constexpr uint64_t kUpdateBytes = 4 << 20;
+  sigjmp_buf jump;
+  volatile MapResult result = MapResult::Done;
+  if (sigsetjmp(jump, 1) == 0) {
+    t_bus_jump = &jump;
+    if (before_read) before_read();
+    format = formats::classify_format(
+        std::span(bytes, static_cast<size_t>(std::min<uint64_t>(size, formats::kClassifyHeadBytes))));
+    for (uint64_t offset = 0; offset < size; offset += kUpdateBytes) {
+      digests.update(std::span(bytes + offset, static_cast<size_t>(std::min(kUpdateBytes, size - offset))));
+    }
+  } else {
+    // The digest state is abandoned mid-update; reset() re-initialises it.
+    digests.reset();
+    result = MapResult::Changed;
+  }
+  t_bus_jump = nullptr;
+  ::munmap(base, size);
+  return result;
 }
 
 // An open directory. Children are opened relative to its descriptor, so paths longer than
@@ -425,7 +482,24 @@ class Walker {
       std::optional<formats::FileFormat> format;
       const auto expected = static_cast<uint64_t>(before.st_size);
       int read_error = 0;
-      while (true) {
+      const auto before_read = [&, attempt] {
+        if (options_.before_read_hook) options_.before_read_hook(entry.path, attempt);
+      };
+      // The first attempt maps a large file; a retry reads it, which cannot fault.
+      MapResult mapped = MapResult::Unavailable;
+      if (attempt == 0 && expected >= kMapThresholdBytes) {
+        mapped = hash_mapped(fd.get(), expected, digests, format, before_read);
+        if (mapped == MapResult::Changed) continue;
+        if (mapped == MapResult::Done) {
+          total = expected;
+          char probe = 0;
+          const ssize_t n = ::pread(fd.get(), &probe, 1, static_cast<off_t>(expected));
+          grew = n > 0;
+        }
+      } else {
+        before_read();
+      }
+      while (mapped != MapResult::Done) {
         if (cancelled()) return Item{};
         // Fill the buffer completely so the first chunk holds the head for classification.
         size_t filled = 0;
@@ -528,6 +602,7 @@ Result<ScanSummary> run_scan(store::Store& store,
                           .arguments = meta.arguments,
                           .roots = summary.roots};
   CATENA_TRY(summary.scan_id, store.begin_scan(new_scan));
+  install_sigbus_handler();
 
   unsigned jobs = options.jobs;
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());

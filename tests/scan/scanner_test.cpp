@@ -95,8 +95,26 @@ TEST_F(ScannerTest, ReadsAFileThatChangedOnceAgainWithoutAFinding) {
   EXPECT_FALSE(s.records.at(tree_ / "f").changed);
 }
 
+TEST_F(ScannerTest, SurvivesAMappedFileTruncatedWhileItIsHashed) {
+  // Large enough to be mapped; truncating it under the mapping raises SIGBUS on access.
+  tree_.write("big", std::string(8 << 20, 'q'));
+  ScanOptions options{.roots = {tree_.path()}, .jobs = 1};
+  options.before_read_hook = [&](const std::string& path, int attempt) {
+    if (attempt == 0) {
+      ASSERT_EQ(::truncate(path.c_str(), 100), 0);
+    }
+  };
+  Scanned s = scan(options);
+  EXPECT_EQ(s.summary.status, store::ScanStatus::Complete);
+  const FileRecord& big = s.records.at(tree_ / "big");
+  EXPECT_EQ(big.size, 100u);
+  EXPECT_EQ(to_hex(*big.sha256), test::sha256_hex(std::string(100, 'q')));
+  EXPECT_EQ(count_rule(s.summary, "FILE_CHANGED_DURING_SCAN"), 0u);
+}
+
 TEST_F(ScannerTest, FlagsAFileThatKeepsChanging) {
   tree_.write("log", "start");
+  tree_.write("biglog", std::string(1 << 20, 's'));
   ScanOptions options{.roots = {tree_.path()}, .jobs = 1};
   options.after_read_hook = [&](const std::string& path, int) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND);
@@ -105,8 +123,9 @@ TEST_F(ScannerTest, FlagsAFileThatKeepsChanging) {
     ::close(fd);
   };
   Scanned s = scan(options);
-  ASSERT_EQ(count_rule(s.summary, "FILE_CHANGED_DURING_SCAN"), 1u);
+  ASSERT_EQ(count_rule(s.summary, "FILE_CHANGED_DURING_SCAN"), 2u);
   EXPECT_TRUE(s.records.at(tree_ / "log").changed);
+  EXPECT_TRUE(s.records.at(tree_ / "biglog").changed);
   EXPECT_EQ(s.summary.findings[0].severity, Severity::Medium);
 }
 

@@ -34,6 +34,11 @@ namespace catena::scan {
 
 /// Files are read and hashed in chunks of this size, so a file of any size costs bounded memory.
 inline constexpr size_t kReadChunkBytes = 256 * 1024;
+/// Files at least this large are hashed from a read-only mapping instead, which saves the copy
+/// into user space. A file truncated while mapped raises SIGBUS; the scanner catches it on the
+/// reading thread (run_scan installs a SIGBUS handler once per process) and treats the file as
+/// changed, reading it again with read(2).
+inline constexpr uint64_t kMapThresholdBytes = 256 * 1024;
 /// Records committed to the store per transaction.
 inline constexpr size_t kBatchRecords = 2000;
 
@@ -59,6 +64,8 @@ struct ScanOptions {
   const std::atomic<bool>* cancel = nullptr;
   /// Called on the writer thread about every 100 ms.
   std::function<void(const Progress&)> on_progress;
+  /// Test hook: runs after a file is opened (and mapped, when it is) and before it is read.
+  std::function<void(const std::string& path, int attempt)> before_read_hook;
   /// Test hook: runs after each read of a file and before it is checked for change.
   std::function<void(const std::string& path, int attempt)> after_read_hook;
 };
