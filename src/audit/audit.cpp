@@ -12,9 +12,9 @@ namespace {
 
 // Per-user tool directories, relative to a home.
 constexpr const char* kHomeToolDirs[] = {
-    ".local",          ".cargo/bin",     ".rustup/toolchains", "go/bin",
-    ".npm-global",     ".yarn/bin",      ".deno/bin",          ".bun/bin",
-    ".nvm/versions",   ".pyenv/versions", ".sdkman/candidates",
+    ".local",        ".cargo/bin",      ".rustup/toolchains", "go/bin",
+    ".npm-global",   ".yarn/bin",       ".deno/bin",          ".bun/bin",
+    ".nvm/versions", ".pyenv/versions", ".sdkman/candidates",
 };
 
 constexpr uint64_t kMaxNpmrcBytes = 1 << 20;

@@ -29,7 +29,8 @@ int run_list(const OutputOptions& output, int64_t scan_id) {
   auto scan = (*store)->get_scan(scan_id);
   if (!scan) return fail(scan.error());
   report::InventoryWriter writer(stdout, *format);
-  auto visited = (*store)->for_each_file(scan_id, [&](const store::FileRecord& r) { writer.add(r); });
+  auto visited =
+      (*store)->for_each_file(scan_id, [&](const store::FileRecord& r) { writer.add(r); });
   writer.finish();
   if (!visited) return fail(visited.error());
   return kExitOk;

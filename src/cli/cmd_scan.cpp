@@ -1,13 +1,12 @@
 #include <thread>
 
-#include "commands.hpp"
-#include "progress.hpp"
-#include "scan_runner.hpp"
-
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/pkg/dpkg.hpp"
 #include "catena/report/render.hpp"
+#include "commands.hpp"
+#include "progress.hpp"
+#include "scan_runner.hpp"
 
 namespace catena::cli {
 
@@ -38,7 +37,8 @@ Result<unsigned> parse_digests(const std::string& text) {
     } else if (name == "sha1") {
       out |= DigestSet::kSha1;
     } else {
-      return make_error(ErrorCode::Usage, "unknown digest '" + name + "' (expected sha256, md5, sha1)");
+      return make_error(ErrorCode::Usage,
+                        "unknown digest '" + name + "' (expected sha256, md5, sha1)");
     }
     pos = end + 1;
   }
@@ -61,8 +61,13 @@ int run_scan_command(ScanCommand& command) {
   std::optional<pkg::PackageOwners> owners;
   std::thread owners_thread;
   if (command.dpkg) {
-    owners_thread = std::thread([&owners] {
-      auto loaded = pkg::PackageOwners::load({});
+    // Only the paths under the scanned trees are indexed.
+    std::vector<std::string> prefixes;
+    if (auto roots = scan::resolve_roots(command.scan.roots, scan::MissingRoot::Skip)) {
+      for (const scan::Root& root : *roots) prefixes.push_back(root.canonical);
+    }
+    owners_thread = std::thread([&owners, prefixes = std::move(prefixes)] {
+      auto loaded = pkg::PackageOwners::load({}, prefixes);
       if (loaded) {
         owners = std::move(*loaded);
       } else if (loaded.error().code != ErrorCode::NotFound) {

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "common.hpp"
 #include "catena/scan/scanner.hpp"
+#include "common.hpp"
 
 namespace catena::cli {
 

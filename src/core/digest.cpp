@@ -79,15 +79,19 @@ DigestSet::~DigestSet() = default;
 
 void DigestSet::reset() {
   CATENA_ASSERT(EVP_DigestInit_ex2(contexts_->sha256, fetched("SHA256"), nullptr) == 1);
-  if (contexts_->sha1) CATENA_ASSERT(EVP_DigestInit_ex2(contexts_->sha1, fetched("SHA1"), nullptr) == 1);
-  if (contexts_->md5) CATENA_ASSERT(EVP_DigestInit_ex2(contexts_->md5, fetched("MD5"), nullptr) == 1);
+  if (contexts_->sha1)
+    CATENA_ASSERT(EVP_DigestInit_ex2(contexts_->sha1, fetched("SHA1"), nullptr) == 1);
+  if (contexts_->md5)
+    CATENA_ASSERT(EVP_DigestInit_ex2(contexts_->md5, fetched("MD5"), nullptr) == 1);
 }
 
 void DigestSet::update(std::span<const std::byte> data) {
   if (data.empty()) return;
   CATENA_ASSERT(EVP_DigestUpdate(contexts_->sha256, data.data(), data.size()) == 1);
-  if (contexts_->sha1) CATENA_ASSERT(EVP_DigestUpdate(contexts_->sha1, data.data(), data.size()) == 1);
-  if (contexts_->md5) CATENA_ASSERT(EVP_DigestUpdate(contexts_->md5, data.data(), data.size()) == 1);
+  if (contexts_->sha1)
+    CATENA_ASSERT(EVP_DigestUpdate(contexts_->sha1, data.data(), data.size()) == 1);
+  if (contexts_->md5)
+    CATENA_ASSERT(EVP_DigestUpdate(contexts_->md5, data.data(), data.size()) == 1);
 }
 
 DigestValues DigestSet::finish() {

@@ -8,18 +8,30 @@ namespace catena {
 
 std::string_view error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::Truncated: return "truncated";
-    case ErrorCode::OutOfRange: return "out_of_range";
-    case ErrorCode::BadMagic: return "bad_magic";
-    case ErrorCode::Unsupported: return "unsupported";
-    case ErrorCode::LimitExceeded: return "limit_exceeded";
-    case ErrorCode::Parse: return "parse";
-    case ErrorCode::Io: return "io";
-    case ErrorCode::Db: return "db";
-    case ErrorCode::SchemaTooNew: return "schema_too_new";
-    case ErrorCode::NotFound: return "not_found";
-    case ErrorCode::Usage: return "usage";
-    case ErrorCode::Interrupted: return "interrupted";
+    case ErrorCode::Truncated:
+      return "truncated";
+    case ErrorCode::OutOfRange:
+      return "out_of_range";
+    case ErrorCode::BadMagic:
+      return "bad_magic";
+    case ErrorCode::Unsupported:
+      return "unsupported";
+    case ErrorCode::LimitExceeded:
+      return "limit_exceeded";
+    case ErrorCode::Parse:
+      return "parse";
+    case ErrorCode::Io:
+      return "io";
+    case ErrorCode::Db:
+      return "db";
+    case ErrorCode::SchemaTooNew:
+      return "schema_too_new";
+    case ErrorCode::NotFound:
+      return "not_found";
+    case ErrorCode::Usage:
+      return "usage";
+    case ErrorCode::Interrupted:
+      return "interrupted";
   }
   return "unknown";
 }

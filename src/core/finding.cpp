@@ -7,11 +7,16 @@ namespace catena {
 
 std::string_view severity_name(Severity severity) {
   switch (severity) {
-    case Severity::Info: return "info";
-    case Severity::Low: return "low";
-    case Severity::Medium: return "medium";
-    case Severity::High: return "high";
-    case Severity::Critical: return "critical";
+    case Severity::Info:
+      return "info";
+    case Severity::Low:
+      return "low";
+    case Severity::Medium:
+      return "medium";
+    case Severity::High:
+      return "high";
+    case Severity::Critical:
+      return "critical";
   }
   return "info";
 }
@@ -19,8 +24,8 @@ std::string_view severity_name(Severity severity) {
 Result<Severity> parse_severity(std::string_view text) {
   std::string lower;
   for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (Severity s : {Severity::Info, Severity::Low, Severity::Medium, Severity::High,
-                     Severity::Critical}) {
+  for (Severity s :
+       {Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical}) {
     if (lower == severity_name(s)) return s;
   }
   return make_error(ErrorCode::Usage, "unknown severity '" + std::string(text) +

@@ -25,8 +25,8 @@ Result<std::string> read_small_file(const std::string& path, uint64_t max_bytes)
   if (::fstat(fd.get(), &st) != 0) return make_io_error("cannot stat " + path, errno);
   if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::Io, path + " is not a regular file");
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return make_error(ErrorCode::LimitExceeded, path + " is larger than " +
-                                                    std::to_string(max_bytes) + " bytes");
+    return make_error(ErrorCode::LimitExceeded,
+                      path + " is larger than " + std::to_string(max_bytes) + " bytes");
   }
   std::string out;
   out.resize(static_cast<size_t>(st.st_size));

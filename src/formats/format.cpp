@@ -14,7 +14,11 @@ using Matcher = bool (*)(const ByteReader&);
 // class file's major version (the same four bytes) is at least 45 (file(1) uses the same cut).
 constexpr uint32_t kMaxFatArchitectures = 30;
 
-bool is_elf(const ByteReader& r) { return r.matches(0, "\x7f" "ELF"); }
+bool is_elf(const ByteReader& r) {
+  return r.matches(0,
+                   "\x7f"
+                   "ELF");
+}
 
 bool is_pe(const ByteReader& r) {
   if (!r.matches(0, "MZ")) return false;
@@ -29,8 +33,13 @@ bool is_macho(const ByteReader& r) {
   auto magic = r.read_be<uint32_t>(0);
   if (!magic) return false;
   switch (*magic) {
-    case 0xfeedface: case 0xfeedfacf: case 0xcefaedfe: case 0xcffaedfe: return true;
-    default: return false;
+    case 0xfeedface:
+    case 0xfeedfacf:
+    case 0xcefaedfe:
+    case 0xcffaedfe:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -119,7 +128,11 @@ bool is_tar(const ByteReader& r) {
 }
 
 bool is_gzip(const ByteReader& r) { return r.matches(0, "\x1f\x8b\x08"); }
-bool is_xz(const ByteReader& r) { return r.matches(0, std::string_view("\xfd" "7zXZ\0", 6)); }
+bool is_xz(const ByteReader& r) {
+  return r.matches(0, std::string_view("\xfd"
+                                       "7zXZ\0",
+                                       6));
+}
 bool is_zstd(const ByteReader& r) { return r.matches(0, "\x28\xb5\x2f\xfd"); }
 
 bool is_bzip2(const ByteReader& r) {
@@ -186,8 +199,12 @@ FileFormat classify_format(std::span<const std::byte> head) {
 
 bool is_executable_format(FileFormat format) {
   switch (format) {
-    case FileFormat::Elf: case FileFormat::Pe: case FileFormat::Dos: case FileFormat::MachO:
-    case FileFormat::MachOFat: case FileFormat::Script:
+    case FileFormat::Elf:
+    case FileFormat::Pe:
+    case FileFormat::Dos:
+    case FileFormat::MachO:
+    case FileFormat::MachOFat:
+    case FileFormat::Script:
       return true;
     default:
       return false;

@@ -20,22 +20,29 @@ std::string join_root(const std::string& root, std::string_view path) {
   return out;
 }
 
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
 // Canonicalises listed directories relative to `root`, with one lstat per distinct directory.
 class DirCanonicaliser {
  public:
   explicit DirCanonicaliser(std::string root) : root_(std::move(root)) {}
 
-  std::string canonical(std::string_view path) {
+  /// The canonical directory of `path` and its last component ("/usr/bin", "/ls").
+  std::pair<const std::string&, std::string_view> split(std::string_view path) {
+    static const std::string kEmpty;
     const size_t slash = path.rfind('/');
-    if (slash == std::string_view::npos || slash == 0) return std::string(path);
-    std::string out = canonical_dir(path.substr(0, slash));
-    out.append(path.substr(slash));
-    return out;
+    if (slash == std::string_view::npos || slash == 0) return {kEmpty, path};
+    return {canonical_dir(path.substr(0, slash)), path.substr(slash)};
   }
 
  private:
   const std::string& canonical_dir(std::string_view dir) {
-    auto found = cache_.find(std::string(dir));
+    auto found = cache_.find(dir);
     if (found != cache_.end()) return found->second;
     std::string resolved;
     const size_t slash = dir.rfind('/');
@@ -59,8 +66,23 @@ class DirCanonicaliser {
   }
 
   std::string root_;
-  std::unordered_map<std::string, std::string> cache_;
+  StringMap<std::string> cache_;
 };
+
+// True when dir + base lies within one of `prefixes` (all of them when there are none).
+bool wanted(const std::string& dir,
+            std::string_view base,
+            const std::vector<std::string>& prefixes) {
+  if (prefixes.empty()) return true;
+  for (const std::string& prefix : prefixes) {
+    if (path_is_within(dir, prefix)) return true;
+    if (prefix.size() == dir.size() + base.size() && prefix.starts_with(dir) &&
+        std::string_view(prefix).substr(dir.size()) == base) {
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -124,7 +146,8 @@ void PackageOwners::add(std::string path, uint32_t package_index) {
   if (!inserted && it->second != package_index) extra_owners_[it->first].push_back(package_index);
 }
 
-Result<PackageOwners> PackageOwners::load(const DpkgLocation& location) {
+Result<PackageOwners> PackageOwners::load(const DpkgLocation& location,
+                                          const std::vector<std::string>& only_under) {
   const std::string root = location.root.empty() ? "/" : location.root;
   const std::string admin =
       location.admin_dir.empty() ? join_root(root, "/var/lib/dpkg") : location.admin_dir;
@@ -145,7 +168,7 @@ Result<PackageOwners> PackageOwners::load(const DpkgLocation& location) {
   }
   std::sort(list_names.begin(), list_names.end());
 
-  std::unordered_map<std::string, Diversion> diversions;
+  StringMap<Diversion> diversions;
   auto diversions_text = read_small_file(admin + "/diversions", kMaxDpkgFileBytes);
   if (diversions_text) {
     auto parsed = parse_diversions(*diversions_text);
@@ -156,7 +179,7 @@ Result<PackageOwners> PackageOwners::load(const DpkgLocation& location) {
   }
 
   PackageOwners owners;
-  owners.owners_.reserve(1 << 18);
+  owners.owners_.reserve(only_under.empty() ? 1 << 18 : 1 << 14);
   DirCanonicaliser canon(root);
   for (const std::string& list_name : list_names) {
     const std::string package = list_name.substr(0, list_name.size() - 5);
@@ -168,12 +191,17 @@ Result<PackageOwners> PackageOwners::load(const DpkgLocation& location) {
     owners.packages_.push_back(package);
     const std::string_view bare_name = std::string_view(package).substr(0, package.find(':'));
     for (std::string_view path : *paths) {
-      auto diversion = diversions.find(std::string(path));
+      auto diversion = diversions.find(path);
       if (diversion != diversions.end() && diversion->second.by != bare_name &&
           diversion->second.by != package) {
         path = diversion->second.to;
       }
-      owners.add(canon.canonical(path), package_index);
+      const auto [canonical_dir, base] = canon.split(path);
+      if (!wanted(canonical_dir, base, only_under)) continue;
+      std::string canonical;
+      canonical.reserve(canonical_dir.size() + base.size());
+      canonical.append(canonical_dir).append(base);
+      owners.add(std::move(canonical), package_index);
     }
   }
   return owners;

@@ -18,11 +18,16 @@ std::string octal_mode(uint32_t mode) { return fmt::format("{:04o}", mode & 0777
 
 std::string_view severity_color(Severity s) {
   switch (s) {
-    case Severity::Critical: return "\x1b[1;31m";
-    case Severity::High: return "\x1b[31m";
-    case Severity::Medium: return "\x1b[33m";
-    case Severity::Low: return "\x1b[36m";
-    case Severity::Info: return "\x1b[2m";
+    case Severity::Critical:
+      return "\x1b[1;31m";
+    case Severity::High:
+      return "\x1b[31m";
+    case Severity::Medium:
+      return "\x1b[33m";
+    case Severity::Low:
+      return "\x1b[36m";
+    case Severity::Info:
+      return "\x1b[2m";
   }
   return "";
 }
@@ -158,7 +163,8 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
       std::fputs(sarif_document(report).c_str(), out);
       std::fputc('\n', out);
       return;
-    case Format::Table: break;
+    case Format::Table:
+      break;
   }
   const double seconds = static_cast<double>(report.finished_ns - report.started_ns) / 1e9;
   std::fprintf(out, "catena %s: scan %lld on %s, %s\n", report.command.c_str(),
@@ -175,7 +181,8 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
     std::fprintf(out, "  store    %s\n", escape_for_terminal(report.store_path).c_str());
   }
   const std::string_view v = verdict(report);
-  const std::string verdict_text = fmt::format("{} (fail-on {})", upper(v), severity_name(report.fail_on));
+  const std::string verdict_text =
+      fmt::format("{} (fail-on {})", upper(v), severity_name(report.fail_on));
   if (style.color) {
     const char* color = v == "pass" ? "\x1b[1;32m" : v == "fail" ? "\x1b[1;31m" : "\x1b[1;33m";
     std::fprintf(out, "Verdict: %s%s\x1b[0m\n", color, verdict_text.c_str());
@@ -207,9 +214,9 @@ void InventoryWriter::add(const store::FileRecord& r) {
       std::string path = escape_for_terminal(r.path);
       if (r.type == store::FileType::Symlink) path += " -> " + escape_for_terminal(r.link_target);
       std::fprintf(out_, "%-64s  %-10s  %12llu  %-6s  %-20s  %s\n", sha.c_str(),
-                   r.format.empty() ? "-" : r.format.c_str(), static_cast<unsigned long long>(r.size),
-                   octal_mode(r.mode).c_str(), r.package.empty() ? "-" : escape_for_terminal(r.package).c_str(),
-                   path.c_str());
+                   r.format.empty() ? "-" : r.format.c_str(),
+                   static_cast<unsigned long long>(r.size), octal_mode(r.mode).c_str(),
+                   r.package.empty() ? "-" : escape_for_terminal(r.package).c_str(), path.c_str());
       break;
     }
   }
@@ -237,7 +244,8 @@ void InventoryWriter::add(const store::Occurrence& o) {
         std::fprintf(out_, "%-20s  %-8s  %-20s  %s\n", "HOST", "SCAN", "SCAN STARTED", "PATH");
       }
       std::fprintf(out_, "%-20s  %-8lld  %-20s  %s\n", escape_for_terminal(o.host).c_str(),
-                   static_cast<long long>(o.scan_id), format_rfc3339(o.scan_started_ns).substr(0, 19).c_str(),
+                   static_cast<long long>(o.scan_id),
+                   format_rfc3339(o.scan_started_ns).substr(0, 19).c_str(),
                    escape_for_terminal(o.file.path).c_str());
       break;
   }
@@ -264,7 +272,8 @@ void write_scan_list(std::FILE* out, const std::vector<store::ScanRecord>& scans
       for (const std::string& root : s.roots) {
         roots += (roots.empty() ? "" : " ") + escape_for_terminal(root);
       }
-      std::fprintf(out, "%-6" PRId64 "  %-6s  %-20s  %-20s  %-11s  %10" PRIu64 "  %10" PRIu64 "  %s\n",
+      std::fprintf(out,
+                   "%-6" PRId64 "  %-6s  %-20s  %-20s  %-11s  %10" PRIu64 "  %10" PRIu64 "  %s\n",
                    s.id, escape_for_terminal(s.kind).c_str(), escape_for_terminal(s.host).c_str(),
                    format_rfc3339(s.started_ns).substr(0, 19).c_str(),
                    std::string(store::scan_status_name(s.status)).c_str(), s.totals.files,
@@ -279,7 +288,8 @@ void write_scan_list(std::FILE* out, const std::vector<store::ScanRecord>& scans
     object["kind"] = utf8_text(s.kind);
     object["host"] = utf8_text(s.host);
     object["started"] = format_rfc3339(s.started_ns);
-    object["finished"] = s.finished_ns ? nlohmann::json(format_rfc3339(*s.finished_ns)) : nlohmann::json(nullptr);
+    object["finished"] =
+        s.finished_ns ? nlohmann::json(format_rfc3339(*s.finished_ns)) : nlohmann::json(nullptr);
     object["status"] = store::scan_status_name(s.status);
     object["catena_version"] = utf8_text(s.catena_version);
     nlohmann::json roots = nlohmann::json::array();

@@ -17,21 +17,29 @@ using nlohmann::json;
 std::string_view sarif_level(Severity s) {
   switch (s) {
     case Severity::Critical:
-    case Severity::High: return "error";
-    case Severity::Medium: return "warning";
+    case Severity::High:
+      return "error";
+    case Severity::Medium:
+      return "warning";
     case Severity::Low:
-    case Severity::Info: return "note";
+    case Severity::Info:
+      return "note";
   }
   return "note";
 }
 
 std::string_view security_severity(Severity s) {
   switch (s) {
-    case Severity::Critical: return "9.5";
-    case Severity::High: return "8.0";
-    case Severity::Medium: return "5.5";
-    case Severity::Low: return "3.0";
-    case Severity::Info: return "0.0";
+    case Severity::Critical:
+      return "9.5";
+    case Severity::High:
+      return "8.0";
+    case Severity::Medium:
+      return "5.5";
+    case Severity::Low:
+      return "3.0";
+    case Severity::Info:
+      return "0.0";
   }
   return "0.0";
 }

@@ -13,14 +13,17 @@ std::string octal_mode(mode_t mode) {
 
 }  // namespace
 
-void check_file_metadata(const std::string& path, const struct stat& st, std::vector<Finding>& out) {
+void check_file_metadata(const std::string& path,
+                         const struct stat& st,
+                         std::vector<Finding>& out) {
   // Any local account can replace a world-writable executable with a trojan.
   if (S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0 && (st.st_mode & S_IWOTH) != 0) {
     Finding f{.rule = "WORLD_WRITABLE_EXECUTABLE",
               .severity = Severity::High,
               .path = path,
-              .message = "Executable file is writable by every user, so any local account can "
-                         "replace it."};
+              .message =
+                  "Executable file is writable by every user, so any local account can "
+                  "replace it."};
     f.add_evidence("mode", octal_mode(st.st_mode));
     f.add_evidence("uid", std::to_string(st.st_uid));
     out.push_back(std::move(f));
@@ -35,8 +38,9 @@ void check_directory_metadata(const std::string& path,
     Finding f{.rule = "WORLD_WRITABLE_DIR",
               .severity = Severity::High,
               .path = path,
-              .message = "Directory is writable by every user without the sticky bit, so any "
-                         "local account can add or replace the tools in it."};
+              .message =
+                  "Directory is writable by every user without the sticky bit, so any "
+                  "local account can add or replace the tools in it."};
     f.add_evidence("mode", octal_mode(st.st_mode));
     f.add_evidence("uid", std::to_string(st.st_uid));
     out.push_back(std::move(f));

@@ -5,7 +5,8 @@
 
 namespace catena::scan {
 
-Result<std::vector<Root>> resolve_roots(const std::vector<std::string>& given, MissingRoot missing) {
+Result<std::vector<Root>> resolve_roots(const std::vector<std::string>& given,
+                                        MissingRoot missing) {
   std::vector<Root> candidates;
   for (const std::string& path : given) {
     if (path.empty()) return make_error(ErrorCode::Usage, "empty path given to scan");

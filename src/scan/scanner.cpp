@@ -34,7 +34,9 @@ using store::FileType;
 // Results waiting for the writer; workers block when it falls behind, bounding memory.
 constexpr size_t kMaxPendingResults = 8192;
 
-int64_t to_ns(const timespec& ts) { return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec; }
+int64_t to_ns(const timespec& ts) {
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 FileType file_type_of(mode_t mode) {
   if (S_ISREG(mode)) return FileType::Regular;
@@ -102,10 +104,11 @@ MapResult hash_mapped(int fd,
   if (sigsetjmp(jump, 1) == 0) {
     t_bus_jump = &jump;
     if (before_read) before_read();
-    format = formats::classify_format(
-        std::span(bytes, static_cast<size_t>(std::min<uint64_t>(size, formats::kClassifyHeadBytes))));
+    format = formats::classify_format(std::span(
+        bytes, static_cast<size_t>(std::min<uint64_t>(size, formats::kClassifyHeadBytes))));
     for (uint64_t offset = 0; offset < size; offset += kUpdateBytes) {
-      digests.update(std::span(bytes + offset, static_cast<size_t>(std::min(kUpdateBytes, size - offset))));
+      digests.update(
+          std::span(bytes + offset, static_cast<size_t>(std::min(kUpdateBytes, size - offset))));
     }
   } else {
     // The digest state is abandoned mid-update; reset() re-initialises it.
@@ -190,8 +193,7 @@ class ResultQueue {
 
 class Walker {
  public:
-  Walker(const ScanOptions& options, ResultQueue& results)
-      : options_(options), results_(results) {}
+  Walker(const ScanOptions& options, ResultQueue& results) : options_(options), results_(results) {}
 
   void add_root(const Root& root) {
     Entry entry;
@@ -309,7 +311,8 @@ class Walker {
   void list_directory(const Entry& entry, std::vector<Entry>& subdirs, std::vector<Entry>& files) {
     const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
                       (entry.parent ? O_NOFOLLOW : 0);
-    UniqueFd fd(::openat(entry.parent ? entry.parent->fd.get() : AT_FDCWD, entry.name.c_str(), flags));
+    UniqueFd fd(
+        ::openat(entry.parent ? entry.parent->fd.get() : AT_FDCWD, entry.name.c_str(), flags));
     if (!fd.valid()) {
       report_error(entry.path, errno == ENOENT ? "FILE_VANISHED" : "DIR_UNREADABLE", errno);
       return;
@@ -331,10 +334,11 @@ class Walker {
       if (ancestor->device == st.st_dev && ancestor->inode == st.st_ino) {
         Item item;
         item.error = true;
-        Finding f{.rule = "DIR_LOOP",
-                  .severity = Severity::Info,
-                  .path = entry.path,
-                  .message = "Directory is its own ancestor (a bind-mount loop); not walked again."};
+        Finding f{
+            .rule = "DIR_LOOP",
+            .severity = Severity::Info,
+            .path = entry.path,
+            .message = "Directory is its own ancestor (a bind-mount loop); not walked again."};
         f.add_evidence("ancestor", ancestor->path);
         item.findings.push_back(std::move(f));
         results_.push(std::move(item));
@@ -374,7 +378,8 @@ class Walker {
       child.root = entry.root;
       child.root_device = entry.root_device;
       if (excluded(child.path, name)) continue;
-      if (::fstatat(shared_dir->fd.get(), child.name.c_str(), &child.st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (::fstatat(shared_dir->fd.get(), child.name.c_str(), &child.st, AT_SYMLINK_NOFOLLOW) !=
+          0) {
         report_error(child.path, errno == ENOENT ? "FILE_VANISHED" : "FILE_UNREADABLE", errno);
         continue;
       }
@@ -437,14 +442,16 @@ class Walker {
     r.path = entry.path;
     fill_metadata(r, entry.st);
     const int dirfd = entry.parent ? entry.parent->fd.get() : AT_FDCWD;
-    const int base_flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (entry.parent ? O_NOFOLLOW : 0);
+    const int base_flags =
+        O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (entry.parent ? O_NOFOLLOW : 0);
     bool stable = false;
     constexpr int kAttempts = 2;
     for (int attempt = 0; attempt < kAttempts && !stable; ++attempt) {
       // O_NOATIME keeps the scan from disturbing access times (evidence in an investigation);
       // the kernel allows it only to the file's owner and root.
       UniqueFd fd(::openat(dirfd, entry.name.c_str(), base_flags | O_NOATIME));
-      if (!fd.valid() && errno == EPERM) fd = UniqueFd(::openat(dirfd, entry.name.c_str(), base_flags));
+      if (!fd.valid() && errno == EPERM)
+        fd = UniqueFd(::openat(dirfd, entry.name.c_str(), base_flags));
       if (!fd.valid()) {
         const int err = errno;
         if (err == ENOENT) {
@@ -504,7 +511,8 @@ class Walker {
         // Fill the buffer completely so the first chunk holds the head for classification.
         size_t filled = 0;
         const uint64_t remaining = expected > total ? expected - total : 0;
-        const size_t want = remaining == 0 ? 1 : static_cast<size_t>(std::min<uint64_t>(remaining, buffer.size()));
+        const size_t want =
+            remaining == 0 ? 1 : static_cast<size_t>(std::min<uint64_t>(remaining, buffer.size()));
         while (filled < want) {
           const ssize_t n = ::read(fd.get(), buffer.data() + filled, want - filled);
           if (n < 0) {
@@ -523,7 +531,8 @@ class Walker {
         }
         const std::span<const std::byte> chunk(buffer.data(), filled);
         if (!format) {
-          format = formats::classify_format(chunk.first(std::min(chunk.size(), formats::kClassifyHeadBytes)));
+          format = formats::classify_format(
+              chunk.first(std::min(chunk.size(), formats::kClassifyHeadBytes)));
         }
         digests.update(chunk);
         total += filled;
@@ -553,8 +562,9 @@ class Walker {
                   .severity = Severity::Medium,
                   .path = entry.path,
                   .sha256 = r.sha256,
-                  .message = "File kept changing while it was read twice; the recorded hash is "
-                             "of one moment's content."};
+                  .message =
+                      "File kept changing while it was read twice; the recorded hash is "
+                      "of one moment's content."};
         f.add_evidence("size_before", std::to_string(before.st_size));
         f.add_evidence("size_after", after_ok ? std::to_string(after.st_size) : "unknown");
         f.add_evidence("bytes_read", std::to_string(total));
@@ -673,15 +683,15 @@ Result<ScanSummary> run_scan(store::Store& store,
   if (store_error) return tl::unexpected(*store_error);
   if (!finished) return tl::unexpected(finished.error());
   if (options.on_progress) {
-    options.on_progress(Progress{summary.totals.files, summary.totals.bytes,
-                                 monotonic_ns() - started_mono});
+    options.on_progress(
+        Progress{summary.totals.files, summary.totals.bytes, monotonic_ns() - started_mono});
   }
   if (interrupted) {
     if (summary_on_interrupt != nullptr) *summary_on_interrupt = summary;
-    return make_error(ErrorCode::Interrupted,
-                      "interrupted; scan " + std::to_string(summary.scan_id) +
-                          " is recorded as incomplete with " +
-                          std::to_string(summary.totals.files) + " files");
+    return make_error(ErrorCode::Interrupted, "interrupted; scan " +
+                                                  std::to_string(summary.scan_id) +
+                                                  " is recorded as incomplete with " +
+                                                  std::to_string(summary.totals.files) + " files");
   }
   return summary;
 }

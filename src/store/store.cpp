@@ -157,8 +157,8 @@ std::vector<std::string> decode_string_list(const std::string& text) {
 }
 
 Result<ScanStatus> parse_status(const std::string& text) {
-  for (ScanStatus s : {ScanStatus::Running, ScanStatus::Complete, ScanStatus::Interrupted,
-                       ScanStatus::Failed}) {
+  for (ScanStatus s :
+       {ScanStatus::Running, ScanStatus::Complete, ScanStatus::Interrupted, ScanStatus::Failed}) {
     if (text == scan_status_name(s)) return s;
   }
   return make_error(ErrorCode::Db, "unknown scan status in store: " + text);
@@ -213,23 +213,34 @@ Status make_parent_dirs(const std::string& path) {
 
 std::string_view scan_status_name(ScanStatus status) {
   switch (status) {
-    case ScanStatus::Running: return "running";
-    case ScanStatus::Complete: return "complete";
-    case ScanStatus::Interrupted: return "interrupted";
-    case ScanStatus::Failed: return "failed";
+    case ScanStatus::Running:
+      return "running";
+    case ScanStatus::Complete:
+      return "complete";
+    case ScanStatus::Interrupted:
+      return "interrupted";
+    case ScanStatus::Failed:
+      return "failed";
   }
   return "running";
 }
 
 std::string_view file_type_name(FileType type) {
   switch (type) {
-    case FileType::Regular: return "file";
-    case FileType::Symlink: return "symlink";
-    case FileType::Fifo: return "fifo";
-    case FileType::Socket: return "socket";
-    case FileType::CharDevice: return "char_device";
-    case FileType::BlockDevice: return "block_device";
-    case FileType::Other: return "other";
+    case FileType::Regular:
+      return "file";
+    case FileType::Symlink:
+      return "symlink";
+    case FileType::Fifo:
+      return "fifo";
+    case FileType::Socket:
+      return "socket";
+    case FileType::CharDevice:
+      return "char_device";
+    case FileType::BlockDevice:
+      return "block_device";
+    case FileType::Other:
+      return "other";
   }
   return "other";
 }
@@ -278,11 +289,13 @@ Store::~Store() { sqlite3_close_v2(db_); }
 
 Status Store::prepare_schema(Access access) {
   const std::string where = "store " + path_;
-  CATENA_TRY(int64_t application_id, query_int(db_, "PRAGMA application_id", "cannot read " + where));
+  CATENA_TRY(int64_t application_id,
+             query_int(db_, "PRAGMA application_id", "cannot read " + where));
   CATENA_TRY(int64_t version, query_int(db_, "PRAGMA user_version", "cannot read " + where));
   if (application_id != 0 && application_id != kApplicationId) {
-    return make_error(ErrorCode::Db, path_ + " is a SQLite database of another application, "
-                                             "not a catena store");
+    return make_error(ErrorCode::Db, path_ +
+                                         " is a SQLite database of another application, "
+                                         "not a catena store");
   }
   const auto latest = static_cast<int64_t>(migrations().size());
   if (version > latest) {
@@ -303,21 +316,23 @@ Status Store::prepare_schema(Access access) {
       return make_error(ErrorCode::Db, where + " has an older schema; run a scan to upgrade it");
     }
     if (version == 0 && application_id == 0) {
-      CATENA_TRY(int64_t tables, query_int(db_, "SELECT count(*) FROM sqlite_master",
-                                           "cannot read " + where));
+      CATENA_TRY(int64_t tables,
+                 query_int(db_, "SELECT count(*) FROM sqlite_master", "cannot read " + where));
       if (tables != 0) {
-        return make_error(ErrorCode::Db,
-                          path_ + " is a SQLite database of another application, not a catena store");
+        return make_error(
+            ErrorCode::Db,
+            path_ + " is a SQLite database of another application, not a catena store");
       }
     }
     Transaction txn(db_);
     CATENA_TRY_STATUS(txn.begin());
     for (auto step = version; step < latest; ++step) {
-      CATENA_TRY_STATUS(exec(db_, migrations()[static_cast<size_t>(step)],
-                             "cannot migrate " + where + " to version " + std::to_string(step + 1)));
+      CATENA_TRY_STATUS(
+          exec(db_, migrations()[static_cast<size_t>(step)],
+               "cannot migrate " + where + " to version " + std::to_string(step + 1)));
     }
-    CATENA_TRY_STATUS(exec(db_, "PRAGMA user_version=" + std::to_string(latest),
-                           "cannot migrate " + where));
+    CATENA_TRY_STATUS(
+        exec(db_, "PRAGMA user_version=" + std::to_string(latest), "cannot migrate " + where));
     CATENA_TRY_STATUS(exec(db_, "PRAGMA application_id=" + std::to_string(kApplicationId),
                            "cannot migrate " + where));
     CATENA_TRY_STATUS(txn.commit());
@@ -373,9 +388,10 @@ Status Store::add_batch(int64_t scan_id,
                  "INSERT INTO files(scan_id, path, type, size, mode, uid, gid, mtime_ns, ctime_ns, "
                  "inode, device, sha256, package, link_target, changed) "
                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  Statement finding(db_,
-                    "INSERT INTO findings(scan_id, rule, severity, path, sha256, message, evidence) "
-                    "VALUES(?, ?, ?, ?, ?, ?, ?)");
+  Statement finding(
+      db_,
+      "INSERT INTO findings(scan_id, rule, severity, path, sha256, message, evidence) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?)");
   if (!content.ok() || !file.ok() || !finding.ok()) return db_error(db_, "cannot prepare insert");
   const int64_t now = now_ns();
   for (const FileRecord& r : files) {
@@ -421,8 +437,9 @@ Status Store::add_batch(int64_t scan_id,
     finding.bind_text(6, f.message);
     nlohmann::json evidence = nlohmann::json::array();
     for (const auto& [key, value] : f.evidence) {
-      evidence.push_back({key, is_valid_utf8(value) ? nlohmann::json(value)
-                                                    : nlohmann::json({{"b64", base64_encode(value)}})});
+      evidence.push_back({key, is_valid_utf8(value)
+                                   ? nlohmann::json(value)
+                                   : nlohmann::json({{"b64", base64_encode(value)}})});
     }
     finding.bind_text(7, evidence.dump());
     if (sqlite3_step(finding.get()) != SQLITE_DONE) return db_error(db_, "cannot store finding");
@@ -478,14 +495,16 @@ Result<ScanRecord> Store::get_scan(int64_t scan_id) {
   if (!stmt.ok()) return db_error(db_, "cannot read scan");
   stmt.bind_int(1, scan_id);
   const int rc = sqlite3_step(stmt.get());
-  if (rc == SQLITE_DONE) return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
+  if (rc == SQLITE_DONE)
+    return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
   if (rc != SQLITE_ROW) return db_error(db_, "cannot read scan");
   return read_scan_columns(stmt);
 }
 
 Result<std::optional<int64_t>> Store::latest_scan_id() {
   Statement stmt(db_, "SELECT max(id) FROM scans");
-  if (!stmt.ok() || sqlite3_step(stmt.get()) != SQLITE_ROW) return db_error(db_, "cannot read scans");
+  if (!stmt.ok() || sqlite3_step(stmt.get()) != SQLITE_ROW)
+    return db_error(db_, "cannot read scans");
   if (stmt.column_is_null(0)) return std::optional<int64_t>();
   return std::optional<int64_t>(stmt.column_int(0));
 }
@@ -517,8 +536,9 @@ Status Store::for_each_file(int64_t scan_id, const std::function<void(const File
 }
 
 Result<std::vector<Finding>> Store::findings_of(int64_t scan_id) {
-  Statement stmt(db_, "SELECT rule, severity, path, sha256, message, evidence FROM findings "
-                      "WHERE scan_id = ? ORDER BY id");
+  Statement stmt(db_,
+                 "SELECT rule, severity, path, sha256, message, evidence FROM findings "
+                 "WHERE scan_id = ? ORDER BY id");
   if (!stmt.ok()) return db_error(db_, "cannot read findings");
   stmt.bind_int(1, scan_id);
   std::vector<Finding> out;

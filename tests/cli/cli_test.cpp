@@ -43,7 +43,8 @@ TEST_F(CliTest, ScanJsonHasTheDocumentedShape) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   const json doc = json_of(r);
-  for (const char* key : {"scan_id", "host", "started", "finished", "files", "bytes", "errors", "findings"}) {
+  for (const char* key :
+       {"scan_id", "host", "started", "finished", "files", "bytes", "errors", "findings"}) {
     EXPECT_TRUE(doc.contains(key)) << key;
   }
   EXPECT_EQ(doc["files"], 2);
@@ -56,7 +57,8 @@ TEST_F(CliTest, ScanJsonHasTheDocumentedShape) {
 
 TEST_F(CliTest, InventoryMatchesSha256sumOnTheSameTree) {
   for (int idx = 0; idx < 40; ++idx) {
-    tree_.write("d" + std::to_string(idx % 4) + "/f" + std::to_string(idx), std::string(idx * 997, static_cast<char>('a' + idx % 26)));
+    tree_.write("d" + std::to_string(idx % 4) + "/f" + std::to_string(idx),
+                std::string(idx * 997, static_cast<char>('a' + idx % 26)));
   }
   ASSERT_EQ(catena({"scan", tree_.path(), "--format", "json"}).exit_code, 0);
   const RunResult list = catena({"inventory", "list", "--format", "jsonl"});
@@ -66,7 +68,8 @@ TEST_F(CliTest, InventoryMatchesSha256sumOnTheSameTree) {
   std::string line;
   while (std::getline(lines, line)) {
     const json record = json::parse(line);
-    for (const char* key : {"path", "size", "mode", "uid", "gid", "mtime", "sha256", "format", "package"}) {
+    for (const char* key :
+         {"path", "size", "mode", "uid", "gid", "mtime", "sha256", "format", "package"}) {
       EXPECT_TRUE(record.contains(key)) << key;
     }
     ours[record["path"]] = record["sha256"];
@@ -91,7 +94,8 @@ TEST_F(CliTest, ExitCodesFollowFailOn) {
   tree_.write("tool", "#!/bin/sh\n", 0755);
   ASSERT_EQ(::chmod((tree_ / "tool").c_str(), 0777), 0);
   EXPECT_EQ(catena({"scan", tree_.path(), "--format", "json"}).exit_code, 1);
-  EXPECT_EQ(catena({"scan", tree_.path(), "--format", "json", "--fail-on", "critical"}).exit_code, 0);
+  EXPECT_EQ(catena({"scan", tree_.path(), "--format", "json", "--fail-on", "critical"}).exit_code,
+            0);
   EXPECT_EQ(catena({"scan", tree_.path(), "--format", "json", "--fail-on", "low"}).exit_code, 1);
   const RunResult bad = catena({"scan", tree_.path(), "--fail-on", "severe"});
   EXPECT_EQ(bad.exit_code, 2);
@@ -103,12 +107,13 @@ TEST_F(CliTest, UsageAndOperationalErrorsExitTwoWithOneLine) {
     std::vector<std::string> args;
     std::string expected;
   };
-  for (const Case& c : std::vector<Case>{{{"scan", "/nonexistent/catena"}, "cannot scan /nonexistent/catena"},
-                                         {{"scan", "--bogus", "/tmp"}, "bogus"},
-                                         {{"frobnicate"}, "frobnicate"},
-                                         {{"inventory", "find", "--sha256", "xyz"}, "64 hex digits"},
-                                         {{"inventory", "list", "--format", "sarif"}, "not sarif"},
-                                         {{"scan", "/tmp", "--digests", "crc32"}, "crc32"}}) {
+  for (const Case& c :
+       std::vector<Case>{{{"scan", "/nonexistent/catena"}, "cannot scan /nonexistent/catena"},
+                         {{"scan", "--bogus", "/tmp"}, "bogus"},
+                         {{"frobnicate"}, "frobnicate"},
+                         {{"inventory", "find", "--sha256", "xyz"}, "64 hex digits"},
+                         {{"inventory", "list", "--format", "sarif"}, "not sarif"},
+                         {{"scan", "/tmp", "--digests", "crc32"}, "crc32"}}) {
     const RunResult r = catena(c.args);
     EXPECT_EQ(r.exit_code, 2) << c.args[0];
     EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
@@ -122,10 +127,12 @@ TEST_F(CliTest, UsageAndOperationalErrorsExitTwoWithOneLine) {
 TEST_F(CliTest, HelpIsCompleteForEveryCommand) {
   const RunResult top = run_catena({"--help"});
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* command : {"scan", "audit", "inventory"}) EXPECT_NE(top.out.find(command), std::string::npos);
-  for (const auto& args : std::vector<std::vector<std::string>>{{"scan", "--help"}, {"audit", "--help"},
-                                                                 {"inventory", "list", "--help"},
-                                                                 {"inventory", "find", "--help"}}) {
+  for (const char* command : {"scan", "audit", "inventory"})
+    EXPECT_NE(top.out.find(command), std::string::npos);
+  for (const auto& args : std::vector<std::vector<std::string>>{{"scan", "--help"},
+                                                                {"audit", "--help"},
+                                                                {"inventory", "list", "--help"},
+                                                                {"inventory", "find", "--help"}}) {
     const RunResult r = run_catena(args);
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.out.find("--db"), std::string::npos) << args[0];
@@ -139,9 +146,12 @@ TEST_F(CliTest, StorePathComesFromDbThenEnvironment) {
   test::RunOptions env{.env = {{"CATENA_DB", work_ / "env.db"}}};
   ASSERT_EQ(run_catena({"scan", tree_.path(), "--format", "json"}, env).exit_code, 0);
   EXPECT_EQ(::access((work_ / "env.db").c_str(), F_OK), 0);
-  ASSERT_EQ(run_catena({"scan", tree_.path(), "--format", "json", "--db", work_ / "flag.db"}, env).exit_code, 0);
+  ASSERT_EQ(run_catena({"scan", tree_.path(), "--format", "json", "--db", work_ / "flag.db"}, env)
+                .exit_code,
+            0);
   EXPECT_EQ(::access((work_ / "flag.db").c_str(), F_OK), 0);
-  test::RunOptions home{.env = {{"HOME", work_ / "home"}}, .unset_env = {"CATENA_DB", "XDG_DATA_HOME"}};
+  test::RunOptions home{.env = {{"HOME", work_ / "home"}},
+                        .unset_env = {"CATENA_DB", "XDG_DATA_HOME"}};
   ASSERT_EQ(run_catena({"scan", tree_.path(), "--format", "json"}, home).exit_code, 0);
   EXPECT_EQ(::access((work_ / "home/.local/share/catena/catena.db").c_str(), F_OK), 0);
 }
@@ -152,7 +162,8 @@ TEST_F(CliTest, InventoryFindAnswersWhereAContentWas) {
   tree_.write("two/clean", "fine");
   ASSERT_EQ(catena({"scan", tree_ / "one", "--format", "json"}).exit_code, 0);
   ASSERT_EQ(catena({"scan", tree_ / "two", "--format", "json"}).exit_code, 0);
-  const RunResult r = catena({"inventory", "find", "--sha256", test::sha256_hex("MZ trojan"), "--format", "json"});
+  const RunResult r =
+      catena({"inventory", "find", "--sha256", test::sha256_hex("MZ trojan"), "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json doc = json_of(r);
   ASSERT_EQ(doc.size(), 2u);
@@ -161,7 +172,8 @@ TEST_F(CliTest, InventoryFindAnswersWhereAContentWas) {
   EXPECT_EQ(doc[1]["path"], tree_ / "two/renamed.bin");
   EXPECT_TRUE(doc[1].contains("host"));
   EXPECT_TRUE(doc[1].contains("scan_started"));
-  const RunResult none = catena({"inventory", "find", "--sha256", std::string(64, '0'), "--format", "json"});
+  const RunResult none =
+      catena({"inventory", "find", "--sha256", std::string(64, '0'), "--format", "json"});
   EXPECT_EQ(json_of(none).size(), 0u);
   const RunResult scans = catena({"inventory", "scans", "--format", "json"});
   EXPECT_EQ(json_of(scans).size(), 2u);
@@ -169,8 +181,12 @@ TEST_F(CliTest, InventoryFindAnswersWhereAContentWas) {
 
 TEST_F(CliTest, SarifValidatesAgainstTheOasisSchema) {
   const char* cache = std::getenv("CATENA_TEST_CACHE");
-  const std::string schema = std::string(cache ? cache : (std::string(std::getenv("HOME")) + "/.cache/catena-test-data").c_str()) + "/sarif-2.1.0.json";
-  ASSERT_EQ(::access(schema.c_str(), R_OK), 0) << "run scripts/fetch-test-data.sh to fetch " << schema;
+  const std::string schema =
+      std::string(cache ? cache
+                        : (std::string(std::getenv("HOME")) + "/.cache/catena-test-data").c_str()) +
+      "/sarif-2.1.0.json";
+  ASSERT_EQ(::access(schema.c_str(), R_OK), 0)
+      << "run scripts/fetch-test-data.sh to fetch " << schema;
   tree_.write("bin/open\xff\n", "#!/bin/sh\n", 0755);
   ASSERT_EQ(::chmod((tree_ / "bin/open\xff\n").c_str(), 0777), 0);
   tree_.mkdir("shared");
@@ -179,21 +195,22 @@ TEST_F(CliTest, SarifValidatesAgainstTheOasisSchema) {
   ASSERT_EQ(r.exit_code, 1) << r.err;
   const std::string sarif = work_ / "out.sarif";
   std::ofstream(sarif) << r.out;
-  const RunResult check = test::run_command(
-      {"/usr/bin/python3", "-c",
-       "import json,sys,jsonschema\n"
-       "schema=json.load(open(sys.argv[1])); doc=json.load(open(sys.argv[2]))\n"
-       "v=jsonschema.validators.validator_for(schema)(schema)\n"
-       "errors=[e.message for e in v.iter_errors(doc)]\n"
-       "print(len(doc['runs'][0]['results'])); print('\\n'.join(errors)); sys.exit(1 if errors else 0)\n",
-       schema, sarif});
+  const RunResult check =
+      test::run_command({"/usr/bin/python3", "-c",
+                         "import json,sys,jsonschema\n"
+                         "schema=json.load(open(sys.argv[1])); doc=json.load(open(sys.argv[2]))\n"
+                         "v=jsonschema.validators.validator_for(schema)(schema)\n"
+                         "errors=[e.message for e in v.iter_errors(doc)]\n"
+                         "print(len(doc['runs'][0]['results'])); print('\\n'.join(errors)); "
+                         "sys.exit(1 if errors else 0)\n",
+                         schema, sarif});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_EQ(check.out.substr(0, 2), "2\n");
 }
 
 TEST_F(CliTest, NonUtf8AndControlCharacterPathsStayDistinctAndExact) {
-  const std::vector<std::string> names = {"plain", "new\nline", "bad\xff", "bad\\xff", "tab\there",
-                                          "rtl\xe2\x80\xaetxt.exe"};
+  const std::vector<std::string> names = {"plain",    "new\nline", "bad\xff",
+                                          "bad\\xff", "tab\there", "rtl\xe2\x80\xaetxt.exe"};
   for (const std::string& name : names) tree_.write(name, name);
   ASSERT_EQ(catena({"scan", tree_.path(), "--format", "json"}).exit_code, 0);
   const RunResult list = catena({"inventory", "list", "--format", "json"});
@@ -228,11 +245,17 @@ TEST_F(CliTest, NonUtf8AndControlCharacterPathsStayDistinctAndExact) {
 
 TEST_F(CliTest, AuditScansTheMachinesToolPlaces) {
   tree_.write("bin/mytool", "#!/bin/sh\n", 0755);
-  tree_.write("home/.cargo/bin/cargo-evil", "\x7f" "ELF", 0755);
+  tree_.write("home/.cargo/bin/cargo-evil",
+              "\x7f"
+              "ELF",
+              0755);
   tree_.write("home/.local/bin/pytool", "#!/usr/bin/python3\n", 0755);
   tree_.write("home/.npmrc", "prefix = " + (tree_ / "npm-global") + "\n");
   tree_.write("npm-global/bin/npx-tool", "#!/usr/bin/env node\n", 0755);
-  tree_.write("sys/lib/libx.so", "\x7f" "ELF", 0644);
+  tree_.write("sys/lib/libx.so",
+              "\x7f"
+              "ELF",
+              0644);
   // Default places are this machine's (PATH, passwd homes, /usr/lib...); here each is narrowed.
   const RunResult r = run_catena({"audit", "--db", db(), "--format", "json", "--no-dpkg", "--path",
                                   tree_ / "bin", "--home", tree_ / "home", "--system-dir",
@@ -248,7 +271,10 @@ TEST_F(CliTest, AuditScansTheMachinesToolPlaces) {
   EXPECT_EQ(roots.size(), 5u);
   EXPECT_EQ(doc["command"], "audit");
   EXPECT_TRUE(doc["verdict"] == "pass" || doc["verdict"] == "fail");
-  const RunResult found = catena({"inventory", "find", "--sha256", test::sha256_hex("\x7f" "ELF"), "--format", "json"});
+  const RunResult found = catena({"inventory", "find", "--sha256",
+                                  test::sha256_hex("\x7f"
+                                                   "ELF"),
+                                  "--format", "json"});
   EXPECT_EQ(json_of(found)[0]["path"], tree_ / "home/.cargo/bin/cargo-evil");
 }
 

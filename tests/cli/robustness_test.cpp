@@ -9,8 +9,8 @@
 
 #include <atomic>
 #include <fstream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "support/run.hpp"
@@ -40,7 +40,8 @@ std::string query_text(const std::string& db_path, const std::string& sql) {
   if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_busy_timeout(db, 2000);
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
       const unsigned char* text = sqlite3_column_text(stmt, 0);
       out = text ? reinterpret_cast<const char*>(text) : "";
     }
@@ -78,7 +79,8 @@ TEST_F(RobustnessTest, FifoSocketAndDeviceNodesNeverBlockTheScan) {
   tree_.write("f", "x");
   ASSERT_EQ(::mkfifo((tree_ / "fifo").c_str(), 0666), 0);
   // Nobody ever writes to this FIFO: opening it for reading would block forever.
-  const RunResult r = run_catena({"scan", tree_.path(), "/dev/null", "--db", db(), "--format", "json"});
+  const RunResult r =
+      run_catena({"scan", tree_.path(), "/dev/null", "--db", db(), "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["files"], 1);
   const RunResult list = run_catena({"inventory", "list", "--db", db(), "--format", "jsonl"});
@@ -98,13 +100,15 @@ TEST_F(RobustnessTest, UnreadableFilesAndDirectoriesAreReportedNotFatal) {
     ASSERT_EQ(::chmod((tree_ / "secret").c_str(), 0), 0);
     ASSERT_EQ(::chmod((tree_ / "locked").c_str(), 0), 0);
   }
-  const RunResult r = run_catena_unprivileged({"scan", tree_.path(), "--db", db(), "--format", "json"});
+  const RunResult r =
+      run_catena_unprivileged({"scan", tree_.path(), "--db", db(), "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json doc = json::parse(r.out);
   EXPECT_EQ(doc["files"], 1);
   EXPECT_EQ(doc["errors"], 2);
   std::set<std::string> rules;
-  for (const auto& f : doc["findings"]) rules.insert(f["rule"].get<std::string>() + " " + f["path"].get<std::string>());
+  for (const auto& f : doc["findings"])
+    rules.insert(f["rule"].get<std::string>() + " " + f["path"].get<std::string>());
   EXPECT_TRUE(rules.count("FILE_UNREADABLE " + (tree_ / "secret"))) << r.out;
   EXPECT_TRUE(rules.count("DIR_UNREADABLE " + (tree_ / "locked"))) << r.out;
   EXPECT_EQ(doc["status"], "complete");
@@ -122,7 +126,8 @@ TEST_F(RobustnessTest, FileGrowingDuringTheScanIsFlagged) {
     }
     ::close(fd);
   });
-  const RunResult r = run_catena({"scan", tree_.path(), "--db", db(), "--format", "json", "--fail-on", "critical"});
+  const RunResult r =
+      run_catena({"scan", tree_.path(), "--db", db(), "--format", "json", "--fail-on", "critical"});
   stop = true;
   writer.join();
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -154,8 +159,8 @@ TEST_F(RobustnessTest, TwoHundredThousandFilesWithProgressOnATerminal) {
   make_many_files(tree_, 200000);
   // script(1) gives catena a terminal on stderr; stdout goes to a file.
   const std::string out = work_ / "out.json";
-  const std::string command = test::catena_binary() + " scan " + tree_.path() + " --db " + db() +
-                              " --format json > " + out;
+  const std::string command =
+      test::catena_binary() + " scan " + tree_.path() + " --db " + db() + " --format json > " + out;
   const RunResult r = test::run_command({"script", "-qefc", command, "/dev/null"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   std::ifstream in(out);
@@ -175,11 +180,13 @@ TEST_F(RobustnessTest, InterruptLeavesAConsistentStoreMarkedIncomplete) {
   int expected_scans = 1;
   for (int signal_number : {SIGINT, SIGKILL}) {
     ++expected_scans;
-    test::Child child({test::catena_binary(), "scan", tree_.path(), "--db", db(), "--format", "json", "-j", "1"});
+    test::Child child(
+        {test::catena_binary(), "scan", tree_.path(), "--db", db(), "--format", "json", "-j", "1"});
     // Wait until the scan has committed something, so the signal lands mid-scan.
     std::string committed;
     for (int tries = 0; tries < 600; ++tries) {
-      committed = query_text(db(), "SELECT count(*) FROM files WHERE scan_id = (SELECT max(id) FROM scans)");
+      committed = query_text(
+          db(), "SELECT count(*) FROM files WHERE scan_id = (SELECT max(id) FROM scans)");
       if (query_text(db(), "SELECT count(*) FROM scans") == std::to_string(expected_scans) &&
           !committed.empty() && committed != "0") {
         break;
@@ -188,7 +195,8 @@ TEST_F(RobustnessTest, InterruptLeavesAConsistentStoreMarkedIncomplete) {
     }
     child.signal(signal_number);
     const RunResult r = child.wait();
-    const std::string status = query_text(db(), "SELECT status FROM scans ORDER BY id DESC LIMIT 1");
+    const std::string status =
+        query_text(db(), "SELECT status FROM scans ORDER BY id DESC LIMIT 1");
     if (signal_number == SIGINT) {
       EXPECT_EQ(r.exit_code, 2) << r.err;
       EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;

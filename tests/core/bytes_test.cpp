@@ -26,7 +26,8 @@ TEST(FitsIn, RejectsOverflowingRanges) {
                                          {10, 1, max, false},
                                          {max, max, 1, false},
                                          {max, 1, max, false}}) {
-    EXPECT_EQ(fits_in(c.size, c.offset, c.length), c.fits) << c.size << " " << c.offset << " " << c.length;
+    EXPECT_EQ(fits_in(c.size, c.offset, c.length), c.fits)
+        << c.size << " " << c.offset << " " << c.length;
   }
 }
 
@@ -45,7 +46,8 @@ TEST(ByteReader, ReportsTruncationWithOffset) {
   auto value = reader.read_le<uint32_t>(1);
   ASSERT_THAT(value, HasError(ErrorCode::Truncated));
   EXPECT_EQ(value.error().offset, 1u);
-  EXPECT_THAT(reader.bytes(2, std::numeric_limits<uint64_t>::max()), HasError(ErrorCode::Truncated));
+  EXPECT_THAT(reader.bytes(2, std::numeric_limits<uint64_t>::max()),
+              HasError(ErrorCode::Truncated));
   EXPECT_THAT(reader.read_be<uint64_t>(std::numeric_limits<uint64_t>::max() - 2),
               HasError(ErrorCode::Truncated));
   EXPECT_FALSE(reader.matches(3, "\x04\x05"));

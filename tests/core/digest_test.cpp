@@ -16,7 +16,8 @@ TEST(DigestSet, MatchesKnownVectorsForAllAlgorithms) {
   digests.update(bytes_of("a"));
   digests.update(bytes_of("bc"));
   const DigestValues values = digests.finish();
-  EXPECT_EQ(to_hex(values.sha256), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(to_hex(values.sha256),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   ASSERT_TRUE(values.md5 && values.sha1);
   EXPECT_EQ(to_hex(*values.md5), "900150983cd24fb0d6963f7d28e17f72");
   EXPECT_EQ(to_hex(*values.sha1), "a9993e364706816aba3e25717850c26c9cd0d89d");

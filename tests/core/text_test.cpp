@@ -18,10 +18,10 @@ TEST(Utf8, ValidatesStrictly) {
                                          {"caf\xc3\xa9", true},
                                          {"\xf0\x9f\x98\x80", true},
                                          {"\xff", false},
-                                         {"\xc0\xaf", false},           // overlong '/'
-                                         {"\xed\xa0\x80", false},       // surrogate
-                                         {"\xf4\x90\x80\x80", false},   // > U+10FFFF
-                                         {"\xe2\x82", false},           // truncated
+                                         {"\xc0\xaf", false},          // overlong '/'
+                                         {"\xed\xa0\x80", false},      // surrogate
+                                         {"\xf4\x90\x80\x80", false},  // > U+10FFFF
+                                         {"\xe2\x82", false},          // truncated
                                          {std::string("a\0b", 3), true}}) {
     EXPECT_EQ(is_valid_utf8(c.text), c.valid) << escape_for_terminal(c.text);
   }
@@ -37,10 +37,11 @@ TEST(EscapeForTerminal, EscapesControlsInvalidBytesAndBidi) {
 
 TEST(EscapeForTerminal, IsInjective) {
   // Strings built to collide under a naive escaper.
-  const std::vector<std::string> inputs = {"\\x41", "\x41", "\\\\x41", "\xff", "\\xff", "a\nb",
-                                           "a\\nb", "\\u{202e}", "\xe2\x80\xae", ""};
+  const std::vector<std::string> inputs = {"\\x41", "\x41",  "\\\\x41",   "\xff",         "\\xff",
+                                           "a\nb",  "a\\nb", "\\u{202e}", "\xe2\x80\xae", ""};
   std::set<std::string> seen;
-  for (const std::string& input : inputs) EXPECT_TRUE(seen.insert(escape_for_terminal(input)).second) << input;
+  for (const std::string& input : inputs)
+    EXPECT_TRUE(seen.insert(escape_for_terminal(input)).second) << input;
 }
 
 TEST(JsonPathText, FlagsOnlyInvalidUtf8) {

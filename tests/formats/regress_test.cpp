@@ -18,7 +18,8 @@ TEST(FormatRegressions, EveryStoredInputClassifies) {
     if (!std::filesystem::exists(root)) continue;
     for (const auto& entry : std::filesystem::directory_iterator(root)) {
       std::ifstream in(entry.path(), std::ios::binary);
-      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
       const auto format = classify_format(std::as_bytes(std::span(bytes.data(), bytes.size())));
       EXPECT_FALSE(format_name(format).empty()) << entry.path();
       ++replayed;

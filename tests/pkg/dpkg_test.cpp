@@ -107,7 +107,8 @@ TEST(PackageOwners, AgreesWithDpkgQueryOnThisMachine) {
     }
     ::closedir(d);
     std::sort(names.begin(), names.end());
-    for (size_t idx = 0; idx < names.size() && idx < 150; ++idx) paths.push_back(std::string(dir) + "/" + names[idx]);
+    for (size_t idx = 0; idx < names.size() && idx < 150; ++idx)
+      paths.push_back(std::string(dir) + "/" + names[idx]);
   }
   ASSERT_FALSE(paths.empty());
   std::vector<std::string> query = {"dpkg-query", "-S"};
@@ -154,6 +155,23 @@ TEST(PackageOwners, AgreesWithDpkgQueryOnThisMachine) {
     ++compared;
   }
   EXPECT_GT(compared, paths.size() / 2);
+}
+
+}  // namespace
+}  // namespace catena::pkg
+
+namespace catena::pkg {
+namespace {
+
+TEST_F(FakeRoot, KeepsOnlyPathsUnderTheGivenTrees) {
+  auto owners = PackageOwners::load({.root = root_.path()}, {"/usr/bin"});
+  ASSERT_THAT(owners, test::IsOk());
+  EXPECT_EQ(owners->owner_of("/usr/bin/ls"), "coreutils");
+  EXPECT_EQ(owners->owner_of("/usr/share/doc/libfoo/copyright"), "");
+  auto single = PackageOwners::load({.root = root_.path()}, {"/usr/share/doc/libfoo/copyright"});
+  ASSERT_THAT(single, test::IsOk());
+  EXPECT_EQ(single->owner_of("/usr/share/doc/libfoo/copyright"), "libfoo:amd64, libfoo:i386");
+  EXPECT_EQ(single->path_count(), 1u);
 }
 
 }  // namespace

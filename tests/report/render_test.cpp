@@ -22,15 +22,21 @@ std::string render(const ScanReport& report, Format format, Style style = {}) {
 }
 
 ScanReport sample() {
-  ScanReport report{.command = "scan", .scan_id = 7, .host = "h", .started_ns = 1, .finished_ns = 2};
+  ScanReport report{
+      .command = "scan", .scan_id = 7, .host = "h", .started_ns = 1, .finished_ns = 2};
   report.roots = {"/t"};
   Finding f{.rule = "WORLD_WRITABLE_EXECUTABLE",
             .severity = Severity::High,
-            .path = "/t/\xff\n\xe2\x80\xae" "exe",
+            .path =
+                "/t/\xff\n\xe2\x80\xae"
+                "exe",
             .sha256 = Sha256{},
             .message = "m"};
   f.add_evidence("mode", "0777");
-  report.findings = {f, Finding{.rule = "FILE_VANISHED", .severity = Severity::Info, .path = "/t/a", .message = "gone"}};
+  report.findings = {
+      f,
+      Finding{
+          .rule = "FILE_VANISHED", .severity = Severity::Info, .path = "/t/a", .message = "gone"}};
   return report;
 }
 
@@ -52,7 +58,9 @@ TEST(WriteScanReport, JsonKeepsExactPathBytes) {
   EXPECT_EQ(finding["severity"], "high");
   EXPECT_EQ(finding["evidence"]["mode"], "0777");
   ASSERT_TRUE(finding.contains("path_b64"));
-  EXPECT_EQ(*base64_decode(finding["path_b64"].get<std::string>()), "/t/\xff\n\xe2\x80\xae" "exe");
+  EXPECT_EQ(*base64_decode(finding["path_b64"].get<std::string>()),
+            "/t/\xff\n\xe2\x80\xae"
+            "exe");
   EXPECT_FALSE(doc["findings"][1].contains("path_b64"));
   EXPECT_TRUE(doc["findings"][1]["sha256"].is_null());
 }

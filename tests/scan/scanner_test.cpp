@@ -72,7 +72,8 @@ TEST_F(ScannerTest, RecordsFilesSymlinksAndSpecialFilesWithoutOpeningThem) {
   EXPECT_EQ(to_hex(*tool.sha256), test::sha256_hex("#!/bin/sh\necho hi\n"));
   EXPECT_EQ(tool.format, "script");
   EXPECT_EQ(tool.mode & 07777, 0755u);
-  EXPECT_EQ(to_hex(*s.records.at(tree_ / "lib/data.bin").sha256), test::sha256_hex(std::string(300000, 'z')));
+  EXPECT_EQ(to_hex(*s.records.at(tree_ / "lib/data.bin").sha256),
+            test::sha256_hex(std::string(300000, 'z')));
   EXPECT_EQ(s.records.at(tree_ / "empty").format, "empty");
   EXPECT_EQ(s.records.at(tree_ / "bin/link").type, FileType::Symlink);
   EXPECT_EQ(s.records.at(tree_ / "bin/link").link_target, "tool");
@@ -137,7 +138,8 @@ TEST_F(ScannerTest, CountsVanishedFilesWithoutFailing) {
     if (deleted) return;
     deleted = true;
     for (int idx = 0; idx < 5; ++idx) {
-      if (tree_ / ("f" + std::to_string(idx)) != path) ::unlink((tree_ / ("f" + std::to_string(idx))).c_str());
+      if (tree_ / ("f" + std::to_string(idx)) != path)
+        ::unlink((tree_ / ("f" + std::to_string(idx))).c_str());
     }
   };
   Scanned s = scan(options);
@@ -208,7 +210,8 @@ TEST_F(ScannerTest, FollowsASymlinkRootAndDropsNestedRoots) {
 }
 
 TEST_F(ScannerTest, RejectsMissingRoots) {
-  EXPECT_THAT(run_scan(*store_, {.roots = {tree_ / "missing"}}, ScanMeta{}), HasError(ErrorCode::Usage));
+  EXPECT_THAT(run_scan(*store_, {.roots = {tree_ / "missing"}}, ScanMeta{}),
+              HasError(ErrorCode::Usage));
   EXPECT_THAT(run_scan(*store_, {}, ScanMeta{}), HasError(ErrorCode::Usage));
 }
 
@@ -216,7 +219,8 @@ TEST_F(ScannerTest, HandlesPathsLongerThanPathMax) {
   // 300 levels of 20-byte names: about 6,300 bytes, past PATH_MAX (4,096).
   std::string relative;
   for (int level = 0; level < 300; ++level) {
-    relative += (level ? "/" : "") + std::string("d123456789abcdefghi") + std::to_string(level % 10);
+    relative +=
+        (level ? "/" : "") + std::string("d123456789abcdefghi") + std::to_string(level % 10);
   }
   // mkdir(2) cannot take a path this long: build it a level at a time from the parent's fd.
   int fd = ::open(tree_.path().c_str(), O_RDONLY | O_DIRECTORY);
@@ -246,7 +250,8 @@ TEST_F(ScannerTest, HandlesPathsLongerThanPathMax) {
 }
 
 TEST_F(ScannerTest, OneFileSystemStaysOnTheRootDevice) {
-  struct stat dev {}, shm {};
+  struct stat dev {
+  }, shm{};
   if (::stat("/dev", &dev) != 0 || ::stat("/dev/shm", &shm) != 0 || dev.st_dev == shm.st_dev) {
     GTEST_SKIP() << "/dev/shm is not a separate mount here";
   }

@@ -46,12 +46,14 @@ TEST(Store, RoundTripsScansRecordsAndFindings) {
   link.type = FileType::Symlink;
   link.link_target = "../\xff";
   files.push_back(link);
-  std::vector<Finding> findings = {{.rule = "X_RULE", .severity = Severity::High, .path = "/p\xff", .message = "m"}};
+  std::vector<Finding> findings = {
+      {.rule = "X_RULE", .severity = Severity::High, .path = "/p\xff", .message = "m"}};
   findings[0].add_evidence("key", "v\xff");
   ASSERT_THAT((*store)->add_batch(*scan_id, files, findings), IsOk());
-  ASSERT_THAT((*store)->finish_scan(*scan_id, {.files = 2, .bytes = 6, .errors = 0, .finished_ns = 200},
-                                    ScanStatus::Complete),
-              IsOk());
+  ASSERT_THAT(
+      (*store)->finish_scan(*scan_id, {.files = 2, .bytes = 6, .errors = 0, .finished_ns = 200},
+                            ScanStatus::Complete),
+      IsOk());
 
   auto scan = (*store)->get_scan(*scan_id);
   ASSERT_THAT(scan, IsOk());
@@ -62,7 +64,8 @@ TEST(Store, RoundTripsScansRecordsAndFindings) {
   EXPECT_EQ(scan->finished_ns, 200);
 
   std::vector<FileRecord> read;
-  ASSERT_THAT((*store)->for_each_file(*scan_id, [&](const FileRecord& r) { read.push_back(r); }), IsOk());
+  ASSERT_THAT((*store)->for_each_file(*scan_id, [&](const FileRecord& r) { read.push_back(r); }),
+              IsOk());
   ASSERT_EQ(read.size(), 3u);
   EXPECT_EQ(read[0].path, "/usr/bin/b");
   EXPECT_EQ(read[1].path, "/usr/bin/link");
@@ -82,14 +85,17 @@ TEST(Store, RoundTripsScansRecordsAndFindings) {
 TEST(Store, FindsAContentAcrossHostsAndScans) {
   auto store = Store::open_memory();
   ASSERT_THAT(store, IsOk());
-  for (const auto& [host, started] : std::vector<std::pair<std::string, int64_t>>{{"a", 1}, {"b", 2}}) {
+  for (const auto& [host, started] :
+       std::vector<std::pair<std::string, int64_t>>{{"a", 1}, {"b", 2}}) {
     auto id = (*store)->begin_scan(new_scan(host, started));
     ASSERT_THAT(id, IsOk());
-    std::vector<FileRecord> files = {record("/opt/" + host + "/evil.dll", "payload"), record("/x", "other")};
+    std::vector<FileRecord> files = {record("/opt/" + host + "/evil.dll", "payload"),
+                                     record("/x", "other")};
     ASSERT_THAT((*store)->add_batch(*id, files, {}), IsOk());
   }
   const std::string_view payload = "payload";
-  auto found = (*store)->find_by_sha256(sha256_of(std::as_bytes(std::span(payload.data(), payload.size()))));
+  auto found =
+      (*store)->find_by_sha256(sha256_of(std::as_bytes(std::span(payload.data(), payload.size()))));
   ASSERT_THAT(found, IsOk());
   ASSERT_EQ(found->size(), 2u);
   EXPECT_EQ((*found)[0].host, "a");
@@ -134,20 +140,23 @@ TEST(Store, RefusesNewerSchema) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
-  EXPECT_THAT(Store::open(path, Store::Access::ReadWrite), HasErrorContaining(ErrorCode::SchemaTooNew, "99"));
+  EXPECT_THAT(Store::open(path, Store::Access::ReadWrite),
+              HasErrorContaining(ErrorCode::SchemaTooNew, "99"));
   EXPECT_THAT(Store::open(path, Store::Access::ReadOnly), HasError(ErrorCode::SchemaTooNew));
 }
 
 TEST(Store, RefusesCorruptAndForeignFiles) {
   test::TempDir dir;
   dir.write("garbage.db", std::string(8192, 'x'));
-  EXPECT_THAT(Store::open(dir / "garbage.db", Store::Access::ReadWrite), HasErrorContaining(ErrorCode::Db, "not a catena store"));
+  EXPECT_THAT(Store::open(dir / "garbage.db", Store::Access::ReadWrite),
+              HasErrorContaining(ErrorCode::Db, "not a catena store"));
   const std::string foreign = dir / "foreign.db";
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(foreign.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
-  EXPECT_THAT(Store::open(foreign, Store::Access::ReadWrite), HasErrorContaining(ErrorCode::Db, "another application"));
+  EXPECT_THAT(Store::open(foreign, Store::Access::ReadWrite),
+              HasErrorContaining(ErrorCode::Db, "another application"));
 }
 
 TEST(Store, DamagedPagesGiveAnErrorNotACrash) {
@@ -159,7 +168,8 @@ TEST(Store, DamagedPagesGiveAnErrorNotACrash) {
     auto id = (*store)->begin_scan(new_scan("h", 1));
     ASSERT_THAT(id, IsOk());
     std::vector<FileRecord> files;
-    for (int idx = 0; idx < 2000; ++idx) files.push_back(record("/f" + std::to_string(idx), std::to_string(idx)));
+    for (int idx = 0; idx < 2000; ++idx)
+      files.push_back(record("/f" + std::to_string(idx), std::to_string(idx)));
     ASSERT_THAT((*store)->add_batch(*id, files, {}), IsOk());
   }
   // Overwrite everything after the header and the schema page.

@@ -18,7 +18,8 @@ class ByteBuilder {
   }
   ByteBuilder& put(size_t offset, std::string_view text) {
     ensure(offset + text.size());
-    for (size_t idx = 0; idx < text.size(); ++idx) bytes_[offset + idx] = static_cast<uint8_t>(text[idx]);
+    for (size_t idx = 0; idx < text.size(); ++idx)
+      bytes_[offset + idx] = static_cast<uint8_t>(text[idx]);
     return *this;
   }
   template <class T>
@@ -33,7 +34,8 @@ class ByteBuilder {
   ByteBuilder& put_be(size_t offset, T value) {
     ensure(offset + sizeof(T));
     for (size_t idx = 0; idx < sizeof(T); ++idx) {
-      bytes_[offset + sizeof(T) - 1 - idx] = static_cast<uint8_t>(static_cast<uint64_t>(value) >> (8 * idx));
+      bytes_[offset + sizeof(T) - 1 - idx] =
+          static_cast<uint8_t>(static_cast<uint64_t>(value) >> (8 * idx));
     }
     return *this;
   }

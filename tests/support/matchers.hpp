@@ -25,7 +25,8 @@ MATCHER_P(HasError, code, "") {
     *result_listener << "succeeded";
     return false;
   }
-  *result_listener << "error " << error_code_name(arg.error().code) << ": " << arg.error().describe();
+  *result_listener << "error " << error_code_name(arg.error().code) << ": "
+                   << arg.error().describe();
   return arg.error().code == code;
 }
 
@@ -34,7 +35,8 @@ MATCHER_P2(HasErrorContaining, code, text, "") {
     *result_listener << "succeeded";
     return false;
   }
-  *result_listener << "error " << error_code_name(arg.error().code) << ": " << arg.error().describe();
+  *result_listener << "error " << error_code_name(arg.error().code) << ": "
+                   << arg.error().describe();
   return arg.error().code == code && arg.error().message.find(text) != std::string::npos;
 }
 

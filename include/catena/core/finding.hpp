@@ -22,11 +22,11 @@ std::string_view severity_name(Severity severity);
 [[nodiscard]] Result<Severity> parse_severity(std::string_view text);
 
 struct Finding {
-  std::string rule;             // stable UPPER_SNAKE id, documented in docs/rules.md
+  std::string rule;  // stable UPPER_SNAKE id, documented in docs/rules.md
   Severity severity = Severity::Info;
-  std::string path;             // exact bytes; empty for host-level findings
+  std::string path;  // exact bytes; empty for host-level findings
   std::optional<Sha256> sha256;
-  std::string message;          // one sentence a person understands
+  std::string message;  // one sentence a person understands
   std::vector<std::pair<std::string, std::string>> evidence;
 
   Finding& add_evidence(std::string key, std::string value) {

@@ -62,15 +62,15 @@ T value_or_die_fixme(Result<T> result);
 
 /// Assign-or-return: `CATENA_TRY(auto x, expr);` declares x from a successful Result.
 #define CATENA_TRY(decl, expr) CATENA_TRY_IMPL_(CATENA_CONCAT_(catena_try_, __LINE__), decl, expr)
-#define CATENA_TRY_IMPL_(tmp, decl, expr)                    \
-  auto tmp = (expr);                                         \
+#define CATENA_TRY_IMPL_(tmp, decl, expr)                  \
+  auto tmp = (expr);                                       \
   if (!tmp) return tl::unexpected(std::move(tmp).error()); \
   decl = std::move(*tmp)
 
 /// Return-on-error for a Status (Result<void>) or any Result whose value is not needed.
-#define CATENA_TRY_STATUS(expr)                                                  \
-  do {                                                                           \
-    auto catena_try_status_ = (expr);                                            \
+#define CATENA_TRY_STATUS(expr)                                                            \
+  do {                                                                                     \
+    auto catena_try_status_ = (expr);                                                      \
     if (!catena_try_status_) return tl::unexpected(std::move(catena_try_status_).error()); \
   } while (0)
 

@@ -27,15 +27,15 @@ enum class FileFormat {
   Msi,        // OLE compound file whose root CLSID is an MSI, MSP or MST
   Ole,        // any other OLE compound file
   Zip,
-  Jar,        // ZIP whose first entry is under META-INF/
-  Deb,        // ar archive whose first member is debian-binary
+  Jar,  // ZIP whose first entry is under META-INF/
+  Deb,  // ar archive whose first member is debian-binary
   Ar,
-  Tar,        // POSIX/GNU ustar, or v7 with a valid header checksum
+  Tar,  // POSIX/GNU ustar, or v7 with a valid header checksum
   Gzip,
   Xz,
   Zstd,
   Bzip2,
-  Script,     // starts with "#!"
+  Script,  // starts with "#!"
   Other,
 };
 

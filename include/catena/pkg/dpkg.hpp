@@ -43,7 +43,10 @@ class PackageOwners {
  public:
   /// Loads the database. NotFound when there is no dpkg database at the location (not a
   /// Debian system), Io/Parse/LimitExceeded when it exists but cannot be read.
-  [[nodiscard]] static Result<PackageOwners> load(const DpkgLocation& location);
+  /// With `only_under` (canonical directories), only paths within them are kept: a scan of one
+  /// tree then indexes a few thousand paths instead of every file the system has.
+  [[nodiscard]] static Result<PackageOwners> load(const DpkgLocation& location,
+                                                  const std::vector<std::string>& only_under = {});
 
   /// The owning package(s) of a canonical absolute path, comma-separated ("libc6:amd64" keeps
   /// its architecture qualifier as dpkg prints it); empty when no package owns it.
