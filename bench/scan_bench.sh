@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # catena scan against AIDE and parallel sha256sum on the same warm tree, plus the SHA-256 ceiling
 # of this machine, and catena's peak memory on a 200,000-file tree.
-#   bench/scan_bench.sh [TREE] [RUNS]      (default /usr/lib/x86_64-linux-gnu, 3 runs; median kept)
+#   bench/scan_bench.sh [TREE] [RUNS]      (default /usr/lib/x86_64-linux-gnu, 5 rounds; medians)
 # Needs build/release/catena (make release) and aide (scripts/setup.sh installs it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tree=${1:-/usr/lib/x86_64-linux-gnu}
-runs=${2:-3}
+runs=${2:-5}
 cores=$(nproc)
 catena=$root/build/release/catena
 [ -x "$catena" ] || { echo "build the release binary first (make release)" >&2; exit 2; }
@@ -15,21 +15,18 @@ trap 'rm -rf "$work"' EXIT
 
 files=$(find "$tree" -type f | wc -l)
 bytes=$(find "$tree" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
-echo "tree: $tree ($files files, $bytes bytes), $cores cores, $runs runs each (median)"
+echo "tree: $tree ($files files, $bytes bytes), $cores cores, $runs rounds (medians)"
 
 # Warm the page cache so every tool reads from memory.
 find "$tree" -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_runs() {  # time_runs SETUP_CMD CMD: prints the median wall time in seconds
-  local setup=$1 cmd=$2 t0 t1
-  for _ in $(seq "$runs"); do
-    eval "$setup"
-    t0=$(date +%s.%N)
-    eval "$cmd" >/dev/null 2>&1 || true
-    t1=$(date +%s.%N)
-    echo "$t1 - $t0" | bc -l
-  done | median
+timed() {  # timed CMD: wall seconds of one run
+  local t0 t1
+  t0=$(date +%s.%N)
+  eval "$1" >/dev/null 2>&1 || true
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l
 }
 
 cat >"$work/aide.conf" <<CONF
@@ -41,10 +38,20 @@ Hash = sha256
 $tree Hash
 CONF
 
-t_catena=$(time_runs "rm -f $work/c.db*" "$catena scan '$tree' --db $work/c.db --jobs $cores --quiet --no-dpkg --format json")
-t_catena_dpkg=$(time_runs "rm -f $work/c.db*" "$catena scan '$tree' --db $work/c.db --jobs $cores --quiet --format json")
-t_aide=$(time_runs "rm -f $work/aide.db" "aide --init -c $work/aide.conf -W $cores")
-t_sha=$(time_runs ":" "find '$tree' -type f -print0 | xargs -0 -P $cores -n 64 sha256sum")
+# The tools take turns within each round, so that a noisy neighbour slows all of them alike.
+for _ in $(seq "$runs"); do
+  rm -f "$work"/c.db*
+  timed "$catena scan '$tree' --db $work/c.db --jobs $cores --quiet --no-dpkg --format json" >>"$work/t_catena"
+  rm -f "$work"/c.db*
+  timed "$catena scan '$tree' --db $work/c.db --jobs $cores --quiet --format json" >>"$work/t_catena_dpkg"
+  rm -f "$work/aide.db"
+  timed "aide --init -c $work/aide.conf -W $cores" >>"$work/t_aide"
+  timed "find '$tree' -type f -print0 | xargs -0 -P $cores -n 64 sha256sum" >>"$work/t_sha"
+done
+t_catena=$(median <"$work/t_catena")
+t_catena_dpkg=$(median <"$work/t_catena_dpkg")
+t_aide=$(median <"$work/t_aide")
+t_sha=$(median <"$work/t_sha")
 
 # The ceiling: OpenSSL's EVP SHA-256 on 16 KiB blocks, one stream per core.
 speed=$(openssl speed -seconds 3 -evp sha256 2>/dev/null | awk '/^sha256/ {v=$NF} END {sub(/k$/, "", v); print v * 1000}')
@@ -68,5 +75,6 @@ for dir_idx in $(seq 0 199); do
 done
 rm -f "$work/m.db"*
 rss=$( { /usr/bin/time -f '%M' "$catena" scan "$many" --db "$work/m.db" --jobs "$cores" --quiet --format json >/dev/null; } 2>&1 | tail -1)
-t_many=$(time_runs "rm -f $work/m.db*" "$catena scan '$many' --db $work/m.db --jobs $cores --quiet --format json")
+rm -f "$work"/m.db*
+t_many=$(timed "$catena scan '$many' --db $work/m.db --jobs $cores --quiet --format json")
 printf '200,000 files: %.3f s, peak RSS %d MB\n' "$t_many" "$((rss / 1024))"

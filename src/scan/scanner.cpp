@@ -209,7 +209,7 @@ class Walker {
     if (S_ISDIR(entry.st.st_mode)) {
       dirs_.push_back(std::move(entry));
     } else {
-      files_.push_back(std::move(entry));
+      push_file(std::move(entry));
     }
   }
 
@@ -242,8 +242,9 @@ class Walker {
       });
       if (stopped_ || cancelled()) break;
       if (!files_.empty()) {
-        Entry entry = std::move(files_.front());
-        files_.pop_front();
+        std::pop_heap(files_.begin(), files_.end(), smaller_file);
+        Entry entry = std::move(files_.back());
+        files_.pop_back();
         ++active_;
         lock.unlock();
         results_.push(read_file(entry, digests, buffer));
@@ -260,7 +261,7 @@ class Walker {
         lock.lock();
         --active_;
         for (Entry& e : subdirs) dirs_.push_back(std::move(e));
-        for (Entry& e : files) files_.push_back(std::move(e));
+        for (Entry& e : files) push_file(std::move(e));
       } else if (active_ == 0) {
         break;
       } else {
@@ -584,7 +585,13 @@ class Walker {
   ResultQueue& results_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Entry> files_;
+  // Largest file first: a big file started last would leave the other cores idle at the end.
+  static bool smaller_file(const Entry& a, const Entry& b) { return a.st.st_size < b.st.st_size; }
+  void push_file(Entry entry) {
+    files_.push_back(std::move(entry));
+    std::push_heap(files_.begin(), files_.end(), smaller_file);
+  }
+  std::vector<Entry> files_;
   std::vector<Entry> dirs_;
   size_t active_ = 0;
   bool stopped_ = false;
