@@ -33,6 +33,7 @@ using store::FileType;
 
 // Results waiting for the writer; workers block when it falls behind, bounding memory.
 constexpr size_t kMaxPendingResults = 8192;
+constexpr size_t kWakeWriterItems = 512;
 
 int64_t to_ns(const timespec& ts) {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
@@ -155,7 +156,9 @@ class ResultQueue {
     not_full_.wait(lock, [&] { return items_.size() < kMaxPendingResults || abandoned_; });
     if (abandoned_) return;
     items_.push_back(std::move(item));
-    not_empty_.notify_one();
+    // Waking the writer for every file costs a context switch each; it also wakes on its own
+    // every 100 ms, so a signal is only needed once a batch is ready.
+    if (items_.size() == kWakeWriterItems) not_empty_.notify_one();
   }
   // Waits up to `timeout_ms` for items; returns false once closed and drained.
   bool pop_some(std::vector<Item>& out, int timeout_ms) {
