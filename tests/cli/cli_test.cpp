@@ -243,6 +243,23 @@ TEST_F(CliTest, NonUtf8AndControlCharacterPathsStayDistinctAndExact) {
   EXPECT_EQ(table.out.find("\xe2\x80\xae"), std::string::npos);
 }
 
+TEST_F(CliTest, FourThousandBytePathRoundTripsThroughTheStore) {
+  // 16 components of 250 bytes plus the name: just over 4,000 bytes, under PATH_MAX.
+  std::string relative;
+  for (int level = 0; level < 16; ++level) {
+    relative += std::string(249, static_cast<char>('a' + level)) + std::to_string(level % 10) + "/";
+  }
+  relative += "tool\xff";
+  tree_.write(relative, "long", 0755);
+  const std::string full = tree_ / relative;
+  ASSERT_GT(full.size(), 4000u);
+  ASSERT_EQ(catena({"scan", tree_.path(), "--format", "json"}).exit_code, 0);
+  const json records = json_of(catena({"inventory", "list", "--format", "json"}));
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(*base64_decode(records[0]["path_b64"].get<std::string>()), full);
+  EXPECT_EQ(records[0]["sha256"], test::sha256_hex("long"));
+}
+
 TEST_F(CliTest, AuditScansTheMachinesToolPlaces) {
   tree_.write("bin/mytool", "#!/bin/sh\n", 0755);
   tree_.write("home/.cargo/bin/cargo-evil",
