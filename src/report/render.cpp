@@ -194,16 +194,22 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
 
 InventoryWriter::InventoryWriter(std::FILE* out, Format format) : out_(out), format_(format) {}
 
+void InventoryWriter::write_json(const std::string& object) {
+  if (format_ == Format::Jsonl) {
+    std::fputs(object.c_str(), out_);
+    std::fputc('\n', out_);
+  } else {
+    std::fputs(count_ == 0 ? "[\n  " : ",\n  ", out_);
+    std::fputs(object.c_str(), out_);
+  }
+}
+
 void InventoryWriter::add(const store::FileRecord& r) {
   switch (format_) {
     case Format::Json:
     case Format::Sarif:
-      std::fputs(count_ == 0 ? "[\n  " : ",\n  ", out_);
-      std::fputs(record_json(r).c_str(), out_);
-      break;
     case Format::Jsonl:
-      std::fputs(record_json(r).c_str(), out_);
-      std::fputc('\n', out_);
+      write_json(record_json(r));
       break;
     case Format::Table: {
       if (count_ == 0) {
@@ -232,12 +238,8 @@ void InventoryWriter::add(const store::Occurrence& o) {
   switch (format_) {
     case Format::Json:
     case Format::Sarif:
-      std::fputs(count_ == 0 ? "[\n  " : ",\n  ", out_);
-      std::fputs(dump(object).c_str(), out_);
-      break;
     case Format::Jsonl:
-      std::fputs(dump(object).c_str(), out_);
-      std::fputc('\n', out_);
+      write_json(dump(object));
       break;
     case Format::Table:
       if (count_ == 0) {

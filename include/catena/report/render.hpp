@@ -56,6 +56,8 @@ class InventoryWriter {
   void finish();
 
  private:
+  void write_json(const std::string& object);
+
   std::FILE* out_;
   Format format_;
   size_t count_ = 0;
