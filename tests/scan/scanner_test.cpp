@@ -149,6 +149,37 @@ TEST_F(ScannerTest, CountsVanishedFilesWithoutFailing) {
   EXPECT_EQ(s.summary.totals.errors, 4u);
 }
 
+TEST_F(ScannerTest, FilesSwappedAfterListingCannotRedirectOrBlockTheScan) {
+  test::TempDir outside;
+  outside.write("secret", "not part of the tree");
+  tree_.write("first", std::string(100, 'f'));  // largest: read first, runs the hook
+  tree_.write("to-symlink", "a");
+  tree_.write("to-fifo", "b");
+  ScanOptions options{.roots = {tree_.path()}, .jobs = 1};
+  bool swapped = false;
+  options.after_read_hook = [&](const std::string&, int) {
+    if (swapped) return;
+    swapped = true;
+    ASSERT_EQ(::unlink((tree_ / "to-symlink").c_str()), 0);
+    tree_.symlink("to-symlink", outside / "secret");
+    ASSERT_EQ(::unlink((tree_ / "to-fifo").c_str()), 0);
+    ASSERT_EQ(::mkfifo((tree_ / "to-fifo").c_str(), 0644), 0);
+  };
+  Scanned s = scan(options);
+  EXPECT_EQ(s.summary.status, store::ScanStatus::Complete);
+  EXPECT_EQ(s.summary.totals.files, 1u);
+  EXPECT_EQ(s.records.at(tree_ / "to-symlink").type, FileType::Symlink);
+  EXPECT_EQ(s.records.at(tree_ / "to-symlink").link_target, outside / "secret");
+  EXPECT_FALSE(s.records.at(tree_ / "to-symlink").sha256.has_value());
+  EXPECT_EQ(s.records.at(tree_ / "to-fifo").type, FileType::Fifo);
+  EXPECT_FALSE(s.records.at(tree_ / "to-fifo").sha256.has_value());
+  for (const auto& [path, record] : s.records) {
+    if (record.sha256) {
+      EXPECT_NE(to_hex(*record.sha256), test::sha256_hex("not part of the tree"));
+    }
+  }
+}
+
 TEST_F(ScannerTest, StopsOnCancelAndMarksTheScanInterrupted) {
   for (int idx = 0; idx < 50; ++idx) tree_.write("f" + std::to_string(idx), "x");
   std::atomic<bool> cancel{false};
