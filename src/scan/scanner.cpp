@@ -19,6 +19,7 @@
 #include <optional>
 #include <thread>
 
+#include "analysers.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
@@ -92,7 +93,8 @@ enum class MapResult { Done, Changed, Unavailable };
 MapResult hash_mapped(int fd,
                       uint64_t size,
                       DigestSet& digests,
-                      std::optional<formats::FileFormat>& format,
+                      ContentFacts& facts,
+                      std::vector<Finding>& findings,
                       const std::function<void()>& before_read) {
   // MAP_POPULATE maps the cached pages in one pass instead of a fault per 64 KiB.
   void* base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
@@ -102,11 +104,15 @@ MapResult hash_mapped(int fd,
   constexpr uint64_t kUpdateBytes = 4 << 20;
   sigjmp_buf jump;
   volatile MapResult result = MapResult::Done;
+  const size_t findings_before = findings.size();
   if (sigsetjmp(jump, 1) == 0) {
     t_bus_jump = &jump;
     if (before_read) before_read();
-    format = formats::classify_format(std::span(
-        bytes, static_cast<size_t>(std::min<uint64_t>(size, formats::kClassifyHeadBytes))));
+    const std::span<const std::byte> whole(bytes, static_cast<size_t>(size));
+    analyse_content(
+        {whole.first(static_cast<size_t>(std::min<uint64_t>(size, formats::kClassifyHeadBytes))),
+         whole, size},
+        facts, findings);
     for (uint64_t offset = 0; offset < size; offset += kUpdateBytes) {
       digests.update(
           std::span(bytes + offset, static_cast<size_t>(std::min(kUpdateBytes, size - offset))));
@@ -114,6 +120,7 @@ MapResult hash_mapped(int fd,
   } else {
     // The digest state is abandoned mid-update; reset() re-initialises it.
     digests.reset();
+    findings.resize(findings_before);
     result = MapResult::Changed;
   }
   t_bus_jump = nullptr;
@@ -490,7 +497,9 @@ class Walker {
       fill_metadata(r, before);
       uint64_t total = 0;
       bool grew = false;
-      std::optional<formats::FileFormat> format;
+      ContentFacts facts;
+      std::vector<Finding> content_findings;
+      bool analysed = false;
       const auto expected = static_cast<uint64_t>(before.st_size);
       int read_error = 0;
       const auto before_read = [&, attempt] {
@@ -499,9 +508,10 @@ class Walker {
       // The first attempt maps a large file; a retry reads it, which cannot fault.
       MapResult mapped = MapResult::Unavailable;
       if (attempt == 0 && expected >= kMapThresholdBytes) {
-        mapped = hash_mapped(fd.get(), expected, digests, format, before_read);
+        mapped = hash_mapped(fd.get(), expected, digests, facts, content_findings, before_read);
         if (mapped == MapResult::Changed) continue;
         if (mapped == MapResult::Done) {
+          analysed = true;
           total = expected;
           char probe = 0;
           const ssize_t n = ::pread(fd.get(), &probe, 1, static_cast<off_t>(expected));
@@ -534,9 +544,13 @@ class Walker {
           break;
         }
         const std::span<const std::byte> chunk(buffer.data(), filled);
-        if (!format) {
-          format = formats::classify_format(
-              chunk.first(std::min(chunk.size(), formats::kClassifyHeadBytes)));
+        if (!analysed) {
+          // The first chunk: the head, and the whole file when it fits in one read.
+          const bool complete = total == 0 && filled == expected;
+          analyse_content({chunk.first(std::min(chunk.size(), formats::kClassifyHeadBytes)),
+                           complete ? chunk : std::span<const std::byte>(), expected},
+                          facts, content_findings);
+          analysed = true;
         }
         digests.update(chunk);
         total += filled;
@@ -559,7 +573,11 @@ class Walker {
       r.md5 = values.md5;
       r.sha1 = values.sha1;
       r.size = total;
-      r.format = std::string(formats::format_name(format.value_or(formats::FileFormat::Empty)));
+      if (!analysed) analyse_content({}, facts, content_findings);  // an empty file
+      r.format = std::move(facts.format);
+      if (stable || attempt + 1 == kAttempts) {
+        for (Finding& f : content_findings) item.findings.push_back(std::move(f));
+      }
       if (!stable && attempt + 1 == kAttempts) {
         r.changed = true;
         Finding f{.rule = "FILE_CHANGED_DURING_SCAN",
@@ -576,8 +594,10 @@ class Walker {
       }
     }
     check_file_metadata(entry.path, entry.st, item.findings);
+    // Content analysers know the bytes, not the path.
     for (Finding& f : item.findings) {
       if (!f.sha256) f.sha256 = r.sha256;
+      if (f.path.empty()) f.path = entry.path;
     }
     item.canonical_path = canonical_of(entry);
     item.record = std::move(r);

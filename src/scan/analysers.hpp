@@ -1,0 +1,29 @@
+#pragma once
+// Content analysers: each sees a file's bytes once, during the read that hashes them, and adds
+// per-content facts (stored in `contents`, keyed by SHA-256) and findings. A new check of file
+// content is a new row in the table in analysers.cpp plus its rules in docs/rules.md; it never
+// reads the file again.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "catena/core/finding.hpp"
+
+namespace catena::scan {
+
+struct ContentView {
+  std::span<const std::byte> head;   // the first bytes, up to formats::kClassifyHeadBytes
+  std::span<const std::byte> whole;  // every byte when the file is mapped or fits in one read
+  uint64_t size = 0;                 // the file's size; whole is empty when it is not held
+};
+
+struct ContentFacts {
+  std::string format;
+};
+
+// Runs every analyser of the table over the view. For a mapped file it runs inside the
+// SIGBUS-protected region, so an analyser may read any byte of `whole`.
+void analyse_content(const ContentView& view, ContentFacts& facts, std::vector<Finding>& findings);
+
+}  // namespace catena::scan
