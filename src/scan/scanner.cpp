@@ -496,7 +496,6 @@ class Walker {
       }
       fill_metadata(r, before);
       uint64_t total = 0;
-      bool grew = false;
       ContentFacts facts;
       std::vector<Finding> content_findings;
       bool analysed = false;
@@ -513,9 +512,6 @@ class Walker {
         if (mapped == MapResult::Done) {
           analysed = true;
           total = expected;
-          char probe = 0;
-          const ssize_t n = ::pread(fd.get(), &probe, 1, static_cast<off_t>(expected));
-          grew = n > 0;
         }
       } else {
         before_read();
@@ -524,9 +520,10 @@ class Walker {
         if (cancelled()) return Item{};
         // Fill the buffer completely so the first chunk holds the head for classification.
         size_t filled = 0;
-        const uint64_t remaining = expected > total ? expected - total : 0;
-        const size_t want =
-            remaining == 0 ? 1 : static_cast<size_t>(std::min<uint64_t>(remaining, buffer.size()));
+        // Exactly the size fstat reported is read: growth shows in the fstat that follows.
+        const uint64_t remaining = expected - total;
+        if (remaining == 0) break;
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, buffer.size()));
         while (filled < want) {
           const ssize_t n = ::read(fd.get(), buffer.data() + filled, want - filled);
           if (n < 0) {
@@ -538,11 +535,6 @@ class Walker {
           filled += static_cast<size_t>(n);
         }
         if (read_error != 0) break;
-        if (remaining == 0) {
-          // Bytes beyond the size fstat reported: the file grew while being read.
-          grew = filled > 0;
-          break;
-        }
         const std::span<const std::byte> chunk(buffer.data(), filled);
         if (!analysed) {
           // The first chunk: the head, and the whole file when it fits in one read.
@@ -567,7 +559,7 @@ class Walker {
       if (options_.after_read_hook) options_.after_read_hook(entry.path, attempt);
       struct stat after {};
       const bool after_ok = ::fstat(fd.get(), &after) == 0;
-      stable = after_ok && !grew && total == expected && same_content_state(before, after);
+      stable = after_ok && total == expected && same_content_state(before, after);
       const DigestValues values = digests.finish();
       r.sha256 = values.sha256;
       r.md5 = values.md5;
