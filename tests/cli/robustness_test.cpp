@@ -23,7 +23,6 @@ using nlohmann::json;
 using test::run_catena;
 using test::RunResult;
 
-
 // A copy of the binary that any user can run: the checkout may sit in a directory that only
 // its owner can enter.
 const std::string& unprivileged_binary() {
