@@ -128,14 +128,15 @@ TEST_F(RobustnessTest, UnreadableFilesAndDirectoriesAreReportedNotFatal) {
 }
 
 TEST_F(RobustnessTest, FileGrowingDuringTheScanIsFlagged) {
-  tree_.write("growing.log", std::string(8 << 20, 'a'));
+  // Large enough that each read takes tens of milliseconds, so appends land inside it.
+  tree_.write("growing.log", std::string(32 << 20, 'a'));
   std::atomic<bool> stop{false};
   std::thread writer([&] {
     const int fd = ::open((tree_ / "growing.log").c_str(), O_WRONLY | O_APPEND);
     const std::string chunk(4096, 'b');
     while (!stop) {
       if (::write(fd, chunk.data(), chunk.size()) < 0) break;
-      ::usleep(100);
+      ::usleep(200);
     }
     ::close(fd);
   });
