@@ -43,10 +43,16 @@ std::string Error::describe() const {
   return message + " (at offset " + buffer + ")";
 }
 
+std::string errno_text(int err) {
+  char buffer[256];
+  // GNU strerror_r returns either a static string or one written into buffer.
+  return strerror_r(err, buffer, sizeof buffer);
+}
+
 tl::unexpected<Error> make_io_error(std::string_view what, int err) {
   std::string message(what);
   message += ": ";
-  message += std::strerror(err);
+  message += errno_text(err);
   return make_error(ErrorCode::Io, std::move(message));
 }
 

@@ -23,6 +23,15 @@ constexpr std::array<RuleInfo, 7> kRules = {{
 
 std::span<const RuleInfo> rule_catalogue() { return kRules; }
 
+Finding make_finding(std::string_view id, std::string path) {
+  const std::optional<RuleInfo> rule = find_rule(id);
+  CATENA_ASSERT(rule.has_value());
+  return Finding{.rule = std::string(id),
+                 .severity = rule->severity,
+                 .path = std::move(path),
+                 .message = std::string(rule->summary)};
+}
+
 std::optional<RuleInfo> find_rule(std::string_view id) {
   for (const RuleInfo& rule : kRules) {
     if (rule.id == id) return rule;

@@ -197,18 +197,4 @@ FileFormat classify_format(std::span<const std::byte> head) {
   return FileFormat::Other;
 }
 
-bool is_executable_format(FileFormat format) {
-  switch (format) {
-    case FileFormat::Elf:
-    case FileFormat::Pe:
-    case FileFormat::Dos:
-    case FileFormat::MachO:
-    case FileFormat::MachOFat:
-    case FileFormat::Script:
-      return true;
-    default:
-      return false;
-  }
-}
-
 }  // namespace catena::formats

@@ -21,6 +21,7 @@
 
 #include "analysers.hpp"
 #include "catena/core/fs.hpp"
+#include "catena/core/rules.hpp"
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
 #include "catena/formats/format.hpp"
@@ -133,7 +134,6 @@ MapResult hash_mapped(int fd,
 struct Dir {
   UniqueFd fd;
   std::string path;
-  const Root* root = nullptr;
   dev_t device = 0;
   ino_t inode = 0;
   std::shared_ptr<const Dir> parent;
@@ -291,23 +291,11 @@ class Walker {
     return false;
   }
 
-  void report_error(const std::string& path, std::string rule, int err) {
+  void report_error(const std::string& path, std::string_view rule, int err) {
     Item item;
     item.error = true;
-    Finding f;
-    f.rule = std::move(rule);
-    f.path = path;
-    if (f.rule == "FILE_VANISHED") {
-      f.severity = Severity::Info;
-      f.message = "File disappeared between listing and reading.";
-    } else if (f.rule == "DIR_UNREADABLE") {
-      f.severity = Severity::Low;
-      f.message = "Directory could not be read, so nothing beneath it was checked.";
-    } else {
-      f.severity = Severity::Low;
-      f.message = "File could not be read, so its content was not checked.";
-    }
-    f.add_evidence("error", std::strerror(err));
+    Finding f = make_finding(rule, path);
+    f.add_evidence("error", errno_text(err));
     item.findings.push_back(std::move(f));
     results_.push(std::move(item));
   }
@@ -335,7 +323,6 @@ class Walker {
     }
     auto dir = std::make_shared<Dir>();
     dir->path = entry.path;
-    dir->root = entry.root;
     dir->device = st.st_dev;
     dir->inode = st.st_ino;
     dir->parent = entry.parent;
@@ -345,11 +332,8 @@ class Walker {
       if (ancestor->device == st.st_dev && ancestor->inode == st.st_ino) {
         Item item;
         item.error = true;
-        Finding f{
-            .rule = "DIR_LOOP",
-            .severity = Severity::Info,
-            .path = entry.path,
-            .message = "Directory is its own ancestor (a bind-mount loop); not walked again."};
+        Finding f = make_finding("DIR_LOOP", entry.path);
+        f.message = "Directory is its own ancestor (a bind-mount loop); not walked again.";
         f.add_evidence("ancestor", ancestor->path);
         item.findings.push_back(std::move(f));
         results_.push(std::move(item));
@@ -572,13 +556,11 @@ class Walker {
       }
       if (!stable && attempt + 1 == kAttempts) {
         r.changed = true;
-        Finding f{.rule = "FILE_CHANGED_DURING_SCAN",
-                  .severity = Severity::Medium,
-                  .path = entry.path,
-                  .sha256 = r.sha256,
-                  .message =
-                      "File kept changing while it was read twice; the recorded hash is "
-                      "of one moment's content."};
+        Finding f = make_finding("FILE_CHANGED_DURING_SCAN", entry.path);
+        f.sha256 = r.sha256;
+        f.message =
+            "File kept changing while it was read twice; the recorded hash is "
+            "of one moment's content.";
         f.add_evidence("size_before", std::to_string(before.st_size));
         f.add_evidence("size_after", after_ok ? std::to_string(after.st_size) : "unknown");
         f.add_evidence("bytes_read", std::to_string(total));

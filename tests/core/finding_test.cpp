@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
@@ -40,6 +41,19 @@ TEST(RuleCatalogue, EveryRuleIsDocumented) {
   for (const RuleInfo& rule : rule_catalogue()) {
     EXPECT_NE(text.str().find("`" + std::string(rule.id) + "`"), std::string::npos) << rule.id;
   }
+}
+
+TEST(MakeFinding, TakesSeverityAndSummaryFromTheCatalogue) {
+  const Finding f = make_finding("FILE_VANISHED", "/x");
+  EXPECT_EQ(f.severity, Severity::Info);
+  EXPECT_EQ(f.path, "/x");
+  EXPECT_EQ(f.message, find_rule("FILE_VANISHED")->summary);
+  EXPECT_EQ(make_finding("WORLD_WRITABLE_DIR", "/d").severity, Severity::High);
+}
+
+TEST(ErrnoText, NamesTheError) {
+  EXPECT_EQ(errno_text(ENOENT), "No such file or directory");
+  EXPECT_FALSE(errno_text(99999).empty());
 }
 
 TEST(FormatRfc3339, FormatsUtcWithNanoseconds) {

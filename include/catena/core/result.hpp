@@ -48,7 +48,10 @@ using Status = Result<void>;
   return tl::unexpected<Error>(Error{code, std::move(message), offset});
 }
 
-/// Errno-based Io error: "<what>: <strerror(err)>".
+/// The text of an errno value; safe to call from several threads (unlike strerror).
+std::string errno_text(int err);
+
+/// Errno-based Io error: "<what>: <errno_text(err)>".
 [[nodiscard]] tl::unexpected<Error> make_io_error(std::string_view what, int err);
 
 /// Marks a value whose error is knowingly not propagated yet; greppable on purpose.

@@ -19,4 +19,8 @@ std::span<const RuleInfo> rule_catalogue();
 /// The catalogue entry of `id`, or nullopt for an unknown rule.
 std::optional<RuleInfo> find_rule(std::string_view id);
 
+/// A finding of a catalogued rule, with the catalogue's severity and summary as its message.
+/// `id` must be in the catalogue (a programmer error otherwise).
+Finding make_finding(std::string_view id, std::string path);
+
 }  // namespace catena

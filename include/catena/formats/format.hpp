@@ -47,7 +47,4 @@ std::optional<FileFormat> parse_format_name(std::string_view name);
 /// Classifies from the file's first bytes; `head.size()` == 0 means an empty file.
 FileFormat classify_format(std::span<const std::byte> head);
 
-/// True for formats that execute directly: ELF, PE, DOS, Mach-O, scripts.
-bool is_executable_format(FileFormat format);
-
 }  // namespace catena::formats
