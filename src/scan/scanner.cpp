@@ -390,7 +390,9 @@ class Walker {
     ::closedir(stream);
   }
 
+  // The path for the package lookup; empty when there is no package database to ask.
   std::string canonical_of(const Entry& entry) const {
+    if (options_.owners == nullptr && !options_.owners_loader) return {};
     const Root& root = *entry.root;
     if (root.canonical.empty() || entry.path.size() < root.path.size()) return entry.path;
     std::string out = root.canonical;
