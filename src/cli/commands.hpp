@@ -10,5 +10,6 @@ using Runner = std::function<int()>;
 Runner register_scan(CLI::App& app);
 Runner register_audit(CLI::App& app);
 Runner register_inventory(CLI::App& app);
+Runner register_packages(CLI::App& app);
 
 }  // namespace catena::cli

@@ -29,7 +29,7 @@ int hex_value(char c) {
 }  // namespace
 
 struct DigestSet::Contexts {
-  EVP_MD_CTX* sha256 = EVP_MD_CTX_new();
+  EVP_MD_CTX* sha256 = nullptr;
   EVP_MD_CTX* sha1 = nullptr;
   EVP_MD_CTX* md5 = nullptr;
   ~Contexts() {
@@ -68,8 +68,9 @@ Result<Sha256> sha256_from_hex(std::string_view hex) {
 }
 
 DigestSet::DigestSet(unsigned algorithms)
-    : contexts_(std::make_unique<Contexts>()), algorithms_(algorithms | kSha256) {
-  CATENA_ASSERT(contexts_->sha256 != nullptr);
+    : contexts_(std::make_unique<Contexts>()), algorithms_(algorithms) {
+  CATENA_ASSERT((algorithms_ & (kSha256 | kMd5 | kSha1)) != 0);
+  if (algorithms_ & kSha256) contexts_->sha256 = EVP_MD_CTX_new();
   if (algorithms_ & kSha1) contexts_->sha1 = EVP_MD_CTX_new();
   if (algorithms_ & kMd5) contexts_->md5 = EVP_MD_CTX_new();
   reset();
@@ -78,7 +79,8 @@ DigestSet::DigestSet(unsigned algorithms)
 DigestSet::~DigestSet() = default;
 
 void DigestSet::reset() {
-  CATENA_ASSERT(EVP_DigestInit_ex2(contexts_->sha256, fetched("SHA256"), nullptr) == 1);
+  if (contexts_->sha256)
+    CATENA_ASSERT(EVP_DigestInit_ex2(contexts_->sha256, fetched("SHA256"), nullptr) == 1);
   if (contexts_->sha1)
     CATENA_ASSERT(EVP_DigestInit_ex2(contexts_->sha1, fetched("SHA1"), nullptr) == 1);
   if (contexts_->md5)
@@ -87,7 +89,8 @@ void DigestSet::reset() {
 
 void DigestSet::update(std::span<const std::byte> data) {
   if (data.empty()) return;
-  CATENA_ASSERT(EVP_DigestUpdate(contexts_->sha256, data.data(), data.size()) == 1);
+  if (contexts_->sha256)
+    CATENA_ASSERT(EVP_DigestUpdate(contexts_->sha256, data.data(), data.size()) == 1);
   if (contexts_->sha1)
     CATENA_ASSERT(EVP_DigestUpdate(contexts_->sha1, data.data(), data.size()) == 1);
   if (contexts_->md5)
@@ -97,7 +100,10 @@ void DigestSet::update(std::span<const std::byte> data) {
 DigestValues DigestSet::finish() {
   DigestValues out;
   unsigned length = 0;
-  CATENA_ASSERT(EVP_DigestFinal_ex(contexts_->sha256, out.sha256.data(), &length) == 1);
+  if (contexts_->sha256) {
+    out.sha256.emplace();
+    CATENA_ASSERT(EVP_DigestFinal_ex(contexts_->sha256, out.sha256->data(), &length) == 1);
+  }
   if (contexts_->sha1) {
     out.sha1.emplace();
     CATENA_ASSERT(EVP_DigestFinal_ex(contexts_->sha1, out.sha1->data(), &length) == 1);
@@ -113,7 +119,7 @@ DigestValues DigestSet::finish() {
 Sha256 sha256_of(std::span<const std::byte> data) {
   DigestSet digests;
   digests.update(data);
-  return digests.finish().sha256;
+  return *digests.finish().sha256;
 }
 
 }  // namespace catena

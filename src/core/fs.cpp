@@ -20,7 +20,10 @@ void UniqueFd::reset() {
 
 Result<std::string> read_small_file(const std::string& path, uint64_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
-  if (!fd.valid()) return make_io_error("cannot open " + path, errno);
+  if (!fd.valid()) {
+    if (errno == ENOENT) return make_error(ErrorCode::NotFound, path + " does not exist");
+    return make_io_error("cannot open " + path, errno);
+  }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return make_io_error("cannot stat " + path, errno);
   if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::Io, path + " is not a regular file");

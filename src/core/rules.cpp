@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 7> kRules = {{
+constexpr std::array<RuleInfo, 17> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -17,6 +17,25 @@ constexpr std::array<RuleInfo, 7> kRules = {{
     {"WORLD_WRITABLE_EXECUTABLE", Severity::High, "An executable file is writable by every user."},
     {"WORLD_WRITABLE_DIR", Severity::High,
      "A directory of tools is writable by every user and lacks the sticky bit."},
+    {"PKG_FILE_MODIFIED", Severity::High,
+     "A packaged file's content differs from what its package installed."},
+    {"PKG_FILE_MISSING", Severity::Medium, "A file its package installed is missing."},
+    {"PKG_CONFFILE_MODIFIED", Severity::Info,
+     "A configuration file differs from the version its package installed."},
+    {"PKG_CONFFILE_MISSING", Severity::Low,
+     "A configuration file its package installed is missing."},
+    {"PKG_FILE_UNVERIFIABLE", Severity::Low,
+     "A packaged file could not be read, so its content was not checked."},
+    {"PKG_DATABASE_DAMAGED", Severity::Medium,
+     "Part of the dpkg database is missing or malformed, so some files cannot be checked."},
+    {"PKG_NO_MD5SUMS", Severity::Low,
+     "An installed package has no md5sums file, so its files cannot be checked locally."},
+    {"UNOWNED_EXECUTABLE", Severity::Medium,
+     "An executable in a system directory belongs to no installed package."},
+    {"PKG_NOT_FROM_REPOSITORY", Severity::Medium,
+     "An installed package version is offered by no configured apt repository."},
+    {"PKG_REPOSITORY_UNKNOWN", Severity::Info,
+     "The apt package lists could not be read, so package origins were not checked."},
 }};
 
 }  // namespace

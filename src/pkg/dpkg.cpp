@@ -10,15 +10,16 @@
 #include "catena/core/fs.hpp"
 
 namespace catena::pkg {
-namespace {
 
-std::string join_root(const std::string& root, std::string_view path) {
+std::string join_root(std::string_view root, std::string_view path) {
   if (root == "/" || root.empty()) return std::string(path);
-  std::string out = root;
+  std::string out(root);
   while (!out.empty() && out.back() == '/') out.pop_back();
   out.append(path);
   return out;
 }
+
+namespace {
 
 struct StringHash {
   using is_transparent = void;
@@ -174,7 +175,8 @@ Result<PackageOwners> PackageOwners::load(const DpkgLocation& location,
     auto parsed = parse_diversions(*diversions_text);
     if (!parsed) return make_error(parsed.error().code, admin + "/" + parsed.error().message);
     for (Diversion& d : *parsed) diversions.emplace(d.from, std::move(d));
-  } else if (diversions_text.error().code != ErrorCode::Io) {
+  } else if (diversions_text.error().code != ErrorCode::NotFound &&
+             diversions_text.error().code != ErrorCode::Io) {
     return tl::unexpected(diversions_text.error());
   }
 

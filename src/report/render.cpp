@@ -125,7 +125,7 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
   switch (format) {
     case Format::Json: {
       json object = json::object();
-      object["scan_id"] = report.scan_id;
+      if (report.scan_id != 0) object["scan_id"] = report.scan_id;
       object["command"] = report.command;
       object["host"] = utf8_text(report.host);
       object["started"] = format_rfc3339(report.started_ns);
@@ -142,6 +142,11 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
       object["files"] = report.totals.files;
       object["bytes"] = report.totals.bytes;
       object["errors"] = report.totals.errors;
+      if (!report.summary.empty()) {
+        json summary = json::object();
+        for (const auto& [key, value] : report.summary) summary[key] = utf8_text(value);
+        object["summary"] = std::move(summary);
+      }
       object["fail_on"] = severity_name(report.fail_on);
       object["verdict"] = verdict(report);
       json findings = json::array();
@@ -154,7 +159,7 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
     case Format::Jsonl:
       for (const Finding& f : report.findings) {
         json object = finding_object(f);
-        object["scan_id"] = report.scan_id;
+        if (report.scan_id != 0) object["scan_id"] = report.scan_id;
         std::fputs(dump(object).c_str(), out);
         std::fputc('\n', out);
       }
@@ -167,9 +172,15 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
       break;
   }
   const double seconds = static_cast<double>(report.finished_ns - report.started_ns) / 1e9;
-  std::fprintf(out, "catena %s: scan %lld on %s, %s\n", report.command.c_str(),
-               static_cast<long long>(report.scan_id), escape_for_terminal(report.host).c_str(),
-               std::string(store::scan_status_name(report.status)).c_str());
+  if (report.scan_id != 0) {
+    std::fprintf(out, "catena %s: scan %lld on %s, %s\n", report.command.c_str(),
+                 static_cast<long long>(report.scan_id), escape_for_terminal(report.host).c_str(),
+                 std::string(store::scan_status_name(report.status)).c_str());
+  } else {
+    std::fprintf(out, "catena %s on %s, %s\n", report.command.c_str(),
+                 escape_for_terminal(report.host).c_str(),
+                 std::string(store::scan_status_name(report.status)).c_str());
+  }
   for (const std::string& root : report.roots) {
     std::fprintf(out, "  scanned  %s\n", escape_for_terminal(root).c_str());
   }
@@ -177,6 +188,9 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
                static_cast<unsigned long long>(report.totals.files),
                human_bytes(report.totals.bytes).c_str(),
                static_cast<unsigned long long>(report.totals.errors), seconds);
+  for (const auto& [key, value] : report.summary) {
+    std::fprintf(out, "  %-8s %s\n", key.c_str(), escape_for_terminal(value).c_str());
+  }
   if (!report.store_path.empty()) {
     std::fprintf(out, "  store    %s\n", escape_for_terminal(report.store_path).c_str());
   }

@@ -3,9 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +18,7 @@
 
 #include "analysers.hpp"
 #include "catena/core/fs.hpp"
+#include "catena/core/mapped.hpp"
 #include "catena/core/rules.hpp"
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
@@ -68,64 +66,31 @@ bool same_content_state(const struct stat& a, const struct stat& b) {
          to_ns(a.st_mtim) == to_ns(b.st_mtim) && to_ns(a.st_ctim) == to_ns(b.st_ctim);
 }
 
-// SIGBUS from a mapping whose file was truncated underneath: jump back to the reading thread.
-thread_local sigjmp_buf* t_bus_jump = nullptr;
-
-extern "C" void on_sigbus(int signal_number, siginfo_t*, void*) {
-  if (t_bus_jump != nullptr) siglongjmp(*t_bus_jump, 1);
-  ::signal(signal_number, SIG_DFL);
-  ::raise(signal_number);
-}
-
-void install_sigbus_handler() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction action {};
-    action.sa_sigaction = on_sigbus;
-    action.sa_flags = SA_SIGINFO;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGBUS, &action, nullptr);
-  });
-}
-
-enum class MapResult { Done, Changed, Unavailable };
-
-// Hashes `size` bytes of `fd` from a private read-only mapping.
+// Hashes `size` bytes of `fd` from a read-only mapping.
 MapResult hash_mapped(int fd,
                       uint64_t size,
                       DigestSet& digests,
                       ContentFacts& facts,
                       std::vector<Finding>& findings,
                       const std::function<void()>& before_read) {
-  // MAP_POPULATE maps the cached pages in one pass instead of a fault per 64 KiB.
-  void* base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-  if (base == MAP_FAILED) return MapResult::Unavailable;
-  ::madvise(base, size, MADV_SEQUENTIAL);
-  const auto* bytes = static_cast<const std::byte*>(base);
   constexpr uint64_t kUpdateBytes = 4 << 20;
-  sigjmp_buf jump;
-  volatile MapResult result = MapResult::Done;
   const size_t findings_before = findings.size();
-  if (sigsetjmp(jump, 1) == 0) {
-    t_bus_jump = &jump;
+  const MapResult result = with_mapping(fd, size, [&](std::span<const std::byte> whole) {
     if (before_read) before_read();
-    const std::span<const std::byte> whole(bytes, static_cast<size_t>(size));
     analyse_content(
         {whole.first(static_cast<size_t>(std::min<uint64_t>(size, formats::kClassifyHeadBytes))),
          whole, size},
         facts, findings);
     for (uint64_t offset = 0; offset < size; offset += kUpdateBytes) {
-      digests.update(
-          std::span(bytes + offset, static_cast<size_t>(std::min(kUpdateBytes, size - offset))));
+      digests.update(whole.subspan(static_cast<size_t>(offset),
+                                   static_cast<size_t>(std::min(kUpdateBytes, size - offset))));
     }
-  } else {
+  });
+  if (result == MapResult::Changed) {
     // The digest state is abandoned mid-update; reset() re-initialises it.
     digests.reset();
     findings.resize(findings_before);
-    result = MapResult::Changed;
   }
-  t_bus_jump = nullptr;
-  ::munmap(base, size);
   return result;
 }
 
@@ -243,7 +208,7 @@ class Walker {
   }
 
   void work() {
-    DigestSet digests(options_.digests);
+    DigestSet digests(options_.digests | DigestSet::kSha256);
     std::vector<std::byte> buffer(kReadChunkBytes);
     std::unique_lock lock(mutex_);
     while (true) {
@@ -547,7 +512,7 @@ class Walker {
       const bool after_ok = ::fstat(fd.get(), &after) == 0;
       stable = after_ok && total == expected && same_content_state(before, after);
       const DigestValues values = digests.finish();
-      r.sha256 = values.sha256;
+      r.sha256 = *values.sha256;
       r.md5 = values.md5;
       r.sha1 = values.sha1;
       r.size = total;
@@ -618,7 +583,6 @@ Result<ScanSummary> run_scan(store::Store& store,
                           .arguments = meta.arguments,
                           .roots = summary.roots};
   CATENA_TRY(summary.scan_id, store.begin_scan(new_scan));
-  install_sigbus_handler();
 
   unsigned jobs = options.jobs;
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());

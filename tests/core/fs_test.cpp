@@ -32,7 +32,7 @@ TEST(ReadSmallFile, EnforcesItsCapAndRefusesSpecialFiles) {
   EXPECT_THAT(read_small_file(dir / "fifo", 100), test::HasError(ErrorCode::Io));
   dir.symlink("link", dir / "small");
   EXPECT_THAT(read_small_file(dir / "link", 100), test::HasError(ErrorCode::Io));
-  EXPECT_THAT(read_small_file(dir / "missing", 100), test::HasError(ErrorCode::Io));
+  EXPECT_THAT(read_small_file(dir / "missing", 100), test::HasError(ErrorCode::NotFound));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #pragma once
-/// Digests of file content. SHA-256 always; MD5 and SHA-1 on demand, computed in the same pass
-/// over the same bytes (OpenSSL EVP, so SHA-NI and AVX2 paths are used where the CPU has them).
+/// Digests of file content: any of SHA-256, MD5 and SHA-1, computed in the same pass over the
+/// same bytes (OpenSSL EVP, so SHA-NI and AVX2 paths are used where the CPU has them).
 ///
 ///   DigestSet digests(DigestSet::kSha256);
 ///   digests.update(chunk);             // as many times as there are chunks
@@ -27,8 +27,9 @@ std::string to_hex(std::span<const uint8_t> bytes);
 /// Parses exactly 64 hex digits (either case); Parse error otherwise.
 [[nodiscard]] Result<Sha256> sha256_from_hex(std::string_view hex);
 
+/// Each value is set when its algorithm was asked for.
 struct DigestValues {
-  Sha256 sha256{};
+  std::optional<Sha256> sha256;
   std::optional<Md5> md5;
   std::optional<Sha1> sha1;
 };
@@ -37,7 +38,7 @@ class DigestSet {
  public:
   enum Algorithms : unsigned { kSha256 = 1, kMd5 = 2, kSha1 = 4 };
 
-  /// SHA-256 is always computed; `algorithms` may add kMd5 and kSha1.
+  /// Computes the `algorithms` given (at least one).
   explicit DigestSet(unsigned algorithms = kSha256);
   ~DigestSet();
   DigestSet(const DigestSet&) = delete;

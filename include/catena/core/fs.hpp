@@ -39,7 +39,8 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-/// Reads a whole regular file of at most `max_bytes` (LimitExceeded when larger, Io on failure).
+/// Reads a whole regular file of at most `max_bytes` (LimitExceeded when larger, NotFound when
+/// it does not exist, Io on other failures).
 /// Does not follow a final symlink and never opens FIFOs or devices.
 [[nodiscard]] Result<std::string> read_small_file(const std::string& path, uint64_t max_bytes);
 

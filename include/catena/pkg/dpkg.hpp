@@ -26,6 +26,9 @@ struct DpkgLocation {
   std::string admin_dir;   // default: <root>/var/lib/dpkg
 };
 
+/// `path` (absolute) under `root`: "/mnt/img" + "/usr/bin/ls"; `path` itself when root is "/".
+std::string join_root(std::string_view root, std::string_view path);
+
 struct Diversion {
   std::string from;
   std::string to;

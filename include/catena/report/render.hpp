@@ -24,10 +24,10 @@ struct Style {
   bool color = false;
 };
 
-/// What a scan or an audit reports.
+/// What a scan, an audit or a check reports.
 struct ScanReport {
-  std::string command;  // "scan" or "audit"
-  int64_t scan_id = 0;
+  std::string command;  // "scan", "audit", "packages verify"
+  int64_t scan_id = 0;  // 0 when nothing was stored
   std::string host;
   int64_t started_ns = 0;
   int64_t finished_ns = 0;
@@ -37,6 +37,8 @@ struct ScanReport {
   std::vector<Finding> findings;  // sorted, most severe first
   Severity fail_on = Severity::High;
   std::string store_path;
+  /// Named counts of what was checked ("packages": "849"), printed after the totals.
+  std::vector<std::pair<std::string, std::string>> summary;
 };
 
 /// "pass" when no finding is at or above fail_on and the scan completed, "fail" when one is,

@@ -36,7 +36,7 @@ namespace catena::scan {
 inline constexpr size_t kReadChunkBytes = 256 * 1024;
 /// Files at least this large are hashed from a read-only mapping instead, which saves the copy
 /// into user space. A file truncated while mapped raises SIGBUS; the scanner catches it on the
-/// reading thread (run_scan installs a SIGBUS handler once per process) and treats the file as
+/// reading thread (see core/mapped.hpp) and treats the file as
 /// changed, reading it again with read(2).
 inline constexpr uint64_t kMapThresholdBytes = 256 * 1024;
 /// Records committed to the store per transaction.

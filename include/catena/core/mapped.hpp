@@ -1,0 +1,26 @@
+#pragma once
+/// Reading a file through a read-only mapping without dying when it shrinks underneath.
+///
+///   MapResult r = with_mapping(fd, size, [&](std::span<const std::byte> bytes) {
+///     digests.update(bytes);
+///   });
+///   if (r == MapResult::Changed) { /* truncated while mapped: read it again with read(2) */ }
+///
+/// A mapped file that is truncated raises SIGBUS on access. with_mapping installs (once per
+/// process) a handler that jumps back to the thread that was reading, so the caller learns the
+/// file changed instead of the process ending. Whatever `use` had done is abandoned mid-way:
+/// the caller must reset any state `use` touched.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+
+namespace catena {
+
+enum class MapResult { Done, Changed, Unavailable };
+
+/// Maps `size` bytes of `fd` (MAP_POPULATE: the cached pages in one pass) and calls `use` once
+/// with all of them. Unavailable when the file cannot be mapped (the caller reads it instead).
+MapResult with_mapping(int fd, uint64_t size, const std::function<void(std::span<const std::byte>)>& use);
+
+}  // namespace catena

@@ -1,0 +1,75 @@
+#include "catena/core/fs.hpp"
+#include "catena/core/time.hpp"
+#include "catena/pkg/verify.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace catena::cli {
+
+Runner register_packages(CLI::App& app) {
+  CLI::App* packages = app.add_subcommand("packages", "Check installed packages");
+  packages->require_subcommand(1);
+  struct Options {
+    OutputOptions output;
+    pkg::VerifyOptions verify;
+    std::string root = "/";
+    std::string admin_dir;
+    bool no_unowned = false;
+    bool no_repository = false;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* verify = packages->add_subcommand(
+      "verify",
+      "Check every packaged file against the dpkg database (as dpkg --verify does, and where "
+      "dpkg is wrong, right), and look for unowned executables and packages no repository "
+      "offers");
+  verify->add_option("--root", options->root, "The file system to check (default /)");
+  verify->add_option("--admindir", options->admin_dir,
+                     "The dpkg database directory (default <root>/var/lib/dpkg)");
+  verify->add_option("--package", options->verify.packages,
+                     "Check only this package (repeatable; name or name:arch)");
+  verify->add_flag("--strict", options->verify.strict,
+                   "Also report unowned executables under /usr/local and /opt");
+  verify->add_flag("--no-unowned", options->no_unowned, "Skip the search for unowned executables");
+  verify->add_flag("--no-repository", options->no_repository,
+                   "Skip the check of installed versions against apt's package lists");
+  verify->add_option("--jobs,-j", options->verify.jobs, "Files hashed in parallel (default: cores)");
+  verify->add_option("--format", options->output.format, "Output format: table, json, jsonl or sarif")
+      ->check(CLI::IsMember({"table", "json", "jsonl", "sarif"}));
+  verify->add_option("--fail-on", options->output.fail_on,
+                     "Exit 1 when a finding is at or above this severity (default high)")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}));
+  verify->add_flag("-q,--quiet", options->output.quiet, "Accepted for symmetry; prints nothing more");
+  return [verify, options]() -> int {
+    if (!verify->parsed()) return -1;
+    auto format = report::parse_format(options->output.format);
+    if (!format) return fail(format.error());
+    auto fail_on = parse_severity(options->output.fail_on);
+    if (!fail_on) return fail(fail_on.error());
+    options->verify.location = {.root = absolute_path(options->root),
+                                .admin_dir = options->admin_dir.empty()
+                                                 ? std::string()
+                                                 : absolute_path(options->admin_dir)};
+    options->verify.unowned = !options->no_unowned;
+    options->verify.repository = !options->no_repository;
+    options->verify.cancel = &install_cancel_handlers();
+    const int64_t started = now_ns();
+    auto result = pkg::verify_packages(options->verify);
+    if (!result) return fail(result.error());
+    report::ScanReport report{.command = "packages verify",
+                              .host = host_name(),
+                              .started_ns = started,
+                              .finished_ns = now_ns(),
+                              .status = store::ScanStatus::Complete,
+                              .totals = {.files = result->files, .bytes = result->bytes},
+                              .roots = {options->verify.location.root},
+                              .findings = std::move(result->findings),
+                              .fail_on = *fail_on,
+                              .summary = {{"packages", std::to_string(result->packages)}}};
+    report::write_scan_report(stdout, report, *format, output_style());
+    std::fflush(stdout);
+    return exit_code_for(report.findings, *fail_on);
+  };
+}
+
+}  // namespace catena::cli

@@ -1,0 +1,36 @@
+#pragma once
+// What the configured apt repositories offer, from the package lists apt downloaded
+// (<root>/var/lib/apt/lists/*_Packages, plain or compressed as apt keeps them).
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "catena/core/finding.hpp"
+#include "catena/pkg/database.hpp"
+
+namespace catena::pkg {
+
+/// A cap on one decompressed Packages index; Debian's main index is about 100 MB.
+inline constexpr uint64_t kMaxPackagesIndexBytes = 1024ull * 1024 * 1024;
+
+struct AptIndex {
+  /// Reads every Packages index in `lists_dir`. Never fails: an index it cannot read is named
+  /// in `unreadable`, and no index at all leaves `files` at 0.
+  static AptIndex load(const std::string& lists_dir);
+
+  bool offers(const std::string& name, const std::string& version, const std::string& arch) const;
+
+  size_t files = 0;
+  std::vector<std::string> unreadable;  // "path: reason"
+  std::unordered_set<std::string> offered;  // name '\0' version '\0' architecture
+  std::unordered_map<std::string, std::vector<std::string>> versions;  // name -> versions
+};
+
+/// PKG_NOT_FROM_REPOSITORY for each installed package whose version no index offers, or one
+/// PKG_REPOSITORY_UNKNOWN when there are no readable indexes to judge by.
+std::vector<Finding> packages_not_from_repository(
+    const std::vector<const InstalledPackage*>& packages,
+    const AptIndex& index);
+
+}  // namespace catena::pkg

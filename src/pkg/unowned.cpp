@@ -1,0 +1,137 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+#include "catena/core/digest.hpp"
+#include "catena/core/fs.hpp"
+#include "catena/core/rules.hpp"
+#include "catena/formats/format.hpp"
+#include "catena/pkg/verify.hpp"
+
+namespace catena::pkg {
+namespace {
+
+// Deeper than any real system tree; a cap so that a crafted image cannot exhaust descriptors.
+constexpr int kMaxDepth = 64;
+constexpr size_t kHeadBytes = 4096;
+
+bool executable_format(formats::FileFormat format) {
+  using formats::FileFormat;
+  return format == FileFormat::Elf || format == FileFormat::Pe || format == FileFormat::MachO ||
+         format == FileFormat::MachOFat;
+}
+
+class UnownedWalker {
+ public:
+  UnownedWalker(const PackageOwners& owners, const std::atomic<bool>* cancel)
+      : owners_(owners), cancel_(cancel) {}
+
+  void walk(int dir_fd, const std::string& path, dev_t device, int depth) {
+    if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) return;
+    DIR* dir = ::fdopendir(dir_fd);
+    if (dir == nullptr) {
+      ::close(dir_fd);
+      return;
+    }
+    while (dirent* entry = ::readdir(dir)) {
+      const std::string_view name(entry->d_name);
+      if (name == "." || name == "..") continue;
+      const std::string child = (path == "/" ? "" : path) + "/" + std::string(name);
+      unsigned char type = entry->d_type;
+      struct stat st {};
+      if (type == DT_UNKNOWN) {
+        if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
+      }
+      if (type == DT_DIR) {
+        if (depth >= kMaxDepth) continue;
+        const int child_fd = ::openat(::dirfd(dir), entry->d_name,
+                                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (child_fd < 0) continue;
+        struct stat dir_st {};
+        if (::fstat(child_fd, &dir_st) != 0 || dir_st.st_dev != device) {
+          ::close(child_fd);  // another file system mounted here is not part of this tree
+          continue;
+        }
+        walk(child_fd, child, device, depth + 1);
+        continue;
+      }
+      if (type != DT_REG) continue;
+      if (!owners_.owner_of(child).empty()) continue;
+      inspect(::dirfd(dir), entry->d_name, child);
+    }
+    ::closedir(dir);
+  }
+
+  std::vector<Finding> findings;
+
+ private:
+  void inspect(int dir_fd, const char* name, const std::string& path) {
+    const UniqueFd fd(
+        ::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd.valid()) return;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+    std::array<std::byte, kHeadBytes> head{};
+    const ssize_t n = ::pread(fd.get(), head.data(), head.size(), 0);
+    if (n < 0) return;
+    const formats::FileFormat format =
+        formats::classify_format(std::span(head.data(), static_cast<size_t>(n)));
+    if ((st.st_mode & 0111) == 0 && !executable_format(format)) return;
+    Finding f = make_finding("UNOWNED_EXECUTABLE", path);
+    DigestSet sha(DigestSet::kSha256);
+    std::vector<std::byte> buffer(1 << 16);
+    off_t offset = 0;
+    bool complete = true;
+    while (true) {
+      const ssize_t got = ::pread(fd.get(), buffer.data(), buffer.size(), offset);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        complete = false;
+        break;
+      }
+      if (got == 0) break;
+      sha.update(std::span(buffer.data(), static_cast<size_t>(got)));
+      offset += got;
+    }
+    if (complete) f.sha256 = *sha.finish().sha256;
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    f.add_evidence("mode", mode);
+    f.add_evidence("size", std::to_string(st.st_size));
+    f.add_evidence("format", std::string(formats::format_name(format)));
+    f.add_evidence("uid", std::to_string(st.st_uid));
+    findings.push_back(std::move(f));
+  }
+
+  const PackageOwners& owners_;
+  const std::atomic<bool>* cancel_;
+};
+
+}  // namespace
+
+Result<std::vector<Finding>> find_unowned_executables(const DpkgLocation& location,
+                                                      const std::vector<std::string>& dirs,
+                                                      const std::atomic<bool>* cancel) {
+  CATENA_TRY(PackageOwners owners, PackageOwners::load(location, dirs));
+  UnownedWalker walker(owners, cancel);
+  const std::string root = location.root.empty() ? "/" : location.root;
+  for (const std::string& dir : dirs) {
+    const int fd =
+        ::open(join_root(root, dir).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      continue;
+    }
+    walker.walk(fd, dir, st.st_dev, 0);
+  }
+  return std::move(walker.findings);
+}
+
+}  // namespace catena::pkg

@@ -1,0 +1,641 @@
+#include "catena/pkg/verify.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "apt.hpp"
+#include "catena/core/digest.hpp"
+#include "catena/core/mapped.hpp"
+#include "catena/core/rules.hpp"
+#include "catena/formats/format.hpp"
+#include "catena/pkg/database.hpp"
+#include "root_fs.hpp"
+
+namespace catena::pkg {
+namespace {
+
+constexpr size_t kHashBufferBytes = 256 * 1024;
+// Files at least this large are hashed from a mapping, which saves copying them.
+constexpr uint64_t kMapThresholdBytes = 256 * 1024;
+// Files at least this large are hashed last, largest first.
+constexpr uint64_t kLargeFileBytes = 1 << 20;
+// Outcome::error of a file swapped between its lstat and its open: check it again.
+constexpr std::string_view kReplaced = "replaced while being checked";
+
+bool under_any(std::string_view path, std::initializer_list<std::string_view> prefixes) {
+  for (std::string_view prefix : prefixes) {
+    if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/' ||
+                                     prefix.back() == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool in_tool_dir(std::string_view path) {
+  return under_any(path, {"/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/games",
+                          "/usr/local/bin", "/usr/local/sbin", "/usr/libexec", "/usr/local/lib"}) ||
+         path.starts_with("/usr/lib") || path.starts_with("/lib");
+}
+
+bool is_doc_path(std::string_view path) {
+  return under_any(path, {"/usr/share/doc", "/usr/share/man", "/usr/share/info",
+                          "/usr/share/locale", "/usr/share/help", "/usr/share/gtk-doc",
+                          "/usr/share/doc-base", "/usr/share/lintian"});
+}
+
+bool has_code_extension(std::string_view path) {
+  static constexpr std::array<std::string_view, 16> kCode = {
+      ".py", ".pyc", ".pm", ".pl", ".rb", ".js", ".mjs", ".cjs",
+      ".sh", ".jar", ".class", ".lua", ".php", ".tcl", ".so", ".node"};
+  const size_t slash = path.rfind('/');
+  const std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  for (std::string_view ext : kCode) {
+    if (base.ends_with(ext)) return true;
+  }
+  return base.find(".so.") != std::string_view::npos;
+}
+
+bool executable_format(std::string_view format) {
+  return format == "elf" || format == "pe" || format == "dos" || format == "macho" ||
+         format == "macho_fat" || format == "script" || format == "java_class" || format == "jar";
+}
+
+struct Check {
+  uint32_t package = 0;
+  std::string path;      // where the file is looked at (after diversion)
+  std::string listed;    // as the package lists it
+  std::string expected;  // lower-case hex, what status records ("newconffile"), or empty: only
+                         // its existence is checked (directories, symlinks), as dpkg does
+  bool conffile = false;
+  const Diversion* diversion = nullptr;
+};
+
+enum class Problem { None, Missing, Modified, Unverifiable };
+
+struct Outcome {
+  Problem problem = Problem::None;
+  std::string error;  // for Unverifiable
+  std::string actual_md5;
+  std::optional<Sha256> sha256;
+  std::string format;
+  std::string type = "file";
+  std::string link_target;
+  uint64_t size = 0;
+  uint32_t mode = 0;
+  uint64_t bytes = 0;
+};
+
+std::string_view type_name(mode_t mode) {
+  if (S_ISREG(mode)) return "file";
+  if (S_ISDIR(mode)) return "directory";
+  if (S_ISLNK(mode)) return "symlink";
+  if (S_ISFIFO(mode)) return "fifo";
+  if (S_ISSOCK(mode)) return "socket";
+  if (S_ISCHR(mode)) return "char-device";
+  if (S_ISBLK(mode)) return "block-device";
+  return "unknown";
+}
+
+std::string octal(uint32_t mode) {
+  char text[16];
+  std::snprintf(text, sizeof(text), "%04o", mode & 07777);
+  return text;
+}
+
+// Reads the whole of `fd` from `offset` 0 into `digests`; 0 or an errno value.
+int digest_fd(int fd, DigestSet& digests, std::vector<std::byte>& buffer, uint64_t& bytes,
+              std::vector<std::byte>* head) {
+  bytes = 0;
+  while (true) {
+    const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(bytes));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return 0;
+    const std::span<const std::byte> chunk(buffer.data(), static_cast<size_t>(n));
+    if (head != nullptr && head->size() < formats::kClassifyHeadBytes) {
+      const size_t take = std::min(chunk.size(), formats::kClassifyHeadBytes - head->size());
+      head->insert(head->end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
+    }
+    digests.update(chunk);
+    bytes += static_cast<uint64_t>(n);
+  }
+}
+
+// Hashes the file opened as `fd_or_error` (-errno when the open failed), which `known` (its
+// lstat) says is regular. Outcome::error is kReplaced when it is not the file `known` describes.
+Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& known,
+                       DigestSet& md5, std::vector<std::byte>& buffer);
+
+Outcome hash_file(const RootFs& fs, const Check& check, const struct stat& known, DigestSet& md5,
+                  std::vector<std::byte>& buffer) {
+  return hash_open_file(fs.open_read(check.path), check, known, md5, buffer);
+}
+
+// Opens `name` in the directory `dir_fd` for reading; the fd, or -errno.
+int open_read_at(int dir_fd, const std::string& name) {
+  constexpr int kFlags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+  int fd = ::openat(dir_fd, name.c_str(), kFlags | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = ::openat(dir_fd, name.c_str(), kFlags);
+  return fd >= 0 ? fd : -errno;
+}
+
+Outcome check_file(const RootFs& fs, const Check& check, DigestSet& md5,
+                   std::vector<std::byte>& buffer) {
+  Outcome out;
+  constexpr int kAttempts = 2;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    struct stat st {};
+    if (const int err = fs.stat_nofollow(check.path, st); err != 0) {
+      if (err == ENOENT || err == ENOTDIR) {
+        out.problem = Problem::Missing;
+      } else {
+        out.problem = Problem::Unverifiable;
+        out.error = errno_text(err);
+      }
+      return out;
+    }
+    out.mode = st.st_mode & 07777;
+    out.size = static_cast<uint64_t>(st.st_size);
+    if (check.expected.empty()) return out;
+    if (!S_ISREG(st.st_mode)) {
+      out.problem = Problem::Modified;
+      out.type = std::string(type_name(st.st_mode));
+      if (S_ISLNK(st.st_mode)) out.link_target = fs.read_link(check.path);
+      return out;
+    }
+    out = hash_file(fs, check, st, md5, buffer);
+    if (out.error != kReplaced) return out;
+  }
+  out.problem = Problem::Unverifiable;
+  out.error = "the file kept changing while it was being checked";
+  return out;
+}
+
+Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& known,
+                       DigestSet& md5, std::vector<std::byte>& buffer) {
+  Outcome out;
+  out.mode = known.st_mode & 07777;
+  out.size = static_cast<uint64_t>(known.st_size);
+  if (fd_or_error < 0) {
+    out.problem = Problem::Unverifiable;
+    out.error = fd_or_error == -ENOENT || fd_or_error == -ELOOP || fd_or_error == -ENXIO
+                    ? std::string(kReplaced)
+                    : errno_text(-fd_or_error);
+    return out;
+  }
+  const UniqueFd fd(fd_or_error);
+  struct stat opened {};
+  if (::fstat(fd.get(), &opened) != 0 || opened.st_ino != known.st_ino ||
+      opened.st_dev != known.st_dev || !S_ISREG(opened.st_mode)) {
+    out.problem = Problem::Unverifiable;
+    out.error = kReplaced;
+    return out;
+  }
+  md5.reset();
+  const auto size = static_cast<uint64_t>(opened.st_size);
+  MapResult mapped = MapResult::Unavailable;
+  if (size >= kMapThresholdBytes) {
+    mapped = with_mapping(fd.get(), size, [&](std::span<const std::byte> bytes) {
+      md5.update(bytes);
+    });
+    if (mapped == MapResult::Changed) {
+      out.problem = Problem::Unverifiable;
+      out.error = kReplaced;
+      return out;
+    }
+    out.bytes = size;
+  }
+  if (mapped != MapResult::Done) {
+    if (const int err = digest_fd(fd.get(), md5, buffer, out.bytes, nullptr); err != 0) {
+      out.problem = Problem::Unverifiable;
+      out.error = errno_text(err);
+      return out;
+    }
+  }
+  out.actual_md5 = to_hex(*md5.finish().md5);
+  if (out.actual_md5 == check.expected) return out;
+  // Modified: the evidence is its SHA-256 and what it is, from a second read.
+  out.problem = Problem::Modified;
+  out.size = size;
+  DigestSet sha(DigestSet::kSha256);
+  std::vector<std::byte> head;
+  uint64_t bytes = 0;
+  if (digest_fd(fd.get(), sha, buffer, bytes, &head) == 0) {
+    out.sha256 = *sha.finish().sha256;
+    out.format = std::string(formats::format_name(formats::classify_format(head)));
+    out.size = bytes;
+  }
+  return out;
+}
+
+Finding damaged(const std::string& file, const std::string& package, std::string message) {
+  Finding f = make_finding("PKG_DATABASE_DAMAGED", file);
+  f.message = std::move(message);
+  f.add_evidence("package", package);
+  return f;
+}
+
+bool matches_filter(const InstalledPackage& p, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (name == p.name || name == p.qualified_name() ||
+        (!p.architecture.empty() && name == p.name + ":" + p.architecture)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Finding finding_for(const Check& check, const Outcome& outcome, const InstalledPackage& package) {
+  Finding f;
+  switch (outcome.problem) {
+    case Problem::Missing:
+      f = make_finding(check.conffile ? "PKG_CONFFILE_MISSING" : "PKG_FILE_MISSING", check.path);
+      if (!check.conffile && is_doc_path(check.path)) f.severity = Severity::Low;
+      break;
+    case Problem::Modified:
+      if (check.conffile) {
+        f = make_finding("PKG_CONFFILE_MODIFIED", check.path);
+        // An edited conffile is normal administration; an executable one runs as root.
+        if ((outcome.mode & 0111) != 0 || outcome.type != "file") f.severity = Severity::Medium;
+        if (check.expected == "newconffile") {
+          f.message = "A conffile has no recorded hash: its package was unpacked but never "
+                      "configured, so its content cannot be checked.";
+        }
+      } else {
+        f = make_finding("PKG_FILE_MODIFIED", check.path);
+        f.severity = outcome.type == "file"
+                         ? modified_file_severity(check.path, outcome.format, outcome.mode)
+                         : (in_tool_dir(check.path) ? Severity::High : Severity::Medium);
+        if (outcome.type != "file") {
+          f.message = "A packaged file was replaced by a " + outcome.type + ".";
+        }
+      }
+      break;
+    case Problem::Unverifiable:
+      f = make_finding("PKG_FILE_UNVERIFIABLE", check.path);
+      break;
+    case Problem::None:
+      break;
+  }
+  f.add_evidence("package", package.qualified_name());
+  if (!check.expected.empty()) f.add_evidence("expected_md5", check.expected);
+  if (outcome.problem == Problem::Modified) {
+    if (!outcome.actual_md5.empty()) f.add_evidence("actual_md5", outcome.actual_md5);
+    if (outcome.sha256) {
+      f.sha256 = outcome.sha256;
+      f.add_evidence("sha256", to_hex(*outcome.sha256));
+    }
+    if (!outcome.format.empty()) f.add_evidence("format", outcome.format);
+    f.add_evidence("type", outcome.type);
+    if (!outcome.link_target.empty()) f.add_evidence("link_target", outcome.link_target);
+    f.add_evidence("mode", octal(outcome.mode));
+    if (outcome.type == "file") f.add_evidence("size", std::to_string(outcome.size));
+  }
+  if (outcome.problem == Problem::Unverifiable) f.add_evidence("error", outcome.error);
+  if (check.conffile) f.add_evidence("conffile", "true");
+  if (check.diversion != nullptr) {
+    f.add_evidence("diverted_from", check.listed);
+    f.add_evidence("diverted_to", check.diversion->to);
+    f.add_evidence("diverted_by", check.diversion->by);
+  }
+  return f;
+}
+
+}  // namespace
+
+Severity modified_file_severity(std::string_view path, std::string_view format, uint32_t mode) {
+  if (executable_format(format) || (mode & 0111) != 0) return Severity::High;
+  const bool lib_dir = path.starts_with("/usr/lib") || path.starts_with("/lib") ||
+                       path.starts_with("/usr/libexec") || path.starts_with("/usr/local/lib") ||
+                       path.starts_with("/usr/share/perl") || path.starts_with("/usr/share/python");
+  if (lib_dir && has_code_extension(path)) return Severity::High;
+  if (is_doc_path(path)) return Severity::Low;
+  return Severity::Medium;
+}
+
+namespace {
+
+// Runs fn(index, state) for index in [0, n) on `jobs` threads, each with its own State.
+template <class State, class Fn>
+void parallel_for(size_t n, unsigned jobs, const std::atomic<bool>* cancel, Fn fn) {
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    State state;
+    while (cancel == nullptr || !cancel->load(std::memory_order_relaxed)) {
+      const size_t index = next.fetch_add(1, std::memory_order_relaxed);
+      if (index >= n) break;
+      fn(index, state);
+    }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned job = 1; job < jobs && job < n; ++job) workers.emplace_back(work);
+  work();
+  for (std::thread& worker : workers) worker.join();
+}
+
+struct NoState {};
+
+struct HashState {
+  DigestSet md5{DigestSet::kMd5};
+  std::vector<std::byte> buffer = std::vector<std::byte>(kHashBufferBytes);
+};
+
+// What one package contributes: the files to check and the findings about its database files.
+struct PackageWork {
+  bool loaded = false;
+  std::vector<Check> checks;
+  std::vector<Finding> findings;
+};
+
+void load_package(const DpkgDatabase& db, const RootFs& fs, uint32_t pkg_idx,
+                  const std::unordered_map<std::string_view, const Diversion*>& diversions,
+                  PackageWork& out) {
+  const InstalledPackage& p = db.packages()[pkg_idx];
+  const std::string name = p.qualified_name();
+  auto list_text = db.read_info(p, "list");
+  if (!list_text) {
+    Finding f = damaged(db.info_path(p, "list"), name,
+                        "An installed package has no readable files list, so none of its "
+                        "files can be checked.");
+    f.add_evidence("error", list_text.error().describe());
+    out.findings.push_back(std::move(f));
+    return;
+  }
+  auto listed = parse_list(*list_text);
+  if (!listed) {
+    Finding f = damaged(db.info_path(p, "list"), name,
+                        "A package's files list is malformed, so none of its files can be "
+                        "checked.");
+    f.add_evidence("error", listed.error().message);
+    out.findings.push_back(std::move(f));
+    return;
+  }
+  out.loaded = true;
+  std::unordered_map<std::string_view, std::string_view> hashes;
+  Md5sums md5sums;
+  auto md5_text = db.read_info(p, "md5sums");
+  const bool has_md5sums = md5_text.has_value();
+  if (md5_text) {
+    md5sums = parse_md5sums(*md5_text);
+    for (const Md5sumEntry& e : md5sums.entries) hashes.emplace(e.path, e.md5);
+    if (!md5sums.bad_lines.empty()) {
+      Finding f = damaged(db.info_path(p, "md5sums"), name,
+                          "A package's md5sums file has malformed lines; the files they name "
+                          "cannot be checked against it.");
+      f.add_evidence("bad_lines", std::to_string(md5sums.bad_lines.size()));
+      f.add_evidence("first_bad_line", std::to_string(md5sums.bad_lines.front().line));
+      f.add_evidence("reason", md5sums.bad_lines.front().reason);
+      out.findings.push_back(std::move(f));
+    }
+  } else if (md5_text.error().code != ErrorCode::NotFound) {
+    Finding f = damaged(db.info_path(p, "md5sums"), name,
+                        "A package's md5sums file cannot be read; its files cannot be checked.");
+    f.add_evidence("error", md5_text.error().describe());
+    out.findings.push_back(std::move(f));
+  }
+  std::unordered_map<std::string_view, const Conffile*> conffiles;
+  for (const Conffile& c : p.conffiles) conffiles.emplace(c.path, &c);
+  uint64_t unhashed_files = 0;
+  for (std::string_view path : *listed) {
+    auto hash = hashes.find(path);
+    auto conffile = conffiles.find(path);
+    std::string expected;
+    if (hash != hashes.end()) {
+      expected = std::string(hash->second);
+    } else if (conffile != conffiles.end()) {
+      expected = conffile->second->hash;
+      for (char& c : expected) {
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+      }
+    } else if (!has_md5sums) {
+      struct stat st {};
+      if (fs.stat_nofollow(std::string(path), st) == 0 && S_ISREG(st.st_mode)) ++unhashed_files;
+    }
+    Check check{.package = pkg_idx,
+                .path = std::string(path),
+                .listed = std::string(path),
+                .expected = std::move(expected),
+                .conffile = conffile != conffiles.end()};
+    if (auto d = diversions.find(path);
+        d != diversions.end() && d->second->by != p.name && d->second->by != name) {
+      check.diversion = d->second;
+      check.path = d->second->to;
+    }
+    out.checks.push_back(std::move(check));
+  }
+  if (unhashed_files > 0) {
+    Finding f = make_finding("PKG_NO_MD5SUMS", db.info_path(p, "md5sums"));
+    f.add_evidence("package", name);
+    f.add_evidence("unverified_files", std::to_string(unhashed_files));
+    out.findings.push_back(std::move(f));
+  }
+}
+
+}  // namespace
+
+Result<VerifyReport> verify_packages(const VerifyOptions& options) {
+  CATENA_TRY(DpkgDatabase db, DpkgDatabase::open(options.location));
+  CATENA_TRY(RootFs fs, RootFs::open(db.root()));
+  const std::vector<InstalledPackage>& packages = db.packages();
+  for (const std::string& name : options.packages) {
+    const bool known = std::any_of(packages.begin(), packages.end(), [&](const InstalledPackage& p) {
+      return p.has_files() && matches_filter(p, {name});
+    });
+    if (!known) return make_error(ErrorCode::Usage, "package '" + name + "' is not installed");
+  }
+  const unsigned jobs =
+      options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  const auto cancelled = [&] {
+    return options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed);
+  };
+
+  std::unordered_map<std::string_view, const Diversion*> diversions;
+  for (const Diversion& d : db.diversions()) diversions.emplace(d.from, &d);
+  std::vector<uint32_t> selected;
+  for (uint32_t pkg_idx = 0; pkg_idx < packages.size(); ++pkg_idx) {
+    const InstalledPackage& p = packages[pkg_idx];
+    if (!p.has_files()) continue;
+    if (!options.packages.empty() && !matches_filter(p, options.packages)) continue;
+    selected.push_back(pkg_idx);
+  }
+
+  // The checks beyond dpkg run beside the hashing.
+  std::vector<Finding> unowned_findings;
+  std::optional<Error> unowned_error;
+  std::thread unowned_thread;
+  if (options.unowned && options.packages.empty()) {
+    unowned_thread = std::thread([&] {
+      auto found = find_unowned_executables(
+          options.location, system_tool_dirs(db.root(), options.strict), options.cancel);
+      if (found) {
+        unowned_findings = std::move(*found);
+      } else {
+        unowned_error = found.error();
+      }
+    });
+  }
+  std::vector<Finding> repository_findings;
+  std::thread repository_thread;
+  if (options.repository) {
+    repository_thread = std::thread([&] {
+      const std::string lists = options.apt_lists_dir.empty()
+                                    ? join_root(db.root(), "/var/lib/apt/lists")
+                                    : options.apt_lists_dir;
+      std::vector<const InstalledPackage*> wanted;
+      for (uint32_t pkg_idx : selected) wanted.push_back(&packages[pkg_idx]);
+      repository_findings = packages_not_from_repository(wanted, AptIndex::load(lists));
+    });
+  }
+  const auto join_side_threads = [&] {
+    if (unowned_thread.joinable()) unowned_thread.join();
+    if (repository_thread.joinable()) repository_thread.join();
+  };
+
+  // 1. Each package's lists, in parallel.
+  std::vector<PackageWork> work(selected.size());
+  parallel_for<NoState>(selected.size(), jobs, options.cancel, [&](size_t index, NoState&) {
+    load_package(db, fs, selected[index], diversions, work[index]);
+  });
+  VerifyReport report;
+  std::vector<Finding> findings;
+  std::vector<Check> checks;
+  for (PackageWork& w : work) {
+    if (w.loaded) ++report.packages;
+    for (Finding& f : w.findings) findings.push_back(std::move(f));
+    std::move(w.checks.begin(), w.checks.end(), std::back_inserter(checks));
+  }
+  work.clear();
+
+  // 2. Directory by directory: lstat each file relative to its directory and hash the small
+  // ones at once, which spares a full path lookup per file. 3. The large files, largest first,
+  // so that no core idles at the end.
+  std::vector<Outcome> outcomes(checks.size());
+  std::vector<struct stat> stats(checks.size());
+  std::vector<size_t> by_dir(checks.size());
+  for (size_t index = 0; index < checks.size(); ++index) by_dir[index] = index;
+  const auto dir_of = [&](size_t index) {
+    const std::string& path = checks[index].path;
+    return std::string_view(path).substr(0, path.rfind('/'));
+  };
+  std::stable_sort(by_dir.begin(), by_dir.end(),
+                   [&](size_t a, size_t b) { return dir_of(a) < dir_of(b); });
+  std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) in by_dir
+  for (size_t begin = 0; begin < by_dir.size();) {
+    size_t end = begin + 1;
+    while (end < by_dir.size() && dir_of(by_dir[end]) == dir_of(by_dir[begin])) ++end;
+    groups.emplace_back(begin, end);
+    begin = end;
+  }
+  std::vector<char> deferred(checks.size(), 0);
+  parallel_for<HashState>(groups.size(), jobs, options.cancel, [&](size_t g, HashState& state) {
+    const auto [begin, end] = groups[g];
+    const std::string dir(dir_of(by_dir[begin]));
+    const UniqueFd dir_fd(fs.open_dir(dir.empty() ? "/" : dir));
+    for (size_t n = begin; n < end; ++n) {
+      const size_t index = by_dir[n];
+      const Check& check = checks[index];
+      if (!dir_fd.valid()) {
+        outcomes[index] = check_file(fs, check, state.md5, state.buffer);
+        continue;
+      }
+      const std::string base = check.path.substr(check.path.rfind('/') + 1);
+      struct stat& st = stats[index];
+      const bool exists = ::fstatat(dir_fd.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+      if (exists && check.expected.empty()) continue;
+      if (!exists || !S_ISREG(st.st_mode)) {
+        // Missing, unreadable or not a file: the full check says which.
+        outcomes[index] = check_file(fs, check, state.md5, state.buffer);
+        continue;
+      }
+      if (static_cast<uint64_t>(st.st_size) >= kLargeFileBytes) {
+        deferred[index] = 1;
+        continue;
+      }
+      Outcome out = hash_open_file(open_read_at(dir_fd.get(), base), check, st, state.md5,
+                                   state.buffer);
+      if (out.error == kReplaced) out = check_file(fs, check, state.md5, state.buffer);
+      outcomes[index] = std::move(out);
+    }
+  });
+  std::vector<size_t> large;
+  for (size_t index = 0; index < checks.size(); ++index) {
+    if (deferred[index] != 0) large.push_back(index);
+  }
+  std::sort(large.begin(), large.end(),
+            [&](size_t a, size_t b) { return stats[a].st_size > stats[b].st_size; });
+  parallel_for<HashState>(large.size(), jobs, options.cancel, [&](size_t n, HashState& state) {
+    const size_t index = large[n];
+    Outcome out = hash_file(fs, checks[index], stats[index], state.md5, state.buffer);
+    if (out.error == kReplaced) out = check_file(fs, checks[index], state.md5, state.buffer);
+    outcomes[index] = std::move(out);
+  });
+  join_side_threads();
+  if (cancelled()) return make_error(ErrorCode::Interrupted, "interrupted");
+  if (unowned_error) return tl::unexpected(*unowned_error);
+
+  for (size_t check_idx = 0; check_idx < checks.size(); ++check_idx) {
+    const Outcome& outcome = outcomes[check_idx];
+    report.bytes += outcome.bytes;
+    if (!checks[check_idx].expected.empty() && outcome.problem != Problem::Missing &&
+        outcome.problem != Problem::Unverifiable) {
+      ++report.files;
+    }
+    if (outcome.problem == Problem::None) continue;
+    findings.push_back(
+        finding_for(checks[check_idx], outcome, packages[checks[check_idx].package]));
+  }
+  for (Finding& f : unowned_findings) findings.push_back(std::move(f));
+  for (Finding& f : repository_findings) findings.push_back(std::move(f));
+  sort_findings(findings);
+  report.findings = std::move(findings);
+  return report;
+}
+
+std::vector<std::string> system_tool_dirs(const std::string& root, bool strict) {
+  std::vector<std::string> candidates = {"/usr/bin", "/usr/sbin", "/usr/libexec", "/bin", "/sbin"};
+  struct CloseDir {
+    void operator()(DIR* d) const { ::closedir(d); }
+  };
+  for (const char* parent_text : {"/usr", "/"}) {
+    const std::string parent(parent_text);
+    std::unique_ptr<DIR, CloseDir> dir(::opendir(join_root(root, parent).c_str()));
+    if (!dir) continue;
+    std::vector<std::string> libs;
+    while (dirent* entry = ::readdir(dir.get())) {
+      const std::string_view name(entry->d_name);
+      if (name.starts_with("lib") && name != "libexec") {
+        libs.push_back((parent == "/" ? "" : parent) + "/" + std::string(name));
+      }
+    }
+    std::sort(libs.begin(), libs.end());
+    candidates.insert(candidates.end(), libs.begin(), libs.end());
+  }
+  if (strict) {
+    candidates.push_back("/usr/local");
+    candidates.push_back("/opt");
+  }
+  std::vector<std::string> out;
+  for (const std::string& dir : candidates) {
+    struct stat st {};
+    // A symlinked alias (merged-/usr: /bin -> usr/bin) is walked under its real name.
+    if (::lstat(join_root(root, dir).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      out.push_back(dir);
+    }
+  }
+  return out;
+}
+
+}  // namespace catena::pkg
