@@ -34,10 +34,11 @@ fuzz: setup
 fuzz-smoke: fuzz
 	scripts/fuzz-smoke.sh build/fuzz/fuzz 20
 
-bench:
+bench: release
 	cmake --preset bench >/dev/null
 	cmake --build --preset bench -j $(JOBS)
 	bench/scan_bench.sh
+	bench/packages_bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -20,14 +20,7 @@ echo "tree: $tree ($files files, $bytes bytes), $cores cores, $runs rounds (medi
 # Warm the page cache so every tool reads from memory.
 find "$tree" -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timed() {  # timed CMD: wall seconds of one run
-  local t0 t1
-  t0=$(date +%s.%N)
-  eval "$1" >/dev/null 2>&1 || true
-  t1=$(date +%s.%N)
-  echo "$t1 - $t0" | bc -l
-}
+. "$root/bench/common.sh"
 
 cat >"$work/aide.conf" <<CONF
 database_out=file:$work/aide.db
@@ -54,7 +47,7 @@ t_aide=$(median <"$work/t_aide")
 t_sha=$(median <"$work/t_sha")
 
 # The ceiling: OpenSSL's EVP SHA-256 on 16 KiB blocks, one stream per core.
-speed=$(openssl speed -seconds 3 -evp sha256 2>/dev/null | awk '/^sha256/ {v=$NF} END {sub(/k$/, "", v); print v * 1000}')
+speed=$(digest_speed sha256)
 t_ceiling=$(echo "$bytes / ($speed * $cores)" | bc -l)
 
 printf '%-34s %8.3f s\n' "catena scan (no dpkg lookup)" "$t_catena"

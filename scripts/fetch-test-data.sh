@@ -19,4 +19,15 @@ if [ ! -s "$cache/sarif-2.1.0.json" ]; then
   tar -xzf "$tgz" -C "$work" package/sarif-2.1.0.json
   mv "$work/package/sarif-2.1.0.json" "$cache/sarif-2.1.0.json"
 fi
+# The .deb of the installed version of a few small packages, for the archive-anchor test. Not
+# pinned here: the test checks each against the archive's signed index, which is the point.
+mkdir -p "$cache/debs"
+for package in make aide; do
+  version=$(dpkg-query -W -f='${Version}' "$package" 2>/dev/null || true)
+  arch=$(dpkg-query -W -f='${Architecture}' "$package" 2>/dev/null || true)
+  [ -n "$version" ] || continue
+  ls "$cache/debs/${package}_"*.deb >/dev/null 2>&1 && continue
+  (cd "$cache/debs" && apt-get download -q "$package:$arch=$version" >/dev/null 2>&1) ||
+    echo "fetch-test-data: could not download $package $version (the anchor test will skip it)" >&2
+done
 echo "$cache"

@@ -1,4 +1,7 @@
 #include "catena/audit/audit.hpp"
+#include "catena/core/fs.hpp"
+#include "catena/core/rules.hpp"
+#include "catena/pkg/verify.hpp"
 #include "commands.hpp"
 #include "scan_runner.hpp"
 
@@ -15,6 +18,7 @@ Runner register_audit(CLI::App& app) {
     bool path_given = false;
   };
   auto places_option = std::make_shared<Places>();
+  auto packages_root = std::make_shared<std::string>("/");
   command->name = "audit";
   CLI::App* sub = app.add_subcommand(
       "audit",
@@ -31,7 +35,10 @@ Runner register_audit(CLI::App& app) {
                   "(repeatable; e.g. the same places in a mounted disk image)");
   CLI::Option* path_option = sub->add_option("--path", places_option->path_env,
                                              "Colon-separated tool directories instead of $PATH");
-  return [sub, command, digests, extra, places_option, path_option]() -> int {
+  sub->add_option("--packages-root", *packages_root,
+                  "Verify the installed packages of the system at this root (default /; "
+                  "--no-dpkg skips package verification)");
+  return [sub, command, digests, extra, places_option, path_option, packages_root]() -> int {
     if (!sub->parsed()) return -1;
     auto algorithms = parse_digests(*digests);
     if (!algorithms) return fail(algorithms.error());
@@ -43,6 +50,32 @@ Runner register_audit(CLI::App& app) {
     std::vector<std::string> places = audit::audit_roots(machine);
     for (const std::string& dir : *extra) places.push_back(dir);
     command->scan.roots = std::move(places);
+    if (command->dpkg) {
+      command->after_scan =
+          [command, packages_root](std::vector<std::pair<std::string, std::string>>& summary) {
+            pkg::VerifyOptions verify;
+            verify.location.root = absolute_path(*packages_root);
+            verify.jobs = command->scan.jobs;
+            verify.cancel = command->scan.cancel;
+            auto report = pkg::verify_packages(verify);
+            std::vector<Finding> findings;
+            if (report) {
+              summary.emplace_back("packages", std::to_string(report->packages) + " verified, " +
+                                                   std::to_string(report->files) + " files");
+              findings = std::move(report->findings);
+            } else if (report.error().code == ErrorCode::NotFound) {
+              summary.emplace_back("packages", "no dpkg database: not verified");
+            } else {
+              // A database that cannot be read is itself a finding, never a silent pass.
+              Finding f = make_finding("PKG_DATABASE_DAMAGED", verify.location.root);
+              f.message = "The dpkg database could not be read, so no package was verified.";
+              f.add_evidence("error", report.error().describe());
+              findings.push_back(std::move(f));
+              summary.emplace_back("packages", "not verified: " + report.error().describe());
+            }
+            return findings;
+          };
+    }
     return run_scan_command(*command);
   };
 }

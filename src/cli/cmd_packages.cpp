@@ -1,5 +1,6 @@
 #include "catena/core/fs.hpp"
 #include "catena/core/time.hpp"
+#include "catena/pkg/anchor.hpp"
 #include "catena/pkg/verify.hpp"
 #include "commands.hpp"
 #include "common.hpp"
@@ -16,6 +17,11 @@ Runner register_packages(CLI::App& app) {
     std::string admin_dir;
     bool no_unowned = false;
     bool no_repository = false;
+    std::string anchor = "local";
+    bool toolchain = false;
+    std::vector<std::string> keyrings;
+    std::string download_dir;
+    bool no_download = false;
   };
   auto options = std::make_shared<Options>();
   CLI::App* verify = packages->add_subcommand(
@@ -33,13 +39,34 @@ Runner register_packages(CLI::App& app) {
   verify->add_flag("--no-unowned", options->no_unowned, "Skip the search for unowned executables");
   verify->add_flag("--no-repository", options->no_repository,
                    "Skip the check of installed versions against apt's package lists");
-  verify->add_option("--jobs,-j", options->verify.jobs, "Files hashed in parallel (default: cores)");
-  verify->add_option("--format", options->output.format, "Output format: table, json, jsonl or sarif")
+  verify
+      ->add_option("--anchor", options->anchor,
+                   "What files are checked against: local (the dpkg md5sums database, as dpkg "
+                   "--verify) or archive (the SHA-256 of each file inside the .deb whose hash "
+                   "the archive signed)")
+      ->check(CLI::IsMember({"local", "archive"}));
+  verify->add_flag("--toolchain", options->toolchain,
+                   "With --anchor archive: the build toolchain's packages (compilers, binutils, "
+                   "make, cmake, git, dpkg-dev, C library headers, interpreters)");
+  verify->add_option("--keyring", options->keyrings,
+                     "With --anchor archive: trust this OpenPGP keyring instead of the root's "
+                     "archive keyrings (repeatable)");
+  verify->add_option("--download-dir", options->download_dir,
+                     "With --anchor archive: where .debs missing from /var/cache/apt/archives "
+                     "are downloaded with apt-get (default ~/.cache/catena/debs)");
+  verify->add_flag("--no-download", options->no_download,
+                   "With --anchor archive: never download a .deb");
+  verify->add_option("--jobs,-j", options->verify.jobs,
+                     "Files hashed in parallel (default: cores)");
+  verify
+      ->add_option("--format", options->output.format, "Output format: table, json, jsonl or sarif")
       ->check(CLI::IsMember({"table", "json", "jsonl", "sarif"}));
-  verify->add_option("--fail-on", options->output.fail_on,
-                     "Exit 1 when a finding is at or above this severity (default high)")
+  verify
+      ->add_option("--fail-on", options->output.fail_on,
+                   "Exit 1 when a finding is at or above this severity (default high)")
       ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}));
-  verify->add_flag("-q,--quiet", options->output.quiet, "Accepted for symmetry; prints nothing more");
+  verify->add_flag("-q,--quiet", options->output.quiet,
+                   "Accepted for symmetry; prints nothing more");
   return [verify, options]() -> int {
     if (!verify->parsed()) return -1;
     auto format = report::parse_format(options->output.format);
@@ -54,7 +81,27 @@ Runner register_packages(CLI::App& app) {
     options->verify.repository = !options->no_repository;
     options->verify.cancel = &install_cancel_handlers();
     const int64_t started = now_ns();
-    auto result = pkg::verify_packages(options->verify);
+    Result<pkg::VerifyReport> result = make_error(ErrorCode::Usage, "no verification ran");
+    if (options->anchor == "archive") {
+      pkg::AnchorOptions anchor{.location = options->verify.location,
+                                .packages = options->verify.packages,
+                                .toolchain = options->toolchain,
+                                .keyrings = options->keyrings,
+                                .jobs = options->verify.jobs,
+                                .cancel = options->verify.cancel};
+      if (!options->no_download && options->verify.location.root == "/") {
+        anchor.download_dir = options->download_dir.empty() ? default_cache_dir() + "/debs"
+                                                            : absolute_path(options->download_dir);
+        if (auto made = make_directories(anchor.download_dir, 0700); !made) {
+          return fail(made.error());
+        }
+      }
+      result = pkg::verify_against_archive(anchor);
+    } else if (options->toolchain || !options->keyrings.empty()) {
+      return fail(Error{ErrorCode::Usage, "--toolchain and --keyring need --anchor archive", {}});
+    } else {
+      result = pkg::verify_packages(options->verify);
+    }
     if (!result) return fail(result.error());
     report::ScanReport report{.command = "packages verify",
                               .host = host_name(),

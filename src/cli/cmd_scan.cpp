@@ -2,6 +2,7 @@
 
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
+#include "catena/core/text.hpp"
 #include "catena/pkg/dpkg.hpp"
 #include "catena/report/render.hpp"
 #include "commands.hpp"
@@ -69,6 +70,10 @@ int run_scan_command(ScanCommand& command) {
     owners_thread = std::thread([&owners, prefixes = std::move(prefixes)] {
       auto loaded = pkg::PackageOwners::load({}, prefixes);
       if (loaded) {
+        for (const std::string& damaged : loaded->damaged_lists()) {
+          std::fprintf(stderr, "catena: warning: skipped a damaged dpkg file list: %s\n",
+                       escape_for_terminal(damaged).c_str());
+        }
         owners = std::move(*loaded);
       } else if (loaded.error().code != ErrorCode::NotFound) {
         // A damaged dpkg database must not stop an inventory; say so and go on without owners.
@@ -94,6 +99,16 @@ int run_scan_command(ScanCommand& command) {
   const bool interrupted = !summary && summary.error().code == ErrorCode::Interrupted;
   if (!summary && !interrupted) return fail(summary.error());
   const scan::ScanSummary& result = interrupted ? interrupted_summary : *summary;
+  std::vector<Finding> findings = result.findings;
+  std::vector<std::pair<std::string, std::string>> summary_lines;
+  if (!interrupted && command.after_scan) {
+    std::vector<Finding> more = command.after_scan(summary_lines);
+    if (auto stored = (*store)->add_batch(result.scan_id, {}, more); !stored) {
+      return fail(stored.error());
+    }
+    for (Finding& f : more) findings.push_back(std::move(f));
+    sort_findings(findings);
+  }
 
   report::ScanReport report{.command = command.name,
                             .scan_id = result.scan_id,
@@ -103,9 +118,10 @@ int run_scan_command(ScanCommand& command) {
                             .status = result.status,
                             .totals = result.totals,
                             .roots = result.roots,
-                            .findings = result.findings,
+                            .findings = std::move(findings),
                             .fail_on = *fail_on,
-                            .store_path = store_path(command.output)};
+                            .store_path = store_path(command.output),
+                            .summary = std::move(summary_lines)};
   report::write_scan_report(stdout, report, *format, output_style());
   std::fflush(stdout);
   if (interrupted) return fail(summary.error());

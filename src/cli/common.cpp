@@ -43,6 +43,14 @@ int fail(const Error& error) {
   return kExitError;
 }
 
+std::string default_cache_dir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') {
+    return std::string(xdg) + "/catena";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr && *home != '\0' ? home : "/root") + "/.cache/catena";
+}
+
 std::string store_path(const OutputOptions& options) {
   return options.db.empty() ? store::default_store_path() : options.db;
 }

@@ -30,6 +30,9 @@ void add_output_options(CLI::App& app, OutputOptions& options, bool with_fail_on
 /// Prints "catena: <reason>" on stderr and returns kExitError.
 int fail(const Error& error);
 
+/// Where catena keeps downloads: $XDG_CACHE_HOME/catena, else ~/.cache/catena.
+std::string default_cache_dir();
+
 /// The store named by --db, else the default.
 std::string store_path(const OutputOptions& options);
 [[nodiscard]] Result<std::unique_ptr<store::Store>> open_store(const OutputOptions& options,

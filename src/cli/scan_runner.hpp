@@ -1,6 +1,8 @@
 #pragma once
 // Runs a scan for `scan` and `audit` and prints its report.
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "catena/scan/scanner.hpp"
@@ -13,6 +15,10 @@ struct ScanCommand {
   OutputOptions output;
   scan::ScanOptions scan;
   bool dpkg = true;
+  /// Checks that run after the scan (audit: package verification); their findings are stored
+  /// with the scan and reported with it. They may add lines to the report's summary.
+  std::function<std::vector<Finding>(std::vector<std::pair<std::string, std::string>>& summary)>
+      after_scan;
 };
 
 int run_scan_command(ScanCommand& command);

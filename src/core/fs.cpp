@@ -109,4 +109,17 @@ void raise_open_file_limit() {
   }
 }
 
+Result<void> make_directories(const std::string& path, unsigned mode) {
+  size_t slash = 0;
+  while (slash != std::string::npos) {
+    slash = path.find('/', slash + 1);
+    const std::string dir = path.substr(0, slash);
+    if (dir.empty()) continue;
+    if (::mkdir(dir.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
+      return make_io_error("cannot create directory " + dir, errno);
+    }
+  }
+  return {};
+}
+
 }  // namespace catena

@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 17> kRules = {{
+constexpr std::array<RuleInfo, 21> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -34,6 +34,14 @@ constexpr std::array<RuleInfo, 17> kRules = {{
      "An executable in a system directory belongs to no installed package."},
     {"PKG_NOT_FROM_REPOSITORY", Severity::Medium,
      "An installed package version is offered by no configured apt repository."},
+    {"PKG_NOT_ANCHORED", Severity::Medium,
+     "A package could not be checked against the signed archive."},
+    {"ARCHIVE_SIGNATURE_INVALID", Severity::High,
+     "An apt InRelease file does not carry a valid signature from a trusted archive key."},
+    {"ARCHIVE_INDEX_MISMATCH", Severity::High,
+     "A local apt package index differs from what its signed InRelease file lists."},
+    {"DEB_HASH_MISMATCH", Severity::High,
+     "A cached .deb differs from the hash its signed package index lists."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,
      "The apt package lists could not be read, so package origins were not checked."},
 }};

@@ -186,9 +186,16 @@ Result<PackageOwners> PackageOwners::load(const DpkgLocation& location,
   for (const std::string& list_name : list_names) {
     const std::string package = list_name.substr(0, list_name.size() - 5);
     const std::string list_path = info_dir + "/" + list_name;
-    CATENA_TRY(std::string text, read_small_file(list_path, kMaxDpkgFileBytes));
-    auto paths = parse_list(text);
-    if (!paths) return make_error(ErrorCode::Parse, list_path + ": " + paths.error().message);
+    auto text = read_small_file(list_path, kMaxDpkgFileBytes);
+    if (!text) {
+      owners.damaged_lists_.push_back(text.error().describe());
+      continue;
+    }
+    auto paths = parse_list(*text);
+    if (!paths) {
+      owners.damaged_lists_.push_back(list_path + ": " + paths.error().message);
+      continue;
+    }
     const auto package_index = static_cast<uint32_t>(owners.packages_.size());
     owners.packages_.push_back(package);
     const std::string_view bare_name = std::string_view(package).substr(0, package.find(':'));

@@ -19,6 +19,7 @@
 #include "catena/core/rules.hpp"
 #include "catena/formats/format.hpp"
 #include "catena/pkg/database.hpp"
+#include "file_digest.hpp"
 #include "root_fs.hpp"
 
 namespace catena::pkg {
@@ -34,8 +35,8 @@ constexpr std::string_view kReplaced = "replaced while being checked";
 
 bool under_any(std::string_view path, std::initializer_list<std::string_view> prefixes) {
   for (std::string_view prefix : prefixes) {
-    if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/' ||
-                                     prefix.back() == '/')) {
+    if (path.starts_with(prefix) &&
+        (path.size() == prefix.size() || path[prefix.size()] == '/' || prefix.back() == '/')) {
       return true;
     }
   }
@@ -43,21 +44,21 @@ bool under_any(std::string_view path, std::initializer_list<std::string_view> pr
 }
 
 bool in_tool_dir(std::string_view path) {
-  return under_any(path, {"/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/games",
-                          "/usr/local/bin", "/usr/local/sbin", "/usr/libexec", "/usr/local/lib"}) ||
+  return under_any(path, {"/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/games", "/usr/local/bin",
+                          "/usr/local/sbin", "/usr/libexec", "/usr/local/lib"}) ||
          path.starts_with("/usr/lib") || path.starts_with("/lib");
 }
 
 bool is_doc_path(std::string_view path) {
-  return under_any(path, {"/usr/share/doc", "/usr/share/man", "/usr/share/info",
-                          "/usr/share/locale", "/usr/share/help", "/usr/share/gtk-doc",
-                          "/usr/share/doc-base", "/usr/share/lintian"});
+  return under_any(
+      path, {"/usr/share/doc", "/usr/share/man", "/usr/share/info", "/usr/share/locale",
+             "/usr/share/help", "/usr/share/gtk-doc", "/usr/share/doc-base", "/usr/share/lintian"});
 }
 
 bool has_code_extension(std::string_view path) {
   static constexpr std::array<std::string_view, 16> kCode = {
-      ".py", ".pyc", ".pm", ".pl", ".rb", ".js", ".mjs", ".cjs",
-      ".sh", ".jar", ".class", ".lua", ".php", ".tcl", ".so", ".node"};
+      ".py", ".pyc", ".pm",    ".pl",  ".rb",  ".js",  ".mjs", ".cjs",
+      ".sh", ".jar", ".class", ".lua", ".php", ".tcl", ".so",  ".node"};
   const size_t slash = path.rfind('/');
   const std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
   for (std::string_view ext : kCode) {
@@ -113,33 +114,18 @@ std::string octal(uint32_t mode) {
   return text;
 }
 
-// Reads the whole of `fd` from `offset` 0 into `digests`; 0 or an errno value.
-int digest_fd(int fd, DigestSet& digests, std::vector<std::byte>& buffer, uint64_t& bytes,
-              std::vector<std::byte>* head) {
-  bytes = 0;
-  while (true) {
-    const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(bytes));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return 0;
-    const std::span<const std::byte> chunk(buffer.data(), static_cast<size_t>(n));
-    if (head != nullptr && head->size() < formats::kClassifyHeadBytes) {
-      const size_t take = std::min(chunk.size(), formats::kClassifyHeadBytes - head->size());
-      head->insert(head->end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
-    }
-    digests.update(chunk);
-    bytes += static_cast<uint64_t>(n);
-  }
-}
-
 // Hashes the file opened as `fd_or_error` (-errno when the open failed), which `known` (its
 // lstat) says is regular. Outcome::error is kReplaced when it is not the file `known` describes.
-Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& known,
-                       DigestSet& md5, std::vector<std::byte>& buffer);
+Outcome hash_open_file(int fd_or_error,
+                       const Check& check,
+                       const struct stat& known,
+                       DigestSet& md5,
+                       std::vector<std::byte>& buffer);
 
-Outcome hash_file(const RootFs& fs, const Check& check, const struct stat& known, DigestSet& md5,
+Outcome hash_file(const RootFs& fs,
+                  const Check& check,
+                  const struct stat& known,
+                  DigestSet& md5,
                   std::vector<std::byte>& buffer) {
   return hash_open_file(fs.open_read(check.path), check, known, md5, buffer);
 }
@@ -152,7 +138,9 @@ int open_read_at(int dir_fd, const std::string& name) {
   return fd >= 0 ? fd : -errno;
 }
 
-Outcome check_file(const RootFs& fs, const Check& check, DigestSet& md5,
+Outcome check_file(const RootFs& fs,
+                   const Check& check,
+                   DigestSet& md5,
                    std::vector<std::byte>& buffer) {
   Outcome out;
   constexpr int kAttempts = 2;
@@ -184,8 +172,11 @@ Outcome check_file(const RootFs& fs, const Check& check, DigestSet& md5,
   return out;
 }
 
-Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& known,
-                       DigestSet& md5, std::vector<std::byte>& buffer) {
+Outcome hash_open_file(int fd_or_error,
+                       const Check& check,
+                       const struct stat& known,
+                       DigestSet& md5,
+                       std::vector<std::byte>& buffer) {
   Outcome out;
   out.mode = known.st_mode & 07777;
   out.size = static_cast<uint64_t>(known.st_size);
@@ -208,9 +199,8 @@ Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& k
   const auto size = static_cast<uint64_t>(opened.st_size);
   MapResult mapped = MapResult::Unavailable;
   if (size >= kMapThresholdBytes) {
-    mapped = with_mapping(fd.get(), size, [&](std::span<const std::byte> bytes) {
-      md5.update(bytes);
-    });
+    mapped =
+        with_mapping(fd.get(), size, [&](std::span<const std::byte> bytes) { md5.update(bytes); });
     if (mapped == MapResult::Changed) {
       out.problem = Problem::Unverifiable;
       out.error = kReplaced;
@@ -271,8 +261,9 @@ Finding finding_for(const Check& check, const Outcome& outcome, const InstalledP
         // An edited conffile is normal administration; an executable one runs as root.
         if ((outcome.mode & 0111) != 0 || outcome.type != "file") f.severity = Severity::Medium;
         if (check.expected == "newconffile") {
-          f.message = "A conffile has no recorded hash: its package was unpacked but never "
-                      "configured, so its content cannot be checked.";
+          f.message =
+              "A conffile has no recorded hash: its package was unpacked but never "
+              "configured, so its content cannot be checked.";
         }
       } else {
         f = make_finding("PKG_FILE_MODIFIED", check.path);
@@ -328,26 +319,6 @@ Severity modified_file_severity(std::string_view path, std::string_view format, 
 
 namespace {
 
-// Runs fn(index, state) for index in [0, n) on `jobs` threads, each with its own State.
-template <class State, class Fn>
-void parallel_for(size_t n, unsigned jobs, const std::atomic<bool>* cancel, Fn fn) {
-  std::atomic<size_t> next{0};
-  const auto work = [&] {
-    State state;
-    while (cancel == nullptr || !cancel->load(std::memory_order_relaxed)) {
-      const size_t index = next.fetch_add(1, std::memory_order_relaxed);
-      if (index >= n) break;
-      fn(index, state);
-    }
-  };
-  std::vector<std::thread> workers;
-  for (unsigned job = 1; job < jobs && job < n; ++job) workers.emplace_back(work);
-  work();
-  for (std::thread& worker : workers) worker.join();
-}
-
-struct NoState {};
-
 struct HashState {
   DigestSet md5{DigestSet::kMd5};
   std::vector<std::byte> buffer = std::vector<std::byte>(kHashBufferBytes);
@@ -360,7 +331,9 @@ struct PackageWork {
   std::vector<Finding> findings;
 };
 
-void load_package(const DpkgDatabase& db, const RootFs& fs, uint32_t pkg_idx,
+void load_package(const DpkgDatabase& db,
+                  const RootFs& fs,
+                  uint32_t pkg_idx,
                   const std::unordered_map<std::string_view, const Diversion*>& diversions,
                   PackageWork& out) {
   const InstalledPackage& p = db.packages()[pkg_idx];
@@ -451,9 +424,9 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   CATENA_TRY(RootFs fs, RootFs::open(db.root()));
   const std::vector<InstalledPackage>& packages = db.packages();
   for (const std::string& name : options.packages) {
-    const bool known = std::any_of(packages.begin(), packages.end(), [&](const InstalledPackage& p) {
-      return p.has_files() && matches_filter(p, {name});
-    });
+    const bool known = std::any_of(
+        packages.begin(), packages.end(),
+        [&](const InstalledPackage& p) { return p.has_files() && matches_filter(p, {name}); });
     if (!known) return make_error(ErrorCode::Usage, "package '" + name + "' is not installed");
   }
   const unsigned jobs =
@@ -564,8 +537,8 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
         deferred[index] = 1;
         continue;
       }
-      Outcome out = hash_open_file(open_read_at(dir_fd.get(), base), check, st, state.md5,
-                                   state.buffer);
+      Outcome out =
+          hash_open_file(open_read_at(dir_fd.get(), base), check, st, state.md5, state.buffer);
       if (out.error == kReplaced) out = check_file(fs, check, state.md5, state.buffer);
       outcomes[index] = std::move(out);
     }
@@ -635,6 +608,57 @@ std::vector<std::string> system_tool_dirs(const std::string& root, bool strict) 
       out.push_back(dir);
     }
   }
+  return out;
+}
+
+FileDigest digest_path(const RootFs& fs,
+                       const std::string& path,
+                       unsigned algorithms,
+                       std::vector<std::byte>& buffer) {
+  FileDigest out;
+  constexpr int kAttempts = 2;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    struct stat st {};
+    if (const int err = fs.stat_nofollow(path, st); err != 0) {
+      out.kind = err == ENOENT || err == ENOTDIR ? FileDigest::Missing : FileDigest::Unreadable;
+      out.error = errno_text(err);
+      return out;
+    }
+    out.mode = st.st_mode & 07777;
+    out.size = static_cast<uint64_t>(st.st_size);
+    out.type = std::string(type_name(st.st_mode));
+    if (!S_ISREG(st.st_mode)) {
+      out.kind = FileDigest::NotRegular;
+      if (S_ISLNK(st.st_mode)) out.link_target = fs.read_link(path);
+      return out;
+    }
+    const int fd_or_error = fs.open_read(path);
+    if (fd_or_error < 0) {
+      if (fd_or_error == -ENOENT || fd_or_error == -ELOOP || fd_or_error == -ENXIO) continue;
+      out.kind = FileDigest::Unreadable;
+      out.error = errno_text(-fd_or_error);
+      return out;
+    }
+    const UniqueFd fd(fd_or_error);
+    struct stat opened {};
+    if (::fstat(fd.get(), &opened) != 0 || opened.st_ino != st.st_ino ||
+        opened.st_dev != st.st_dev || !S_ISREG(opened.st_mode)) {
+      continue;
+    }
+    DigestSet digests(algorithms);
+    std::vector<std::byte> head;
+    if (const int err = digest_fd(fd.get(), digests, buffer, out.size, &head); err != 0) {
+      out.kind = FileDigest::Unreadable;
+      out.error = errno_text(err);
+      return out;
+    }
+    out.digests = digests.finish();
+    out.format = std::string(formats::format_name(formats::classify_format(head)));
+    out.kind = FileDigest::Regular;
+    return out;
+  }
+  out.kind = FileDigest::Unreadable;
+  out.error = "the file kept changing while it was being checked";
   return out;
 }
 

@@ -21,31 +21,8 @@ namespace {
 
 using nlohmann::json;
 using test::run_catena;
+using test::run_catena_unprivileged;
 using test::RunResult;
-
-// A copy of the binary that any user can run: the checkout may sit in a directory that only
-// its owner can enter.
-const std::string& unprivileged_binary() {
-  static const std::string path = [] {
-    static test::TempDir dir;
-    ::chmod(dir.path().c_str(), 0755);
-    const std::string copy = dir / "catena";
-    const RunResult r = test::run_command({"cp", test::catena_binary(), copy});
-    if (r.exit_code != 0) return test::catena_binary();
-    ::chmod(copy.c_str(), 0755);
-    return copy;
-  }();
-  return path;
-}
-
-// Runs catena as an unprivileged user when the tests run as root, so that permissions bite.
-RunResult run_catena_unprivileged(const std::vector<std::string>& args) {
-  if (::geteuid() != 0) return run_catena(args);
-  std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                   unprivileged_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return test::run_command(argv);
-}
 
 std::string query_text(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;

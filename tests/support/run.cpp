@@ -4,11 +4,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <stdexcept>
+
+#include "support/tree.hpp"
 
 extern char** environ;
 
@@ -112,6 +115,37 @@ RunResult run_catena(const std::vector<std::string>& args, const RunOptions& opt
   std::vector<std::string> argv = {catena_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, options);
+}
+
+namespace {
+
+// A copy of the binary that any user can run: the checkout may sit in a directory that only
+// its owner can enter.
+const std::string& unprivileged_binary() {
+  static const std::string path = [] {
+    static TempDir dir;
+    ::chmod(dir.path().c_str(), 0755);
+    const std::string copy = dir / "catena";
+    const RunResult r = run_command({"cp", catena_binary(), copy});
+    if (r.exit_code != 0) return catena_binary();
+    ::chmod(copy.c_str(), 0755);
+    return copy;
+  }();
+  return path;
+}
+
+}  // namespace
+
+RunResult run_unprivileged(std::vector<std::string> argv) {
+  if (::geteuid() != 0) return run_command(argv);
+  argv.insert(argv.begin(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+  return run_command(argv);
+}
+
+RunResult run_catena_unprivileged(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {::geteuid() == 0 ? unprivileged_binary() : catena_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_unprivileged(argv);
 }
 
 }  // namespace catena::test

@@ -44,4 +44,10 @@ class Child {
 /// The path of the catena binary under test.
 std::string catena_binary();
 
+/// Runs catena as user 65534 when the tests run as root (so that permissions bite), from a
+/// copy any user may execute; as the current user otherwise.
+RunResult run_catena_unprivileged(const std::vector<std::string>& args);
+/// Runs argv as user 65534 when the tests run as root; as the current user otherwise.
+RunResult run_unprivileged(std::vector<std::string> argv);
+
 }  // namespace catena::test

@@ -54,6 +54,9 @@ std::string absolute_path(std::string_view path);
 /// True when `path` equals `prefix` or lies beneath it (component-wise, not textual).
 bool path_is_within(std::string_view path, std::string_view prefix);
 
+/// mkdir -p: creates `path` and its missing parents with `mode`; Io error naming the directory.
+[[nodiscard]] Result<void> make_directories(const std::string& path, unsigned mode);
+
 /// This host's name (uname nodename).
 std::string host_name();
 

