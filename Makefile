@@ -39,6 +39,7 @@ bench: release
 	cmake --build --preset bench -j $(JOBS)
 	bench/scan_bench.sh
 	bench/packages_bench.sh
+	bench/baseline_bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -1,4 +1,5 @@
 #include "catena/audit/audit.hpp"
+#include "catena/baseline/baseline.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
 #include "catena/pkg/verify.hpp"
@@ -50,32 +51,51 @@ Runner register_audit(CLI::App& app) {
     std::vector<std::string> places = audit::audit_roots(machine);
     for (const std::string& dir : *extra) places.push_back(dir);
     command->scan.roots = std::move(places);
-    if (command->dpkg) {
-      command->after_scan =
-          [command, packages_root](std::vector<std::pair<std::string, std::string>>& summary) {
-            pkg::VerifyOptions verify;
-            verify.location.root = absolute_path(*packages_root);
-            verify.jobs = command->scan.jobs;
-            verify.cancel = command->scan.cancel;
-            auto report = pkg::verify_packages(verify);
-            std::vector<Finding> findings;
-            if (report) {
-              summary.emplace_back("packages", std::to_string(report->packages) + " verified, " +
-                                                   std::to_string(report->files) + " files");
-              findings = std::move(report->findings);
-            } else if (report.error().code == ErrorCode::NotFound) {
-              summary.emplace_back("packages", "no dpkg database: not verified");
-            } else {
-              // A database that cannot be read is itself a finding, never a silent pass.
-              Finding f = make_finding("PKG_DATABASE_DAMAGED", verify.location.root);
-              f.message = "The dpkg database could not be read, so no package was verified.";
-              f.add_evidence("error", report.error().describe());
-              findings.push_back(std::move(f));
-              summary.emplace_back("packages", "not verified: " + report.error().describe());
-            }
-            return findings;
-          };
-    }
+    command->after_scan = [command, packages_root](
+                              store::Store& store,
+                              std::vector<std::pair<std::string, std::string>>& summary) {
+      std::vector<Finding> findings;
+      if (command->dpkg) {
+        pkg::VerifyOptions verify;
+        verify.location.root = absolute_path(*packages_root);
+        verify.jobs = command->scan.jobs;
+        verify.cancel = command->scan.cancel;
+        auto report = pkg::verify_packages(verify);
+        if (report) {
+          summary.emplace_back("packages", std::to_string(report->packages) + " verified, " +
+                                               std::to_string(report->files) + " files");
+          findings = std::move(report->findings);
+        } else if (report.error().code == ErrorCode::NotFound) {
+          summary.emplace_back("packages", "no dpkg database: not verified");
+        } else {
+          // A database that cannot be read is itself a finding, never a silent pass.
+          Finding f = make_finding("PKG_DATABASE_DAMAGED", verify.location.root);
+          f.message = "The dpkg database could not be read, so no package was verified.";
+          f.add_evidence("error", report.error().describe());
+          findings.push_back(std::move(f));
+          summary.emplace_back("packages", "not verified: " + report.error().describe());
+        }
+      }
+      // Every baseline this host has is checked too.
+      auto baselines = store.list_baselines();
+      const std::string host = host_name();
+      for (const store::BaselineRecord& b :
+           baselines ? *baselines : std::vector<store::BaselineRecord>{}) {
+        if (b.host != host) continue;
+        baseline::Options options{
+            .name = b.name, .jobs = command->scan.jobs, .cancel = command->scan.cancel};
+        options.dpkg.root = absolute_path(*packages_root);
+        auto checked = baseline::check(store, options);
+        if (!checked) {
+          summary.emplace_back("baseline", b.name + ": not checked: " + checked.error().describe());
+          continue;
+        }
+        summary.emplace_back(
+            "baseline", b.name + ": " + std::to_string(checked->findings.size()) + " findings");
+        for (Finding& f : checked->findings) findings.push_back(std::move(f));
+      }
+      return findings;
+    };
     return run_scan_command(*command);
   };
 }

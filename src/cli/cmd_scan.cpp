@@ -102,7 +102,7 @@ int run_scan_command(ScanCommand& command) {
   std::vector<Finding> findings = result.findings;
   std::vector<std::pair<std::string, std::string>> summary_lines;
   if (!interrupted && command.after_scan) {
-    std::vector<Finding> more = command.after_scan(summary_lines);
+    std::vector<Finding> more = command.after_scan(**store, summary_lines);
     if (auto stored = (*store)->add_batch(result.scan_id, {}, more); !stored) {
       return fail(stored.error());
     }

@@ -11,5 +11,6 @@ Runner register_scan(CLI::App& app);
 Runner register_audit(CLI::App& app);
 Runner register_inventory(CLI::App& app);
 Runner register_packages(CLI::App& app);
+Runner register_baseline(CLI::App& app);
 
 }  // namespace catena::cli

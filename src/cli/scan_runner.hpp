@@ -17,7 +17,8 @@ struct ScanCommand {
   bool dpkg = true;
   /// Checks that run after the scan (audit: package verification); their findings are stored
   /// with the scan and reported with it. They may add lines to the report's summary.
-  std::function<std::vector<Finding>(std::vector<std::pair<std::string, std::string>>& summary)>
+  std::function<std::vector<Finding>(store::Store& store,
+                                     std::vector<std::pair<std::string, std::string>>& summary)>
       after_scan;
 };
 

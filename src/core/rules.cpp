@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 21> kRules = {{
+constexpr std::array<RuleInfo, 25> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -42,6 +42,13 @@ constexpr std::array<RuleInfo, 21> kRules = {{
      "A local apt package index differs from what its signed InRelease file lists."},
     {"DEB_HASH_MISMATCH", Severity::High,
      "A cached .deb differs from the hash its signed package index lists."},
+    {"FILE_ADDED", Severity::High, "A file appeared that the baseline does not have."},
+    {"FILE_REMOVED", Severity::Medium, "A file of the baseline is gone."},
+    {"FILE_CHANGED", Severity::High,
+     "A file differs from the baseline in a watched attribute, and no package upgrade explains "
+     "it."},
+    {"FILE_CHANGED_BY_PACKAGE", Severity::Info,
+     "A file changed because a package was installed, upgraded or removed since the baseline."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,
      "The apt package lists could not be read, so package origins were not checked."},
 }};

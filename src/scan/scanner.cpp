@@ -22,6 +22,7 @@
 #include "catena/core/rules.hpp"
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
+#include "catena/core/xattr.hpp"
 #include "catena/formats/format.hpp"
 #include "checks.hpp"
 
@@ -253,7 +254,7 @@ class Walker {
       const std::string subject = whole_path ? path : std::string(name);
       if (::fnmatch(pattern.c_str(), subject.c_str(), 0) == 0) return true;
     }
-    return false;
+    return options_.exclude_path && options_.exclude_path(path);
   }
 
   void report_error(const std::string& path, std::string_view rule, int err) {
@@ -393,6 +394,7 @@ class Walker {
       }
       r.link_target = std::move(target);
     }
+    if (options_.xattrs) r.xattrs = read_xattrs_path(entry.path);
     item.canonical_path = canonical_of(entry);
     item.record = std::move(r);
     return item;
@@ -446,6 +448,7 @@ class Walker {
         return record_special(entry);
       }
       fill_metadata(r, before);
+      if (options_.xattrs) r.xattrs = read_xattrs_fd(fd.get());
       uint64_t total = 0;
       ContentFacts facts;
       std::vector<Finding> content_findings;

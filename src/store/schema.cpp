@@ -65,7 +65,23 @@ CREATE TABLE findings (
 CREATE INDEX findings_by_scan ON findings(scan_id);
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations = {kVersion1};
+// Version 2: extended attributes of each file (baselines watch them) and named baselines.
+constexpr std::string_view kVersion2 = R"sql(
+ALTER TABLE files ADD COLUMN xattrs BLOB;
+CREATE TABLE baselines (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  host_id INTEGER NOT NULL REFERENCES hosts(id),
+  scan_id INTEGER NOT NULL REFERENCES scans(id),
+  created_ns INTEGER NOT NULL,
+  updated_ns INTEGER NOT NULL,
+  config TEXT NOT NULL,
+  packages TEXT NOT NULL,
+  UNIQUE (host_id, name)
+);
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kVersion1, kVersion2};
 
 }  // namespace
 

@@ -173,7 +173,7 @@ FileType parse_file_type(const std::string& text) {
 
 constexpr std::string_view kFileColumns =
     "f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, f.ctime_ns, f.inode, f.device, "
-    "f.sha256, c.format, f.package, f.link_target, f.changed, c.md5, c.sha1";
+    "f.sha256, c.format, f.package, f.link_target, f.changed, c.md5, c.sha1, f.xattrs";
 
 FileRecord read_file_columns(const Statement& stmt, int first) {
   FileRecord r;
@@ -194,6 +194,7 @@ FileRecord read_file_columns(const Statement& stmt, int first) {
   r.changed = stmt.column_int(first + 14) != 0;
   r.md5 = stmt.column_digest<16>(first + 15);
   r.sha1 = stmt.column_digest<20>(first + 16);
+  r.xattrs = stmt.column_text(first + 17);
   return r;
 }
 
@@ -385,8 +386,8 @@ Status Store::add_batch(int64_t scan_id,
                     "sha1 = coalesce(contents.sha1, excluded.sha1)");
   Statement file(db_,
                  "INSERT INTO files(scan_id, path, type, size, mode, uid, gid, mtime_ns, ctime_ns, "
-                 "inode, device, sha256, package, link_target, changed) "
-                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 "inode, device, sha256, package, link_target, changed, xattrs) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   Statement finding(
       db_,
       "INSERT INTO findings(scan_id, rule, severity, path, sha256, message, evidence) "
@@ -424,6 +425,11 @@ Status Store::add_batch(int64_t scan_id,
       file.bind_null(14);
     }
     file.bind_int(15, r.changed ? 1 : 0);
+    if (r.xattrs.empty()) {
+      file.bind_null(16);
+    } else {
+      file.bind_blob(16, r.xattrs);
+    }
     if (sqlite3_step(file.get()) != SQLITE_DONE) return db_error(db_, "cannot store file record");
   }
   for (const Finding& f : findings) {
@@ -600,6 +606,95 @@ Result<std::optional<std::string>> Store::content_format(const Sha256& sha256) {
   if (rc == SQLITE_DONE) return std::optional<std::string>();
   if (rc != SQLITE_ROW) return db_error(db_, "cannot read contents");
   return std::optional<std::string>(stmt.column_text(0));
+}
+
+namespace {
+
+constexpr std::string_view kBaselineColumns =
+    "b.id, b.name, h.name, b.scan_id, b.created_ns, b.updated_ns, b.config, b.packages";
+
+BaselineRecord read_baseline(const Statement& stmt) {
+  BaselineRecord b;
+  b.id = stmt.column_int(0);
+  b.name = stmt.column_text(1);
+  b.host = stmt.column_text(2);
+  b.scan_id = stmt.column_int(3);
+  b.created_ns = stmt.column_int(4);
+  b.updated_ns = stmt.column_int(5);
+  b.config = stmt.column_text(6);
+  b.packages = stmt.column_text(7);
+  return b;
+}
+
+}  // namespace
+
+Result<int64_t> Store::put_baseline(const BaselineRecord& baseline) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  CATENA_TRY(int64_t host, host_id(baseline.host));
+  Statement upsert(db_,
+                   "INSERT INTO baselines(name, host_id, scan_id, created_ns, updated_ns, config, "
+                   "packages) VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(host_id, name) DO UPDATE SET "
+                   "scan_id = excluded.scan_id, updated_ns = excluded.updated_ns, "
+                   "config = excluded.config, packages = excluded.packages");
+  if (!upsert.ok()) return db_error(db_, "cannot store baseline");
+  upsert.bind_text(1, baseline.name);
+  upsert.bind_int(2, host);
+  upsert.bind_int(3, baseline.scan_id);
+  upsert.bind_int(4, baseline.created_ns);
+  upsert.bind_int(5, baseline.updated_ns);
+  upsert.bind_text(6, baseline.config);
+  upsert.bind_text(7, baseline.packages);
+  if (sqlite3_step(upsert.get()) != SQLITE_DONE) return db_error(db_, "cannot store baseline");
+  Statement select(db_, "SELECT id FROM baselines WHERE host_id = ? AND name = ?");
+  if (!select.ok()) return db_error(db_, "cannot read baseline");
+  select.bind_int(1, host);
+  select.bind_text(2, baseline.name);
+  if (sqlite3_step(select.get()) != SQLITE_ROW) return db_error(db_, "cannot read baseline");
+  const int64_t id = select.column_int(0);
+  CATENA_TRY_STATUS(txn.commit());
+  return id;
+}
+
+Result<BaselineRecord> Store::get_baseline(const std::string& host, const std::string& name) {
+  Statement stmt(db_, std::string("SELECT ") + std::string(kBaselineColumns) +
+                          " FROM baselines b JOIN hosts h ON h.id = b.host_id "
+                          "WHERE h.name = ? AND b.name = ?");
+  if (!stmt.ok()) return db_error(db_, "cannot read baselines");
+  stmt.bind_text(1, host);
+  stmt.bind_text(2, name);
+  const int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) {
+    return make_error(ErrorCode::NotFound, "no baseline named '" + name + "' for host " + host);
+  }
+  if (rc != SQLITE_ROW) return db_error(db_, "cannot read baselines");
+  return read_baseline(stmt);
+}
+
+Result<std::vector<BaselineRecord>> Store::list_baselines() {
+  Statement stmt(db_, std::string("SELECT ") + std::string(kBaselineColumns) +
+                          " FROM baselines b JOIN hosts h ON h.id = b.host_id "
+                          "ORDER BY h.name, b.name");
+  if (!stmt.ok()) return db_error(db_, "cannot read baselines");
+  std::vector<BaselineRecord> out;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) out.push_back(read_baseline(stmt));
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read baselines");
+  return out;
+}
+
+Status Store::delete_baseline(const std::string& host, const std::string& name) {
+  Statement stmt(db_,
+                 "DELETE FROM baselines WHERE name = ? AND host_id = "
+                 "(SELECT id FROM hosts WHERE name = ?)");
+  if (!stmt.ok()) return db_error(db_, "cannot delete baseline");
+  stmt.bind_text(1, name);
+  stmt.bind_text(2, host);
+  if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db_error(db_, "cannot delete baseline");
+  if (sqlite3_changes(db_) == 0) {
+    return make_error(ErrorCode::NotFound, "no baseline named '" + name + "' for host " + host);
+  }
+  return {};
 }
 
 }  // namespace catena::store

@@ -52,6 +52,11 @@ struct ScanOptions {
   std::vector<std::string> roots;
   unsigned jobs = 0;  // 0: one per core
   bool one_file_system = false;
+  /// Record each entry's extended attributes (capabilities, ACLs, labels); baselines watch them.
+  bool xattrs = false;
+  /// Called with each path (files and directories) before it is read or entered; true leaves
+  /// it out. For exclusions `excludes` cannot express (regular expressions).
+  std::function<bool(const std::string& path)> exclude_path;
   /// fnmatch(3) patterns; one without '/' matches a base name, one with '/' the whole path.
   std::vector<std::string> excludes;
   unsigned digests = DigestSet::kSha256;

@@ -27,7 +27,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 enum class ScanStatus { Running, Complete, Interrupted, Failed };
 std::string_view scan_status_name(ScanStatus status);
@@ -53,6 +53,22 @@ struct FileRecord {
   std::string package;      // owning Debian package(s), empty when unowned
   std::string link_target;  // symlinks: exact bytes of the target
   bool changed = false;     // content kept changing while read
+  /// Extended attributes when the scan collected them: "name\0hex value\n" per attribute,
+  /// sorted by name (see core/xattr.hpp); empty when none or not collected.
+  std::string xattrs;
+};
+
+/// A named baseline: a frozen scan of this host's selected paths, the configuration that chose
+/// them and the package versions installed when it was taken.
+struct BaselineRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string host;
+  int64_t scan_id = 0;
+  int64_t created_ns = 0;
+  int64_t updated_ns = 0;
+  std::string config;    // JSON
+  std::string packages;  // JSON object: qualified package name -> version
 };
 
 struct NewScan {
@@ -127,6 +143,16 @@ class Store {
   [[nodiscard]] Result<std::vector<Occurrence>> find_by_sha256(const Sha256& sha256);
   /// The stored format of a content, or nullopt when it has never been seen.
   [[nodiscard]] Result<std::optional<std::string>> content_format(const Sha256& sha256);
+
+  /// Creates the baseline, or moves an existing one of the same host and name to the record's
+  /// scan, config and packages (keeping its creation time). Returns its id.
+  [[nodiscard]] Result<int64_t> put_baseline(const BaselineRecord& baseline);
+  /// NotFound when this host has no baseline of that name.
+  [[nodiscard]] Result<BaselineRecord> get_baseline(const std::string& host,
+                                                    const std::string& name);
+  [[nodiscard]] Result<std::vector<BaselineRecord>> list_baselines();
+  /// NotFound when there is no such baseline.
+  [[nodiscard]] Status delete_baseline(const std::string& host, const std::string& name);
 
  private:
   Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
