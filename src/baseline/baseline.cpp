@@ -17,6 +17,7 @@
 
 #include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
+#include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
 #include "catena/core/xattr.hpp"
 #include "catena/pkg/database.hpp"
@@ -557,13 +558,15 @@ struct Compared {
   Diff diff;
 };
 
-Result<Compared> compare_with_now(store::Store& store, const Options& options) {
+Result<Compared> compare_records(store::Store& store,
+                                 const Options& options,
+                                 store::BaselineRecord baseline,
+                                 const std::vector<store::FileRecord>& old_records) {
   Compared out;
-  CATENA_TRY(out.baseline, store.get_baseline(this_host(options), options.name));
+  out.baseline = std::move(baseline);
   CATENA_TRY(Config config, config_from_json(out.baseline.config));
   CATENA_TRY(RuleSet rules, RuleSet::make(config));
   out.roots = rules.roots();
-  CATENA_TRY(std::vector<store::FileRecord> old_records, records_of(store, out.baseline.scan_id));
   CATENA_TRY(out.summary, take_scan(store, rules, options, "baseline-check"));
   CATENA_TRY(std::vector<store::FileRecord> new_records, records_of(store, out.summary.scan_id));
   out.diff = compare(old_records, new_records, rules,
@@ -571,11 +574,14 @@ Result<Compared> compare_with_now(store::Store& store, const Options& options) {
   return out;
 }
 
-}  // namespace
+Result<Compared> compare_with_now(store::Store& store, const Options& options) {
+  CATENA_TRY(store::BaselineRecord baseline, store.get_baseline(this_host(options), options.name));
+  CATENA_TRY(std::vector<store::FileRecord> old_records, records_of(store, baseline.scan_id));
+  return compare_records(store, options, std::move(baseline), old_records);
+}
 
-Result<CheckReport> check(store::Store& store, const Options& options) {
-  CATENA_TRY(Compared compared, compare_with_now(store, options));
-  CATENA_TRY_STATUS(store.add_batch(compared.summary.scan_id, {}, compared.diff.findings));
+CheckReport report_of(store::Store& store, Compared& compared, Status* stored) {
+  *stored = store.add_batch(compared.summary.scan_id, {}, compared.diff.findings);
   CheckReport report{.baseline = compared.baseline,
                      .scan_id = compared.summary.scan_id,
                      .files = compared.summary.totals.files,
@@ -584,6 +590,72 @@ Result<CheckReport> check(store::Store& store, const Options& options) {
   // The scan's own findings (unreadable files, world-writable tools) belong to the check too.
   for (Finding& f : compared.summary.findings) report.findings.push_back(std::move(f));
   sort_findings(report.findings);
+  return report;
+}
+
+json record_to_json(const store::FileRecord& r) {
+  json out = {{"path_b64", base64_encode(r.path)},
+              {"type", std::string(store::file_type_name(r.type))},
+              {"size", r.size},
+              {"mode", r.mode},
+              {"uid", r.uid},
+              {"gid", r.gid},
+              {"mtime_ns", r.mtime_ns},
+              {"ctime_ns", r.ctime_ns},
+              {"inode", r.inode},
+              {"package", r.package}};
+  if (r.sha256) out["sha256"] = to_hex(*r.sha256);
+  if (r.type == store::FileType::Symlink) out["link_b64"] = base64_encode(r.link_target);
+  if (!r.xattrs.empty()) out["xattrs_b64"] = base64_encode(r.xattrs);
+  return out;
+}
+
+Result<store::FileRecord> record_from_json(const json& j) {
+  store::FileRecord r;
+  try {
+    CATENA_TRY(r.path, base64_decode(j.at("path_b64").get<std::string>()));
+    const std::string type = j.at("type").get<std::string>();
+    bool known = false;
+    for (store::FileType t :
+         {store::FileType::Regular, store::FileType::Symlink, store::FileType::Fifo,
+          store::FileType::Socket, store::FileType::CharDevice, store::FileType::BlockDevice,
+          store::FileType::Other}) {
+      if (store::file_type_name(t) == type) {
+        r.type = t;
+        known = true;
+      }
+    }
+    if (!known) return make_error(ErrorCode::Parse, "unknown record type '" + type + "'");
+    r.size = j.at("size").get<uint64_t>();
+    r.mode = j.at("mode").get<uint32_t>();
+    r.uid = j.at("uid").get<uint32_t>();
+    r.gid = j.at("gid").get<uint32_t>();
+    r.mtime_ns = j.at("mtime_ns").get<int64_t>();
+    r.ctime_ns = j.at("ctime_ns").get<int64_t>();
+    r.inode = j.at("inode").get<uint64_t>();
+    r.package = j.at("package").get<std::string>();
+    if (j.contains("sha256")) {
+      CATENA_TRY(r.sha256, sha256_from_hex(j["sha256"].get<std::string>()));
+    }
+    if (j.contains("link_b64")) {
+      CATENA_TRY(r.link_target, base64_decode(j["link_b64"].get<std::string>()));
+    }
+    if (j.contains("xattrs_b64")) {
+      CATENA_TRY(r.xattrs, base64_decode(j["xattrs_b64"].get<std::string>()));
+    }
+  } catch (const json::exception& error) {
+    return make_error(ErrorCode::Parse, std::string("record: ") + error.what());
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<CheckReport> check(store::Store& store, const Options& options) {
+  CATENA_TRY(Compared compared, compare_with_now(store, options));
+  Status stored;
+  CheckReport report = report_of(store, compared, &stored);
+  CATENA_TRY_STATUS(stored);
   return report;
 }
 
@@ -622,6 +694,97 @@ Result<CheckReport> update(store::Store& store, const Options& options) {
                      .bytes = summary.totals.bytes,
                      .findings = std::move(diff.findings)};
   sort_findings(report.findings);
+  return report;
+}
+
+Result<std::string> export_signed(store::Store& store,
+                                  const Options& options,
+                                  const trust::SigningKey& key) {
+  CATENA_TRY(store::BaselineRecord baseline, store.get_baseline(this_host(options), options.name));
+  CATENA_TRY(std::vector<store::FileRecord> records, records_of(store, baseline.scan_id));
+  json payload = {{"format", "catena-baseline"},
+                  {"version", kExportVersion},
+                  {"name", baseline.name},
+                  {"host", baseline.host},
+                  {"created_ns", baseline.created_ns},
+                  {"updated_ns", baseline.updated_ns},
+                  {"config", json::parse(baseline.config, nullptr, false)},
+                  {"packages", json::parse(baseline.packages, nullptr, false)}};
+  json list = json::array();
+  for (const store::FileRecord& r : records) list.push_back(record_to_json(r));
+  payload["records"] = std::move(list);
+  const std::string payload_text = payload.dump(-1, ' ', false, json::error_handler_t::replace);
+  CATENA_TRY(std::string signature, key.sign(trust::dsse_pae(kExportPayloadType, payload_text)));
+  const json envelope = {
+      {"payloadType", std::string(kExportPayloadType)},
+      {"payload", base64_encode(payload_text)},
+      {"signatures", json::array({{{"keyid", key.key_id()}, {"sig", base64_encode(signature)}}})}};
+  return envelope.dump(2) + "\n";
+}
+
+Result<CheckReport> check_exported(store::Store& store,
+                                   std::string_view envelope_text,
+                                   const trust::VerifyingKey& key,
+                                   const Options& options) {
+  const json envelope = json::parse(envelope_text, nullptr, false);
+  if (!envelope.is_object() || !envelope.contains("payload") || !envelope["payload"].is_string() ||
+      !envelope.contains("payloadType") || !envelope.contains("signatures") ||
+      !envelope["signatures"].is_array()) {
+    return make_error(ErrorCode::Parse, "not a DSSE envelope of a catena baseline");
+  }
+  if (envelope["payloadType"] != std::string(kExportPayloadType)) {
+    return make_error(ErrorCode::Parse, "the envelope's payload is not a catena baseline");
+  }
+  CATENA_TRY(std::string payload_text, base64_decode(envelope["payload"].get<std::string>()));
+  const std::string pae = trust::dsse_pae(kExportPayloadType, payload_text);
+  bool verified = false;
+  for (const json& signature : envelope["signatures"]) {
+    if (!signature.is_object() || !signature.contains("sig") || !signature["sig"].is_string()) {
+      continue;
+    }
+    auto sig = base64_decode(signature["sig"].get<std::string>());
+    verified = verified || (sig && key.verify(pae, *sig));
+  }
+  if (!verified) {
+    return make_error(ErrorCode::Usage, "the baseline's signature does not verify with key " +
+                                            key.key_id() + ": refusing to use it");
+  }
+  const json payload = json::parse(payload_text, nullptr, false);
+  if (!payload.is_object() || payload.value("format", "") != "catena-baseline") {
+    return make_error(ErrorCode::Parse, "the signed payload is not a catena baseline");
+  }
+  if (payload.value("version", 0) != kExportVersion) {
+    return make_error(ErrorCode::Usage, "the baseline has format version " +
+                                            std::to_string(payload.value("version", 0)) +
+                                            "; this catena reads version " +
+                                            std::to_string(kExportVersion));
+  }
+  const std::string host = payload.value("host", "");
+  if (host != this_host(options)) {
+    return make_error(ErrorCode::Usage, "the baseline was taken on host '" + host + "', not on '" +
+                                            this_host(options) + "'");
+  }
+  if (!payload.contains("records") || !payload["records"].is_array() ||
+      !payload.contains("config") || !payload.contains("packages")) {
+    return make_error(ErrorCode::Parse, "the baseline lacks records, config or packages");
+  }
+  std::vector<store::FileRecord> records;
+  for (const json& r : payload["records"]) {
+    CATENA_TRY(store::FileRecord record, record_from_json(r));
+    records.push_back(std::move(record));
+  }
+  std::sort(records.begin(), records.end(),
+            [](const store::FileRecord& a, const store::FileRecord& b) { return a.path < b.path; });
+  store::BaselineRecord baseline{.name = payload.value("name", ""),
+                                 .host = host,
+                                 .created_ns = payload.value("created_ns", int64_t{0}),
+                                 .updated_ns = payload.value("updated_ns", int64_t{0}),
+                                 .config = payload["config"].dump(),
+                                 .packages = payload["packages"].dump()};
+  CATENA_TRY(Compared compared, compare_records(store, options, std::move(baseline), records));
+  Status stored;
+  CheckReport report = report_of(store, compared, &stored);
+  CATENA_TRY_STATUS(stored);
   return report;
 }
 

@@ -1,9 +1,11 @@
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "catena/baseline/baseline.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
+#include "catena/trust/keys.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 
@@ -21,6 +23,10 @@ struct BaselineCommand {
   baseline::Options options;
   std::string config_file;
   std::vector<std::string> paths;
+  std::string sign_key;
+  std::string out_file;
+  std::string baseline_file;
+  std::string verify_key;
 };
 
 int report_check(const BaselineCommand& command,
@@ -66,13 +72,24 @@ Runner register_baseline(CLI::App& app) {
   create->add_option("paths", command->paths, "Paths to watch, every attribute");
   add_common(create, false);
   CLI::App* check = group->add_subcommand("check", "Report what changed since the baseline");
-  check->add_option("--name", command->options.name, "The baseline")->required();
+  check->add_option("--name", command->options.name, "The baseline in the store");
+  check->add_option("--baseline", command->baseline_file,
+                    "An exported baseline file instead (needs --verify-key)");
+  check->add_option("--verify-key", command->verify_key,
+                    "The public key the exported baseline must be signed with");
   add_common(check, true);
   CLI::App* update = group->add_subcommand("update", "Check, then move the baseline to now");
   update->add_option("--name", command->options.name, "The baseline")->required();
   update->add_flag("--accept-packages", command->options.accept_packages,
                    "Fold in only the changes package upgrades explain");
   add_common(update, true);
+  CLI::App* exported = group->add_subcommand(
+      "export", "Write a baseline as a signed file (DSSE, Ed25519 or ECDSA) to keep off the host");
+  exported->add_option("--name", command->options.name, "The baseline")->required();
+  exported->add_option("--sign", command->sign_key, "Private key (catena key generate)")
+      ->required();
+  exported->add_option("--out", command->out_file, "The file to write")->required();
+  add_output_options(*exported, command->output, false);
   CLI::App* list = group->add_subcommand("list", "The baselines in the store");
   add_output_options(*list, command->output, false);
   CLI::App* remove = group->add_subcommand("delete", "Forget a baseline");
@@ -124,6 +141,25 @@ Runner register_baseline(CLI::App& app) {
       return kExitOk;
     }
     if (check->parsed()) {
+      if (!command->baseline_file.empty() || !command->verify_key.empty()) {
+        if (command->baseline_file.empty() || command->verify_key.empty() ||
+            !command->options.name.empty()) {
+          return fail(Error{ErrorCode::Usage,
+                            "an exported baseline needs --baseline FILE and --verify-key PUB "
+                            "(and no --name)",
+                            {}});
+        }
+        auto key = trust::VerifyingKey::load(command->verify_key);
+        if (!key) return fail(key.error());
+        auto text = read_small_file(command->baseline_file, baseline::kMaxExportBytes);
+        if (!text) return fail(text.error());
+        auto result = baseline::check_exported(**store, *text, *key, command->options);
+        if (!result) return fail(result.error());
+        return report_check(*command, "check", *result);
+      }
+      if (command->options.name.empty()) {
+        return fail(Error{ErrorCode::Usage, "name the baseline: --name NAME", {}});
+      }
       auto result = baseline::check(**store, command->options);
       if (!result) return fail(result.error());
       return report_check(*command, "check", *result);
@@ -132,6 +168,27 @@ Runner register_baseline(CLI::App& app) {
       auto result = baseline::update(**store, command->options);
       if (!result) return fail(result.error());
       return report_check(*command, "update", *result);
+    }
+    if (exported->parsed()) {
+      auto key = trust::SigningKey::load(command->sign_key);
+      if (!key) return fail(key.error());
+      auto text = baseline::export_signed(**store, command->options, *key);
+      if (!text) return fail(text.error());
+      FILE* out = std::fopen(command->out_file.c_str(), "wx");
+      if (out == nullptr) {
+        return fail(Error{ErrorCode::Io,
+                          "cannot create " + command->out_file + ": " + errno_text(errno) +
+                              " (it must not exist)",
+                          {}});
+      }
+      const bool written = std::fwrite(text->data(), 1, text->size(), out) == text->size();
+      if (std::fclose(out) != 0 || !written) {
+        return fail(Error{ErrorCode::Io, "cannot write " + command->out_file, {}});
+      }
+      std::printf("catena baseline export: '%s' signed by key %s into %s\n",
+                  escape_for_terminal(command->options.name).c_str(), key->key_id().c_str(),
+                  escape_for_terminal(command->out_file).c_str());
+      return kExitOk;
     }
     if (list->parsed()) {
       auto all = (*store)->list_baselines();

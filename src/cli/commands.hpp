@@ -12,5 +12,6 @@ Runner register_audit(CLI::App& app);
 Runner register_inventory(CLI::App& app);
 Runner register_packages(CLI::App& app);
 Runner register_baseline(CLI::App& app);
+Runner register_key(CLI::App& app);
 
 }  // namespace catena::cli

@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "catena/core/text.hpp"
 #include "support/dpkg_root.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
@@ -213,6 +214,87 @@ attributes = ["content", "mode", "uid", "gid", "xattrs"]
   EXPECT_THAT(parse_config("[[rule]\npaths = 1\n"), HasErrorContaining(ErrorCode::Parse, "line 1"));
   EXPECT_THAT(parse_config("other = 1\n"), HasError(ErrorCode::Usage));
   EXPECT_THAT(parse_config(""), HasError(ErrorCode::Usage));
+}
+
+}  // namespace
+}  // namespace catena::baseline
+
+namespace catena::baseline {
+namespace {
+
+class ExportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = store::Store::open_memory();
+    ASSERT_THAT(opened, test::IsOk());
+    store_ = std::move(*opened);
+    ASSERT_THAT(trust::generate_key_files(keys_ / "k", trust::KeyType::Ed25519), test::IsOk());
+    ASSERT_THAT(trust::generate_key_files(keys_ / "other", trust::KeyType::Ed25519), test::IsOk());
+    tree_.write("bin/a", "a", 0755);
+    Rule rule;
+    rule.paths = {tree_ / "bin"};
+    options_ = Options{.name = "t", .config = Config{{rule}}, .host = "testhost"};
+    options_.dpkg.root = tree_.path();
+    ASSERT_THAT(create(*store_, options_), test::IsOk());
+    auto key = trust::SigningKey::load(keys_ / "k");
+    ASSERT_THAT(key, test::IsOk());
+    auto text = export_signed(*store_, options_, *key);
+    ASSERT_THAT(text, test::IsOk());
+    exported_ = *text;
+  }
+  Result<CheckReport> check_with(const std::string& key_name, const std::string& text) {
+    auto key = trust::VerifyingKey::load(keys_ / (key_name + ".pub"));
+    EXPECT_THAT(key, test::IsOk());
+    return check_exported(*store_, text, *key, options_);
+  }
+
+  std::unique_ptr<store::Store> store_;
+  test::TempDir tree_;
+  test::TempDir keys_;
+  Options options_;
+  std::string exported_;
+};
+
+TEST_F(ExportTest, AnExportedBaselineChecksLikeTheStoredOne) {
+  auto clean = check_with("k", exported_);
+  ASSERT_THAT(clean, test::IsOk());
+  EXPECT_TRUE(clean->findings.empty());
+  tree_.write("bin/a", "trojan", 0755);
+  auto changed = check_with("k", exported_);
+  ASSERT_THAT(changed, test::IsOk());
+  ASSERT_EQ(changed->findings.size(), 1u);
+  EXPECT_EQ(changed->findings[0].rule, "FILE_CHANGED");
+}
+
+TEST_F(ExportTest, RefusesABaselineWhoseSignatureDoesNotVerify) {
+  EXPECT_THAT(check_with("other", exported_),
+              test::HasErrorContaining(ErrorCode::Usage, "does not verify"));
+  // Change one character of the signed payload.
+  std::string tampered = exported_;
+  const size_t payload = tampered.find("\"payload\": \"") + 30;
+  tampered[payload] = tampered[payload] == 'A' ? 'B' : 'A';
+  EXPECT_THAT(check_with("k", tampered),
+              test::HasErrorContaining(ErrorCode::Usage, "does not verify"));
+  EXPECT_THAT(check_with("k", "{not json"), test::HasError(ErrorCode::Parse));
+}
+
+TEST_F(ExportTest, RefusesABaselineOfAnotherHostOrVersion) {
+  options_.host = "elsewhere";
+  EXPECT_THAT(check_with("k", exported_),
+              test::HasErrorContaining(ErrorCode::Usage, "taken on host 'testhost'"));
+  options_.host = "testhost";
+  // A correctly signed payload of a future format version.
+  auto key = trust::SigningKey::load(keys_ / "k");
+  ASSERT_THAT(key, test::IsOk());
+  const std::string payload =
+      "{\"format\":\"catena-baseline\",\"version\":99,\"host\":\"testhost\"}";
+  auto sig = key->sign(trust::dsse_pae(kExportPayloadType, payload));
+  ASSERT_THAT(sig, test::IsOk());
+  const std::string envelope = "{\"payloadType\":\"" + std::string(kExportPayloadType) +
+                               "\",\"payload\":\"" + base64_encode(payload) +
+                               "\",\"signatures\":[{\"sig\":\"" + base64_encode(*sig) + "\"}]}";
+  EXPECT_THAT(check_with("k", envelope),
+              test::HasErrorContaining(ErrorCode::Usage, "format version 99"));
 }
 
 }  // namespace

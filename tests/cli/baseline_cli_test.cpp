@@ -99,5 +99,38 @@ TEST_F(BaselineCli, AuditChecksTheHostsBaselines) {
   EXPECT_TRUE(changed);
 }
 
+TEST_F(BaselineCli, ExportSignedAndCheckAgainstTheFile) {
+  work_.write("tools/a", "a", 0755);
+  test::RunResult r = run_catena({"key", "generate", "--out", work_ / "key"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.size(), 65u);  // the key id and a newline
+  EXPECT_EQ(run_catena({"key", "id", work_ / "key.pub"}).out, r.out);
+  EXPECT_EQ(run_catena({"key", "generate", "--out", work_ / "key"}).exit_code, 2);
+  ASSERT_EQ(run_catena({"key", "generate", "--out", work_ / "other", "--type", "ecdsa"}).exit_code,
+            0);
+
+  ASSERT_EQ(catena({"baseline", "create", "--name", "tools", work_ / "tools"}).exit_code, 0);
+  r = catena({"baseline", "export", "--name", "tools", "--sign", work_ / "key", "--out",
+              work_ / "tools.dsse"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The store's copy may be lost or altered; the file is what counts now.
+  ASSERT_EQ(catena({"baseline", "delete", "--name", "tools"}).exit_code, 0);
+  work_.write("tools/a", "trojan", 0755);
+  r = catena({"baseline", "check", "--baseline", work_ / "tools.dsse", "--verify-key",
+              work_ / "key.pub", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(json::parse(r.out)["findings"][0]["rule"], "FILE_CHANGED");
+
+  r = catena({"baseline", "check", "--baseline", work_ / "tools.dsse", "--verify-key",
+              work_ / "other.pub"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("does not verify"), std::string::npos) << r.err;
+  EXPECT_EQ(catena({"baseline", "check", "--baseline", work_ / "tools.dsse"}).exit_code, 2);
+  EXPECT_EQ(catena({"baseline", "export", "--name", "tools", "--sign", work_ / "key", "--out",
+                    work_ / "tools.dsse"})
+                .exit_code,
+            2);  // no such baseline any more, and the file exists
+}
+
 }  // namespace
 }  // namespace catena

@@ -20,6 +20,7 @@
 #include "catena/core/result.hpp"
 #include "catena/pkg/dpkg.hpp"
 #include "catena/store/store.hpp"
+#include "catena/trust/keys.hpp"
 
 namespace catena::baseline {
 
@@ -91,5 +92,25 @@ struct CheckReport {
 /// Checks, then moves the baseline to the current state (with accept_packages: only the
 /// package-explained changes). Returns the check that was folded in.
 [[nodiscard]] Result<CheckReport> update(store::Store& store, const Options& options);
+
+/// The DSSE payload type and format version of an exported baseline.
+inline constexpr std::string_view kExportPayloadType = "application/vnd.catena.baseline+json";
+inline constexpr int kExportVersion = 1;
+/// A cap on an exported baseline file; a system-wide baseline is a few tens of MB.
+inline constexpr uint64_t kMaxExportBytes = 1ull << 30;
+
+/// The baseline as a DSSE envelope (JSON) signed with `key`: its records, config and package
+/// versions, so that it can be kept off the host and checked against later.
+[[nodiscard]] Result<std::string> export_signed(store::Store& store,
+                                                const Options& options,
+                                                const trust::SigningKey& key);
+
+/// Checks this host against an exported baseline. Refuses (Usage error, nothing checked) an
+/// envelope whose signature does not verify with `key`, a baseline of another host (unless
+/// options.host names it) or of another format version; Parse error for a damaged file.
+[[nodiscard]] Result<CheckReport> check_exported(store::Store& store,
+                                                 std::string_view envelope,
+                                                 const trust::VerifyingKey& key,
+                                                 const Options& options);
 
 }  // namespace catena::baseline
