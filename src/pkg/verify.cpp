@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -543,9 +544,18 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
       outcomes[index] = std::move(out);
     }
   });
+  // Hard links (mesa's drivers, perl, bzip2) are one content under several names: hash it once.
   std::vector<size_t> large;
+  std::vector<std::pair<size_t, size_t>> links;  // (index, index of the name that is hashed)
+  std::map<std::pair<dev_t, ino_t>, size_t> first_name;
   for (size_t index = 0; index < checks.size(); ++index) {
-    if (deferred[index] != 0) large.push_back(index);
+    if (deferred[index] == 0) continue;
+    auto [it, inserted] = first_name.try_emplace({stats[index].st_dev, stats[index].st_ino}, index);
+    if (inserted) {
+      large.push_back(index);
+    } else {
+      links.emplace_back(index, it->second);
+    }
   }
   std::sort(large.begin(), large.end(),
             [&](size_t a, size_t b) { return stats[a].st_size > stats[b].st_size; });
@@ -555,6 +565,22 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
     if (out.error == kReplaced) out = check_file(fs, checks[index], state.md5, state.buffer);
     outcomes[index] = std::move(out);
   });
+  {
+    HashState state;
+    for (const auto& [index, source] : links) {
+      const Outcome& hashed = outcomes[source];
+      Outcome out = hashed;
+      out.bytes = 0;
+      if (hashed.actual_md5.empty()) {
+        out = check_file(fs, checks[index], state.md5, state.buffer);  // unreadable, or it changed
+      } else if (hashed.actual_md5 == checks[index].expected) {
+        out.problem = Problem::None;
+      } else if (hashed.problem != Problem::Modified) {
+        out = check_file(fs, checks[index], state.md5, state.buffer);  // for the evidence
+      }
+      outcomes[index] = std::move(out);
+    }
+  }
   join_side_threads();
   if (cancelled()) return make_error(ErrorCode::Interrupted, "interrupted");
   if (unowned_error) return tl::unexpected(*unowned_error);

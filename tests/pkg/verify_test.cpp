@@ -281,6 +281,28 @@ TEST_F(VerifyTest, JudgesPackagesAgainstTheAptLists) {
   EXPECT_EQ(unknown.findings[0].rule, "PKG_REPOSITORY_UNKNOWN");
 }
 
+TEST_F(VerifyTest, HardLinkedFilesAreHashedOnceAndJudgedEach) {
+  const std::string big(3 << 20, 'x');  // large enough to be hashed in the last pass
+  root_.install({.name = "drivers", .files = {{"/usr/lib/dri/a_dri.so", big}}});
+  root_.install({.name = "more-drivers", .files = {{"/usr/lib/dri/b_dri.so", big}}});
+  ASSERT_EQ(::unlink((root_ / "usr/lib/dri/b_dri.so").c_str()), 0);
+  ASSERT_EQ(::link((root_ / "usr/lib/dri/a_dri.so").c_str(), (root_ / "usr/lib/dri/b_dri.so").c_str()),
+            0);
+  VerifyReport report = verify_dpkg_only();
+  EXPECT_TRUE(report.findings.empty());
+  EXPECT_EQ(report.files, 2u);
+  EXPECT_EQ(report.bytes, big.size());  // one read for two names
+
+  root_.dir().write("usr/lib/dri/a_dri.so", big + "trojan", 0644);  // both names change
+  report = verify_dpkg_only();
+  const auto modified = by_path(report, "PKG_FILE_MODIFIED");
+  ASSERT_EQ(modified.size(), 2u);
+  for (const auto& [path, f] : modified) {
+    EXPECT_EQ(evidence(*f, "sha256"), test::sha256_hex(big + "trojan")) << path;
+    EXPECT_EQ(f->severity, Severity::High) << path;  // a .so in a library directory
+  }
+}
+
 TEST(ModifiedFileSeverity, FollowsWhatTheFileIs) {
   EXPECT_EQ(modified_file_severity("/usr/bin/ls", "elf", 0755), Severity::High);
   EXPECT_EQ(modified_file_severity("/usr/share/x/run", "script", 0644), Severity::High);
