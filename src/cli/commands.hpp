@@ -13,5 +13,6 @@ Runner register_inventory(CLI::App& app);
 Runner register_packages(CLI::App& app);
 Runner register_baseline(CLI::App& app);
 Runner register_key(CLI::App& app);
+Runner register_sig(CLI::App& app);
 
 }  // namespace catena::cli

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("catena ") + CATENA_VERSION);
   app.require_subcommand(1);
   const Runner runners[] = {register_scan(app),     register_audit(app),    register_inventory(app),
-                            register_packages(app), register_baseline(app), register_key(app)};
+                            register_packages(app), register_baseline(app), register_key(app),
+                            register_sig(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 25> kRules = {{
+constexpr std::array<RuleInfo, 32> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -49,6 +49,18 @@ constexpr std::array<RuleInfo, 25> kRules = {{
      "it."},
     {"FILE_CHANGED_BY_PACKAGE", Severity::Info,
      "A file changed because a package was installed, upgraded or removed since the baseline."},
+    {"PE_CERT_PADDING", Severity::High,
+     "Data is hidden after the signature inside a PE file's certificate table."},
+    {"PE_DIGEST_MISMATCH", Severity::Critical,
+     "A PE file's Authenticode signature does not match its content."},
+    {"PE_CERT_TABLE_MALFORMED", Severity::Medium,
+     "A PE file's certificate table or signature is malformed."},
+    {"PE_OVERLAY_AFTER_SIGNATURE", Severity::Medium,
+     "A signed PE file has data after its certificate table, outside the signature."},
+    {"PE_CHECKSUM_MISMATCH", Severity::Low, "A PE file's header checksum does not match it."},
+    {"SIG_UNTRUSTED", Severity::Medium, "A signature does not chain to a trusted root."},
+    {"SIG_SIGNER_EXPIRED_NO_TIMESTAMP", Severity::Medium,
+     "A signer certificate has expired and the signature carries no timestamp."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,
      "The apt package lists could not be read, so package origins were not checked."},
 }};

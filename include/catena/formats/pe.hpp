@@ -1,0 +1,89 @@
+#pragma once
+/// PE/COFF (PE32 and PE32+) structure for signature checks: headers, sections with entropy, the
+/// checksum, the security directory and every WIN_CERTIFICATE entry, and what lies after them.
+///
+///   CATENA_TRY(PeInfo pe, parse_pe(bytes));
+///   for (const PeCertificate& c : pe.certificates) { ... c.blob ... }
+///
+/// Untrusted input: every offset comes from the file and is checked against its size with
+/// overflow-checked arithmetic; counts are capped. Structural oddities that do not prevent
+/// parsing (a certificate table that does not add up, bytes hidden after a PKCS#7 blob) are
+/// recorded, not fatal: they are what a tampered file looks like.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "catena/core/result.hpp"
+
+namespace catena::formats {
+
+/// The Windows loader's own limit on sections.
+inline constexpr size_t kMaxPeSections = 96;
+/// More WIN_CERTIFICATE entries than any real file carries (shim has two signatures in one).
+inline constexpr size_t kMaxPeCertificates = 32;
+
+struct PeSection {
+  std::string name;  // up to 8 bytes, NULs removed
+  uint32_t virtual_address = 0;
+  uint32_t virtual_size = 0;
+  uint32_t raw_offset = 0;
+  uint32_t raw_size = 0;
+  uint32_t characteristics = 0;
+  double entropy = 0;  // bits per byte of its raw data present in the file
+};
+
+inline constexpr uint16_t kWinCertTypePkcsSignedData = 0x0002;
+
+struct PeCertificate {
+  uint64_t offset = 0;  // of the WIN_CERTIFICATE header in the file
+  uint32_t length = 0;  // dwLength, header included
+  uint16_t revision = 0;
+  uint16_t type = 0;
+  std::span<const std::byte> blob;  // bCertificate: dwLength - 8 bytes
+  uint64_t der_length = 0;          // of the DER SEQUENCE at the start of blob; 0 when not DER
+  /// Bytes of blob after the DER structure that are not zero padding to 8-byte alignment: data
+  /// hidden inside the signature block (CVE-2013-3900, the 3CX d3dcompiler_47.dll shape).
+  uint64_t hidden_offset = 0;  // in the file
+  uint64_t hidden_length = 0;
+  double hidden_entropy = 0;
+};
+
+struct PeInfo {
+  bool pe32_plus = false;
+  uint16_t machine = 0;
+  uint16_t characteristics = 0;
+  uint16_t subsystem = 0;
+  uint64_t checksum_offset = 0;  // of OptionalHeader.CheckSum
+  uint32_t checksum = 0;
+  uint64_t security_entry_offset = 0;  // of the security data directory entry (8 bytes)
+  uint32_t cert_table_offset = 0;      // a file offset, not an RVA
+  uint32_t cert_table_size = 0;
+  uint64_t headers_size = 0;
+  std::vector<PeSection> sections;
+  uint64_t end_of_sections = 0;  // the largest raw_offset + raw_size within the file
+  /// Data after the sections that is not the certificate table, and data after the table.
+  uint64_t overlay_offset = 0;
+  uint64_t overlay_size = 0;
+  uint64_t after_cert_table = 0;  // bytes between the table's end and the end of the file
+  std::vector<PeCertificate> certificates;
+  std::vector<std::string> problems;  // certificate-table damage, one sentence each
+};
+
+/// Parses the file. BadMagic when it is not PE; Truncated/OutOfRange for headers that do not
+/// fit; LimitExceeded over kMaxPeSections.
+[[nodiscard]] Result<PeInfo> parse_pe(std::span<const std::byte> file);
+
+/// The PE checksum (as imagehlp's CheckSumMappedFile computes it) of `file`, skipping the
+/// checksum field at `checksum_offset`.
+uint32_t pe_checksum(std::span<const std::byte> file, uint64_t checksum_offset);
+
+/// Shannon entropy of the bytes, in bits per byte (0 for none).
+double entropy(std::span<const std::byte> bytes);
+
+/// The byte ranges the Authenticode digest covers, in order: the whole file except the
+/// checksum field, the security directory entry and the certificate table.
+std::vector<std::pair<uint64_t, uint64_t>> authenticode_ranges(const PeInfo& pe,
+                                                               uint64_t file_size);
+
+}  // namespace catena::formats

@@ -1,0 +1,31 @@
+#pragma once
+/// What `catena sig` says of one file: its format, its signatures and a verdict, with the
+/// structural anomalies a trojanized-but-signed file leaves as findings.
+///
+/// Verdicts: `unsigned` (no signature), `invalid` (a digest that does not match the file, or a
+/// signature that does not verify), `anomalous` (valid signatures but a high or critical anomaly,
+/// such as data hidden in the signature block), `untrusted` (no signature chains to the trust
+/// store, or its signer expired without a timestamp), `valid`.
+#include <span>
+#include <string>
+#include <vector>
+
+#include "catena/core/finding.hpp"
+#include "catena/trust/authenticode.hpp"
+
+namespace catena::trust {
+
+struct SigReport {
+  std::string path;
+  std::string format;
+  bool is_signed = false;
+  std::string verdict;
+  std::vector<Signature> signatures;
+  std::vector<Finding> findings;  // sorted, most severe first
+};
+
+SigReport check_signatures(const std::string& path,
+                           std::span<const std::byte> bytes,
+                           const TrustStore& store);
+
+}  // namespace catena::trust

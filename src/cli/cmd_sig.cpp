@@ -1,0 +1,154 @@
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "catena/core/fs.hpp"
+#include "catena/core/text.hpp"
+#include "catena/core/time.hpp"
+#include "catena/trust/sig.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace catena::cli {
+namespace {
+
+using nlohmann::json;
+
+// Read-only view of a file; mapped so that a large installer costs no copy.
+class MappedFile {
+ public:
+  static Result<MappedFile> open(const std::string& path) {
+    MappedFile out;
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (!fd.valid()) return make_io_error("cannot open " + path, errno);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return make_io_error("cannot stat " + path, errno);
+    if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::Usage, path + " is not a regular file");
+    out.size_ = static_cast<size_t>(st.st_size);
+    if (out.size_ == 0) return out;
+    void* base = ::mmap(nullptr, out.size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (base == MAP_FAILED) return make_io_error("cannot map " + path, errno);
+    out.base_ = base;
+    return out;
+  }
+  MappedFile() = default;
+  MappedFile(MappedFile&& other) noexcept : base_(other.base_), size_(other.size_) {
+    other.base_ = nullptr;
+  }
+  ~MappedFile() {
+    if (base_ != nullptr) ::munmap(base_, size_);
+  }
+  std::span<const std::byte> bytes() const {
+    return {static_cast<const std::byte*>(base_), base_ == nullptr ? 0 : size_};
+  }
+
+ private:
+  void* base_ = nullptr;
+  size_t size_ = 0;
+};
+
+json signature_json(const trust::Signature& s) {
+  json out = {{"depth", s.depth}};
+  if (!s.error.empty()) {
+    out["error"] = s.error;
+    return out;
+  }
+  out["subject"] = s.subject;
+  out["issuer"] = s.issuer;
+  out["serial"] = s.serial;
+  out["thumbprint_sha256"] = s.thumbprint_sha256;
+  out["digest_algorithm"] = s.digest_algorithm;
+  out["signed_digest"] = s.signed_digest;
+  out["file_digest"] = s.file_digest;
+  out["digest_ok"] = s.digest_ok;
+  out["signature_ok"] = s.signature_ok;
+  out["chain"] = s.chain;
+  if (!s.chain_detail.empty()) out["chain_detail"] = s.chain_detail;
+  if (s.timestamp_ns) {
+    out["timestamp"] = format_rfc3339(*s.timestamp_ns);
+    out["timestamp_signer"] = s.timestamp_signer;
+  }
+  return out;
+}
+
+}  // namespace
+
+Runner register_sig(CLI::App& app) {
+  struct Options {
+    std::vector<std::string> files;
+    std::vector<std::string> trust;
+    std::string format = "table";
+    std::string fail_on = "high";
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "sig",
+      "Verify the code signatures of files (PE Authenticode) and report the anomalies a "
+      "trojanized-but-signed file leaves");
+  sub->add_option("files", options->files, "Files to check")->required();
+  sub->add_option("--trust", options->trust,
+                  "Also trust the CA certificates in this PEM file (repeatable)");
+  sub->add_option("--format", options->format, "Output format: table, json or jsonl")
+      ->check(CLI::IsMember({"table", "json", "jsonl"}));
+  sub->add_option("--fail-on", options->fail_on,
+                  "Exit 1 when a finding is at or above this severity (default high)")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}));
+  return [sub, options]() -> int {
+    if (!sub->parsed()) return -1;
+    auto fail_on = parse_severity(options->fail_on);
+    if (!fail_on) return fail(fail_on.error());
+    auto store = trust::TrustStore::load(options->trust);
+    if (!store) return fail(store.error());
+    json all = json::array();
+    std::vector<Finding> every;
+    int status = kExitOk;
+    for (const std::string& path : options->files) {
+      auto file = MappedFile::open(path);
+      if (!file) {
+        std::fprintf(stderr, "catena: %s\n", escape_for_terminal(file.error().describe()).c_str());
+        status = kExitError;
+        continue;
+      }
+      const trust::SigReport report = trust::check_signatures(path, file->bytes(), *store);
+      bool needs_b64 = false;
+      json item = {{"path", json_path_text(path, &needs_b64)},
+                   {"format", report.format},
+                   {"signed", report.is_signed},
+                   {"verdict", report.verdict}};
+      json signatures = json::array();
+      for (const trust::Signature& s : report.signatures) signatures.push_back(signature_json(s));
+      item["signatures"] = std::move(signatures);
+      json findings = json::array();
+      for (const Finding& f : report.findings)
+        findings.push_back(json::parse(report::finding_json(f)));
+      item["findings"] = std::move(findings);
+      if (options->format == "jsonl") {
+        std::printf("%s\n", item.dump().c_str());
+      } else if (options->format == "table") {
+        std::printf("%-10s %-6s %s\n", report.verdict.c_str(), report.format.c_str(),
+                    escape_for_terminal(path).c_str());
+        for (const trust::Signature& s : report.signatures) {
+          std::printf(
+              "           signature: %s, digest %s %s, chain %s%s\n",
+              escape_for_terminal(s.subject.empty() ? s.error : s.subject).c_str(),
+              s.digest_algorithm.c_str(), s.digest_ok ? "ok" : "MISMATCH", s.chain.c_str(),
+              s.timestamp_ns ? (", timestamped " + format_rfc3339(*s.timestamp_ns)).c_str() : "");
+        }
+        for (const Finding& f : report.findings) {
+          std::printf("           %s %s\n", std::string(severity_name(f.severity)).c_str(),
+                      f.rule.c_str());
+        }
+      }
+      all.push_back(std::move(item));
+      every.insert(every.end(), report.findings.begin(), report.findings.end());
+    }
+    if (options->format == "json") std::printf("%s\n", all.dump(2).c_str());
+    std::fflush(stdout);
+    if (status != kExitOk) return status;
+    return exit_code_for(every, *fail_on);
+  };
+}
+
+}  // namespace catena::cli

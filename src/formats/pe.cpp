@@ -1,0 +1,221 @@
+#include "catena/formats/pe.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "catena/core/bytes.hpp"
+
+namespace catena::formats {
+namespace {
+
+constexpr uint16_t kPe32Magic = 0x10b;
+constexpr uint16_t kPe32PlusMagic = 0x20b;
+constexpr uint32_t kSecurityDirectory = 4;
+
+// The length of the DER element at the start of `bytes` (tag, length and content), or 0 when it
+// is not a well-formed definite-length element that fits.
+uint64_t der_element_length(std::span<const std::byte> bytes) {
+  if (bytes.size() < 2) return 0;
+  const auto first_length = static_cast<uint8_t>(bytes[1]);
+  uint64_t header = 2;
+  uint64_t content = 0;
+  if (first_length < 0x80) {
+    content = first_length;
+  } else {
+    const unsigned count = first_length & 0x7f;
+    if (count == 0 || count > 8 || bytes.size() < 2 + count) return 0;  // indefinite or huge
+    for (unsigned idx = 0; idx < count; ++idx) {
+      content = (content << 8) | static_cast<uint8_t>(bytes[2 + idx]);
+    }
+    header += count;
+  }
+  if (content > bytes.size() - header) return 0;
+  return header + content;
+}
+
+}  // namespace
+
+double entropy(std::span<const std::byte> bytes) {
+  if (bytes.empty()) return 0;
+  std::array<uint64_t, 256> counts{};
+  for (std::byte b : bytes) ++counts[static_cast<uint8_t>(b)];
+  double out = 0;
+  const auto total = static_cast<double>(bytes.size());
+  for (uint64_t count : counts) {
+    if (count == 0) continue;
+    const double p = static_cast<double>(count) / total;
+    out -= p * std::log2(p);
+  }
+  return out;
+}
+
+Result<PeInfo> parse_pe(std::span<const std::byte> file) {
+  const ByteReader r(file);
+  if (!r.matches(0, "MZ")) return make_error(ErrorCode::BadMagic, "not an MZ executable");
+  CATENA_TRY(uint32_t e_lfanew, r.read_le<uint32_t>(0x3c));
+  if (!r.matches(e_lfanew, std::string_view("PE\0\0", 4))) {
+    return make_error(ErrorCode::BadMagic, "no PE signature at e_lfanew", e_lfanew);
+  }
+  PeInfo pe;
+  const uint64_t coff = uint64_t{e_lfanew} + 4;
+  CATENA_TRY(pe.machine, r.read_le<uint16_t>(coff));
+  CATENA_TRY(uint16_t section_count, r.read_le<uint16_t>(coff + 2));
+  CATENA_TRY(uint16_t optional_size, r.read_le<uint16_t>(coff + 16));
+  CATENA_TRY(pe.characteristics, r.read_le<uint16_t>(coff + 18));
+  const uint64_t optional = coff + 20;
+  CATENA_TRY(uint16_t magic, r.read_le<uint16_t>(optional));
+  if (magic != kPe32Magic && magic != kPe32PlusMagic) {
+    return make_error(ErrorCode::Unsupported, "unknown optional header magic", optional);
+  }
+  pe.pe32_plus = magic == kPe32PlusMagic;
+  pe.checksum_offset = optional + 64;
+  CATENA_TRY(pe.checksum, r.read_le<uint32_t>(pe.checksum_offset));
+  CATENA_TRY(pe.subsystem, r.read_le<uint16_t>(optional + 68));
+  CATENA_TRY(uint32_t size_of_headers, r.read_le<uint32_t>(optional + 60));
+  pe.headers_size = size_of_headers;
+  const uint64_t directories = optional + (pe.pe32_plus ? 112 : 96);
+  CATENA_TRY(uint32_t directory_count, r.read_le<uint32_t>(directories - 4));
+  if (directory_count > kSecurityDirectory &&
+      directories + 8 * (kSecurityDirectory + 1) <= optional + optional_size) {
+    pe.security_entry_offset = directories + 8 * kSecurityDirectory;
+    CATENA_TRY(pe.cert_table_offset, r.read_le<uint32_t>(pe.security_entry_offset));
+    CATENA_TRY(pe.cert_table_size, r.read_le<uint32_t>(pe.security_entry_offset + 4));
+  }
+
+  if (section_count > kMaxPeSections) {
+    return make_error(ErrorCode::LimitExceeded,
+                      std::to_string(section_count) + " sections (the loader allows 96)");
+  }
+  const uint64_t section_table = optional + optional_size;
+  for (uint16_t section_idx = 0; section_idx < section_count; ++section_idx) {
+    const uint64_t at = section_table + 40ull * section_idx;
+    CATENA_TRY(auto name, r.bytes(at, 8));
+    PeSection s;
+    for (std::byte b : name) {
+      if (b == std::byte{0}) break;
+      s.name.push_back(static_cast<char>(b));
+    }
+    CATENA_TRY(s.virtual_size, r.read_le<uint32_t>(at + 8));
+    CATENA_TRY(s.virtual_address, r.read_le<uint32_t>(at + 12));
+    CATENA_TRY(s.raw_size, r.read_le<uint32_t>(at + 16));
+    CATENA_TRY(s.raw_offset, r.read_le<uint32_t>(at + 20));
+    CATENA_TRY(s.characteristics, r.read_le<uint32_t>(at + 36));
+    const uint64_t start = std::min<uint64_t>(s.raw_offset, file.size());
+    const uint64_t end = std::min<uint64_t>(uint64_t{s.raw_offset} + s.raw_size, file.size());
+    s.entropy = entropy(file.subspan(start, end - start));
+    pe.end_of_sections = std::max(pe.end_of_sections, end);
+    pe.sections.push_back(std::move(s));
+  }
+  pe.end_of_sections = std::max<uint64_t>(
+      pe.end_of_sections,
+      std::min<uint64_t>(std::max<uint64_t>(section_table + 40ull * section_count, pe.headers_size),
+                         file.size()));
+
+  // The certificate table: WIN_CERTIFICATE entries, each 8-byte aligned, filling the table.
+  const uint64_t table_start = pe.cert_table_offset;
+  const uint64_t table_end = table_start + pe.cert_table_size;
+  if (pe.cert_table_size != 0) {
+    if (!fits_in(file.size(), table_start, pe.cert_table_size)) {
+      pe.problems.push_back("the certificate table extends past the end of the file");
+    } else if (table_start < pe.end_of_sections) {
+      pe.problems.push_back("the certificate table overlaps the image's sections or headers");
+    } else {
+      uint64_t at = table_start;
+      while (at + 8 <= table_end) {
+        if (pe.certificates.size() >= kMaxPeCertificates) {
+          pe.problems.push_back("more than " + std::to_string(kMaxPeCertificates) +
+                                " certificate entries");
+          break;
+        }
+        PeCertificate c;
+        c.offset = at;
+        CATENA_TRY(c.length, r.read_le<uint32_t>(at));
+        CATENA_TRY(c.revision, r.read_le<uint16_t>(at + 4));
+        CATENA_TRY(c.type, r.read_le<uint16_t>(at + 6));
+        if (c.length < 8 || c.length > table_end - at) {
+          pe.problems.push_back("a certificate entry's length does not fit the table");
+          break;
+        }
+        c.blob = file.subspan(at + 8, c.length - 8);
+        c.der_length = der_element_length(c.blob);
+        if (c.der_length == 0) {
+          pe.problems.push_back("a certificate entry does not hold a DER structure");
+        } else if (c.der_length < c.blob.size()) {
+          // Zero padding up to the next 8-byte boundary is what signing tools write; anything
+          // else after the PKCS#7 is ignored by Windows' default check, and so is a hiding place.
+          const auto tail = c.blob.subspan(c.der_length);
+          const uint64_t aligned_end = (at + 8 + c.der_length + 7) & ~uint64_t{7};
+          const uint64_t allowed = aligned_end - (at + 8 + c.der_length);
+          const bool all_zero =
+              std::all_of(tail.begin(), tail.end(), [](std::byte b) { return b == std::byte{0}; });
+          if (!all_zero || tail.size() > allowed) {
+            c.hidden_offset = at + 8 + c.der_length;
+            c.hidden_length = tail.size();
+            c.hidden_entropy = entropy(tail);
+          }
+        }
+        pe.certificates.push_back(c);
+        at += (uint64_t{c.length} + 7) & ~uint64_t{7};
+      }
+      if (at < table_end && pe.problems.empty()) {
+        pe.problems.push_back("the certificate table has bytes that belong to no entry");
+      }
+    }
+  }
+  // Overlay: data past the sections, other than the certificate table.
+  const uint64_t overlay_end =
+      pe.cert_table_size != 0 && table_start >= pe.end_of_sections && table_start <= file.size()
+          ? table_start
+          : file.size();
+  if (overlay_end > pe.end_of_sections) {
+    pe.overlay_offset = pe.end_of_sections;
+    pe.overlay_size = overlay_end - pe.end_of_sections;
+  }
+  if (pe.cert_table_size != 0 && table_end < file.size())
+    pe.after_cert_table = file.size() - table_end;
+  return pe;
+}
+
+uint32_t pe_checksum(std::span<const std::byte> file, uint64_t checksum_offset) {
+  uint64_t sum = 0;
+  const size_t words = file.size() / 2;
+  for (size_t word_idx = 0; word_idx < words; ++word_idx) {
+    const uint64_t at = word_idx * 2;
+    if (at >= checksum_offset && at < checksum_offset + 4) continue;
+    sum += static_cast<uint8_t>(file[at]) |
+           (static_cast<uint32_t>(static_cast<uint8_t>(file[at + 1])) << 8);
+    sum = (sum & 0xffff) + (sum >> 16);
+  }
+  if (file.size() % 2 != 0) {
+    sum += static_cast<uint8_t>(file.back());
+    sum = (sum & 0xffff) + (sum >> 16);
+  }
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint32_t>(sum + file.size());
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> authenticode_ranges(const PeInfo& pe,
+                                                               uint64_t file_size) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  uint64_t at = 0;
+  const auto skip = [&](uint64_t start, uint64_t length) {
+    if (start > at) out.emplace_back(at, start - at);
+    at = std::max(at, start + length);
+  };
+  skip(pe.checksum_offset, 4);
+  if (pe.security_entry_offset != 0) skip(pe.security_entry_offset, 8);
+  const bool table = pe.cert_table_size != 0 &&
+                     fits_in(file_size, pe.cert_table_offset, pe.cert_table_size) &&
+                     pe.cert_table_offset >= at;
+  // With a certificate table, the digest ends where it starts (as signtool and osslsigncode
+  // compute it): anything appended after it is outside the signature, a finding of its own.
+  if (table) {
+    if (pe.cert_table_offset > at) out.emplace_back(at, pe.cert_table_offset - at);
+    return out;
+  }
+  if (file_size > at) out.emplace_back(at, file_size - at);
+  return out;
+}
+
+}  // namespace catena::formats

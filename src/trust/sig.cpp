@@ -1,0 +1,131 @@
+#include "catena/trust/sig.hpp"
+
+#include <cstdio>
+
+#include "catena/core/digest.hpp"
+#include "catena/core/rules.hpp"
+#include "catena/formats/format.hpp"
+#include "catena/formats/pe.hpp"
+
+namespace catena::trust {
+namespace {
+
+std::string fixed(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f", value);
+  return text;
+}
+
+}  // namespace
+
+SigReport check_signatures(const std::string& path,
+                           std::span<const std::byte> bytes,
+                           const TrustStore& store) {
+  SigReport report;
+  report.path = path;
+  report.format = std::string(formats::format_name(
+      formats::classify_format(bytes.first(std::min(bytes.size(), formats::kClassifyHeadBytes)))));
+  report.verdict = "unsigned";
+  if (report.format != "pe") return report;
+  auto pe = formats::parse_pe(bytes);
+  if (!pe) {
+    Finding f = make_finding("PE_CERT_TABLE_MALFORMED", path);
+    f.message = "The PE headers cannot be parsed, so no signature can be checked.";
+    f.add_evidence("error", pe.error().describe());
+    report.findings.push_back(std::move(f));
+    report.verdict = "invalid";
+    return report;
+  }
+  const Sha256 sha = sha256_of(bytes);
+  for (const std::string& problem : pe->problems) {
+    Finding f = make_finding("PE_CERT_TABLE_MALFORMED", path);
+    f.sha256 = sha;
+    f.add_evidence("problem", problem);
+    report.findings.push_back(std::move(f));
+  }
+  for (const formats::PeCertificate& c : pe->certificates) {
+    if (c.hidden_length == 0) continue;
+    Finding f = make_finding("PE_CERT_PADDING", path);
+    f.sha256 = sha;
+    f.add_evidence("offset", std::to_string(c.hidden_offset));
+    f.add_evidence("length", std::to_string(c.hidden_length));
+    f.add_evidence("entropy", fixed(c.hidden_entropy));
+    report.findings.push_back(std::move(f));
+  }
+  if (pe->after_cert_table > 0) {
+    Finding f = make_finding("PE_OVERLAY_AFTER_SIGNATURE", path);
+    f.sha256 = sha;
+    f.add_evidence("length", std::to_string(pe->after_cert_table));
+    report.findings.push_back(std::move(f));
+  }
+  if (pe->checksum != 0) {
+    const uint32_t computed = formats::pe_checksum(bytes, pe->checksum_offset);
+    if (computed != pe->checksum) {
+      Finding f = make_finding("PE_CHECKSUM_MISMATCH", path);
+      f.sha256 = sha;
+      char text[16];
+      std::snprintf(text, sizeof(text), "0x%08x", pe->checksum);
+      f.add_evidence("recorded", text);
+      std::snprintf(text, sizeof(text), "0x%08x", computed);
+      f.add_evidence("computed", text);
+      report.findings.push_back(std::move(f));
+    }
+  }
+  report.signatures = verify_authenticode(bytes, *pe, store);
+  report.is_signed = !report.signatures.empty();
+  bool invalid = false;
+  bool trusted = false;
+  for (const Signature& s : report.signatures) {
+    if (!s.error.empty()) {
+      invalid = true;
+      Finding f = make_finding("PE_CERT_TABLE_MALFORMED", path);
+      f.sha256 = sha;
+      f.add_evidence("problem", s.error);
+      report.findings.push_back(std::move(f));
+      continue;
+    }
+    if (!s.digest_ok) {
+      invalid = true;
+      Finding f = make_finding("PE_DIGEST_MISMATCH", path);
+      f.sha256 = sha;
+      f.add_evidence("signer", s.subject);
+      f.add_evidence("algorithm", s.digest_algorithm);
+      f.add_evidence("signed_digest", s.signed_digest);
+      f.add_evidence("file_digest", s.file_digest);
+      report.findings.push_back(std::move(f));
+    }
+    if (!s.signature_ok) invalid = true;
+    if (s.chain == "trusted") {
+      trusted = true;
+    } else if (s.chain == "expired" && !s.timestamp_ns) {
+      Finding f = make_finding("SIG_SIGNER_EXPIRED_NO_TIMESTAMP", path);
+      f.sha256 = sha;
+      f.add_evidence("signer", s.subject);
+      report.findings.push_back(std::move(f));
+    } else {
+      Finding f = make_finding("SIG_UNTRUSTED", path);
+      f.sha256 = sha;
+      f.add_evidence("signer", s.subject);
+      f.add_evidence("issuer", s.issuer);
+      f.add_evidence("chain", s.chain);
+      if (!s.chain_detail.empty()) f.add_evidence("detail", s.chain_detail);
+      report.findings.push_back(std::move(f));
+    }
+  }
+  sort_findings(report.findings);
+  const auto worst = max_severity(report.findings);
+  if (!report.is_signed) {
+    report.verdict = "unsigned";
+  } else if (invalid) {
+    report.verdict = "invalid";
+  } else if (worst && *worst >= Severity::High) {
+    report.verdict = "anomalous";
+  } else if (!trusted) {
+    report.verdict = "untrusted";
+  } else {
+    report.verdict = "valid";
+  }
+  return report;
+}
+
+}  // namespace catena::trust
