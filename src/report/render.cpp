@@ -68,6 +68,7 @@ json record_object(const store::FileRecord& r) {
   if (r.sha1) object["sha1"] = to_hex(*r.sha1);
   object["format"] = r.format.empty() ? json(nullptr) : json(r.format);
   object["package"] = r.package.empty() ? json(nullptr) : json(r.package);
+  if (!r.signature.empty()) object["signature"] = r.signature;
   if (r.type == store::FileType::Symlink) put_bytes(object, "link_target", r.link_target);
   if (r.changed) object["changed_during_scan"] = true;
   return object;

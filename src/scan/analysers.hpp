@@ -20,6 +20,7 @@ struct ContentView {
 
 struct ContentFacts {
   std::string format;
+  std::string signature;  // the verdict of catena sig, for formats it verifies
 };
 
 // Runs every analyser of the table over the view. For a mapped file it runs inside the

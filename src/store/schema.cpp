@@ -81,7 +81,12 @@ CREATE TABLE baselines (
 );
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kVersion1, kVersion2};
+// Version 3: the code-signature verdict of each content (catena sig's, for PE files).
+constexpr std::string_view kVersion3 = R"sql(
+ALTER TABLE contents ADD COLUMN signature TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kVersion1, kVersion2, kVersion3};
 
 }  // namespace
 

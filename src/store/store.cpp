@@ -173,7 +173,7 @@ FileType parse_file_type(const std::string& text) {
 
 constexpr std::string_view kFileColumns =
     "f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, f.ctime_ns, f.inode, f.device, "
-    "f.sha256, c.format, f.package, f.link_target, f.changed, c.md5, c.sha1, f.xattrs";
+    "f.sha256, c.format, f.package, f.link_target, f.changed, c.md5, c.sha1, f.xattrs, c.signature";
 
 FileRecord read_file_columns(const Statement& stmt, int first) {
   FileRecord r;
@@ -195,6 +195,7 @@ FileRecord read_file_columns(const Statement& stmt, int first) {
   r.md5 = stmt.column_digest<16>(first + 15);
   r.sha1 = stmt.column_digest<20>(first + 16);
   r.xattrs = stmt.column_text(first + 17);
+  r.signature = stmt.column_text(first + 18);
   return r;
 }
 
@@ -380,10 +381,11 @@ Status Store::add_batch(int64_t scan_id,
   Transaction txn(db_);
   CATENA_TRY_STATUS(txn.begin());
   Statement content(db_,
-                    "INSERT INTO contents(sha256, size, format, md5, sha1, first_seen_ns) "
-                    "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET "
+                    "INSERT INTO contents(sha256, size, format, md5, sha1, first_seen_ns, "
+                    "signature) VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET "
                     "md5 = coalesce(contents.md5, excluded.md5), "
-                    "sha1 = coalesce(contents.sha1, excluded.sha1)");
+                    "sha1 = coalesce(contents.sha1, excluded.sha1), "
+                    "signature = coalesce(excluded.signature, contents.signature)");
   Statement file(db_,
                  "INSERT INTO files(scan_id, path, type, size, mode, uid, gid, mtime_ns, ctime_ns, "
                  "inode, device, sha256, package, link_target, changed, xattrs) "
@@ -403,6 +405,11 @@ Status Store::add_batch(int64_t scan_id,
       content.bind_digest(4, r.md5);
       content.bind_digest(5, r.sha1);
       content.bind_int(6, now);
+      if (r.signature.empty()) {
+        content.bind_null(7);
+      } else {
+        content.bind_text(7, r.signature);
+      }
       if (sqlite3_step(content.get()) != SQLITE_DONE) return db_error(db_, "cannot store content");
     }
     sqlite3_reset(file.get());

@@ -272,3 +272,30 @@ TEST(PeRegressions, EveryStoredInputIsCheckedWithoutACrash) {
 
 }  // namespace
 }  // namespace catena::trust
+
+namespace catena::trust {
+namespace {
+
+// The scan runs the same checks on every PE it reads: the verdict goes with the content in the
+// store, the anomalies become findings.
+TEST(ScanSignatures, TheScanStoresVerdictsAndReportsAnomalies) {
+  const std::vector<std::string> dlls = signed_dlls();
+  if (dlls.empty()) GTEST_SKIP() << "no signed DLLs in " << cache_dir() << "/pe";
+  test::TempDir dir;
+  std::string content = read_file(dlls[0]);
+  dir.write("tree/clean.dll", content);
+  content[content.size() - 1] = 0x55;  // a non-zero byte in the padding after the PKCS#7
+  dir.write("tree/padded.dll", content);
+  const test::RunResult scan = test::run_catena(
+      {"scan", dir / "tree", "--db", dir / "c.db", "--no-dpkg", "--format", "json"});
+  ASSERT_LE(scan.exit_code, 1) << scan.err;
+  EXPECT_NE(scan.out.find("PE_CERT_PADDING"), std::string::npos) << scan.out;
+  const test::RunResult list =
+      test::run_catena({"inventory", "list", "--db", dir / "c.db", "--format", "json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("\"signature\":\"untrusted\""), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("\"signature\":\"anomalous\""), std::string::npos) << list.out;
+}
+
+}  // namespace
+}  // namespace catena::trust
