@@ -35,4 +35,19 @@ for package in make aide; do
   (cd "$cache/debs" && apt-get download -q "$package:$arch=$version" >/dev/null 2>&1) ||
     echo "fetch-test-data: could not download $package $version (the anchor test will skip it)" >&2
 done
+# Debian's signed EFI binaries: shim (two Microsoft signatures, one nested) and grub (signed by
+# Debian; the Debian Secure Boot CA it chains to is embedded in shim). Checked by the tests'
+# own signature verification, not pinned here.
+if [ ! -s "$cache/efi/shimx64.efi.signed" ] || [ ! -s "$cache/efi/grubx64.efi.signed" ]; then
+  work=$(mktemp -d)
+  mkdir -p "$cache/efi"
+  if (cd "$work" && apt-get download -q shim-signed grub-efi-amd64-signed >/dev/null 2>&1); then
+    for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/x"; done
+    cp "$work/x/usr/lib/shim/shimx64.efi.signed" "$cache/efi/" || true
+    cp "$work/x/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed" "$cache/efi/" || true
+  else
+    echo "fetch-test-data: could not download shim-signed/grub-efi-amd64-signed (those tests will skip)" >&2
+  fi
+  rm -rf "$work"
+fi
 echo "$cache"

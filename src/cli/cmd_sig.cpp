@@ -89,7 +89,8 @@ Runner register_sig(CLI::App& app) {
       "trojanized-but-signed file leaves");
   sub->add_option("files", options->files, "Files to check")->required();
   sub->add_option("--trust", options->trust,
-                  "Also trust the CA certificates in this PEM file (repeatable)");
+                  "Also trust the CA certificates in this PEM file (repeatable)")
+      ->allow_extra_args(false);
   sub->add_option("--format", options->format, "Output format: table, json or jsonl")
       ->check(CLI::IsMember({"table", "json", "jsonl"}));
   sub->add_option("--fail-on", options->fail_on,

@@ -101,6 +101,27 @@ Result<PeInfo> parse_pe(std::span<const std::byte> file) {
     CATENA_TRY(s.raw_size, r.read_le<uint32_t>(at + 16));
     CATENA_TRY(s.raw_offset, r.read_le<uint32_t>(at + 20));
     CATENA_TRY(s.characteristics, r.read_le<uint32_t>(at + 36));
+    // "/4": a long name at that offset of the COFF string table (after the symbol table).
+    if (s.name.size() > 1 && s.name[0] == '/' && s.name.size() <= 8) {
+      uint64_t string_offset = 0;
+      bool digits = true;
+      for (size_t idx = 1; idx < s.name.size(); ++idx) {
+        digits = digits && s.name[idx] >= '0' && s.name[idx] <= '9';
+        string_offset = string_offset * 10 + static_cast<uint64_t>(s.name[idx] - '0');
+      }
+      auto symbols = r.read_le<uint32_t>(coff + 8);
+      auto symbol_count = r.read_le<uint32_t>(coff + 12);
+      if (digits && symbols && symbol_count && *symbols != 0) {
+        const uint64_t at_name = uint64_t{*symbols} + uint64_t{*symbol_count} * 18 + string_offset;
+        std::string long_name;
+        for (uint64_t idx = at_name; idx < file.size() && long_name.size() < kMaxPeSectionName;
+             ++idx) {
+          if (file[idx] == std::byte{0}) break;
+          long_name.push_back(static_cast<char>(file[idx]));
+        }
+        if (!long_name.empty()) s.name = std::move(long_name);
+      }
+    }
     const uint64_t start = std::min<uint64_t>(s.raw_offset, file.size());
     const uint64_t end = std::min<uint64_t>(uint64_t{s.raw_offset} + s.raw_size, file.size());
     s.entropy = entropy(file.subspan(start, end - start));

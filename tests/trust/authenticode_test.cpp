@@ -299,3 +299,71 @@ TEST(ScanSignatures, TheScanStoresVerdictsAndReportsAnomalies) {
 
 }  // namespace
 }  // namespace catena::trust
+
+namespace catena::trust {
+namespace {
+
+// Debian's shim carries two Microsoft signatures, which
+// osslsigncode cannot even extract; grub is signed by Debian, whose Secure Boot CA shim embeds.
+class EfiBinaries : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    shim_ = read_file(cache_dir() + "/efi/shimx64.efi.signed");
+    grub_ = read_file(cache_dir() + "/efi/grubx64.efi.signed");
+    if (shim_.empty() || grub_.empty()) GTEST_SKIP() << "no EFI binaries (fetch-test-data.sh)";
+    auto loaded = TrustStore::load({});
+    ASSERT_THAT(loaded, IsOk());
+    store_ = *loaded;
+  }
+  std::string shim_;
+  std::string grub_;
+  TrustStore store_;
+};
+
+TEST_F(EfiBinaries, BothOfShimsSignaturesAreReported) {
+  const SigReport report = check(shim_, store_);
+  ASSERT_GE(report.signatures.size(), 2u);
+  EXPECT_NE(report.signatures[0].thumbprint_sha256, report.signatures[1].thumbprint_sha256);
+  for (const Signature& s : report.signatures) {
+    EXPECT_TRUE(s.digest_ok) << s.subject;
+    EXPECT_TRUE(s.signature_ok) << s.subject;
+    EXPECT_NE(s.subject.find("Microsoft"), std::string::npos) << s.subject;
+  }
+  test::TempDir dir;
+  dir.write("shim.efi", shim_);
+  const test::RunResult peer =
+      test::run_command({"osslsigncode", "verify", "-in", dir / "shim.efi"});
+  EXPECT_NE(peer.exit_code, 0);  // the peer gives up on it
+}
+
+TEST_F(EfiBinaries, GrubChainsToTheDebianCaTakenFromShim) {
+  auto pe = formats::parse_pe(bytes_of(shim_));
+  ASSERT_THAT(pe, IsOk());
+  const auto section =
+      std::find_if(pe->sections.begin(), pe->sections.end(),
+                   [](const formats::PeSection& s) { return s.name == ".vendor_cert"; });
+  ASSERT_NE(section, pe->sections.end());
+  // shim's cert table: authorized size, deauthorized size, authorized offset, deauthorized offset.
+  const ByteReader reader(bytes_of(shim_));
+  auto size = reader.read_le<uint32_t>(section->raw_offset);
+  auto offset = reader.read_le<uint32_t>(section->raw_offset + 8);
+  ASSERT_THAT(size, IsOk());
+  ASSERT_THAT(offset, IsOk());
+  test::TempDir dir;
+  dir.write("ca.der", shim_.substr(section->raw_offset + *offset, *size));
+  ASSERT_EQ(test::run_command({"openssl", "x509", "-inform", "DER", "-in", dir / "ca.der", "-out",
+                               dir / "ca.pem"})
+                .exit_code,
+            0);
+  EXPECT_EQ(check(grub_, store_).verdict, "untrusted");
+  auto with_debian = TrustStore::load({dir / "ca.pem"});
+  ASSERT_THAT(with_debian, IsOk());
+  const SigReport report = check(grub_, *with_debian);
+  EXPECT_EQ(report.verdict, "valid");
+  ASSERT_FALSE(report.signatures.empty());
+  EXPECT_EQ(report.signatures[0].chain, "trusted");
+  EXPECT_NE(report.signatures[0].subject.find("Debian Secure Boot Signer"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace catena::trust

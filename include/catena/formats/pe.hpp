@@ -20,11 +20,13 @@ namespace catena::formats {
 
 /// The Windows loader's own limit on sections.
 inline constexpr size_t kMaxPeSections = 96;
+/// A cap on a long section name read from the COFF string table.
+inline constexpr size_t kMaxPeSectionName = 256;
 /// More WIN_CERTIFICATE entries than any real file carries (shim has two signatures in one).
 inline constexpr size_t kMaxPeCertificates = 32;
 
 struct PeSection {
-  std::string name;  // up to 8 bytes, NULs removed
+  std::string name;  // NULs removed; a long name ("/4") resolved through the string table
   uint32_t virtual_address = 0;
   uint32_t virtual_size = 0;
   uint32_t raw_offset = 0;
