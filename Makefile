@@ -40,6 +40,7 @@ bench: release
 	bench/scan_bench.sh
 	bench/packages_bench.sh
 	bench/baseline_bench.sh
+	bench/sig_bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

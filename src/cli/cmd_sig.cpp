@@ -2,7 +2,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
@@ -105,14 +108,36 @@ Runner register_sig(CLI::App& app) {
     json all = json::array();
     std::vector<Finding> every;
     int status = kExitOk;
-    for (const std::string& path : options->files) {
-      auto file = MappedFile::open(path);
-      if (!file) {
-        std::fprintf(stderr, "catena: %s\n", escape_for_terminal(file.error().describe()).c_str());
+    // Files are checked in parallel (the trust store is shared read-only) and reported in order.
+    std::vector<std::optional<trust::SigReport>> reports(options->files.size());
+    std::vector<std::string> errors(options->files.size());
+    std::atomic<size_t> next{0};
+    const auto work = [&] {
+      while (true) {
+        const size_t index = next.fetch_add(1);
+        if (index >= options->files.size()) break;
+        auto file = MappedFile::open(options->files[index]);
+        if (!file) {
+          errors[index] = file.error().describe();
+          continue;
+        }
+        reports[index] = trust::check_signatures(options->files[index], file->bytes(), *store);
+      }
+    };
+    std::vector<std::thread> workers;
+    for (unsigned job = 1; job < std::max(1u, std::thread::hardware_concurrency()); ++job) {
+      workers.emplace_back(work);
+    }
+    work();
+    for (std::thread& worker : workers) worker.join();
+    for (size_t index = 0; index < options->files.size(); ++index) {
+      const std::string& path = options->files[index];
+      if (!reports[index]) {
+        std::fprintf(stderr, "catena: %s\n", escape_for_terminal(errors[index]).c_str());
         status = kExitError;
         continue;
       }
-      const trust::SigReport report = trust::check_signatures(path, file->bytes(), *store);
+      const trust::SigReport& report = *reports[index];
       bool needs_b64 = false;
       json item = {{"path", json_path_text(path, &needs_b64)},
                    {"format", report.format},

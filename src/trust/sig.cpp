@@ -1,6 +1,7 @@
 #include "catena/trust/sig.hpp"
 
 #include <cstdio>
+#include <optional>
 
 #include "catena/core/digest.hpp"
 #include "catena/core/rules.hpp"
@@ -36,17 +37,22 @@ SigReport check_signatures(const std::string& path,
     report.verdict = "invalid";
     return report;
   }
-  const Sha256 sha = sha256_of(bytes);
+  // The file's SHA-256 goes with each finding; computed only when there is one.
+  std::optional<Sha256> sha_cache;
+  const auto sha = [&]() -> std::optional<Sha256> {
+    if (!sha_cache) sha_cache = sha256_of(bytes);
+    return sha_cache;
+  };
   for (const std::string& problem : pe->problems) {
     Finding f = make_finding("PE_CERT_TABLE_MALFORMED", path);
-    f.sha256 = sha;
+    f.sha256 = sha();
     f.add_evidence("problem", problem);
     report.findings.push_back(std::move(f));
   }
   for (const formats::PeCertificate& c : pe->certificates) {
     if (c.hidden_length == 0) continue;
     Finding f = make_finding("PE_CERT_PADDING", path);
-    f.sha256 = sha;
+    f.sha256 = sha();
     f.add_evidence("offset", std::to_string(c.hidden_offset));
     f.add_evidence("length", std::to_string(c.hidden_length));
     f.add_evidence("entropy", fixed(c.hidden_entropy));
@@ -54,7 +60,7 @@ SigReport check_signatures(const std::string& path,
   }
   if (pe->after_cert_table > 0) {
     Finding f = make_finding("PE_OVERLAY_AFTER_SIGNATURE", path);
-    f.sha256 = sha;
+    f.sha256 = sha();
     f.add_evidence("length", std::to_string(pe->after_cert_table));
     report.findings.push_back(std::move(f));
   }
@@ -62,7 +68,7 @@ SigReport check_signatures(const std::string& path,
     const uint32_t computed = formats::pe_checksum(bytes, pe->checksum_offset);
     if (computed != pe->checksum) {
       Finding f = make_finding("PE_CHECKSUM_MISMATCH", path);
-      f.sha256 = sha;
+      f.sha256 = sha();
       char text[16];
       std::snprintf(text, sizeof(text), "0x%08x", pe->checksum);
       f.add_evidence("recorded", text);
@@ -79,7 +85,7 @@ SigReport check_signatures(const std::string& path,
     if (!s.error.empty()) {
       invalid = true;
       Finding f = make_finding("PE_CERT_TABLE_MALFORMED", path);
-      f.sha256 = sha;
+      f.sha256 = sha();
       f.add_evidence("problem", s.error);
       report.findings.push_back(std::move(f));
       continue;
@@ -87,7 +93,7 @@ SigReport check_signatures(const std::string& path,
     if (!s.digest_ok) {
       invalid = true;
       Finding f = make_finding("PE_DIGEST_MISMATCH", path);
-      f.sha256 = sha;
+      f.sha256 = sha();
       f.add_evidence("signer", s.subject);
       f.add_evidence("algorithm", s.digest_algorithm);
       f.add_evidence("signed_digest", s.signed_digest);
@@ -99,12 +105,12 @@ SigReport check_signatures(const std::string& path,
       trusted = true;
     } else if (s.chain == "expired" && !s.timestamp_ns) {
       Finding f = make_finding("SIG_SIGNER_EXPIRED_NO_TIMESTAMP", path);
-      f.sha256 = sha;
+      f.sha256 = sha();
       f.add_evidence("signer", s.subject);
       report.findings.push_back(std::move(f));
     } else {
       Finding f = make_finding("SIG_UNTRUSTED", path);
-      f.sha256 = sha;
+      f.sha256 = sha();
       f.add_evidence("signer", s.subject);
       f.add_evidence("issuer", s.issuer);
       f.add_evidence("chain", s.chain);
