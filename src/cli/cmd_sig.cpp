@@ -121,7 +121,14 @@ Runner register_sig(CLI::App& app) {
           errors[index] = file.error().describe();
           continue;
         }
-        reports[index] = trust::check_signatures(options->files[index], file->bytes(), *store);
+        trust::SigReport report =
+            trust::check_signatures(options->files[index], file->bytes(), *store);
+        if (report.is_signed) {
+          for (Finding& f : trust::sideload_findings(report, *store))
+            report.findings.push_back(std::move(f));
+          sort_findings(report.findings);
+        }
+        reports[index] = std::move(report);
       }
     };
     std::vector<std::thread> workers;

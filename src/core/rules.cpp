@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 32> kRules = {{
+constexpr std::array<RuleInfo, 33> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -61,6 +61,8 @@ constexpr std::array<RuleInfo, 32> kRules = {{
     {"SIG_UNTRUSTED", Severity::Medium, "A signature does not chain to a trusted root."},
     {"SIG_SIGNER_EXPIRED_NO_TIMESTAMP", Severity::Medium,
      "A signer certificate has expired and the signature carries no timestamp."},
+    {"SIDELOAD_CANDIDATE", Severity::Medium,
+     "A signed program's folder holds a DLL it imports that is unsigned or signed by another."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,
      "The apt package lists could not be read, so package origins were not checked."},
 }};

@@ -147,6 +147,36 @@ Result<PeInfo> parse_pe(std::span<const std::byte> file) {
       std::min<uint64_t>(std::max<uint64_t>(section_table + 40ull * section_count, pe.headers_size),
                          file.size()));
 
+  // Imported DLL names: import descriptors (20 bytes, name RVA at +12) and delay-load
+  // descriptors (32 bytes, name RVA at +4), each table ending with a zeroed entry.
+  const auto read_name = [&](uint64_t rva) -> std::string {
+    const auto at = pe_rva_to_offset(pe, rva, file.size());
+    std::string name;
+    if (!at) return name;
+    for (uint64_t idx = *at; idx < file.size() && name.size() < kMaxPeNameLength; ++idx) {
+      if (file[idx] == std::byte{0}) break;
+      name.push_back(static_cast<char>(file[idx]));
+    }
+    return name;
+  };
+  const auto read_table = [&](uint32_t directory, uint64_t entry_size, uint64_t name_field) {
+    if (directory_count <= directory) return;
+    const uint64_t entry_at = directories + 8ull * directory;
+    if (entry_at + 8 > optional + optional_size) return;
+    auto rva = r.read_le<uint32_t>(entry_at);
+    if (!rva || *rva == 0) return;
+    auto table = pe_rva_to_offset(pe, *rva, file.size());
+    if (!table) return;
+    for (uint64_t at = *table; pe.imports.size() < kMaxPeImports; at += entry_size) {
+      auto name_rva = r.read_le<uint32_t>(at + name_field);
+      if (!name_rva || *name_rva == 0) break;
+      std::string name = read_name(*name_rva);
+      if (!name.empty()) pe.imports.push_back(std::move(name));
+    }
+  };
+  read_table(1, 20, 12);
+  read_table(13, 32, 4);
+
   // The certificate table: WIN_CERTIFICATE entries, each 8-byte aligned, filling the table.
   const uint64_t table_start = pe.cert_table_offset;
   const uint64_t table_end = table_start + pe.cert_table_size;
@@ -210,6 +240,18 @@ Result<PeInfo> parse_pe(std::span<const std::byte> file) {
   if (pe.cert_table_size != 0 && table_end < file.size())
     pe.after_cert_table = file.size() - table_end;
   return pe;
+}
+
+std::optional<uint64_t> pe_rva_to_offset(const PeInfo& pe, uint64_t rva, uint64_t file_size) {
+  for (const PeSection& s : pe.sections) {
+    if (rva >= s.virtual_address && rva - s.virtual_address < s.raw_size) {
+      const uint64_t offset = uint64_t{s.raw_offset} + (rva - s.virtual_address);
+      if (offset < file_size) return offset;
+    }
+  }
+  // Headers are mapped at RVA 0 as they are in the file.
+  if (rva < pe.headers_size && rva < file_size) return rva;
+  return std::nullopt;
 }
 
 uint32_t pe_checksum(std::span<const std::byte> file, uint64_t checksum_offset) {

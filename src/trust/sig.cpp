@@ -1,9 +1,15 @@
 #include "catena/trust/sig.hpp"
 
+#include <dirent.h>
+
+#include <cctype>
 #include <cstdio>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "catena/core/digest.hpp"
+#include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
 #include "catena/formats/format.hpp"
 #include "catena/formats/pe.hpp"
@@ -77,6 +83,7 @@ SigReport check_signatures(const std::string& path,
       report.findings.push_back(std::move(f));
     }
   }
+  report.imports = pe->imports;
   report.signatures = verify_authenticode(bytes, *pe, store);
   report.is_signed = !report.signatures.empty();
   bool invalid = false;
@@ -132,6 +139,58 @@ SigReport check_signatures(const std::string& path,
     report.verdict = "valid";
   }
   return report;
+}
+
+std::vector<Finding> sideload_findings(const SigReport& image, const TrustStore& store) {
+  std::vector<Finding> out;
+  const Signature* signer = nullptr;
+  for (const Signature& s : image.signatures) {
+    if (s.error.empty() && signer == nullptr) signer = &s;
+  }
+  if (signer == nullptr || image.imports.empty()) return out;
+  const size_t slash = image.path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : image.path.substr(0, slash + 1);
+  const auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  std::map<std::string, std::string> present;  // lower-case name -> name on disk
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* entry = ::readdir(d)) present.emplace(lower(entry->d_name), entry->d_name);
+    ::closedir(d);
+  }
+  std::set<std::string> seen;
+  for (const std::string& import : image.imports) {
+    const std::string key = lower(import);
+    auto found = present.find(key);
+    if (found == present.end() || !seen.insert(key).second) continue;
+    const std::string dll_path = (dir == "." ? std::string() : dir) + found->second;
+    if (dll_path == image.path) continue;
+    auto bytes = read_small_file(dll_path, kMaxSideloadDllBytes);
+    if (!bytes) continue;
+    const SigReport dll =
+        check_signatures(dll_path, std::as_bytes(std::span(bytes->data(), bytes->size())), store);
+    const Signature* dll_signer = nullptr;
+    for (const Signature& s : dll.signatures) {
+      if (s.error.empty() && dll_signer == nullptr) dll_signer = &s;
+    }
+    std::string reason;
+    if (dll_signer == nullptr) {
+      reason = "unsigned";
+    } else if (dll_signer->subject != signer->subject) {
+      reason = "signed by another signer";
+    } else {
+      continue;
+    }
+    Finding f = make_finding("SIDELOAD_CANDIDATE", dll_path);
+    f.sha256 = sha256_of(std::as_bytes(std::span(bytes->data(), bytes->size())));
+    f.add_evidence("loaded_by", image.path);
+    f.add_evidence("loader_signer", signer->subject);
+    f.add_evidence("reason", reason);
+    if (dll_signer != nullptr) f.add_evidence("dll_signer", dll_signer->subject);
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 }  // namespace catena::trust

@@ -367,3 +367,62 @@ TEST_F(EfiBinaries, GrubChainsToTheDebianCaTakenFromShim) {
 
 }  // namespace
 }  // namespace catena::trust
+
+namespace catena::trust {
+namespace {
+
+// msvcp140.dll imports VCRUNTIME140.dll; Windows looks for it first in msvcp140's own folder.
+TEST(Sideload, AnUnsignedOrForeignDllNextToASignedImageIsACandidate) {
+  const std::string cache = cache_dir() + "/pe/";
+  const std::string loader = read_file(cache + "amd64-msvcp140.dll");
+  const std::string runtime = read_file(cache + "amd64-vcruntime140.dll");
+  if (loader.empty() || runtime.empty()) GTEST_SKIP() << "no cached DLLs";
+  auto store = TrustStore::load({});
+  ASSERT_THAT(store, IsOk());
+  test::TempDir dir;
+  dir.write("msvcp140.dll", loader);
+  const auto findings = [&] {
+    const SigReport image = check_signatures(dir / "msvcp140.dll", bytes_of(loader), *store);
+    EXPECT_TRUE(std::find(image.imports.begin(), image.imports.end(), "VCRUNTIME140.dll") !=
+                image.imports.end());
+    return sideload_findings(image, *store);
+  };
+  const auto reason = [](const std::vector<Finding>& found) {
+    for (const auto& [k, v] : found.at(0).evidence) {
+      if (k == "reason") return v;
+    }
+    return std::string();
+  };
+  dir.write("vcruntime140.dll", runtime);  // the same signer, another case
+  EXPECT_TRUE(findings().empty());
+
+  ASSERT_EQ(test::run_command({"osslsigncode", "remove-signature", "-in",
+                               cache + "amd64-vcruntime140.dll", "-out", dir / "unsigned.dll"})
+                .exit_code,
+            0);
+  ASSERT_EQ(::rename((dir / "unsigned.dll").c_str(), (dir / "vcruntime140.dll").c_str()), 0);
+  auto found = findings();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].rule, "SIDELOAD_CANDIDATE");
+  EXPECT_EQ(found[0].path, dir / "vcruntime140.dll");
+  EXPECT_EQ(reason(found), "unsigned");
+
+  ASSERT_EQ(test::run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                               "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir / "k.pem",
+                               "-out", dir / "c.pem", "-subj", "/CN=someone else", "-days", "30",
+                               "-addext", "extendedKeyUsage=codeSigning"})
+                .exit_code,
+            0);
+  ASSERT_EQ(test::run_command({"osslsigncode", "sign", "-certs", dir / "c.pem", "-key",
+                               dir / "k.pem", "-h", "sha256", "-in", dir / "vcruntime140.dll",
+                               "-out", dir / "resigned.dll"})
+                .exit_code,
+            0);
+  ASSERT_EQ(::rename((dir / "resigned.dll").c_str(), (dir / "vcruntime140.dll").c_str()), 0);
+  found = findings();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(reason(found), "signed by another signer");
+}
+
+}  // namespace
+}  // namespace catena::trust

@@ -10,6 +10,7 @@
 /// parsing (a certificate table that does not add up, bytes hidden after a PKCS#7 blob) are
 /// recorded, not fatal: they are what a tampered file looks like.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ namespace catena::formats {
 
 /// The Windows loader's own limit on sections.
 inline constexpr size_t kMaxPeSections = 96;
+/// Caps on imported DLLs (import and delay-load tables together) and on one name's length.
+inline constexpr size_t kMaxPeImports = 4096;
+inline constexpr size_t kMaxPeNameLength = 256;
 /// A cap on a long section name read from the COFF string table.
 inline constexpr size_t kMaxPeSectionName = 256;
 /// More WIN_CERTIFICATE entries than any real file carries (shim has two signatures in one).
@@ -69,12 +73,19 @@ struct PeInfo {
   uint64_t overlay_size = 0;
   uint64_t after_cert_table = 0;  // bytes between the table's end and the end of the file
   std::vector<PeCertificate> certificates;
+  /// DLL names the image imports, from the import and the delay-load tables, as written.
+  std::vector<std::string> imports;
+  bool is_dll() const { return (characteristics & 0x2000) != 0; }
   std::vector<std::string> problems;  // certificate-table damage, one sentence each
 };
 
 /// Parses the file. BadMagic when it is not PE; Truncated/OutOfRange for headers that do not
 /// fit; LimitExceeded over kMaxPeSections.
 [[nodiscard]] Result<PeInfo> parse_pe(std::span<const std::byte> file);
+
+/// The file offset of a relative virtual address, through the section table; nullopt when no
+/// section's raw data holds it.
+std::optional<uint64_t> pe_rva_to_offset(const PeInfo& pe, uint64_t rva, uint64_t file_size);
 
 /// The PE checksum (as imagehlp's CheckSumMappedFile computes it) of `file`, skipping the
 /// checksum field at `checksum_offset`.

@@ -21,11 +21,20 @@ struct SigReport {
   bool is_signed = false;
   std::string verdict;
   std::vector<Signature> signatures;
-  std::vector<Finding> findings;  // sorted, most severe first
+  std::vector<Finding> findings;     // sorted, most severe first
+  std::vector<std::string> imports;  // DLL names a PE imports
 };
+
+/// A cap on a DLL read to judge a side-load; larger ones are skipped.
+inline constexpr uint64_t kMaxSideloadDllBytes = 1ull << 30;
 
 SigReport check_signatures(const std::string& path,
                            std::span<const std::byte> bytes,
                            const TrustStore& store);
+
+/// SIDELOAD_CANDIDATE findings for a signed PE image: each DLL it imports that sits in its own
+/// directory (where Windows looks first, as 3CXDesktopApp.exe found its trojanized ffmpeg.dll)
+/// and is unsigned, or signed by a signer other than the image's. Names match without case.
+std::vector<Finding> sideload_findings(const SigReport& image, const TrustStore& store);
 
 }  // namespace catena::trust
