@@ -18,8 +18,8 @@ trap 'rm -rf "$work"' EXIT
 # Warm the cache. The ceiling covers every packaged file with a hash, as dpkg --verify reads
 # them all (catena reads a hard-linked content once, so its own byte count is lower).
 "$catena" packages verify --no-unowned --no-repository --format json >"$work/warm.json" || true
-bytes=$(cat /var/lib/dpkg/info/*.md5sums | cut -c35- | sed 's|^|/|' | tr '\n' '\0' |
-  xargs -0 stat -L -c %s 2>/dev/null | awk '{s+=$1} END {print s}')
+bytes=$({ cat /var/lib/dpkg/info/*.md5sums | cut -c35- | sed 's|^|/|' | tr '\n' '\0' |
+  xargs -0 stat -L -c %s 2>/dev/null || true; } | awk '{s+=$1} END {printf "%.0f\n", s}')
 files=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['files'])" "$work/warm.json")
 packages=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['summary']['packages'])" "$work/warm.json")
 echo "packages: $packages, $files files, $bytes bytes, $cores cores, $runs rounds (medians)"
