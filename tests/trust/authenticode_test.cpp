@@ -426,3 +426,65 @@ TEST(Sideload, AnUnsignedOrForeignDllNextToASignedImageIsACandidate) {
 
 }  // namespace
 }  // namespace catena::trust
+
+namespace catena::trust {
+namespace {
+
+// A signer whose certificate expired, with no timestamp to show it signed while it was valid.
+TEST(ExpiredSigner, IsReportedWhenThereIsNoTimestamp) {
+  test::TempDir dir;
+  dir.mkdir("ca/newcerts");
+  dir.write("ca/index.txt", "");
+  dir.write("ca/serial", "01\n");
+  dir.write("ca.cnf",
+            "[ca]\ndefault_ca=my\n[my]\ndir=" + (dir / "ca") +
+                "\ndatabase=$dir/index.txt\nnew_certs_dir=$dir/newcerts\nserial=$dir/serial\n"
+                "default_md=sha256\npolicy=any\nx509_extensions=leaf\n[any]\ncommonName=supplied\n"
+                "[leaf]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=codeSigning\n"
+                "[req]\ndistinguished_name=dn\n[dn]\n[root]\nbasicConstraints=critical,CA:TRUE\n"
+                "keyUsage=critical,keyCertSign,cRLSign\n");
+  const auto run = [](const std::vector<std::string>& argv) {
+    const test::RunResult r = test::run_command(argv);
+    EXPECT_EQ(r.exit_code, 0) << argv[0] << " " << argv[1] << ": " << r.err;
+  };
+  run({"openssl",
+       "req",
+       "-x509",
+       "-newkey",
+       "ec",
+       "-pkeyopt",
+       "ec_paramgen_curve:P-256",
+       "-nodes",
+       "-keyout",
+       dir / "root.key",
+       "-out",
+       dir / "root.pem",
+       "-subj",
+       "/CN=expiry root",
+       "-days",
+       "3650",
+       "-config",
+       dir / "ca.cnf",
+       "-extensions",
+       "root"});
+  run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+       "-keyout", dir / "leaf.key", "-out", dir / "leaf.csr", "-subj", "/CN=expired signer",
+       "-config", dir / "ca.cnf"});
+  run({"openssl", "ca", "-batch", "-config", dir / "ca.cnf", "-cert", dir / "root.pem", "-keyfile",
+       dir / "root.key", "-in", dir / "leaf.csr", "-out", dir / "leaf.pem", "-startdate",
+       "20200101000000Z", "-enddate", "20200102000000Z"});
+  run({"osslsigncode", "sign", "-certs", dir / "leaf.pem", "-key", dir / "leaf.key", "-h", "sha256",
+       "-in", std::string(CATENA_SOURCE_DIR) + "/fuzz/corpus/pe/unsigned", "-out",
+       dir / "signed.exe"});
+  auto store = TrustStore::load({dir / "root.pem"});
+  ASSERT_THAT(store, IsOk());
+  const SigReport report = check(read_file(dir / "signed.exe"), *store);
+  ASSERT_EQ(report.signatures.size(), 1u);
+  EXPECT_EQ(report.signatures[0].chain, "expired");
+  EXPECT_FALSE(report.signatures[0].timestamp_ns.has_value());
+  EXPECT_TRUE(has_rule(report, "SIG_SIGNER_EXPIRED_NO_TIMESTAMP"));
+  EXPECT_EQ(report.verdict, "untrusted");
+}
+
+}  // namespace
+}  // namespace catena::trust
