@@ -69,6 +69,10 @@ json record_object(const store::FileRecord& r) {
   object["format"] = r.format.empty() ? json(nullptr) : json(r.format);
   object["package"] = r.package.empty() ? json(nullptr) : json(r.package);
   if (!r.signature.empty()) object["signature"] = r.signature;
+  if (!r.details.empty()) {
+    json details = json::parse(r.details, nullptr, false);
+    if (!details.is_discarded()) object["details"] = std::move(details);
+  }
   if (r.type == store::FileType::Symlink) put_bytes(object, "link_target", r.link_target);
   if (r.changed) object["changed_during_scan"] = true;
   return object;

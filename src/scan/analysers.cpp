@@ -1,9 +1,12 @@
 #include "analysers.hpp"
 
 #include <array>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "catena/formats/elf.hpp"
 #include "catena/formats/format.hpp"
+#include "catena/formats/pe.hpp"
 #include "catena/trust/sig.hpp"
 
 namespace catena::scan {
@@ -38,10 +41,46 @@ void analyse_signature(const ContentView& view,
   }
 }
 
+// The structure that matters for supply-chain questions: what an executable loads and from
+// where, and how to recognise its build.
+void analyse_structure(const ContentView& view, ContentFacts& facts, std::vector<Finding>&) {
+  if (view.whole.empty()) return;
+  nlohmann::json out;
+  if (facts.format == "elf") {
+    auto elf = formats::parse_elf(view.whole);
+    if (!elf) return;
+    out = {{"class", elf->is64 ? 64 : 32},
+           {"endian", elf->big_endian ? "big" : "little"},
+           {"type", elf->type},
+           {"machine", elf->machine},
+           {"needed", elf->needed}};
+    if (!elf->interpreter.empty()) out["interpreter"] = elf->interpreter;
+    if (!elf->soname.empty()) out["soname"] = elf->soname;
+    if (!elf->rpath.empty()) out["rpath"] = elf->rpath;
+    if (!elf->runpath.empty()) out["runpath"] = elf->runpath;
+    if (!elf->build_id.empty()) out["build_id"] = elf->build_id;
+    if (elf->module_signature) out["module_signature_bytes"] = elf->module_signature_length;
+  } else if (facts.format == "pe") {
+    auto pe = formats::parse_pe(view.whole);
+    if (!pe) return;
+    out = {{"machine", pe->machine},
+           {"pe32_plus", pe->pe32_plus},
+           {"dll", pe->is_dll()},
+           {"subsystem", pe->subsystem},
+           {"sections", pe->sections.size()},
+           {"imports", pe->imports},
+           {"certificates", pe->certificates.size()}};
+  } else {
+    return;
+  }
+  facts.details = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // One explicit table, run in order; no self-registration.
-constexpr std::array<Analyser, 2> kAnalysers = {{
+constexpr std::array<Analyser, 3> kAnalysers = {{
     {"format", analyse_format},
     {"signature", analyse_signature},
+    {"structure", analyse_structure},
 }};
 
 }  // namespace

@@ -21,6 +21,7 @@ struct ContentView {
 struct ContentFacts {
   std::string format;
   std::string signature;  // the verdict of catena sig, for formats it verifies
+  std::string details;    // the format's structure as a JSON object (ELF, PE), or empty
 };
 
 // Runs every analyser of the table over the view. For a mapped file it runs inside the

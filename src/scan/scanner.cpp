@@ -522,6 +522,7 @@ class Walker {
       if (!analysed) analyse_content({}, facts, content_findings);  // an empty file
       r.format = std::move(facts.format);
       r.signature = std::move(facts.signature);
+      r.details = std::move(facts.details);
       if (stable || attempt + 1 == kAttempts) {
         for (Finding& f : content_findings) item.findings.push_back(std::move(f));
       }

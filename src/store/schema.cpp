@@ -86,7 +86,13 @@ constexpr std::string_view kVersion3 = R"sql(
 ALTER TABLE contents ADD COLUMN signature TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kVersion1, kVersion2, kVersion3};
+// Version 4: the structure of each content's format (ELF, PE) as JSON.
+constexpr std::string_view kVersion4 = R"sql(
+ALTER TABLE contents ADD COLUMN details TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kVersion1, kVersion2, kVersion3,
+                                                         kVersion4};
 
 }  // namespace
 

@@ -173,7 +173,8 @@ FileType parse_file_type(const std::string& text) {
 
 constexpr std::string_view kFileColumns =
     "f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, f.ctime_ns, f.inode, f.device, "
-    "f.sha256, c.format, f.package, f.link_target, f.changed, c.md5, c.sha1, f.xattrs, c.signature";
+    "f.sha256, c.format, f.package, f.link_target, f.changed, c.md5, c.sha1, f.xattrs, "
+    "c.signature, c.details";
 
 FileRecord read_file_columns(const Statement& stmt, int first) {
   FileRecord r;
@@ -196,6 +197,7 @@ FileRecord read_file_columns(const Statement& stmt, int first) {
   r.sha1 = stmt.column_digest<20>(first + 16);
   r.xattrs = stmt.column_text(first + 17);
   r.signature = stmt.column_text(first + 18);
+  r.details = stmt.column_text(first + 19);
   return r;
 }
 
@@ -382,7 +384,9 @@ Status Store::add_batch(int64_t scan_id,
   CATENA_TRY_STATUS(txn.begin());
   Statement content(db_,
                     "INSERT INTO contents(sha256, size, format, md5, sha1, first_seen_ns, "
-                    "signature) VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET "
+                    "signature, details) VALUES(?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(sha256) DO UPDATE SET "
+                    "details = coalesce(excluded.details, contents.details), "
                     "md5 = coalesce(contents.md5, excluded.md5), "
                     "sha1 = coalesce(contents.sha1, excluded.sha1), "
                     "signature = coalesce(excluded.signature, contents.signature)");
@@ -409,6 +413,11 @@ Status Store::add_batch(int64_t scan_id,
         content.bind_null(7);
       } else {
         content.bind_text(7, r.signature);
+      }
+      if (r.details.empty()) {
+        content.bind_null(8);
+      } else {
+        content.bind_text(8, r.details);
       }
       if (sqlite3_step(content.get()) != SQLITE_DONE) return db_error(db_, "cannot store content");
     }

@@ -5,11 +5,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 
 #include "support/matchers.hpp"
 #include "support/run.hpp"
+#include "support/tree.hpp"
 
 namespace catena::formats {
 namespace {
@@ -184,6 +186,33 @@ TEST(ElfRegressions, EveryStoredInputParses) {
     }
   }
   EXPECT_GE(replayed, 3u);
+}
+
+}  // namespace
+}  // namespace catena::formats
+
+namespace catena::formats {
+namespace {
+
+// The scan keeps each executable's structure with its content: what it loads and its build-id.
+TEST(ScanDetails, TheInventoryCarriesElfStructure) {
+  if (::access("/usr/bin/ls", R_OK) != 0) GTEST_SKIP() << "no /usr/bin/ls";
+  test::TempDir dir;
+  dir.write("tree/ls", read_file("/usr/bin/ls"), 0755);
+  const test::RunResult scan = test::run_catena(
+      {"scan", dir / "tree", "--db", dir / "c.db", "--no-dpkg", "--quiet", "--format", "json"});
+  ASSERT_LE(scan.exit_code, 1) << scan.err;
+  const test::RunResult list =
+      test::run_catena({"inventory", "list", "--db", dir / "c.db", "--format", "json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const nlohmann::json doc = nlohmann::json::parse(list.out);
+  ASSERT_EQ(doc.size(), 1u);
+  const nlohmann::json& details = doc[0]["details"];
+  const Readelf peer = readelf("/usr/bin/ls");
+  EXPECT_EQ(details["interpreter"], peer.interpreter);
+  EXPECT_EQ(details["needed"].get<std::vector<std::string>>(), peer.needed);
+  EXPECT_EQ(details["build_id"], peer.build_id);
+  EXPECT_EQ(details["class"], 64);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 enum class ScanStatus { Running, Complete, Interrupted, Failed };
 std::string_view scan_status_name(ScanStatus status);
@@ -51,6 +51,7 @@ struct FileRecord {
   std::optional<Sha1> sha1;
   std::string format;       // per-content fact; empty when not read
   std::string signature;    // per-content: code-signature verdict (valid, invalid, ...), or empty
+  std::string details;      // per-content: the format's structure as a JSON object, or empty
   std::string package;      // owning Debian package(s), empty when unowned
   std::string link_target;  // symlinks: exact bytes of the target
   bool changed = false;     // content kept changing while read
