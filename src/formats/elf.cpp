@@ -1,5 +1,7 @@
 #include "catena/formats/elf.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "catena/core/bytes.hpp"
@@ -43,12 +45,11 @@ class ElfReader {
 };
 
 std::string c_string(std::span<const std::byte> file, uint64_t at) {
-  std::string out;
-  for (uint64_t idx = at; idx < file.size() && out.size() < kMaxElfString; ++idx) {
-    if (file[idx] == std::byte{0}) break;
-    out.push_back(static_cast<char>(file[idx]));
-  }
-  return out;
+  if (at >= file.size()) return {};
+  const size_t limit = static_cast<size_t>(std::min<uint64_t>(file.size() - at, kMaxElfString));
+  const auto* start = reinterpret_cast<const char*>(file.data() + at);
+  const void* nul = std::memchr(start, 0, limit);
+  return std::string(start, nul != nullptr ? static_cast<const char*>(nul) - start : limit);
 }
 
 }  // namespace
