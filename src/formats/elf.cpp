@@ -49,7 +49,9 @@ std::string c_string(std::span<const std::byte> file, uint64_t at) {
   const size_t limit = static_cast<size_t>(std::min<uint64_t>(file.size() - at, kMaxElfString));
   const auto* start = reinterpret_cast<const char*>(file.data() + at);
   const void* nul = std::memchr(start, 0, limit);
-  return std::string(start, nul != nullptr ? static_cast<const char*>(nul) - start : limit);
+  const size_t length =
+      nul != nullptr ? static_cast<size_t>(static_cast<const char*>(nul) - start) : limit;
+  return std::string(start, length);
 }
 
 }  // namespace
