@@ -36,8 +36,8 @@ MapResult with_mapping(int fd,
                        const std::function<void(std::span<const std::byte>)>& use) {
   if (size == 0 || size > SIZE_MAX) return MapResult::Unavailable;
   install_sigbus_handler();
-  void* base = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE | MAP_POPULATE,
-                      fd, 0);
+  void* base =
+      ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   if (base == MAP_FAILED) return MapResult::Unavailable;
   ::madvise(base, static_cast<size_t>(size), MADV_SEQUENTIAL);
   sigjmp_buf jump;

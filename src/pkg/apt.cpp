@@ -37,10 +37,10 @@ Result<std::string> read_maybe_compressed(const std::string& path) {
   }
   archive_entry* entry = nullptr;
   if (archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK) {
-    return make_error(ErrorCode::Parse, "cannot read: " + std::string(archive_error_string(
-                                                              reader.get()) != nullptr
-                                                              ? archive_error_string(reader.get())
-                                                              : "unknown error"));
+    return make_error(ErrorCode::Parse,
+                      "cannot read: " + std::string(archive_error_string(reader.get()) != nullptr
+                                                        ? archive_error_string(reader.get())
+                                                        : "unknown error"));
   }
   std::string out;
   char chunk[1 << 16];
@@ -114,8 +114,7 @@ bool AptIndex::offers(const std::string& name,
 }
 
 std::vector<Finding> packages_not_from_repository(
-    const std::vector<const InstalledPackage*>& packages,
-    const AptIndex& index) {
+    const std::vector<const InstalledPackage*>& packages, const AptIndex& index) {
   std::vector<Finding> out;
   if (index.files == 0) {
     Finding f = make_finding("PKG_REPOSITORY_UNKNOWN", "");
@@ -138,13 +137,15 @@ std::vector<Finding> packages_not_from_repository(
     f.add_evidence("architecture", p->architecture);
     auto offered = index.versions.find(p->name);
     if (offered == index.versions.end()) {
-      f.message = "An installed package is offered by no configured apt repository (installed "
-                  "by hand, from a removed repository, or retired by its vendor).";
+      f.message =
+          "An installed package is offered by no configured apt repository (installed "
+          "by hand, from a removed repository, or retired by its vendor).";
     } else {
       // The repository has moved on: the installed build can no longer be matched to it.
       f.severity = Severity::Low;
-      f.message = "The installed version of a package is no longer offered by any configured "
-                  "apt repository (an outdated or locally built version).";
+      f.message =
+          "The installed version of a package is no longer offered by any configured "
+          "apt repository (an outdated or locally built version).";
       std::string versions;
       for (const std::string& v : offered->second) versions += (versions.empty() ? "" : ", ") + v;
       f.add_evidence("offered_versions", versions);
@@ -153,8 +154,9 @@ std::vector<Finding> packages_not_from_repository(
   }
   if (!index.unreadable.empty()) {
     Finding f = make_finding("PKG_REPOSITORY_UNKNOWN", "");
-    f.message = "Some apt package lists could not be read; packages they offer may be reported "
-                "as offered by no repository.";
+    f.message =
+        "Some apt package lists could not be read; packages they offer may be reported "
+        "as offered by no repository.";
     for (const std::string& problem : index.unreadable) f.add_evidence("unreadable", problem);
     out.push_back(std::move(f));
   }

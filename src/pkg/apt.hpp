@@ -22,7 +22,7 @@ struct AptIndex {
   bool offers(const std::string& name, const std::string& version, const std::string& arch) const;
 
   size_t files = 0;
-  std::vector<std::string> unreadable;  // "path: reason"
+  std::vector<std::string> unreadable;      // "path: reason"
   std::unordered_set<std::string> offered;  // name '\0' version '\0' architecture
   std::unordered_map<std::string, std::vector<std::string>> versions;  // name -> versions
 };
@@ -30,7 +30,6 @@ struct AptIndex {
 /// PKG_NOT_FROM_REPOSITORY for each installed package whose version no index offers, or one
 /// PKG_REPOSITORY_UNKNOWN when there are no readable indexes to judge by.
 std::vector<Finding> packages_not_from_repository(
-    const std::vector<const InstalledPackage*>& packages,
-    const AptIndex& index);
+    const std::vector<const InstalledPackage*>& packages, const AptIndex& index);
 
 }  // namespace catena::pkg

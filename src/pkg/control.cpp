@@ -78,7 +78,8 @@ Result<void> for_each_paragraph(std::string_view text,
     }
     if (line.front() == '#') continue;
     if (line.front() == ' ' || line.front() == '\t') {
-      if (!in_field) return tl::unexpected(line_error(line_number, "continuation line outside a field"));
+      if (!in_field)
+        return tl::unexpected(line_error(line_number, "continuation line outside a field"));
       value_end = line_begin + line.size();
       while (value_end > line_begin && text[value_end - 1] == '\r') --value_end;
       continue;
@@ -95,8 +96,8 @@ Result<void> for_each_paragraph(std::string_view text,
     const std::string_view name = trim(line.substr(0, colon));
     const std::string_view first = trim(line.substr(colon + 1));
     paragraph.fields.push_back({name, first});
-    value_begin = first.empty() ? line_begin + line.size()
-                                : static_cast<size_t>(first.data() - text.data());
+    value_begin =
+        first.empty() ? line_begin + line.size() : static_cast<size_t>(first.data() - text.data());
     value_end = first.empty() ? value_begin : value_begin + first.size();
     in_field = true;
   }
@@ -110,8 +111,8 @@ std::vector<std::string_view> continuation_lines(std::string_view value) {
   while (pos != std::string_view::npos) {
     const size_t begin = pos + 1;
     size_t end = value.find('\n', begin);
-    const std::string_view line =
-        trim(value.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
+    const std::string_view line = trim(
+        value.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
     if (!line.empty()) out.push_back(line);
     pos = end;
   }

@@ -76,8 +76,8 @@ Result<void> parse_paragraphs_into(std::string_view text, std::vector<InstalledP
         first_space == std::string_view::npos ? first_space : status.find(' ', first_space + 1);
     if (second_space == std::string_view::npos ||
         status.find(' ', second_space + 1) != std::string_view::npos) {
-      problem = make_error(ErrorCode::Parse, where + " (" + package.name +
-                                                 ") has no valid Status field");
+      problem =
+          make_error(ErrorCode::Parse, where + " (" + package.name + ") has no valid Status field");
       return false;
     }
     package.want = std::string(status.substr(0, first_space));
@@ -89,8 +89,8 @@ Result<void> parse_paragraphs_into(std::string_view text, std::vector<InstalledP
     for (std::string_view line : continuation_lines(p.get("Conffiles"))) {
       auto conffile = parse_conffile_line(line);
       if (!conffile) {
-        problem = make_error(ErrorCode::Parse, where + " (" + package.name + "): " +
-                                                   conffile.error().message);
+        problem = make_error(ErrorCode::Parse,
+                             where + " (" + package.name + "): " + conffile.error().message);
         return false;
       }
       package.conffiles.push_back(std::move(*conffile));
@@ -171,9 +171,8 @@ Result<DpkgDatabase> DpkgDatabase::open(const DpkgLocation& location) {
   if (std::unique_ptr<DIR, CloseDir> dir(::opendir((db.admin_dir_ + "/updates").c_str())); dir) {
     while (dirent* entry = ::readdir(dir.get())) {
       const std::string_view name(entry->d_name);
-      if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-            return c >= '0' && c <= '9';
-          })) {
+      if (!name.empty() &&
+          std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         journal.emplace_back(name);
       }
     }

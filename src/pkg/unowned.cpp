@@ -49,8 +49,8 @@ class UnownedWalker {
       }
       if (type == DT_DIR) {
         if (depth >= kMaxDepth) continue;
-        const int child_fd = ::openat(::dirfd(dir), entry->d_name,
-                                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        const int child_fd =
+            ::openat(::dirfd(dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (child_fd < 0) continue;
         struct stat dir_st {};
         if (::fstat(child_fd, &dir_st) != 0 || dir_st.st_dev != device) {

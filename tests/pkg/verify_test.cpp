@@ -286,8 +286,9 @@ TEST_F(VerifyTest, HardLinkedFilesAreHashedOnceAndJudgedEach) {
   root_.install({.name = "drivers", .files = {{"/usr/lib/dri/a_dri.so", big}}});
   root_.install({.name = "more-drivers", .files = {{"/usr/lib/dri/b_dri.so", big}}});
   ASSERT_EQ(::unlink((root_ / "usr/lib/dri/b_dri.so").c_str()), 0);
-  ASSERT_EQ(::link((root_ / "usr/lib/dri/a_dri.so").c_str(), (root_ / "usr/lib/dri/b_dri.so").c_str()),
-            0);
+  ASSERT_EQ(
+      ::link((root_ / "usr/lib/dri/a_dri.so").c_str(), (root_ / "usr/lib/dri/b_dri.so").c_str()),
+      0);
   VerifyReport report = verify_dpkg_only();
   EXPECT_TRUE(report.findings.empty());
   EXPECT_EQ(report.files, 2u);

@@ -21,6 +21,8 @@ enum class MapResult { Done, Changed, Unavailable };
 
 /// Maps `size` bytes of `fd` (MAP_POPULATE: the cached pages in one pass) and calls `use` once
 /// with all of them. Unavailable when the file cannot be mapped (the caller reads it instead).
-MapResult with_mapping(int fd, uint64_t size, const std::function<void(std::span<const std::byte>)>& use);
+MapResult with_mapping(int fd,
+                       uint64_t size,
+                       const std::function<void(std::span<const std::byte>)>& use);
 
 }  // namespace catena

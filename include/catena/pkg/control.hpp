@@ -39,8 +39,7 @@ struct Paragraph {
 /// is neither a field nor a continuation, a continuation with no field before it, or a
 /// paragraph over kMaxFieldsPerParagraph fields. Lines starting with '#' are comments (deb822).
 [[nodiscard]] Result<void> for_each_paragraph(
-    std::string_view text,
-    const std::function<bool(const Paragraph&)>& on_paragraph);
+    std::string_view text, const std::function<bool(const Paragraph&)>& on_paragraph);
 
 /// The continuation lines of a multi-line value, without their leading whitespace; the first
 /// line (often empty, as in "Conffiles:") is not included.

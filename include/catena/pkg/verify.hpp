@@ -50,9 +50,9 @@ struct VerifyOptions {
 };
 
 struct VerifyReport {
-  size_t packages = 0;     // packages whose files were checked
-  uint64_t files = 0;      // files checked against a hash
-  uint64_t bytes = 0;      // bytes hashed
+  size_t packages = 0;            // packages whose files were checked
+  uint64_t files = 0;             // files checked against a hash
+  uint64_t bytes = 0;             // bytes hashed
   std::vector<Finding> findings;  // sorted, most severe first
 };
 
