@@ -15,6 +15,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "apt.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/process.hpp"
 #include "catena/core/rules.hpp"
@@ -118,34 +119,6 @@ std::string key_of(std::string_view name, std::string_view version, std::string_
   return key;
 }
 
-Result<std::string> decompress(const std::string& path) {
-  std::unique_ptr<archive, FreeArchive> reader(archive_read_new());
-  if (!reader) return make_error(ErrorCode::Io, "libarchive: out of memory");
-  archive_read_support_filter_all(reader.get());
-  archive_read_support_format_raw(reader.get());
-  if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    const char* why = archive_error_string(reader.get());
-    return make_error(ErrorCode::Io, path + ": " + (why != nullptr ? why : "cannot open"));
-  }
-  archive_entry* entry = nullptr;
-  std::string out;
-  if (archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK) return out;  // empty file
-  char chunk[1 << 16];
-  while (true) {
-    const la_ssize_t n = archive_read_data(reader.get(), chunk, sizeof(chunk));
-    if (n < 0) {
-      const char* why = archive_error_string(reader.get());
-      return make_error(ErrorCode::Parse, path + ": " + (why != nullptr ? why : "bad data"));
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > (1ull << 30)) {
-      return make_error(ErrorCode::LimitExceeded, path + ": larger than 1 GiB decompressed");
-    }
-    out.append(chunk, static_cast<size_t>(n));
-  }
-  return out;
-}
-
 std::string strip_compression(std::string_view name) {
   for (std::string_view ext : {".lz4", ".gz", ".xz", ".zst", ".bz2"}) {
     if (name.ends_with(ext)) return std::string(name.substr(0, name.size() - ext.size()));
@@ -216,7 +189,7 @@ ArchiveIndex load_signed_indexes(const std::string& lists,
     if (release == nullptr) continue;  // its InRelease did not verify (reported) or is absent
     std::string signed_path = strip_compression(name.substr(release->prefix.size()));
     std::replace(signed_path.begin(), signed_path.end(), '_', '/');
-    auto text = decompress(path);
+    auto text = read_maybe_compressed(path);
     auto expected = release->sha256.find(signed_path);
     if (!text || expected == release->sha256.end() ||
         to_hex(sha256_of(std::as_bytes(std::span(text->data(), text->size())))) !=

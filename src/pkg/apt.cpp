@@ -21,7 +21,16 @@ std::string key_of(std::string_view name, std::string_view version, std::string_
   return key;
 }
 
-// The whole content of a file, decompressed by whichever filter libarchive recognises.
+bool is_packages_index(std::string_view name) {
+  for (std::string_view suffix : {"_Packages", "_Packages.lz4", "_Packages.gz", "_Packages.xz",
+                                  "_Packages.zst", "_Packages.bz2"}) {
+    if (name.ends_with(suffix)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::string> read_maybe_compressed(const std::string& path) {
   struct Free {
     void operator()(archive* a) const { archive_read_free(a); }
@@ -58,16 +67,6 @@ Result<std::string> read_maybe_compressed(const std::string& path) {
   }
   return out;
 }
-
-bool is_packages_index(std::string_view name) {
-  for (std::string_view suffix : {"_Packages", "_Packages.lz4", "_Packages.gz", "_Packages.xz",
-                                  "_Packages.zst", "_Packages.bz2"}) {
-    if (name.ends_with(suffix)) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 AptIndex AptIndex::load(const std::string& lists_dir) {
   AptIndex index;

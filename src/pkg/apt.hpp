@@ -14,6 +14,10 @@ namespace catena::pkg {
 /// A cap on one decompressed Packages index; Debian's main index is about 100 MB.
 inline constexpr uint64_t kMaxPackagesIndexBytes = 1024ull * 1024 * 1024;
 
+/// The whole content of a file, decompressed by whichever filter libarchive recognises (plain
+/// files pass through). LimitExceeded past kMaxPackagesIndexBytes.
+[[nodiscard]] Result<std::string> read_maybe_compressed(const std::string& path);
+
 struct AptIndex {
   /// Reads every Packages index in `lists_dir`. Never fails: an index it cannot read is named
   /// in `unreadable`, and no index at all leaves `files` at 0.
