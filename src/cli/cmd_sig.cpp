@@ -53,7 +53,8 @@ class MappedFile {
 };
 
 json signature_json(const trust::Signature& s) {
-  json out = {{"depth", s.depth}};
+  json out = {{"kind", s.kind}, {"depth", s.depth}};
+  if (!s.arch.empty()) out["arch"] = s.arch;
   if (!s.error.empty()) {
     out["error"] = s.error;
     return out;
@@ -72,6 +73,17 @@ json signature_json(const trust::Signature& s) {
   if (s.timestamp_ns) {
     out["timestamp"] = format_rfc3339(*s.timestamp_ns);
     out["timestamp_signer"] = s.timestamp_signer;
+    out["timestamp_verified"] = s.timestamp_verified;
+  }
+  if (s.kind == "macho") {
+    out["identifier"] = s.identifier;
+    out["team_id"] = s.team_id;
+    out["cdhash"] = s.cdhash;
+    out["adhoc"] = s.adhoc;
+    out["pages_checked"] = s.pages_checked;
+    out["mismatches"] = s.mismatches;
+    out.erase("signed_digest");
+    out.erase("file_digest");
   }
   return out;
 }
@@ -88,7 +100,7 @@ Runner register_sig(CLI::App& app) {
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
       "sig",
-      "Verify the code signatures of files (PE Authenticode) and report the anomalies a "
+      "Verify the code signatures of files (PE Authenticode, Mach-O) and report the anomalies a "
       "trojanized-but-signed file leaves");
   sub->add_option("files", options->files, "Files to check")->required();
   sub->add_option("--trust", options->trust,
@@ -165,7 +177,11 @@ Runner register_sig(CLI::App& app) {
         for (const trust::Signature& s : report.signatures) {
           std::printf(
               "           signature: %s, digest %s %s, chain %s%s\n",
-              escape_for_terminal(s.subject.empty() ? s.error : s.subject).c_str(),
+              escape_for_terminal(!s.error.empty()  ? s.error
+                                  : s.adhoc         ? "ad hoc, " + s.arch + " " + s.identifier
+                                  : !s.arch.empty() ? s.arch + " " + s.subject
+                                                    : s.subject)
+                  .c_str(),
               s.digest_algorithm.c_str(), s.digest_ok ? "ok" : "MISMATCH", s.chain.c_str(),
               s.timestamp_ns ? (", timestamped " + format_rfc3339(*s.timestamp_ns)).c_str() : "");
         }

@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 33> kRules = {{
+constexpr std::array<RuleInfo, 36> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -61,6 +61,12 @@ constexpr std::array<RuleInfo, 33> kRules = {{
     {"SIG_UNTRUSTED", Severity::Medium, "A signature does not chain to a trusted root."},
     {"SIG_SIGNER_EXPIRED_NO_TIMESTAMP", Severity::Medium,
      "A signer certificate has expired and the signature carries no timestamp."},
+    {"MACHO_CODE_HASH_MISMATCH", Severity::Critical,
+     "A Mach-O code page or signed blob does not match the hash its code signature records."},
+    {"MACHO_UNCOVERED_DATA", Severity::High,
+     "A signed Mach-O holds non-zero bytes its code signature does not cover."},
+    {"MACHO_SIGNATURE_MALFORMED", Severity::Medium,
+     "A Mach-O's load commands or code signature cannot be read as the format requires."},
     {"SIDELOAD_CANDIDATE", Severity::Medium,
      "A signed program's folder holds a DLL it imports that is unsigned or signed by another."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,

@@ -6,6 +6,7 @@
 
 #include "catena/formats/elf.hpp"
 #include "catena/formats/format.hpp"
+#include "catena/formats/macho.hpp"
 #include "catena/formats/pe.hpp"
 #include "catena/trust/sig.hpp"
 
@@ -23,13 +24,16 @@ void analyse_format(const ContentView& view, ContentFacts& facts, std::vector<Fi
   facts.format = std::string(formats::format_name(formats::classify_format(view.head)));
 }
 
-// PE signatures: the verdict is a per-content fact; the structural anomalies (PE_*) are findings.
-// Whether a signer is trusted depends on roots the scan was not given, so it is left to the
-// stored verdict and to `catena sig --trust`.
+// PE and Mach-O signatures: the verdict is a per-content fact; the structural anomalies (PE_*) are
+// findings. Whether a signer is trusted depends on roots the scan was not given, so it is left to
+// the stored verdict and to `catena sig --trust`.
 void analyse_signature(const ContentView& view,
                        ContentFacts& facts,
                        std::vector<Finding>& findings) {
-  if (facts.format != "pe" || view.whole.empty()) return;
+  if ((facts.format != "pe" && facts.format != "macho" && facts.format != "macho_fat") ||
+      view.whole.empty()) {
+    return;
+  }
   static const trust::TrustStore store = [] {
     auto loaded = trust::TrustStore::load({});
     return loaded ? *loaded : trust::TrustStore{};
@@ -37,7 +41,7 @@ void analyse_signature(const ContentView& view,
   trust::SigReport report = trust::check_signatures("", view.whole, store);
   facts.signature = report.verdict;
   for (Finding& f : report.findings) {
-    if (f.rule.starts_with("PE_")) findings.push_back(std::move(f));
+    if (f.rule.starts_with("PE_") || f.rule.starts_with("MACHO_")) findings.push_back(std::move(f));
   }
 }
 
@@ -70,6 +74,25 @@ void analyse_structure(const ContentView& view, ContentFacts& facts, std::vector
            {"sections", pe->sections.size()},
            {"imports", pe->imports},
            {"certificates", pe->certificates.size()}};
+  } else if (facts.format == "macho" || facts.format == "macho_fat") {
+    auto macho = formats::parse_macho(view.whole);
+    if (!macho) return;
+    nlohmann::json slices = nlohmann::json::array();
+    for (const formats::MachoSlice& slice : macho->slices) {
+      nlohmann::json item = {{"arch", formats::macho_cpu_name(slice.cpu_type)},
+                             {"file_type", slice.file_type},
+                             {"dylibs", slice.dylibs},
+                             {"rpaths", slice.rpaths}};
+      if (!slice.install_name.empty()) item["install_name"] = slice.install_name;
+      if (!slice.uuid.empty()) item["uuid"] = slice.uuid;
+      if (slice.signature && !slice.signature->code_directories.empty()) {
+        const auto& cd = slice.signature->code_directories.front();
+        item["identifier"] = cd.identifier;
+        if (!cd.team_id.empty()) item["team_id"] = cd.team_id;
+      }
+      slices.push_back(std::move(item));
+    }
+    out = {{"fat", macho->fat}, {"slices", std::move(slices)}};
   } else {
     return;
   }

@@ -10,31 +10,23 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cstring>
 #include <ctime>
 
 #include "catena/core/digest.hpp"
+#include "cms_util.hpp"
 
 namespace catena::trust {
 
-struct TrustStore::Impl {
-  X509_STORE* store = nullptr;
-  ~Impl() { X509_STORE_free(store); }
-};
-
 namespace {
+
+using namespace detail;
 
 constexpr const char* kSpcIndirectData = "1.3.6.1.4.1.311.2.1.4";
 constexpr const char* kNestedSignature = "1.3.6.1.4.1.311.2.4.1";
 constexpr const char* kRfc3161Timestamp = "1.3.6.1.4.1.311.3.3.1";
 constexpr const char* kSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
 
-template <class T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using Pkcs7Ptr = std::unique_ptr<PKCS7, Deleter<PKCS7, PKCS7_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
 using ObjectPtr = std::unique_ptr<ASN1_OBJECT, Deleter<ASN1_OBJECT, ASN1_OBJECT_free>>;
 
 // One DER element: its tag, where its content is, and its full extent.
@@ -65,29 +57,6 @@ std::optional<Der> read_der(std::span<const unsigned char> bytes) {
 
 std::string hex_of(std::span<const unsigned char> bytes) { return to_hex(bytes); }
 
-std::string name_text(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return {};
-  char* data = nullptr;
-  const long length = BIO_get_mem_data(bio.get(), &data);
-  return length > 0 ? std::string(data, static_cast<size_t>(length)) : std::string();
-}
-
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof(text));
-  return text;
-}
-
-int64_t asn1_time_ns(const ASN1_TIME* time) {
-  struct tm parts {};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) return 0;
-  return static_cast<int64_t>(timegm(&parts)) * 1000000000;
-}
-
 // The unauthenticated attribute `oid` of the signer, as DER of each value in its SET.
 std::vector<std::vector<unsigned char>> attribute_values(PKCS7_SIGNER_INFO* signer,
                                                          const char* oid) {
@@ -109,37 +78,51 @@ std::vector<std::vector<unsigned char>> attribute_values(PKCS7_SIGNER_INFO* sign
   return out;
 }
 
-// The time of a timestamp countersignature, and who signed it; nullopt when there is none.
-std::optional<std::pair<int64_t, std::string>> timestamp_of(PKCS7_SIGNER_INFO* signer) {
-  // An RFC 3161 token is CMS, not PKCS#7 as OpenSSL's PKCS7 type reads it: its certificate
-  // set may hold choices PKCS7 rejects.
-  for (const auto& der : attribute_values(signer, kRfc3161Timestamp)) {
-    const unsigned char* cursor = der.data();
-    std::unique_ptr<CMS_ContentInfo, Deleter<CMS_ContentInfo, CMS_ContentInfo_free>> token(
-        d2i_CMS_ContentInfo(nullptr, &cursor, static_cast<long>(der.size())));
-    if (!token) continue;
-    ASN1_OCTET_STRING** content = CMS_get0_content(token.get());
-    if (content == nullptr || *content == nullptr) continue;
-    const unsigned char* tst = ASN1_STRING_get0_data(*content);
-    std::unique_ptr<TS_TST_INFO, Deleter<TS_TST_INFO, TS_TST_INFO_free>> info(
-        d2i_TS_TST_INFO(nullptr, &tst, ASN1_STRING_length(*content)));
-    if (!info) continue;
-    std::string who;
-    STACK_OF(CMS_SignerInfo)* signer_infos = CMS_get0_SignerInfos(token.get());
-    STACK_OF(X509)* certs = CMS_get1_certs(token.get());
-    if (sk_CMS_SignerInfo_num(signer_infos) > 0 && certs != nullptr) {
-      CMS_SignerInfo* tsa = sk_CMS_SignerInfo_value(signer_infos, 0);
-      for (int idx = 0; idx < sk_X509_num(certs); ++idx) {
-        if (CMS_SignerInfo_cert_cmp(tsa, sk_X509_value(certs, idx)) == 0) {
-          who = name_text(X509_get_subject_name(sk_X509_value(certs, idx)));
-        }
-      }
-    }
-    if (certs != nullptr) sk_X509_pop_free(certs, X509_free);
-    ERR_clear_error();
-    return std::make_pair(asn1_time_ns(TS_TST_INFO_get_time(info.get())), who);
+// A legacy countersignature holds when its message digest is the digest of the stamped signature
+// and its signer (a certificate of the outer signature's set) signed its attributes.
+bool verify_countersignature(PKCS7* p7,
+                             PKCS7_SIGNER_INFO* counter,
+                             std::span<const unsigned char> stamped) {
+  const EVP_MD* md = EVP_get_digestbyobj(counter->digest_alg->algorithm);
+  ASN1_TYPE* digest_attribute = PKCS7_get_signed_attribute(counter, NID_pkcs9_messageDigest);
+  if (md == nullptr || digest_attribute == nullptr ||
+      digest_attribute->type != V_ASN1_OCTET_STRING) {
+    return false;
   }
-  // A legacy countersignature: a SignerInfo whose signed attributes carry the signing time.
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(stamped.data(), stamped.size(), digest, &size, md, nullptr) != 1) return false;
+  const ASN1_OCTET_STRING* recorded = digest_attribute->value.octet_string;
+  if (ASN1_STRING_length(recorded) != static_cast<int>(size) ||
+      std::memcmp(ASN1_STRING_get0_data(recorded), digest, size) != 0) {
+    return false;
+  }
+  X509* cert = X509_find_by_issuer_and_serial(p7->d.sign->cert, counter->issuer_and_serial->issuer,
+                                              counter->issuer_and_serial->serial);
+  if (cert == nullptr) return false;
+  unsigned char* attributes = nullptr;
+  const int length = ASN1_item_i2d(reinterpret_cast<ASN1_VALUE*>(counter->auth_attr), &attributes,
+                                   ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
+  if (length <= 0) return false;
+  std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  const bool ok =
+      ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, X509_get0_pubkey(cert)) == 1 &&
+      EVP_DigestVerify(ctx.get(), ASN1_STRING_get0_data(counter->enc_digest),
+                       static_cast<size_t>(ASN1_STRING_length(counter->enc_digest)), attributes,
+                       static_cast<size_t>(length)) == 1;
+  OPENSSL_free(attributes);
+  return ok;
+}
+
+// The signer's timestamp: an RFC 3161 token, or a legacy PKCS#9 countersignature (a SignerInfo
+// whose signed attributes carry the signing time and the digest of the stamped signature).
+std::optional<Timestamp> timestamp_of(PKCS7* p7, PKCS7_SIGNER_INFO* signer) {
+  const std::span<const unsigned char> stamped(
+      ASN1_STRING_get0_data(signer->enc_digest),
+      static_cast<size_t>(ASN1_STRING_length(signer->enc_digest)));
+  for (const auto& der : attribute_values(signer, kRfc3161Timestamp)) {
+    if (auto stamp = read_rfc3161(der, stamped)) return stamp;
+  }
   STACK_OF(X509_ATTRIBUTE)* attributes = signer->unauth_attr;
   for (int idx = 0; idx < sk_X509_ATTRIBUTE_num(attributes); ++idx) {
     X509_ATTRIBUTE* attribute = sk_X509_ATTRIBUTE_value(attributes, idx);
@@ -154,8 +137,12 @@ std::optional<std::pair<int64_t, std::string>> timestamp_of(PKCS7_SIGNER_INFO* s
     if (when == nullptr || (when->type != V_ASN1_UTCTIME && when->type != V_ASN1_GENERALIZEDTIME)) {
       continue;
     }
-    return std::make_pair(asn1_time_ns(when->value.utctime),
-                          name_text(counter->issuer_and_serial->issuer));
+    Timestamp out;
+    out.time_ns = asn1_time_ns(when->value.utctime);
+    out.signer = name_text(counter->issuer_and_serial->issuer);
+    out.verified = verify_countersignature(p7, counter.get(), stamped);
+    ERR_clear_error();
+    return out;
   }
   return std::nullopt;
 }
@@ -243,81 +230,32 @@ void verify_pkcs7(std::span<const std::byte> file,
   X509* signer =
       signers != nullptr && sk_X509_num(signers) > 0 ? sk_X509_value(signers, 0) : nullptr;
   ERR_clear_error();
-  if (signer != nullptr) {
-    sig.subject = name_text(X509_get_subject_name(signer));
-    sig.issuer = name_text(X509_get_issuer_name(signer));
-    const ASN1_INTEGER* serial = X509_get0_serialNumber(signer);
-    sig.serial = hex_of(
-        std::span(ASN1_STRING_get0_data(serial), static_cast<size_t>(ASN1_STRING_length(serial))));
-    unsigned char thumbprint[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (X509_digest(signer, EVP_sha256(), thumbprint, &size) == 1) {
-      sig.thumbprint_sha256 = hex_of(std::span(thumbprint, size));
-    }
-  }
+  if (signer != nullptr) describe_signer(signer, sig);
   // The signer's signature over the signed attributes, whose message digest covers the
   // content of SpcIndirectDataContent (its value, without the SEQUENCE header).
   {
-    // A buffer BIO in front of the memory one: given a bare memory BIO, OpenSSL 3.0's
-    // PKCS7_verify copies it into a BIO of its own that it leaks when verification fails.
-    BioPtr content(BIO_new(BIO_f_buffer()));
-    if (content) {
-      BIO* memory = BIO_new_mem_buf(outer->content.data(), static_cast<int>(outer->content.size()));
-      if (memory == nullptr) {
-        content.reset();
-      } else {
-        BIO_push(content.get(), memory);
-      }
-    }
+    BioPtr content = content_bio(outer->content);
     X509_STORE* empty = X509_STORE_new();
-    sig.signature_ok = content && PKCS7_verify(p7, nullptr, empty, content.get(), nullptr,
-                                               PKCS7_NOVERIFY | PKCS7_BINARY) == 1;
+    sig.signature_ok = content && empty != nullptr &&
+                       PKCS7_verify(p7, nullptr, empty, content.get(), nullptr,
+                                    PKCS7_NOVERIFY | PKCS7_BINARY) == 1;
     X509_STORE_free(empty);
     ERR_clear_error();
   }
   if (signer_info != nullptr) {
-    if (auto stamp = timestamp_of(signer_info)) {
-      sig.timestamp_ns = stamp->first;
-      sig.timestamp_signer = stamp->second;
+    if (auto stamp = timestamp_of(p7, signer_info)) {
+      sig.timestamp_ns = stamp->time_ns;
+      sig.timestamp_signer = stamp->signer;
+      sig.timestamp_verified = stamp->verified;
     }
   }
-  // The chain, at the timestamp's time when there is one.
+  // The chain, at the timestamp's time when there is a verified one.
   if (signer == nullptr) {
     sig.chain = "error";
     sig.chain_detail = "no signer certificate in the signature";
   } else {
-    StoreCtxPtr ctx(X509_STORE_CTX_new());
-    if (ctx && X509_STORE_CTX_init(ctx.get(), store.impl ? store.impl->store : nullptr, signer,
-                                   p7->d.sign->cert) == 1) {
-      if (sig.timestamp_ns) {
-        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()),
-                                   static_cast<time_t>(*sig.timestamp_ns / 1000000000));
-      }
-      const int ok = X509_verify_cert(ctx.get());
-      const int error = X509_STORE_CTX_get_error(ctx.get());
-      if (ok == 1) {
-        sig.chain = "trusted";
-      } else if (error == X509_V_ERR_CERT_HAS_EXPIRED) {
-        sig.chain = "expired";
-      } else if (error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-                 error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-                 error == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
-                 error == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT) {
-        sig.chain = "untrusted";
-      } else {
-        sig.chain = "error";
-      }
-      if (ok != 1) sig.chain_detail = X509_verify_cert_error_string(error);
-      if (ok == 1 && (X509_get_extension_flags(signer) & EXFLAG_XKUSAGE) != 0 &&
-          (X509_get_extended_key_usage(signer) & XKU_CODE_SIGN) == 0) {
-        sig.chain = "bad_eku";
-        sig.chain_detail = "the signer certificate is not for code signing";
-      }
-    } else {
-      sig.chain = "error";
-      sig.chain_detail = openssl_error();
-    }
-    ERR_clear_error();
+    judge_chain(signer, p7->d.sign->cert, store,
+                sig.timestamp_verified ? sig.timestamp_ns : std::nullopt, sig);
   }
   if (signers != nullptr) sk_X509_free(signers);
   std::vector<std::vector<unsigned char>> nested =

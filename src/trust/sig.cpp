@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -12,7 +13,9 @@
 #include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
 #include "catena/formats/format.hpp"
+#include "catena/formats/macho.hpp"
 #include "catena/formats/pe.hpp"
+#include "catena/trust/codesign.hpp"
 
 namespace catena::trust {
 namespace {
@@ -25,15 +28,93 @@ std::string fixed(double value) {
 
 }  // namespace
 
-SigReport check_signatures(const std::string& path,
-                           std::span<const std::byte> bytes,
-                           const TrustStore& store) {
-  SigReport report;
-  report.path = path;
-  report.format = std::string(formats::format_name(
-      formats::classify_format(bytes.first(std::min(bytes.size(), formats::kClassifyHeadBytes)))));
-  report.verdict = "unsigned";
-  if (report.format != "pe") return report;
+namespace {
+
+// Findings and the verdict from verified signatures, the same for every format.
+void judge(SigReport& report, const std::function<std::optional<Sha256>()>& sha) {
+  bool invalid = false;
+  bool trusted = false;
+  for (const Signature& s : report.signatures) {
+    const bool macho = s.kind == "macho";
+    if (!s.error.empty()) {
+      invalid = true;
+      Finding f = make_finding(macho ? "MACHO_SIGNATURE_MALFORMED" : "PE_CERT_TABLE_MALFORMED",
+                               report.path);
+      f.sha256 = sha();
+      if (!s.arch.empty()) f.add_evidence("arch", s.arch);
+      f.add_evidence("problem", s.error);
+      report.findings.push_back(std::move(f));
+      continue;
+    }
+    if (!s.digest_ok) {
+      invalid = true;
+      if (macho) {
+        Finding f = make_finding("MACHO_CODE_HASH_MISMATCH", report.path);
+        f.sha256 = sha();
+        f.add_evidence("arch", s.arch);
+        f.add_evidence("identifier", s.identifier);
+        f.add_evidence("cdhash", s.cdhash);
+        std::string list;
+        for (const std::string& m : s.mismatches) list += (list.empty() ? "" : "; ") + m;
+        f.add_evidence("mismatches", list);
+        report.findings.push_back(std::move(f));
+      } else {
+        Finding f = make_finding("PE_DIGEST_MISMATCH", report.path);
+        f.sha256 = sha();
+        f.add_evidence("signer", s.subject);
+        f.add_evidence("algorithm", s.digest_algorithm);
+        f.add_evidence("signed_digest", s.signed_digest);
+        f.add_evidence("file_digest", s.file_digest);
+        report.findings.push_back(std::move(f));
+      }
+    }
+    for (const auto& [offset, length] : s.uncovered) {
+      Finding f = make_finding("MACHO_UNCOVERED_DATA", report.path);
+      f.sha256 = sha();
+      f.add_evidence("arch", s.arch);
+      f.add_evidence("offset", std::to_string(offset));
+      f.add_evidence("length", std::to_string(length));
+      report.findings.push_back(std::move(f));
+    }
+    if (!s.signature_ok) invalid = true;
+    const std::string who = s.adhoc ? "ad hoc (" + s.identifier + ")" : s.subject;
+    if (s.chain == "trusted") {
+      trusted = true;
+    } else if (s.chain == "expired" && !s.timestamp_verified) {
+      Finding f = make_finding("SIG_SIGNER_EXPIRED_NO_TIMESTAMP", report.path);
+      f.sha256 = sha();
+      f.add_evidence("signer", who);
+      report.findings.push_back(std::move(f));
+    } else {
+      Finding f = make_finding("SIG_UNTRUSTED", report.path);
+      f.sha256 = sha();
+      f.add_evidence("signer", who);
+      if (!s.issuer.empty()) f.add_evidence("issuer", s.issuer);
+      f.add_evidence("chain", s.chain);
+      if (!s.chain_detail.empty()) f.add_evidence("detail", s.chain_detail);
+      report.findings.push_back(std::move(f));
+    }
+  }
+  sort_findings(report.findings);
+  const auto worst = max_severity(report.findings);
+  if (!report.is_signed) {
+    report.verdict = "unsigned";
+  } else if (invalid) {
+    report.verdict = "invalid";
+  } else if (worst && *worst >= Severity::High) {
+    report.verdict = "anomalous";
+  } else if (!trusted) {
+    report.verdict = "untrusted";
+  } else {
+    report.verdict = "valid";
+  }
+}
+
+void check_pe(SigReport& report,
+              std::span<const std::byte> bytes,
+              const TrustStore& store,
+              const std::function<std::optional<Sha256>()>& sha) {
+  const std::string& path = report.path;
   auto pe = formats::parse_pe(bytes);
   if (!pe) {
     Finding f = make_finding("PE_CERT_TABLE_MALFORMED", path);
@@ -41,14 +122,8 @@ SigReport check_signatures(const std::string& path,
     f.add_evidence("error", pe.error().describe());
     report.findings.push_back(std::move(f));
     report.verdict = "invalid";
-    return report;
+    return;
   }
-  // The file's SHA-256 goes with each finding; computed only when there is one.
-  std::optional<Sha256> sha_cache;
-  const auto sha = [&]() -> std::optional<Sha256> {
-    if (!sha_cache) sha_cache = sha256_of(bytes);
-    return sha_cache;
-  };
   for (const std::string& problem : pe->problems) {
     Finding f = make_finding("PE_CERT_TABLE_MALFORMED", path);
     f.sha256 = sha();
@@ -86,57 +161,60 @@ SigReport check_signatures(const std::string& path,
   report.imports = pe->imports;
   report.signatures = verify_authenticode(bytes, *pe, store);
   report.is_signed = !report.signatures.empty();
-  bool invalid = false;
-  bool trusted = false;
-  for (const Signature& s : report.signatures) {
-    if (!s.error.empty()) {
-      invalid = true;
-      Finding f = make_finding("PE_CERT_TABLE_MALFORMED", path);
-      f.sha256 = sha();
-      f.add_evidence("problem", s.error);
-      report.findings.push_back(std::move(f));
-      continue;
-    }
-    if (!s.digest_ok) {
-      invalid = true;
-      Finding f = make_finding("PE_DIGEST_MISMATCH", path);
-      f.sha256 = sha();
-      f.add_evidence("signer", s.subject);
-      f.add_evidence("algorithm", s.digest_algorithm);
-      f.add_evidence("signed_digest", s.signed_digest);
-      f.add_evidence("file_digest", s.file_digest);
-      report.findings.push_back(std::move(f));
-    }
-    if (!s.signature_ok) invalid = true;
-    if (s.chain == "trusted") {
-      trusted = true;
-    } else if (s.chain == "expired" && !s.timestamp_ns) {
-      Finding f = make_finding("SIG_SIGNER_EXPIRED_NO_TIMESTAMP", path);
-      f.sha256 = sha();
-      f.add_evidence("signer", s.subject);
-      report.findings.push_back(std::move(f));
-    } else {
-      Finding f = make_finding("SIG_UNTRUSTED", path);
-      f.sha256 = sha();
-      f.add_evidence("signer", s.subject);
-      f.add_evidence("issuer", s.issuer);
-      f.add_evidence("chain", s.chain);
-      if (!s.chain_detail.empty()) f.add_evidence("detail", s.chain_detail);
-      report.findings.push_back(std::move(f));
+  judge(report, sha);
+}
+
+void check_macho(SigReport& report,
+                 std::span<const std::byte> bytes,
+                 const TrustStore& store,
+                 const std::function<std::optional<Sha256>()>& sha) {
+  auto macho = formats::parse_macho(bytes);
+  if (!macho) {
+    Finding f = make_finding("MACHO_SIGNATURE_MALFORMED", report.path);
+    f.message = "The Mach-O headers cannot be parsed, so no signature can be checked.";
+    f.add_evidence("error", macho.error().describe());
+    report.findings.push_back(std::move(f));
+    report.verdict = "invalid";
+    return;
+  }
+  const auto problem = [&](const std::string& arch, const std::string& text) {
+    Finding f = make_finding("MACHO_SIGNATURE_MALFORMED", report.path);
+    f.sha256 = sha();
+    if (!arch.empty()) f.add_evidence("arch", arch);
+    f.add_evidence("problem", text);
+    report.findings.push_back(std::move(f));
+  };
+  for (const std::string& text : macho->problems) problem("", text);
+  for (const formats::MachoSlice& slice : macho->slices) {
+    for (const std::string& text : slice.problems) {
+      problem(formats::macho_cpu_name(slice.cpu_type), text);
     }
   }
-  sort_findings(report.findings);
-  const auto worst = max_severity(report.findings);
-  if (!report.is_signed) {
-    report.verdict = "unsigned";
-  } else if (invalid) {
-    report.verdict = "invalid";
-  } else if (worst && *worst >= Severity::High) {
-    report.verdict = "anomalous";
-  } else if (!trusted) {
-    report.verdict = "untrusted";
-  } else {
-    report.verdict = "valid";
+  report.signatures = verify_macho(bytes, *macho, store);
+  report.is_signed = !report.signatures.empty();
+  judge(report, sha);
+}
+
+}  // namespace
+
+SigReport check_signatures(const std::string& path,
+                           std::span<const std::byte> bytes,
+                           const TrustStore& store) {
+  SigReport report;
+  report.path = path;
+  report.format = std::string(formats::format_name(
+      formats::classify_format(bytes.first(std::min(bytes.size(), formats::kClassifyHeadBytes)))));
+  report.verdict = "unsigned";
+  // The file's SHA-256 goes with each finding; computed only when there is one.
+  std::optional<Sha256> sha_cache;
+  const std::function<std::optional<Sha256>()> sha = [&]() -> std::optional<Sha256> {
+    if (!sha_cache) sha_cache = sha256_of(bytes);
+    return sha_cache;
+  };
+  if (report.format == "pe") {
+    check_pe(report, bytes, store, sha);
+  } else if (report.format == "macho" || report.format == "macho_fat") {
+    check_macho(report, bytes, store, sha);
   }
   return report;
 }

@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "catena/core/result.hpp"
@@ -36,7 +37,8 @@ class TrustStore {
 };
 
 struct Signature {
-  int depth = 0;  // 0: a WIN_CERTIFICATE entry; 1: nested in it ...
+  std::string kind = "authenticode";  // authenticode, macho, kernel-module
+  int depth = 0;                      // 0: a WIN_CERTIFICATE entry; 1: nested in it ...
   std::string subject, issuer, serial, thumbprint_sha256;
   std::string digest_algorithm;  // "sha256", "sha1", ...
   std::string signed_digest;     // hex, from SpcIndirectDataContent
@@ -47,6 +49,17 @@ struct Signature {
   std::string chain_detail;   // OpenSSL's reason when not trusted
   std::optional<int64_t> timestamp_ns;
   std::string timestamp_signer;
+  /// The timestamp token's own signature holds and it stamps this signature; only then is the
+  /// chain judged at its time.
+  bool timestamp_verified = false;
+  // Mach-O: the slice's architecture, the CodeDirectory's identifier and Team ID, its cdhash,
+  // whether it is ad hoc (hashes without a signer), and what did not match the file.
+  std::string arch, identifier, team_id, cdhash;
+  bool adhoc = false;
+  uint64_t pages_checked = 0;
+  std::vector<std::string> mismatches;  // "code page 12", "special slot 2 (requirements)"
+  /// Non-zero bytes (file offset, length) inside the slice that the signature does not cover.
+  std::vector<std::pair<uint64_t, uint64_t>> uncovered;
   std::string error;  // why the signature could not be read at all (then nothing else is set)
 };
 

@@ -1,0 +1,24 @@
+#pragma once
+/// Mach-O code signatures (Apple's embedded signature), verified on any platform: every
+/// CodeDirectory's code-page hashes against the slice, the hashes of the requirements and
+/// entitlements it covers, and the CMS signature over the CodeDirectory with its signer's chain.
+///
+///   CATENA_TRY(formats::MachoInfo macho, formats::parse_macho(bytes));
+///   std::vector<Signature> sigs = verify_macho(bytes, macho, store);  // one per signed slice
+///
+/// An ad-hoc signature (hashes, no CMS) proves integrity only: `adhoc` is set and its chain is
+/// `untrusted`. Hashes of files outside the binary (Info.plist, CodeResources of a bundle) cannot
+/// be checked from the binary alone and are not reported as mismatches.
+#include <span>
+#include <vector>
+
+#include "catena/formats/macho.hpp"
+#include "catena/trust/authenticode.hpp"
+
+namespace catena::trust {
+
+std::vector<Signature> verify_macho(std::span<const std::byte> file,
+                                    const formats::MachoInfo& macho,
+                                    const TrustStore& store);
+
+}  // namespace catena::trust
