@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 export CATENA_TEST_CACHE ?= $(HOME)/.cache/catena-test-data
 
-.PHONY: all run test setup release debug fuzz fuzz-smoke bench format clean
+.PHONY: all run test setup release debug fuzz fuzz-build fuzz-smoke bench format clean
 
 all: release
 
@@ -26,12 +26,18 @@ test: debug
 	ctest --preset debug -j $(JOBS)
 	$(MAKE) --no-print-directory fuzz-smoke
 
-fuzz: setup
+fuzz-build: setup
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS)
 
-# Each fuzzer runs briefly over its seed corpus; long campaigns are run by hand with `make fuzz`.
-fuzz-smoke: fuzz
+# A campaign: every fuzzer for FUZZ_SECONDS each; the grown corpora stay in build/fuzz/corpus
+# (copy new finds worth keeping to fuzz/corpus/), crashes go to tests/data/regress/.
+FUZZ_SECONDS ?= 600
+fuzz: fuzz-build
+	scripts/fuzz-smoke.sh build/fuzz/fuzz $(FUZZ_SECONDS) build/fuzz/corpus
+
+# Each fuzzer runs briefly over its seed corpus (what `make test` and CI run).
+fuzz-smoke: fuzz-build
 	scripts/fuzz-smoke.sh build/fuzz/fuzz 20
 
 bench: release
@@ -41,6 +47,7 @@ bench: release
 	bench/packages_bench.sh
 	bench/baseline_bench.sh
 	bench/sig_bench.sh
+	bench/analysis_bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

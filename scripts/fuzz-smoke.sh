@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Runs each fuzzer for a short, fixed time over its seed corpus (a copy: seeds stay as committed).
-# Usage: fuzz-smoke.sh BUILD_DIR SECONDS
+# Runs each fuzzer for a fixed time over its seed corpus (a copy: seeds stay as committed).
+# Usage: fuzz-smoke.sh BUILD_DIR SECONDS [WORK_DIR]
+# With WORK_DIR the grown corpora are kept there (and reused by the next run); without, a
+# temporary directory is used and removed.
 set -euo pipefail
 build=$1
 seconds=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+if [ $# -ge 3 ]; then
+  work=$3
+  mkdir -p "$work"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 status=0
 compgen -G "$build/*_fuzz" >/dev/null || { echo "fuzz-smoke: no fuzzers in $build" >&2; exit 2; }
 for fuzzer in "$build"/*_fuzz; do

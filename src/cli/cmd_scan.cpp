@@ -23,6 +23,9 @@ void add_scan_options(CLI::App& app, ScanCommand& command, std::string& digests)
   app.add_option("--digests", digests,
                  "Digests to record: sha256 always, plus md5 and/or sha1 (comma-separated)");
   app.add_flag("!--no-dpkg", command.dpkg, "Do not look up owning Debian packages");
+  app.add_flag("!--no-analysis", command.scan.analyse,
+               "Inventory only: record each file's format but do not verify signatures or parse "
+               "executables' structure");
 }
 
 Result<unsigned> parse_digests(const std::string& text) {

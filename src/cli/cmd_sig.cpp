@@ -68,6 +68,7 @@ json signature_json(const trust::Signature& s) {
   out["file_digest"] = s.file_digest;
   out["digest_ok"] = s.digest_ok;
   out["signature_ok"] = s.signature_ok;
+  if (!s.verifiable) out["verifiable"] = false;
   out["chain"] = s.chain;
   if (!s.chain_detail.empty()) out["chain_detail"] = s.chain_detail;
   if (s.timestamp_ns) {
@@ -98,10 +99,10 @@ Runner register_sig(CLI::App& app) {
     std::string fail_on = "high";
   };
   auto options = std::make_shared<Options>();
-  CLI::App* sub = app.add_subcommand(
-      "sig",
-      "Verify the code signatures of files (PE Authenticode, Mach-O) and report the anomalies a "
-      "trojanized-but-signed file leaves");
+  CLI::App* sub = app.add_subcommand("sig",
+                                     "Verify the code signatures of files (PE and MSI "
+                                     "Authenticode, Mach-O) and report the anomalies a "
+                                     "trojanized-but-signed file leaves");
   sub->add_option("files", options->files, "Files to check")->required();
   sub->add_option("--trust", options->trust,
                   "Also trust the CA certificates in this PEM file (repeatable)")
@@ -165,6 +166,10 @@ Runner register_sig(CLI::App& app) {
       json signatures = json::array();
       for (const trust::Signature& s : report.signatures) signatures.push_back(signature_json(s));
       item["signatures"] = std::move(signatures);
+      // An MSI's SummaryInformation, a PE's VERSIONINFO strings.
+      if (!report.properties.empty()) {
+        item[report.format == "msi" ? "summary" : "version_info"] = report.properties;
+      }
       json findings = json::array();
       for (const Finding& f : report.findings)
         findings.push_back(json::parse(report::finding_json(f)));

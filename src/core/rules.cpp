@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 36> kRules = {{
+constexpr std::array<RuleInfo, 40> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -67,6 +67,15 @@ constexpr std::array<RuleInfo, 36> kRules = {{
      "A signed Mach-O holds non-zero bytes its code signature does not cover."},
     {"MACHO_SIGNATURE_MALFORMED", Severity::Medium,
      "A Mach-O's load commands or code signature cannot be read as the format requires."},
+    {"MSI_DIGEST_MISMATCH", Severity::Critical,
+     "An MSI signature's digest does not match the installer's streams."},
+    {"MSI_STRUCTURE_MALFORMED", Severity::Medium,
+     "An MSI's compound-file structure or signature stream cannot be read as the format requires."},
+    {"SIG_SIGNATURE_INVALID", Severity::Critical,
+     "A signature does not verify over what it signs: the signed data or the signature was "
+     "changed."},
+    {"MODULE_SIGNATURE_MALFORMED", Severity::Medium,
+     "A kernel module's appended signature cannot be read as the format requires."},
     {"SIDELOAD_CANDIDATE", Severity::Medium,
      "A signed program's folder holds a DLL it imports that is unsigned or signed by another."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <set>
 
 #include "catena/core/bytes.hpp"
 
@@ -63,6 +64,224 @@ double entropy(std::span<const std::byte> bytes) {
   }
   return out;
 }
+
+namespace {
+
+// UTF-16LE code units to UTF-8; a lone surrogate becomes U+FFFD.
+std::string utf8_of_utf16(const std::vector<uint16_t>& units) {
+  std::string out;
+  for (size_t idx = 0; idx < units.size(); ++idx) {
+    uint32_t code = units[idx];
+    if (code >= 0xd800 && code < 0xdc00 && idx + 1 < units.size() && units[idx + 1] >= 0xdc00 &&
+        units[idx + 1] < 0xe000) {
+      code = 0x10000 + ((code - 0xd800) << 10) + (units[idx + 1] - 0xdc00u);
+      ++idx;
+    } else if (code >= 0xd800 && code < 0xe000) {
+      code = 0xfffd;
+    }
+    if (code < 0x80) {
+      out += static_cast<char>(code);
+    } else if (code < 0x800) {
+      out += static_cast<char>(0xc0 | (code >> 6));
+      out += static_cast<char>(0x80 | (code & 0x3f));
+    } else if (code < 0x10000) {
+      out += static_cast<char>(0xe0 | (code >> 12));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (code & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (code >> 18));
+      out += static_cast<char>(0x80 | ((code >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (code & 0x3f));
+    }
+  }
+  return out;
+}
+
+// A NUL-terminated UTF-16LE string in [at, end), at most kMaxPeNameLength units; `next` is where
+// it ends (after its NUL).
+std::string read_utf16z(const ByteReader& r, uint64_t at, uint64_t end, uint64_t& next) {
+  std::vector<uint16_t> units;
+  next = at;
+  while (next + 2 <= end && units.size() < kMaxPeNameLength) {
+    auto unit = r.read_le<uint16_t>(next);
+    if (!unit) break;
+    next += 2;
+    if (*unit == 0) break;
+    units.push_back(*unit);
+  }
+  return utf8_of_utf16(units);
+}
+
+// One VERSIONINFO block: wLength, wValueLength, wType, szKey, padding, Value, padding, Children.
+struct VersionBlock {
+  uint64_t start = 0, end = 0;
+  uint16_t value_length = 0, type = 0;
+  std::string key;
+  uint64_t value = 0;     // offset of Value (32-bit aligned)
+  uint64_t children = 0;  // offset of the first child (32-bit aligned)
+};
+
+std::optional<VersionBlock> read_version_block(const ByteReader& r,
+                                               uint64_t base,
+                                               uint64_t at,
+                                               uint64_t limit) {
+  auto length = r.read_le<uint16_t>(at);
+  auto value_length = r.read_le<uint16_t>(at + 2);
+  auto type = r.read_le<uint16_t>(at + 4);
+  if (!length || !value_length || !type || *length < 6 || at + *length > limit) return std::nullopt;
+  VersionBlock b;
+  b.start = at;
+  b.end = at + *length;
+  b.value_length = *value_length;
+  b.type = *type;
+  uint64_t after_key = 0;
+  b.key = read_utf16z(r, at + 6, b.end, after_key);
+  const auto align = [&](uint64_t offset) { return base + ((offset - base + 3) & ~uint64_t{3}); };
+  b.value = align(after_key);
+  // wValueLength counts WORDs for text values (wType 1) and bytes for binary ones.
+  const uint64_t value_bytes = b.type == 1 ? uint64_t{b.value_length} * 2 : b.value_length;
+  b.children = std::min(align(b.value + value_bytes), b.end);
+  return b;
+}
+
+void parse_version_info(std::span<const std::byte> file, uint64_t at, uint64_t size, PeInfo& pe) {
+  const ByteReader r(file);
+  const uint64_t limit = std::min<uint64_t>(at + size, file.size());
+  auto root = read_version_block(r, at, at, limit);
+  if (!root || root->key != "VS_VERSION_INFO") {
+    pe.layout_problems.push_back("the VERSIONINFO resource is malformed");
+    return;
+  }
+  // VS_FIXEDFILEINFO: signature 0xFEEF04BD, then FileVersionMS and FileVersionLS at +8 and +12.
+  auto signature = r.read_le<uint32_t>(root->value);
+  auto ms = r.read_le<uint32_t>(root->value + 8);
+  auto ls = r.read_le<uint32_t>(root->value + 12);
+  if (root->value_length >= 52 && signature && *signature == 0xfeef04bd && ms && ls) {
+    pe.fixed_file_version = std::to_string(*ms >> 16) + "." + std::to_string(*ms & 0xffff) + "." +
+                            std::to_string(*ls >> 16) + "." + std::to_string(*ls & 0xffff);
+  }
+  // StringFileInfo > StringTable > String; each level's blocks are laid end to end.
+  for (uint64_t child = root->children; child + 6 <= root->end;) {
+    auto info = read_version_block(r, at, child, root->end);
+    if (!info) break;
+    auto table = info->key == "StringFileInfo"
+                     ? read_version_block(r, at, info->children, info->end)
+                     : std::nullopt;
+    if (table) {
+      for (uint64_t entry = table->children; entry + 6 <= table->end;) {
+        auto text = read_version_block(r, at, entry, table->end);
+        if (!text) break;
+        uint64_t ignored = 0;
+        const std::string value = read_utf16z(r, text->value, text->end, ignored);
+        if (!text->key.empty() && pe.version_info.size() < 64) pe.version_info[text->key] = value;
+        entry = at + ((text->end - at + 3) & ~uint64_t{3});
+      }
+    }
+    child = at + ((info->end - at + 3) & ~uint64_t{3});
+  }
+}
+
+// The resource tree: directories (16 bytes, then 8-byte entries) whose offsets are relative to
+// the tree's start. Each directory is visited once (a tree that refers to itself is a problem),
+// depth and leaves are capped.
+void parse_resources(std::span<const std::byte> file, uint64_t root, PeInfo& pe) {
+  const ByteReader r(file);
+  std::set<uint64_t> visited;
+  std::optional<std::pair<uint64_t, uint64_t>> version;  // RVA and size of the first RT_VERSION
+  struct Pending {
+    uint64_t offset;  // of a directory, from root
+    size_t depth;
+    bool version;  // under the RT_VERSION type entry
+  };
+  std::vector<Pending> pending = {{0, 0, false}};
+  while (!pending.empty()) {
+    const Pending dir = pending.back();
+    pending.pop_back();
+    if (dir.depth >= kMaxPeResourceDepth) {
+      pe.layout_problems.push_back("the resource tree is deeper than " +
+                                   std::to_string(kMaxPeResourceDepth));
+      continue;
+    }
+    if (!visited.insert(dir.offset).second) {
+      pe.layout_problems.push_back("the resource tree refers back to one of its directories");
+      continue;
+    }
+    auto named = r.read_le<uint16_t>(root + dir.offset + 12);
+    auto ids = r.read_le<uint16_t>(root + dir.offset + 14);
+    if (!named || !ids) {
+      pe.layout_problems.push_back("a resource directory lies outside the file");
+      continue;
+    }
+    for (uint32_t idx = 0; idx < uint32_t{*named} + *ids; ++idx) {
+      const uint64_t entry = root + dir.offset + 16 + 8 * uint64_t{idx};
+      auto name = r.read_le<uint32_t>(entry);
+      auto target = r.read_le<uint32_t>(entry + 4);
+      if (!name || !target) {
+        pe.layout_problems.push_back("a resource entry lies outside the file");
+        break;
+      }
+      const bool is_version = dir.depth == 0 ? (*name == 16) : dir.version;
+      if ((*target & 0x80000000u) != 0) {
+        pending.push_back({*target & 0x7fffffffu, dir.depth + 1, is_version});
+        continue;
+      }
+      if (++pe.resource_count > kMaxPeResources) {
+        pe.layout_problems.push_back("more than " + std::to_string(kMaxPeResources) + " resources");
+        return;
+      }
+      auto data_rva = r.read_le<uint32_t>(root + *target);
+      auto data_size = r.read_le<uint32_t>(root + *target + 4);
+      if (is_version && !version && data_rva && data_size) version = {{*data_rva, *data_size}};
+    }
+  }
+  if (version) {
+    if (auto at = pe_rva_to_offset(pe, version->first, file.size())) {
+      parse_version_info(file, *at, version->second, pe);
+    }
+  }
+}
+
+void parse_exports(std::span<const std::byte> file, uint64_t at, PeInfo& pe) {
+  const ByteReader r(file);
+  auto name_rva = r.read_le<uint32_t>(at + 12);
+  auto count = r.read_le<uint32_t>(at + 24);
+  auto names_rva = r.read_le<uint32_t>(at + 32);
+  if (!name_rva || !count || !names_rva) {
+    pe.layout_problems.push_back("the export directory lies outside the file");
+    return;
+  }
+  const auto read_name = [&](uint64_t rva) {
+    std::string name;
+    const auto offset = pe_rva_to_offset(pe, rva, file.size());
+    if (!offset) return name;
+    for (uint64_t idx = *offset; idx < file.size() && name.size() < kMaxPeNameLength; ++idx) {
+      if (file[idx] == std::byte{0}) break;
+      name.push_back(static_cast<char>(file[idx]));
+    }
+    return name;
+  };
+  pe.export_name = read_name(*name_rva);
+  if (*count > kMaxPeExports) {
+    pe.layout_problems.push_back(std::to_string(*count) + " named exports");
+    return;
+  }
+  const auto names = pe_rva_to_offset(pe, *names_rva, file.size());
+  if (!names && *count > 0) {
+    pe.layout_problems.push_back("the export name table lies outside the file");
+    return;
+  }
+  for (uint32_t idx = 0; idx < *count; ++idx) {
+    auto rva = r.read_le<uint32_t>(*names + 4 * uint64_t{idx});
+    if (!rva) {
+      pe.layout_problems.push_back("the export name table is cut short");
+      break;
+    }
+    pe.exports.push_back(read_name(*rva));
+  }
+}
+
+}  // namespace
 
 Result<PeInfo> parse_pe(std::span<const std::byte> file) {
   const ByteReader r(file);
@@ -176,6 +395,18 @@ Result<PeInfo> parse_pe(std::span<const std::byte> file) {
   };
   read_table(1, 20, 12);
   read_table(13, 32, 4);
+
+  // Exports (directory 0) and resources (directory 2).
+  const auto directory_offset = [&](uint32_t directory) -> std::optional<uint64_t> {
+    if (directory_count <= directory) return std::nullopt;
+    const uint64_t entry_at = directories + 8ull * directory;
+    if (entry_at + 8 > optional + optional_size) return std::nullopt;
+    auto rva = r.read_le<uint32_t>(entry_at);
+    if (!rva || *rva == 0) return std::nullopt;
+    return pe_rva_to_offset(pe, *rva, file.size());
+  };
+  if (auto exports = directory_offset(0)) parse_exports(file, *exports, pe);
+  if (auto resources = directory_offset(2)) parse_resources(file, *resources, pe);
 
   // The certificate table: WIN_CERTIFICATE entries, each 8-byte aligned, filling the table.
   const uint64_t table_start = pe.cert_table_offset;

@@ -1,12 +1,14 @@
 #include "analysers.hpp"
 
 #include <array>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "catena/formats/elf.hpp"
 #include "catena/formats/format.hpp"
 #include "catena/formats/macho.hpp"
+#include "catena/formats/ole.hpp"
 #include "catena/formats/pe.hpp"
 #include "catena/trust/sig.hpp"
 
@@ -30,8 +32,14 @@ void analyse_format(const ContentView& view, ContentFacts& facts, std::vector<Fi
 void analyse_signature(const ContentView& view,
                        ContentFacts& facts,
                        std::vector<Finding>& findings) {
-  if ((facts.format != "pe" && facts.format != "macho" && facts.format != "macho_fat") ||
-      view.whole.empty()) {
+  if (view.whole.empty()) return;
+  constexpr std::string_view kModuleMagic = "~Module signature appended~\n";
+  const bool signed_module =
+      facts.format == "elf" && view.whole.size() > kModuleMagic.size() &&
+      std::memcmp(view.whole.data() + view.whole.size() - kModuleMagic.size(), kModuleMagic.data(),
+                  kModuleMagic.size()) == 0;
+  if (facts.format != "pe" && facts.format != "macho" && facts.format != "macho_fat" &&
+      facts.format != "msi" && !signed_module) {
     return;
   }
   static const trust::TrustStore store = [] {
@@ -41,7 +49,10 @@ void analyse_signature(const ContentView& view,
   trust::SigReport report = trust::check_signatures("", view.whole, store);
   facts.signature = report.verdict;
   for (Finding& f : report.findings) {
-    if (f.rule.starts_with("PE_") || f.rule.starts_with("MACHO_")) findings.push_back(std::move(f));
+    if (f.rule.starts_with("PE_") || f.rule.starts_with("MACHO_") || f.rule.starts_with("MSI_") ||
+        f.rule.starts_with("MODULE_") || f.rule == "SIG_SIGNATURE_INVALID") {
+      findings.push_back(std::move(f));
+    }
   }
 }
 
@@ -73,7 +84,12 @@ void analyse_structure(const ContentView& view, ContentFacts& facts, std::vector
            {"subsystem", pe->subsystem},
            {"sections", pe->sections.size()},
            {"imports", pe->imports},
-           {"certificates", pe->certificates.size()}};
+           {"certificates", pe->certificates.size()},
+           {"resources", pe->resource_count}};
+    if (!pe->export_name.empty()) out["export_name"] = pe->export_name;
+    if (!pe->exports.empty()) out["exports"] = pe->exports.size();
+    if (!pe->fixed_file_version.empty()) out["file_version"] = pe->fixed_file_version;
+    if (!pe->version_info.empty()) out["version_info"] = pe->version_info;
   } else if (facts.format == "macho" || facts.format == "macho_fat") {
     auto macho = formats::parse_macho(view.whole);
     if (!macho) return;
@@ -93,6 +109,23 @@ void analyse_structure(const ContentView& view, ContentFacts& facts, std::vector
       slices.push_back(std::move(item));
     }
     out = {{"fat", macho->fat}, {"slices", std::move(slices)}};
+  } else if (facts.format == "msi") {
+    auto ole = formats::parse_ole(view.whole);
+    if (!ole) return;
+    nlohmann::json streams = nlohmann::json::array();
+    for (uint32_t id : ole->entries[0].children) {
+      // Tables ("!...") are many and say little; the other streams are the payload.
+      if (!ole->entries[id].name.starts_with("!")) streams.push_back(ole->entries[id].name);
+    }
+    out = {{"streams", std::move(streams)}};
+    const long summary = formats::find_ole_child(*ole, 0, "\\x05SummaryInformation");
+    if (summary >= 0) {
+      if (auto data = formats::read_ole_stream(*ole, view.whole, static_cast<size_t>(summary))) {
+        if (auto properties = formats::parse_summary_information(*data)) {
+          out["summary"] = *properties;
+        }
+      }
+    }
   } else {
     return;
   }
@@ -109,7 +142,10 @@ constexpr std::array<Analyser, 3> kAnalysers = {{
 }  // namespace
 
 void analyse_content(const ContentView& view, ContentFacts& facts, std::vector<Finding>& findings) {
-  for (const Analyser& analyser : kAnalysers) analyser.analyse(view, facts, findings);
+  for (const Analyser& analyser : kAnalysers) {
+    analyser.analyse(view, facts, findings);
+    if (facts.format_only) break;  // the format analyser runs first
+  }
 }
 
 }  // namespace catena::scan

@@ -19,6 +19,7 @@ struct ContentView {
 };
 
 struct ContentFacts {
+  bool format_only = false;  // set by the caller: classify, and run no other analyser
   std::string format;
   std::string signature;  // the verdict of catena sig, for formats it verifies
   std::string details;    // the format's structure as a JSON object (ELF, PE), or empty

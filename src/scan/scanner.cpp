@@ -451,6 +451,7 @@ class Walker {
       if (options_.xattrs) r.xattrs = read_xattrs_fd(fd.get());
       uint64_t total = 0;
       ContentFacts facts;
+      facts.format_only = !options_.analyse;
       std::vector<Finding> content_findings;
       bool analysed = false;
       const auto expected = static_cast<uint64_t>(before.st_size);

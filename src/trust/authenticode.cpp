@@ -10,8 +10,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <functional>
 
 #include "catena/core/digest.hpp"
 #include "cms_util.hpp"
@@ -161,15 +163,16 @@ std::string file_digest(std::span<const std::byte> file,
   return hex_of(std::span(out, size));
 }
 
-void verify_one(std::span<const std::byte> file,
-                const formats::PeInfo& pe,
+// The file's digest under `md`, as the signature format defines it ("" when it cannot be made).
+using DigestFn = std::function<std::string(const EVP_MD*)>;
+
+void verify_one(const DigestFn& digest_of,
                 const TrustStore& store,
                 std::span<const unsigned char> der,
                 int depth,
                 std::vector<Signature>& out);
 
-void verify_pkcs7(std::span<const std::byte> file,
-                  const formats::PeInfo& pe,
+void verify_pkcs7(const DigestFn& digest_of,
                   const TrustStore& store,
                   PKCS7* p7,
                   int depth,
@@ -216,7 +219,7 @@ void verify_pkcs7(std::span<const std::byte> file,
     sig.digest_algorithm = OBJ_nid2sn(EVP_MD_get_type(md));
     for (char& c : sig.digest_algorithm)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    sig.file_digest = file_digest(file, pe, md);
+    sig.file_digest = digest_of(md);
     sig.digest_ok = !sig.file_digest.empty() && sig.file_digest == sig.signed_digest;
   } else {
     sig.digest_algorithm = "unknown";
@@ -262,11 +265,13 @@ void verify_pkcs7(std::span<const std::byte> file,
       signer_info != nullptr ? attribute_values(signer_info, kNestedSignature)
                              : std::vector<std::vector<unsigned char>>{};
   out.push_back(std::move(sig));
-  for (const auto& der : nested) verify_one(file, pe, store, der, depth + 1, out);
+  for (const auto& der : nested) verify_one(digest_of, store, der, depth + 1, out);
 }
 
-void verify_one(std::span<const std::byte> file,
-                const formats::PeInfo& pe,
+// The file's digest under `md`, as the signature format defines it ("" when it cannot be made).
+using DigestFn = std::function<std::string(const EVP_MD*)>;
+
+void verify_one(const DigestFn& digest_of,
                 const TrustStore& store,
                 std::span<const unsigned char> der,
                 int depth,
@@ -282,7 +287,103 @@ void verify_one(std::span<const std::byte> file,
     out.push_back(std::move(sig));
     return;
   }
-  verify_pkcs7(file, pe, store, p7.get(), depth, out);
+  verify_pkcs7(digest_of, store, p7.get(), depth, out);
+}
+
+// MSI: the streams' contents in a fixed order (each storage's children sorted by raw UTF-16
+// name, longer first on a tie; a storage's CLSID after its children), without the signature
+// streams at the root. With MsiDigitalSignatureEx, the digest of the entries' metadata (names,
+// sizes, CLSIDs, state bits, times) comes first.
+constexpr std::string_view kMsiSignature = "\\x05DigitalSignature";
+constexpr std::string_view kMsiSignatureEx = "\\x05MsiDigitalSignatureEx";
+
+std::vector<uint32_t> msi_sorted_children(const formats::OleFile& ole, uint32_t storage) {
+  std::vector<uint32_t> children = ole.entries[storage].children;
+  std::sort(children.begin(), children.end(), [&](uint32_t a, uint32_t b) {
+    const std::string& x = ole.entries[a].raw_name;
+    const std::string& y = ole.entries[b].raw_name;
+    const int diff = std::memcmp(x.data(), y.data(), std::min(x.size(), y.size()));
+    if (diff != 0) return diff < 0;
+    return x.size() > y.size();
+  });
+  return children;
+}
+
+bool msi_skipped(const formats::OleFile& ole, uint32_t storage, uint32_t child) {
+  return storage == 0 &&
+         (ole.entries[child].name == kMsiSignature || ole.entries[child].name == kMsiSignatureEx);
+}
+
+void msi_prehash_entry(const formats::OleEntry& e, EVP_MD_CTX* ctx) {
+  if (e.type != formats::kOleRoot && e.raw_name.size() >= 2) {
+    EVP_DigestUpdate(ctx, e.raw_name.data(), e.raw_name.size() - 2);
+  }
+  if (e.type != formats::kOleStream) {
+    EVP_DigestUpdate(ctx, e.clsid.data(), e.clsid.size());
+  } else {
+    const uint32_t size = static_cast<uint32_t>(e.size);
+    const unsigned char le[4] = {
+        static_cast<unsigned char>(size), static_cast<unsigned char>(size >> 8),
+        static_cast<unsigned char>(size >> 16), static_cast<unsigned char>(size >> 24)};
+    EVP_DigestUpdate(ctx, le, sizeof(le));
+  }
+  const unsigned char state[4] = {static_cast<unsigned char>(e.state_bits),
+                                  static_cast<unsigned char>(e.state_bits >> 8),
+                                  static_cast<unsigned char>(e.state_bits >> 16),
+                                  static_cast<unsigned char>(e.state_bits >> 24)};
+  EVP_DigestUpdate(ctx, state, sizeof(state));
+  if (e.type != formats::kOleRoot) {
+    EVP_DigestUpdate(ctx, e.created.data(), e.created.size());
+    EVP_DigestUpdate(ctx, e.modified.data(), e.modified.size());
+  }
+}
+
+void msi_prehash_dir(const formats::OleFile& ole, uint32_t storage, EVP_MD_CTX* ctx) {
+  msi_prehash_entry(ole.entries[storage], ctx);
+  for (uint32_t child : msi_sorted_children(ole, storage)) {
+    if (msi_skipped(ole, storage, child)) continue;
+    if (ole.entries[child].type == formats::kOleStream) msi_prehash_entry(ole.entries[child], ctx);
+    if (ole.entries[child].type == formats::kOleStorage) msi_prehash_dir(ole, child, ctx);
+  }
+}
+
+bool msi_hash_dir(const formats::OleFile& ole,
+                  std::span<const std::byte> file,
+                  uint32_t storage,
+                  EVP_MD_CTX* ctx) {
+  for (uint32_t child : msi_sorted_children(ole, storage)) {
+    if (msi_skipped(ole, storage, child)) continue;
+    const formats::OleEntry& e = ole.entries[child];
+    if (e.type == formats::kOleStream) {
+      auto data = formats::read_ole_stream(ole, file, child);
+      if (!data) return false;
+      EVP_DigestUpdate(ctx, data->data(), data->size());
+    } else if (e.type == formats::kOleStorage && !msi_hash_dir(ole, file, child, ctx)) {
+      return false;
+    }
+  }
+  EVP_DigestUpdate(ctx, ole.entries[storage].clsid.data(), ole.entries[storage].clsid.size());
+  return true;
+}
+
+std::string msi_digest(std::span<const std::byte> file,
+                       const formats::OleFile& ole,
+                       bool extended,
+                       const EVP_MD* md) {
+  std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) return {};
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (extended) {
+    std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>> pre(EVP_MD_CTX_new());
+    if (!pre || EVP_DigestInit_ex(pre.get(), md, nullptr) != 1) return {};
+    msi_prehash_dir(ole, 0, pre.get());
+    if (EVP_DigestFinal_ex(pre.get(), out, &size) != 1) return {};
+    EVP_DigestUpdate(ctx.get(), out, size);
+  }
+  if (!msi_hash_dir(ole, file, 0, ctx.get())) return {};
+  if (EVP_DigestFinal_ex(ctx.get(), out, &size) != 1) return {};
+  return hex_of(std::span(out, size));
 }
 
 }  // namespace
@@ -312,8 +413,29 @@ std::vector<Signature> verify_authenticode(std::span<const std::byte> file,
     if (c.type != formats::kWinCertTypePkcsSignedData) continue;
     const auto blob = std::span(reinterpret_cast<const unsigned char*>(c.blob.data()),
                                 c.der_length != 0 ? c.der_length : c.blob.size());
-    verify_one(file, pe, store, blob, 0, out);
+    verify_one([&](const EVP_MD* md) { return file_digest(file, pe, md); }, store, blob, 0, out);
   }
+  return out;
+}
+
+std::vector<Signature> verify_msi_authenticode(std::span<const std::byte> file,
+                                               const formats::OleFile& ole,
+                                               const TrustStore& store) {
+  std::vector<Signature> out;
+  const long index = formats::find_ole_child(ole, 0, kMsiSignature);
+  if (index < 0) return out;
+  auto blob = formats::read_ole_stream(ole, file, static_cast<size_t>(index));
+  if (!blob) {
+    Signature sig;
+    sig.kind = "msi";
+    sig.error = "the DigitalSignature stream cannot be read: " + blob.error().describe();
+    out.push_back(std::move(sig));
+    return out;
+  }
+  const bool extended = formats::find_ole_child(ole, 0, kMsiSignatureEx) >= 0;
+  verify_one([&](const EVP_MD* md) { return msi_digest(file, ole, extended, md); }, store,
+             std::span(reinterpret_cast<const unsigned char*>(blob->data()), blob->size()), 0, out);
+  for (Signature& s : out) s.kind = "msi";
   return out;
 }
 

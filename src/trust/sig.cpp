@@ -36,9 +36,13 @@ void judge(SigReport& report, const std::function<std::optional<Sha256>()>& sha)
   bool trusted = false;
   for (const Signature& s : report.signatures) {
     const bool macho = s.kind == "macho";
+    const bool msi = s.kind == "msi";
     if (!s.error.empty()) {
       invalid = true;
-      Finding f = make_finding(macho ? "MACHO_SIGNATURE_MALFORMED" : "PE_CERT_TABLE_MALFORMED",
+      Finding f = make_finding(macho                       ? "MACHO_SIGNATURE_MALFORMED"
+                               : msi                       ? "MSI_STRUCTURE_MALFORMED"
+                               : s.kind == "kernel-module" ? "MODULE_SIGNATURE_MALFORMED"
+                                                           : "PE_CERT_TABLE_MALFORMED",
                                report.path);
       f.sha256 = sha();
       if (!s.arch.empty()) f.add_evidence("arch", s.arch);
@@ -46,7 +50,7 @@ void judge(SigReport& report, const std::function<std::optional<Sha256>()>& sha)
       report.findings.push_back(std::move(f));
       continue;
     }
-    if (!s.digest_ok) {
+    if (!s.digest_ok && s.kind != "kernel-module") {
       invalid = true;
       if (macho) {
         Finding f = make_finding("MACHO_CODE_HASH_MISMATCH", report.path);
@@ -59,7 +63,7 @@ void judge(SigReport& report, const std::function<std::optional<Sha256>()>& sha)
         f.add_evidence("mismatches", list);
         report.findings.push_back(std::move(f));
       } else {
-        Finding f = make_finding("PE_DIGEST_MISMATCH", report.path);
+        Finding f = make_finding(msi ? "MSI_DIGEST_MISMATCH" : "PE_DIGEST_MISMATCH", report.path);
         f.sha256 = sha();
         f.add_evidence("signer", s.subject);
         f.add_evidence("algorithm", s.digest_algorithm);
@@ -76,7 +80,25 @@ void judge(SigReport& report, const std::function<std::optional<Sha256>()>& sha)
       f.add_evidence("length", std::to_string(length));
       report.findings.push_back(std::move(f));
     }
-    if (!s.signature_ok) invalid = true;
+    if (!s.verifiable) {
+      Finding f = make_finding("SIG_UNTRUSTED", report.path);
+      f.sha256 = sha();
+      f.add_evidence("issuer", s.issuer);
+      f.add_evidence("serial", s.serial);
+      f.add_evidence("chain", s.chain);
+      f.add_evidence("detail", s.chain_detail);
+      report.findings.push_back(std::move(f));
+      continue;
+    }
+    if (!s.signature_ok) {
+      invalid = true;
+      Finding f = make_finding("SIG_SIGNATURE_INVALID", report.path);
+      f.sha256 = sha();
+      if (!s.arch.empty()) f.add_evidence("arch", s.arch);
+      f.add_evidence("kind", s.kind);
+      f.add_evidence("signer", s.subject);
+      report.findings.push_back(std::move(f));
+    }
     const std::string who = s.adhoc ? "ad hoc (" + s.identifier + ")" : s.subject;
     if (s.chain == "trusted") {
       trusted = true;
@@ -159,6 +181,9 @@ void check_pe(SigReport& report,
     }
   }
   report.imports = pe->imports;
+  report.properties = pe->version_info;
+  if (!pe->fixed_file_version.empty())
+    report.properties["(fixed file version)"] = pe->fixed_file_version;
   report.signatures = verify_authenticode(bytes, *pe, store);
   report.is_signed = !report.signatures.empty();
   judge(report, sha);
@@ -195,6 +220,49 @@ void check_macho(SigReport& report,
   judge(report, sha);
 }
 
+void check_msi(SigReport& report,
+               std::span<const std::byte> bytes,
+               const TrustStore& store,
+               const std::function<std::optional<Sha256>()>& sha) {
+  auto ole = formats::parse_ole(bytes);
+  if (!ole) {
+    Finding f = make_finding("MSI_STRUCTURE_MALFORMED", report.path);
+    f.message = "The compound file cannot be parsed, so no signature can be checked.";
+    f.add_evidence("error", ole.error().describe());
+    report.findings.push_back(std::move(f));
+    report.verdict = "invalid";
+    return;
+  }
+  for (const std::string& problem : ole->problems) {
+    Finding f = make_finding("MSI_STRUCTURE_MALFORMED", report.path);
+    f.sha256 = sha();
+    f.add_evidence("problem", problem);
+    report.findings.push_back(std::move(f));
+  }
+  const long summary = formats::find_ole_child(*ole, 0, "\\x05SummaryInformation");
+  if (summary >= 0) {
+    if (auto data = formats::read_ole_stream(*ole, bytes, static_cast<size_t>(summary))) {
+      if (auto properties = formats::parse_summary_information(*data)) {
+        report.properties = std::move(*properties);
+      }
+    }
+  }
+  report.signatures = verify_msi_authenticode(bytes, *ole, store);
+  report.is_signed = !report.signatures.empty();
+  judge(report, sha);
+}
+
+void check_elf(SigReport& report,
+               std::span<const std::byte> bytes,
+               const TrustStore& store,
+               const std::function<std::optional<Sha256>()>& sha) {
+  auto elf = formats::parse_elf(bytes);
+  if (!elf || !elf->module_signature) return;
+  report.signatures = verify_module_signature(bytes, *elf, store);
+  report.is_signed = !report.signatures.empty();
+  judge(report, sha);
+}
+
 }  // namespace
 
 SigReport check_signatures(const std::string& path,
@@ -215,6 +283,10 @@ SigReport check_signatures(const std::string& path,
     check_pe(report, bytes, store, sha);
   } else if (report.format == "macho" || report.format == "macho_fat") {
     check_macho(report, bytes, store, sha);
+  } else if (report.format == "elf") {
+    check_elf(report, bytes, store, sha);
+  } else if (report.format == "msi") {
+    check_msi(report, bytes, store, sha);
   }
   return report;
 }

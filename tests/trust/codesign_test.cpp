@@ -14,8 +14,11 @@
 #include <iterator>
 
 #include "catena/trust/sig.hpp"
+#include "support/byte_builder.hpp"
 #include "support/macho_builder.hpp"
 #include "support/matchers.hpp"
+#include "support/msi.hpp"
+#include "support/run.hpp"
 #include "support/tree.hpp"
 
 namespace catena::trust {
@@ -215,6 +218,110 @@ TEST_F(CodeSign, RealDeveloperIdSignature) {
   EXPECT_FALSE(report.signatures[0].signature_ok);
   EXPECT_TRUE(report.signatures[1].signature_ok);
   EXPECT_EQ(report.verdict, "invalid");
+}
+
+// The scan stores the Mach-O and MSI verdicts with each content and reports their anomalies.
+TEST(ScanMachoAndMsi, VerdictsAreStoredAndAnomaliesReported) {
+  test::TempDir dir;
+  test::MachoSpec spec;
+  const std::string good = test::build_macho(spec);
+  std::string patched = good;
+  patched[0x1000 + 5] ^= 0x10;
+  dir.write("tree/good", good);
+  dir.write("tree/patched", patched);
+  const bool have_msi = test::build_test_msi(dir, "setup", "scan test");
+  if (have_msi) {
+    std::ifstream in(dir / "setup.msi", std::ios::binary);
+    dir.write("tree/setup.msi",
+              std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  }
+  const test::RunResult scan = test::run_catena(
+      {"scan", dir / "tree", "--db", dir / "c.db", "--no-dpkg", "--format", "json"});
+  ASSERT_LE(scan.exit_code, 1) << scan.err;
+  EXPECT_NE(scan.out.find("MACHO_CODE_HASH_MISMATCH"), std::string::npos) << scan.out;
+  const test::RunResult list =
+      test::run_catena({"inventory", "list", "--db", dir / "c.db", "--format", "json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("\"signature\":\"untrusted\""), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("\"signature\":\"invalid\""), std::string::npos) << list.out;
+  if (have_msi) {
+    EXPECT_NE(list.out.find("\"format\":\"msi\""), std::string::npos) << list.out;
+  }
+  // --no-analysis: formats are still recorded, signatures are not checked.
+  const test::RunResult bare = test::run_catena({"scan", dir / "tree", "--db", dir / "bare.db",
+                                                 "--no-dpkg", "--no-analysis", "--format", "json"});
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_EQ(bare.out.find("MACHO_CODE_HASH_MISMATCH"), std::string::npos) << bare.out;
+  const test::RunResult bare_list =
+      test::run_catena({"inventory", "list", "--db", dir / "bare.db", "--format", "json"});
+  EXPECT_NE(bare_list.out.find("\"format\":\"macho\""), std::string::npos) << bare_list.out;
+  EXPECT_EQ(bare_list.out.find("\"signature\":\"invalid\""), std::string::npos);
+}
+
+// A kernel module signed as scripts/sign-file signs one: detached PKCS#7 without attributes or
+// certificates, then struct module_signature and the magic.
+TEST(ModuleSignature, VerifiedAgainstTheSigningCertificate) {
+  test::TempDir dir;
+  test::ByteBuilder elf;
+  elf.put(0,
+          "\x7f"
+          "ELF")
+      .put_le<uint8_t>(4, 2)
+      .put_le<uint8_t>(5, 1)
+      .put_le<uint8_t>(6, 1);
+  elf.put_le<uint16_t>(16, 1).put_le<uint16_t>(18, 62).put_le<uint32_t>(20, 1);
+  elf.put_le<uint16_t>(52, 64).put_le<uint16_t>(58, 64);
+  elf.put(64, std::string(2000, 'm'));
+  dir.write("module.ko", elf.str());
+  ASSERT_TRUE(test::make_test_signer(dir));
+  const test::RunResult signing = test::run_command(
+      {"openssl", "cms", "-sign", "-binary", "-noattr", "-nocerts", "-nosmimecap", "-outform",
+       "DER", "-md", "sha256", "-signer", dir / "signer.pem", "-inkey", dir / "signer.key", "-in",
+       dir / "module.ko", "-out", dir / "module.p7s"});
+  ASSERT_EQ(signing.exit_code, 0) << signing.err;
+  std::ifstream in(dir / "module.p7s", std::ios::binary);
+  const std::string p7((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  test::ByteBuilder trailer;
+  trailer.put_le<uint8_t>(2, 2).put_be<uint32_t>(8, static_cast<uint32_t>(p7.size()));
+  trailer.put(12, "~Module signature appended~\n");
+  const std::string module = elf.str() + p7 + trailer.str();
+
+  auto trusting = TrustStore::load({dir / "signer.pem"});
+  ASSERT_THAT(trusting, IsOk());
+  SigReport report = check_signatures("module.ko", bytes_of(module), *trusting);
+  EXPECT_EQ(report.format, "elf");
+  ASSERT_EQ(report.signatures.size(), 1u);
+  EXPECT_EQ(report.signatures[0].kind, "kernel-module");
+  EXPECT_TRUE(report.signatures[0].signature_ok);
+  EXPECT_EQ(report.signatures[0].subject, "CN=Catena Test Signer");
+  EXPECT_EQ(report.signatures[0].digest_algorithm, "sha256");
+  EXPECT_EQ(report.verdict, "valid");
+
+  // Without the certificate the signature cannot be checked, and is not called valid.
+  auto system = TrustStore::load({});
+  ASSERT_THAT(system, IsOk());
+  report = check_signatures("module.ko", bytes_of(module), *system);
+  ASSERT_EQ(report.signatures.size(), 1u);
+  EXPECT_FALSE(report.signatures[0].verifiable);
+  EXPECT_EQ(report.signatures[0].issuer, "CN=Catena Test Signer");
+  EXPECT_EQ(report.verdict, "untrusted");
+  EXPECT_TRUE(has_rule(report, "SIG_UNTRUSTED"));
+
+  // One byte of the module changed after signing.
+  std::string patched = module;
+  patched[100] = 'M';
+  report = check_signatures("module.ko", bytes_of(patched), *trusting);
+  EXPECT_EQ(report.verdict, "invalid");
+  EXPECT_TRUE(has_rule(report, "SIG_SIGNATURE_INVALID"));
+
+  // A signature of another id type, and one whose length overruns the file.
+  std::string other = module;
+  other[module.size() - 40 + 2] = 1;
+  EXPECT_TRUE(
+      has_rule(check_signatures("m.ko", bytes_of(other), *trusting), "MODULE_SIGNATURE_MALFORMED"));
+  std::string garbage = elf.str() + std::string(p7.size(), '\x30') + trailer.str();
+  EXPECT_TRUE(has_rule(check_signatures("m.ko", bytes_of(garbage), *trusting),
+                       "MODULE_SIGNATURE_MALFORMED"));
 }
 
 }  // namespace

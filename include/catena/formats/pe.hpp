@@ -10,6 +10,7 @@
 /// parsing (a certificate table that does not add up, bytes hidden after a PKCS#7 blob) are
 /// recorded, not fatal: they are what a tampered file looks like.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,6 +27,10 @@ inline constexpr size_t kMaxPeImports = 4096;
 inline constexpr size_t kMaxPeNameLength = 256;
 /// A cap on a long section name read from the COFF string table.
 inline constexpr size_t kMaxPeSectionName = 256;
+/// Caps on named exports, on resource leaves and on the resource tree's depth (Windows uses 3).
+inline constexpr size_t kMaxPeExports = 65536;
+inline constexpr size_t kMaxPeResources = 4096;
+inline constexpr size_t kMaxPeResourceDepth = 8;
 /// More WIN_CERTIFICATE entries than any real file carries (shim has two signatures in one).
 inline constexpr size_t kMaxPeCertificates = 32;
 
@@ -75,8 +80,18 @@ struct PeInfo {
   std::vector<PeCertificate> certificates;
   /// DLL names the image imports, from the import and the delay-load tables, as written.
   std::vector<std::string> imports;
+  /// The export directory: the DLL's own name and its named exports, in table order.
+  std::string export_name;
+  std::vector<std::string> exports;
+  /// Leaves of the resource tree, and the VERSIONINFO resource: the fixed file version
+  /// ("14.30.30626.0") and the strings of its first StringTable (CompanyName, ProductName,
+  /// FileVersion, OriginalFilename, ...), UTF-8.
+  size_t resource_count = 0;
+  std::string fixed_file_version;
+  std::map<std::string, std::string> version_info;
   bool is_dll() const { return (characteristics & 0x2000) != 0; }
-  std::vector<std::string> problems;  // certificate-table damage, one sentence each
+  std::vector<std::string> problems;         // certificate-table damage, one sentence each
+  std::vector<std::string> layout_problems;  // damage in the exports or resources
 };
 
 /// Parses the file. BadMagic when it is not PE; Truncated/OutOfRange for headers that do not

@@ -60,6 +60,9 @@ struct ScanOptions {
   /// fnmatch(3) patterns; one without '/' matches a base name, one with '/' the whole path.
   std::vector<std::string> excludes;
   unsigned digests = DigestSet::kSha256;
+  /// Verify signatures and record executables' structure while reading; false classifies the
+  /// format only.
+  bool analyse = true;
   /// Owning packages; nullptr when there is no dpkg database. When `owners_loader` is set
   /// instead, the writer calls it once, before its first commit, so that loading the dpkg
   /// database overlaps the first reads.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "catena/core/result.hpp"
+#include "catena/formats/ole.hpp"
 #include "catena/formats/pe.hpp"
 
 namespace catena::trust {
@@ -37,7 +38,7 @@ class TrustStore {
 };
 
 struct Signature {
-  std::string kind = "authenticode";  // authenticode, macho, kernel-module
+  std::string kind = "authenticode";  // authenticode (PE), msi, macho, kernel-module
   int depth = 0;                      // 0: a WIN_CERTIFICATE entry; 1: nested in it ...
   std::string subject, issuer, serial, thumbprint_sha256;
   std::string digest_algorithm;  // "sha256", "sha1", ...
@@ -45,8 +46,11 @@ struct Signature {
   std::string file_digest;       // hex, computed over the file
   bool digest_ok = false;
   bool signature_ok = false;  // the signer's signature over the signed attributes and content
-  std::string chain;          // trusted, untrusted, expired, bad_eku, error
-  std::string chain_detail;   // OpenSSL's reason when not trusted
+  /// False when the signer's key is not at hand (a kernel module's signer certificate not in the
+  /// trust store): signature_ok then says nothing.
+  bool verifiable = true;
+  std::string chain;         // trusted, untrusted, expired, bad_eku, error
+  std::string chain_detail;  // OpenSSL's reason when not trusted
   std::optional<int64_t> timestamp_ns;
   std::string timestamp_signer;
   /// The timestamp token's own signature holds and it stamps this signature; only then is the
@@ -67,5 +71,12 @@ struct Signature {
 std::vector<Signature> verify_authenticode(std::span<const std::byte> file,
                                            const formats::PeInfo& pe,
                                            const TrustStore& store);
+
+/// The signatures of an MSI installer: the \x05DigitalSignature stream (PKCS#7, with nested
+/// ones) over the streams' contents, and over the entries' metadata too when an
+/// \x05MsiDigitalSignatureEx stream is present.
+std::vector<Signature> verify_msi_authenticode(std::span<const std::byte> file,
+                                               const formats::OleFile& ole,
+                                               const TrustStore& store);
 
 }  // namespace catena::trust

@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "catena/formats/elf.hpp"
 #include "catena/formats/macho.hpp"
 #include "catena/trust/authenticode.hpp"
 
@@ -20,5 +21,14 @@ namespace catena::trust {
 std::vector<Signature> verify_macho(std::span<const std::byte> file,
                                     const formats::MachoInfo& macho,
                                     const TrustStore& store);
+
+/// A Linux kernel module's appended signature: PKCS#7 over the module's bytes before it, as
+/// scripts/sign-file writes it. Such a signature carries no certificate (the kernel's keyring
+/// holds it): the signer is looked up by issuer and serial among the trust store's certificates
+/// (`--trust` the signing certificate). Without it the signature cannot be checked, and the
+/// result says so (`verifiable` false) instead of calling it valid or invalid.
+std::vector<Signature> verify_module_signature(std::span<const std::byte> file,
+                                               const formats::ElfInfo& elf,
+                                               const TrustStore& store);
 
 }  // namespace catena::trust

@@ -6,6 +6,7 @@
 /// signature that does not verify), `anomalous` (valid signatures but a high or critical anomaly,
 /// such as data hidden in the signature block), `untrusted` (no signature chains to the trust
 /// store, or its signer expired without a timestamp), `valid`.
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,8 +22,9 @@ struct SigReport {
   bool is_signed = false;
   std::string verdict;
   std::vector<Signature> signatures;
-  std::vector<Finding> findings;     // sorted, most severe first
-  std::vector<std::string> imports;  // DLL names a PE imports
+  std::vector<Finding> findings;                  // sorted, most severe first
+  std::vector<std::string> imports;               // DLL names a PE imports
+  std::map<std::string, std::string> properties;  // MSI SummaryInformation; PE VERSIONINFO
 };
 
 /// A cap on a DLL read to judge a side-load; larger ones are skipped.

@@ -1,0 +1,44 @@
+#include "support/msi.hpp"
+
+#include "support/run.hpp"
+
+namespace catena::test {
+
+bool build_test_msi(TempDir& dir, const std::string& name, const std::string& comments) {
+  dir.write("tool.txt", std::string(6000, 'x') + "catena test payload\n");
+  dir.write(name + ".wxs",
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+            "<Wix xmlns=\"http://schemas.microsoft.com/wix/2006/wi\">\n"
+            " <Product Id=\"12345678-1234-1234-1234-123456789011\" Name=\"Catena Test\" "
+            "Language=\"1033\" Version=\"1.0.0\" Manufacturer=\"Catena Tests\" "
+            "UpgradeCode=\"12345678-1234-1234-1234-123456789012\">\n"
+            "  <Package InstallerVersion=\"200\" Compressed=\"yes\" Comments=\"" +
+                comments +
+                "\"/>\n"
+                "  <Media Id=\"1\" Cabinet=\"data.cab\" EmbedCab=\"yes\"/>\n"
+                "  <Directory Id=\"TARGETDIR\" Name=\"SourceDir\">\n"
+                "   <Directory Id=\"ProgramFilesFolder\">\n"
+                "    <Directory Id=\"INSTALLDIR\" Name=\"CatenaTest\">\n"
+                "     <Component Id=\"Main\" Guid=\"12345678-1234-1234-1234-123456789013\">\n"
+                "      <File Id=\"tool\" Source=\"tool.txt\"/>\n"
+                "     </Component>\n"
+                "    </Directory>\n"
+                "   </Directory>\n"
+                "  </Directory>\n"
+                "  <Feature Id=\"Complete\" Level=\"1\"><ComponentRef Id=\"Main\"/></Feature>\n"
+                " </Product>\n"
+                "</Wix>\n");
+  // wixl finds sources relative to its working directory. TempDir paths need no quoting.
+  return run_command({"sh", "-c",
+                      "cd '" + dir.path() + "' && wixl -o '" + name + ".msi' '" + name + ".wxs'"})
+             .exit_code == 0;
+}
+
+bool make_test_signer(TempDir& dir) {
+  return run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                      dir / "signer.key", "-out", dir / "signer.pem", "-days", "30", "-subj",
+                      "/CN=Catena Test Signer", "-addext", "extendedKeyUsage=codeSigning"})
+             .exit_code == 0;
+}
+
+}  // namespace catena::test

@@ -1,0 +1,17 @@
+#pragma once
+// Test MSI installers built with msitools' wixl, and a test code-signing certificate to sign them
+// with osslsigncode.
+#include <string>
+
+#include "support/tree.hpp"
+
+namespace catena::test {
+
+/// Writes `name`.msi into `dir` (a product with one file and the given comments); false when
+/// wixl is missing or fails.
+bool build_test_msi(TempDir& dir, const std::string& name, const std::string& comments);
+
+/// Writes signer.pem/signer.key into `dir`: a self-signed certificate for code signing.
+bool make_test_signer(TempDir& dir);
+
+}  // namespace catena::test
