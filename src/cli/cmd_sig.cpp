@@ -125,6 +125,7 @@ Runner register_sig(CLI::App& app) {
     std::vector<std::optional<trust::SigReport>> reports(options->files.size());
     std::vector<std::string> errors(options->files.size());
     std::atomic<size_t> next{0};
+    trust::DirectoryListings listings;
     const auto work = [&] {
       while (true) {
         const size_t index = next.fetch_add(1);
@@ -137,7 +138,7 @@ Runner register_sig(CLI::App& app) {
         trust::SigReport report =
             trust::check_signatures(options->files[index], file->bytes(), *store);
         if (report.is_signed) {
-          for (Finding& f : trust::sideload_findings(report, *store))
+          for (Finding& f : trust::sideload_findings(report, *store, listings))
             report.findings.push_back(std::move(f));
           sort_findings(report.findings);
         }

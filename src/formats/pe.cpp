@@ -283,6 +283,13 @@ void parse_exports(std::span<const std::byte> file, uint64_t at, PeInfo& pe) {
 
 }  // namespace
 
+double pe_section_entropy(std::span<const std::byte> file, const PeSection& section) {
+  const uint64_t start = std::min<uint64_t>(section.raw_offset, file.size());
+  const uint64_t end =
+      std::min<uint64_t>(uint64_t{section.raw_offset} + section.raw_size, file.size());
+  return entropy(file.subspan(static_cast<size_t>(start), static_cast<size_t>(end - start)));
+}
+
 Result<PeInfo> parse_pe(std::span<const std::byte> file) {
   const ByteReader r(file);
   if (!r.matches(0, "MZ")) return make_error(ErrorCode::BadMagic, "not an MZ executable");
@@ -355,9 +362,7 @@ Result<PeInfo> parse_pe(std::span<const std::byte> file) {
         if (!long_name.empty()) s.name = std::move(long_name);
       }
     }
-    const uint64_t start = std::min<uint64_t>(s.raw_offset, file.size());
     const uint64_t end = std::min<uint64_t>(uint64_t{s.raw_offset} + s.raw_size, file.size());
-    s.entropy = entropy(file.subspan(start, end - start));
     pe.end_of_sections = std::max(pe.end_of_sections, end);
     pe.sections.push_back(std::move(s));
   }

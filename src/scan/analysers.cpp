@@ -46,7 +46,8 @@ void analyse_signature(const ContentView& view,
     auto loaded = trust::TrustStore::load({});
     return loaded ? *loaded : trust::TrustStore{};
   }();
-  trust::SigReport report = trust::check_signatures("", view.whole, store);
+  trust::SigReport report =
+      trust::check_signatures("", view.whole, store, /*finding_digests=*/false);
   facts.signature = report.verdict;
   for (Finding& f : report.findings) {
     if (f.rule.starts_with("PE_") || f.rule.starts_with("MACHO_") || f.rule.starts_with("MSI_") ||

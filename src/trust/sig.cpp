@@ -267,7 +267,8 @@ void check_elf(SigReport& report,
 
 SigReport check_signatures(const std::string& path,
                            std::span<const std::byte> bytes,
-                           const TrustStore& store) {
+                           const TrustStore& store,
+                           bool finding_digests) {
   SigReport report;
   report.path = path;
   report.format = std::string(formats::format_name(
@@ -276,6 +277,7 @@ SigReport check_signatures(const std::string& path,
   // The file's SHA-256 goes with each finding; computed only when there is one.
   std::optional<Sha256> sha_cache;
   const std::function<std::optional<Sha256>()> sha = [&]() -> std::optional<Sha256> {
+    if (!finding_digests) return std::nullopt;
     if (!sha_cache) sha_cache = sha256_of(bytes);
     return sha_cache;
   };
@@ -291,7 +293,29 @@ SigReport check_signatures(const std::string& path,
   return report;
 }
 
-std::vector<Finding> sideload_findings(const SigReport& image, const TrustStore& store) {
+std::shared_ptr<const std::map<std::string, std::string>> DirectoryListings::get(
+    const std::string& dir) {
+  {
+    const std::lock_guard lock(mutex_);
+    auto found = listings_.find(dir);
+    if (found != listings_.end()) return found->second;
+  }
+  auto listing = std::make_shared<std::map<std::string, std::string>>();
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* entry = ::readdir(d)) {
+      std::string key = entry->d_name;
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      listing->emplace(std::move(key), entry->d_name);
+    }
+    ::closedir(d);
+  }
+  const std::lock_guard lock(mutex_);
+  return listings_.emplace(dir, std::move(listing)).first->second;
+}
+
+std::vector<Finding> sideload_findings(const SigReport& image,
+                                       const TrustStore& store,
+                                       DirectoryListings& listings) {
   std::vector<Finding> out;
   const Signature* signer = nullptr;
   for (const Signature& s : image.signatures) {
@@ -304,11 +328,8 @@ std::vector<Finding> sideload_findings(const SigReport& image, const TrustStore&
     for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return text;
   };
-  std::map<std::string, std::string> present;  // lower-case name -> name on disk
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* entry = ::readdir(d)) present.emplace(lower(entry->d_name), entry->d_name);
-    ::closedir(d);
-  }
+  const auto listing = listings.get(dir);
+  const std::map<std::string, std::string>& present = *listing;  // lower-case -> name on disk
   std::set<std::string> seen;
   for (const std::string& import : image.imports) {
     const std::string key = lower(import);

@@ -1,5 +1,5 @@
-// PE exports, resources and VERSIONINFO on real Microsoft DLLs, compared with pefile (the Python
-// library analysts use), and on damaged copies.
+// PE exports, resources, VERSIONINFO and section entropy on real Microsoft DLLs, compared with
+// pefile (the Python library analysts use), and on damaged copies.
 #include <dirent.h>
 #include <gtest/gtest.h>
 
@@ -54,7 +54,8 @@ std::span<const std::byte> bytes_of(const std::string& s) {
 constexpr const char* kPefileScript = R"(
 import json, sys, pefile
 pe = pefile.PE(sys.argv[1])
-out = {"export_name": "", "exports": [], "strings": {}, "fixed": ""}
+out = {"export_name": "", "exports": [], "strings": {}, "fixed": "",
+       "entropy": [s.get_entropy() for s in pe.sections]}
 if hasattr(pe, "DIRECTORY_ENTRY_EXPORT"):
     e = pe.DIRECTORY_ENTRY_EXPORT
     out["export_name"] = (e.name or b"").decode("latin-1")
@@ -95,6 +96,12 @@ TEST(PeResources, ExportsAndVersionInfoAgreeWithPefile) {
     EXPECT_EQ(pe->fixed_file_version, theirs["fixed"].get<std::string>()) << path;
     EXPECT_EQ(pe->version_info, (theirs["strings"].get<std::map<std::string, std::string>>()))
         << path;
+    const auto entropies = theirs["entropy"].get<std::vector<double>>();
+    ASSERT_EQ(entropies.size(), pe->sections.size()) << path;
+    for (size_t idx = 0; idx < entropies.size(); ++idx) {
+      EXPECT_NEAR(pe_section_entropy(bytes_of(bytes), pe->sections[idx]), entropies[idx], 1e-9)
+          << path << " section " << pe->sections[idx].name;
+    }
     with_version += pe->version_info.contains("OriginalFilename") ? 1 : 0;
     with_exports += pe->exports.empty() ? 0 : 1;
   }

@@ -94,6 +94,7 @@ TEST_F(RealSignatures, DigestAndSignerAgreeWithOsslsigncode) {
     EXPECT_TRUE(s.digest_ok) << path;
     EXPECT_TRUE(s.signature_ok) << path;
     EXPECT_TRUE(s.timestamp_ns.has_value()) << path;
+    EXPECT_TRUE(s.timestamp_verified) << path;
     EXPECT_NE(s.subject.find("CN=Microsoft Corporation"), std::string::npos) << path;
     EXPECT_EQ(s.thumbprint_sha256.size(), 64u);
     const test::RunResult peer = test::run_command({"osslsigncode", "verify", "-in", path});
@@ -105,6 +106,43 @@ TEST_F(RealSignatures, DigestAndSignerAgreeWithOsslsigncode) {
     // Microsoft's code-signing roots are not in Debian's TLS bundle.
     EXPECT_EQ(check(content, store_).verdict, "untrusted") << path;
   }
+}
+
+// npm's packages: VS Code's signing tool (Microsoft, RFC 3161 timestamp) and an unsigned 7-Zip.
+TEST(NpmExecutables, SignedAndUnsignedAgreeWithOsslsigncode) {
+  const std::string signed_exe = cache_dir() + "/npm/vsce-sign.exe";
+  const std::string unsigned_exe = cache_dir() + "/npm/7za.exe";
+  const std::string signed_bytes = read_file(signed_exe);
+  const std::string unsigned_bytes = read_file(unsigned_exe);
+  if (signed_bytes.empty() || unsigned_bytes.empty()) GTEST_SKIP() << "npm test data not fetched";
+  auto store = TrustStore::load({});
+  ASSERT_THAT(store, IsOk());
+  const SigReport report = check_signatures(signed_exe, bytes_of(signed_bytes), *store);
+  ASSERT_EQ(report.signatures.size(), 1u);
+  const Signature& s = report.signatures[0];
+  EXPECT_TRUE(s.digest_ok);
+  EXPECT_TRUE(s.signature_ok);
+  EXPECT_TRUE(s.timestamp_verified);
+  EXPECT_NE(s.timestamp_signer.find("Microsoft"), std::string::npos) << s.timestamp_signer;
+  EXPECT_EQ(report.properties.at("CompanyName"), "Microsoft Corporation");
+  const test::RunResult peer = test::run_command({"osslsigncode", "verify", "-in", signed_exe});
+  std::string upper = s.file_digest;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_NE(peer.out.find("Calculated message digest : " + upper), std::string::npos) << peer.out;
+  EXPECT_NE(peer.out.find("Serial : " +
+                          [&] {
+                            std::string serial = s.serial;
+                            for (char& c : serial)
+                              c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                            return serial;
+                          }()),
+            std::string::npos)
+      << peer.out;
+
+  const SigReport none = check_signatures(unsigned_exe, bytes_of(unsigned_bytes), *store);
+  EXPECT_EQ(none.verdict, "unsigned");
+  EXPECT_FALSE(none.is_signed);
+  EXPECT_NE(test::run_command({"osslsigncode", "verify", "-in", unsigned_exe}).exit_code, 0);
 }
 
 TEST_F(RealSignatures, DataHiddenInTheSignatureBlockIsFlaggedThoughOsslsigncodeAcceptsIt) {
@@ -385,7 +423,8 @@ TEST(Sideload, AnUnsignedOrForeignDllNextToASignedImageIsACandidate) {
     const SigReport image = check_signatures(dir / "msvcp140.dll", bytes_of(loader), *store);
     EXPECT_TRUE(std::find(image.imports.begin(), image.imports.end(), "VCRUNTIME140.dll") !=
                 image.imports.end());
-    return sideload_findings(image, *store);
+    DirectoryListings listings;  // fresh: the folder changes between calls
+    return sideload_findings(image, *store, listings);
   };
   const auto reason = [](const std::vector<Finding>& found) {
     for (const auto& [k, v] : found.at(0).evidence) {

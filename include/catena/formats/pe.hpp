@@ -41,7 +41,6 @@ struct PeSection {
   uint32_t raw_offset = 0;
   uint32_t raw_size = 0;
   uint32_t characteristics = 0;
-  double entropy = 0;  // bits per byte of its raw data present in the file
 };
 
 inline constexpr uint16_t kWinCertTypePkcsSignedData = 0x0002;
@@ -105,6 +104,10 @@ std::optional<uint64_t> pe_rva_to_offset(const PeInfo& pe, uint64_t rva, uint64_
 /// The PE checksum (as imagehlp's CheckSumMappedFile computes it) of `file`, skipping the
 /// checksum field at `checksum_offset`.
 uint32_t pe_checksum(std::span<const std::byte> file, uint64_t checksum_offset);
+
+/// Shannon entropy of a section's raw data present in the file, in bits per byte (packed or
+/// encrypted code is near 8). Computed on demand: it reads every byte of the section.
+double pe_section_entropy(std::span<const std::byte> file, const PeSection& section);
 
 /// Shannon entropy of the bytes, in bits per byte (0 for none).
 double entropy(std::span<const std::byte> bytes);
