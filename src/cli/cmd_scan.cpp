@@ -3,6 +3,9 @@
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
+#include "catena/intel/index.hpp"
+#include "catena/intel/signers.hpp"
+#include "catena/intel/yara.hpp"
 #include "catena/pkg/dpkg.hpp"
 #include "catena/report/render.hpp"
 #include "commands.hpp"
@@ -23,6 +26,14 @@ void add_scan_options(CLI::App& app, ScanCommand& command, std::string& digests)
   app.add_option("--digests", digests,
                  "Digests to record: sha256 always, plus md5 and/or sha1 (comma-separated)");
   app.add_flag("!--no-dpkg", command.dpkg, "Do not look up owning Debian packages");
+  app.add_option("--yara", command.yara,
+                 "YARA rules: a file or directory, source or compiled (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--yara-max-size", command.scan.yara_max_bytes,
+                 "Skip YARA on files larger than this many bytes (reported; default 268435456)");
+  app.add_option("--yara-timeout", command.scan.yara_timeout_seconds,
+                 "Seconds YARA may spend on one file before it is skipped (reported; default 10)")
+      ->check(CLI::Range(1, 3600));
   app.add_flag("!--no-analysis", command.scan.analyse,
                "Inventory only: record each file's format but do not verify signatures or parse "
                "executables' structure");
@@ -88,6 +99,29 @@ int run_scan_command(ScanCommand& command) {
       owners_thread.join();
       return owners ? &*owners : nullptr;
     };
+  }
+
+  // Every stored indicator is matched against every file; MD5 and SHA-1 are computed in the same
+  // read only when some feed needs them.
+  intel::IndicatorIndex indicators;
+  if (auto loaded = indicators.load(**store); !loaded) return fail(loaded.error());
+  if (!indicators.empty()) {
+    command.scan.indicators = &indicators;
+    if (indicators.has_md5()) command.scan.digests |= DigestSet::kMd5;
+    if (indicators.has_sha1()) command.scan.digests |= DigestSet::kSha1;
+  }
+
+  intel::SignerBlocklist blocked_signers;
+  if (auto loaded = blocked_signers.load(**store); !loaded) return fail(loaded.error());
+  if (!blocked_signers.empty()) command.scan.blocked_signers = &blocked_signers;
+
+  // YARA rules compile once for the run; a rule that does not compile stops it (exit 2).
+  std::optional<intel::YaraRules> yara;
+  if (!command.yara.empty()) {
+    auto loaded = intel::YaraRules::load(command.yara);
+    if (!loaded) return fail(loaded.error());
+    yara = std::move(*loaded);
+    command.scan.yara = &*yara;
   }
 
   command.scan.cancel = &install_cancel_handlers();

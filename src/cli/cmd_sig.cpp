@@ -10,6 +10,8 @@
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
+#include "catena/intel/signers.hpp"
+#include "catena/store/store.hpp"
 #include "catena/trust/sig.hpp"
 #include "commands.hpp"
 #include "common.hpp"
@@ -76,6 +78,15 @@ json signature_json(const trust::Signature& s) {
     out["timestamp_signer"] = s.timestamp_signer;
     out["timestamp_verified"] = s.timestamp_verified;
   }
+  json certificates = json::array();
+  for (const trust::CertificateId& c : s.certificates) {
+    certificates.push_back({{"role", c.role},
+                            {"subject", c.subject},
+                            {"issuer", c.issuer},
+                            {"serial", c.serial},
+                            {"thumbprint_sha256", c.thumbprint_sha256}});
+  }
+  out["certificates"] = std::move(certificates);
   if (s.kind == "macho") {
     out["identifier"] = s.identifier;
     out["team_id"] = s.team_id;
@@ -97,6 +108,7 @@ Runner register_sig(CLI::App& app) {
     std::vector<std::string> trust;
     std::string format = "table";
     std::string fail_on = "high";
+    std::string db;
   };
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("sig",
@@ -107,6 +119,9 @@ Runner register_sig(CLI::App& app) {
   sub->add_option("--trust", options->trust,
                   "Also trust the CA certificates in this PEM file (repeatable)")
       ->allow_extra_args(false);
+  sub->add_option("--db", options->db,
+                  "Store whose blocked signers to check against (default: the user's store, "
+                  "when it exists)");
   sub->add_option("--format", options->format, "Output format: table, json or jsonl")
       ->check(CLI::IsMember({"table", "json", "jsonl"}));
   sub->add_option("--fail-on", options->fail_on,
@@ -118,6 +133,22 @@ Runner register_sig(CLI::App& app) {
     if (!fail_on) return fail(fail_on.error());
     auto store = trust::TrustStore::load(options->trust);
     if (!store) return fail(store.error());
+    // Blocked signers from the store, read-only; a store that does not exist has none.
+    intel::SignerBlocklist blocked;
+    {
+      const std::string db = options->db.empty() ? store::default_store_path() : options->db;
+      struct stat st {};
+      if (!options->db.empty() || ::stat(db.c_str(), &st) == 0) {
+        auto opened = store::Store::open(db, store::Store::Access::ReadOnly);
+        auto loaded = opened ? blocked.load(**opened) : Status(tl::unexpected(opened.error()));
+        if (!loaded && !options->db.empty()) return fail(loaded.error());
+        // The user's store, not asked for by name: say it was not read, and go on.
+        if (!loaded) {
+          std::fprintf(stderr, "catena: warning: blocked signers not checked: %s\n",
+                       escape_for_terminal(loaded.error().describe()).c_str());
+        }
+      }
+    }
     json all = json::array();
     std::vector<Finding> every;
     int status = kExitOk;
@@ -137,6 +168,14 @@ Runner register_sig(CLI::App& app) {
         }
         trust::SigReport report =
             trust::check_signatures(options->files[index], file->bytes(), *store);
+        for (Finding& f : blocked.check(report.signatures, report.path)) {
+          // A blocked certificate is a critical anomaly of signatures that may verify.
+          if (report.verdict == "valid" || report.verdict == "untrusted") {
+            report.verdict = "anomalous";
+          }
+          report.findings.push_back(std::move(f));
+        }
+        sort_findings(report.findings);
         if (report.is_signed) {
           for (Finding& f : trust::sideload_findings(report, *store, listings))
             report.findings.push_back(std::move(f));

@@ -14,5 +14,6 @@ Runner register_packages(CLI::App& app);
 Runner register_baseline(CLI::App& app);
 Runner register_key(CLI::App& app);
 Runner register_sig(CLI::App& app);
+Runner register_intel(CLI::App& app);
 
 }  // namespace catena::cli

@@ -15,6 +15,7 @@ struct ScanCommand {
   OutputOptions output;
   scan::ScanOptions scan;
   bool dpkg = true;
+  std::vector<std::string> yara;  // --yara paths
   /// Checks that run after the scan (audit: package verification); their findings are stored
   /// with the scan and reported with it. They may add lines to the report's summary.
   std::function<std::vector<Finding>(store::Store& store,

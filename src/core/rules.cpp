@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 40> kRules = {{
+constexpr std::array<RuleInfo, 44> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -76,6 +76,13 @@ constexpr std::array<RuleInfo, 40> kRules = {{
      "changed."},
     {"MODULE_SIGNATURE_MALFORMED", Severity::Medium,
      "A kernel module's appended signature cannot be read as the format requires."},
+    {"IOC_MATCH", Severity::Critical,
+     "A file's hash is an indicator of compromise from an imported feed."},
+    {"YARA_MATCH", Severity::High, "A YARA rule matched the file."},
+    {"YARA_SKIPPED", Severity::Low,
+     "YARA rules were not applied to a file (too large, timed out, or not held in memory)."},
+    {"SIG_SIGNER_BLOCKED", Severity::Critical,
+     "A signature of the file involves a blocked certificate (signer, chain or timestamp)."},
     {"SIDELOAD_CANDIDATE", Severity::Medium,
      "A signed program's folder holds a DLL it imports that is unsigned or signed by another."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,

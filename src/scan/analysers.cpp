@@ -5,11 +5,14 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "catena/core/rules.hpp"
 #include "catena/formats/elf.hpp"
 #include "catena/formats/format.hpp"
 #include "catena/formats/macho.hpp"
 #include "catena/formats/ole.hpp"
 #include "catena/formats/pe.hpp"
+#include "catena/intel/signers.hpp"
+#include "catena/intel/yara.hpp"
 #include "catena/trust/sig.hpp"
 
 namespace catena::scan {
@@ -49,6 +52,14 @@ void analyse_signature(const ContentView& view,
   trust::SigReport report =
       trust::check_signatures("", view.whole, store, /*finding_digests=*/false);
   facts.signature = report.verdict;
+  if (facts.blocked_signers != nullptr) {
+    for (Finding& f : facts.blocked_signers->check(report.signatures, "")) {
+      if (facts.signature == "valid" || facts.signature == "untrusted") {
+        facts.signature = "anomalous";
+      }
+      findings.push_back(std::move(f));
+    }
+  }
   for (Finding& f : report.findings) {
     if (f.rule.starts_with("PE_") || f.rule.starts_with("MACHO_") || f.rule.starts_with("MSI_") ||
         f.rule.starts_with("MODULE_") || f.rule == "SIG_SIGNATURE_INVALID") {
@@ -133,19 +144,61 @@ void analyse_structure(const ContentView& view, ContentFacts& facts, std::vector
   facts.details = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// YARA rules over the bytes already held; a file that is not held (read in chunks on a retry),
+// too large, or that times out is reported as skipped, never silently passed.
+void analyse_yara(const ContentView& view, ContentFacts& facts, std::vector<Finding>& findings) {
+  if (facts.yara == nullptr) return;
+  const auto skipped = [&](const std::string& reason) {
+    Finding f = make_finding("YARA_SKIPPED", "");
+    f.add_evidence("reason", reason);
+    findings.push_back(std::move(f));
+  };
+  if (view.size > facts.yara_max_bytes) {
+    skipped("larger than the YARA size cap (" + std::to_string(facts.yara_max_bytes) + " bytes)");
+    return;
+  }
+  if (view.whole.size() != view.size) {
+    skipped("not held in memory in one piece (the file changed while read)");
+    return;
+  }
+  auto matches = facts.yara->scan(view.whole, facts.yara_timeout_seconds);
+  if (!matches) {
+    skipped(matches.error().code == ErrorCode::Interrupted
+                ? "timed out after " + std::to_string(facts.yara_timeout_seconds) + " s"
+                : matches.error().message);
+    return;
+  }
+  for (const intel::YaraMatch& m : *matches) {
+    Finding f = make_finding("YARA_MATCH", "");
+    for (const auto& [key, value] : m.meta) {
+      if (key != "severity") continue;
+      if (auto severity = parse_severity(value)) f.severity = *severity;
+    }
+    f.add_evidence("rule", m.rule);
+    if (!m.ns.empty() && m.ns != "default") f.add_evidence("namespace", m.ns);
+    std::string tags;
+    for (const std::string& tag : m.tags) tags += (tags.empty() ? "" : " ") + tag;
+    if (!tags.empty()) f.add_evidence("tags", tags);
+    for (const auto& [key, value] : m.meta) f.add_evidence("meta." + key, value);
+    findings.push_back(std::move(f));
+  }
+}
+
 // One explicit table, run in order; no self-registration.
-constexpr std::array<Analyser, 3> kAnalysers = {{
+constexpr std::array<Analyser, 4> kAnalysers = {{
     {"format", analyse_format},
     {"signature", analyse_signature},
     {"structure", analyse_structure},
+    {"yara", analyse_yara},
 }};
 
 }  // namespace
 
 void analyse_content(const ContentView& view, ContentFacts& facts, std::vector<Finding>& findings) {
   for (const Analyser& analyser : kAnalysers) {
+    // --no-analysis keeps the format (the inventory needs it) and YARA (asked for by name).
+    if (facts.format_only && analyser.name != "format" && analyser.name != "yara") continue;
     analyser.analyse(view, facts, findings);
-    if (facts.format_only) break;  // the format analyser runs first
   }
 }
 

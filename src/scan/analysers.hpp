@@ -10,6 +10,11 @@
 
 #include "catena/core/finding.hpp"
 
+namespace catena::intel {
+class YaraRules;
+class SignerBlocklist;
+}  // namespace catena::intel
+
 namespace catena::scan {
 
 struct ContentView {
@@ -19,7 +24,13 @@ struct ContentView {
 };
 
 struct ContentFacts {
-  bool format_only = false;  // set by the caller: classify, and run no other analyser
+  // Set by the caller.
+  bool format_only = false;  // classify, and run no other analyser
+  const intel::YaraRules* yara = nullptr;
+  const intel::SignerBlocklist* blocked_signers = nullptr;
+  uint64_t yara_max_bytes = 0;
+  int yara_timeout_seconds = 0;
+  // Set by the analysers.
   std::string format;
   std::string signature;  // the verdict of catena sig, for formats it verifies
   std::string details;    // the format's structure as a JSON object (ELF, PE), or empty

@@ -24,6 +24,7 @@
 #include "catena/core/time.hpp"
 #include "catena/core/xattr.hpp"
 #include "catena/formats/format.hpp"
+#include "catena/intel/index.hpp"
 #include "checks.hpp"
 
 namespace catena::scan {
@@ -452,6 +453,10 @@ class Walker {
       uint64_t total = 0;
       ContentFacts facts;
       facts.format_only = !options_.analyse;
+      facts.yara = options_.yara;
+      facts.blocked_signers = options_.blocked_signers;
+      facts.yara_max_bytes = options_.yara_max_bytes;
+      facts.yara_timeout_seconds = options_.yara_timeout_seconds;
       std::vector<Finding> content_findings;
       bool analysed = false;
       const auto expected = static_cast<uint64_t>(before.st_size);
@@ -520,6 +525,17 @@ class Walker {
       r.md5 = values.md5;
       r.sha1 = values.sha1;
       r.size = total;
+      if (options_.indicators != nullptr && !options_.indicators->empty()) {
+        const auto view = [](const auto& digest) {
+          return digest ? std::string_view(reinterpret_cast<const char*>(digest->data()),
+                                           digest->size())
+                        : std::string_view();
+        };
+        for (Finding& f :
+             options_.indicators->match("", view(r.sha256), view(r.md5), view(r.sha1))) {
+          content_findings.push_back(std::move(f));
+        }
+      }
       if (!analysed) analyse_content({}, facts, content_findings);  // an empty file
       r.format = std::move(facts.format);
       r.signature = std::move(facts.signature);
@@ -587,7 +603,10 @@ Result<ScanSummary> run_scan(store::Store& store,
                           .started_ns = summary.started_ns,
                           .catena_version = CATENA_VERSION,
                           .arguments = meta.arguments,
-                          .roots = summary.roots};
+                          .roots = summary.roots,
+                          .digests = std::string("sha256") +
+                                     ((options.digests & DigestSet::kMd5) ? ",md5" : "") +
+                                     ((options.digests & DigestSet::kSha1) ? ",sha1" : "")};
   CATENA_TRY(summary.scan_id, store.begin_scan(new_scan));
 
   unsigned jobs = options.jobs;

@@ -91,8 +91,43 @@ constexpr std::string_view kVersion4 = R"sql(
 ALTER TABLE contents ADD COLUMN details TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kVersion1, kVersion2, kVersion3,
-                                                         kVersion4};
+// Version 5: indicator feeds (file hashes) for matching scans, now and retroactively; which
+// digests each scan computed, and lookups of contents by MD5 and SHA-1.
+constexpr std::string_view kVersion5 = R"sql(
+ALTER TABLE scans ADD COLUMN digests TEXT;
+CREATE INDEX contents_by_md5 ON contents(md5) WHERE md5 IS NOT NULL;
+CREATE INDEX contents_by_sha1 ON contents(sha1) WHERE sha1 IS NOT NULL;
+CREATE TABLE feeds (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  source TEXT NOT NULL,
+  format TEXT NOT NULL,
+  imported_ns INTEGER NOT NULL,
+  indicators INTEGER NOT NULL
+);
+CREATE TABLE indicators (
+  id INTEGER PRIMARY KEY,
+  feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+  algorithm TEXT NOT NULL CHECK (algorithm IN ('md5', 'sha1', 'sha256')),
+  digest BLOB NOT NULL,
+  label TEXT NOT NULL,
+  reference TEXT NOT NULL
+);
+CREATE INDEX indicators_by_feed ON indicators(feed_id);
+CREATE INDEX indicators_by_digest ON indicators(digest);
+CREATE TABLE blocked_signers (
+  id INTEGER PRIMARY KEY,
+  feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+  thumbprint TEXT NOT NULL,
+  issuer TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  label TEXT NOT NULL
+);
+CREATE INDEX blocked_signers_by_feed ON blocked_signers(feed_id);
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4,
+                                                         kVersion5};
 
 }  // namespace
 

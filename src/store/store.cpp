@@ -363,7 +363,7 @@ Result<int64_t> Store::begin_scan(const NewScan& scan) {
   CATENA_TRY(int64_t host, host_id(scan.host));
   Statement insert(db_,
                    "INSERT INTO scans(host_id, kind, started_ns, catena_version, arguments, roots, "
-                   "status) VALUES(?, ?, ?, ?, ?, ?, 'running')");
+                   "status, digests) VALUES(?, ?, ?, ?, ?, ?, 'running', ?)");
   if (!insert.ok()) return db_error(db_, "cannot record scan");
   insert.bind_int(1, host);
   insert.bind_text(2, scan.kind);
@@ -371,6 +371,7 @@ Result<int64_t> Store::begin_scan(const NewScan& scan) {
   insert.bind_text(4, scan.catena_version);
   insert.bind_text(5, encode_string_list(scan.arguments));
   insert.bind_text(6, encode_string_list(scan.roots));
+  insert.bind_text(7, scan.digests);
   if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot record scan");
   const int64_t id = sqlite3_last_insert_rowid(db_);
   CATENA_TRY_STATUS(txn.commit());
@@ -711,6 +712,210 @@ Status Store::delete_baseline(const std::string& host, const std::string& name) 
     return make_error(ErrorCode::NotFound, "no baseline named '" + name + "' for host " + host);
   }
   return {};
+}
+
+Result<int64_t> Store::import_feed(const FeedRecord& feed,
+                                   std::span<const IndicatorRecord> indicators) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  {
+    Statement remove(db_, "DELETE FROM feeds WHERE name = ?");
+    if (!remove.ok()) return db_error(db_, "cannot replace feed");
+    remove.bind_text(1, feed.name);
+    if (sqlite3_step(remove.get()) != SQLITE_DONE) return db_error(db_, "cannot replace feed");
+  }
+  Statement insert(db_,
+                   "INSERT INTO feeds (name, source, format, imported_ns, indicators) "
+                   "VALUES (?, ?, ?, ?, ?)");
+  if (!insert.ok()) return db_error(db_, "cannot store feed");
+  insert.bind_text(1, feed.name);
+  insert.bind_text(2, feed.source);
+  insert.bind_text(3, feed.format);
+  insert.bind_int(4, feed.imported_ns);
+  insert.bind_int(5, static_cast<int64_t>(indicators.size()));
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot store feed");
+  const int64_t feed_id = sqlite3_last_insert_rowid(db_);
+  Statement add(db_,
+                "INSERT INTO indicators (feed_id, algorithm, digest, label, reference) "
+                "VALUES (?, ?, ?, ?, ?)");
+  if (!add.ok()) return db_error(db_, "cannot store indicators");
+  for (const IndicatorRecord& i : indicators) {
+    sqlite3_reset(add.get());
+    add.bind_int(1, feed_id);
+    add.bind_text(2, i.algorithm);
+    add.bind_blob(3, i.digest);
+    add.bind_text(4, i.label);
+    add.bind_text(5, i.reference);
+    if (sqlite3_step(add.get()) != SQLITE_DONE) return db_error(db_, "cannot store indicators");
+  }
+  CATENA_TRY_STATUS(txn.commit());
+  return feed_id;
+}
+
+Result<int64_t> Store::import_signer_feed(const FeedRecord& feed,
+                                          std::span<const BlockedSignerRecord> signers) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  {
+    Statement remove(db_, "DELETE FROM feeds WHERE name = ?");
+    if (!remove.ok()) return db_error(db_, "cannot replace feed");
+    remove.bind_text(1, feed.name);
+    if (sqlite3_step(remove.get()) != SQLITE_DONE) return db_error(db_, "cannot replace feed");
+  }
+  Statement insert(db_,
+                   "INSERT INTO feeds (name, source, format, imported_ns, indicators) "
+                   "VALUES (?, ?, ?, ?, ?)");
+  if (!insert.ok()) return db_error(db_, "cannot store feed");
+  insert.bind_text(1, feed.name);
+  insert.bind_text(2, feed.source);
+  insert.bind_text(3, feed.format);
+  insert.bind_int(4, feed.imported_ns);
+  insert.bind_int(5, static_cast<int64_t>(signers.size()));
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot store feed");
+  const int64_t feed_id = sqlite3_last_insert_rowid(db_);
+  Statement add(db_,
+                "INSERT INTO blocked_signers (feed_id, thumbprint, issuer, serial, label) "
+                "VALUES (?, ?, ?, ?, ?)");
+  if (!add.ok()) return db_error(db_, "cannot store blocked signers");
+  for (const BlockedSignerRecord& b : signers) {
+    sqlite3_reset(add.get());
+    add.bind_int(1, feed_id);
+    add.bind_text(2, b.thumbprint);
+    add.bind_text(3, b.issuer);
+    add.bind_text(4, b.serial);
+    add.bind_text(5, b.label);
+    if (sqlite3_step(add.get()) != SQLITE_DONE)
+      return db_error(db_, "cannot store blocked signers");
+  }
+  CATENA_TRY_STATUS(txn.commit());
+  return feed_id;
+}
+
+Status Store::for_each_blocked_signer(const std::function<void(BlockedSignerRecord&&)>& visit) {
+  Statement stmt(db_,
+                 "SELECT f.name, b.thumbprint, b.issuer, b.serial, b.label FROM blocked_signers b "
+                 "JOIN feeds f ON f.id = b.feed_id");
+  if (!stmt.ok()) return db_error(db_, "cannot read blocked signers");
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    BlockedSignerRecord b;
+    b.feed = stmt.column_text(0);
+    b.thumbprint = stmt.column_text(1);
+    b.issuer = stmt.column_text(2);
+    b.serial = stmt.column_text(3);
+    b.label = stmt.column_text(4);
+    visit(std::move(b));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read blocked signers");
+  return {};
+}
+
+Result<std::vector<FeedRecord>> Store::list_feeds() {
+  Statement stmt(db_,
+                 "SELECT id, name, source, format, imported_ns, indicators FROM feeds "
+                 "ORDER BY name");
+  if (!stmt.ok()) return db_error(db_, "cannot read feeds");
+  std::vector<FeedRecord> out;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    FeedRecord f;
+    f.id = stmt.column_int(0);
+    f.name = stmt.column_text(1);
+    f.source = stmt.column_text(2);
+    f.format = stmt.column_text(3);
+    f.imported_ns = stmt.column_int(4);
+    f.indicators = static_cast<uint64_t>(stmt.column_int(5));
+    out.push_back(std::move(f));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read feeds");
+  return out;
+}
+
+Status Store::remove_feed(const std::string& name) {
+  Statement stmt(db_, "DELETE FROM feeds WHERE name = ?");
+  if (!stmt.ok()) return db_error(db_, "cannot remove feed");
+  stmt.bind_text(1, name);
+  if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db_error(db_, "cannot remove feed");
+  if (sqlite3_changes(db_) == 0)
+    return make_error(ErrorCode::NotFound, "no feed named '" + name + "'");
+  return {};
+}
+
+Status Store::for_each_indicator(const std::function<void(IndicatorRecord&&)>& visit) {
+  Statement stmt(db_,
+                 "SELECT f.name, i.algorithm, i.digest, i.label, i.reference FROM indicators i "
+                 "JOIN feeds f ON f.id = i.feed_id");
+  if (!stmt.ok()) return db_error(db_, "cannot read indicators");
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    IndicatorRecord i;
+    i.feed = stmt.column_text(0);
+    i.algorithm = stmt.column_text(1);
+    i.digest = stmt.column_text(2);
+    i.label = stmt.column_text(3);
+    i.reference = stmt.column_text(4);
+    visit(std::move(i));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read indicators");
+  return {};
+}
+
+Status Store::for_each_indicator_hit(const std::function<void(IndicatorHit&&)>& visit) {
+  // One query per algorithm, each an indexed probe per indicator.
+  for (const char* sql :
+       {"SELECT f.name, i.algorithm, i.digest, i.label, i.reference, c.sha256 FROM indicators i "
+        "JOIN feeds f ON f.id = i.feed_id JOIN contents c ON c.sha256 = i.digest "
+        "WHERE i.algorithm = 'sha256'",
+        "SELECT f.name, i.algorithm, i.digest, i.label, i.reference, c.sha256 FROM indicators i "
+        "JOIN feeds f ON f.id = i.feed_id JOIN contents c ON c.md5 = i.digest "
+        "WHERE i.algorithm = 'md5'",
+        "SELECT f.name, i.algorithm, i.digest, i.label, i.reference, c.sha256 FROM indicators i "
+        "JOIN feeds f ON f.id = i.feed_id JOIN contents c ON c.sha1 = i.digest "
+        "WHERE i.algorithm = 'sha1'"}) {
+    Statement stmt(db_, sql);
+    if (!stmt.ok()) return db_error(db_, "cannot match indicators");
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      IndicatorHit hit;
+      hit.indicator.feed = stmt.column_text(0);
+      hit.indicator.algorithm = stmt.column_text(1);
+      hit.indicator.digest = stmt.column_text(2);
+      hit.indicator.label = stmt.column_text(3);
+      hit.indicator.reference = stmt.column_text(4);
+      const std::string content = stmt.column_text(5);
+      if (content.size() != hit.content.size()) continue;
+      std::memcpy(hit.content.data(), content.data(), content.size());
+      visit(std::move(hit));
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "cannot match indicators");
+  }
+  return {};
+}
+
+Result<uint64_t> Store::count_indicators(const std::string& algorithm) {
+  Statement stmt(db_, "SELECT count(*) FROM indicators WHERE algorithm = ?");
+  if (!stmt.ok()) return db_error(db_, "cannot count indicators");
+  stmt.bind_text(1, algorithm);
+  if (sqlite3_step(stmt.get()) != SQLITE_ROW) return db_error(db_, "cannot count indicators");
+  return static_cast<uint64_t>(stmt.column_int(0));
+}
+
+Result<std::vector<ScanRecord>> Store::scans_without_digest(const std::string& algorithm) {
+  Statement stmt(db_,
+                 "SELECT id FROM scans WHERE digests IS NULL OR "
+                 "(',' || digests || ',') NOT LIKE ? ORDER BY id");
+  if (!stmt.ok()) return db_error(db_, "cannot read scans");
+  stmt.bind_text(1, "%," + algorithm + ",%");
+  std::vector<int64_t> ids;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) ids.push_back(stmt.column_int(0));
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read scans");
+  std::vector<ScanRecord> out;
+  for (int64_t id : ids) {
+    CATENA_TRY(ScanRecord scan, get_scan(id));
+    out.push_back(std::move(scan));
+  }
+  return out;
 }
 
 }  // namespace catena::store

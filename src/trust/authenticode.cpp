@@ -250,8 +250,11 @@ void verify_pkcs7(const DigestFn& digest_of,
       sig.timestamp_ns = stamp->time_ns;
       sig.timestamp_signer = stamp->signer;
       sig.timestamp_verified = stamp->verified;
+      sig.certificates.insert(sig.certificates.end(), stamp->certificates.begin(),
+                              stamp->certificates.end());
     }
   }
+  add_certificates(p7->d.sign->cert, "chain", sig);
   // The chain, at the timestamp's time when there is a verified one.
   if (signer == nullptr) {
     sig.chain = "error";

@@ -45,7 +45,34 @@ BioPtr content_bio(std::span<const unsigned char> bytes) {
   return content;
 }
 
+CertificateId certificate_id(X509* cert, const std::string& role) {
+  CertificateId id;
+  id.role = role;
+  id.subject = name_text(X509_get_subject_name(cert));
+  id.issuer = name_text(X509_get_issuer_name(cert));
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
+  id.serial = to_hex(
+      std::span(ASN1_STRING_get0_data(serial), static_cast<size_t>(ASN1_STRING_length(serial))));
+  unsigned char thumbprint[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (X509_digest(cert, EVP_sha256(), thumbprint, &size) == 1) {
+    id.thumbprint_sha256 = to_hex(std::span(thumbprint, size));
+  }
+  return id;
+}
+
+void add_certificates(STACK_OF(X509) * certs, const std::string& role, Signature& sig) {
+  for (int idx = 0; idx < sk_X509_num(certs); ++idx) {
+    CertificateId id = certificate_id(sk_X509_value(certs, idx), role);
+    bool known = false;
+    for (const CertificateId& c : sig.certificates)
+      known |= c.thumbprint_sha256 == id.thumbprint_sha256;
+    if (!known) sig.certificates.push_back(std::move(id));
+  }
+}
+
 void describe_signer(X509* signer, Signature& sig) {
+  sig.certificates.insert(sig.certificates.begin(), certificate_id(signer, "signer"));
   sig.subject = name_text(X509_get_subject_name(signer));
   sig.issuer = name_text(X509_get_issuer_name(signer));
   const ASN1_INTEGER* serial = X509_get0_serialNumber(signer);
@@ -105,6 +132,10 @@ void judge_chain(X509* signer,
   }
   const int ok = X509_verify_cert(ctx.get());
   const int error = X509_STORE_CTX_get_error(ctx.get());
+  if (STACK_OF(X509)* built = X509_STORE_CTX_get1_chain(ctx.get())) {
+    add_certificates(built, "chain", sig);
+    sk_X509_pop_free(built, X509_free);
+  }
   if (ok == 1) {
     sig.chain = "trusted";
   } else if (error == X509_V_ERR_CERT_HAS_EXPIRED) {
@@ -149,6 +180,9 @@ std::optional<Timestamp> read_rfc3161(std::span<const unsigned char> token_der,
   out.time_ns = asn1_time_ns(TS_TST_INFO_get_time(info.get()));
   STACK_OF(CMS_SignerInfo)* signer_infos = CMS_get0_SignerInfos(token.get());
   STACK_OF(X509)* certs = CMS_get1_certs(token.get());
+  for (int idx = 0; certs != nullptr && idx < sk_X509_num(certs); ++idx) {
+    out.certificates.push_back(certificate_id(sk_X509_value(certs, idx), "timestamp"));
+  }
   if (sk_CMS_SignerInfo_num(signer_infos) > 0 && certs != nullptr) {
     CMS_SignerInfo* tsa = sk_CMS_SignerInfo_value(signer_infos, 0);
     for (int idx = 0; idx < sk_X509_num(certs); ++idx) {

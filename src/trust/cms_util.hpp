@@ -44,7 +44,8 @@ BioPtr content_bio(std::span<const unsigned char> bytes);
 /// subject, issuer, serial and SHA-256 thumbprint of the signer certificate.
 void describe_signer(X509* signer, Signature& sig);
 
-/// chain and chain_detail: the signer's chain to the store through `untrusted` intermediates,
+/// chain and chain_detail: the signer's chain to the store through `untrusted` intermediates
+/// (the certificates of the chain it built are added to sig.certificates),
 /// at `at_ns` (a verified timestamp) or now; bad_eku when the certificate has an extended key
 /// usage without code signing.
 void judge_chain(X509* signer,
@@ -57,7 +58,13 @@ struct Timestamp {
   int64_t time_ns = 0;
   std::string signer;
   bool verified = false;  // the token's signature holds and it stamps `signature_value`
+  std::vector<CertificateId> certificates;  // the token's, role "timestamp"
 };
+
+CertificateId certificate_id(X509* cert, const std::string& role);
+
+/// Adds each certificate of `certs` not yet listed (by thumbprint) with `role`.
+void add_certificates(STACK_OF(X509) * certs, const std::string& role, Signature& sig);
 
 /// An RFC 3161 TimeStampToken (DER of its ContentInfo): its time, its signer, and whether its
 /// own signature holds and its message imprint is the digest of `signature_value` (the stamped

@@ -191,6 +191,8 @@ void check_cms(std::span<const std::byte> cms_der,
         sig.timestamp_ns = stamp->time_ns;
         sig.timestamp_signer = stamp->signer;
         sig.timestamp_verified = stamp->verified;
+        sig.certificates.insert(sig.certificates.end(), stamp->certificates.begin(),
+                                stamp->certificates.end());
       }
     }
   }
@@ -201,6 +203,7 @@ void check_cms(std::span<const std::byte> cms_der,
   }
   describe_signer(signer, sig);
   STACK_OF(X509)* certs = CMS_get1_certs(cms.get());
+  add_certificates(certs, "chain", sig);
   judge_chain(signer, certs, store, sig.timestamp_verified ? sig.timestamp_ns : std::nullopt, sig);
   if (certs != nullptr) sk_X509_pop_free(certs, X509_free);
   ERR_clear_error();

@@ -30,6 +30,12 @@
 #include "catena/pkg/dpkg.hpp"
 #include "catena/store/store.hpp"
 
+namespace catena::intel {
+class IndicatorIndex;
+class SignerBlocklist;
+class YaraRules;
+}  // namespace catena::intel
+
 namespace catena::scan {
 
 /// Files are read and hashed in chunks of this size, so a file of any size costs bounded memory.
@@ -60,6 +66,15 @@ struct ScanOptions {
   /// fnmatch(3) patterns; one without '/' matches a base name, one with '/' the whole path.
   std::vector<std::string> excludes;
   unsigned digests = DigestSet::kSha256;
+  /// YARA rules applied to each file's bytes during the read (YARA_MATCH); nullptr for none.
+  /// Files larger than the cap, or that take longer than the timeout, are reported skipped.
+  const intel::YaraRules* yara = nullptr;
+  uint64_t yara_max_bytes = 256ull << 20;
+  int yara_timeout_seconds = 10;
+  /// Signing certificates to flag in any signature the scan verifies (SIG_SIGNER_BLOCKED).
+  const intel::SignerBlocklist* blocked_signers = nullptr;
+  /// Indicators to match each file's digests against (IOC_MATCH); nullptr for none.
+  const intel::IndicatorIndex* indicators = nullptr;
   /// Verify signatures and record executables' structure while reading; false classifies the
   /// format only.
   bool analyse = true;

@@ -27,7 +27,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 enum class ScanStatus { Running, Complete, Interrupted, Failed };
 std::string_view scan_status_name(ScanStatus status);
@@ -73,6 +73,40 @@ struct BaselineRecord {
   std::string packages;  // JSON object: qualified package name -> version
 };
 
+/// An imported indicator feed.
+struct FeedRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string source;  // the file it was imported from
+  std::string format;  // plain, csv, stix
+  int64_t imported_ns = 0;
+  uint64_t indicators = 0;
+};
+
+/// One file-hash indicator of a feed.
+struct IndicatorRecord {
+  std::string feed;       // the feed's name (ignored when importing)
+  std::string algorithm;  // md5, sha1, sha256
+  std::string digest;     // raw bytes
+  std::string label;
+  std::string reference;
+};
+
+/// A blocked signing certificate: by SHA-256 thumbprint, or by issuer and serial.
+struct BlockedSignerRecord {
+  std::string feed;        // the feed's name (ignored when importing)
+  std::string thumbprint;  // lower-case hex; empty when named by issuer and serial
+  std::string issuer;      // as catena prints names (RFC 2253); empty with a thumbprint
+  std::string serial;      // lower-case hex without leading zeros; empty with a thumbprint
+  std::string label;
+};
+
+/// An indicator that names a stored content.
+struct IndicatorHit {
+  IndicatorRecord indicator;
+  Sha256 content{};
+};
+
 struct NewScan {
   std::string host;
   std::string kind;  // "scan" or "audit"
@@ -80,6 +114,7 @@ struct NewScan {
   std::string catena_version;
   std::vector<std::string> arguments;
   std::vector<std::string> roots;
+  std::string digests = "sha256";  // the digests computed for every file: "sha256,md5,sha1"
 };
 
 struct ScanTotals {
@@ -127,6 +162,28 @@ class Store {
   int schema_version() const { return schema_version_; }
 
   [[nodiscard]] Result<int64_t> begin_scan(const NewScan& scan);
+
+  /// Stores a feed and its indicators in one transaction, replacing a feed of the same name.
+  [[nodiscard]] Result<int64_t> import_feed(const FeedRecord& feed,
+                                            std::span<const IndicatorRecord> indicators);
+  /// Stores a feed of blocked signers in one transaction, replacing a feed of the same name.
+  [[nodiscard]] Result<int64_t> import_signer_feed(const FeedRecord& feed,
+                                                   std::span<const BlockedSignerRecord> signers);
+  [[nodiscard]] Status for_each_blocked_signer(
+      const std::function<void(BlockedSignerRecord&&)>& visit);
+  [[nodiscard]] Result<std::vector<FeedRecord>> list_feeds();
+  /// NotFound when there is no feed of that name.
+  [[nodiscard]] Status remove_feed(const std::string& name);
+  /// Every indicator of every feed, streamed.
+  [[nodiscard]] Status for_each_indicator(const std::function<void(IndicatorRecord&&)>& visit);
+  /// Every indicator that names a stored content: a SHA-256 one by the content's key, an MD5 or
+  /// SHA-1 one by the digest some scan recorded for the content. No file is read.
+  [[nodiscard]] Status for_each_indicator_hit(const std::function<void(IndicatorHit&&)>& visit);
+  /// How many stored indicators use `algorithm` ("md5", "sha1", "sha256").
+  [[nodiscard]] Result<uint64_t> count_indicators(const std::string& algorithm);
+  /// The scans that did not compute `algorithm` for their files (scans of a store older than
+  /// schema 5 computed SHA-256 only).
+  [[nodiscard]] Result<std::vector<ScanRecord>> scans_without_digest(const std::string& algorithm);
   /// Adds records and findings to a scan in one transaction.
   [[nodiscard]] Status add_batch(int64_t scan_id,
                                  std::span<const FileRecord> files,

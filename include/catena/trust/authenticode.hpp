@@ -37,6 +37,14 @@ class TrustStore {
   std::shared_ptr<Impl> impl;
 };
 
+/// A certificate a signature carries or chains through, as a blocklist names it.
+struct CertificateId {
+  std::string role;  // signer, chain (carried or built), timestamp (the timestamp's certificates)
+  std::string subject, issuer;
+  std::string serial;             // lower-case hex of the serial number's bytes
+  std::string thumbprint_sha256;  // lower-case hex of the SHA-256 of the DER
+};
+
 struct Signature {
   std::string kind = "authenticode";  // authenticode (PE), msi, macho, kernel-module
   int depth = 0;                      // 0: a WIN_CERTIFICATE entry; 1: nested in it ...
@@ -64,6 +72,9 @@ struct Signature {
   std::vector<std::string> mismatches;  // "code page 12", "special slot 2 (requirements)"
   /// Non-zero bytes (file offset, length) inside the slice that the signature does not cover.
   std::vector<std::pair<uint64_t, uint64_t>> uncovered;
+  /// Every certificate of the signature: its signer, the certificates it carries and the chain
+  /// built to the trust store, and its timestamp's.
+  std::vector<CertificateId> certificates;
   std::string error;  // why the signature could not be read at all (then nothing else is set)
 };
 

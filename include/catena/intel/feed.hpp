@@ -1,0 +1,56 @@
+#pragma once
+/// Indicator feeds: file hashes published after an attack, read from plain hash lists, CSV with
+/// a header, STIX 2.1 bundles and MISP event JSON.
+///
+///   CATENA_TRY(FeedContents feed, parse_feed(text, FeedFormat::Auto, {}));
+///   for (const Indicator& i : feed.indicators) { ... }
+///
+/// A feed is read whole or not at all: the first malformed line (or JSON path) is an error that
+/// names it, so that an import stores nothing from a feed it could not fully understand. What a
+/// format allows to be skipped (comments, blank lines, STIX objects that are not indicators) is
+/// counted, never silently dropped.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catena/core/result.hpp"
+
+namespace catena::intel {
+
+enum class HashAlgorithm { Md5, Sha1, Sha256 };
+std::string_view algorithm_name(HashAlgorithm algorithm);
+
+struct Indicator {
+  HashAlgorithm algorithm = HashAlgorithm::Sha256;
+  std::string digest;     // raw bytes (16, 20 or 32)
+  std::string label;      // what the file is, as the feed describes it
+  std::string reference;  // where the feed says it comes from (publisher, URL)
+};
+
+enum class FeedFormat { Auto, Plain, Csv, Stix, Misp, Json /* STIX or MISP, by content */ };
+std::string_view feed_format_name(FeedFormat format);
+
+struct FeedOptions {
+  std::string column;  // CSV: the hash column's header name; empty to find it
+};
+
+struct FeedContents {
+  FeedFormat format = FeedFormat::Plain;
+  std::vector<Indicator> indicators;  // duplicates removed (same algorithm and digest)
+  uint64_t duplicates = 0;
+  uint64_t skipped = 0;  // comments and blank lines, or STIX objects of other types
+};
+
+/// Reads a feed. Auto: a JSON object is MISP when it has "Event" or "response", else STIX; a
+/// first line with a comma and no bare hash is CSV,
+/// otherwise a plain list. Errors are Parse with "line N: ..." or "objects[3].pattern: ...",
+/// "Event.Attribute[2].value: ...".
+[[nodiscard]] Result<FeedContents> parse_feed(std::string_view text,
+                                              FeedFormat format,
+                                              const FeedOptions& options);
+
+/// The algorithm of a hex digest by its length (32, 40, 64), with its bytes; case-insensitive.
+[[nodiscard]] Result<std::pair<HashAlgorithm, std::string>> parse_hex_digest(std::string_view hex);
+
+}  // namespace catena::intel

@@ -1,0 +1,460 @@
+#include "catena/intel/feed.hpp"
+
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace catena::intel {
+namespace {
+
+using nlohmann::json;
+
+Error parse_error(std::string message) { return Error{ErrorCode::Parse, std::move(message), {}}; }
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  return text;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Lines without their terminators (LF or CRLF); a UTF-8 byte-order mark at the start is dropped.
+std::vector<std::string_view> split_lines(std::string_view text) {
+  if (text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    out.push_back(line);
+    start = end + 1;
+  }
+  return out;
+}
+
+// One CSV record (RFC 4180: quoted fields may hold commas and doubled quotes).
+Result<std::vector<std::string>> split_csv(std::string_view line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t idx = 0; idx < line.size(); ++idx) {
+    const char c = line[idx];
+    if (quoted) {
+      if (c == '"' && idx + 1 < line.size() && line[idx + 1] == '"') {
+        fields.back() += '"';
+        ++idx;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  if (quoted) return tl::unexpected(parse_error("an unterminated quoted field"));
+  return fields;
+}
+
+class Collector {
+ public:
+  explicit Collector(FeedContents& out) : out_(out) {}
+  void add(Indicator indicator) {
+    const auto key = std::make_pair(indicator.algorithm, indicator.digest);
+    if (!seen_.insert(key).second) {
+      ++out_.duplicates;
+      return;
+    }
+    out_.indicators.push_back(std::move(indicator));
+  }
+
+ private:
+  FeedContents& out_;
+  std::set<std::pair<HashAlgorithm, std::string>> seen_;
+};
+
+Status parse_plain(std::string_view text, FeedContents& out) {
+  Collector collect(out);
+  const auto lines = split_lines(text);
+  for (size_t idx = 0; idx < lines.size(); ++idx) {
+    std::string_view line = lines[idx];
+    if (const size_t hash = line.find('#'); hash != std::string_view::npos) {
+      line = line.substr(0, hash);
+    }
+    line = trim(line);
+    if (line.empty()) {
+      ++out.skipped;
+      continue;
+    }
+    // The digest, then optionally a label (as sha256sum prints: "digest  name").
+    const size_t space = line.find_first_of(" \t");
+    auto digest = parse_hex_digest(line.substr(0, space));
+    if (!digest) {
+      return tl::unexpected(
+          parse_error("line " + std::to_string(idx + 1) + ": " + digest.error().message));
+    }
+    Indicator indicator;
+    indicator.algorithm = digest->first;
+    indicator.digest = std::move(digest->second);
+    if (space != std::string_view::npos) {
+      std::string_view label = trim(line.substr(space));
+      if (label.starts_with('*')) label.remove_prefix(1);
+      indicator.label = std::string(label);
+    }
+    collect.add(std::move(indicator));
+  }
+  return {};
+}
+
+Status parse_csv(std::string_view text, const FeedOptions& options, FeedContents& out) {
+  Collector collect(out);
+  const auto lines = split_lines(text);
+  if (lines.empty()) return tl::unexpected(parse_error("line 1: no header"));
+  auto header = split_csv(lines[0]);
+  if (!header) return tl::unexpected(parse_error("line 1: " + header.error().message));
+  std::vector<std::string> names;
+  for (const std::string& name : *header) names.push_back(lower(trim(name)));
+  const auto find_column = [&](std::initializer_list<std::string_view> candidates) -> long {
+    for (std::string_view candidate : candidates) {
+      for (size_t idx = 0; idx < names.size(); ++idx) {
+        if (names[idx] == candidate) return static_cast<long>(idx);
+      }
+    }
+    return -1;
+  };
+  long hash_column = -1;
+  if (!options.column.empty()) {
+    hash_column = find_column({lower(options.column)});
+    if (hash_column < 0) {
+      return tl::unexpected(parse_error("line 1: no column named '" + options.column + "'"));
+    }
+  } else {
+    hash_column = find_column(
+        {"sha256", "sha-256", "hash", "sha1", "sha-1", "md5", "ioc", "indicator", "value"});
+    if (hash_column < 0) {
+      return tl::unexpected(parse_error("line 1: no hash column (name one with --column)"));
+    }
+  }
+  const long label_column = find_column({"label", "description", "name", "filename", "comment"});
+  const long reference_column =
+      find_column({"sources", "source", "reference", "references", "url"});
+  for (size_t idx = 1; idx < lines.size(); ++idx) {
+    if (trim(lines[idx]).empty()) {
+      ++out.skipped;
+      continue;
+    }
+    const std::string where = "line " + std::to_string(idx + 1) + ": ";
+    auto fields = split_csv(lines[idx]);
+    if (!fields) return tl::unexpected(parse_error(where + fields.error().message));
+    if (static_cast<size_t>(hash_column) >= fields->size()) {
+      return tl::unexpected(parse_error(where + "fewer fields than the header"));
+    }
+    auto digest = parse_hex_digest(trim((*fields)[static_cast<size_t>(hash_column)]));
+    if (!digest) return tl::unexpected(parse_error(where + digest.error().message));
+    Indicator indicator;
+    indicator.algorithm = digest->first;
+    indicator.digest = std::move(digest->second);
+    if (label_column >= 0 && static_cast<size_t>(label_column) < fields->size()) {
+      indicator.label = std::string(trim((*fields)[static_cast<size_t>(label_column)]));
+    }
+    if (reference_column >= 0 && static_cast<size_t>(reference_column) < fields->size()) {
+      indicator.reference = std::string(trim((*fields)[static_cast<size_t>(reference_column)]));
+    }
+    collect.add(std::move(indicator));
+  }
+  return {};
+}
+
+// The file-hash comparisons of a STIX pattern: file:hashes.'SHA-256' = '...' (also MD5, SHA-1,
+// quoted or not), however they are combined. Other comparisons are not hashes and are ignored.
+Result<std::vector<std::pair<HashAlgorithm, std::string>>> pattern_hashes(
+    std::string_view pattern) {
+  std::vector<std::pair<HashAlgorithm, std::string>> out;
+  constexpr std::string_view kPrefix = "file:hashes.";
+  size_t at = 0;
+  while ((at = pattern.find(kPrefix, at)) != std::string_view::npos) {
+    at += kPrefix.size();
+    std::string key;
+    if (at < pattern.size() && pattern[at] == '\'') {
+      const size_t end = pattern.find('\'', at + 1);
+      if (end == std::string_view::npos)
+        return tl::unexpected(parse_error("an unterminated hash name"));
+      key = std::string(pattern.substr(at + 1, end - at - 1));
+      at = end + 1;
+    } else {
+      while (at < pattern.size() && (std::isalnum(static_cast<unsigned char>(pattern[at])) ||
+                                     pattern[at] == '-' || pattern[at] == '_')) {
+        key += pattern[at++];
+      }
+    }
+    while (at < pattern.size() && pattern[at] == ' ') ++at;
+    if (at >= pattern.size() || pattern[at] != '=') {
+      return tl::unexpected(parse_error("a hash comparison other than '='"));
+    }
+    ++at;
+    while (at < pattern.size() && pattern[at] == ' ') ++at;
+    if (at >= pattern.size() || pattern[at] != '\'') {
+      return tl::unexpected(parse_error("a hash value that is not a quoted string"));
+    }
+    const size_t end = pattern.find('\'', at + 1);
+    if (end == std::string_view::npos)
+      return tl::unexpected(parse_error("an unterminated hash value"));
+    const std::string_view value = pattern.substr(at + 1, end - at - 1);
+    at = end + 1;
+    const std::string name = lower(key);
+    if (name != "sha-256" && name != "sha256" && name != "sha-1" && name != "sha1" &&
+        name != "md5") {
+      continue;  // SHA-512, SSDEEP, TLSH ...: not hashes catena records
+    }
+    CATENA_TRY(auto digest, parse_hex_digest(value));
+    out.push_back(std::move(digest));
+  }
+  return out;
+}
+
+Status parse_stix(const json& doc, FeedContents& out) {
+  Collector collect(out);
+  if (!doc.is_object() || doc.value("type", "") != "bundle" || !doc.contains("objects") ||
+      !doc["objects"].is_array()) {
+    return tl::unexpected(parse_error("$: not a STIX 2.1 bundle (type \"bundle\" with objects)"));
+  }
+  const json& objects = doc["objects"];
+  for (size_t idx = 0; idx < objects.size(); ++idx) {
+    const json& object = objects[idx];
+    const std::string where = "objects[" + std::to_string(idx) + "]";
+    if (!object.is_object() || !object.contains("type") || !object["type"].is_string()) {
+      return tl::unexpected(parse_error(where + ": an object without a type"));
+    }
+    if (object["type"] != "indicator" || object.value("pattern_type", "stix") != "stix") {
+      ++out.skipped;
+      continue;
+    }
+    if (!object.contains("pattern") || !object["pattern"].is_string()) {
+      return tl::unexpected(parse_error(where + ".pattern: missing"));
+    }
+    auto hashes = pattern_hashes(object["pattern"].get<std::string>());
+    if (!hashes) return tl::unexpected(parse_error(where + ".pattern: " + hashes.error().message));
+    if (hashes->empty()) {
+      ++out.skipped;  // an indicator of something other than a file hash
+      continue;
+    }
+    std::string label = object.contains("name") && object["name"].is_string()
+                            ? object["name"].get<std::string>()
+                            : object.value("description", "");
+    std::string reference;
+    if (object.contains("external_references") && object["external_references"].is_array()) {
+      for (const json& ref : object["external_references"]) {
+        if (!ref.is_object()) continue;
+        const std::string name = ref.value("source_name", "");
+        if (name.empty()) continue;
+        reference += (reference.empty() ? "" : ";") + name;
+      }
+    }
+    for (auto& [algorithm, digest] : *hashes) {
+      collect.add(Indicator{algorithm, std::move(digest), label, reference});
+    }
+  }
+  return {};
+}
+
+// MISP: an event's attributes (and its objects' attributes) of hash types, or of
+// filename|hash types whose value is "name|hash". Other attribute types are counted as skipped.
+Status parse_misp_attributes(const json& attributes,
+                             const std::string& where,
+                             const std::string& event_label,
+                             const std::string& reference,
+                             Collector& collect,
+                             FeedContents& out) {
+  if (!attributes.is_array()) return tl::unexpected(parse_error(where + ": not an array"));
+  for (size_t idx = 0; idx < attributes.size(); ++idx) {
+    const json& a = attributes[idx];
+    const std::string at = where + "[" + std::to_string(idx) + "]";
+    if (!a.is_object() || !a.contains("type") || !a["type"].is_string()) {
+      return tl::unexpected(parse_error(at + ".type: missing"));
+    }
+    const std::string type = a["type"].get<std::string>();
+    const bool hash = type == "md5" || type == "sha1" || type == "sha256";
+    const bool named = type == "filename|md5" || type == "filename|sha1" ||
+                       type == "filename|sha256" || type == "malware-sample";
+    if (!hash && !named) {
+      ++out.skipped;
+      continue;
+    }
+    if (!a.contains("value") || !a["value"].is_string()) {
+      return tl::unexpected(parse_error(at + ".value: missing"));
+    }
+    std::string value = a["value"].get<std::string>();
+    std::string label = a.contains("comment") && a["comment"].is_string() &&
+                                !a["comment"].get<std::string>().empty()
+                            ? a["comment"].get<std::string>()
+                            : event_label;
+    if (named) {
+      const size_t bar = value.rfind('|');
+      if (bar == std::string::npos) {
+        return tl::unexpected(parse_error(at + ".value: not \"filename|hash\""));
+      }
+      label = value.substr(0, bar) + (label.empty() ? "" : " (" + label + ")");
+      value = value.substr(bar + 1);
+    }
+    auto digest = parse_hex_digest(trim(value));
+    if (!digest) return tl::unexpected(parse_error(at + ".value: " + digest.error().message));
+    collect.add(Indicator{digest->first, std::move(digest->second), label, reference});
+  }
+  return {};
+}
+
+Status parse_misp(const json& doc, FeedContents& out) {
+  Collector collect(out);
+  // A single event ({"Event": ...}) or a search response ({"response": [{"Event": ...}, ...]}).
+  std::vector<std::pair<std::string, const json*>> events;
+  if (doc.contains("Event")) {
+    events.emplace_back("Event", &doc["Event"]);
+  } else if (doc.contains("response") && doc["response"].is_array()) {
+    for (size_t idx = 0; idx < doc["response"].size(); ++idx) {
+      const json& item = doc["response"][idx];
+      if (!item.is_object() || !item.contains("Event")) {
+        return tl::unexpected(
+            parse_error("response[" + std::to_string(idx) + "]: not a MISP event"));
+      }
+      events.emplace_back("response[" + std::to_string(idx) + "].Event", &item["Event"]);
+    }
+  }
+  for (const auto& [where, event] : events) {
+    if (!event->is_object()) return tl::unexpected(parse_error(where + ": not an object"));
+    const std::string info = event->value("info", "");
+    const std::string reference = "MISP event " + event->value("uuid", event->value("id", "")) +
+                                  (info.empty() ? "" : ": " + info);
+    if (event->contains("Attribute")) {
+      CATENA_TRY_STATUS(parse_misp_attributes((*event)["Attribute"], where + ".Attribute", info,
+                                              reference, collect, out));
+    }
+    if (event->contains("Object")) {
+      const json& objects = (*event)["Object"];
+      if (!objects.is_array()) return tl::unexpected(parse_error(where + ".Object: not an array"));
+      for (size_t idx = 0; idx < objects.size(); ++idx) {
+        const std::string at = where + ".Object[" + std::to_string(idx) + "]";
+        if (!objects[idx].is_object()) return tl::unexpected(parse_error(at + ": not an object"));
+        if (!objects[idx].contains("Attribute")) continue;
+        CATENA_TRY_STATUS(parse_misp_attributes(objects[idx]["Attribute"], at + ".Attribute", info,
+                                                reference, collect, out));
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view algorithm_name(HashAlgorithm algorithm) {
+  switch (algorithm) {
+    case HashAlgorithm::Md5:
+      return "md5";
+    case HashAlgorithm::Sha1:
+      return "sha1";
+    case HashAlgorithm::Sha256:
+      return "sha256";
+  }
+  return "sha256";
+}
+
+std::string_view feed_format_name(FeedFormat format) {
+  switch (format) {
+    case FeedFormat::Auto:
+      return "auto";
+    case FeedFormat::Plain:
+      return "plain";
+    case FeedFormat::Csv:
+      return "csv";
+    case FeedFormat::Stix:
+      return "stix";
+    case FeedFormat::Misp:
+      return "misp";
+    case FeedFormat::Json:
+      return "json";
+  }
+  return "auto";
+}
+
+Result<std::pair<HashAlgorithm, std::string>> parse_hex_digest(std::string_view hex) {
+  HashAlgorithm algorithm;
+  switch (hex.size()) {
+    case 32:
+      algorithm = HashAlgorithm::Md5;
+      break;
+    case 40:
+      algorithm = HashAlgorithm::Sha1;
+      break;
+    case 64:
+      algorithm = HashAlgorithm::Sha256;
+      break;
+    default:
+      return tl::unexpected(parse_error("'" + std::string(hex.substr(0, 80)) +
+                                        "' is not an MD5, SHA-1 or SHA-256 hex digest"));
+  }
+  std::string bytes;
+  bytes.reserve(hex.size() / 2);
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t idx = 0; idx < hex.size(); idx += 2) {
+    const int high = nibble(hex[idx]);
+    const int low = nibble(hex[idx + 1]);
+    if (high < 0 || low < 0) {
+      return tl::unexpected(parse_error("'" + std::string(hex) + "' is not hexadecimal"));
+    }
+    bytes += static_cast<char>((high << 4) | low);
+  }
+  return std::make_pair(algorithm, std::move(bytes));
+}
+
+Result<FeedContents> parse_feed(std::string_view text,
+                                FeedFormat format,
+                                const FeedOptions& options) {
+  if (format == FeedFormat::Auto) {
+    std::string_view start = text;
+    if (start.starts_with("\xef\xbb\xbf")) start.remove_prefix(3);
+    start = trim(start);
+    if (start.starts_with('{')) {
+      format = FeedFormat::Json;
+    } else {
+      const std::string_view first = start.substr(0, start.find('\n'));
+      format = first.find(',') != std::string_view::npos ? FeedFormat::Csv : FeedFormat::Plain;
+    }
+  }
+  FeedContents out;
+  out.format = format;
+  Status status;
+  if (format == FeedFormat::Stix || format == FeedFormat::Misp || format == FeedFormat::Json) {
+    if (text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);
+    const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) return tl::unexpected(parse_error("$: not valid JSON"));
+    if (format == FeedFormat::Json) {
+      format = doc.is_object() && (doc.contains("Event") || doc.contains("response"))
+                   ? FeedFormat::Misp
+                   : FeedFormat::Stix;
+      out.format = format;
+    }
+    status = format == FeedFormat::Misp ? parse_misp(doc, out) : parse_stix(doc, out);
+  } else {
+    status = format == FeedFormat::Csv ? parse_csv(text, options, out) : parse_plain(text, out);
+  }
+  if (!status) return tl::unexpected(status.error());
+  return out;
+}
+
+}  // namespace catena::intel

@@ -1,0 +1,157 @@
+#include "catena/intel/signers.hpp"
+
+#include <cctype>
+
+#include "catena/core/rules.hpp"
+
+namespace catena::intel {
+namespace {
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  return text;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool is_hex(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// A thumbprint as tools print it: hex, perhaps in colon-separated pairs.
+std::string thumbprint_of(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c != ':') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+Error line_error(size_t line, const std::string& message) {
+  return Error{ErrorCode::Parse, "line " + std::to_string(line) + ": " + message, {}};
+}
+
+}  // namespace
+
+std::string canonical_serial(std::string_view hex) {
+  std::string out = lower(hex);
+  const size_t first = out.find_first_not_of('0');
+  return first == std::string::npos ? std::string("0") : out.substr(first);
+}
+
+Result<std::vector<store::BlockedSignerRecord>> parse_signer_list(std::string_view text) {
+  if (text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);
+  std::vector<store::BlockedSignerRecord> out;
+  size_t number = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++number;
+    if (const size_t hash = line.find('#'); hash != std::string_view::npos)
+      line = line.substr(0, hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    store::BlockedSignerRecord signer;
+    if (line.find('=') == std::string_view::npos) {
+      const size_t space = line.find_first_of(" \t");
+      signer.thumbprint = thumbprint_of(line.substr(0, space));
+      if (space != std::string_view::npos) signer.label = std::string(trim(line.substr(space)));
+    } else {
+      for (size_t at = 0; at <= line.size();) {
+        size_t semi = line.find(';', at);
+        if (semi == std::string_view::npos) semi = line.size();
+        const std::string_view pair = trim(line.substr(at, semi - at));
+        at = semi + 1;
+        if (pair.empty()) continue;
+        const size_t eq = pair.find('=');
+        if (eq == std::string_view::npos) {
+          return tl::unexpected(
+              line_error(number, "expected key=value, got '" + std::string(pair) + "'"));
+        }
+        const std::string key = lower(trim(pair.substr(0, eq)));
+        const std::string_view value = trim(pair.substr(eq + 1));
+        if (key == "thumbprint" || key == "sha256") {
+          signer.thumbprint = thumbprint_of(value);
+        } else if (key == "serial") {
+          signer.serial = thumbprint_of(value);
+        } else if (key == "issuer") {
+          signer.issuer = std::string(value);
+        } else if (key == "label") {
+          signer.label = std::string(value);
+        } else {
+          return tl::unexpected(line_error(number, "unknown key '" + key + "'"));
+        }
+      }
+    }
+    if (!signer.thumbprint.empty()) {
+      if (signer.thumbprint.size() != 64 || !is_hex(signer.thumbprint)) {
+        return tl::unexpected(line_error(number, "a thumbprint must be 64 hex digits (SHA-256)"));
+      }
+    } else {
+      if (signer.serial.empty() || signer.issuer.empty()) {
+        return tl::unexpected(line_error(number, "give a thumbprint, or both serial and issuer"));
+      }
+      if (!is_hex(signer.serial))
+        return tl::unexpected(line_error(number, "the serial must be hex"));
+      signer.serial = canonical_serial(signer.serial);
+    }
+    out.push_back(std::move(signer));
+  }
+  return out;
+}
+
+Status SignerBlocklist::load(store::Store& store) {
+  return store.for_each_blocked_signer(
+      [this](store::BlockedSignerRecord&& signer) { add(std::move(signer)); });
+}
+
+void SignerBlocklist::add(store::BlockedSignerRecord signer) {
+  signer.thumbprint = lower(signer.thumbprint);
+  if (!signer.serial.empty()) signer.serial = canonical_serial(signer.serial);
+  signers_.push_back(std::move(signer));
+}
+
+std::vector<Finding> SignerBlocklist::check(const std::vector<trust::Signature>& signatures,
+                                            const std::string& path) const {
+  std::vector<Finding> out;
+  if (signers_.empty()) return out;
+  for (const trust::Signature& sig : signatures) {
+    for (const trust::CertificateId& cert : sig.certificates) {
+      const std::string serial = canonical_serial(cert.serial);
+      for (const store::BlockedSignerRecord& blocked : signers_) {
+        const bool hit =
+            !blocked.thumbprint.empty()
+                ? blocked.thumbprint == cert.thumbprint_sha256
+                : blocked.serial == serial && lower(blocked.issuer) == lower(cert.issuer);
+        if (!hit) continue;
+        Finding f = make_finding("SIG_SIGNER_BLOCKED", path);
+        f.add_evidence("feed", blocked.feed);
+        f.add_evidence("role", cert.role);
+        f.add_evidence("certificate", cert.subject);
+        f.add_evidence("issuer", cert.issuer);
+        f.add_evidence("serial", cert.serial);
+        f.add_evidence("thumbprint_sha256", cert.thumbprint_sha256);
+        if (!blocked.label.empty()) f.add_evidence("label", blocked.label);
+        if (!sig.subject.empty() && cert.role != "signer") f.add_evidence("signer", sig.subject);
+        out.push_back(std::move(f));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace catena::intel

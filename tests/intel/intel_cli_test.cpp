@@ -1,0 +1,141 @@
+// `catena intel` end to end: import, list, remove, and scans that match what was imported.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "support/run.hpp"
+#include "support/tree.hpp"
+
+namespace catena {
+namespace {
+
+using nlohmann::json;
+
+std::string sha256_hex_of(const std::string& path) {
+  const test::RunResult r = test::run_command({"sha256sum", path});
+  return r.out.substr(0, 64);
+}
+
+std::string md5_hex_of(const std::string& path) {
+  const test::RunResult r = test::run_command({"md5sum", path});
+  return r.out.substr(0, 32);
+}
+
+TEST(IntelCli, ImportedHashesAreMatchedByTheScan) {
+  test::TempDir dir;
+  dir.write("tree/evil.bin", "evil payload\n");
+  dir.write("tree/also-evil.bin", "md5-listed payload\n");
+  dir.write("tree/benign.txt", "nothing to see\n");
+  dir.write("feed.csv", "sha256,label,source\n" + sha256_hex_of(dir / "tree/evil.bin") +
+                            ",evil payload,unit test\n");
+  dir.write("feed.txt", md5_hex_of(dir / "tree/also-evil.bin") + "  also-evil.bin\n");
+  const std::string db = dir / "c.db";
+  test::RunResult r =
+      test::run_catena({"intel", "import", dir / "feed.csv", "--feed", "csv", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("imported 1 indicators"), std::string::npos) << r.out;
+  r = test::run_catena({"intel", "import", dir / "feed.txt", "--db", db});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  r = test::run_catena({"intel", "list", "--db", db, "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json feeds = json::parse(r.out);
+  ASSERT_EQ(feeds.size(), 2u);
+  EXPECT_EQ(feeds[0]["feed"], "csv");
+  EXPECT_EQ(feeds[0]["format"], "csv");
+  EXPECT_EQ(feeds[1]["feed"], "feed.txt");
+
+  r = test::run_catena({"scan", dir / "tree", "--db", db, "--no-dpkg", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // critical findings
+  const json scan = json::parse(r.out);
+  std::map<std::string, json> matches;
+  for (const json& f : scan["findings"]) {
+    if (f["rule"] == "IOC_MATCH") matches[f["path"].get<std::string>()] = f;
+  }
+  ASSERT_EQ(matches.size(), 2u) << r.out;
+  const json& evil = matches.at(dir / "tree/evil.bin");
+  EXPECT_EQ(evil["severity"], "critical");
+  EXPECT_EQ(evil["evidence"]["feed"], "csv");
+  EXPECT_EQ(evil["evidence"]["label"], "evil payload");
+  EXPECT_EQ(evil["evidence"]["source"], "unit test");
+  // The MD5 was computed because a feed needs it, and stored with the inventory.
+  EXPECT_EQ(matches.at(dir / "tree/also-evil.bin")["evidence"]["algorithm"], "md5");
+
+  // Removing the feeds ends the matches.
+  ASSERT_EQ(test::run_catena({"intel", "remove", "--feed", "csv", "--db", db}).exit_code, 0);
+  ASSERT_EQ(test::run_catena({"intel", "remove", "--feed", "feed.txt", "--db", db}).exit_code, 0);
+  EXPECT_EQ(test::run_catena({"intel", "remove", "--feed", "nope", "--db", db}).exit_code, 2);
+  r = test::run_catena({"scan", dir / "tree", "--db", db, "--no-dpkg", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.find("IOC_MATCH"), std::string::npos);
+}
+
+TEST(IntelCli, AMalformedFeedStoresNothingAndKeepsTheOldOne) {
+  test::TempDir dir;
+  const std::string db = dir / "c.db";
+  const std::string good(64, 'a');
+  dir.write("feed.txt", good + "\n");
+  ASSERT_EQ(test::run_catena({"intel", "import", dir / "feed.txt", "--db", db}).exit_code, 0);
+  dir.write("feed.txt", std::string(64, 'b') + "\n" + std::string(64, 'c') + "\nnot a hash\n");
+  const test::RunResult bad = test::run_catena({"intel", "import", dir / "feed.txt", "--db", db});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("line 3"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("nothing imported"), std::string::npos) << bad.err;
+  const test::RunResult list = test::run_catena({"intel", "list", "--db", db, "--format", "json"});
+  const json feeds = json::parse(list.out);
+  ASSERT_EQ(feeds.size(), 1u);
+  EXPECT_EQ(feeds[0]["indicators"], 1);  // the earlier import, untouched
+  EXPECT_EQ(test::run_catena({"intel", "import", dir / "missing.txt", "--db", db}).exit_code, 2);
+}
+
+// Retroactive matching: where and when each indicator was present, from the stored scans alone,
+// and an honest account of what could not be checked.
+TEST(IntelCli, MatchFindsPastPresenceWithoutReadingFiles) {
+  test::TempDir dir;
+  const std::string db = dir / "c.db";
+  dir.write("tree/tool.exe", "a trojanized tool\n");
+  dir.write("tree/lib.dll", "an md5-listed library\n");
+  const std::string tool_sha = sha256_hex_of(dir / "tree/tool.exe");
+  const std::string lib_md5 = md5_hex_of(dir / "tree/lib.dll");
+  // Scan 1: SHA-256 only. Then the tool is removed and scan 2 records MD5 too.
+  ASSERT_EQ(test::run_catena({"scan", dir / "tree", "--db", db, "--no-dpkg"}).exit_code, 0);
+  ASSERT_EQ(std::remove((dir / "tree/tool.exe").c_str()), 0);
+  ASSERT_EQ(
+      test::run_catena({"scan", dir / "tree", "--db", db, "--no-dpkg", "--digests", "sha256,md5"})
+          .exit_code,
+      0);
+  dir.write("feed.txt", tool_sha + "  tool.exe\n" + lib_md5 + "  lib.dll\n");
+  ASSERT_EQ(test::run_catena({"intel", "import", dir / "feed.txt", "--db", db}).exit_code, 0);
+  // The files are gone from disk: the answer comes from the store alone.
+  ASSERT_EQ(std::remove((dir / "tree/lib.dll").c_str()), 0);
+  const test::RunResult r = test::run_catena({"intel", "match", "--db", db, "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const json out = json::parse(r.out);
+  std::set<std::pair<std::string, int64_t>> seen;  // (path, scan)
+  for (const json& m : out["matches"]) {
+    seen.insert({m["path"].get<std::string>(), m["scan_id"].get<int64_t>()});
+    EXPECT_EQ(m["feed"], "feed.txt");
+    EXPECT_FALSE(m["host"].get<std::string>().empty());
+  }
+  // The tool was present in scan 1 only; the library in both scans: its MD5, recorded by scan
+  // 2, identifies the same content scan 1 saw.
+  const std::set<std::pair<std::string, int64_t>> expected = {
+      {dir / "tree/tool.exe", 1}, {dir / "tree/lib.dll", 1}, {dir / "tree/lib.dll", 2}};
+  EXPECT_EQ(seen, expected) << r.out;
+  ASSERT_EQ(out["unchecked"].size(), 1u) << r.out;
+  EXPECT_EQ(out["unchecked"][0]["algorithm"], "md5");
+  ASSERT_EQ(out["unchecked"][0]["scans"].size(), 1u);
+  EXPECT_EQ(out["unchecked"][0]["scans"][0]["scan_id"], 1);
+
+  // import --match runs the same check; no indicator, no match.
+  dir.write("other.txt", std::string(64, 'e') + "\n");
+  const test::RunResult none = test::run_catena(
+      {"intel", "import", dir / "other.txt", "--feed", "x", "--db", db, "--match"});
+  EXPECT_EQ(none.exit_code, 1) << none.out;  // the earlier feed still matches
+  EXPECT_NE(none.out.find("3 match(es)"), std::string::npos) << none.out;
+}
+
+}  // namespace
+}  // namespace catena
