@@ -1,3 +1,5 @@
+#include <cctype>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "catena/core/digest.hpp"
@@ -15,6 +17,20 @@ namespace catena::cli {
 inline constexpr uint64_t kMaxFeedBytes = 2ull << 30;
 
 namespace {
+
+// The first byte that is not a BOM or white space is '{'.
+bool looks_like_json(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char c = 0;
+  int seen = 0;
+  while (in.get(c) && seen++ < 4096) {
+    if (c == '\xef' || c == '\xbb' || c == '\xbf' || std::isspace(static_cast<unsigned char>(c))) {
+      continue;
+    }
+    return c == '{';
+  }
+  return false;
+}
 
 // Where and when each indicator was present, from the stored inventories alone; and which
 // indicators could not be checked against which scans (a scan that recorded no MD5 cannot show
@@ -136,20 +152,20 @@ Runner register_intel(CLI::App& app) {
     if (!store) return fail(store.error());
     if (match->parsed()) return match_stored(**store, options->output.format);
     if (import->parsed()) {
-      auto text = read_small_file(options->file, kMaxFeedBytes);
-      if (!text) return fail(text.error());
       std::string name = options->feed;
       if (name.empty()) {
         const size_t slash = options->file.rfind('/');
         name = slash == std::string::npos ? options->file : options->file.substr(slash + 1);
       }
+      const auto rejected = [&](const Error& e) {
+        return fail(
+            Error{ErrorCode::Parse, options->file + ": " + e.message + " (nothing imported)", {}});
+      };
       if (options->signers) {
+        auto text = read_small_file(options->file, kMaxFeedBytes);
+        if (!text) return fail(text.error());
         auto signers = intel::parse_signer_list(std::string_view(text->data(), text->size()));
-        if (!signers) {
-          return fail(Error{ErrorCode::Parse,
-                            options->file + ": " + signers.error().message + " (nothing imported)",
-                            {}});
-        }
+        if (!signers) return rejected(signers.error());
         store::FeedRecord record{.id = 0,
                                  .name = name,
                                  .source = options->file,
@@ -168,30 +184,67 @@ Runner register_intel(CLI::App& app) {
                                        : options->format == "stix" ? intel::FeedFormat::Stix
                                        : options->format == "misp" ? intel::FeedFormat::Misp
                                                                    : intel::FeedFormat::Auto;
-      auto feed = intel::parse_feed(std::string_view(text->data(), text->size()), format,
-                                    {.column = options->column});
-      if (!feed) {
-        return fail(Error{ErrorCode::Parse,
-                          options->file + ": " + feed.error().message + " (nothing imported)",
-                          {}});
-      }
-      std::vector<store::IndicatorRecord> rows;
-      rows.reserve(feed->indicators.size());
-      for (intel::Indicator& i : feed->indicators) {
-        rows.push_back({name, std::string(intel::algorithm_name(i.algorithm)), std::move(i.digest),
-                        std::move(i.label), std::move(i.reference)});
-      }
+      // JSON feeds (STIX, MISP) are read whole; lists and CSV are streamed, so that a feed of
+      // ten million lines costs a line of memory, not the feed.
+      const bool json_feed = format == intel::FeedFormat::Stix ||
+                             format == intel::FeedFormat::Misp ||
+                             (format == intel::FeedFormat::Auto && looks_like_json(options->file));
       store::FeedRecord record{.id = 0,
                                .name = name,
                                .source = options->file,
-                               .format = std::string(intel::feed_format_name(feed->format)),
+                               .format = "",
                                .imported_ns = now_ns(),
-                               .indicators = rows.size()};
-      if (auto stored = (*store)->import_feed(record, rows); !stored) return fail(stored.error());
-      std::printf("imported %zu indicators into feed %s (%s; %llu duplicates, %llu skipped)\n",
-                  rows.size(), escape_for_terminal(name).c_str(), record.format.c_str(),
-                  static_cast<unsigned long long>(feed->duplicates),
-                  static_cast<unsigned long long>(feed->skipped));
+                               .indicators = 0};
+      uint64_t stored = 0, duplicates = 0, skipped = 0;
+      if (json_feed) {
+        auto text = read_small_file(options->file, kMaxFeedBytes);
+        if (!text) return fail(text.error());
+        auto feed = intel::parse_feed(std::string_view(text->data(), text->size()), format,
+                                      {.column = options->column});
+        if (!feed) return rejected(feed.error());
+        record.format = std::string(intel::feed_format_name(feed->format));
+        std::vector<store::IndicatorRecord> rows;
+        rows.reserve(feed->indicators.size());
+        for (intel::Indicator& i : feed->indicators) {
+          rows.push_back({name, std::string(intel::algorithm_name(i.algorithm)),
+                          std::move(i.digest), std::move(i.label), std::move(i.reference)});
+        }
+        record.indicators = rows.size();
+        if (auto written = (*store)->import_feed(record, rows); !written) {
+          return fail(written.error());
+        }
+        stored = rows.size();
+        duplicates = feed->duplicates;
+        skipped = feed->skipped;
+      } else {
+        std::ifstream in(options->file, std::ios::binary);
+        if (!in) return fail(Error{ErrorCode::Io, "cannot open " + options->file, {}});
+        record.format = format == intel::FeedFormat::Csv ? "csv" : "plain";
+        auto writer = (*store)->begin_feed_import(record);
+        if (!writer) return fail(writer.error());
+        auto streamed = intel::stream_feed(
+            in, format, {.column = options->column}, [&](intel::Indicator&& i) -> Status {
+              return (*writer)->add({{},
+                                     std::string(intel::algorithm_name(i.algorithm)),
+                                     std::move(i.digest),
+                                     std::move(i.label),
+                                     std::move(i.reference)});
+            });
+        if (!streamed) {
+          return streamed.error().code == ErrorCode::Parse ? rejected(streamed.error())
+                                                           : fail(streamed.error());
+        }
+        record.format = std::string(intel::feed_format_name(streamed->format));
+        auto committed = (*writer)->commit(record.format);
+        if (!committed) return fail(committed.error());
+        duplicates = *committed;
+        stored = streamed->indicators - duplicates;
+        skipped = streamed->skipped;
+      }
+      std::printf("imported %llu indicators into feed %s (%s; %llu duplicates, %llu skipped)\n",
+                  static_cast<unsigned long long>(stored), escape_for_terminal(name).c_str(),
+                  record.format.c_str(), static_cast<unsigned long long>(duplicates),
+                  static_cast<unsigned long long>(skipped));
       if (options->match) return match_stored(**store, "table");
       return kExitOk;
     }

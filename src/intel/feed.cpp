@@ -1,7 +1,10 @@
 #include "catena/intel/feed.hpp"
 
 #include <cctype>
+#include <functional>
+#include <istream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 namespace catena::intel {
@@ -85,25 +88,47 @@ class Collector {
   std::set<std::pair<HashAlgorithm, std::string>> seen_;
 };
 
-Status parse_plain(std::string_view text, FeedContents& out) {
-  Collector collect(out);
-  const auto lines = split_lines(text);
-  for (size_t idx = 0; idx < lines.size(); ++idx) {
-    std::string_view line = lines[idx];
+}  // namespace
+
+// Plain and CSV feeds, one line at a time: the same code reads a feed held in memory and one
+// streamed from a file.
+class LineFeedParser {
+ public:
+  LineFeedParser(FeedFormat format, FeedOptions options)
+      : csv_(format == FeedFormat::Csv), options_(std::move(options)) {}
+
+  Status line(std::string_view text,
+              size_t number,
+              const std::function<Status(Indicator&&)>& emit,
+              uint64_t& skipped) {
+    if (number == 1 && text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);
+    if (text.ends_with('\r')) text.remove_suffix(1);
+    return csv_ ? csv_line(text, number, emit, skipped) : plain_line(text, number, emit, skipped);
+  }
+  Status finish() const {
+    if (csv_ && !header_seen_) return tl::unexpected(parse_error("line 1: no header"));
+    return {};
+  }
+
+ private:
+  Status plain_line(std::string_view line,
+                    size_t number,
+                    const std::function<Status(Indicator&&)>& emit,
+                    uint64_t& skipped) {
     if (const size_t hash = line.find('#'); hash != std::string_view::npos) {
       line = line.substr(0, hash);
     }
     line = trim(line);
     if (line.empty()) {
-      ++out.skipped;
-      continue;
+      ++skipped;
+      return {};
     }
     // The digest, then optionally a label (as sha256sum prints: "digest  name").
     const size_t space = line.find_first_of(" \t");
     auto digest = parse_hex_digest(line.substr(0, space));
     if (!digest) {
       return tl::unexpected(
-          parse_error("line " + std::to_string(idx + 1) + ": " + digest.error().message));
+          parse_error("line " + std::to_string(number) + ": " + digest.error().message));
     }
     Indicator indicator;
     indicator.algorithm = digest->first;
@@ -113,68 +138,92 @@ Status parse_plain(std::string_view text, FeedContents& out) {
       if (label.starts_with('*')) label.remove_prefix(1);
       indicator.label = std::string(label);
     }
-    collect.add(std::move(indicator));
+    return emit(std::move(indicator));
   }
-  return {};
-}
 
-Status parse_csv(std::string_view text, const FeedOptions& options, FeedContents& out) {
-  Collector collect(out);
-  const auto lines = split_lines(text);
-  if (lines.empty()) return tl::unexpected(parse_error("line 1: no header"));
-  auto header = split_csv(lines[0]);
-  if (!header) return tl::unexpected(parse_error("line 1: " + header.error().message));
-  std::vector<std::string> names;
-  for (const std::string& name : *header) names.push_back(lower(trim(name)));
-  const auto find_column = [&](std::initializer_list<std::string_view> candidates) -> long {
-    for (std::string_view candidate : candidates) {
-      for (size_t idx = 0; idx < names.size(); ++idx) {
-        if (names[idx] == candidate) return static_cast<long>(idx);
+  Status header(std::string_view line) {
+    auto fields = split_csv(line);
+    if (!fields) return tl::unexpected(parse_error("line 1: " + fields.error().message));
+    std::vector<std::string> names;
+    for (const std::string& name : *fields) names.push_back(lower(trim(name)));
+    const auto find_column = [&](std::initializer_list<std::string_view> candidates) -> long {
+      for (std::string_view candidate : candidates) {
+        for (size_t idx = 0; idx < names.size(); ++idx) {
+          if (names[idx] == candidate) return static_cast<long>(idx);
+        }
+      }
+      return -1;
+    };
+    if (!options_.column.empty()) {
+      hash_column_ = find_column({lower(options_.column)});
+      if (hash_column_ < 0) {
+        return tl::unexpected(parse_error("line 1: no column named '" + options_.column + "'"));
+      }
+    } else {
+      hash_column_ = find_column(
+          {"sha256", "sha-256", "hash", "sha1", "sha-1", "md5", "ioc", "indicator", "value"});
+      if (hash_column_ < 0) {
+        return tl::unexpected(parse_error("line 1: no hash column (name one with --column)"));
       }
     }
-    return -1;
-  };
-  long hash_column = -1;
-  if (!options.column.empty()) {
-    hash_column = find_column({lower(options.column)});
-    if (hash_column < 0) {
-      return tl::unexpected(parse_error("line 1: no column named '" + options.column + "'"));
-    }
-  } else {
-    hash_column = find_column(
-        {"sha256", "sha-256", "hash", "sha1", "sha-1", "md5", "ioc", "indicator", "value"});
-    if (hash_column < 0) {
-      return tl::unexpected(parse_error("line 1: no hash column (name one with --column)"));
-    }
+    label_column_ = find_column({"label", "description", "name", "filename", "comment"});
+    reference_column_ = find_column({"sources", "source", "reference", "references", "url"});
+    header_seen_ = true;
+    return {};
   }
-  const long label_column = find_column({"label", "description", "name", "filename", "comment"});
-  const long reference_column =
-      find_column({"sources", "source", "reference", "references", "url"});
-  for (size_t idx = 1; idx < lines.size(); ++idx) {
-    if (trim(lines[idx]).empty()) {
-      ++out.skipped;
-      continue;
+
+  Status csv_line(std::string_view line,
+                  size_t number,
+                  const std::function<Status(Indicator&&)>& emit,
+                  uint64_t& skipped) {
+    if (!header_seen_) return header(line);
+    if (trim(line).empty()) {
+      ++skipped;
+      return {};
     }
-    const std::string where = "line " + std::to_string(idx + 1) + ": ";
-    auto fields = split_csv(lines[idx]);
+    const std::string where = "line " + std::to_string(number) + ": ";
+    auto fields = split_csv(line);
     if (!fields) return tl::unexpected(parse_error(where + fields.error().message));
-    if (static_cast<size_t>(hash_column) >= fields->size()) {
+    if (static_cast<size_t>(hash_column_) >= fields->size()) {
       return tl::unexpected(parse_error(where + "fewer fields than the header"));
     }
-    auto digest = parse_hex_digest(trim((*fields)[static_cast<size_t>(hash_column)]));
+    auto digest = parse_hex_digest(trim((*fields)[static_cast<size_t>(hash_column_)]));
     if (!digest) return tl::unexpected(parse_error(where + digest.error().message));
     Indicator indicator;
     indicator.algorithm = digest->first;
     indicator.digest = std::move(digest->second);
-    if (label_column >= 0 && static_cast<size_t>(label_column) < fields->size()) {
-      indicator.label = std::string(trim((*fields)[static_cast<size_t>(label_column)]));
+    if (label_column_ >= 0 && static_cast<size_t>(label_column_) < fields->size()) {
+      indicator.label = std::string(trim((*fields)[static_cast<size_t>(label_column_)]));
     }
-    if (reference_column >= 0 && static_cast<size_t>(reference_column) < fields->size()) {
-      indicator.reference = std::string(trim((*fields)[static_cast<size_t>(reference_column)]));
+    if (reference_column_ >= 0 && static_cast<size_t>(reference_column_) < fields->size()) {
+      indicator.reference = std::string(trim((*fields)[static_cast<size_t>(reference_column_)]));
     }
-    collect.add(std::move(indicator));
+    return emit(std::move(indicator));
   }
-  return {};
+
+  bool csv_;
+  FeedOptions options_;
+  bool header_seen_ = false;
+  long hash_column_ = -1, label_column_ = -1, reference_column_ = -1;
+};
+
+namespace {
+
+Status parse_lines(std::string_view text,
+                   FeedFormat format,
+                   const FeedOptions& options,
+                   FeedContents& out) {
+  Collector collect(out);
+  LineFeedParser parser(format, options);
+  const auto lines = split_lines(text);
+  const std::function<Status(Indicator &&)> emit = [&](Indicator&& i) -> Status {
+    collect.add(std::move(i));
+    return {};
+  };
+  for (size_t idx = 0; idx < lines.size(); ++idx) {
+    CATENA_TRY_STATUS(parser.line(lines[idx], idx + 1, emit, out.skipped));
+  }
+  return parser.finish();
 }
 
 // The file-hash comparisons of a STIX pattern: file:hashes.'SHA-256' = '...' (also MD5, SHA-1,
@@ -451,10 +500,67 @@ Result<FeedContents> parse_feed(std::string_view text,
     }
     status = format == FeedFormat::Misp ? parse_misp(doc, out) : parse_stix(doc, out);
   } else {
-    status = format == FeedFormat::Csv ? parse_csv(text, options, out) : parse_plain(text, out);
+    status = parse_lines(text, format, options, out);
   }
   if (!status) return tl::unexpected(status.error());
   return out;
+}
+
+Result<StreamStats> stream_feed(std::istream& in,
+                                FeedFormat format,
+                                const FeedOptions& options,
+                                const std::function<Status(Indicator&&)>& sink) {
+  StreamStats stats;
+  std::string pending;
+  std::vector<char> chunk(1 << 16);
+  size_t number = 0;
+  std::optional<LineFeedParser> parser;
+  const std::function<Status(Indicator &&)> emit = [&](Indicator&& i) -> Status {
+    ++stats.indicators;
+    return sink(std::move(i));
+  };
+  const auto take = [&](std::string_view line) -> Status {
+    ++number;
+    if (!parser) {
+      // Auto: the first line decides, as parse_feed decides on the whole text.
+      if (format == FeedFormat::Auto) {
+        format = line.find(',') != std::string_view::npos ? FeedFormat::Csv : FeedFormat::Plain;
+      }
+      stats.format = format;
+      parser.emplace(format, options);
+    }
+    return parser->line(line, number, emit, stats.skipped);
+  };
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const auto got = static_cast<size_t>(in.gcount());
+    if (got == 0) break;
+    size_t start = 0;
+    for (size_t idx = 0; idx < got; ++idx) {
+      if (chunk[idx] != '\n') continue;
+      if (pending.empty()) {
+        CATENA_TRY_STATUS(take(std::string_view(chunk.data() + start, idx - start)));
+      } else {
+        pending.append(chunk.data() + start, idx - start);
+        CATENA_TRY_STATUS(take(pending));
+        pending.clear();
+      }
+      start = idx + 1;
+    }
+    pending.append(chunk.data() + start, got - start);
+    if (pending.size() > kMaxFeedLine) {
+      return tl::unexpected(parse_error("line " + std::to_string(number + 1) + ": longer than " +
+                                        std::to_string(kMaxFeedLine) + " bytes"));
+    }
+  }
+  if (in.bad()) return make_error(ErrorCode::Io, "the feed cannot be read");
+  if (!pending.empty()) CATENA_TRY_STATUS(take(pending));
+  if (!parser) {
+    stats.format = format == FeedFormat::Auto ? FeedFormat::Plain : format;
+    parser.emplace(stats.format, options);
+  }
+  CATENA_TRY_STATUS(parser->finish());
+  return stats;
 }
 
 }  // namespace catena::intel

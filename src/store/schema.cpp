@@ -126,8 +126,17 @@ CREATE TABLE blocked_signers (
 CREATE INDEX blocked_signers_by_feed ON blocked_signers(feed_id);
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4,
-                                                         kVersion5};
+// Version 6: an indicator is unique within its feed, so that an import detects a duplicate by
+// the insert itself; the unique index leads with the digest and serves lookups by digest too.
+constexpr std::string_view kVersion6 = R"sql(
+DELETE FROM indicators WHERE id NOT IN
+  (SELECT min(id) FROM indicators GROUP BY digest, algorithm, feed_id);
+DROP INDEX indicators_by_digest;
+CREATE UNIQUE INDEX indicators_unique ON indicators(digest, algorithm, feed_id);
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {kVersion1, kVersion2, kVersion3,
+                                                         kVersion4, kVersion5, kVersion6};
 
 }  // namespace
 

@@ -3,10 +3,12 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
@@ -750,6 +752,114 @@ Result<int64_t> Store::import_feed(const FeedRecord& feed,
   }
   CATENA_TRY_STATUS(txn.commit());
   return feed_id;
+}
+
+struct Store::FeedImport::State {
+  sqlite3* db = nullptr;
+  std::unique_ptr<Transaction> txn;
+  std::unique_ptr<Statement> add;
+  int64_t feed_id = 0;
+  uint64_t added = 0, duplicates = 0;
+  // Rows wait here and go in sorted by digest: B-tree inserts in key order touch each index
+  // page once per batch instead of once per row.
+  std::vector<IndicatorRecord> batch;
+  Status flush();
+};
+
+namespace {
+constexpr size_t kFeedImportBatch = 1 << 16;
+}  // namespace
+
+Status Store::FeedImport::State::flush() {
+  std::sort(batch.begin(), batch.end(), [](const IndicatorRecord& a, const IndicatorRecord& b) {
+    return std::tie(a.digest, a.algorithm) < std::tie(b.digest, b.algorithm);
+  });
+  const IndicatorRecord* previous = nullptr;
+  for (const IndicatorRecord& indicator : batch) {
+    if (previous != nullptr && previous->digest == indicator.digest &&
+        previous->algorithm == indicator.algorithm) {
+      ++duplicates;
+      continue;
+    }
+    previous = &indicator;
+    sqlite3_reset(add->get());
+    add->bind_int(1, feed_id);
+    // The batch outlives the step: SQLite may use the bytes in place.
+    sqlite3_bind_text(add->get(), 2, indicator.algorithm.data(),
+                      static_cast<int>(indicator.algorithm.size()), SQLITE_STATIC);
+    sqlite3_bind_blob(add->get(), 3, indicator.digest.data(),
+                      static_cast<int>(indicator.digest.size()), SQLITE_STATIC);
+    sqlite3_bind_text(add->get(), 4, indicator.label.data(),
+                      static_cast<int>(indicator.label.size()), SQLITE_STATIC);
+    sqlite3_bind_text(add->get(), 5, indicator.reference.data(),
+                      static_cast<int>(indicator.reference.size()), SQLITE_STATIC);
+    if (sqlite3_step(add->get()) != SQLITE_DONE) return db_error(db, "cannot store indicators");
+    if (sqlite3_changes(db) == 0) {
+      ++duplicates;
+    } else {
+      ++added;
+    }
+  }
+  batch.clear();
+  return {};
+}
+
+Store::FeedImport::~FeedImport() = default;
+
+Result<std::unique_ptr<Store::FeedImport>> Store::begin_feed_import(const FeedRecord& feed) {
+  auto state = std::make_unique<FeedImport::State>();
+  state->db = db_;
+  // A million random digests make the index's pages hot all over: a 256 MiB page cache for the
+  // import (a bound, not a per-row cost) keeps them in memory instead of in and out of the WAL.
+  CATENA_TRY_STATUS(exec(db_, "PRAGMA cache_size=-262144", "cannot configure the store"));
+  state->txn = std::make_unique<Transaction>(db_);
+  CATENA_TRY_STATUS(state->txn->begin());
+  {
+    Statement remove(db_, "DELETE FROM feeds WHERE name = ?");
+    if (!remove.ok()) return db_error(db_, "cannot replace feed");
+    remove.bind_text(1, feed.name);
+    if (sqlite3_step(remove.get()) != SQLITE_DONE) return db_error(db_, "cannot replace feed");
+  }
+  Statement insert(db_,
+                   "INSERT INTO feeds (name, source, format, imported_ns, indicators) "
+                   "VALUES (?, ?, ?, ?, 0)");
+  if (!insert.ok()) return db_error(db_, "cannot store feed");
+  insert.bind_text(1, feed.name);
+  insert.bind_text(2, feed.source);
+  insert.bind_text(3, feed.format);
+  insert.bind_int(4, feed.imported_ns);
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot store feed");
+  state->feed_id = sqlite3_last_insert_rowid(db_);
+  // A duplicate within the feed is refused by the unique index, in the same descent that
+  // would insert it.
+  state->add = std::make_unique<Statement>(
+      db_,
+      "INSERT INTO indicators (feed_id, algorithm, digest, label, reference) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING");
+  if (!state->add->ok()) return db_error(db_, "cannot store indicators");
+  auto out = std::unique_ptr<FeedImport>(new FeedImport());
+  out->state_ = std::move(state);
+  return out;
+}
+
+Status Store::FeedImport::add(IndicatorRecord indicator) {
+  state_->batch.push_back(std::move(indicator));
+  if (state_->batch.size() >= kFeedImportBatch) return state_->flush();
+  return {};
+}
+
+Result<uint64_t> Store::FeedImport::commit(const std::string& format) {
+  State& s = *state_;
+  CATENA_TRY_STATUS(s.flush());
+  Statement count(s.db, "UPDATE feeds SET indicators = ?, format = ? WHERE id = ?");
+  if (!count.ok()) return db_error(s.db, "cannot store feed");
+  count.bind_int(1, static_cast<int64_t>(s.added));
+  count.bind_text(2, format);
+  count.bind_int(3, s.feed_id);
+  if (sqlite3_step(count.get()) != SQLITE_DONE) return db_error(s.db, "cannot store feed");
+  s.add.reset();
+  CATENA_TRY_STATUS(s.txn->commit());
+  return s.duplicates;
 }
 
 Result<int64_t> Store::import_signer_feed(const FeedRecord& feed,

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 
 #include "support/matchers.hpp"
 
@@ -171,6 +172,51 @@ TEST(Feed, ManyLinesStayLinear) {
   auto feed = parse(text);
   ASSERT_THAT(feed, IsOk());
   EXPECT_EQ(feed->indicators.size(), 200000u);
+}
+
+TEST(Feed, StreamedFeedsGoLineByLineToTheSink) {
+  // Many lines through a counting sink: nothing is held but the current line.
+  std::string text = "\xef\xbb\xbfsha256,label\r\n";
+  for (int idx = 0; idx < 200000; ++idx) {
+    char line[96];
+    std::snprintf(line, sizeof(line), "%064x,sample %d\r\n", idx, idx);
+    text += line;
+  }
+  std::istringstream in(text);
+  uint64_t seen = 0;
+  std::string last_label;
+  auto stats = stream_feed(in, FeedFormat::Auto, {}, [&](Indicator&& i) -> Status {
+    ++seen;
+    last_label = i.label;
+    return {};
+  });
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->format, FeedFormat::Csv);
+  EXPECT_EQ(stats->indicators, 200000u);
+  EXPECT_EQ(seen, 200000u);
+  EXPECT_EQ(last_label, "sample 199999");
+
+  // An error late in the stream names its line; the sink's own error stops the stream.
+  std::istringstream bad(kSha256 + "\n" + kSha1 + "\nnot-a-hash\n");
+  auto failed = stream_feed(bad, FeedFormat::Auto, {}, [](Indicator&&) -> Status { return {}; });
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_NE(failed.error().message.find("line 3"), std::string::npos) << failed.error().message;
+  std::istringstream refused(kSha256 + "\n");
+  auto stopped = stream_feed(refused, FeedFormat::Plain, {}, [](Indicator&&) -> Status {
+    return make_error(ErrorCode::Db, "the store is full");
+  });
+  ASSERT_FALSE(stopped.has_value());
+  EXPECT_EQ(stopped.error().code, ErrorCode::Db);
+  // A line longer than the cap is an error, not an allocation.
+  std::istringstream huge(std::string(kMaxFeedLine + 10, 'a'));
+  EXPECT_FALSE(stream_feed(huge, FeedFormat::Plain, {}, [](Indicator&&) -> Status {
+                 return {};
+               }).has_value());
+  // A CSV stream without even a header.
+  std::istringstream empty("");
+  EXPECT_FALSE(stream_feed(empty, FeedFormat::Csv, {}, [](Indicator&&) -> Status {
+                 return {};
+               }).has_value());
 }
 
 TEST(Feed, SeedCorpusAndRegressionsParse) {

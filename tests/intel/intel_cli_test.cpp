@@ -72,6 +72,46 @@ TEST(IntelCli, ImportedHashesAreMatchedByTheScan) {
   EXPECT_EQ(r.out.find("IOC_MATCH"), std::string::npos);
 }
 
+// The audit matches the same way as the scan: indicators, and YARA over the tool places.
+TEST(IntelCli, TheAuditMatchesIndicatorsAndYara) {
+  test::TempDir dir;
+  dir.write("tools/evil-tool", "#!/bin/sh\necho EVIL-MARKER\n", 0755);
+  dir.write("home/.keep", "");
+  dir.write("sys/.keep", "");
+  dir.write("rules/r.yar", "rule marker { strings: $a = \"EVIL-MARKER\" condition: $a }\n");
+  dir.write("feed.txt", sha256_hex_of(dir / "tools/evil-tool") + "  evil tool\n");
+  const std::string db = dir / "c.db";
+  ASSERT_EQ(test::run_catena({"intel", "import", dir / "feed.txt", "--db", db}).exit_code, 0);
+  const test::RunResult r = test::run_catena(
+      {"audit", "--db", db, "--format", "json", "--no-dpkg", "--path", dir / "tools", "--home",
+       dir / "home", "--system-dir", dir / "sys", "--yara", dir / "rules"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const json doc = json::parse(r.out);
+  std::set<std::string> rules;
+  for (const json& f : doc["findings"]) {
+    if (f["path"] == dir / "tools/evil-tool") rules.insert(f["rule"].get<std::string>());
+  }
+  EXPECT_TRUE(rules.count("IOC_MATCH")) << r.out;
+  EXPECT_TRUE(rules.count("YARA_MATCH")) << r.out;
+}
+
+TEST(IntelCli, DuplicatesFarApartInALongFeedAreStoredOnce) {
+  test::TempDir dir;
+  std::string text;
+  for (int idx = 0; idx < 70000; ++idx) {  // more than one import batch
+    char line[80];
+    std::snprintf(line, sizeof(line), "%064x\n", idx);
+    text += line;
+  }
+  text += text.substr(0, 65);  // the first line again, at the very end
+  dir.write("long.txt", text);
+  const test::RunResult r =
+      test::run_catena({"intel", "import", dir / "long.txt", "--db", dir / "c.db"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("imported 70000 indicators"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 duplicates"), std::string::npos) << r.out;
+}
+
 TEST(IntelCli, AMalformedFeedStoresNothingAndKeepsTheOldOne) {
   test::TempDir dir;
   const std::string db = dir / "c.db";

@@ -10,6 +10,8 @@
 /// format allows to be skipped (comments, blank lines, STIX objects that are not indicators) is
 /// counted, never silently dropped.
 #include <cstdint>
+#include <functional>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +51,23 @@ struct FeedContents {
 [[nodiscard]] Result<FeedContents> parse_feed(std::string_view text,
                                               FeedFormat format,
                                               const FeedOptions& options);
+
+inline constexpr size_t kMaxFeedLine = 1 << 20;
+
+struct StreamStats {
+  FeedFormat format = FeedFormat::Plain;
+  uint64_t indicators = 0;  // given to the sink (duplicates included)
+  uint64_t skipped = 0;
+};
+
+/// A plain or CSV feed read from `in` a chunk at a time, each indicator handed to `sink` as it
+/// is read: memory stays bounded however long the feed. `format` Auto decides from the first
+/// line (Plain or CSV; JSON feeds are read whole with parse_feed). The sink deduplicates. A
+/// line over kMaxFeedLine bytes is an error.
+[[nodiscard]] Result<StreamStats> stream_feed(std::istream& in,
+                                              FeedFormat format,
+                                              const FeedOptions& options,
+                                              const std::function<Status(Indicator&&)>& sink);
 
 /// The algorithm of a hex digest by its length (32, 40, 64), with its bytes; case-insensitive.
 [[nodiscard]] Result<std::pair<HashAlgorithm, std::string>> parse_hex_digest(std::string_view hex);

@@ -27,7 +27,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 enum class ScanStatus { Running, Complete, Interrupted, Failed };
 std::string_view scan_status_name(ScanStatus status);
@@ -162,6 +162,26 @@ class Store {
   int schema_version() const { return schema_version_; }
 
   [[nodiscard]] Result<int64_t> begin_scan(const NewScan& scan);
+
+  /// A feed written a row at a time in one transaction (for feeds too large to hold): nothing
+  /// is visible until commit(), and destroying it uncommitted leaves the store as it was.
+  class FeedImport {
+   public:
+    ~FeedImport();
+    /// Adds an indicator; one already in the feed (same algorithm and digest) is counted, not
+    /// added.
+    [[nodiscard]] Status add(IndicatorRecord indicator);
+    /// Commits, recording the feed's format as finally known; returns how many indicators were
+    /// duplicates.
+    [[nodiscard]] Result<uint64_t> commit(const std::string& format);
+
+   private:
+    friend class Store;
+    struct State;
+    std::unique_ptr<State> state_;
+  };
+  /// Begins replacing the feed named feed.name.
+  [[nodiscard]] Result<std::unique_ptr<FeedImport>> begin_feed_import(const FeedRecord& feed);
 
   /// Stores a feed and its indicators in one transaction, replacing a feed of the same name.
   [[nodiscard]] Result<int64_t> import_feed(const FeedRecord& feed,
