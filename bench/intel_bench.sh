@@ -70,6 +70,7 @@ size=$(du -sh "$work/m.db" | cut -f1)
 echo "store: $scans scans, $rows file records, $size"
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 /usr/bin/time -f '%e %M' -o "$work/match.time" "$catena" intel match --db "$work/m.db" --format json >"$work/match.json" || true
-read -r t_match rss_kb <"$work/match.time"
+# time(1) writes "Command exited with non-zero status 1" first when there are matches (exit 1).
+read -r t_match rss_kb < <(tail -1 "$work/match.time")
 matches=$(/usr/bin/python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['matches']))" "$work/match.json")
 printf 'intel match: %.2f s, %d MB peak RSS, %s matches (cold cache)\n' "$t_match" "$((rss_kb / 1024))" "$matches"

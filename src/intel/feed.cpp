@@ -7,26 +7,14 @@
 #include <optional>
 #include <set>
 
+#include "catena/core/text.hpp"
+
 namespace catena::intel {
 namespace {
 
 using nlohmann::json;
 
 Error parse_error(std::string message) { return Error{ErrorCode::Parse, std::move(message), {}}; }
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return text;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Lines without their terminators (LF or CRLF); a UTF-8 byte-order mark at the start is dropped.
 std::vector<std::string_view> split_lines(std::string_view text) {
@@ -118,7 +106,7 @@ class LineFeedParser {
     if (const size_t hash = line.find('#'); hash != std::string_view::npos) {
       line = line.substr(0, hash);
     }
-    line = trim(line);
+    line = trim_space(line);
     if (line.empty()) {
       ++skipped;
       return {};
@@ -134,7 +122,7 @@ class LineFeedParser {
     indicator.algorithm = digest->first;
     indicator.digest = std::move(digest->second);
     if (space != std::string_view::npos) {
-      std::string_view label = trim(line.substr(space));
+      std::string_view label = trim_space(line.substr(space));
       if (label.starts_with('*')) label.remove_prefix(1);
       indicator.label = std::string(label);
     }
@@ -145,7 +133,7 @@ class LineFeedParser {
     auto fields = split_csv(line);
     if (!fields) return tl::unexpected(parse_error("line 1: " + fields.error().message));
     std::vector<std::string> names;
-    for (const std::string& name : *fields) names.push_back(lower(trim(name)));
+    for (const std::string& name : *fields) names.push_back(ascii_lower(trim_space(name)));
     const auto find_column = [&](std::initializer_list<std::string_view> candidates) -> long {
       for (std::string_view candidate : candidates) {
         for (size_t idx = 0; idx < names.size(); ++idx) {
@@ -155,7 +143,7 @@ class LineFeedParser {
       return -1;
     };
     if (!options_.column.empty()) {
-      hash_column_ = find_column({lower(options_.column)});
+      hash_column_ = find_column({ascii_lower(options_.column)});
       if (hash_column_ < 0) {
         return tl::unexpected(parse_error("line 1: no column named '" + options_.column + "'"));
       }
@@ -177,7 +165,7 @@ class LineFeedParser {
                   const std::function<Status(Indicator&&)>& emit,
                   uint64_t& skipped) {
     if (!header_seen_) return header(line);
-    if (trim(line).empty()) {
+    if (trim_space(line).empty()) {
       ++skipped;
       return {};
     }
@@ -187,16 +175,17 @@ class LineFeedParser {
     if (static_cast<size_t>(hash_column_) >= fields->size()) {
       return tl::unexpected(parse_error(where + "fewer fields than the header"));
     }
-    auto digest = parse_hex_digest(trim((*fields)[static_cast<size_t>(hash_column_)]));
+    auto digest = parse_hex_digest(trim_space((*fields)[static_cast<size_t>(hash_column_)]));
     if (!digest) return tl::unexpected(parse_error(where + digest.error().message));
     Indicator indicator;
     indicator.algorithm = digest->first;
     indicator.digest = std::move(digest->second);
     if (label_column_ >= 0 && static_cast<size_t>(label_column_) < fields->size()) {
-      indicator.label = std::string(trim((*fields)[static_cast<size_t>(label_column_)]));
+      indicator.label = std::string(trim_space((*fields)[static_cast<size_t>(label_column_)]));
     }
     if (reference_column_ >= 0 && static_cast<size_t>(reference_column_) < fields->size()) {
-      indicator.reference = std::string(trim((*fields)[static_cast<size_t>(reference_column_)]));
+      indicator.reference =
+          std::string(trim_space((*fields)[static_cast<size_t>(reference_column_)]));
     }
     return emit(std::move(indicator));
   }
@@ -262,7 +251,7 @@ Result<std::vector<std::pair<HashAlgorithm, std::string>>> pattern_hashes(
       return tl::unexpected(parse_error("an unterminated hash value"));
     const std::string_view value = pattern.substr(at + 1, end - at - 1);
     at = end + 1;
-    const std::string name = lower(key);
+    const std::string name = ascii_lower(key);
     if (name != "sha-256" && name != "sha256" && name != "sha-1" && name != "sha1" &&
         name != "md5") {
       continue;  // SHA-512, SSDEEP, TLSH ...: not hashes catena records
@@ -357,7 +346,7 @@ Status parse_misp_attributes(const json& attributes,
       label = value.substr(0, bar) + (label.empty() ? "" : " (" + label + ")");
       value = value.substr(bar + 1);
     }
-    auto digest = parse_hex_digest(trim(value));
+    auto digest = parse_hex_digest(trim_space(value));
     if (!digest) return tl::unexpected(parse_error(at + ".value: " + digest.error().message));
     collect.add(Indicator{digest->first, std::move(digest->second), label, reference});
   }
@@ -477,7 +466,7 @@ Result<FeedContents> parse_feed(std::string_view text,
   if (format == FeedFormat::Auto) {
     std::string_view start = text;
     if (start.starts_with("\xef\xbb\xbf")) start.remove_prefix(3);
-    start = trim(start);
+    start = trim_space(start);
     if (start.starts_with('{')) {
       format = FeedFormat::Json;
     } else {

@@ -3,23 +3,10 @@
 #include <cctype>
 
 #include "catena/core/rules.hpp"
+#include "catena/core/text.hpp"
 
 namespace catena::intel {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return text;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_hex(std::string_view text) {
   if (text.empty()) return false;
@@ -45,7 +32,7 @@ Error line_error(size_t line, const std::string& message) {
 }  // namespace
 
 std::string canonical_serial(std::string_view hex) {
-  std::string out = lower(hex);
+  std::string out = ascii_lower(hex);
   const size_t first = out.find_first_not_of('0');
   return first == std::string::npos ? std::string("0") : out.substr(first);
 }
@@ -63,18 +50,19 @@ Result<std::vector<store::BlockedSignerRecord>> parse_signer_list(std::string_vi
     ++number;
     if (const size_t hash = line.find('#'); hash != std::string_view::npos)
       line = line.substr(0, hash);
-    line = trim(line);
+    line = trim_space(line);
     if (line.empty()) continue;
     store::BlockedSignerRecord signer;
     if (line.find('=') == std::string_view::npos) {
       const size_t space = line.find_first_of(" \t");
       signer.thumbprint = thumbprint_of(line.substr(0, space));
-      if (space != std::string_view::npos) signer.label = std::string(trim(line.substr(space)));
+      if (space != std::string_view::npos)
+        signer.label = std::string(trim_space(line.substr(space)));
     } else {
       for (size_t at = 0; at <= line.size();) {
         size_t semi = line.find(';', at);
         if (semi == std::string_view::npos) semi = line.size();
-        const std::string_view pair = trim(line.substr(at, semi - at));
+        const std::string_view pair = trim_space(line.substr(at, semi - at));
         at = semi + 1;
         if (pair.empty()) continue;
         const size_t eq = pair.find('=');
@@ -82,8 +70,8 @@ Result<std::vector<store::BlockedSignerRecord>> parse_signer_list(std::string_vi
           return tl::unexpected(
               line_error(number, "expected key=value, got '" + std::string(pair) + "'"));
         }
-        const std::string key = lower(trim(pair.substr(0, eq)));
-        const std::string_view value = trim(pair.substr(eq + 1));
+        const std::string key = ascii_lower(trim_space(pair.substr(0, eq)));
+        const std::string_view value = trim_space(pair.substr(eq + 1));
         if (key == "thumbprint" || key == "sha256") {
           signer.thumbprint = thumbprint_of(value);
         } else if (key == "serial") {
@@ -120,7 +108,7 @@ Status SignerBlocklist::load(store::Store& store) {
 }
 
 void SignerBlocklist::add(store::BlockedSignerRecord signer) {
-  signer.thumbprint = lower(signer.thumbprint);
+  signer.thumbprint = ascii_lower(signer.thumbprint);
   if (!signer.serial.empty()) signer.serial = canonical_serial(signer.serial);
   signers_.push_back(std::move(signer));
 }
@@ -133,10 +121,10 @@ std::vector<Finding> SignerBlocklist::check(const std::vector<trust::Signature>&
     for (const trust::CertificateId& cert : sig.certificates) {
       const std::string serial = canonical_serial(cert.serial);
       for (const store::BlockedSignerRecord& blocked : signers_) {
-        const bool hit =
-            !blocked.thumbprint.empty()
-                ? blocked.thumbprint == cert.thumbprint_sha256
-                : blocked.serial == serial && lower(blocked.issuer) == lower(cert.issuer);
+        const bool hit = !blocked.thumbprint.empty()
+                             ? blocked.thumbprint == cert.thumbprint_sha256
+                             : blocked.serial == serial &&
+                                   ascii_lower(blocked.issuer) == ascii_lower(cert.issuer);
         if (!hit) continue;
         Finding f = make_finding("SIG_SIGNER_BLOCKED", path);
         f.add_evidence("feed", blocked.feed);

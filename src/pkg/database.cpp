@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "catena/core/fs.hpp"
+#include "catena/core/text.hpp"
 #include "catena/pkg/control.hpp"
 
 namespace catena::pkg {
@@ -17,14 +18,6 @@ bool is_hex(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
   });
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // " /etc/foo.conf 0123...abcd obsolete": flags come last, the hash before them, and the path
@@ -142,7 +135,7 @@ Md5sums parse_md5sums(std::string_view text) {
       continue;
     }
     std::string absolute = path.starts_with('/') ? std::string(path) : "/" + std::string(path);
-    out.entries.push_back({std::move(absolute), lower(line.substr(0, kHexDigits))});
+    out.entries.push_back({std::move(absolute), ascii_lower(line.substr(0, kHexDigits))});
   }
   return out;
 }

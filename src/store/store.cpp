@@ -716,43 +716,29 @@ Status Store::delete_baseline(const std::string& host, const std::string& name) 
   return {};
 }
 
-Result<int64_t> Store::import_feed(const FeedRecord& feed,
-                                   std::span<const IndicatorRecord> indicators) {
-  Transaction txn(db_);
-  CATENA_TRY_STATUS(txn.begin());
-  {
-    Statement remove(db_, "DELETE FROM feeds WHERE name = ?");
-    if (!remove.ok()) return db_error(db_, "cannot replace feed");
-    remove.bind_text(1, feed.name);
-    if (sqlite3_step(remove.get()) != SQLITE_DONE) return db_error(db_, "cannot replace feed");
-  }
-  Statement insert(db_,
+namespace {
+
+// Inside an open transaction: removes the feed named feed.name (its rows go with it) and
+// records the new one; returns its id.
+Result<int64_t> replace_feed_row(sqlite3* db, const FeedRecord& feed, uint64_t count) {
+  Statement remove(db, "DELETE FROM feeds WHERE name = ?");
+  if (!remove.ok()) return db_error(db, "cannot replace feed");
+  remove.bind_text(1, feed.name);
+  if (sqlite3_step(remove.get()) != SQLITE_DONE) return db_error(db, "cannot replace feed");
+  Statement insert(db,
                    "INSERT INTO feeds (name, source, format, imported_ns, indicators) "
                    "VALUES (?, ?, ?, ?, ?)");
-  if (!insert.ok()) return db_error(db_, "cannot store feed");
+  if (!insert.ok()) return db_error(db, "cannot store feed");
   insert.bind_text(1, feed.name);
   insert.bind_text(2, feed.source);
   insert.bind_text(3, feed.format);
   insert.bind_int(4, feed.imported_ns);
-  insert.bind_int(5, static_cast<int64_t>(indicators.size()));
-  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot store feed");
-  const int64_t feed_id = sqlite3_last_insert_rowid(db_);
-  Statement add(db_,
-                "INSERT INTO indicators (feed_id, algorithm, digest, label, reference) "
-                "VALUES (?, ?, ?, ?, ?)");
-  if (!add.ok()) return db_error(db_, "cannot store indicators");
-  for (const IndicatorRecord& i : indicators) {
-    sqlite3_reset(add.get());
-    add.bind_int(1, feed_id);
-    add.bind_text(2, i.algorithm);
-    add.bind_blob(3, i.digest);
-    add.bind_text(4, i.label);
-    add.bind_text(5, i.reference);
-    if (sqlite3_step(add.get()) != SQLITE_DONE) return db_error(db_, "cannot store indicators");
-  }
-  CATENA_TRY_STATUS(txn.commit());
-  return feed_id;
+  insert.bind_int(5, static_cast<int64_t>(count));
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db, "cannot store feed");
+  return sqlite3_last_insert_rowid(db);
 }
+
+}  // namespace
 
 struct Store::FeedImport::State {
   sqlite3* db = nullptr;
@@ -814,22 +800,7 @@ Result<std::unique_ptr<Store::FeedImport>> Store::begin_feed_import(const FeedRe
   CATENA_TRY_STATUS(exec(db_, "PRAGMA cache_size=-262144", "cannot configure the store"));
   state->txn = std::make_unique<Transaction>(db_);
   CATENA_TRY_STATUS(state->txn->begin());
-  {
-    Statement remove(db_, "DELETE FROM feeds WHERE name = ?");
-    if (!remove.ok()) return db_error(db_, "cannot replace feed");
-    remove.bind_text(1, feed.name);
-    if (sqlite3_step(remove.get()) != SQLITE_DONE) return db_error(db_, "cannot replace feed");
-  }
-  Statement insert(db_,
-                   "INSERT INTO feeds (name, source, format, imported_ns, indicators) "
-                   "VALUES (?, ?, ?, ?, 0)");
-  if (!insert.ok()) return db_error(db_, "cannot store feed");
-  insert.bind_text(1, feed.name);
-  insert.bind_text(2, feed.source);
-  insert.bind_text(3, feed.format);
-  insert.bind_int(4, feed.imported_ns);
-  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot store feed");
-  state->feed_id = sqlite3_last_insert_rowid(db_);
+  CATENA_TRY(state->feed_id, replace_feed_row(db_, feed, 0));
   // A duplicate within the feed is refused by the unique index, in the same descent that
   // would insert it.
   state->add = std::make_unique<Statement>(
@@ -862,27 +833,20 @@ Result<uint64_t> Store::FeedImport::commit(const std::string& format) {
   return s.duplicates;
 }
 
+Result<int64_t> Store::import_feed(const FeedRecord& feed,
+                                   std::span<const IndicatorRecord> indicators) {
+  CATENA_TRY(std::unique_ptr<FeedImport> writer, begin_feed_import(feed));
+  for (const IndicatorRecord& indicator : indicators) CATENA_TRY_STATUS(writer->add(indicator));
+  CATENA_TRY(uint64_t duplicates, writer->commit(feed.format));
+  (void)duplicates;
+  return writer->state_->feed_id;
+}
+
 Result<int64_t> Store::import_signer_feed(const FeedRecord& feed,
                                           std::span<const BlockedSignerRecord> signers) {
   Transaction txn(db_);
   CATENA_TRY_STATUS(txn.begin());
-  {
-    Statement remove(db_, "DELETE FROM feeds WHERE name = ?");
-    if (!remove.ok()) return db_error(db_, "cannot replace feed");
-    remove.bind_text(1, feed.name);
-    if (sqlite3_step(remove.get()) != SQLITE_DONE) return db_error(db_, "cannot replace feed");
-  }
-  Statement insert(db_,
-                   "INSERT INTO feeds (name, source, format, imported_ns, indicators) "
-                   "VALUES (?, ?, ?, ?, ?)");
-  if (!insert.ok()) return db_error(db_, "cannot store feed");
-  insert.bind_text(1, feed.name);
-  insert.bind_text(2, feed.source);
-  insert.bind_text(3, feed.format);
-  insert.bind_int(4, feed.imported_ns);
-  insert.bind_int(5, static_cast<int64_t>(signers.size()));
-  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot store feed");
-  const int64_t feed_id = sqlite3_last_insert_rowid(db_);
+  CATENA_TRY(int64_t feed_id, replace_feed_row(db_, feed, signers.size()));
   Statement add(db_,
                 "INSERT INTO blocked_signers (feed_id, thumbprint, issuer, serial, label) "
                 "VALUES (?, ?, ?, ?, ?)");

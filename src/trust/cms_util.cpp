@@ -63,14 +63,18 @@ CertificateId certificate_id(X509* cert, const std::string& role) {
 
 void add_certificates(STACK_OF(X509) * certs, const std::string& role, Signature& sig) {
   for (int idx = 0; idx < sk_X509_num(certs); ++idx) {
-    CertificateId id = certificate_id(sk_X509_value(certs, idx), role);
+    X509* cert = sk_X509_value(certs, idx);
+    // The thumbprint first: the names are printed only for a certificate not yet listed (the
+    // built chain repeats the carried one).
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (X509_digest(cert, EVP_sha256(), digest, &size) != 1) continue;
+    const std::string thumbprint = to_hex(std::span(digest, size));
     bool known = false;
-    for (const CertificateId& c : sig.certificates)
-      known |= c.thumbprint_sha256 == id.thumbprint_sha256;
-    if (!known) sig.certificates.push_back(std::move(id));
+    for (const CertificateId& c : sig.certificates) known |= c.thumbprint_sha256 == thumbprint;
+    if (!known) sig.certificates.push_back(certificate_id(cert, role));
   }
 }
-
 void describe_signer(X509* signer, Signature& sig) {
   sig.certificates.insert(sig.certificates.begin(), certificate_id(signer, "signer"));
   sig.subject = name_text(X509_get_subject_name(signer));

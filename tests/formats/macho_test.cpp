@@ -9,29 +9,23 @@
 #include <iterator>
 
 #include "support/byte_builder.hpp"
+#include "support/cache.hpp"
 #include "support/macho_builder.hpp"
 #include "support/matchers.hpp"
 
 namespace catena::formats {
 namespace {
 
+using test::cache_dir;
 using test::IsOk;
+using test::read_file;
 
 std::span<const std::byte> bytes_of(const std::string& s) {
   return std::as_bytes(std::span(s.data(), s.size()));
 }
 
 std::string cache_file(const std::string& name) {
-  const char* env = std::getenv("CATENA_TEST_CACHE");
-  const std::string dir = env != nullptr && *env != '\0'
-                              ? env
-                              : std::string(std::getenv("HOME")) + "/.cache/catena-test-data";
-  std::ifstream in(dir + "/npm/" + name, std::ios::binary | std::ios::ate);
-  if (!in) return {};
-  std::string out(static_cast<size_t>(in.tellg()), '\0');
-  in.seekg(0);
-  in.read(out.data(), static_cast<std::streamsize>(out.size()));
-  return out;
+  return test::read_file(test::cache_dir() + "/npm/" + name);
 }
 
 // A fat header over the given slices, each placed at a 4 KiB boundary.

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "support/byte_builder.hpp"
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/msi.hpp"
 #include "support/run.hpp"
@@ -20,11 +21,7 @@ namespace catena::formats {
 namespace {
 
 using test::IsOk;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using test::read_file;
 
 std::span<const std::byte> bytes_of(const std::string& s) {
   return std::as_bytes(std::span(s.data(), s.size()));

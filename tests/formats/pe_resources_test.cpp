@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catena/formats/pe.hpp"
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -16,14 +17,9 @@
 namespace catena::formats {
 namespace {
 
+using test::cache_dir;
 using test::IsOk;
-
-std::string cache_dir() {
-  const char* env = std::getenv("CATENA_TEST_CACHE");
-  return env != nullptr && *env != '\0'
-             ? env
-             : std::string(std::getenv("HOME")) + "/.cache/catena-test-data";
-}
+using test::read_file;
 
 std::vector<std::string> cached_pe_files() {
   std::vector<std::string> out;
@@ -40,11 +36,6 @@ std::vector<std::string> cached_pe_files() {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 std::span<const std::byte> bytes_of(const std::string& s) {

@@ -10,6 +10,7 @@
 #include "catena/formats/pe.hpp"
 #include "catena/intel/feed.hpp"
 #include "catena/intel/yara.hpp"
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -18,14 +19,10 @@ namespace catena::intel {
 namespace {
 
 using test::IsOk;
+using test::read_file;
 
 const std::string kSource = CATENA_SOURCE_DIR;
 const std::string kIntelCsv = kSource + "/../shared/intel/3cx-2023-iocs.csv";
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 std::span<const std::byte> bytes_of(const std::string& s) {
   return std::as_bytes(std::span(s.data(), s.size()));
@@ -55,13 +52,7 @@ TEST(ThreeCxPack, StixBundleCarriesEveryPublishedHash) {
   EXPECT_EQ(read_file(dir / "out.json"), read_file(kSource + "/intel/3cx-2023.stix.json"));
 }
 
-std::string cached_dll() {
-  const char* env = std::getenv("CATENA_TEST_CACHE");
-  const std::string dir = env != nullptr && *env != '\0'
-                              ? env
-                              : std::string(std::getenv("HOME")) + "/.cache/catena-test-data";
-  return read_file(dir + "/pe/amd64-vcruntime140.dll");
-}
+std::string cached_dll() { return read_file(test::cache_dir() + "/pe/amd64-vcruntime140.dll"); }
 
 void put_le32(std::string& s, uint64_t at, uint32_t value) {
   for (int idx = 0; idx < 4; ++idx) s[at + idx] = static_cast<char>((value >> (8 * idx)) & 0xff);

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/msi.hpp"
 #include "support/run.hpp"
@@ -18,7 +19,9 @@ namespace catena::intel {
 namespace {
 
 using nlohmann::json;
+using test::cache_dir;
 using test::IsOk;
+using test::read_file;
 
 const std::string kThumb = "3f:A1:" + std::string(60, 'b');
 
@@ -48,13 +51,6 @@ TEST(SignerList, ThumbprintsAndIssuerSerialPairs) {
     ASSERT_FALSE(bad.has_value()) << text;
     EXPECT_NE(bad.error().message.find(line), std::string::npos) << bad.error().message;
   }
-}
-
-std::string cache_dir() {
-  const char* env = std::getenv("CATENA_TEST_CACHE");
-  return env != nullptr && *env != '\0'
-             ? env
-             : std::string(std::getenv("HOME")) + "/.cache/catena-test-data";
 }
 
 std::string field(const std::string& out, const std::string& key) {

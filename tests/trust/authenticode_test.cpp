@@ -14,6 +14,7 @@
 #include "catena/core/bytes.hpp"
 #include "catena/formats/pe.hpp"
 #include "catena/trust/sig.hpp"
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -21,14 +22,9 @@
 namespace catena::trust {
 namespace {
 
+using test::cache_dir;
 using test::IsOk;
-
-std::string cache_dir() {
-  const char* env = std::getenv("CATENA_TEST_CACHE");
-  return env != nullptr && *env != '\0'
-             ? env
-             : std::string(std::getenv("HOME")) + "/.cache/catena-test-data";
-}
+using test::read_file;
 
 std::vector<std::string> signed_dlls() {
   std::vector<std::string> out;
@@ -42,13 +38,6 @@ std::vector<std::string> signed_dlls() {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::span<const std::byte> bytes_of(const std::string& s) {

@@ -10,6 +10,7 @@
 
 #include "catena/formats/ole.hpp"
 #include "catena/trust/sig.hpp"
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/msi.hpp"
 #include "support/run.hpp"
@@ -19,11 +20,7 @@ namespace catena::trust {
 namespace {
 
 using test::IsOk;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using test::read_file;
 
 std::span<const std::byte> bytes_of(const std::string& s) {
   return std::as_bytes(std::span(s.data(), s.size()));

@@ -33,4 +33,10 @@ std::string percent_encode_path(std::string_view bytes);
 /// "1.5 GB", "12 kB": decimal units for human output.
 std::string human_bytes(uint64_t bytes);
 
+/// `text` without leading and trailing ASCII white space (space, tab, CR, LF, FF, VT).
+std::string_view trim_space(std::string_view text);
+
+/// `text` with ASCII letters in lower case (other bytes unchanged, whatever the locale).
+std::string ascii_lower(std::string_view text);
+
 }  // namespace catena
