@@ -210,6 +210,7 @@ Runner register_sig(CLI::App& app) {
       if (!report.properties.empty()) {
         item[report.format == "msi" ? "summary" : "version_info"] = report.properties;
       }
+      if (!report.file_version.empty()) item["file_version"] = report.file_version;
       json findings = json::array();
       for (const Finding& f : report.findings)
         findings.push_back(json::parse(report::finding_json(f)));

@@ -216,9 +216,10 @@ Status parse_lines(std::string_view text,
 }
 
 // The file-hash comparisons of a STIX pattern: file:hashes.'SHA-256' = '...' (also MD5, SHA-1,
-// quoted or not), however they are combined. Other comparisons are not hashes and are ignored.
-Result<std::vector<std::pair<HashAlgorithm, std::string>>> pattern_hashes(
-    std::string_view pattern) {
+// quoted or not), however they are combined. Other comparisons are not hashes and are ignored;
+// comparisons of hashes catena does not record (SHA-512, SSDEEP ...) are counted in `unusable`.
+Result<std::vector<std::pair<HashAlgorithm, std::string>>> pattern_hashes(std::string_view pattern,
+                                                                          uint64_t& unusable) {
   std::vector<std::pair<HashAlgorithm, std::string>> out;
   constexpr std::string_view kPrefix = "file:hashes.";
   size_t at = 0;
@@ -254,7 +255,8 @@ Result<std::vector<std::pair<HashAlgorithm, std::string>>> pattern_hashes(
     const std::string name = ascii_lower(key);
     if (name != "sha-256" && name != "sha256" && name != "sha-1" && name != "sha1" &&
         name != "md5") {
-      continue;  // SHA-512, SSDEEP, TLSH ...: not hashes catena records
+      ++unusable;  // SHA-512, SSDEEP, TLSH ...: not hashes catena records
+      continue;
     }
     CATENA_TRY(auto digest, parse_hex_digest(value));
     out.push_back(std::move(digest));
@@ -282,10 +284,12 @@ Status parse_stix(const json& doc, FeedContents& out) {
     if (!object.contains("pattern") || !object["pattern"].is_string()) {
       return tl::unexpected(parse_error(where + ".pattern: missing"));
     }
-    auto hashes = pattern_hashes(object["pattern"].get<std::string>());
+    uint64_t unusable = 0;
+    auto hashes = pattern_hashes(object["pattern"].get<std::string>(), unusable);
+    out.skipped += unusable;
     if (!hashes) return tl::unexpected(parse_error(where + ".pattern: " + hashes.error().message));
     if (hashes->empty()) {
-      ++out.skipped;  // an indicator of something other than a file hash
+      if (unusable == 0) ++out.skipped;  // an indicator of something other than a file hash
       continue;
     }
     std::string label = object.contains("name") && object["name"].is_string()

@@ -76,17 +76,12 @@ void add_certificates(STACK_OF(X509) * certs, const std::string& role, Signature
   }
 }
 void describe_signer(X509* signer, Signature& sig) {
-  sig.certificates.insert(sig.certificates.begin(), certificate_id(signer, "signer"));
-  sig.subject = name_text(X509_get_subject_name(signer));
-  sig.issuer = name_text(X509_get_issuer_name(signer));
-  const ASN1_INTEGER* serial = X509_get0_serialNumber(signer);
-  sig.serial = to_hex(
-      std::span(ASN1_STRING_get0_data(serial), static_cast<size_t>(ASN1_STRING_length(serial))));
-  unsigned char thumbprint[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (X509_digest(signer, EVP_sha256(), thumbprint, &size) == 1) {
-    sig.thumbprint_sha256 = to_hex(std::span(thumbprint, size));
-  }
+  CertificateId id = certificate_id(signer, "signer");
+  sig.subject = id.subject;
+  sig.issuer = id.issuer;
+  sig.serial = id.serial;
+  sig.thumbprint_sha256 = id.thumbprint_sha256;
+  sig.certificates.insert(sig.certificates.begin(), std::move(id));
 }
 
 namespace {

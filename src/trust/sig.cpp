@@ -182,8 +182,7 @@ void check_pe(SigReport& report,
   }
   report.imports = pe->imports;
   report.properties = pe->version_info;
-  if (!pe->fixed_file_version.empty())
-    report.properties["(fixed file version)"] = pe->fixed_file_version;
+  report.file_version = pe->fixed_file_version;
   report.signatures = verify_authenticode(bytes, *pe, store);
   report.is_signed = !report.signatures.empty();
   judge(report, sha);

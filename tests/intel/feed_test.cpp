@@ -109,6 +109,8 @@ TEST(Feed, StixBundleIndicatorsWithOredHashes) {
     {"type": "indicator", "id": "indicator--2", "pattern_type": "stix",
      "pattern": "[ipv4-addr:value = '192.0.2.1']"},
     {"type": "indicator", "id": "indicator--3", "pattern_type": "sigma", "pattern": "x"},
+    {"type": "indicator", "id": "indicator--4", "pattern_type": "stix",
+     "pattern": "[file:hashes.'SHA-512' = 'abcd']"},
     {"type": "malware", "id": "malware--1", "name": "SUDDENICON"}
   ]})";
   auto feed = parse(text);
@@ -118,7 +120,8 @@ TEST(Feed, StixBundleIndicatorsWithOredHashes) {
   EXPECT_EQ(feed->indicators[0].label, "3CX installer");
   EXPECT_EQ(feed->indicators[0].reference, "elastic;sophos");
   EXPECT_EQ(feed->indicators[1].algorithm, HashAlgorithm::Md5);
-  EXPECT_EQ(feed->skipped, 4u);  // identity, network indicator, sigma indicator, malware
+  // identity, network indicator, sigma indicator, SHA-512 comparison, malware
+  EXPECT_EQ(feed->skipped, 5u);
 
   auto bad = parse(R"({"type": "bundle", "objects": [{"type": "indicator"},
     {"type": "indicator", "pattern": "[file:hashes.MD5 = 'zz']"}]})");

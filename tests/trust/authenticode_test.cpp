@@ -114,6 +114,8 @@ TEST(NpmExecutables, SignedAndUnsignedAgreeWithOsslsigncode) {
   EXPECT_TRUE(s.timestamp_verified);
   EXPECT_NE(s.timestamp_signer.find("Microsoft"), std::string::npos) << s.timestamp_signer;
   EXPECT_EQ(report.properties.at("CompanyName"), "Microsoft Corporation");
+  EXPECT_EQ(std::count(report.file_version.begin(), report.file_version.end(), '.'), 3)
+      << report.file_version;
   const test::RunResult peer = test::run_command({"osslsigncode", "verify", "-in", signed_exe});
   std::string upper = s.file_digest;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

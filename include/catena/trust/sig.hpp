@@ -27,6 +27,7 @@ struct SigReport {
   std::vector<Finding> findings;                  // sorted, most severe first
   std::vector<std::string> imports;               // DLL names a PE imports
   std::map<std::string, std::string> properties;  // MSI SummaryInformation; PE VERSIONINFO
+  std::string file_version;  // a PE's VS_FIXEDFILEINFO file version ("14.30.30626.0")
 };
 
 /// A cap on a DLL read to judge a side-load; larger ones are skipped.
