@@ -12,6 +12,7 @@ Runner register_key(CLI::App& app) {
     std::string out;
     std::string type = "ed25519";
     std::string public_key;
+    bool intoto = false;
   };
   auto options = std::make_shared<Options>();
   CLI::App* generate =
@@ -19,8 +20,13 @@ Runner register_key(CLI::App& app) {
   generate->add_option("--out", options->out, "NAME of the files")->required();
   generate->add_option("--type", options->type, "ed25519 (default) or ecdsa (P-256)")
       ->check(CLI::IsMember({"ed25519", "ecdsa"}));
-  CLI::App* id = group->add_subcommand("id", "Print a public key's id (SHA-256 of its DER)");
-  id->add_option("key", options->public_key, "PEM public key")->required();
+  CLI::App* id = group->add_subcommand(
+      "id", "Print a public key's id (SHA-256 of its DER SubjectPublicKeyInfo)");
+  id->add_option("key", options->public_key,
+                 "Public key: PEM, or a securesystemslib JSON key (in-toto-keygen)")
+      ->required();
+  id->add_flag("--intoto", options->intoto,
+               "Print the in-toto (securesystemslib) key id instead, as links and layouts use");
   return [group, generate, id, options]() -> int {
     if (!group->parsed()) return -1;
     if (generate->parsed()) {
@@ -36,7 +42,7 @@ Runner register_key(CLI::App& app) {
     if (id->parsed()) {
       auto key = trust::VerifyingKey::load(options->public_key);
       if (!key) return fail(key.error());
-      std::printf("%s\n", key->key_id().c_str());
+      std::printf("%s\n", options->intoto ? key->sslib().keyid.c_str() : key->key_id().c_str());
       return kExitOk;
     }
     return -1;

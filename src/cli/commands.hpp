@@ -15,5 +15,6 @@ Runner register_baseline(CLI::App& app);
 Runner register_key(CLI::App& app);
 Runner register_sig(CLI::App& app);
 Runner register_intel(CLI::App& app);
+Runner register_intoto(CLI::App& app);
 
 }  // namespace catena::cli

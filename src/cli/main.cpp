@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const Runner runners[] = {register_scan(app),     register_audit(app),    register_inventory(app),
                             register_packages(app), register_baseline(app), register_key(app),
-                            register_sig(app),      register_intel(app)};
+                            register_sig(app),      register_intel(app),    register_intoto(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

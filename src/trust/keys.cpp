@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <nlohmann/json.hpp>
 
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
@@ -36,11 +38,6 @@ std::string key_id_of(EVP_PKEY* key) {
       to_hex(sha256_of(std::as_bytes(std::span(der, static_cast<size_t>(length)))));
   OPENSSL_free(der);
   return id;
-}
-
-// Ed25519 signs the message itself; ECDSA a SHA-256 of it.
-const EVP_MD* digest_for(EVP_PKEY* key) {
-  return EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
 }
 
 Result<void> write_new_file(const std::string& path, std::string_view text, mode_t mode) {
@@ -78,6 +75,195 @@ struct SigningKey::Impl {
   KeyPtr key;
 };
 
+namespace {
+
+// Only key kinds catena can sign or verify with one fixed scheme each.
+Result<KeyType> classify(EVP_PKEY* key) {
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_ED25519:
+      return KeyType::Ed25519;
+    case EVP_PKEY_EC: {
+      char group[64] = {};
+      size_t length = 0;
+      if (EVP_PKEY_get_group_name(key, group, sizeof group, &length) == 1 &&
+          std::string_view(group, length) == "prime256v1") {
+        return KeyType::EcdsaP256;
+      }
+      return make_error(ErrorCode::Unsupported, "only P-256 ECDSA keys are supported");
+    }
+    case EVP_PKEY_RSA:
+      if (EVP_PKEY_get_bits(key) < 2048) {
+        return make_error(ErrorCode::Unsupported, "RSA keys shorter than 2048 bits are refused");
+      }
+      return KeyType::Rsa;
+    default:
+      return make_error(ErrorCode::Unsupported,
+                        "only Ed25519, ECDSA P-256 and RSA keys are supported");
+  }
+}
+
+std::string public_pem_of(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1) return {};
+  return bio_text(bio.get());
+}
+
+// The text of the first "PUBLIC KEY" PEM block, header to footer, as securesystemslib
+// extracts it from an RSA public key file.
+std::string extract_public_pem(std::string_view text) {
+  constexpr std::string_view kHeader = "-----BEGIN PUBLIC KEY-----";
+  constexpr std::string_view kFooter = "-----END PUBLIC KEY-----";
+  const size_t start = text.find(kHeader);
+  if (start == std::string_view::npos) return {};
+  const size_t end = text.find(kFooter, start);
+  if (end == std::string_view::npos) return {};
+  return std::string(text.substr(start, end + kFooter.size() - start));
+}
+
+SslibKey describe_sslib(EVP_PKEY* key, KeyType type, std::string_view source_text) {
+  SslibKey out;
+  switch (type) {
+    case KeyType::Ed25519: {
+      uint8_t raw[32];
+      size_t length = sizeof raw;
+      if (EVP_PKEY_get_raw_public_key(key, raw, &length) == 1 && length == sizeof raw) {
+        out.public_value = to_hex(std::span<const uint8_t>(raw, length));
+      }
+      out.keytype = "ed25519";
+      out.scheme = "ed25519";
+      break;
+    }
+    case KeyType::EcdsaP256:
+      out.keytype = "ecdsa";
+      out.scheme = "ecdsa-sha2-nistp256";
+      out.public_value = public_pem_of(key);
+      break;
+    case KeyType::Rsa: {
+      out.keytype = "rsa";
+      out.scheme = "rsassa-pss-sha256";
+      out.public_value = extract_public_pem(source_text);
+      if (out.public_value.empty()) out.public_value = extract_public_pem(public_pem_of(key));
+      break;
+    }
+  }
+  out.keyid = sslib_keyid(out.keytype, out.scheme, out.public_value);
+  return out;
+}
+
+// Ed25519 signs the message itself; ECDSA and RSA-PSS a SHA-256 of it. RSA verification
+// accepts any PSS salt length, as securesystemslib does; signing uses the digest's length.
+bool set_padding(EVP_PKEY_CTX* ctx, KeyType type, bool signing) {
+  if (type != KeyType::Rsa) return true;
+  return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(
+             ctx, signing ? RSA_PSS_SALTLEN_DIGEST : RSA_PSS_SALTLEN_AUTO) == 1 &&
+         EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1;
+}
+
+const EVP_MD* digest_for(KeyType type) { return type == KeyType::Ed25519 ? nullptr : EVP_sha256(); }
+
+std::string json_quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+KeyPtr read_pem_public(std::string_view pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return KeyPtr(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+}
+
+KeyPtr read_pem_private(std::string_view pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  // An empty passphrase callback: an encrypted key fails instead of prompting.
+  return KeyPtr(bio ? PEM_read_bio_PrivateKey(
+                          bio.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr)
+                    : nullptr);
+}
+
+struct SslibFile {
+  std::string keytype, scheme, public_value, private_value;
+};
+
+// A securesystemslib JSON key file: {"keytype", "scheme", "keyval": {"public", "private"?}}.
+Result<SslibFile> parse_sslib_file(std::string_view text) {
+  const auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return make_error(ErrorCode::Parse, "not a PEM key or a securesystemslib JSON key");
+  }
+  const auto string_at = [](const nlohmann::json& object, const char* name) -> std::string {
+    const auto it = object.find(name);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  SslibFile out;
+  out.keytype = string_at(doc, "keytype");
+  out.scheme = string_at(doc, "scheme");
+  const auto keyval = doc.find("keyval");
+  if (keyval != doc.end() && keyval->is_object()) {
+    out.public_value = string_at(*keyval, "public");
+    out.private_value = string_at(*keyval, "private");
+  }
+  if (out.keytype.empty() || out.scheme.empty() || out.public_value.empty()) {
+    return make_error(ErrorCode::Parse,
+                      "securesystemslib key lacks keytype, scheme or keyval.public");
+  }
+  return out;
+}
+
+bool looks_like_json(std::string_view text) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{';
+}
+
+Result<KeyPtr> ed25519_from_hex(std::string_view hex, bool is_private) {
+  if (hex.size() != 64) return make_error(ErrorCode::Parse, "an Ed25519 key is 64 hex digits");
+  uint8_t raw[32];
+  for (size_t i = 0; i < 32; ++i) {
+    const auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    const int high = nibble(hex[2 * i]);
+    const int low = nibble(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return make_error(ErrorCode::Parse, "an Ed25519 key is 64 hex digits");
+    raw[i] = static_cast<uint8_t>(high * 16 + low);
+  }
+  KeyPtr key(is_private ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw, sizeof raw)
+                        : EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw, sizeof raw));
+  OPENSSL_cleanse(raw, sizeof raw);
+  if (!key) return make_error(ErrorCode::Parse, "not a valid Ed25519 key");
+  return key;
+}
+
+// The key type a securesystemslib keytype/scheme pair names; anything else is refused.
+Result<KeyType> sslib_type(std::string_view keytype, std::string_view scheme) {
+  if (keytype == "ed25519" && scheme == "ed25519") return KeyType::Ed25519;
+  if (keytype == "rsa" && scheme == "rsassa-pss-sha256") return KeyType::Rsa;
+  if ((keytype == "ecdsa" || keytype == "ecdsa-sha2-nistp256") && scheme == "ecdsa-sha2-nistp256") {
+    return KeyType::EcdsaP256;
+  }
+  return make_error(ErrorCode::Unsupported, "unsupported key type and scheme: " +
+                                                std::string(keytype) + "/" + std::string(scheme));
+}
+
+}  // namespace
+
+std::string sslib_keyid(std::string_view keytype,
+                        std::string_view scheme,
+                        std::string_view public_value) {
+  const std::string canonical = R"({"keyid_hash_algorithms":["sha256","sha512"],"keytype":)" +
+                                json_quote(keytype) + R"(,"keyval":{"public":)" +
+                                json_quote(public_value) + R"(},"scheme":)" + json_quote(scheme) +
+                                "}";
+  return to_hex(sha256_of(std::as_bytes(std::span(canonical))));
+}
+
 std::string dsse_pae(std::string_view payload_type, std::string_view payload) {
   std::string out = "DSSEv1 ";
   out += std::to_string(payload_type.size());
@@ -91,6 +277,8 @@ std::string dsse_pae(std::string_view payload_type, std::string_view payload) {
 }
 
 Result<void> generate_key_files(const std::string& path, KeyType type) {
+  if (type == KeyType::Rsa)
+    return make_error(ErrorCode::Usage, "catena generates Ed25519 or ECDSA keys");
   if (::access(path.c_str(), F_OK) == 0 || ::access((path + ".pub").c_str(), F_OK) == 0) {
     return make_error(ErrorCode::Usage, path + " or " + path + ".pub already exists");
   }
@@ -110,36 +298,69 @@ Result<void> generate_key_files(const std::string& path, KeyType type) {
 }
 
 Result<VerifyingKey> VerifyingKey::from_pem(std::string_view pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return make_error(ErrorCode::Io, "out of memory");
-  KeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) {
-    // A private key holds its public half.
-    BioPtr again(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    key.reset(PEM_read_bio_PrivateKey(again.get(), nullptr, nullptr, nullptr));
-  }
+  KeyPtr key = read_pem_public(pem);
+  // A private key holds its public half.
+  if (!key) key = read_pem_private(pem);
   if (!key) return make_error(ErrorCode::Parse, "not a PEM public or private key");
-  const int id = EVP_PKEY_get_base_id(key.get());
-  if (id != EVP_PKEY_ED25519 && id != EVP_PKEY_EC) {
-    return make_error(ErrorCode::Unsupported, "only Ed25519 and ECDSA keys are supported");
+  CATENA_TRY(const KeyType type, classify(key.get()));
+  VerifyingKey out;
+  out.type_ = type;
+  out.key_id_ = key_id_of(key.get());
+  out.sslib_ = describe_sslib(key.get(), type, pem);
+  out.impl_ = std::make_shared<Impl>(Impl{std::move(key)});
+  return out;
+}
+
+Result<VerifyingKey> VerifyingKey::from_sslib(std::string_view keytype,
+                                              std::string_view scheme,
+                                              std::string_view public_value) {
+  CATENA_TRY(const KeyType stated, sslib_type(keytype, scheme));
+  KeyPtr key;
+  if (stated == KeyType::Ed25519) {
+    CATENA_TRY(key, ed25519_from_hex(public_value, false));
+  } else {
+    key = read_pem_public(public_value);
+    if (!key) return make_error(ErrorCode::Parse, "keyval.public is not a PEM public key");
+  }
+  CATENA_TRY(const KeyType actual, classify(key.get()));
+  if (actual != stated) {
+    return make_error(ErrorCode::Parse,
+                      "the key material is not of keytype " + std::string(keytype));
   }
   VerifyingKey out;
+  out.type_ = actual;
   out.key_id_ = key_id_of(key.get());
+  out.sslib_ = SslibKey{std::string(keytype), std::string(scheme), std::string(public_value),
+                        sslib_keyid(keytype, scheme, public_value)};
   out.impl_ = std::make_shared<Impl>(Impl{std::move(key)});
   return out;
 }
 
 Result<VerifyingKey> VerifyingKey::load(const std::string& path) {
   CATENA_TRY(std::string text, read_small_file(path, kMaxKeyFileBytes));
-  auto key = from_pem(text);
+  Result<VerifyingKey> key = make_error(ErrorCode::Parse, "");
+  if (looks_like_json(text)) {
+    auto file = parse_sslib_file(text);
+    if (file) {
+      key = from_sslib(file->keytype, file->scheme, file->public_value);
+      OPENSSL_cleanse(file->private_value.data(), file->private_value.size());
+    } else {
+      key = tl::unexpected(file.error());
+    }
+  } else {
+    key = from_pem(text);
+  }
+  OPENSSL_cleanse(text.data(), text.size());
   if (!key) return make_error(key.error().code, path + ": " + key.error().message);
   return key;
 }
 
 bool VerifyingKey::verify(std::string_view message, std::string_view signature) const {
   std::unique_ptr<EVP_MD_CTX, FreeMdCtx> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, digest_for(impl_->key.get()), nullptr,
-                                   impl_->key.get()) != 1) {
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (!ctx ||
+      EVP_DigestVerifyInit(ctx.get(), &pctx, digest_for(type_), nullptr, impl_->key.get()) != 1 ||
+      !set_padding(pctx, type_, false)) {
     return false;
   }
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
@@ -149,24 +370,47 @@ bool VerifyingKey::verify(std::string_view message, std::string_view signature) 
 
 Result<SigningKey> SigningKey::load(const std::string& path) {
   CATENA_TRY(std::string text, read_small_file(path, kMaxKeyFileBytes));
-  BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-  KeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-  OPENSSL_cleanse(text.data(), text.size());
-  if (!key) return make_error(ErrorCode::Parse, path + ": not a PEM private key (or encrypted)");
-  const int id = EVP_PKEY_get_base_id(key.get());
-  if (id != EVP_PKEY_ED25519 && id != EVP_PKEY_EC) {
-    return make_error(ErrorCode::Unsupported, path + ": only Ed25519 and ECDSA keys are supported");
+  KeyPtr key;
+  std::string error = "not a PEM private key (or encrypted)";
+  if (looks_like_json(text)) {
+    auto file = parse_sslib_file(text);
+    if (!file) {
+      error = file.error().message;
+    } else if (file->private_value.empty()) {
+      error = "the securesystemslib key holds no private key (or it is encrypted)";
+    } else if (auto stated = sslib_type(file->keytype, file->scheme); !stated) {
+      error = stated.error().message;
+    } else if (*stated == KeyType::Ed25519) {
+      auto raw = ed25519_from_hex(file->private_value, true);
+      if (raw)
+        key = std::move(*raw);
+      else
+        error = raw.error().message;
+    } else {
+      key = read_pem_private(file->private_value);
+    }
+    if (file) OPENSSL_cleanse(file->private_value.data(), file->private_value.size());
+  } else {
+    key = read_pem_private(text);
   }
+  OPENSSL_cleanse(text.data(), text.size());
+  if (!key) return make_error(ErrorCode::Parse, path + ": " + error);
+  auto type = classify(key.get());
+  if (!type) return make_error(type.error().code, path + ": " + type.error().message);
   SigningKey out;
+  out.type_ = *type;
   out.key_id_ = key_id_of(key.get());
+  out.sslib_ = describe_sslib(key.get(), *type, {});
   out.impl_ = std::make_shared<Impl>(Impl{std::move(key)});
   return out;
 }
 
 Result<std::string> SigningKey::sign(std::string_view message) const {
   std::unique_ptr<EVP_MD_CTX, FreeMdCtx> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, digest_for(impl_->key.get()), nullptr,
-                                 impl_->key.get()) != 1) {
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (!ctx ||
+      EVP_DigestSignInit(ctx.get(), &pctx, digest_for(type_), nullptr, impl_->key.get()) != 1 ||
+      !set_padding(pctx, type_, true)) {
     return make_error(ErrorCode::Io, "cannot start signing");
   }
   size_t length = 0;

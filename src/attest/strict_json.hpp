@@ -1,0 +1,25 @@
+#pragma once
+// JSON for signed metadata: parsing that refuses what two parsers could read differently
+// (duplicate keys, deep nesting), and securesystemslib's canonical encoding.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "catena/core/result.hpp"
+
+namespace catena::attest {
+
+constexpr size_t kMaxJsonDepth = 256;
+
+/// Parse error naming the problem for malformed JSON, a duplicate object key, nesting deeper
+/// than kMaxJsonDepth, or invalid UTF-8.
+[[nodiscard]] Result<nlohmann::json> parse_strict_json(std::string_view text);
+
+/// Canonical JSON as securesystemslib encodes it: keys sorted by code point, no whitespace,
+/// only '"' and '\' escaped. Parse error for a floating-point number, which it refuses.
+[[nodiscard]] Result<std::string> canonical_json(const nlohmann::json& value);
+
+/// A string member of an object, or empty when absent or not a string.
+std::string string_member(const nlohmann::json& object, std::string_view name);
+
+}  // namespace catena::attest

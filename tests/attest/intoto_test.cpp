@@ -1,0 +1,363 @@
+// in-toto verification: verdict parity with the reference in-toto-verify on chains the
+// reference builds, canonical JSON and pattern matching against Python's, and hostile input.
+#include "catena/attest/intoto.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "catena/attest/artifacts.hpp"
+#include "support/matchers.hpp"
+#include "support/run.hpp"
+#include "support/tree.hpp"
+
+namespace catena::attest {
+namespace {
+
+using test::IsOk;
+using ::testing::HasSubstr;
+
+const std::string kChainScript = std::string(CATENA_SOURCE_DIR) + "/tests/attest/intoto_chain.py";
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+struct Verdicts {
+  test::RunResult reference;
+  test::RunResult catena;
+};
+
+// Both run in `dir`, where inspections find the files they look at.
+Verdicts verify_both(const std::string& dir, const std::vector<std::string>& extra = {}) {
+  const std::vector<std::string> in_dir = {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", dir};
+  Verdicts out;
+  std::vector<std::string> reference = in_dir;
+  for (const char* arg :
+       {"in-toto-verify", "-l", "root.layout", "-k", "layout-key.pub", "-t", "ed25519"}) {
+    reference.emplace_back(arg);
+  }
+  out.reference = test::run_command(reference);
+  std::vector<std::string> ours = in_dir;
+  for (const char* arg : {CATENA_BINARY, "intoto", "verify", "--layout", "root.layout",
+                          "--layout-key", "layout-key.pub"}) {
+    ours.emplace_back(arg);
+  }
+  ours.insert(ours.end(), extra.begin(), extra.end());
+  out.catena = test::run_command(ours);
+  return out;
+}
+
+class IntotoParity : public ::testing::TestWithParam<const char*> {};
+
+// Each scenario: the chain built by the reference implementation, the verdicts compared, and
+// for a failure the reason must name what failed.
+TEST_P(IntotoParity, SameVerdictAsInTotoVerify) {
+  test::TempDir dir;
+  const std::string scenario = GetParam();
+  const auto made = test::run_command({"/usr/bin/python3", kChainScript, scenario, dir.path()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const bool inspections = scenario == "inspection";
+  const Verdicts v =
+      verify_both(dir.path(), inspections ? std::vector<std::string>{"--run-inspections"}
+                                          : std::vector<std::string>{});
+  EXPECT_EQ(v.catena.exit_code, v.reference.exit_code)
+      << "catena: " << v.catena.out << v.catena.err << "\nreference: " << v.reference.err;
+  ASSERT_TRUE(v.catena.exit_code == 0 || v.catena.exit_code == 1) << v.catena.err;
+  const std::map<std::string, std::vector<std::string>> expected_reason = {
+      {"valid", {"PASS"}},
+      {"inspection", {"PASS"}},
+      {"tampered", {"step 'build'", "material rule 'DISALLOW *'", "src/foo.py"}},
+      {"extra-product", {"step 'build'", "product rule 'DISALLOW *'", "evil.so"}},
+      {"unauthorised", {"step 'build'", "validly signed"}},
+      {"expired", {"expired"}},
+      {"missing-link", {"step 'cleanup'", "link metadata"}},
+      {"threshold", {"step 'build'", "requires 2"}},
+      {"threshold-forged", {"step 'build'", "at least 2"}},
+      {"wrong-layout-key", {"layout", "no signature by key"}},
+  };
+  for (const std::string& part : expected_reason.at(scenario)) {
+    EXPECT_THAT(v.catena.out, HasSubstr(part)) << scenario;
+  }
+  if (scenario == "valid") {
+    // Any change to a signed link's content breaks its signature: the chain fails.
+    const std::string link_path = [&] {
+      for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+        if (entry.path().filename().string().starts_with("cleanup.")) return entry.path().string();
+      }
+      return std::string();
+    }();
+    ASSERT_FALSE(link_path.empty());
+    std::string text = read_text(link_path);
+    const size_t at = text.find("\"sha256\": \"");
+    ASSERT_NE(at, std::string::npos);
+    text[at + 11] = text[at + 11] == '0' ? '1' : '0';
+    write_text(link_path, text);
+    const Verdicts tampered = verify_both(dir.path());
+    EXPECT_EQ(tampered.reference.exit_code, 1);
+    EXPECT_EQ(tampered.catena.exit_code, 1);
+    EXPECT_THAT(tampered.catena.out, HasSubstr("step 'cleanup'"));
+  }
+  if (inspections) {
+    // Without --run-inspections the chain is not called verified.
+    const Verdicts unrun = verify_both(dir.path());
+    EXPECT_EQ(unrun.catena.exit_code, 1);
+    EXPECT_THAT(unrun.catena.out, HasSubstr("not run"));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios,
+                         IntotoParity,
+                         ::testing::Values("valid",
+                                           "tampered",
+                                           "unauthorised",
+                                           "expired",
+                                           "missing-link",
+                                           "extra-product",
+                                           "threshold",
+                                           "threshold-forged",
+                                           "inspection",
+                                           "wrong-layout-key"),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+// fnmatch_python and normpath against Python itself, over patterns that probe the corners.
+TEST(IntotoPatterns, MatchPythonFnmatchAndNormpath) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"*", "a/b/c"},
+      {"*.py", "src/x.py"},
+      {"src/*", "src/a/b"},
+      {"?", "é"},
+      {"[a-c]x", "bx"},
+      {"[!a-c]x", "bx"},
+      {"[]]", "]"},
+      {"[!]]", "a"},
+      {"[", "["},
+      {"[a", "[a"},
+      {"a\\*", "a\\b"},
+      {"a\\*", "a*"},
+      {"[z-a]", "z"},
+      {"*.[ch]", "m.h"},
+      {"**/x", "a/b/x"},
+      {"a?c", "a/c"},
+      {"", ""},
+      {"*", ""},
+      {"[^a]", "^"},
+      {"[^a]", "b"},
+      {"foo", "Foo"},
+      {"*.tar.gz", "a.tar.gz"},
+      {"[a-]", "-"},
+      {"[-a]", "-"},
+      {"x*y*z", "xaaybbz"},
+      {"x*y*z", "xaayb"},
+      {"[[:alpha:]]", "a]"},
+      {"[!!]", "!"},
+  };
+  nlohmann::json input = nlohmann::json::array();
+  for (const auto& [pattern, name] : cases) input.push_back({pattern, name});
+  const std::vector<std::string> paths = {
+      "",        ".",     "./a", "a//b", "a/./b/",         "../a",
+      "a/../..", "/../a", "//a", "///a", "a/b/../../../c", "./"};
+  test::TempDir dir;
+  write_text(dir / "cases.json", nlohmann::json({{"match", input}, {"paths", paths}}).dump());
+  const auto python = test::run_command(
+      {"/usr/bin/python3", "-c",
+       "import fnmatch, json, os.path, sys\n"
+       "d = json.load(open(sys.argv[1]))\n"
+       "print(json.dumps({'match': [fnmatch.fnmatchcase(n, p) for p, n in d['match']],\n"
+       "                  'paths': [os.path.normpath(p) if p else '.' for p in d['paths']]}))\n",
+       dir / "cases.json"});
+  ASSERT_EQ(python.exit_code, 0) << python.err;
+  const auto expected = nlohmann::json::parse(python.out);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(fnmatch_python(cases[i].first, cases[i].second), expected["match"][i].get<bool>())
+        << "pattern " << cases[i].first << " name " << cases[i].second;
+  }
+  for (size_t i = 0; i < paths.size(); ++i) {
+    EXPECT_EQ(normpath(paths[i]), expected["paths"][i].get<std::string>()) << paths[i];
+  }
+}
+
+// A layout with one step whose link is written by catena and signed with a key of each type.
+class IntotoHostile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_THAT(trust::generate_key_files(dir_ / "owner", trust::KeyType::Ed25519), IsOk());
+    ASSERT_THAT(trust::generate_key_files(dir_ / "func", trust::KeyType::EcdsaP256), IsOk());
+  }
+  // The layout as the reference would write it, signed by the owner key through Python.
+  nlohmann::json layout_signed(const std::string& func_keyid_override = "") {
+    auto func = trust::VerifyingKey::load(dir_ / "func.pub");
+    const auto& s = func->sslib();
+    const std::string keyid = func_keyid_override.empty() ? s.keyid : func_keyid_override;
+    nlohmann::json key = {{"keytype", s.keytype},
+                          {"scheme", s.scheme},
+                          {"keyid", keyid},
+                          {"keyid_hash_algorithms", {"sha256", "sha512"}},
+                          {"keyval", {{"public", s.public_value}}}};
+    return {{"_type", "layout"},
+            {"expires", "2099-01-01T00:00:00Z"},
+            {"readme", ""},
+            {"keys", {{keyid, key}}},
+            {"inspect", nlohmann::json::array()},
+            {"steps",
+             {{{"_type", "step"},
+               {"name", "build"},
+               {"threshold", 1},
+               {"pubkeys", {keyid}},
+               {"expected_command", nlohmann::json::array()},
+               {"expected_materials", nlohmann::json::array()},
+               {"expected_products",
+                nlohmann::json::array({nlohmann::json::array({"CREATE", "out.bin"}),
+                                       nlohmann::json::array({"DISALLOW", "*"})})}}}}};
+  }
+  void write_layout(const nlohmann::json& signed_part) {
+    write_text(dir_ / "signed.json", signed_part.dump());
+    // The canonical bytes come from securesystemslib, not from the code under test.
+    const auto signed_layout =
+        test::run_command({"/usr/bin/python3", "-c",
+                           "import json, sys\n"
+                           "from securesystemslib.formats import encode_canonical\n"
+                           "signed = json.load(open(sys.argv[1]))\n"
+                           "print(encode_canonical(signed))\n",
+                           dir_ / "signed.json"});
+    ASSERT_EQ(signed_layout.exit_code, 0) << signed_layout.err;
+    std::string canonical = signed_layout.out;
+    canonical.pop_back();
+    auto owner = trust::SigningKey::load(dir_ / "owner");
+    ASSERT_TRUE(owner.has_value());
+    auto sig = owner->sign(canonical);
+    ASSERT_TRUE(sig.has_value());
+    std::string hex;
+    for (const char c : *sig) {
+      static const char* digits = "0123456789abcdef";
+      hex += digits[static_cast<uint8_t>(c) >> 4];
+      hex += digits[static_cast<uint8_t>(c) & 15];
+    }
+    nlohmann::json doc = {{"signed", signed_part},
+                          {"signatures", {{{"keyid", owner->sslib().keyid}, {"sig", hex}}}}};
+    write_text(dir_ / "root.layout", doc.dump(2));
+  }
+  void write_link(const Artifacts& products, const std::string& key_name = "func") {
+    auto key = trust::SigningKey::load(dir_ / key_name);
+    ASSERT_TRUE(key.has_value());
+    auto text =
+        write_intoto_link({.name = "build", .command = {"make"}, .products = products}, *key);
+    ASSERT_TRUE(text.has_value());
+    write_text(dir_ / intoto_link_filename("build", key->sslib().keyid), *text);
+  }
+  test::RunResult verify() {
+    return test::run_catena({"intoto", "verify", "--layout", dir_ / "root.layout", "--layout-key",
+                             dir_ / "owner.pub", "--link-dir", dir_.path()});
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(IntotoHostile, CatenaLinksVerifyAndTheirBytesAreBound) {
+  write_layout(layout_signed());
+  write_link({{"out.bin", {{"sha256", std::string(64, 'a')}}}});
+  EXPECT_EQ(verify().exit_code, 0) << verify().out;
+  // An extra product is refused by DISALLOW *.
+  write_link({{"out.bin", {{"sha256", std::string(64, 'a')}}},
+              {"x.so", {{"sha256", std::string(64, 'b')}}}});
+  const auto extra = verify();
+  EXPECT_EQ(extra.exit_code, 1);
+  EXPECT_THAT(extra.out, HasSubstr("x.so"));
+}
+
+TEST_F(IntotoHostile, MalformedAndAmbiguousMetadataFails) {
+  write_layout(layout_signed());
+  write_link({{"out.bin", {{"sha256", std::string(64, 'a')}}}});
+  auto func = trust::VerifyingKey::load(dir_ / "func.pub");
+  const std::string link_path = dir_ / intoto_link_filename("build", func->sslib().keyid);
+  const std::string good = read_text(link_path);
+  const std::vector<std::pair<std::string, std::string>> breakages = {
+      {"truncated", good.substr(0, good.size() / 2)},
+      {"duplicate key",
+       [&] {
+         std::string t = good;
+         t.insert(t.find('{') + 1, "\"signatures\": [], ");
+         return t;
+       }()},
+      {"float",
+       [&] {
+         auto doc = nlohmann::json::parse(good);
+         doc["signed"]["byproducts"]["return-value"] = 0.5;
+         return doc.dump();
+       }()},
+      {"two signatures by one key",
+       [&] {
+         auto doc = nlohmann::json::parse(good);
+         doc["signatures"].push_back(doc["signatures"][0]);
+         return doc.dump();
+       }()},
+      {"signature not hex",
+       [&] {
+         auto doc = nlohmann::json::parse(good);
+         doc["signatures"][0]["sig"] = "zz";
+         return doc.dump();
+       }()},
+      {"deep nesting", std::string(100000, '[')},
+  };
+  for (const auto& [what, text] : breakages) {
+    write_text(link_path, text);
+    const auto result = verify();
+    EXPECT_EQ(result.exit_code, 1) << what << ": " << result.out << result.err;
+    EXPECT_THAT(result.out, HasSubstr("FAIL")) << what;
+  }
+  // Reformatting the JSON keeps the canonical form, so the signature still holds.
+  write_text(link_path, nlohmann::json::parse(good).dump(8));
+  EXPECT_EQ(verify().exit_code, 0);
+}
+
+TEST_F(IntotoHostile, KeysMustBeWhatTheyClaim) {
+  // A keyid that is not the id of its key: the link cannot be counted.
+  write_layout(layout_signed(std::string(64, 'c')));
+  write_link({{"out.bin", {{"sha256", std::string(64, 'a')}}}});
+  const auto result = verify();
+  EXPECT_EQ(result.exit_code, 1);
+  // Algorithm confusion: an ECDSA key's PEM declared as an Ed25519 or RSA key is refused.
+  auto func = trust::VerifyingKey::load(dir_ / "func.pub");
+  EXPECT_FALSE(trust::VerifyingKey::from_sslib("ed25519", "ed25519", func->sslib().public_value));
+  EXPECT_FALSE(
+      trust::VerifyingKey::from_sslib("rsa", "rsassa-pss-sha256", func->sslib().public_value));
+  EXPECT_FALSE(trust::VerifyingKey::from_sslib("ecdsa", "ed25519", func->sslib().public_value));
+  EXPECT_TRUE(
+      trust::VerifyingKey::from_sslib("ecdsa", "ecdsa-sha2-nistp256", func->sslib().public_value));
+}
+
+TEST(IntotoKeys, KeyIdsMatchSecuresystemslibForEveryKeyType) {
+  test::TempDir dir;
+  for (const char* type : {"rsa", "ed25519", "ecdsa"}) {
+    const std::string name = dir / type;
+    ASSERT_EQ(test::run_command({"in-toto-keygen", "-t", type, name}).exit_code, 0);
+    const auto reference = test::run_command(
+        {"/usr/bin/python3", "-c",
+         "import sys\nfrom securesystemslib.interface import import_publickeys_from_file\n"
+         "print(list(import_publickeys_from_file([sys.argv[1]], [sys.argv[2]]))[0])\n",
+         name + ".pub", type});
+    ASSERT_EQ(reference.exit_code, 0) << reference.err;
+    const auto ours = test::run_catena({"key", "id", "--intoto", name + ".pub"});
+    EXPECT_EQ(ours.out, reference.out) << type;
+    // The private key files are read too, and sign what the public key verifies.
+    auto signing = trust::SigningKey::load(name);
+    ASSERT_TRUE(signing.has_value()) << type << ": " << signing.error().message;
+    auto verifying = trust::VerifyingKey::load(name + ".pub");
+    ASSERT_TRUE(verifying.has_value());
+    auto sig = signing->sign("message");
+    ASSERT_TRUE(sig.has_value());
+    EXPECT_TRUE(verifying->verify("message", *sig)) << type;
+    EXPECT_FALSE(verifying->verify("messagf", *sig)) << type;
+  }
+}
+
+}  // namespace
+}  // namespace catena::attest
