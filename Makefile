@@ -52,6 +52,7 @@ bench: release
 	bench/analysis_bench.sh
 	bench/yara_bench.sh
 	bench/intel_bench.sh
+	bench/attest_bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

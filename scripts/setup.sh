@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   python3 python3-jsonschema sqlite3 openssl aide coreutils findutils bc time util-linux bsdutils
   debsums gpg gpgv libcap2-bin osslsigncode wixl msitools python3-pefile yara
+  in-toto python3-securesystemslib
 )
 # npm fetches the SARIF schema for tests; a machine with its own Node.js keeps it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

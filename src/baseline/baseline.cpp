@@ -21,6 +21,7 @@
 #include "catena/core/time.hpp"
 #include "catena/core/xattr.hpp"
 #include "catena/pkg/database.hpp"
+#include "catena/trust/dsse.hpp"
 #include "catena/scan/scanner.hpp"
 
 namespace catena::baseline {
@@ -714,41 +715,22 @@ Result<std::string> export_signed(store::Store& store,
   for (const store::FileRecord& r : records) list.push_back(record_to_json(r));
   payload["records"] = std::move(list);
   const std::string payload_text = payload.dump(-1, ' ', false, json::error_handler_t::replace);
-  CATENA_TRY(std::string signature, key.sign(trust::dsse_pae(kExportPayloadType, payload_text)));
-  const json envelope = {
-      {"payloadType", std::string(kExportPayloadType)},
-      {"payload", base64_encode(payload_text)},
-      {"signatures", json::array({{{"keyid", key.key_id()}, {"sig", base64_encode(signature)}}})}};
-  return envelope.dump(2) + "\n";
+  return trust::dsse_sign(kExportPayloadType, payload_text, key);
 }
 
 Result<CheckReport> check_exported(store::Store& store,
                                    std::string_view envelope_text,
                                    const trust::VerifyingKey& key,
                                    const Options& options) {
-  const json envelope = json::parse(envelope_text, nullptr, false);
-  if (!envelope.is_object() || !envelope.contains("payload") || !envelope["payload"].is_string() ||
-      !envelope.contains("payloadType") || !envelope.contains("signatures") ||
-      !envelope["signatures"].is_array()) {
-    return make_error(ErrorCode::Parse, "not a DSSE envelope of a catena baseline");
+  auto opened = trust::dsse_open(envelope_text, kExportPayloadType, {key});
+  if (!opened) {
+    return make_error(ErrorCode::Parse, "not a signed catena baseline: " + opened.error().message);
   }
-  if (envelope["payloadType"] != std::string(kExportPayloadType)) {
-    return make_error(ErrorCode::Parse, "the envelope's payload is not a catena baseline");
-  }
-  CATENA_TRY(std::string payload_text, base64_decode(envelope["payload"].get<std::string>()));
-  const std::string pae = trust::dsse_pae(kExportPayloadType, payload_text);
-  bool verified = false;
-  for (const json& signature : envelope["signatures"]) {
-    if (!signature.is_object() || !signature.contains("sig") || !signature["sig"].is_string()) {
-      continue;
-    }
-    auto sig = base64_decode(signature["sig"].get<std::string>());
-    verified = verified || (sig && key.verify(pae, *sig));
-  }
-  if (!verified) {
+  if (opened->verified_by.empty()) {
     return make_error(ErrorCode::Usage, "the baseline's signature does not verify with key " +
                                             key.key_id() + ": refusing to use it");
   }
+  const std::string& payload_text = opened->payload;
   const json payload = json::parse(payload_text, nullptr, false);
   if (!payload.is_object() || payload.value("format", "") != "catena-baseline") {
     return make_error(ErrorCode::Parse, "the signed payload is not a catena baseline");

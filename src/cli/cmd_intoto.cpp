@@ -27,7 +27,8 @@ Runner register_intoto(CLI::App& app) {
       ->add_option("--layout-key", options->layout_keys,
                    "Public key that must have signed the layout (PEM or securesystemslib "
                    "JSON; repeatable)")
-      ->required();
+      ->required()
+      ->allow_extra_args(false);
   verify->add_option("--link-dir", options->link_dir, "Directory of <step>.<keyid8>.link files");
   verify->add_flag("--run-inspections", options->run_inspections,
                    "Run the layout's inspection commands in the current directory (without "

@@ -16,5 +16,7 @@ Runner register_key(CLI::App& app);
 Runner register_sig(CLI::App& app);
 Runner register_intel(CLI::App& app);
 Runner register_intoto(CLI::App& app);
+Runner register_attest(CLI::App& app);
+Runner register_provenance(CLI::App& app);
 
 }  // namespace catena::cli

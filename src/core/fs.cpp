@@ -59,6 +59,31 @@ Result<std::string> read_small_file(const std::string& path, uint64_t max_bytes)
   return out;
 }
 
+Result<void> write_file_atomically(const std::string& path, std::string_view text, unsigned mode) {
+  std::string temp = path + ".XXXXXX";
+  const UniqueFd fd(::mkstemp(temp.data()));
+  if (!fd.valid()) return make_io_error("cannot create a file beside " + path, errno);
+  const auto fail = [&](const char* what) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    return make_io_error(std::string(what) + " " + path, err);
+  };
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("cannot write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0 || ::fsync(fd.get()) != 0) {
+    return fail("cannot write");
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) return fail("cannot write");
+  return {};
+}
+
 std::string absolute_path(std::string_view path) {
   std::string joined;
   if (path.empty() || path.front() != '/') {

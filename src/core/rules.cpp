@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 44> kRules = {{
+constexpr std::array<RuleInfo, 48> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -85,6 +85,14 @@ constexpr std::array<RuleInfo, 44> kRules = {{
      "A signature of the file involves a blocked certificate (signer, chain or timestamp)."},
     {"SIDELOAD_CANDIDATE", Severity::Medium,
      "A signed program's folder holds a DLL it imports that is unsigned or signed by another."},
+    {"PROV_SIGNATURE_INVALID", Severity::Critical,
+     "A provenance envelope is malformed or lacks a valid signature by a required key."},
+    {"PROV_SUBJECT_MISMATCH", Severity::Critical,
+     "An artifact's digest is not among the subjects of the provenance said to describe it."},
+    {"PROV_STATEMENT_MALFORMED", Severity::High,
+     "A signed provenance payload is not an in-toto Statement with SLSA Provenance v1."},
+    {"PROV_POLICY_VIOLATION", Severity::High,
+     "Verified provenance breaks a rule of the provenance policy."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,
      "The apt package lists could not be read, so package origins were not checked."},
 }};

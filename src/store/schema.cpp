@@ -135,8 +135,35 @@ DROP INDEX indicators_by_digest;
 CREATE UNIQUE INDEX indicators_unique ON indicators(digest, algorithm, feed_id);
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations = {kVersion1, kVersion2, kVersion3,
-                                                         kVersion4, kVersion5, kVersion6};
+// Version 7: build attestations (DSSE envelopes kept whole) and the digests they name as
+// subjects, materials, tools and libraries, for "which builds produced or ran this file".
+constexpr std::string_view kVersion7 = R"sql(
+CREATE TABLE attestations (
+  id INTEGER PRIMARY KEY,
+  envelope_sha256 BLOB NOT NULL UNIQUE CHECK (length(envelope_sha256) = 32),
+  host TEXT NOT NULL,
+  builder_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  started_ns INTEGER,
+  finished_ns INTEGER,
+  exit_code INTEGER,
+  stored_ns INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  envelope TEXT NOT NULL
+);
+CREATE INDEX attestations_by_host ON attestations(host);
+CREATE TABLE attestation_digests (
+  attestation_id INTEGER NOT NULL REFERENCES attestations(id) ON DELETE CASCADE,
+  sha256 BLOB NOT NULL CHECK (length(sha256) = 32),
+  role TEXT NOT NULL CHECK (role IN ('subject', 'material', 'tool', 'library')),
+  name TEXT NOT NULL
+);
+CREATE INDEX attestation_digests_by_sha256 ON attestation_digests(sha256);
+CREATE INDEX attestation_digests_by_attestation ON attestation_digests(attestation_id);
+)sql";
+
+constexpr std::array<std::string_view, 7> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4,
+                                                         kVersion5, kVersion6, kVersion7};
 
 }  // namespace
 

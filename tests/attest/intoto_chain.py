@@ -12,7 +12,8 @@ Scenarios: valid, tampered (a product altered between steps), unauthorised (a li
 by a key the step does not authorise, under the authorised key's file name), expired,
 missing-link, extra-product (a product that DISALLOW * forbids), threshold (a step needing
 two functionaries, one link), threshold-forged (two links, both by one functionary), inspection (a layout with an inspection), wrong-layout-key
-(the layout signed by another key than the one given).
+(the layout signed by another key than the one given), catena-link (only the layout and
+keys: catena writes the links).
 """
 import os
 import subprocess
@@ -54,6 +55,34 @@ bob = keygen("bob", "ecdsa")
 carol = keygen("carol", "ed25519")
 
 layout = Layout()
+if scenario == "catena-link":
+    # Only the layout: the test has catena write the links, with alice's RSA PEM key and
+    # carol's securesystemslib JSON Ed25519 key.
+    layout.set_relative_expiration(days=30)
+    alice_id = layout.add_functionary_key(pub("alice", "rsa"))["keyid"]
+    carol_id = layout.add_functionary_key(pub("carol", "ed25519"))["keyid"]
+    build = Step(name="build")
+    build.pubkeys = [alice_id]
+    build.add_material_rule_from_string("ALLOW src/*")
+    build.add_material_rule_from_string("DISALLOW *")
+    build.add_product_rule_from_string("CREATE out.txt")
+    build.add_product_rule_from_string("DISALLOW *")
+    package = Step(name="package")
+    package.pubkeys = [carol_id]
+    package.add_material_rule_from_string("MATCH out.txt WITH PRODUCTS FROM build")
+    package.add_material_rule_from_string("DISALLOW *")
+    package.add_product_rule_from_string("CREATE out.tar")
+    package.add_product_rule_from_string("DISALLOW *")
+    layout.steps = [build, package]
+    signed = Metablock(signed=layout)
+    signed.sign(owner)
+    signed.dump("root.layout")
+    subprocess.run(["cp", "owner.pub", "layout-key.pub"], check=True)
+    os.makedirs("work/src", exist_ok=True)
+    with open("work/src/main.c", "w") as f:
+        f.write("int main(void) { return 0; }\n")
+    sys.exit(0)
+
 layout.set_relative_expiration(days=-1 if scenario == "expired" else 30)
 alice_id = layout.add_functionary_key(pub("alice", "rsa"))["keyid"]
 bob_id = layout.add_functionary_key(pub("bob", "ecdsa"))["keyid"]

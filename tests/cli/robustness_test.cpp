@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "catena/store/store.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
 
@@ -237,7 +238,8 @@ TEST_F(RobustnessTest, DamagedLockedReadOnlyAndNewerStoresFailClearly) {
   {
     sqlite3* other = nullptr;
     ASSERT_EQ(sqlite3_open(db().c_str(), &other), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(other, "PRAGMA user_version = 7", nullptr, nullptr, nullptr), SQLITE_OK);
+    const std::string newer = "PRAGMA user_version = " + std::to_string(store::kSchemaVersion + 1);
+    ASSERT_EQ(sqlite3_exec(other, newer.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(other);
   }
   r = run_catena({"inventory", "list", "--db", db()});

@@ -213,5 +213,43 @@ TEST(DefaultStorePath, PrefersCatenaDbThenXdg) {
   EXPECT_EQ(default_store_path(), "/home/u/.local/share/catena/catena.db");
 }
 
+TEST(Store, AttestationsAreKeptOnceAndFoundByEveryDigestTheyName) {
+  auto store = Store::open_memory();
+  ASSERT_TRUE(store.has_value());
+  Sha256 product{}, tool{}, envelope{};
+  product.fill(1);
+  tool.fill(2);
+  envelope.fill(3);
+  AttestationRecord record{
+      .envelope_sha256 = envelope,
+      .host = "build-01",
+      .builder_id = "urn:catena:host:build-01",
+      .step = "build",
+      .started_ns = 100,
+      .finished_ns = 200,
+      .exit_code = 0,
+      .stored_ns = 300,
+      .source = "attest",
+      .digests = {{product, "subject", "dist/app"}, {tool, "tool", "/usr/bin/gcc-12"}}};
+  auto id = (*store)->put_attestation(record, "{}");
+  ASSERT_TRUE(id.has_value()) << id.error().message;
+  auto again = (*store)->put_attestation(record, "{}");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*again, *id);
+  auto by_tool = (*store)->find_attestations(tool);
+  ASSERT_TRUE(by_tool.has_value());
+  ASSERT_EQ(by_tool->size(), 1u);
+  EXPECT_EQ((*by_tool)[0].role, "tool");
+  EXPECT_EQ((*by_tool)[0].name, "/usr/bin/gcc-12");
+  EXPECT_EQ((*by_tool)[0].attestation.host, "build-01");
+  EXPECT_EQ((*by_tool)[0].attestation.exit_code, 0);
+  Sha256 other{};
+  other.fill(9);
+  EXPECT_TRUE((*store)->find_attestations(other)->empty());
+  EXPECT_EQ((*store)->list_attestations("build-01")->size(), 1u);
+  EXPECT_TRUE((*store)->list_attestations("elsewhere")->empty());
+  EXPECT_EQ((*store)->list_attestations("")->size(), 1u);
+}
+
 }  // namespace
 }  // namespace catena::store

@@ -57,6 +57,12 @@ bool path_is_within(std::string_view path, std::string_view prefix);
 /// mkdir -p: creates `path` and its missing parents with `mode`; Io error naming the directory.
 [[nodiscard]] Result<void> make_directories(const std::string& path, unsigned mode);
 
+/// Writes `text` to a temporary file beside `path`, syncs it and renames it over `path`: a
+/// reader sees the old file or the new one, never a part. Io error naming the path.
+[[nodiscard]] Result<void> write_file_atomically(const std::string& path,
+                                                 std::string_view text,
+                                                 unsigned mode);
+
 /// This host's name (uname nodename).
 std::string host_name();
 

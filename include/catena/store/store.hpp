@@ -27,7 +27,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 enum class ScanStatus { Running, Complete, Interrupted, Failed };
 std::string_view scan_status_name(ScanStatus status);
@@ -146,6 +146,35 @@ struct Occurrence {
   FileRecord file;
 };
 
+/// A digest an attestation names, and in what role.
+struct AttestationDigest {
+  Sha256 sha256{};
+  std::string role;  // "subject", "material", "tool" or "library"
+  std::string name;  // the path or name the attestation gives it
+};
+
+/// A stored build attestation: its envelope kept whole, with what it says indexed.
+struct AttestationRecord {
+  int64_t id = 0;
+  Sha256 envelope_sha256{};
+  std::string host;
+  std::string builder_id;
+  std::string step;
+  std::optional<int64_t> started_ns;
+  std::optional<int64_t> finished_ns;
+  std::optional<int64_t> exit_code;
+  int64_t stored_ns = 0;
+  std::string source;  // where it came from: "attest" or the imported file
+  std::vector<AttestationDigest> digests;
+};
+
+/// An attestation that names a digest, with the role and name it gives it.
+struct AttestationHit {
+  AttestationRecord attestation;  // without its digests list
+  std::string role;
+  std::string name;
+};
+
 class Store {
  public:
   enum class Access { ReadWrite, ReadOnly };
@@ -222,6 +251,18 @@ class Store {
   [[nodiscard]] Result<std::vector<Occurrence>> find_by_sha256(const Sha256& sha256);
   /// The stored format of a content, or nullopt when it has never been seen.
   [[nodiscard]] Result<std::optional<std::string>> content_format(const Sha256& sha256);
+
+  /// Stores an attestation and its digests in one transaction; the same envelope stored twice
+  /// is kept once (its existing id is returned).
+  [[nodiscard]] Result<int64_t> put_attestation(const AttestationRecord& record,
+                                                std::string_view envelope);
+  /// Every attestation naming this SHA-256 (as subject, material, tool or library), newest
+  /// first.
+  [[nodiscard]] Result<std::vector<AttestationHit>> find_attestations(const Sha256& sha256);
+  /// Attestations of builds on `host`, newest first (every host when empty).
+  [[nodiscard]] Result<std::vector<AttestationRecord>> list_attestations(const std::string& host);
+  /// The most recent scan or audit of `host`, or nullopt when it has none.
+  [[nodiscard]] Result<std::optional<ScanRecord>> latest_scan_of_host(const std::string& host);
 
   /// Creates the baseline, or moves an existing one of the same host and name to the record's
   /// scan, config and packages (keeping its creation time). Returns its id.

@@ -1,0 +1,125 @@
+#pragma once
+/// Build provenance: an in-toto Statement v1 whose predicate is SLSA Provenance v1, in a DSSE
+/// envelope; its verification against keys, artifacts and a policy.
+///
+///   CATENA_TRY(std::string statement, build_statement(input));
+///   CATENA_TRY(std::string envelope, sign_envelope(statement, key));
+///   CATENA_TRY(VerifiedEnvelope v, verify_envelope(envelope_text, keys));
+///   CATENA_TRY(Provenance p, parse_provenance(v.payload));
+///   std::vector<Finding> findings = check_policy(p, policy, now_ns());
+///
+/// What catena records beyond SLSA's required fields travels in SLSA's own places:
+/// resolvedDependencies (materials, then every traced tool with annotations argv0, pid,
+/// parentPid, interpreter, package, and the shared libraries), internalParameters (the
+/// environment's variable names, values only for an allowlist), runDetails.byproducts (exit
+/// code, trace status, last host scan).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catena/attest/artifacts.hpp"
+#include "catena/attest/trace.hpp"
+#include "catena/core/finding.hpp"
+#include "catena/core/result.hpp"
+#include "catena/trust/keys.hpp"
+
+namespace catena::attest {
+
+inline constexpr const char* kInTotoPayloadType = "application/vnd.in-toto+json";
+inline constexpr const char* kStatementType = "https://in-toto.io/Statement/v1";
+inline constexpr const char* kSlsaProvenanceType = "https://slsa.dev/provenance/v1";
+inline constexpr const char* kCatenaBuildType = "https://catena.dev/attest/build/v1";
+
+struct LastScan {
+  int64_t id = 0;
+  std::string digest;  // sha256 of the scan's records: "<path>\0<sha256>\n" in path order
+  int64_t started_ns = 0;
+};
+
+struct AttestInput {
+  std::string step;
+  std::vector<std::string> command;
+  std::string working_directory;
+  ArtifactSet materials;
+  ArtifactSet products;
+  TraceResult trace;
+  std::map<std::string, std::string> tool_packages;  // tool path -> owning package(s)
+  std::vector<std::string> environment_names;
+  std::map<std::string, std::string> environment_values;  // the allowlisted ones only
+  std::string builder_id;
+  std::string host;
+  std::string catena_version;
+  std::optional<LastScan> last_scan;
+};
+
+/// The in-toto Statement (JSON text). Paths that are not UTF-8 are listed hex-encoded in the
+/// byproduct "unrecorded" instead of silently dropped.
+[[nodiscard]] Result<std::string> build_statement(const AttestInput& input);
+
+/// A DSSE envelope (JSON text) holding `payload`, signed over its PAE with `key`.
+[[nodiscard]] Result<std::string> sign_envelope(const std::string& payload,
+                                                const trust::SigningKey& key);
+
+struct VerifiedEnvelope {
+  std::string payload;                  // decoded
+  std::vector<std::string> verified_by;  // key ids (catena's) whose signature holds
+  std::vector<std::string> problems;     // signatures that did not verify, and why
+};
+
+/// Parse error for an envelope that is malformed, of another payloadType, with no signature,
+/// or with two signatures by one key id. A signature that does not verify is a problem, not
+/// an error: the caller decides (every given key must have signed).
+[[nodiscard]] Result<VerifiedEnvelope> verify_envelope(std::string_view text,
+                                                       const std::vector<trust::VerifyingKey>& keys);
+
+struct ProvenanceTool {
+  std::string path;
+  std::string sha256;
+  std::string argv0;
+  std::string package;
+};
+
+struct Provenance {
+  std::vector<std::pair<std::string, std::string>> subjects;   // name, sha256
+  std::vector<std::pair<std::string, std::string>> materials;  // name, sha256
+  std::vector<ProvenanceTool> tools;
+  std::vector<std::pair<std::string, std::string>> libraries;  // path, sha256
+  std::string builder_id;
+  std::string host;
+  std::string build_type;
+  std::string step;
+  std::optional<int64_t> started_ns;
+  std::optional<int64_t> finished_ns;
+  std::optional<int64_t> exit_code;
+  bool traced = false;
+};
+
+/// Reads a Statement with an SLSA Provenance v1 predicate. Parse error when it is not one.
+/// Tools and host are read from catena's annotations; other producers' provenance yields
+/// subjects, materials, builder and times.
+[[nodiscard]] Result<Provenance> parse_provenance(std::string_view statement);
+
+/// A policy over provenance, from TOML (documented in docs/provenance.md).
+struct Policy {
+  std::vector<std::string> builder_ids;    // exact; empty: any
+  std::vector<std::string> builder_hosts;  // fnmatch patterns; empty: any
+  std::vector<std::string> required_materials;   // sha256 hex
+  std::vector<std::string> forbidden_materials;  // sha256 hex
+  std::vector<std::string> allowed_tools;        // sha256 hex; empty: any
+  std::vector<std::string> forbidden_tools;      // sha256 hex
+  bool tools_package_owned = false;
+  bool require_trace = false;
+  bool require_success = false;
+  std::optional<int64_t> max_age_seconds;
+};
+
+/// Parse error naming the key for an unknown key, a wrong type or a malformed digest.
+[[nodiscard]] Result<Policy> parse_policy(std::string_view toml_text);
+
+/// One PROV_POLICY_VIOLATION finding per rule broken (evidence `rule` and what broke it).
+std::vector<Finding> check_policy(const Provenance& provenance, const Policy& policy,
+                                  int64_t now_ns, const std::string& source);
+
+}  // namespace catena::attest

@@ -1,0 +1,63 @@
+#pragma once
+/// Runs a build command under ptrace and records every program it and its descendants
+/// executed: the toolchain that was really used, not the one declared.
+///
+///   CATENA_TRY(TraceResult run, run_traced({"make", "-j2"}, {}));
+///   for (const TracedExec& exec : run.execs) use(exec.path, exec.sha256);
+///
+/// Only fork/vfork/clone, exec and exit events stop a tracee (no system-call tracing), so a
+/// build pays little. When ptrace is refused (a container without CAP_SYS_PTRACE, a Yama
+/// setting) the command still runs, untraced, and `traced` is false with the reason. When the
+/// command exits, processes it left running (daemons) are detached, listed and never left
+/// stopped; PTRACE_O_EXITKILL kills the build if catena itself dies mid-trace.
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "catena/core/result.hpp"
+
+namespace catena::attest {
+
+struct TracedExec {
+  int64_t pid = 0;
+  int64_t parent_pid = 0;  // 0 for the command itself
+  std::string path;        // the executable the kernel ran (/proc/PID/exe)
+  std::string argv0;
+  std::string sha256;       // of the executed file; empty when it could not be read
+  std::string interpreter;  // the ELF program interpreter, if any
+  std::string error;        // why path or sha256 is missing
+  int64_t time_ns = 0;
+};
+
+struct TracedLibrary {
+  std::string path;
+  std::string sha256;
+};
+
+struct TraceOptions {
+  bool trace = true;      // false: run without ptrace (recorded as not traced)
+  bool libraries = true;  // shared libraries mapped by each traced process, read at its exit
+};
+
+struct TraceResult {
+  int exit_code = -1;  // 128 + signal when killed by a signal
+  int signal = 0;
+  bool traced = false;
+  std::string trace_error;  // why tracing was unavailable
+  std::string start_error;  // why the command could not be executed (exit code 127)
+  int64_t started_ns = 0;
+  int64_t finished_ns = 0;
+  uint64_t processes = 0;  // processes and threads seen
+  std::vector<TracedExec> execs;
+  std::vector<TracedLibrary> libraries;  // distinct, in first-seen order
+  std::vector<int64_t> left_running;     // detached when the command exited
+};
+
+/// Runs argv (searched on PATH, with this process's environment). A command that cannot be
+/// executed is a result with exit code 127 and `start_error`; Io error only when no process
+/// can be created.
+[[nodiscard]] Result<TraceResult> run_traced(const std::vector<std::string>& argv,
+                                             const TraceOptions& options);
+
+}  // namespace catena::attest

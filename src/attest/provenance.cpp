@@ -1,0 +1,425 @@
+#include "catena/attest/provenance.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <set>
+
+#include "catena/core/digest.hpp"
+#include "catena/core/time.hpp"
+#include "catena/trust/dsse.hpp"
+#include "strict_json.hpp"
+
+namespace catena::attest {
+namespace {
+
+using nlohmann::json;
+
+std::string hex_of(std::string_view bytes) {
+  return to_hex(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+// Artifacts as ResourceDescriptors; a path JSON cannot carry goes to `unrecorded`, hex-encoded.
+void add_descriptors(const Artifacts& artifacts,
+                     const char* kind,
+                     json& list,
+                     std::vector<std::string>& unrecorded) {
+  for (const auto& [path, hashes] : artifacts) {
+    if (!is_utf8(path)) {
+      unrecorded.push_back(std::string(kind) + " path-hex:" + hex_of(path));
+      continue;
+    }
+    json digest = json::object();
+    for (const auto& [algorithm, value] : hashes) digest[algorithm] = value;
+    json entry = {{"name", path}, {"digest", digest}};
+    if (kind != std::string_view("product")) entry["annotations"] = {{"kind", kind}};
+    list.push_back(std::move(entry));
+  }
+}
+
+std::optional<int64_t> parse_time(const json& object, const char* name) {
+  const std::string text = string_member(object, name);
+  if (text.size() < 20 || text.back() != 'Z') return std::nullopt;
+  std::tm tm{};
+  const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) return std::nullopt;
+  int64_t ns = static_cast<int64_t>(::timegm(&tm)) * 1'000'000'000;
+  if (*end == '.') {
+    int64_t scale = 100'000'000;
+    for (++end; *end >= '0' && *end <= '9'; ++end) {
+      ns += (*end - '0') * scale;
+      scale /= 10;
+    }
+  }
+  if (std::string_view(end) != "Z") return std::nullopt;
+  return ns;
+}
+
+bool is_sha256_hex(std::string_view text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+Result<std::string> build_statement(const AttestInput& input) {
+  std::vector<std::string> unrecorded;
+  json subjects = json::array();
+  add_descriptors(input.products.artifacts, "product", subjects, unrecorded);
+  json dependencies = json::array();
+  add_descriptors(input.materials.artifacts, "material", dependencies, unrecorded);
+  for (const TracedExec& exec : input.trace.execs) {
+    if (!is_utf8(exec.path) || !is_utf8(exec.argv0) || !is_utf8(exec.interpreter)) {
+      unrecorded.push_back("tool path-hex:" + hex_of(exec.path));
+      continue;
+    }
+    json annotations = {{"kind", "tool"},
+                        {"argv0", exec.argv0},
+                        {"pid", exec.pid},
+                        {"parentPid", exec.parent_pid},
+                        {"time", format_rfc3339(exec.time_ns)}};
+    if (!exec.interpreter.empty()) annotations["interpreter"] = exec.interpreter;
+    if (const auto owner = input.tool_packages.find(exec.path);
+        owner != input.tool_packages.end()) {
+      annotations["package"] = owner->second;
+    }
+    if (!exec.error.empty()) annotations["error"] = exec.error;
+    json entry = {
+        {"uri", "file://" + exec.path}, {"name", exec.path}, {"annotations", annotations}};
+    if (!exec.sha256.empty()) entry["digest"] = {{"sha256", exec.sha256}};
+    dependencies.push_back(std::move(entry));
+  }
+  for (const TracedLibrary& library : input.trace.libraries) {
+    if (!is_utf8(library.path)) {
+      unrecorded.push_back("library path-hex:" + hex_of(library.path));
+      continue;
+    }
+    json entry = {{"uri", "file://" + library.path},
+                  {"name", library.path},
+                  {"annotations", {{"kind", "library"}}}};
+    if (!library.sha256.empty()) entry["digest"] = {{"sha256", library.sha256}};
+    dependencies.push_back(std::move(entry));
+  }
+  for (const std::string& error : input.materials.errors) unrecorded.push_back("material " + error);
+  for (const std::string& error : input.products.errors) unrecorded.push_back("product " + error);
+
+  json environment = json::object();
+  for (const std::string& name : input.environment_names) {
+    const auto value = input.environment_values.find(name);
+    environment[name] =
+        value != input.environment_values.end() ? json(value->second) : json(nullptr);
+  }
+  json trace = {{"traced", input.trace.traced},
+                {"processes", input.trace.processes},
+                {"executions", input.trace.execs.size()}};
+  if (!input.trace.trace_error.empty()) trace["reason"] = input.trace.trace_error;
+  if (!input.trace.left_running.empty()) trace["leftRunning"] = input.trace.left_running;
+  json result = {{"exitCode", input.trace.exit_code}};
+  if (input.trace.signal != 0) result["signal"] = input.trace.signal;
+  if (!input.trace.start_error.empty()) result["startError"] = input.trace.start_error;
+  json host = {{"hostname", input.host}};
+  if (input.last_scan) {
+    host["lastScan"] = {{"id", input.last_scan->id},
+                        {"digest", {{"sha256", input.last_scan->digest}}},
+                        {"startedOn", format_rfc3339(input.last_scan->started_ns)}};
+  }
+  json byproducts = json::array({
+      {{"name", "result"}, {"annotations", result}},
+      {{"name", "trace"}, {"annotations", trace}},
+      {{"name", "host"}, {"annotations", host}},
+  });
+  if (!unrecorded.empty()) {
+    byproducts.push_back({{"name", "unrecorded"}, {"annotations", {{"entries", unrecorded}}}});
+  }
+  for (const std::string& arg : input.command) {
+    if (!is_utf8(arg)) return make_error(ErrorCode::Unsupported, "a command argument is not UTF-8");
+  }
+  for (const std::string& text :
+       {input.step, input.working_directory, input.host, input.builder_id}) {
+    if (!is_utf8(text))
+      return make_error(ErrorCode::Unsupported, "a name or path is not UTF-8: " + hex_of(text));
+  }
+  json statement = {
+      {"_type", kStatementType},
+      {"subject", subjects},
+      {"predicateType", kSlsaProvenanceType},
+      {"predicate",
+       {{"buildDefinition",
+         {{"buildType", kCatenaBuildType},
+          {"externalParameters",
+           {{"step", input.step},
+            {"command", input.command},
+            {"workingDirectory", input.working_directory}}},
+          {"internalParameters", {{"environment", environment}}},
+          {"resolvedDependencies", dependencies}}},
+        {"runDetails",
+         {{"builder", {{"id", input.builder_id}, {"version", {{"catena", input.catena_version}}}}},
+          {"metadata",
+           {{"invocationId",
+             input.step + "@" + input.host + "/" + std::to_string(input.trace.started_ns)},
+            {"startedOn", format_rfc3339(input.trace.started_ns)},
+            {"finishedOn", format_rfc3339(input.trace.finished_ns)}}},
+          {"byproducts", byproducts}}}}}};
+  return statement.dump(2) + "\n";
+}
+
+Result<std::string> sign_envelope(const std::string& payload, const trust::SigningKey& key) {
+  return trust::dsse_sign(kInTotoPayloadType, payload, key);
+}
+
+Result<VerifiedEnvelope> verify_envelope(std::string_view text,
+                                         const std::vector<trust::VerifyingKey>& keys) {
+  CATENA_TRY(trust::DsseOpened opened, trust::dsse_open(text, kInTotoPayloadType, keys));
+  return VerifiedEnvelope{std::move(opened.payload), std::move(opened.verified_by),
+                          std::move(opened.problems)};
+}
+
+Result<Provenance> parse_provenance(std::string_view statement_text) {
+  CATENA_TRY(const json statement, parse_strict_json(statement_text));
+  if (string_member(statement, "_type") != kStatementType) {
+    return make_error(ErrorCode::Parse, "the payload is not an in-toto Statement v1");
+  }
+  if (string_member(statement, "predicateType") != kSlsaProvenanceType) {
+    return make_error(ErrorCode::Parse, "the predicate is not SLSA Provenance v1");
+  }
+  const auto subject = statement.find("subject");
+  const auto predicate = statement.find("predicate");
+  if (subject == statement.end() || !subject->is_array() || predicate == statement.end() ||
+      !predicate->is_object()) {
+    return make_error(ErrorCode::Parse, "the Statement lacks subject or predicate");
+  }
+  Provenance out;
+  const auto sha256_of_descriptor = [](const json& descriptor) -> std::string {
+    const auto digest = descriptor.find("digest");
+    return digest != descriptor.end() ? string_member(*digest, "sha256") : std::string();
+  };
+  for (const json& entry : *subject) {
+    if (!entry.is_object()) return make_error(ErrorCode::Parse, "a subject is not an object");
+    out.subjects.emplace_back(string_member(entry, "name"), sha256_of_descriptor(entry));
+  }
+  const json empty = json::object();
+  const auto member = [&](const json& object, const char* name) -> const json& {
+    if (!object.is_object()) return empty;
+    const auto it = object.find(name);
+    return it != object.end() ? *it : empty;
+  };
+  const json& definition = member(*predicate, "buildDefinition");
+  const json& run = member(*predicate, "runDetails");
+  out.build_type = string_member(definition, "buildType");
+  out.step = string_member(member(definition, "externalParameters"), "step");
+  out.builder_id = string_member(member(run, "builder"), "id");
+  if (out.builder_id.empty())
+    return make_error(ErrorCode::Parse, "runDetails.builder.id is missing");
+  const json& metadata = member(run, "metadata");
+  out.started_ns = parse_time(metadata, "startedOn");
+  out.finished_ns = parse_time(metadata, "finishedOn");
+  const json& dependencies = member(definition, "resolvedDependencies");
+  if (dependencies.is_array()) {
+    for (const json& entry : dependencies) {
+      const json& annotations = member(entry, "annotations");
+      const std::string kind = string_member(annotations, "kind");
+      std::string name = string_member(entry, "name");
+      if (name.empty()) name = string_member(entry, "uri");
+      if (kind == "tool") {
+        out.tools.push_back({name, sha256_of_descriptor(entry), string_member(annotations, "argv0"),
+                             string_member(annotations, "package")});
+      } else if (kind == "library") {
+        out.libraries.emplace_back(name, sha256_of_descriptor(entry));
+      } else {
+        out.materials.emplace_back(name, sha256_of_descriptor(entry));
+      }
+    }
+  }
+  const json& byproducts = member(run, "byproducts");
+  if (byproducts.is_array()) {
+    for (const json& entry : byproducts) {
+      const std::string name = string_member(entry, "name");
+      const json& annotations = member(entry, "annotations");
+      if (name == "result" && annotations.contains("exitCode") &&
+          annotations["exitCode"].is_number_integer()) {
+        out.exit_code = annotations["exitCode"].get<int64_t>();
+      } else if (name == "trace" && annotations.contains("traced") &&
+                 annotations["traced"].is_boolean()) {
+        out.traced = annotations["traced"].get<bool>();
+      } else if (name == "host") {
+        out.host = string_member(annotations, "hostname");
+      }
+    }
+  }
+  return out;
+}
+
+Result<Policy> parse_policy(std::string_view toml_text) {
+  toml::table table;
+  try {
+    table = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    return make_error(ErrorCode::Parse, std::string("policy: ") + std::string(e.description()) +
+                                            " (line " + std::to_string(e.source().begin.line) +
+                                            ")");
+  }
+  Policy policy;
+  const auto strings = [](const toml::node* node, const std::string& key, bool digests,
+                          std::vector<std::string>& out) -> Status {
+    if (node == nullptr) return {};
+    const toml::array* array = node->as_array();
+    if (array == nullptr)
+      return make_error(ErrorCode::Parse, "policy: " + key + " must be a list of strings");
+    for (const toml::node& item : *array) {
+      const auto value = item.value<std::string>();
+      if (!value)
+        return make_error(ErrorCode::Parse, "policy: " + key + " must be a list of strings");
+      std::string text = *value;
+      if (digests) {
+        if (text.starts_with("sha256:")) text = text.substr(7);
+        std::transform(text.begin(), text.end(), text.begin(), [](char c) {
+          return c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c;
+        });
+        if (!is_sha256_hex(text)) {
+          return make_error(ErrorCode::Parse,
+                            "policy: " + key + ": \"" + *value + "\" is not a SHA-256");
+        }
+      }
+      out.push_back(std::move(text));
+    }
+    return {};
+  };
+  const auto boolean = [](const toml::node* node, const std::string& key, bool& out) -> Status {
+    if (node == nullptr) return {};
+    const auto value = node->value<bool>();
+    if (!value || !node->is_boolean())
+      return make_error(ErrorCode::Parse, "policy: " + key + " must be true or false");
+    out = *value;
+    return {};
+  };
+  static const std::map<std::string, std::set<std::string>> kKnown = {
+      {"builder", {"ids", "hosts"}},
+      {"materials", {"required", "forbidden"}},
+      {"tools", {"allowed", "forbidden", "package_owned", "traced"}},
+      {"run", {"success", "max_age_days"}},
+  };
+  for (const auto& [section, node] : table) {
+    const std::string name(section.str());
+    const auto known = kKnown.find(name);
+    if (known == kKnown.end() || !node.is_table()) {
+      return make_error(ErrorCode::Parse, "policy: unknown section [" + name + "]");
+    }
+    for (const auto& [key, value] : *node.as_table()) {
+      if (!known->second.contains(std::string(key.str()))) {
+        return make_error(ErrorCode::Parse,
+                          "policy: unknown key " + name + "." + std::string(key.str()));
+      }
+    }
+  }
+  CATENA_TRY_STATUS(
+      strings(table["builder"]["ids"].node(), "builder.ids", false, policy.builder_ids));
+  CATENA_TRY_STATUS(
+      strings(table["builder"]["hosts"].node(), "builder.hosts", false, policy.builder_hosts));
+  CATENA_TRY_STATUS(strings(table["materials"]["required"].node(), "materials.required", true,
+                            policy.required_materials));
+  CATENA_TRY_STATUS(strings(table["materials"]["forbidden"].node(), "materials.forbidden", true,
+                            policy.forbidden_materials));
+  CATENA_TRY_STATUS(
+      strings(table["tools"]["allowed"].node(), "tools.allowed", true, policy.allowed_tools));
+  CATENA_TRY_STATUS(
+      strings(table["tools"]["forbidden"].node(), "tools.forbidden", true, policy.forbidden_tools));
+  CATENA_TRY_STATUS(boolean(table["tools"]["package_owned"].node(), "tools.package_owned",
+                            policy.tools_package_owned));
+  CATENA_TRY_STATUS(boolean(table["tools"]["traced"].node(), "tools.traced", policy.require_trace));
+  CATENA_TRY_STATUS(boolean(table["run"]["success"].node(), "run.success", policy.require_success));
+  if (const toml::node* age = table["run"]["max_age_days"].node()) {
+    const auto days = age->value<int64_t>();
+    if (!age->is_integer() || !days || *days < 0) {
+      return make_error(ErrorCode::Parse,
+                        "policy: run.max_age_days must be a whole number of days");
+    }
+    policy.max_age_seconds = *days * 86400;
+  }
+  return policy;
+}
+
+std::vector<Finding> check_policy(const Provenance& provenance,
+                                  const Policy& policy,
+                                  int64_t now_ns,
+                                  const std::string& source) {
+  std::vector<Finding> out;
+  const auto violation = [&](const std::string& rule, const std::string& message) -> Finding& {
+    Finding finding{.rule = "PROV_POLICY_VIOLATION",
+                    .severity = Severity::High,
+                    .path = source,
+                    .message = message};
+    finding.add_evidence("rule", rule);
+    out.push_back(std::move(finding));
+    return out.back();
+  };
+  if (!policy.builder_ids.empty() && std::find(policy.builder_ids.begin(), policy.builder_ids.end(),
+                                               provenance.builder_id) == policy.builder_ids.end()) {
+    violation("builder.ids", "The build ran on a builder the policy does not allow.")
+        .add_evidence("builder_id", provenance.builder_id);
+  }
+  if (!policy.builder_hosts.empty() &&
+      std::none_of(
+          policy.builder_hosts.begin(), policy.builder_hosts.end(),
+          [&](const std::string& pattern) { return fnmatch_python(pattern, provenance.host); })) {
+    violation("builder.hosts", "The build ran on a host the policy does not allow.")
+        .add_evidence("host", provenance.host.empty() ? "(not recorded)" : provenance.host);
+  }
+  std::set<std::string> materials;
+  for (const auto& [name, digest] : provenance.materials) materials.insert(digest);
+  for (const std::string& required : policy.required_materials) {
+    if (!materials.contains(required)) {
+      violation("materials.required",
+                "A material the policy requires was not among the build's inputs.")
+          .add_evidence("sha256", required);
+    }
+  }
+  for (const auto& [name, digest] : provenance.materials) {
+    if (std::find(policy.forbidden_materials.begin(), policy.forbidden_materials.end(), digest) !=
+        policy.forbidden_materials.end()) {
+      violation("materials.forbidden", "The build consumed a material the policy forbids.")
+          .add_evidence("material", name)
+          .add_evidence("sha256", digest);
+    }
+  }
+  if (policy.require_trace && !provenance.traced) {
+    violation("tools.traced",
+              "The provenance does not record the tools the build ran (it was not traced).");
+  }
+  for (const ProvenanceTool& tool : provenance.tools) {
+    const auto listed = [&](const std::vector<std::string>& list) {
+      return std::find(list.begin(), list.end(), tool.sha256) != list.end();
+    };
+    if (listed(policy.forbidden_tools)) {
+      violation("tools.forbidden", "The build ran a tool whose digest the policy forbids.")
+          .add_evidence("tool", tool.path)
+          .add_evidence("sha256", tool.sha256);
+    }
+    if (!policy.allowed_tools.empty() && !listed(policy.allowed_tools)) {
+      violation("tools.allowed", "The build ran a tool that is not in the policy's allowlist.")
+          .add_evidence("tool", tool.path)
+          .add_evidence("sha256", tool.sha256.empty() ? "(unread)" : tool.sha256);
+    }
+    if (policy.tools_package_owned && tool.package.empty()) {
+      violation("tools.package_owned", "The build ran a tool that no installed package owns.")
+          .add_evidence("tool", tool.path)
+          .add_evidence("sha256", tool.sha256.empty() ? "(unread)" : tool.sha256);
+    }
+  }
+  if (policy.require_success && provenance.exit_code.value_or(-1) != 0) {
+    violation("run.success", "The build command did not succeed.")
+        .add_evidence("exit_code", provenance.exit_code ? std::to_string(*provenance.exit_code)
+                                                        : "(not recorded)");
+  }
+  if (policy.max_age_seconds) {
+    const std::optional<int64_t> finished =
+        provenance.finished_ns ? provenance.finished_ns : provenance.started_ns;
+    if (!finished || now_ns - *finished > *policy.max_age_seconds * 1'000'000'000) {
+      violation("run.max_age_days", "The build is older than the policy allows.")
+          .add_evidence("finished", finished ? format_rfc3339(*finished) : "(not recorded)");
+    }
+  }
+  return out;
+}
+
+}  // namespace catena::attest

@@ -1,0 +1,242 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "catena/attest/intoto.hpp"
+#include "catena/attest/provenance.hpp"
+#include "catena/attest/trace.hpp"
+#include "catena/core/digest.hpp"
+#include "catena/core/fs.hpp"
+#include "catena/pkg/dpkg.hpp"
+#include "catena/trust/keys.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+#include "provenance_store.hpp"
+
+extern char** environ;
+
+namespace catena::cli {
+namespace {
+
+// Variables whose values shape a build and hold no secret; every other value is left out.
+const std::set<std::string> kDefaultEnvValues = {"PATH",
+                                                 "LANG",
+                                                 "LC_ALL",
+                                                 "TZ",
+                                                 "SOURCE_DATE_EPOCH",
+                                                 "CC",
+                                                 "CXX",
+                                                 "CFLAGS",
+                                                 "CXXFLAGS",
+                                                 "CPPFLAGS",
+                                                 "LDFLAGS",
+                                                 "MAKEFLAGS",
+                                                 "DEB_BUILD_OPTIONS",
+                                                 "ARCHFLAGS"};
+
+// "<path>\0<sha256>\n" of every record in path order: a digest of what the scan saw.
+Result<attest::LastScan> last_scan_of(store::Store& store, const std::string& host) {
+  CATENA_TRY(std::optional<store::ScanRecord> scan, store.latest_scan_of_host(host));
+  if (!scan) return make_error(ErrorCode::NotFound, "no scan of this host in the store");
+  DigestSet digest(DigestSet::kSha256);
+  CATENA_TRY_STATUS(store.for_each_file(scan->id, [&](const store::FileRecord& record) {
+    std::string line = record.path;
+    line += '\0';
+    if (record.sha256) line += to_hex(*record.sha256);
+    line += '\n';
+    digest.update(std::as_bytes(std::span(line)));
+  }));
+  return attest::LastScan{scan->id, to_hex(*digest.finish().sha256), scan->started_ns};
+}
+
+std::map<std::string, std::string> owners_of(const std::vector<attest::TracedExec>& execs) {
+  std::set<std::string> paths, dirs;
+  for (const auto& exec : execs) {
+    if (exec.path.empty()) continue;
+    paths.insert(exec.path);
+    dirs.insert(std::filesystem::path(exec.path).parent_path().string());
+  }
+  std::map<std::string, std::string> out;
+  if (paths.empty()) return out;
+  auto owners = pkg::PackageOwners::load({}, {dirs.begin(), dirs.end()});
+  if (!owners) return out;  // not a Debian system: no owners recorded
+  for (const std::string& path : paths) {
+    const std::string owner = owners->owner_of(path);
+    if (!owner.empty()) out.emplace(path, owner);
+  }
+  return out;
+}
+
+}  // namespace
+
+Runner register_attest(CLI::App& app) {
+  struct Options {
+    std::string step;
+    std::string key;
+    std::vector<std::string> materials;
+    std::vector<std::string> products;
+    std::vector<std::string> excludes;
+    std::string out;
+    std::string format = "dsse";
+    std::vector<std::string> env_values;
+    std::string builder_id;
+    bool no_trace = false;
+    bool no_libraries = false;
+    bool no_store = false;
+    std::string db;
+    std::vector<std::string> command;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* attest = app.add_subcommand(
+      "attest",
+      "Run a build command, trace every program it runs, and write signed provenance.\n"
+      "Exit code: the command's own (128 + signal when it was killed); 2 when catena "
+      "cannot attest.");
+  attest->add_option("--step", options->step, "Name of the build step")->required();
+  attest
+      ->add_option("--key", options->key, "Private key to sign with (PEM or securesystemslib JSON)")
+      ->required();
+  attest
+      ->add_option("-m,--material", options->materials,
+                   "File or directory the build consumes, hashed before it runs (repeatable)")
+      ->allow_extra_args(false);
+  attest
+      ->add_option("-p,--product", options->products,
+                   "File or directory the build produces, hashed after it ends (repeatable)")
+      ->allow_extra_args(false);
+  attest
+      ->add_option("--exclude", options->excludes,
+                   "Pattern of paths to leave out (repeatable; replaces the default "
+                   "*.link* .git *.pyc *~)")
+      ->allow_extra_args(false);
+  attest->add_option(
+      "--out", options->out,
+      "Output file or directory (default name <step>.intoto.json, or <step>.<keyid8>.link)");
+  attest
+      ->add_option("--format", options->format,
+                   "dsse (in-toto Statement with SLSA Provenance v1, default) or intoto-link")
+      ->check(CLI::IsMember({"dsse", "intoto-link"}));
+  attest
+      ->add_option("--env-value", options->env_values,
+                   "Also record this environment variable's value (names are always recorded)")
+      ->allow_extra_args(false);
+  attest->add_option("--builder-id", options->builder_id,
+                     "SLSA builder id (default urn:catena:host:<hostname>)");
+  attest->add_flag("--no-trace", options->no_trace, "Do not trace the command's programs");
+  attest->add_flag("--no-libraries", options->no_libraries,
+                   "Do not record the shared libraries traced processes mapped");
+  attest->add_flag("--no-store", options->no_store, "Do not keep the attestation in the store");
+  attest->add_option("--db", options->db, "Store path (default: the user's store)");
+  attest->add_option("command", options->command, "The build command, after --")->required();
+  return [attest, options]() -> int {
+    if (!attest->parsed()) return -1;
+    auto key = trust::SigningKey::load(options->key);
+    if (!key) return fail(key.error());
+    attest::ArtifactOptions artifact_options;
+    if (!options->excludes.empty()) artifact_options.exclude = options->excludes;
+    const std::atomic<bool>& cancel = install_cancel_handlers();
+    auto materials = attest::record_artifacts(options->materials, artifact_options);
+    if (!materials) return fail(materials.error());
+    auto trace = attest::run_traced(
+        options->command, {.trace = !options->no_trace, .libraries = !options->no_libraries});
+    if (!trace) return fail(trace.error());
+    (void)cancel;
+    if (!trace->start_error.empty())
+      std::fprintf(stderr, "catena: %s\n", trace->start_error.c_str());
+    if (!options->no_trace && !trace->traced) {
+      std::fprintf(stderr, "catena: warning: the command ran untraced (%s)\n",
+                   trace->trace_error.c_str());
+    }
+    auto products = attest::record_artifacts(options->products, artifact_options);
+    if (!products) return fail(products.error());
+    const int command_exit = trace->exit_code;
+    const std::string host = host_name();
+
+    std::string text;
+    std::string out = options->out;
+    std::string default_name;
+    if (options->format == "intoto-link") {
+      attest::IntotoLink link{.name = options->step,
+                              .command = options->command,
+                              .materials = materials->artifacts,
+                              .products = products->artifacts,
+                              .return_value = command_exit};
+      for (const auto& error : materials->errors) link.unrecorded.push_back("material " + error);
+      for (const auto& error : products->errors) link.unrecorded.push_back("product " + error);
+      auto written = attest::write_intoto_link(link, *key);
+      if (!written) return fail(written.error());
+      text = std::move(*written);
+      default_name = attest::intoto_link_filename(options->step, key->sslib().keyid);
+    } else {
+      attest::AttestInput input{.step = options->step,
+                                .command = options->command,
+                                .working_directory = absolute_path("."),
+                                .materials = std::move(*materials),
+                                .products = std::move(*products),
+                                .trace = std::move(*trace),
+                                .builder_id = options->builder_id.empty()
+                                                  ? "urn:catena:host:" + host
+                                                  : options->builder_id,
+                                .host = host,
+                                .catena_version = CATENA_VERSION};
+      input.tool_packages = owners_of(input.trace.execs);
+      std::set<std::string> allowed = kDefaultEnvValues;
+      allowed.insert(options->env_values.begin(), options->env_values.end());
+      for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+        const std::string_view pair(*entry);
+        const size_t equals = pair.find('=');
+        const std::string name(pair.substr(0, equals));
+        input.environment_names.push_back(name);
+        if (allowed.contains(name) && equals != std::string_view::npos) {
+          input.environment_values.emplace(name, std::string(pair.substr(equals + 1)));
+        }
+      }
+      std::unique_ptr<store::Store> store;
+      if (!options->no_store) {
+        auto opened = open_store({.db = options->db}, store::Store::Access::ReadWrite);
+        if (opened) {
+          store = std::move(*opened);
+          if (auto scan = last_scan_of(*store, host)) input.last_scan = *scan;
+        } else {
+          std::fprintf(stderr, "catena: warning: the attestation is not stored: %s\n",
+                       opened.error().describe().c_str());
+        }
+      }
+      auto statement = attest::build_statement(input);
+      if (!statement) return fail(statement.error());
+      auto envelope = attest::sign_envelope(*statement, *key);
+      if (!envelope) return fail(envelope.error());
+      text = std::move(*envelope);
+      default_name = options->step + ".intoto.json";
+      if (store) {
+        if (auto stored = store_attestation(*store, text, *statement, "attest"); !stored) {
+          std::fprintf(stderr, "catena: warning: the attestation is not stored: %s\n",
+                       stored.error().describe().c_str());
+        }
+      }
+      std::set<std::string> distinct;
+      for (const auto& exec : input.trace.execs) distinct.insert(exec.sha256);
+      std::fprintf(stderr,
+                   "catena: step %s: %zu materials, %zu products, %zu program runs (%zu distinct "
+                   "programs)%s\n",
+                   options->step.c_str(), input.materials.artifacts.size(),
+                   input.products.artifacts.size(), input.trace.execs.size(), distinct.size(),
+                   input.trace.traced ? "" : ", not traced");
+    }
+    struct stat st {};
+    if (out.empty()) {
+      out = default_name;
+    } else if (::stat(out.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      out += "/" + default_name;
+    }
+    if (auto written = write_file_atomically(out, text, 0644); !written)
+      return fail(written.error());
+    std::fprintf(stderr, "catena: wrote %s\n", out.c_str());
+    return command_exit;
+  };
+}
+
+}  // namespace catena::cli
