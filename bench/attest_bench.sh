@@ -91,7 +91,7 @@ for shape in big small; do
   rm -f "$work/t_c" "$work/t_i"
   for _ in $(seq "$runs"); do
     timed "cd '$work' && '$catena' attest --step h --key '$work/key' --no-store --no-trace -m $shape --out '$work/h.json' -- true" >>"$work/t_c"
-    timed "cd '$work' && in-toto-run -n h -k '$work/itkey' -m $shape --metadata-directory '$work' -- true" >>"$work/t_i"
+    timed "cd '$work' && in-toto-run -n h -k '$work/itkey' -t ed25519 -m $shape --metadata-directory '$work' -- true" >>"$work/t_i"
   done
   t_c=$(median <"$work/t_c")
   t_i=$(median <"$work/t_i")

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   libssl-dev libsqlite3-dev libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev
-  libarchive-dev libtomlplusplus-dev libyara-dev
+  libarchive-dev libtomlplusplus-dev libyara-dev libsimdjson-dev
   # tests, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   python3 python3-jsonschema sqlite3 openssl aide coreutils findutils bc time util-linux bsdutils

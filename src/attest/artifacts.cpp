@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <mutex>
 #include <thread>
@@ -16,74 +17,72 @@
 namespace catena::attest {
 namespace {
 
-// Code points of UTF-8 text; an invalid byte becomes U+DC00+byte, as Python's
-// surrogateescape reads it, so that it still matches only itself.
+// The code point at `i` of UTF-8 text, advancing `i`; an invalid byte reads as U+DC00+byte,
+// as Python's surrogateescape reads it, so that it still matches only itself.
+uint32_t next_code_point(std::string_view text, size_t& i) {
+  const auto byte = static_cast<uint8_t>(text[i]);
+  size_t length = 0;
+  uint32_t value = 0;
+  if (byte < 0x80) {
+    ++i;
+    return byte;
+  }
+  if ((byte & 0xE0) == 0xC0) {
+    length = 2;
+    value = byte & 0x1Fu;
+  } else if ((byte & 0xF0) == 0xE0) {
+    length = 3;
+    value = byte & 0x0Fu;
+  } else if ((byte & 0xF8) == 0xF0) {
+    length = 4;
+    value = byte & 0x07u;
+  }
+  bool valid = length > 0 && i + length <= text.size();
+  for (size_t k = 1; valid && k < length; ++k) {
+    const auto next = static_cast<uint8_t>(text[i + k]);
+    if ((next & 0xC0) != 0x80) valid = false;
+    value = (value << 6) | (next & 0x3Fu);
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+  if (valid && ((length == 2 && value < 0x80) || (length == 3 && value < 0x800) ||
+                (length == 4 && (value < 0x10000 || value > 0x10FFFF)) ||
+                (value >= 0xD800 && value <= 0xDFFF))) {
+    valid = false;
+  }
+  if (!valid) {
+    ++i;
+    return 0xDC00u + byte;
+  }
+  i += length;
+  return value;
+}
+
 std::vector<uint32_t> code_points(std::string_view text) {
   std::vector<uint32_t> out;
   out.reserve(text.size());
   size_t i = 0;
-  while (i < text.size()) {
-    const auto byte = static_cast<uint8_t>(text[i]);
-    size_t length = 0;
-    uint32_t value = 0;
-    if (byte < 0x80) {
-      length = 1;
-      value = byte;
-    } else if ((byte & 0xE0) == 0xC0) {
-      length = 2;
-      value = byte & 0x1Fu;
-    } else if ((byte & 0xF0) == 0xE0) {
-      length = 3;
-      value = byte & 0x0Fu;
-    } else if ((byte & 0xF8) == 0xF0) {
-      length = 4;
-      value = byte & 0x07u;
-    }
-    bool valid = length > 0 && i + length <= text.size();
-    for (size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<uint8_t>(text[i + k]);
-      if ((next & 0xC0) != 0x80) valid = false;
-      value = (value << 6) | (next & 0x3Fu);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if (valid && ((length == 2 && value < 0x80) || (length == 3 && value < 0x800) ||
-                  (length == 4 && (value < 0x10000 || value > 0x10FFFF)) ||
-                  (value >= 0xD800 && value <= 0xDFFF))) {
-      valid = false;
-    }
-    if (!valid) {
-      out.push_back(0xDC00u + byte);
-      ++i;
-      continue;
-    }
-    out.push_back(value);
-    i += length;
-  }
+  while (i < text.size()) out.push_back(next_code_point(text, i));
   return out;
 }
 
-struct Token {
-  enum Kind { Literal, Any, Star, Set } kind = Literal;
-  uint32_t ch = 0;
-  bool negated = false;
-  std::vector<std::pair<uint32_t, uint32_t>> ranges;
-  bool matches(uint32_t c) const {
-    switch (kind) {
-      case Literal:
-        return c == ch;
-      case Any:
-        return true;
-      case Set: {
-        bool in = false;
-        for (const auto& [low, high] : ranges) in = in || (c >= low && c <= high);
-        return in != negated;
-      }
-      case Star:
-        break;
+using Token = FnmatchPattern::Token;
+
+bool token_matches(const Token& token, uint32_t c) {
+  switch (token.kind) {
+    case Token::Literal:
+      return c == token.ch;
+    case Token::Any:
+      return true;
+    case Token::Set: {
+      bool in = false;
+      for (const auto& [low, high] : token.ranges) in = in || (c >= low && c <= high);
+      return in != token.negated;
     }
-    return false;
+    case Token::Star:
+      break;
   }
-};
+  return false;
+}
 
 std::vector<Token> tokenize(const std::vector<uint32_t>& pat) {
   std::vector<Token> out;
@@ -119,8 +118,8 @@ std::vector<Token> tokenize(const std::vector<uint32_t>& pat) {
           ++k;
         }
       }
-      // "[!]" can not occur (']' right after '!' is a member); an empty set never matches
-      // and an empty negated one matches any character, as in Python.
+      // An empty set never matches and an empty negated one matches any character, as in
+      // Python.
       out.push_back(std::move(set));
       i = j + 1;
     } else {
@@ -193,35 +192,48 @@ struct Walk {
 
 }  // namespace
 
-bool fnmatch_python(std::string_view pattern, std::string_view name) {
-  const std::vector<Token> tokens = tokenize(code_points(pattern));
-  const std::vector<uint32_t> text = code_points(name);
+FnmatchPattern::FnmatchPattern(std::string_view pattern)
+    : tokens_(tokenize(code_points(pattern))) {}
+
+// Greedy with backtracking to the last star; names are decoded as they are read.
+bool FnmatchPattern::matches(std::string_view name) const {
+  if (prefix_star_) return name.starts_with(prefix_);
   size_t t = 0, p = 0;
   size_t star = SIZE_MAX, star_text = 0;
-  while (t < text.size()) {
-    if (p < tokens.size() && tokens[p].kind == Token::Star) {
+  while (t < name.size()) {
+    if (p < tokens_.size() && tokens_[p].kind == Token::Star) {
       star = p++;
       star_text = t;
-    } else if (p < tokens.size() && tokens[p].matches(text[t])) {
+      continue;
+    }
+    size_t next = t;
+    const uint32_t c = next_code_point(name, next);
+    if (p < tokens_.size() && token_matches(tokens_[p], c)) {
       ++p;
-      ++t;
+      t = next;
     } else if (star != SIZE_MAX) {
       p = star + 1;
-      t = ++star_text;
+      size_t after = star_text;
+      next_code_point(name, after);
+      star_text = t = after;
     } else {
       return false;
     }
   }
-  while (p < tokens.size() && tokens[p].kind == Token::Star) ++p;
-  return p == tokens.size();
+  while (p < tokens_.size() && tokens_[p].kind == Token::Star) ++p;
+  return p == tokens_.size();
+}
+
+bool fnmatch_python(std::string_view pattern, std::string_view name) {
+  return FnmatchPattern(pattern).matches(name);
 }
 
 bool is_utf8(std::string_view text) {
-  for (const uint32_t c : code_points(text)) {
-    if (c >= 0xDC80 && c <= 0xDCFF) {
-      // Only produced for invalid bytes: valid UTF-8 never encodes a surrogate.
-      return false;
-    }
+  size_t i = 0;
+  while (i < text.size()) {
+    // Only invalid bytes read as U+DC80..U+DCFF: valid UTF-8 never encodes a surrogate.
+    const uint32_t c = next_code_point(text, i);
+    if (c >= 0xDC80 && c <= 0xDCFF) return false;
   }
   return true;
 }

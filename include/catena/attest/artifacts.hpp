@@ -6,6 +6,7 @@
 ///   CATENA_TRY(ArtifactSet set, record_artifacts({"src", "Makefile"}, {}));
 ///   set.artifacts["src/main.c"]["sha256"]  // lower-case hex
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -42,6 +43,26 @@ struct ArtifactSet {
 
 /// Python's os.path.normpath for POSIX paths.
 std::string normpath(std::string_view path);
+
+/// A pattern compiled once for fnmatch_python's matching of many names.
+class FnmatchPattern {
+ public:
+  explicit FnmatchPattern(std::string_view pattern);
+  bool matches(std::string_view name) const;
+
+  struct Token {
+    enum Kind { Literal, Any, Star, Set } kind = Literal;
+    uint32_t ch = 0;
+    bool negated = false;
+    std::vector<std::pair<uint32_t, uint32_t>> ranges;
+  };
+
+ private:
+  std::vector<Token> tokens_;
+  // "literal*" (the commonest rule pattern, "src/*"): a prefix test, no token walk.
+  bool prefix_star_ = false;
+  std::string prefix_;
+};
 
 /// Python's fnmatch.fnmatchcase: '*' matches any run of characters including '/', '?' one
 /// character, "[seq]" / "[!seq]" a set with ranges; '\' is an ordinary character and an
