@@ -137,13 +137,14 @@ Runner register_attest(CLI::App& app) {
     if (!key) return fail(key.error());
     attest::ArtifactOptions artifact_options;
     if (!options->excludes.empty()) artifact_options.exclude = options->excludes;
-    const std::atomic<bool>& cancel = install_cancel_handlers();
+    // The first Ctrl-C reaches the build (same process group) and catena attests the
+    // interrupted build; a second one ends catena, and PTRACE_O_EXITKILL the build.
+    install_cancel_handlers();
     auto materials = attest::record_artifacts(options->materials, artifact_options);
     if (!materials) return fail(materials.error());
     auto trace = attest::run_traced(
         options->command, {.trace = !options->no_trace, .libraries = !options->no_libraries});
     if (!trace) return fail(trace.error());
-    (void)cancel;
     if (!trace->start_error.empty())
       std::fprintf(stderr, "catena: %s\n", trace->start_error.c_str());
     if (!options->no_trace && !trace->traced) {
