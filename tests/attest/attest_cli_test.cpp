@@ -110,6 +110,28 @@ TEST_F(Attest, RecordsMaterialsProductsAndEveryToolRun) {
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
 }
 
+TEST_F(Attest, TiesTheBuildToTheHostsLastScan) {
+  const auto scan = test::run_catena({"scan", dir_ / "src", "--db", dir_ / "store.db", "--quiet"});
+  ASSERT_NE(scan.exit_code, 2) << scan.err;
+  ASSERT_EQ(attest({"true"}).exit_code, 0);
+  const json statement = statement_of(dir_ / "build.intoto.json");
+  json host;
+  for (const json& b : statement["predicate"]["runDetails"]["byproducts"]) {
+    if (b["name"] == "host") host = b["annotations"];
+  }
+  EXPECT_EQ(host["hostname"], host_name());
+  ASSERT_TRUE(host.contains("lastScan")) << host.dump();
+  EXPECT_EQ(host["lastScan"]["id"], 1);
+  EXPECT_EQ(host["lastScan"]["digest"]["sha256"].get<std::string>().size(), 64u);
+  // Without a scan in the store there is nothing to tie to, and nothing is invented.
+  ASSERT_EQ(run_in(dir_.path(), {CATENA_BINARY, "attest", "--step", "build", "--key", "key", "--db",
+                                 dir_ / "empty.db", "--", "true"})
+                .exit_code,
+            0);
+  const json bare = statement_of(dir_ / "build.intoto.json");
+  EXPECT_THAT(bare["predicate"]["runDetails"]["byproducts"].dump(), Not(HasSubstr("lastScan")));
+}
+
 TEST_F(Attest, SecretValuesInTheEnvironmentAreNeverRecorded) {
   const std::string secret = "s3cr3t-token-value-9f8e7d";
   const auto run =
@@ -299,14 +321,14 @@ TEST_F(Attest, StoredAndFoundByProductAndByTool) {
 TEST_F(Attest, NonUtf8AndManyMaterialsLoseNothing) {
   dir_.write("src/\xff\xfe.c", "odd\n");
   // Created by one Python process: 100,000 writes through the sanitised test binary are slow.
-  const auto made = test::run_command(
-      {"/usr/bin/python3", "-c",
-       "import os, sys\n"
-       "for i in range(100000):\n"
-       "    d = os.path.join(sys.argv[1], 'src/many', str(i % 100))\n"
-       "    os.makedirs(d, exist_ok=True)\n"
-       "    open(os.path.join(d, str(i)), 'w').write('x')\n",
-       dir_.path()});
+  const auto made =
+      test::run_command({"/usr/bin/python3", "-c",
+                         "import os, sys\n"
+                         "for i in range(100000):\n"
+                         "    d = os.path.join(sys.argv[1], 'src/many', str(i % 100))\n"
+                         "    os.makedirs(d, exist_ok=True)\n"
+                         "    open(os.path.join(d, str(i)), 'w').write('x')\n",
+                         dir_.path()});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   // Without the store: storing and verifying an envelope this large are measured in bench/.
   const auto run = attest({"true"}, {"--no-store"});
