@@ -89,6 +89,17 @@ Result<std::string> build_statement(const AttestInput& input) {
         {"uri", "file://" + exec.path}, {"name", exec.path}, {"annotations", annotations}};
     if (!exec.sha256.empty()) entry["digest"] = {{"sha256", exec.sha256}};
     dependencies.push_back(std::move(entry));
+    if (exec.script.empty()) continue;
+    if (!is_utf8(exec.script)) {
+      unrecorded.push_back("script path-hex:" + hex_of(exec.script));
+      continue;
+    }
+    json script = {
+        {"uri", "file://" + exec.script},
+        {"name", exec.script},
+        {"annotations", {{"kind", "script"}, {"pid", exec.pid}, {"interpreter", exec.path}}}};
+    if (!exec.script_sha256.empty()) script["digest"] = {{"sha256", exec.script_sha256}};
+    dependencies.push_back(std::move(script));
   }
   for (const TracedLibrary& library : input.trace.libraries) {
     if (!is_utf8(library.path)) {
@@ -221,7 +232,7 @@ Result<Provenance> parse_provenance(std::string_view statement_text) {
       const std::string kind = string_member(annotations, "kind");
       std::string name = string_member(entry, "name");
       if (name.empty()) name = string_member(entry, "uri");
-      if (kind == "tool") {
+      if (kind == "tool" || kind == "script") {
         out.tools.push_back({name, sha256_of_descriptor(entry), string_member(annotations, "argv0"),
                              string_member(annotations, "package")});
       } else if (kind == "library") {

@@ -1,14 +1,17 @@
 #include "catena/attest/trace.hpp"
 
 #include <fcntl.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <map>
 #include <set>
 #include <tuple>
@@ -122,8 +125,48 @@ class Tracer {
       exec.sha256 = facts.sha256;
       exec.interpreter = facts.interpreter;
       exec.error = facts.error;
+      record_script(pid, fd.get(), exec);
     }
     result_.execs.push_back(std::move(exec));
+  }
+
+  // The kernel keeps the name given to execve in the new image's auxiliary vector
+  // (AT_EXECFN). When that file is not the executable running, a "#!" script was run: its
+  // interpreter is /proc/PID/exe, and the script itself is what a tampered build changes.
+  void record_script(pid_t pid, int exe_fd, TracedExec& exec) {
+    const std::string proc = "/proc/" + std::to_string(pid);
+    const std::string auxv = read_proc_text(proc + "/auxv", 4096);
+    uint64_t address = 0;
+    for (size_t at = 0; at + 16 <= auxv.size(); at += 16) {
+      uint64_t type = 0, value = 0;
+      std::memcpy(&type, auxv.data() + at, 8);
+      std::memcpy(&value, auxv.data() + at + 8, 8);
+      if (type == AT_EXECFN) address = value;
+      if (type == AT_NULL) break;
+    }
+    if (address == 0) return;
+    char name[4096];
+    struct iovec local {
+      name, sizeof name - 1
+    };
+    struct iovec remote {
+      reinterpret_cast<void*>(address), sizeof name - 1
+    };
+    const ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) return;
+    name[n] = '\0';
+    const std::string execfn(name, ::strnlen(name, static_cast<size_t>(n)));
+    if (execfn.empty()) return;
+    // A relative name is relative to the process's working directory at exec time.
+    const std::string openable = execfn.front() == '/' ? execfn : proc + "/cwd/" + execfn;
+    const UniqueFd script(::open(openable.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!script.valid()) return;
+    struct stat script_st {
+    }, exe_st{};
+    if (::fstat(script.get(), &script_st) != 0 || ::fstat(exe_fd, &exe_st) != 0) return;
+    if (script_st.st_dev == exe_st.st_dev && script_st.st_ino == exe_st.st_ino) return;
+    exec.script = execfn.front() == '/' ? execfn : read_link(proc + "/cwd") + "/" + execfn;
+    exec.script_sha256 = files_.of_fd(script.get()).sha256;
   }
 
   // Executable mappings of a process about to exit: the shared libraries it really used.

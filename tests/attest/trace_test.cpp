@@ -74,6 +74,28 @@ TEST(Trace, RecordsEveryProgramWithDigestAndParent) {
       }));
 }
 
+// A "#!" script is recorded as itself (path and digest), not only as its interpreter: a
+// tampered build script must show in the provenance.
+TEST(Trace, ScriptsAreRecordedWithTheirOwnDigest) {
+  test::TempDir dir;
+  const std::string body = "#!/bin/sh\necho built > \"$(dirname \"$0\")/out\"\n";
+  dir.write("build.sh", body, 0755);
+  auto result = run_traced({"sh", "-c", "cd '" + dir.path() + "' && ./build.sh && /bin/true"}, {});
+  ASSERT_TRUE(result.has_value());
+  ASSERT_EQ(result->exit_code, 0);
+  const TracedExec* script = nullptr;
+  for (const TracedExec& exec : result->execs) {
+    if (!exec.script.empty()) {
+      EXPECT_EQ(script, nullptr) << "only build.sh is a script: " << exec.script;
+      script = &exec;
+    }
+  }
+  ASSERT_NE(script, nullptr);
+  EXPECT_EQ(*canonical_path(script->script), *canonical_path(dir / "build.sh"));
+  EXPECT_EQ(script->script_sha256, test::sha256_hex(body));
+  EXPECT_EQ(script->path, real("/bin/sh"));
+}
+
 TEST(Trace, ExitCodesAndSignalsPassThrough) {
   auto exited = run_traced({"sh", "-c", "exit 7"}, {});
   ASSERT_TRUE(exited.has_value());

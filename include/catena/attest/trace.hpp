@@ -26,7 +26,11 @@ struct TracedExec {
   std::string argv0;
   std::string sha256;       // of the executed file; empty when it could not be read
   std::string interpreter;  // the ELF program interpreter, if any
-  std::string error;        // why path or sha256 is missing
+  /// When the program run was a script (a "#!" file the kernel handed to `path`): the file
+  /// named to execve (AT_EXECFN), made absolute, and its SHA-256. A build script is a tool too.
+  std::string script;
+  std::string script_sha256;
+  std::string error;  // why path or sha256 is missing
   int64_t time_ns = 0;
 };
 
