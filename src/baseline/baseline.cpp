@@ -21,8 +21,8 @@
 #include "catena/core/time.hpp"
 #include "catena/core/xattr.hpp"
 #include "catena/pkg/database.hpp"
-#include "catena/trust/dsse.hpp"
 #include "catena/scan/scanner.hpp"
+#include "catena/trust/dsse.hpp"
 
 namespace catena::baseline {
 namespace {

@@ -63,7 +63,7 @@ struct AttestInput {
                                                 const trust::SigningKey& key);
 
 struct VerifiedEnvelope {
-  std::string payload;                  // decoded
+  std::string payload;                   // decoded
   std::vector<std::string> verified_by;  // key ids (catena's) whose signature holds
   std::vector<std::string> problems;     // signatures that did not verify, and why
 };
@@ -71,8 +71,8 @@ struct VerifiedEnvelope {
 /// Parse error for an envelope that is malformed, of another payloadType, with no signature,
 /// or with two signatures by one key id. A signature that does not verify is a problem, not
 /// an error: the caller decides (every given key must have signed).
-[[nodiscard]] Result<VerifiedEnvelope> verify_envelope(std::string_view text,
-                                                       const std::vector<trust::VerifyingKey>& keys);
+[[nodiscard]] Result<VerifiedEnvelope> verify_envelope(
+    std::string_view text, const std::vector<trust::VerifyingKey>& keys);
 
 struct ProvenanceTool {
   std::string path;
@@ -103,8 +103,8 @@ struct Provenance {
 
 /// A policy over provenance, from TOML (documented in docs/provenance.md).
 struct Policy {
-  std::vector<std::string> builder_ids;    // exact; empty: any
-  std::vector<std::string> builder_hosts;  // fnmatch patterns; empty: any
+  std::vector<std::string> builder_ids;          // exact; empty: any
+  std::vector<std::string> builder_hosts;        // fnmatch patterns; empty: any
   std::vector<std::string> required_materials;   // sha256 hex
   std::vector<std::string> forbidden_materials;  // sha256 hex
   std::vector<std::string> allowed_tools;        // sha256 hex; empty: any
@@ -119,7 +119,9 @@ struct Policy {
 [[nodiscard]] Result<Policy> parse_policy(std::string_view toml_text);
 
 /// One PROV_POLICY_VIOLATION finding per rule broken (evidence `rule` and what broke it).
-std::vector<Finding> check_policy(const Provenance& provenance, const Policy& policy,
-                                  int64_t now_ns, const std::string& source);
+std::vector<Finding> check_policy(const Provenance& provenance,
+                                  const Policy& policy,
+                                  int64_t now_ns,
+                                  const std::string& source);
 
 }  // namespace catena::attest
