@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "catena/attest/artifacts.hpp"
 #include "catena/attest/provenance.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
@@ -25,9 +26,14 @@ Result<std::vector<trust::VerifyingKey>> load_keys(const std::vector<std::string
   return keys;
 }
 
+// Streamed, not read whole: an artifact can be a multi-gigabyte image.
 Result<std::string> file_sha256(const std::string& path) {
-  CATENA_TRY(std::string text, read_small_file(path, uint64_t{64} << 30));
-  return to_hex(sha256_of(std::as_bytes(std::span(text))));
+  attest::ArtifactOptions options;
+  options.exclude.clear();
+  CATENA_TRY(attest::ArtifactSet set, attest::record_artifacts({path}, options));
+  if (!set.errors.empty()) return make_error(ErrorCode::Io, set.errors.front());
+  if (set.artifacts.size() != 1) return make_error(ErrorCode::Usage, path + " is not a file");
+  return set.artifacts.begin()->second.at("sha256");
 }
 
 Finding finding(const char* rule, Severity severity, const std::string& path, std::string message) {
