@@ -969,6 +969,25 @@ Result<std::string> write_intoto_link(const IntotoLink& link, const trust::Signi
   signed_part["materials"] = artifacts_json(link.materials, unrecorded);
   signed_part["products"] = artifacts_json(link.products, unrecorded);
   signed_part["byproducts"] = {{"return-value", link.return_value}};
+  signed_part["byproducts"]["catena-traced"] = link.traced;
+  json tools = json::array();
+  for (const TracedExec& exec : link.tools) {
+    if (!is_utf8(exec.path) || !is_utf8(exec.argv0) || !is_utf8(exec.script)) {
+      unrecorded.push_back("tool path-hex:" + hex_of(exec.path));
+      continue;
+    }
+    json tool = {{"path", exec.path},
+                 {"sha256", exec.sha256},
+                 {"argv0", exec.argv0},
+                 {"pid", exec.pid},
+                 {"parent", exec.parent_pid}};
+    if (!exec.script.empty()) {
+      tool["script"] = exec.script;
+      tool["script-sha256"] = exec.script_sha256;
+    }
+    tools.push_back(std::move(tool));
+  }
+  signed_part["byproducts"]["catena-tools"] = std::move(tools);
   if (!unrecorded.empty()) signed_part["byproducts"]["catena-unrecorded"] = unrecorded;
   for (const std::string& arg : link.command) {
     if (!is_utf8(arg))

@@ -164,7 +164,9 @@ Runner register_attest(CLI::App& app) {
                               .command = options->command,
                               .materials = materials->artifacts,
                               .products = products->artifacts,
-                              .return_value = command_exit};
+                              .return_value = command_exit,
+                              .tools = trace->execs,
+                              .traced = trace->traced};
       for (const auto& error : materials->errors) link.unrecorded.push_back("material " + error);
       for (const auto& error : products->errors) link.unrecorded.push_back("product " + error);
       auto written = attest::write_intoto_link(link, *key);

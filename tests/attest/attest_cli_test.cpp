@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -363,6 +364,17 @@ TEST(AttestLinks, CatenaLinksPassTheReferenceVerifier) {
                           "--", "tar", "cf", "out.tar", "out.txt"})
                 .exit_code,
             0);
+  // The link carries the programs the step really ran, which in-toto passes through.
+  bool link_names_sh = false;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (!entry.path().filename().string().starts_with("build.")) continue;
+    const json link = json::parse(read_text(entry.path()));
+    EXPECT_EQ(link["signed"]["byproducts"]["catena-traced"], true);
+    for (const json& tool : link["signed"]["byproducts"]["catena-tools"]) {
+      if (tool["path"] == *canonical_path("/bin/sh")) link_names_sh = true;
+    }
+  }
+  EXPECT_TRUE(link_names_sh);
   const auto reference = run_in(
       dir.path(), {"in-toto-verify", "-l", "root.layout", "-k", "layout-key.pub", "-t", "ed25519"});
   EXPECT_EQ(reference.exit_code, 0) << reference.err;

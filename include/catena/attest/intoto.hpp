@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "catena/attest/artifacts.hpp"
+#include "catena/attest/trace.hpp"
 #include "catena/core/result.hpp"
 #include "catena/trust/keys.hpp"
 
@@ -53,6 +54,10 @@ struct IntotoLink {
   Artifacts products;
   int return_value = 0;
   std::vector<std::string> unrecorded;  // kept in byproducts, so nothing is lost
+  /// The programs the step ran, as traced: byproducts "catena-tools" (path, sha256, argv0,
+  /// pid, parent, script), which in-toto carries without interpreting.
+  std::vector<TracedExec> tools;
+  bool traced = false;
 };
 
 /// The link's JSON text, signed over its canonical form with `key` (securesystemslib keyid).
