@@ -431,6 +431,11 @@ Result<Item> parse_item(sj::dom::element value, bool inspection) {
   if (!threshold || !threshold->is_int64() || threshold->get(number)) {
     return make_error(ErrorCode::Parse, "step '" + item.name + "' has no integer threshold");
   }
+  // Below one, a step would pass with no link at all (the reference then fails on an empty
+  // list): refused as malformed.
+  if (number < 1) {
+    return make_error(ErrorCode::Parse, "step '" + item.name + "' has a threshold below 1");
+  }
   item.threshold = number;
   return item;
 }
@@ -872,6 +877,9 @@ std::optional<Failure> verify_chain(const IntotoVerifyOptions& options,
                          std::to_string(step.threshold) +
                          " links validly signed by different authorized functionaries, found " +
                          std::to_string(verified.size())};
+    }
+    if (verified.empty()) {
+      return Failure{"threshold", step.name, "", "step '" + step.name + "' has no verified link"};
     }
     if (!step.expected_command.empty() &&
         verified.front().second.command != step.expected_command) {
