@@ -8,12 +8,14 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   libssl-dev libsqlite3-dev libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev
-  libarchive-dev libtomlplusplus-dev libyara-dev libsimdjson-dev
+  libarchive-dev libtomlplusplus-dev libyara-dev libsimdjson-dev libyaml-dev libxml2-dev
   # tests, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   python3 python3-jsonschema sqlite3 openssl aide coreutils findutils bc time util-linux bsdutils
   debsums gpg gpgv libcap2-bin osslsigncode wixl msitools python3-pefile yara
   in-toto python3-securesystemslib
+  # the audit report is checked in a headless browser
+  chromium
 )
 # npm fetches the SARIF schema for tests; a machine with its own Node.js keeps it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "catena/core/fs.hpp"
@@ -70,6 +71,22 @@ AuditPlaces this_machine() {
   places.homes = std::move(homes);
   places.system_dirs = {"/usr/lib", "/usr/libexec", "/usr/local", "/opt"};
   return places;
+}
+
+std::vector<std::string> access_homes(const AuditPlaces& places) {
+  static constexpr std::string_view kSystem[] = {
+      "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/dev", "/proc", "/sys",
+      "/run", "/var/run", "/var/spool", "/var/cache", "/var/mail", "/var/backups", "/var/empty",
+      "/nonexistent", "/etc", "/boot"};
+  std::vector<std::string> out;
+  for (const std::string& home : places.homes) {
+    if (home.empty() || home == "/" || !is_directory(home)) continue;
+    bool system = false;
+    for (std::string_view dir : kSystem) system = system || path_is_within(home, dir);
+    if (system) continue;
+    if (std::find(out.begin(), out.end(), home) == out.end()) out.push_back(home);
+  }
+  return out;
 }
 
 std::vector<std::string> audit_roots(const AuditPlaces& places) {

@@ -1,4 +1,6 @@
+#include "access_runner.hpp"
 #include "catena/audit/audit.hpp"
+#include "catena/audit/standard.hpp"
 #include "catena/baseline/baseline.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
@@ -20,6 +22,8 @@ Runner register_audit(CLI::App& app) {
   };
   auto places_option = std::make_shared<Places>();
   auto packages_root = std::make_shared<std::string>("/");
+  auto config_path = std::make_shared<std::string>();
+  auto no_access = std::make_shared<bool>(false);
   command->name = "audit";
   CLI::App* sub = app.add_subcommand(
       "audit",
@@ -39,7 +43,13 @@ Runner register_audit(CLI::App& app) {
   sub->add_option("--packages-root", *packages_root,
                   "Verify the installed packages of the system at this root (default /; "
                   "--no-dpkg skips package verification)");
-  return [sub, command, digests, extra, places_option, path_option, packages_root]() -> int {
+  add_config_option(*sub, *config_path);
+  sub->add_option("--html", command->html,
+                  "Also write the audit as one self-contained HTML page to this file");
+  sub->add_flag("--no-access", *no_access,
+                "Do not look for build access (credentials, signing material) in the homes");
+  return [sub, command, digests, extra, places_option, path_option, packages_root, config_path,
+          no_access]() -> int {
     if (!sub->parsed()) return -1;
     auto algorithms = parse_digests(*digests);
     if (!algorithms) return fail(algorithms.error());
@@ -51,10 +61,33 @@ Runner register_audit(CLI::App& app) {
     std::vector<std::string> places = audit::audit_roots(machine);
     for (const std::string& dir : *extra) places.push_back(dir);
     command->scan.roots = std::move(places);
-    command->after_scan = [command, packages_root](
+    auto config = load_config(*config_path);
+    if (!config) return fail(config.error());
+    auto shared_config = std::make_shared<audit::Config>(std::move(*config));
+    auto access_run = std::make_shared<std::optional<AccessRun>>();
+    // Homes given on the command line are taken as they are; the passwd database's are
+    // filtered of daemon accounts' system directories.
+    const std::vector<std::string> homes =
+        places_option->homes.empty() ? audit::access_homes(machine) : places_option->homes;
+    const bool look_for_access = !*no_access;
+    // A raw pointer: the command owns this callback, and a shared_ptr here would be a cycle.
+    command->after_scan = [command = command.get(), packages_root, shared_config, access_run, homes,
+                           look_for_access](
                               store::Store& store,
                               std::vector<std::pair<std::string, std::string>>& summary) {
       std::vector<Finding> findings;
+      if (look_for_access) {
+        auto run = run_access(store, homes, shared_config->inventory, host_name(), true);
+        if (run) {
+          summary.emplace_back("access", std::to_string(run->discoveries.size()) +
+                                             " discoveries in " + std::to_string(homes.size()) +
+                                             " homes");
+          findings = run->findings;
+          *access_run = std::move(*run);
+        } else {
+          summary.emplace_back("access", "not examined: " + run.error().describe());
+        }
+      }
       if (command->dpkg) {
         pkg::VerifyOptions verify;
         verify.location.root = absolute_path(*packages_root);
@@ -95,6 +128,28 @@ Runner register_audit(CLI::App& app) {
         for (Finding& f : checked->findings) findings.push_back(std::move(f));
       }
       return findings;
+    };
+    command->finish_report = [shared_config, access_run](report::ScanReport& report) {
+      // Without an access run (interrupted, or --no-access) there is no judgement of access:
+      // the host is treated as one with build access, so the standard is enforced, not advice.
+      const bool build_access = !access_run->has_value() || (*access_run)->build_access;
+      const audit::Verdict verdict =
+          audit::evaluate(shared_config->standard, report.findings, build_access);
+      report::AccessSection section{.examined = access_run->has_value(),
+                                    .build_access = build_access,
+                                    .standard = shared_config->standard.name,
+                                    .verdict = verdict.verdict};
+      if (access_run->has_value()) {
+        section.discoveries = (*access_run)->discoveries;
+        section.files_examined = (*access_run)->files_examined;
+      }
+      for (const audit::RuleResult& result : verdict.rules) {
+        section.rules.push_back({.id = result.rule->id,
+                                 .title = result.rule->title,
+                                 .status = std::string(audit::rule_status_name(result.status)),
+                                 .findings = result.findings});
+      }
+      report.access = std::move(section);
     };
     return run_scan_command(*command);
   };

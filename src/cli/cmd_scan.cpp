@@ -159,9 +159,27 @@ int run_scan_command(ScanCommand& command) {
                             .fail_on = *fail_on,
                             .store_path = store_path(command.output),
                             .summary = std::move(summary_lines)};
+  if (command.finish_report) command.finish_report(report);
   report::write_scan_report(stdout, report, *format, output_style());
   std::fflush(stdout);
+  if (!command.html.empty()) {
+    std::string page;
+    {
+      char* buffer = nullptr;
+      size_t size = 0;
+      std::FILE* memory = ::open_memstream(&buffer, &size);
+      if (memory == nullptr) return fail(Error{ErrorCode::Io, "cannot render the HTML report", {}});
+      report::write_html_report(memory, report);
+      std::fclose(memory);
+      page.assign(buffer, size);
+      std::free(buffer);
+    }
+    if (auto written = write_file_atomically(command.html, page, 0644); !written) {
+      return fail(written.error());
+    }
+  }
   if (interrupted) return fail(summary.error());
+  if (report::overall_verdict(report) == "fail") return kExitFindings;
   return exit_code_for(report.findings, *fail_on);
 }
 

@@ -18,5 +18,6 @@ Runner register_intel(CLI::App& app);
 Runner register_intoto(CLI::App& app);
 Runner register_attest(CLI::App& app);
 Runner register_provenance(CLI::App& app);
+Runner register_access(CLI::App& app);
 
 }  // namespace catena::cli

@@ -21,6 +21,10 @@ struct ScanCommand {
   std::function<std::vector<Finding>(store::Store& store,
                                      std::vector<std::pair<std::string, std::string>>& summary)>
       after_scan;
+  /// Completes the report before it is printed (audit: build access and the standard).
+  std::function<void(report::ScanReport& report)> finish_report;
+  /// Also write the report as HTML to this file.
+  std::string html;
 };
 
 int run_scan_command(ScanCommand& command);

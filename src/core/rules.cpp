@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 48> kRules = {{
+constexpr std::array<RuleInfo, 54> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -93,6 +93,18 @@ constexpr std::array<RuleInfo, 48> kRules = {{
      "A signed provenance payload is not an in-toto Statement with SLSA Provenance v1."},
     {"PROV_POLICY_VIOLATION", Severity::High,
      "Verified provenance breaks a rule of the provenance policy."},
+    {"ACCESS_SIGNING_KEY_UNPROTECTED", Severity::Critical,
+     "Code-signing material is stored without a passphrase."},
+    {"ACCESS_SSH_KEY_UNPROTECTED", Severity::Medium,
+     "An SSH private key is stored without a passphrase."},
+    {"ACCESS_CREDENTIAL_WORLD_READABLE", Severity::High,
+     "A file holding a credential is readable by other users (group or world)."},
+    {"ACCESS_SHARED_CREDENTIAL", Severity::Medium,
+     "The same credential is recorded on several hosts."},
+    {"ACCESS_SIGNING_PASSWORD_IN_SCRIPT", Severity::High,
+     "A script passes a literal password to a code-signing tool."},
+    {"ACCESS_FILE_UNPARSED", Severity::Info,
+     "A file that may hold build access could not be read or parsed."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,
      "The apt package lists could not be read, so package origins were not checked."},
 }};

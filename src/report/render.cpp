@@ -78,14 +78,90 @@ json record_object(const store::FileRecord& r) {
   return object;
 }
 
-void write_table_findings(std::FILE* out, const std::vector<Finding>& findings, Style style) {
+json access_object(const store::AccessRecord& d) {
+  json object = json::object();
+  object["kind"] = d.kind;
+  object["category"] = d.category;
+  object["target"] = utf8_text(d.target);
+  object["account"] = utf8_text(d.account);
+  put_bytes(object, "path", d.path);
+  object["owner"] = utf8_text(d.owner);
+  object["mode"] = octal_mode(d.mode);
+  object["fingerprint"] = d.fingerprint.empty() ? json(nullptr) : json(d.fingerprint);
+  object["protection"] = d.protection;
+  object["holds_secret"] = d.holds_secret;
+  object["signing"] = d.signing;
+  object["build_critical"] = d.build_critical;
+  object["detail"] = utf8_text(d.detail);
+  return object;
+}
+
+// "signing-key /home/dev/signing/release.pem (CN=Acme)": one line per build-critical discovery.
+std::string access_line(const store::AccessRecord& d) {
+  std::string line = d.kind + "  " + escape_for_terminal(d.path);
+  if (!d.target.empty()) line += "  -> " + escape_for_terminal(d.target);
+  if (!d.account.empty()) line += "  as " + escape_for_terminal(d.account);
+  line += "  [" + d.protection + "]";
+  return line;
+}
+
+void write_table_access(std::FILE* out, const ScanReport& report, Style style) {
+  const AccessSection& access = *report.access;
+  size_t critical = 0;
+  for (const store::AccessRecord& d : access.discoveries) critical += d.build_critical ? 1 : 0;
+  if (!access.examined) {
+    std::fputs("Build access: not examined; the host is held to the standard\n", out);
+  } else if (access.build_access) {
+    std::fprintf(out, "Build access: %s holds build access via %zu of %zu discoveries:\n",
+                 escape_for_terminal(report.host).c_str(), critical, access.discoveries.size());
+  } else {
+    std::fprintf(out, "Build access: none found among %zu discoveries%s\n",
+                 access.discoveries.size(),
+                 access.standard.empty() ? "" : " (the standard's rules are advice here)");
+  }
+  for (const store::AccessRecord& d : access.discoveries) {
+    if (d.build_critical) std::fprintf(out, "  * %s\n", access_line(d).c_str());
+  }
+  for (const store::AccessRecord& d : access.discoveries) {
+    if (!d.build_critical) std::fprintf(out, "    %s\n", access_line(d).c_str());
+  }
+  if (access.standard.empty()) return;
+  std::fprintf(out, "Standard: %s\n", escape_for_terminal(access.standard).c_str());
+  for (const AuditRule& rule : access.rules) {
+    const std::string status = upper(rule.status);
+    const char* color = rule.status == "pass" ? "\x1b[32m" : rule.status == "fail" ? "\x1b[1;31m"
+                                                                                 : "\x1b[33m";
+    if (style.color) {
+      std::fprintf(out, "  %s%-6s\x1b[0m %s: %s\n", color, status.c_str(), rule.id.c_str(),
+                   rule.title.c_str());
+    } else {
+      std::fprintf(out, "  %-6s %s: %s\n", status.c_str(), rule.id.c_str(), rule.title.c_str());
+    }
+    constexpr size_t kShown = 5;
+    for (size_t i = 0; i < rule.findings.size() && i < kShown; ++i) {
+      const Finding& f = report.findings[rule.findings[i]];
+      std::fprintf(out, "         #%zu %s  %s\n", rule.findings[i] + 1, f.rule.c_str(),
+                   escape_for_terminal(f.path).c_str());
+    }
+    if (rule.findings.size() > kShown) {
+      std::fprintf(out, "         ... and %zu more\n", rule.findings.size() - kShown);
+    }
+  }
+}
+
+// `numbered`: each finding gets the "#n" that the standard's rules refer to.
+void write_table_findings(std::FILE* out, const std::vector<Finding>& findings, Style style,
+                          bool numbered) {
   if (findings.empty()) {
     std::fputs("No findings.\n", out);
     return;
   }
   std::fprintf(out, "Findings (%zu), most severe first:\n", findings.size());
-  for (const Finding& f : findings) {
-    const std::string severity = fmt::format("{:<8}", upper(severity_name(f.severity)));
+  for (size_t i = 0; i < findings.size(); ++i) {
+    const Finding& f = findings[i];
+    const std::string severity =
+        (numbered ? fmt::format("#{:<4}", i + 1) : std::string()) +
+        fmt::format("{:<8}", upper(severity_name(f.severity)));
     if (style.color) {
       std::fprintf(out, "  %s%s\x1b[0m %s  %s\n", std::string(severity_color(f.severity)).c_str(),
                    severity.c_str(), f.rule.c_str(), escape_for_terminal(f.path).c_str());
@@ -114,6 +190,11 @@ Result<Format> parse_format(std::string_view text) {
   if (text == "sarif") return Format::Sarif;
   return make_error(ErrorCode::Usage, "unknown format '" + std::string(text) +
                                           "' (expected table, json, jsonl or sarif)");
+}
+
+std::string_view overall_verdict(const ScanReport& report) {
+  if (report.access && report.access->verdict == "fail") return "fail";
+  return verdict(report);
 }
 
 std::string_view verdict(const ScanReport& report) {
@@ -153,9 +234,38 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
         object["summary"] = std::move(summary);
       }
       object["fail_on"] = severity_name(report.fail_on);
-      object["verdict"] = verdict(report);
+      object["verdict"] = overall_verdict(report);
+      if (report.access) {
+        const AccessSection& access = *report.access;
+        json discoveries = json::array();
+        for (const store::AccessRecord& d : access.discoveries) {
+          discoveries.push_back(access_object(d));
+        }
+        object["build_access"] = {{"holds", access.build_access},
+                                  {"examined", access.examined},
+                                  {"files_examined", access.files_examined},
+                                  {"discoveries", std::move(discoveries)}};
+        if (!access.standard.empty()) {
+          object["standard"] = {{"name", utf8_text(access.standard)},
+                                {"verdict", access.verdict}};
+          json rules = json::array();
+          for (const AuditRule& rule : access.rules) {
+            json ids = json::array();
+            for (size_t index : rule.findings) ids.push_back(index + 1);
+            rules.push_back({{"id", rule.id},
+                             {"title", rule.title},
+                             {"status", rule.status},
+                             {"findings", std::move(ids)}});
+          }
+          object["rules"] = std::move(rules);
+        }
+      }
       json findings = json::array();
-      for (const Finding& f : report.findings) findings.push_back(finding_object(f));
+      for (size_t i = 0; i < report.findings.size(); ++i) {
+        json item = finding_object(report.findings[i]);
+        if (report.access) item["id"] = i + 1;  // what rules[].findings refer to
+        findings.push_back(std::move(item));
+      }
       object["findings"] = std::move(findings);
       std::fputs(dump(object, 2).c_str(), out);
       std::fputc('\n', out);
@@ -189,17 +299,22 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
   for (const std::string& root : report.roots) {
     std::fprintf(out, "  scanned  %s\n", escape_for_terminal(root).c_str());
   }
-  std::fprintf(out, "  %llu files, %s, %llu errors, %.1f s\n",
-               static_cast<unsigned long long>(report.totals.files),
-               human_bytes(report.totals.bytes).c_str(),
-               static_cast<unsigned long long>(report.totals.errors), seconds);
+  if (report.show_totals) {
+    std::fprintf(out, "  %llu files, %s, %llu errors, %.1f s\n",
+                 static_cast<unsigned long long>(report.totals.files),
+                 human_bytes(report.totals.bytes).c_str(),
+                 static_cast<unsigned long long>(report.totals.errors), seconds);
+  } else {
+    std::fprintf(out, "  %.1f s\n", seconds);
+  }
   for (const auto& [key, value] : report.summary) {
     std::fprintf(out, "  %-8s %s\n", key.c_str(), escape_for_terminal(value).c_str());
   }
   if (!report.store_path.empty()) {
     std::fprintf(out, "  store    %s\n", escape_for_terminal(report.store_path).c_str());
   }
-  const std::string_view v = verdict(report);
+  if (report.access) write_table_access(out, report, style);
+  const std::string_view v = overall_verdict(report);
   const std::string verdict_text =
       fmt::format("{} (fail-on {})", upper(v), severity_name(report.fail_on));
   if (style.color) {
@@ -208,7 +323,7 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
   } else {
     std::fprintf(out, "Verdict: %s\n", verdict_text.c_str());
   }
-  write_table_findings(out, report.findings, style);
+  write_table_findings(out, report.findings, style, report.access.has_value());
 }
 
 InventoryWriter::InventoryWriter(std::FILE* out, Format format) : out_(out), format_(format) {}

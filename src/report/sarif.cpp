@@ -109,6 +109,23 @@ std::string sarif_document(const ScanReport& report) {
   run["tool"] = {{"driver", std::move(driver)}};
   run["invocations"] = json::array({std::move(invocation)});
   run["results"] = std::move(results);
+  if (report.access) {
+    // The audit's verdict travels with the results; result indices are 0-based.
+    const AccessSection& access = *report.access;
+    json properties = {{"build_access", access.build_access},
+                       {"discoveries", access.discoveries.size()}};
+    if (!access.standard.empty()) {
+      json rules_status = json::array();
+      for (const AuditRule& rule : access.rules) {
+        rules_status.push_back(
+            {{"id", rule.id}, {"status", rule.status}, {"results", rule.findings}});
+      }
+      properties["standard"] = utf8_text(access.standard);
+      properties["verdict"] = access.verdict;
+      properties["rules"] = std::move(rules_status);
+    }
+    run["properties"] = std::move(properties);
+  }
 
   json document = json::object();
   document["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";

@@ -162,8 +162,38 @@ CREATE INDEX attestation_digests_by_sha256 ON attestation_digests(sha256);
 CREATE INDEX attestation_digests_by_attestation ON attestation_digests(attestation_id);
 )sql";
 
-constexpr std::array<std::string_view, 7> kMigrations = {kVersion1, kVersion2, kVersion3, kVersion4,
-                                                         kVersion5, kVersion6, kVersion7};
+// Version 8: build access found on each host (never a secret: key fingerprints and salted
+// token hashes only), and store-wide settings such as the salt of those hashes.
+constexpr std::string_view kVersion8 = R"sql(
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE access_discoveries (
+  id INTEGER PRIMARY KEY,
+  host TEXT NOT NULL,
+  discovered_ns INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  category TEXT NOT NULL,
+  target TEXT NOT NULL,
+  account TEXT NOT NULL,
+  path BLOB NOT NULL,
+  owner TEXT NOT NULL,
+  mode INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,
+  protection TEXT NOT NULL,
+  holds_secret INTEGER NOT NULL,
+  signing INTEGER NOT NULL,
+  build_critical INTEGER NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX access_by_host ON access_discoveries(host);
+CREATE INDEX access_by_fingerprint ON access_discoveries(fingerprint);
+)sql";
+
+constexpr std::array<std::string_view, 8> kMigrations = {kVersion1, kVersion2, kVersion3,
+                                                         kVersion4, kVersion5, kVersion6,
+                                                         kVersion7, kVersion8};
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "catena/store/store.hpp"
 
 #include <sqlite3.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -760,6 +761,112 @@ Result<std::optional<ScanRecord>> Store::latest_scan_of_host(const std::string& 
   if (rc != SQLITE_ROW) return db_error(db_, "cannot read scans");
   CATENA_TRY(ScanRecord record, read_scan_columns(stmt));
   return std::optional<ScanRecord>(std::move(record));
+}
+
+Result<std::string> Store::access_salt() {
+  Statement select(db_, "SELECT value FROM settings WHERE name = 'access_salt'");
+  if (!select.ok()) return db_error(db_, "cannot read settings");
+  if (sqlite3_step(select.get()) == SQLITE_ROW) return select.column_text(0);
+  std::array<uint8_t, 32> salt{};
+  if (::getrandom(salt.data(), salt.size(), 0) != static_cast<ssize_t>(salt.size())) {
+    return tl::unexpected(Error{ErrorCode::Io, "cannot generate a random salt", {}});
+  }
+  const std::string hex = to_hex(std::span<const uint8_t>(salt));
+  // INSERT OR IGNORE and read back: two writers racing agree on the first salt.
+  Statement insert(db_, "INSERT OR IGNORE INTO settings(name, value) VALUES('access_salt', ?)");
+  if (!insert.ok()) return db_error(db_, "cannot store settings");
+  insert.bind_text(1, hex);
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot store settings");
+  sqlite3_reset(select.get());
+  if (sqlite3_step(select.get()) != SQLITE_ROW) return db_error(db_, "cannot read settings");
+  return select.column_text(0);
+}
+
+namespace {
+constexpr std::string_view kAccessColumns =
+    "kind, category, target, account, path, owner, mode, fingerprint, protection, holds_secret, "
+    "signing, build_critical, detail";
+}  // namespace
+
+Status Store::replace_access(const std::string& host, int64_t discovered_ns,
+                             const std::vector<AccessRecord>& records) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  Statement remove(db_, "DELETE FROM access_discoveries WHERE host = ?");
+  if (!remove.ok()) return db_error(db_, "cannot store build access");
+  remove.bind_text(1, host);
+  if (sqlite3_step(remove.get()) != SQLITE_DONE) return db_error(db_, "cannot store build access");
+  Statement insert(db_, "INSERT INTO access_discoveries(host, discovered_ns, " +
+                            std::string(kAccessColumns) +
+                            ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!insert.ok()) return db_error(db_, "cannot store build access");
+  for (const AccessRecord& r : records) {
+    sqlite3_reset(insert.get());
+    insert.bind_text(1, host);
+    insert.bind_int(2, discovered_ns);
+    insert.bind_text(3, r.kind);
+    insert.bind_text(4, r.category);
+    insert.bind_text(5, r.target);
+    insert.bind_text(6, r.account);
+    insert.bind_blob(7, r.path);
+    insert.bind_text(8, r.owner);
+    insert.bind_int(9, r.mode);
+    insert.bind_text(10, r.fingerprint);
+    insert.bind_text(11, r.protection);
+    insert.bind_int(12, r.holds_secret ? 1 : 0);
+    insert.bind_int(13, r.signing ? 1 : 0);
+    insert.bind_int(14, r.build_critical ? 1 : 0);
+    insert.bind_text(15, r.detail);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) {
+      return db_error(db_, "cannot store build access");
+    }
+  }
+  return txn.commit();
+}
+
+Result<std::vector<AccessRecord>> Store::list_access(const std::string& host) {
+  Statement stmt(db_, "SELECT " + std::string(kAccessColumns) +
+                          " FROM access_discoveries WHERE ? = '' OR host = ? ORDER BY host, path, "
+                          "kind, target, id");
+  if (!stmt.ok()) return db_error(db_, "cannot read build access");
+  stmt.bind_text(1, host);
+  stmt.bind_text(2, host);
+  std::vector<AccessRecord> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    AccessRecord r;
+    r.kind = stmt.column_text(0);
+    r.category = stmt.column_text(1);
+    r.target = stmt.column_text(2);
+    r.account = stmt.column_text(3);
+    r.path = stmt.column_text(4);
+    r.owner = stmt.column_text(5);
+    r.mode = static_cast<uint32_t>(stmt.column_int(6));
+    r.fingerprint = stmt.column_text(7);
+    r.protection = stmt.column_text(8);
+    r.holds_secret = stmt.column_int(9) != 0;
+    r.signing = stmt.column_int(10) != 0;
+    r.build_critical = stmt.column_int(11) != 0;
+    r.detail = stmt.column_text(12);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read build access");
+  return out;
+}
+
+Result<std::vector<std::string>> Store::hosts_with_credential(const std::string& fingerprint,
+                                                              const std::string& host) {
+  Statement stmt(db_,
+                 "SELECT DISTINCT host FROM access_discoveries WHERE fingerprint = ? AND "
+                 "host <> ? ORDER BY host");
+  if (!stmt.ok()) return db_error(db_, "cannot read build access");
+  stmt.bind_text(1, fingerprint);
+  stmt.bind_text(2, host);
+  std::vector<std::string> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) out.push_back(stmt.column_text(0));
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read build access");
+  return out;
 }
 
 Result<int64_t> Store::put_baseline(const BaselineRecord& baseline) {

@@ -24,6 +24,11 @@ struct AuditPlaces {
 /// The places of this machine: $PATH, the passwd homes plus $HOME, the system directories.
 AuditPlaces this_machine();
 
+/// The homes to look for build access in: those of `places` that exist and are not system
+/// directories (/, /usr, /bin, /dev, /proc, /run, /var/spool, /var/cache, ... are the homes of
+/// daemon accounts). /var/lib homes stay: CI agents run as accounts living there.
+std::vector<std::string> access_homes(const AuditPlaces& places);
+
 /// The existing directories to scan for `places`, canonical and de-duplicated.
 std::vector<std::string> audit_roots(const AuditPlaces& places);
 

@@ -24,6 +24,25 @@ struct Style {
   bool color = false;
 };
 
+/// A rule of the audit's standard and how the host fared: "pass", "fail" or "advice".
+struct AuditRule {
+  std::string id;
+  std::string title;
+  std::string status;
+  std::vector<size_t> findings;  // indices into ScanReport::findings
+};
+
+/// Build access found on the host and, for an audit, the verdict of the standard.
+struct AccessSection {
+  bool examined = true;  // false: access was not looked for (the standard is enforced)
+  bool build_access = false;
+  std::vector<store::AccessRecord> discoveries;
+  uint64_t files_examined = 0;
+  std::string standard;  // empty: no standard was evaluated (`access scan`)
+  std::string verdict;   // "pass", "fail" or "advice"
+  std::vector<AuditRule> rules;
+};
+
 /// What a scan, an audit or a check reports.
 struct ScanReport {
   std::string command;  // "scan", "audit", "packages verify"
@@ -39,6 +58,9 @@ struct ScanReport {
   std::string store_path;
   /// Named counts of what was checked ("packages": "849"), printed after the totals.
   std::vector<std::pair<std::string, std::string>> summary;
+  /// False for reports of checks that scan no files: no file totals are printed.
+  bool show_totals = true;
+  std::optional<AccessSection> access;
 };
 
 /// "pass" when no finding is at or above fail_on and the scan completed, "fail" when one is,
@@ -48,6 +70,10 @@ std::string_view verdict(const ScanReport& report);
 /// Writes the report to `out` in `format`. The SARIF and json forms are one document; jsonl is
 /// one finding per line.
 void write_scan_report(std::FILE* out, const ScanReport& report, Format format, Style style);
+
+/// A single self-contained HTML page of the report (no scripts, no external resources):
+/// verdict, build access, the standard's rules, findings with evidence, inventory summary.
+void write_html_report(std::FILE* out, const ScanReport& report);
 
 /// A streaming writer of inventory records (json: one array; jsonl: one object per line).
 class InventoryWriter {
@@ -67,6 +93,10 @@ class InventoryWriter {
 
 /// The scans of the store, one row or object each.
 void write_scan_list(std::FILE* out, const std::vector<store::ScanRecord>& scans, Format format);
+
+/// The overall verdict: the standard's when one was evaluated ("fail" when it failed), else
+/// verdict(); findings at or above fail_on always fail.
+std::string_view overall_verdict(const ScanReport& report);
 
 /// A finding as a JSON object text (used by json, jsonl and tests).
 std::string finding_json(const Finding& finding);

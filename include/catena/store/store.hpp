@@ -27,7 +27,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 enum class ScanStatus { Running, Complete, Interrupted, Failed };
 std::string_view scan_status_name(ScanStatus status);
@@ -175,6 +175,25 @@ struct AttestationHit {
   std::string name;
 };
 
+/// Something on a host's disk that grants access to build, source, signing, publishing or cloud
+/// infrastructure. Never the secret itself: a key's public fingerprint or a salted hash of a
+/// token (`fingerprint`), so that one credential is recognised on several hosts.
+struct AccessRecord {
+  std::string kind;      // "ssh-private-key", "npm-token", "pkcs12", ..., "unparsed"
+  std::string category;  // "ssh", "source", "ci", "publish", "cloud", "signing", "key"
+  std::string target;    // what it gives access to: host, URL, registry, context (no secret)
+  std::string account;   // a user name or key id that is not secret, or empty
+  std::string path;      // exact bytes
+  std::string owner;     // the file owner's name (or uid)
+  uint32_t mode = 0;     // permission bits of the file
+  std::string fingerprint;  // "SHA256:..." (key), "hmac-sha256:..." (token), or empty
+  std::string protection;   // "passphrase", "none", "hardware", "not-applicable", "unknown"
+  bool holds_secret = false;  // the file holds secret material (vs. configuration)
+  bool signing = false;       // code-signing material
+  bool build_critical = false;
+  std::string detail;  // key type and bits, certificate subject, reason a file was unparsed
+};
+
 class Store {
  public:
   enum class Access { ReadWrite, ReadOnly };
@@ -266,6 +285,17 @@ class Store {
 
   /// Creates the baseline, or moves an existing one of the same host and name to the record's
   /// scan, config and packages (keeping its creation time). Returns its id.
+  /// The store's random salt for credential hashes (created on first use; ReadWrite).
+  [[nodiscard]] Result<std::string> access_salt();
+  /// Replaces everything recorded about `host`'s build access with `records`.
+  [[nodiscard]] Status replace_access(const std::string& host, int64_t discovered_ns,
+                                      const std::vector<AccessRecord>& records);
+  /// The build access recorded for `host` (every host when empty), ordered by path.
+  [[nodiscard]] Result<std::vector<AccessRecord>> list_access(const std::string& host);
+  /// The other hosts (not `host`) on which a credential with this fingerprint was recorded.
+  [[nodiscard]] Result<std::vector<std::string>> hosts_with_credential(
+      const std::string& fingerprint, const std::string& host);
+
   [[nodiscard]] Result<int64_t> put_baseline(const BaselineRecord& baseline);
   /// NotFound when this host has no baseline of that name.
   [[nodiscard]] Result<BaselineRecord> get_baseline(const std::string& host,

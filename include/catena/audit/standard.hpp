@@ -1,0 +1,78 @@
+#pragma once
+/// The standard a host that can reach the build must meet, and the verdict against it.
+///
+/// A standard is a list of rules; each names the finding rules (globs such as "PE_*") that
+/// break it, optionally only at or above a severity and only under some paths. A host with
+/// build access passes when no rule is broken; for a host without build access the same rules
+/// are advice and the verdict is "advice".
+///
+/// The standard and the build inventory live in one TOML file (catena.toml):
+///
+///   [build]                          # see access::Inventory
+///   hosts = ["build*.corp.example"]
+///
+///   [standard]
+///   name = "acme build hosts"
+///   [[standard.rule]]
+///   id = "no-indicator-match"
+///   title = "No indicator-of-compromise or YARA match"
+///   findings = ["IOC_MATCH", "YARA_MATCH", "SIG_SIGNER_BLOCKED"]
+///   min_severity = "info"            # optional (default info)
+///   paths = ["/usr/*", "/opt/*"]     # optional fnmatch globs (default: everywhere)
+///
+/// A [standard] with rules replaces the built-in build-server standard entirely; unknown keys
+/// are errors, so a misspelt rule never passes silently.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catena/access/access.hpp"
+#include "catena/core/finding.hpp"
+#include "catena/core/result.hpp"
+
+namespace catena::audit {
+
+struct StandardRule {
+  std::string id;
+  std::string title;
+  std::vector<std::string> findings;  // finding rule ids or globs
+  Severity min_severity = Severity::Info;
+  std::vector<std::string> paths;  // empty: any path
+};
+
+struct Standard {
+  std::string name;
+  std::vector<StandardRule> rules;
+};
+
+/// The built-in build-server standard (docs/audit.md lists its rules).
+Standard build_server_standard();
+
+struct Config {
+  access::Inventory inventory;
+  Standard standard;  // the built-in one unless the file declares [standard]
+};
+
+/// Parses catena.toml ([build] and [standard]); Parse error naming the key or line.
+[[nodiscard]] Result<Config> parse_config(std::string_view toml_text);
+
+enum class RuleStatus { Pass, Fail, Advice };
+std::string_view rule_status_name(RuleStatus status);  // "pass", "fail", "advice"
+
+struct RuleResult {
+  const StandardRule* rule = nullptr;
+  RuleStatus status = RuleStatus::Pass;
+  std::vector<size_t> findings;  // indices into the findings evaluated
+};
+
+struct Verdict {
+  bool build_access = false;
+  std::string verdict;  // "pass", "fail" (build-access hosts) or "advice" (others)
+  std::vector<RuleResult> rules;
+};
+
+/// Judges `findings` against `standard`. `standard` must outlive the result.
+Verdict evaluate(const Standard& standard, const std::vector<Finding>& findings,
+                 bool build_access);
+
+}  // namespace catena::audit

@@ -1,0 +1,193 @@
+#include "catena/audit/standard.hpp"
+
+#include <fnmatch.h>
+
+#include <toml++/toml.h>
+
+namespace catena::audit {
+namespace {
+
+tl::unexpected<Error> config_error(std::string message) {
+  return tl::unexpected(Error{ErrorCode::Parse, std::move(message), {}});
+}
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  return ::fnmatch(std::string(pattern).c_str(), std::string(text).c_str(), 0) == 0;
+}
+
+Result<std::vector<std::string>> string_list(const toml::node& node, const std::string& where) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr) return config_error(where + " must be a list of strings");
+  std::vector<std::string> out;
+  for (const toml::node& item : *array) {
+    const auto* text = item.as_string();
+    if (text == nullptr) return config_error(where + " must be a list of strings");
+    out.push_back(text->get());
+  }
+  return out;
+}
+
+Result<Standard> parse_standard(const toml::table& table) {
+  Standard standard;
+  standard.name = "custom standard";
+  for (const auto& [key, value] : table) {
+    if (key == "name") {
+      const auto* text = value.as_string();
+      if (text == nullptr) return config_error("standard.name must be a string");
+      standard.name = text->get();
+    } else if (key != "rule") {
+      return config_error("unknown key standard." + std::string(key.str()) +
+                          " (expected name, rule)");
+    }
+  }
+  const toml::array* rules = table["rule"].as_array();
+  if (rules == nullptr || rules->empty()) {
+    return config_error("[standard] needs at least one [[standard.rule]]");
+  }
+  for (size_t i = 0; i < rules->size(); ++i) {
+    const std::string where = "standard.rule[" + std::to_string(i) + "]";
+    const toml::table* rule_table = rules->get(i)->as_table();
+    if (rule_table == nullptr) return config_error(where + " must be a table");
+    StandardRule rule;
+    for (const auto& [key, value] : *rule_table) {
+      const std::string name(key.str());
+      if (name == "id" || name == "title") {
+        const auto* text = value.as_string();
+        if (text == nullptr) return config_error(where + "." + name + " must be a string");
+        (name == "id" ? rule.id : rule.title) = text->get();
+      } else if (name == "findings") {
+        CATENA_TRY(rule.findings, string_list(value, where + ".findings"));
+      } else if (name == "paths") {
+        CATENA_TRY(rule.paths, string_list(value, where + ".paths"));
+      } else if (name == "min_severity") {
+        const auto* text = value.as_string();
+        if (text == nullptr) return config_error(where + ".min_severity must be a string");
+        auto severity = parse_severity(text->get());
+        if (!severity) return config_error(where + ".min_severity: " + severity.error().message);
+        rule.min_severity = *severity;
+      } else {
+        return config_error("unknown key " + where + "." + name +
+                            " (expected id, title, findings, min_severity, paths)");
+      }
+    }
+    if (rule.id.empty()) return config_error(where + " needs an id");
+    if (rule.findings.empty()) return config_error(where + " (" + rule.id + ") needs findings");
+    for (const StandardRule& other : standard.rules) {
+      if (other.id == rule.id) return config_error("two standard rules have the id " + rule.id);
+    }
+    if (rule.title.empty()) rule.title = rule.id;
+    standard.rules.push_back(std::move(rule));
+  }
+  return standard;
+}
+
+}  // namespace
+
+Standard build_server_standard() {
+  Standard s;
+  s.name = "build-server standard";
+  s.rules = {
+      {.id = "no-indicator-match",
+       .title = "No indicator-of-compromise, YARA or blocked-signer match",
+       .findings = {"IOC_MATCH", "YARA_MATCH", "SIG_SIGNER_BLOCKED"}},
+      {.id = "no-modified-packaged-executable",
+       .title = "No packaged executable differs from what its package installed",
+       .findings = {"PKG_FILE_MODIFIED", "DEB_HASH_MISMATCH", "ARCHIVE_SIGNATURE_INVALID",
+                    "ARCHIVE_INDEX_MISMATCH"},
+       .min_severity = Severity::High},
+      {.id = "no-unowned-system-executable",
+       .title = "No executable in system paths that no package owns",
+       .findings = {"UNOWNED_EXECUTABLE"}},
+      {.id = "all-software-from-a-repository",
+       .title = "No installed package that no configured repository provides (retired or "
+                "hand-installed)",
+       .findings = {"PKG_NOT_FROM_REPOSITORY"},
+       .min_severity = Severity::Medium},
+      {.id = "no-signature-anomaly",
+       .title = "No signature anomaly or untrusted signer among executables",
+       .findings = {"PE_*", "MACHO_*", "MSI_*", "SIG_SIGNATURE_INVALID", "SIG_UNTRUSTED",
+                    "SIG_SIGNER_EXPIRED_NO_TIMESTAMP", "MODULE_SIGNATURE_MALFORMED",
+                    "SIDELOAD_CANDIDATE"},
+       .min_severity = Severity::Medium},
+      {.id = "clean-baseline",
+       .title = "No drift from the host's baselines",
+       .findings = {"FILE_ADDED", "FILE_REMOVED", "FILE_CHANGED"}},
+      {.id = "no-writable-tools",
+       .title = "No tool or tool directory writable by every user",
+       .findings = {"WORLD_WRITABLE_EXECUTABLE", "WORLD_WRITABLE_DIR"}},
+      {.id = "no-unprotected-signing-key",
+       .title = "No code-signing key without a passphrase, no signing password in a script",
+       .findings = {"ACCESS_SIGNING_KEY_UNPROTECTED", "ACCESS_SIGNING_PASSWORD_IN_SCRIPT"}},
+      {.id = "credentials-protected",
+       .title = "Credentials readable only by their owner, not shared between hosts, and no "
+                "unprotected SSH key reaching a build-critical host",
+       .findings = {"ACCESS_CREDENTIAL_WORLD_READABLE", "ACCESS_SHARED_CREDENTIAL",
+                    "ACCESS_SSH_KEY_UNPROTECTED"},
+       .min_severity = Severity::High},
+  };
+  return s;
+}
+
+Result<Config> parse_config(std::string_view toml_text) {
+  toml::table table;
+  try {
+    table = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    return config_error("not valid TOML: " + std::string(e.description()) + " at line " +
+                        std::to_string(e.source().begin.line));
+  }
+  for (const auto& [key, value] : table) {
+    if (key != "build" && key != "standard") {
+      return config_error("unknown section [" + std::string(key.str()) +
+                          "] (expected [build], [standard])");
+    }
+  }
+  Config config;
+  CATENA_TRY(config.inventory, access::parse_inventory(toml_text));
+  if (const toml::node* standard = table.get("standard")) {
+    const toml::table* standard_table = standard->as_table();
+    if (standard_table == nullptr) return config_error("[standard] must be a table");
+    CATENA_TRY(config.standard, parse_standard(*standard_table));
+  } else {
+    config.standard = build_server_standard();
+  }
+  return config;
+}
+
+std::string_view rule_status_name(RuleStatus status) {
+  switch (status) {
+    case RuleStatus::Pass: return "pass";
+    case RuleStatus::Fail: return "fail";
+    case RuleStatus::Advice: return "advice";
+  }
+  return "pass";
+}
+
+Verdict evaluate(const Standard& standard, const std::vector<Finding>& findings,
+                 bool build_access) {
+  Verdict verdict;
+  verdict.build_access = build_access;
+  bool failed = false;
+  for (const StandardRule& rule : standard.rules) {
+    RuleResult result{.rule = &rule};
+    for (size_t i = 0; i < findings.size(); ++i) {
+      const Finding& f = findings[i];
+      if (f.severity < rule.min_severity) continue;
+      bool named = false;
+      for (const std::string& pattern : rule.findings) named = named || glob_match(pattern, f.rule);
+      if (!named) continue;
+      bool in_path = rule.paths.empty();
+      for (const std::string& pattern : rule.paths) in_path = in_path || glob_match(pattern, f.path);
+      if (in_path) result.findings.push_back(i);
+    }
+    if (!result.findings.empty()) {
+      result.status = build_access ? RuleStatus::Fail : RuleStatus::Advice;
+      failed = true;
+    }
+    verdict.rules.push_back(std::move(result));
+  }
+  verdict.verdict = !build_access ? "advice" : failed ? "fail" : "pass";
+  return verdict;
+}
+
+}  // namespace catena::audit
