@@ -224,7 +224,7 @@ std::vector<Discovery> read_git_credentials(std::string_view text, std::string_v
     pos = end + 1;
     if (line.empty() || line.front() == '#') continue;
     UrlParts url = parse_url(line);
-    if (url.host.empty()) {
+    if (url.host.empty() || line.find("://") == std::string_view::npos) {
       out.push_back(unparsed("source", "a line that is not a URL"));
       continue;
     }

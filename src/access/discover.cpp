@@ -274,10 +274,11 @@ class Walker {
  public:
   Walker(const Options& options, Report& report) : options_(options), report_(report) {}
 
-  void walk(const std::string& root, unsigned max_depth) {
+  // `required`: a root that does not exist is recorded (a home asked for), not skipped.
+  void walk(const std::string& root, unsigned max_depth, bool required) {
     struct stat st {};
     if (::lstat(root.c_str(), &st) != 0) {
-      if (errno != ENOENT) record_unreadable(root, "directory", std::strerror(errno));
+      if (errno != ENOENT || required) record_unreadable(root, "directory", std::strerror(errno));
       return;
     }
     if (S_ISREG(st.st_mode)) {
@@ -321,6 +322,8 @@ class Walker {
           pending.emplace_back(path, depth + 1);
         } else if (S_ISREG(entry_st.st_mode)) {
           examine_file(path, entry_st);
+        } else if (reader_for(path) != Reader::None && reader_for(path) != Reader::Script) {
+          examine_special(path, entry_st);
         }
       }
     }
@@ -335,12 +338,40 @@ class Walker {
     report_.discoveries.push_back(std::move(d));
   }
 
+  // A credential file that is a symlink (dotfile managers make them) is read through it; one
+  // that is broken, a FIFO or a device is recorded, never opened.
+  void examine_special(const std::string& path, const struct stat& st) {
+    if (S_ISLNK(st.st_mode)) {
+      struct stat target {};
+      auto canonical = canonical_path(path);
+      if (!canonical || ::stat(canonical->c_str(), &target) != 0) {
+        add(path, st, {unparsed("file", "a broken symbolic link")});
+        return;
+      }
+      // Followed only to a file of the link's owner: a link to /etc/shadow must not put that
+      // file's lines into a report.
+      if (S_ISREG(target.st_mode) && target.st_uid == st.st_uid) {
+        examine_file(path, target, *canonical);
+        return;
+      }
+      if (S_ISREG(target.st_mode)) {
+        add(path, st, {unparsed("file", "a symbolic link to a file of another owner, not followed")});
+        return;
+      }
+      add(path, st, {unparsed("file", "a symbolic link to something other than a file")});
+      return;
+    }
+    add(path, st, {unparsed("file", "not a regular file")});
+  }
+
   std::string read_sibling(const std::string& path, uint64_t max_bytes) {
     auto text = read_small_file(path, max_bytes);
     return text ? std::move(*text) : std::string();
   }
 
-  void examine_file(const std::string& path, const struct stat& st) {
+  // `source`: where the bytes are read from when `path` is a symlink to it.
+  void examine_file(const std::string& path, const struct stat& st,
+                    const std::string& source = {}) {
     const Reader reader = reader_for(path);
     if (reader == Reader::None) return;
     // Scripts are many and rarely signing scripts: only small ones are read.
@@ -357,7 +388,7 @@ class Walker {
       add(path, st, run_reader(reader, path, {}, options_.salt, {}));
       return;
     }
-    auto content = read_small_file(path, limit);
+    auto content = read_small_file(source.empty() ? path : source, limit);
     ++report_.files_examined;
     if (!content) {
       add(path, st, {unparsed("file", "cannot be read: " + content.error().message)});
@@ -629,12 +660,12 @@ Report discover(const Options& options, const Inventory& inventory) {
   std::set<std::string> seen;
   for (const std::string& home : options.homes) {
     if (home.empty() || home == "/" || !seen.insert(home).second) continue;
-    walker.walk(home, options.max_depth);
+    walker.walk(home, options.max_depth, true);
   }
   if (options.system_places) {
     for (const char* place : {"/etc/gitlab-runner", "/etc/buildkite-agent",
                               "/var/lib/jenkins/secrets", "/etc/pkcs11/modules"}) {
-      walker.walk(place, 2);
+      walker.walk(place, 2, false);
     }
   }
   classify(report.discoveries, inventory);

@@ -43,6 +43,7 @@ td.mono,code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;
 .sev{font-weight:700;text-transform:uppercase;font-size:12px}
 .critical{color:#7f0000}.high{color:#b3261e}.medium{color:#9a6700}.low{color:#2f5f8a}.info{color:#5b6474}
 .crit{font-weight:700;color:#b3261e}
+.rid{white-space:nowrap}
 .ev{color:#3d4452;font-size:12.5px}
 )css";
 
@@ -105,7 +106,7 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
                   std::to_string(index + 1) + " " + html(f.rule) + "</a>";
         }
         put(out, "<tr><td class=\"status " + html(rule.status) + "\">" +
-                     html(upper_ascii(rule.status)) + "</td><td><strong>" + html(rule.id) +
+                     html(upper_ascii(rule.status)) + "</td><td><strong class=\"rid\">" + html(rule.id) +
                      "</strong><br>" + html(rule.title) + "</td><td>" +
                      (refs.empty() ? "none" : refs) + "</td></tr>\n");
       }
