@@ -53,6 +53,7 @@ bench: release
 	bench/yara_bench.sh
 	bench/intel_bench.sh
 	bench/attest_bench.sh
+	bench/access_bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -14,8 +14,8 @@ packages=(
   python3 python3-jsonschema sqlite3 openssl aide coreutils findutils bc time util-linux bsdutils
   debsums gpg gpgv libcap2-bin osslsigncode wixl msitools python3-pefile yara
   in-toto python3-securesystemslib
-  # the audit report is checked in a headless browser
-  chromium
+  # the audit report is checked in a headless browser (printed to PDF, read back as text)
+  chromium poppler-utils
 )
 # npm fetches the SARIF schema for tests; a machine with its own Node.js keeps it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -4,6 +4,7 @@
 #include "catena/baseline/baseline.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
+#include "catena/core/time.hpp"
 #include "catena/pkg/verify.hpp"
 #include "commands.hpp"
 #include "scan_runner.hpp"
@@ -76,12 +77,19 @@ Runner register_audit(CLI::App& app) {
                               store::Store& store,
                               std::vector<std::pair<std::string, std::string>>& summary) {
       std::vector<Finding> findings;
+      // Each step's time goes into its summary line: where an audit's time goes.
+      const auto seconds_since = [](int64_t start) {
+        char text[32];
+        std::snprintf(text, sizeof text, ", %.2f s", static_cast<double>(now_ns() - start) / 1e9);
+        return std::string(text);
+      };
       if (look_for_access) {
+        const int64_t access_start = now_ns();
         auto run = run_access(store, homes, shared_config->inventory, host_name(), true);
         if (run) {
           summary.emplace_back("access", std::to_string(run->discoveries.size()) +
                                              " discoveries in " + std::to_string(homes.size()) +
-                                             " homes");
+                                             " homes" + seconds_since(access_start));
           findings = run->findings;
           *access_run = std::move(*run);
         } else {
@@ -93,10 +101,12 @@ Runner register_audit(CLI::App& app) {
         verify.location.root = absolute_path(*packages_root);
         verify.jobs = command->scan.jobs;
         verify.cancel = command->scan.cancel;
+        const int64_t packages_start = now_ns();
         auto report = pkg::verify_packages(verify);
         if (report) {
           summary.emplace_back("packages", std::to_string(report->packages) + " verified, " +
-                                               std::to_string(report->files) + " files");
+                                               std::to_string(report->files) + " files" +
+                                               seconds_since(packages_start));
           findings = std::move(report->findings);
         } else if (report.error().code == ErrorCode::NotFound) {
           summary.emplace_back("packages", "no dpkg database: not verified");

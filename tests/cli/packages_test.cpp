@@ -107,7 +107,8 @@ TEST_F(PackagesCli, AuditVerifiesPackagesAndStoresTheFindings) {
                   work / "home", "--system-dir", work / "bin", "--packages-root", root_.path()});
   ASSERT_EQ(r.exit_code, 1) << r.err;
   const json doc = json::parse(r.out);
-  EXPECT_EQ(doc["summary"]["packages"], "1 verified, 1 files");
+  EXPECT_EQ(doc["summary"]["packages"].get<std::string>().rfind("1 verified, 1 files, ", 0), 0u)
+      << doc["summary"];
   bool reported = false;
   for (const json& f : doc["findings"]) reported |= f["rule"] == "PKG_FILE_MODIFIED";
   EXPECT_TRUE(reported);
