@@ -253,3 +253,59 @@ TEST(Store, AttestationsAreKeptOnceAndFoundByEveryDigestTheyName) {
 
 }  // namespace
 }  // namespace catena::store
+
+namespace catena::store {
+namespace {
+
+TEST(StoreAccess, SaltIsMadeOnceAndKept) {
+  test::TempDir dir;
+  const std::string path = dir / "s.db";
+  std::string first;
+  {
+    auto store = Store::open(path, Store::Access::ReadWrite);
+    ASSERT_TRUE(store);
+    auto salt = (*store)->access_salt();
+    ASSERT_TRUE(salt);
+    EXPECT_EQ(salt->size(), 64u);
+    first = *salt;
+    EXPECT_EQ(*(*store)->access_salt(), first);
+  }
+  auto reopened = Store::open(path, Store::Access::ReadWrite);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(*(*reopened)->access_salt(), first);
+  auto other = Store::open(dir / "t.db", Store::Access::ReadWrite);
+  ASSERT_TRUE(other);
+  EXPECT_NE(*(*other)->access_salt(), first);  // random per store
+}
+
+TEST(StoreAccess, ReplacesAHostsRecordsAndFindsSharedCredentials) {
+  auto store = Store::open_memory();
+  ASSERT_TRUE(store);
+  AccessRecord token{.kind = "npm-token", .category = "publish", .target = "registry.npmjs.org",
+                     .path = std::string("/home/a/.npmrc\xff", 15), .owner = "a", .mode = 0600,
+                     .fingerprint = "hmac-sha256:aa", .protection = "none", .holds_secret = true,
+                     .build_critical = true};
+  AccessRecord key = token;
+  key.kind = "ssh-private-key";
+  key.fingerprint = "SHA256:bb";
+  ASSERT_TRUE((*store)->replace_access("laptop", 1, {token, key}));
+  ASSERT_TRUE((*store)->replace_access("build", 2, {token}));
+  auto shared = (*store)->hosts_with_credential("hmac-sha256:aa", "build");
+  ASSERT_TRUE(shared);
+  EXPECT_EQ(*shared, std::vector<std::string>{"laptop"});
+  EXPECT_TRUE((*store)->hosts_with_credential("SHA256:bb", "laptop")->empty());
+  // A new scan of a host replaces what was recorded of it.
+  ASSERT_TRUE((*store)->replace_access("laptop", 3, {key}));
+  EXPECT_TRUE((*store)->hosts_with_credential("hmac-sha256:aa", "build")->empty());
+  auto listed = (*store)->list_access("laptop");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].kind, "ssh-private-key");
+  EXPECT_EQ((*listed)[0].path, token.path);  // exact bytes
+  EXPECT_EQ((*listed)[0].mode, 0600u);
+  EXPECT_TRUE((*listed)[0].build_critical);
+  EXPECT_EQ((*store)->list_access("")->size(), 2u);
+}
+
+}  // namespace
+}  // namespace catena::store

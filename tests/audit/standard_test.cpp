@@ -1,0 +1,93 @@
+// The standard: parsing catena.toml and judging findings rule by rule.
+#include "catena/audit/standard.hpp"
+
+#include <gtest/gtest.h>
+
+namespace catena::audit {
+namespace {
+
+Finding finding(std::string rule, Severity severity, std::string path = "/usr/bin/x") {
+  return Finding{.rule = std::move(rule), .severity = severity, .path = std::move(path)};
+}
+
+const RuleResult& result_of(const Verdict& verdict, std::string_view id) {
+  for (const RuleResult& r : verdict.rules) {
+    if (r.rule->id == id) return r;
+  }
+  ADD_FAILURE() << "no rule " << id;
+  return verdict.rules.front();
+}
+
+TEST(Standard, BuildServerStandardFailsOnlyTheRulesItsFindingsBreak) {
+  const Standard standard = build_server_standard();
+  const std::vector<Finding> findings = {
+      finding("IOC_MATCH", Severity::Critical),
+      finding("PKG_FILE_MODIFIED", Severity::Low, "/usr/share/doc/x"),  // docs: below high
+      finding("ACCESS_SSH_KEY_UNPROTECTED", Severity::Medium),          // reaches nothing critical
+      finding("PE_CERT_PADDING", Severity::High, "/opt/x.dll"),
+      finding("FILE_CHANGED_BY_PACKAGE", Severity::Info),
+  };
+  const Verdict verdict = evaluate(standard, findings, true);
+  EXPECT_EQ(verdict.verdict, "fail");
+  EXPECT_EQ(result_of(verdict, "no-indicator-match").status, RuleStatus::Fail);
+  EXPECT_EQ(result_of(verdict, "no-indicator-match").findings, std::vector<size_t>{0});
+  EXPECT_EQ(result_of(verdict, "no-modified-packaged-executable").status, RuleStatus::Pass);
+  EXPECT_EQ(result_of(verdict, "credentials-protected").status, RuleStatus::Pass);
+  EXPECT_EQ(result_of(verdict, "no-signature-anomaly").findings, std::vector<size_t>{3});
+  EXPECT_EQ(result_of(verdict, "clean-baseline").status, RuleStatus::Pass);
+
+  const Verdict advice = evaluate(standard, findings, false);
+  EXPECT_EQ(advice.verdict, "advice");
+  EXPECT_EQ(result_of(advice, "no-indicator-match").status, RuleStatus::Advice);
+  EXPECT_EQ(evaluate(standard, {}, true).verdict, "pass");
+}
+
+TEST(Standard, CustomRulesWithSeverityAndPaths) {
+  auto config = parse_config(
+      "[standard]\nname = \"acme\"\n"
+      "[[standard.rule]]\nid = \"tools-signed\"\nfindings = [\"SIG_*\"]\n"
+      "min_severity = \"medium\"\npaths = [\"/opt/*\"]\n");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->standard.name, "acme");
+  ASSERT_EQ(config->standard.rules.size(), 1u);
+  EXPECT_EQ(config->standard.rules[0].title, "tools-signed");
+  EXPECT_FALSE(config->inventory.declared);
+  const std::vector<Finding> findings = {
+      finding("SIG_UNTRUSTED", Severity::High, "/usr/bin/tool"),   // outside the paths
+      finding("SIG_UNTRUSTED", Severity::Low, "/opt/tool"),        // below the severity
+      finding("SIG_SIGNATURE_INVALID", Severity::High, "/opt/a/b"),
+  };
+  const Verdict verdict = evaluate(config->standard, findings, true);
+  EXPECT_EQ(verdict.rules[0].findings, std::vector<size_t>{2});
+  EXPECT_EQ(verdict.verdict, "fail");
+}
+
+TEST(Standard, ConfigErrorsNameTheProblem) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[standrd]\n", "unknown section [standrd]"},
+      {"[standard]\nname = 1\n[[standard.rule]]\nid=\"a\"\nfindings=[\"X\"]\n", "standard.name"},
+      {"[standard]\nname = \"x\"\n", "at least one"},
+      {"[[standard.rule]]\nfindings = [\"X\"]\n", "needs an id"},
+      {"[[standard.rule]]\nid = \"a\"\n", "needs findings"},
+      {"[[standard.rule]]\nid = \"a\"\nfindings = [\"X\"]\n[[standard.rule]]\nid = \"a\"\n"
+       "findings = [\"Y\"]\n",
+       "two standard rules"},
+      {"[[standard.rule]]\nid = \"a\"\nfindings = [\"X\"]\nmin_severity = \"severe\"\n",
+       "min_severity"},
+      {"[[standard.rule]]\nid = \"a\"\nfindings = \"X\"\n", "list of strings"},
+      {"[build]\nhosts = [\"a\"]\nregistry = [\"b\"]\n", "unknown key build.registry"},
+      {"x = [", "not valid TOML"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto config = parse_config(text);
+    ASSERT_FALSE(config) << text;
+    EXPECT_NE(config.error().message.find(expected), std::string::npos)
+        << text << " -> " << config.error().message;
+  }
+  auto defaults = parse_config("");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->standard.name, "build-server standard");
+}
+
+}  // namespace
+}  // namespace catena::audit
