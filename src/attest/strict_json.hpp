@@ -6,14 +6,12 @@
 #include <string_view>
 
 #include "catena/core/result.hpp"
+#include "catena/trust/strict_json.hpp"
 
 namespace catena::attest {
 
-constexpr size_t kMaxJsonDepth = 256;
-
-/// Parse error naming the problem for malformed JSON, a duplicate object key, nesting deeper
-/// than kMaxJsonDepth, or invalid UTF-8.
-[[nodiscard]] Result<nlohmann::json> parse_strict_json(std::string_view text);
+using trust::kMaxJsonDepth;
+using trust::parse_strict_json;
 
 /// Canonical JSON as securesystemslib encodes it: keys sorted by code point, no whitespace,
 /// only '"' and '\' escaped. Parse error for a floating-point number, which it refuses.

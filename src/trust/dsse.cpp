@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+
+#include "catena/trust/strict_json.hpp"
 #include <set>
 
 #include "catena/core/text.hpp"
@@ -46,8 +48,11 @@ Result<std::string> dsse_sign(std::string_view payload_type,
 Result<DsseOpened> dsse_open(std::string_view envelope,
                              std::string_view payload_type,
                              const std::vector<VerifyingKey>& keys) {
-  const json doc = json::parse(envelope, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  // Strict: an envelope with two "payload" keys must not verify one and be read as the other.
+  auto parsed = parse_strict_json(envelope);
+  if (!parsed) return make_error(ErrorCode::Parse, "not a DSSE envelope: " + parsed.error().message);
+  const json doc = std::move(*parsed);
+  if (!doc.is_object()) {
     return make_error(ErrorCode::Parse, "not a DSSE envelope (not a JSON object)");
   }
   const auto payload_it = doc.find("payload");

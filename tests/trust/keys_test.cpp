@@ -70,3 +70,35 @@ TEST(Keys, RejectsWhatIsNotAKey) {
 
 }  // namespace
 }  // namespace catena::trust
+
+#include "catena/trust/dsse.hpp"
+
+namespace catena::trust {
+namespace {
+
+// An envelope another parser could read differently (last "payload" wins in one, first in
+// another) is refused, not verified.
+TEST(Dsse, EnvelopeWithDuplicateKeysIsRefused) {
+  test::TempDir dir;
+  ASSERT_TRUE(generate_key_files(dir / "k", KeyType::Ed25519));
+  auto key = SigningKey::load(dir / "k");
+  auto pub = VerifyingKey::load(dir / "k.pub");
+  ASSERT_TRUE(key && pub);
+  auto envelope = dsse_sign("application/vnd.in-toto+json", "{\"a\":1}", *key);
+  ASSERT_TRUE(envelope);
+  auto opened = dsse_open(*envelope, "application/vnd.in-toto+json", {*pub});
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(opened->verified_by.size(), 1u);
+  std::string doubled = *envelope;
+  const size_t brace = doubled.find('{');
+  doubled.insert(brace + 1, "\"payload\": \"eyJhIjoyfQ==\",");
+  auto refused = dsse_open(doubled, "application/vnd.in-toto+json", {*pub});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("duplicate JSON key \"payload\""), std::string::npos)
+      << refused.error().message;
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_FALSE(dsse_open(deep, "application/vnd.in-toto+json", {*pub}));
+}
+
+}  // namespace
+}  // namespace catena::trust
