@@ -655,6 +655,16 @@ std::vector<Discovery> read_github_runner(std::string_view text) {
   return {d};
 }
 
+std::vector<Discovery> read_github_runner_credentials(std::string_view text) {
+  auto entries = flatten_json(text);
+  if (!entries) return unparsed_from("ci", entries.error());
+  Discovery d = make("github-runner-registration", "ci",
+                     parse_url(value_at(*entries, {"data", "authorizationUrl"})).host);
+  d.account = value_at(*entries, {"data", "clientId"});
+  d.detail = "scheme " + value_at(*entries, {"scheme"});
+  return {d};
+}
+
 std::vector<Discovery> read_gitlab_runner(std::string_view text, std::string_view salt) {
   auto entries = flatten_toml(text);
   if (!entries) return unparsed_from("ci", entries.error());

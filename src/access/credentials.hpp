@@ -39,6 +39,9 @@ std::vector<Discovery> read_azure(std::string_view name, std::string_view text,
                                   std::string_view salt);
 std::vector<Discovery> read_kubeconfig(std::string_view text, std::string_view salt);
 std::vector<Discovery> read_github_runner(std::string_view text);
+/// A runner's `.credentials`: the OAuth client id it registered with (not a secret; the key
+/// is in `.credentials_rsaparams`).
+std::vector<Discovery> read_github_runner_credentials(std::string_view text);
 std::vector<Discovery> read_gitlab_runner(std::string_view text, std::string_view salt);
 std::vector<Discovery> read_buildkite(std::string_view text, std::string_view salt);
 /// A file whose whole content is a secret (a runner's key, Jenkins' master.key).

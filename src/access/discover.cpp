@@ -28,6 +28,7 @@ enum class Reader {
   None, SshConfig, KnownHosts, SshKey, GitConfig, GitRepoConfig, GitCredentials, GhHosts,
   GlabConfig, Npmrc, Pypirc, Cargo, Docker, Maven, Gem, Nuget, AwsCredentials, AwsConfig,
   GcloudJson, GcloudStore, GcloudConfig, Azure, Kube, GithubRunner, GithubRunnerKey,
+  GithubRunnerCredentials,
   GitlabRunner, Buildkite, JenkinsKey, JenkinsAgentSecret, GpgKeyfile, OpenPgp, Pkcs12,
   KeyFile, Pkcs11Module, Script,
 };
@@ -103,6 +104,7 @@ Reader reader_for(std::string_view path) {
   }
   if (name == ".runner") return Reader::GithubRunner;
   if (name == ".credentials_rsaparams") return Reader::GithubRunnerKey;
+  if (name == ".credentials" && has(path, "runner")) return Reader::GithubRunnerCredentials;
   if ((has(path, "gitlab-runner/") && name == "config.toml")) return Reader::GitlabRunner;
   if (name == "buildkite-agent.cfg") return Reader::Buildkite;
   if (path.ends_with("/secrets/master.key")) return Reader::JenkinsKey;
@@ -175,6 +177,7 @@ std::vector<Discovery> run_reader(Reader reader, std::string_view path, std::str
     case Reader::GithubRunner: return read_github_runner(content);
     case Reader::GithubRunnerKey:
       return read_secret_file("github-runner-key", "ci", "GitHub Actions runner", content, salt);
+    case Reader::GithubRunnerCredentials: return read_github_runner_credentials(content);
     case Reader::GitlabRunner: return read_gitlab_runner(content, salt);
     case Reader::Buildkite: return read_buildkite(content, salt);
     case Reader::JenkinsKey:

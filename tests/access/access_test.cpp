@@ -85,7 +85,8 @@ TEST_F(AccessTest, FindsEveryKindInAHome) {
       "maven-server", "gem-credential", "nuget-credential", "aws-credential", "aws-profile",
       "gcloud-credential", "azure-credential", "kube-context", "github-runner",
       "github-runner-key", "gitlab-runner", "pkcs12", "signing-key", "private-key",
-      "signing-script"};
+      "signing-script", "github-runner-registration", "buildkite-agent", "jenkins-master-key",
+      "jenkins-agent-secret", "pkcs11-module", "gcloud-account", "cosign-key"};
   std::set<std::string> found;
   for (const access::Discovery& d : report.discoveries) found.insert(d.kind);
   for (const std::string& kind : expected) EXPECT_TRUE(found.count(kind)) << kind;

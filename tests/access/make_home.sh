@@ -103,6 +103,16 @@ printf '{"agentId":7,"agentName":"%s-runner","poolName":"Default","serverUrl":"h
 printf '{"d":"%s_runnerkey"}\n' "$s" > actions-runner/.credentials_rsaparams
 printf 'concurrent = 1\n[[runners]]\n  name = "builder-%s"\n  url = "https://gitlab.corp.example/"\n  token = "%s_gitlabrunner"\n  executor = "shell"\n' "$name" "$s" > .gitlab-runner/config.toml
 
+printf '{"scheme":"OAuth","data":{"clientId":"4c9a-%s","authorizationUrl":"https://pipelines.actions.githubusercontent.com/x/_apis/oauth2/token"}}\n' "$name" > actions-runner/.credentials
+mkdir -p buildkite .jenkins/secrets jenkins-agent .config/pkcs11/modules .config/gcloud/configurations
+printf 'token="%s_buildkite"\nname="%s-%%spawn"\n' "$s" "$name" > buildkite/buildkite-agent.cfg
+printf '%s_jenkinsmaster' "$s" > .jenkins/secrets/master.key
+printf '%s_jenkinsagent' "$s" > jenkins-agent/secret-file
+printf 'module: /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so\n' > .config/pkcs11/modules/opensc.module
+printf '[core]\naccount = dev@example.com\nproject = acme-build\n' > .config/gcloud/configurations/config_default
+printf -- '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n%s\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n' \
+  "$(printf '{"kdf":{"name":"scrypt"},"cipher":{"name":"nacl/secretbox"},"ciphertext":"%s_cosign"}' "$s" | base64 -w0)" > signing/cosign.key
+
 # Code signing: a certificate with the code-signing EKU, its key unencrypted (PEM and PKCS#12
 # without a password) and encrypted (PKCS#12 with one).
 openssl req -x509 -newkey rsa:2048 -nodes -keyout signing/release.key -out signing/release.crt \
