@@ -116,12 +116,9 @@ std::vector<Discovery> read_ssh_config(std::string_view text) {
   };
   std::vector<Block> blocks;
   blocks.push_back({});  // options before any Host apply to every host
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = trim_space(text.substr(pos, end - pos));
-    pos = end + 1;
+  TrimmedLines lines(text);
+  while (auto next = lines.next()) {
+    const std::string_view line = *next;
     if (line.empty() || line.front() == '#') continue;
     size_t sep = line.find_first_of(" \t=");
     if (sep == std::string_view::npos) continue;
@@ -178,12 +175,11 @@ std::vector<Discovery> read_known_hosts(std::string_view text) {
   constexpr size_t kMaxHosts = 2000;
   std::vector<Discovery> out;
   size_t hashed = 0;
-  size_t pos = 0;
-  while (pos < text.size() && out.size() < kMaxHosts) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = trim_space(text.substr(pos, end - pos));
-    pos = end + 1;
+  TrimmedLines lines(text);
+  while (out.size() < kMaxHosts) {
+    auto next = lines.next();
+    if (!next) break;
+    std::string_view line = *next;
     if (line.empty() || line.front() == '#') continue;
     if (line.front() == '@') {  // @cert-authority / @revoked
       const size_t sp = line.find(' ');
@@ -216,12 +212,9 @@ std::vector<Discovery> read_known_hosts(std::string_view text) {
 
 std::vector<Discovery> read_git_credentials(std::string_view text, std::string_view salt) {
   std::vector<Discovery> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = trim_space(text.substr(pos, end - pos));
-    pos = end + 1;
+  TrimmedLines lines(text);
+  while (auto next = lines.next()) {
+    const std::string_view line = *next;
     if (line.empty() || line.front() == '#') continue;
     UrlParts url = parse_url(line);
     if (url.host.empty() || line.find("://") == std::string_view::npos) {

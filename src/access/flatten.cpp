@@ -238,19 +238,14 @@ Result<Entries> flatten_toml(std::string_view text) {
 Result<Entries> flatten_ini(std::string_view text) {
   Entries out;
   std::vector<std::string> section;
-  size_t pos = 0;
-  size_t line_no = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = trim_space(text.substr(pos, end - pos));
-    pos = end + 1;
-    ++line_no;
+  TrimmedLines lines(text);
+  while (auto next = lines.next()) {
+    const std::string_view line = *next;
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
     if (line.front() == '[') {
       const size_t close = line.rfind(']');
       if (close == std::string_view::npos) {
-        return parse_error("unterminated section header at line " + std::to_string(line_no));
+        return parse_error("unterminated section header at line " + std::to_string(lines.number()));
       }
       std::string_view inner = trim_space(line.substr(1, close - 1));
       section.clear();

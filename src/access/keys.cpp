@@ -41,12 +41,9 @@ std::vector<PemBlock> pem_blocks(std::string_view text) {
     if (end == std::string_view::npos) break;
     std::string_view body = text.substr(body_start, end - body_start);
     std::string base64;
-    size_t line_pos = 0;
-    while (line_pos < body.size()) {
-      size_t line_end = body.find('\n', line_pos);
-      if (line_end == std::string_view::npos) line_end = body.size();
-      std::string_view line = trim_space(body.substr(line_pos, line_end - line_pos));
-      line_pos = line_end + 1;
+    TrimmedLines lines(body);
+    while (auto next = lines.next()) {
+      const std::string_view line = *next;
       if (line.find(':') != std::string_view::npos) {
         if (line.starts_with("Proc-Type:") && line.find("ENCRYPTED") != std::string_view::npos) {
           block.encrypted_header = true;
@@ -185,6 +182,17 @@ std::string_view skip_to_line_after(std::string_view text, std::string_view mark
 std::string first_line(std::string_view text) {
   const size_t nl = text.find('\n');
   return std::string(trim_space(text.substr(0, nl)));
+}
+
+// Code-signing material with a secret in it.
+Discovery signing_material(std::string kind, std::string target) {
+  Discovery d;
+  d.kind = std::move(kind);
+  d.category = "signing";
+  d.holds_secret = true;
+  d.signing = true;
+  d.target = std::move(target);
+  return d;
 }
 
 }  // namespace
@@ -386,12 +394,7 @@ std::vector<Discovery> examine_pkcs12(std::string_view content) {
 }
 
 std::vector<Discovery> examine_gpg_keyfile(std::string_view name, std::string_view content) {
-  Discovery d;
-  d.kind = "gpg-secret-key";
-  d.category = "signing";
-  d.holds_secret = true;
-  d.signing = true;
-  d.target = "OpenPGP signing";
+  Discovery d = signing_material("gpg-secret-key", "OpenPGP signing");
   std::string_view grip = name.substr(0, name.find('.'));
   d.fingerprint = "keygrip:" + std::string(grip);
   if (content.find("shadowed-private-key") != std::string_view::npos) {
@@ -414,12 +417,9 @@ std::vector<Discovery> examine_openpgp(std::string_view content) {
     // Armor headers end at the first blank line; the checksum line starts with '='.
     std::string base64;
     bool in_headers = true;
-    size_t pos = 0;
-    while (pos < body.size()) {
-      size_t end = body.find('\n', pos);
-      if (end == std::string_view::npos) end = body.size();
-      std::string_view line = trim_space(body.substr(pos, end - pos));
-      pos = end + 1;
+    TrimmedLines lines(body);
+    while (auto next = lines.next()) {
+      const std::string_view line = *next;
       if (in_headers) {
         if (line.find(':') != std::string_view::npos) continue;
         in_headers = false;
@@ -434,12 +434,7 @@ std::vector<Discovery> examine_openpgp(std::string_view content) {
   } else {
     binary = std::string(content);
   }
-  Discovery d;
-  d.kind = "gpg-secret-key";
-  d.category = "signing";
-  d.holds_secret = true;
-  d.signing = true;
-  d.target = "OpenPGP signing";
+  Discovery d = signing_material("gpg-secret-key", "OpenPGP signing");
   ByteReader reader(binary.data(), binary.size());
   auto tag_byte = reader.read_be<uint8_t>(0);
   if (!tag_byte || (*tag_byte & 0x80) == 0) return {unparsed("signing", "not an OpenPGP packet")};
@@ -551,12 +546,7 @@ std::vector<Discovery> examine_minisign(std::string_view content, std::string_vi
   if (!blob || blob->size() != 158 || blob->substr(0, 2) != "Ed") {
     return {unparsed("signing", "not a minisign secret key")};
   }
-  Discovery d;
-  d.kind = "minisign-secret-key";
-  d.category = "signing";
-  d.holds_secret = true;
-  d.signing = true;
-  d.target = "minisign signing";
+  Discovery d = signing_material("minisign-secret-key", "minisign signing");
   const bool encrypted = blob->substr(2, 2) != std::string("\0\0", 2);
   d.protection = encrypted ? "passphrase" : "none";
   if (encrypted) {
@@ -578,12 +568,7 @@ std::vector<Discovery> examine_signify(std::string_view content) {
   if (!blob || blob->size() != 104 || blob->substr(0, 4) != "EdBK") {
     return {unparsed("signing", "not a signify secret key")};
   }
-  Discovery d;
-  d.kind = "signify-secret-key";
-  d.category = "signing";
-  d.holds_secret = true;
-  d.signing = true;
-  d.target = "signify signing";
+  Discovery d = signing_material("signify-secret-key", "signify signing");
   const bool encrypted = blob->substr(4, 4) != std::string(4, '\0');
   d.protection = encrypted ? "passphrase" : "none";
   d.fingerprint = "signify:" + to_hex(std::span<const uint8_t>(
@@ -597,12 +582,7 @@ std::vector<Discovery> examine_cosign(std::string_view content, std::string_view
         block.label != "ENCRYPTED SIGSTORE PRIVATE KEY") {
       continue;
     }
-    Discovery d;
-    d.kind = "cosign-key";
-    d.category = "signing";
-    d.holds_secret = true;
-    d.signing = true;
-    d.target = "sigstore signing";
+    Discovery d = signing_material("cosign-key", "sigstore signing");
     d.protection = "passphrase";
     d.detail = "encrypted (cosign also accepts an empty password, which is not tried)";
     d.fingerprint = secret_fingerprint(salt, block.der);

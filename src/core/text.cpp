@@ -214,4 +214,14 @@ std::string ascii_lower(std::string_view text) {
   return out;
 }
 
+std::optional<std::string_view> TrimmedLines::next() {
+  if (pos_ >= text_.size()) return std::nullopt;
+  size_t end = text_.find('\n', pos_);
+  if (end == std::string_view::npos) end = text_.size();
+  const std::string_view line = trim_space(text_.substr(pos_, end - pos_));
+  pos_ = end + 1;
+  ++number_;
+  return line;
+}
+
 }  // namespace catena

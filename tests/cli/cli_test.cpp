@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "catena/core/text.hpp"
+#include "support/cache.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
 
@@ -180,13 +181,6 @@ TEST_F(CliTest, InventoryFindAnswersWhereAContentWas) {
 }
 
 TEST_F(CliTest, SarifValidatesAgainstTheOasisSchema) {
-  const char* cache = std::getenv("CATENA_TEST_CACHE");
-  const std::string schema =
-      std::string(cache ? cache
-                        : (std::string(std::getenv("HOME")) + "/.cache/catena-test-data").c_str()) +
-      "/sarif-2.1.0.json";
-  ASSERT_EQ(::access(schema.c_str(), R_OK), 0)
-      << "run scripts/fetch-test-data.sh to fetch " << schema;
   tree_.write("bin/open\xff\n", "#!/bin/sh\n", 0755);
   ASSERT_EQ(::chmod((tree_ / "bin/open\xff\n").c_str(), 0777), 0);
   tree_.mkdir("shared");
@@ -195,17 +189,8 @@ TEST_F(CliTest, SarifValidatesAgainstTheOasisSchema) {
   ASSERT_EQ(r.exit_code, 1) << r.err;
   const std::string sarif = work_ / "out.sarif";
   std::ofstream(sarif) << r.out;
-  const RunResult check =
-      test::run_command({"/usr/bin/python3", "-c",
-                         "import json,sys,jsonschema\n"
-                         "schema=json.load(open(sys.argv[1])); doc=json.load(open(sys.argv[2]))\n"
-                         "v=jsonschema.validators.validator_for(schema)(schema)\n"
-                         "errors=[e.message for e in v.iter_errors(doc)]\n"
-                         "print(len(doc['runs'][0]['results'])); print('\\n'.join(errors)); "
-                         "sys.exit(1 if errors else 0)\n",
-                         schema, sarif});
-  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
-  EXPECT_EQ(check.out.substr(0, 2), "2\n");
+  EXPECT_EQ(test::sarif_schema_errors(sarif), "");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["runs"][0]["results"].size(), 2u);
 }
 
 TEST_F(CliTest, NonUtf8AndControlCharacterPathsStayDistinctAndExact) {

@@ -77,3 +77,22 @@ TEST(HumanBytes, UsesDecimalUnits) {
 
 }  // namespace
 }  // namespace catena
+
+namespace catena {
+namespace {
+
+TEST(TrimmedLines, YieldsEachLineTrimmedAndNumbered) {
+  TrimmedLines lines("  a \r\n\n\tb\nlast");
+  std::vector<std::string> seen;
+  while (auto line = lines.next()) seen.emplace_back(*line);
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "", "b", "last"}));
+  EXPECT_EQ(lines.number(), 4u);
+  TrimmedLines empty("");
+  EXPECT_FALSE(empty.next());
+  TrimmedLines trailing("x\n");
+  EXPECT_EQ(*trailing.next(), "x");
+  EXPECT_FALSE(trailing.next());  // no phantom empty line after the last newline
+}
+
+}  // namespace
+}  // namespace catena

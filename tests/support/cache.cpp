@@ -1,7 +1,11 @@
 #include "support/cache.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
+
+#include "support/run.hpp"
 
 namespace catena::test {
 
@@ -10,6 +14,22 @@ std::string cache_dir() {
   if (env != nullptr && *env != '\0') return env;
   const char* home = std::getenv("HOME");
   return std::string(home != nullptr ? home : "") + "/.cache/catena-test-data";
+}
+
+std::string sarif_schema_errors(const std::string& sarif_path) {
+  const std::string schema = cache_dir() + "/sarif-2.1.0.json";
+  if (::access(schema.c_str(), R_OK) != 0) {
+    return "missing schema " + schema + ": run scripts/fetch-test-data.sh";
+  }
+  const RunResult check =
+      run_command({"/usr/bin/python3", "-c",
+                   "import json,sys,jsonschema\n"
+                   "schema=json.load(open(sys.argv[1])); doc=json.load(open(sys.argv[2]))\n"
+                   "v=jsonschema.validators.validator_for(schema)(schema)\n"
+                   "print('\\n'.join(e.message for e in v.iter_errors(doc)), end='')\n",
+                   schema, sarif_path});
+  if (check.exit_code != 0) return "validator failed: " + check.err;
+  return check.out;
 }
 
 std::string read_file(const std::string& path) {

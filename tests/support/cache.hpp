@@ -7,6 +7,10 @@ namespace catena::test {
 /// $CATENA_TEST_CACHE, else ~/.cache/catena-test-data.
 std::string cache_dir();
 
+/// Validates a SARIF file against the cached SARIF 2.1.0 schema (python3-jsonschema): the
+/// validation errors, one per line; "missing schema ..." when the schema is not cached.
+std::string sarif_schema_errors(const std::string& sarif_path);
+
 /// The whole file; empty when it cannot be read.
 std::string read_file(const std::string& path);
 

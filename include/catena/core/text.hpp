@@ -5,6 +5,7 @@
 /// NUL. Before a path reaches a person or a JSON document it goes through one of these, each of
 /// which is injective: no two distinct byte strings produce the same output.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,23 @@ std::string human_bytes(uint64_t bytes);
 
 /// `text` without leading and trailing ASCII white space (space, tab, CR, LF, FF, VT).
 std::string_view trim_space(std::string_view text);
+
+/// Reads text line by line ('\n'-separated), each line without surrounding white space:
+///   TrimmedLines lines(text);
+///   while (auto line = lines.next()) { ... lines.number() ... }
+class TrimmedLines {
+ public:
+  explicit TrimmedLines(std::string_view text) : text_(text) {}
+  /// The next line, or nullopt after the last.
+  std::optional<std::string_view> next();
+  /// The 1-based number of the line next() returned last.
+  size_t number() const { return number_; }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+  size_t number_ = 0;
+};
 
 /// `text` with ASCII letters in lower case (other bytes unchanged, whatever the locale).
 std::string ascii_lower(std::string_view text);
