@@ -33,24 +33,6 @@ struct Failure {
   std::string reason;
 };
 
-std::optional<std::string> hex_decode(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::string out(hex.size() / 2, '\0');
-  const auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < out.size(); ++i) {
-    const int high = nibble(hex[2 * i]);
-    const int low = nibble(hex[2 * i + 1]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out[i] = static_cast<char>(high * 16 + low);
-  }
-  return out;
-}
-
 std::string hex_of(std::string_view bytes) {
   return to_hex(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
@@ -67,20 +49,6 @@ struct Metablock {
   std::string canonical;
 };
 
-void quote(std::string_view text, std::string& out) {
-  out += '"';
-  // Paths and digests rarely hold a quote or backslash: memchr finds out at memory speed.
-  if (std::memchr(text.data(), '"', text.size()) == nullptr &&
-      std::memchr(text.data(), '\\', text.size()) == nullptr) {
-    out.append(text);
-  } else {
-    for (const char c : text) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-  }
-  out += '"';
-}
 
 // securesystemslib's canonical JSON; refuses floats and duplicate keys.
 Status encode_canonical(sj::dom::element element, std::string& out) {
@@ -104,7 +72,7 @@ Status encode_canonical(sj::dom::element element, std::string& out) {
           }
           out += ',';
         }
-        quote(fields[i].first, out);
+        canonical_quote(fields[i].first, out);
         out += ':';
         CATENA_TRY_STATUS(encode_canonical(fields[i].second, out));
       }
@@ -127,7 +95,7 @@ Status encode_canonical(sj::dom::element element, std::string& out) {
     case sj::dom::element_type::STRING: {
       std::string_view text;
       if (element.get(text)) return make_error(ErrorCode::Parse, "malformed JSON string");
-      quote(text, out);
+      canonical_quote(text, out);
       return {};
     }
     case sj::dom::element_type::INT64: {

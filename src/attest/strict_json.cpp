@@ -6,14 +6,6 @@
 namespace catena::attest {
 namespace {
 
-void quote(std::string_view text, std::string& out) {
-  out += '"';
-  for (const char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-}
 
 bool encode(const nlohmann::json& value, std::string& out) {
   switch (value.type()) {
@@ -30,7 +22,7 @@ bool encode(const nlohmann::json& value, std::string& out) {
       out += std::to_string(value.get<uint64_t>());
       return true;
     case nlohmann::json::value_t::string:
-      quote(value.get_ref<const std::string&>(), out);
+      canonical_quote(value.get_ref<const std::string&>(), out);
       return true;
     case nlohmann::json::value_t::array: {
       out += '[';
@@ -50,7 +42,7 @@ bool encode(const nlohmann::json& value, std::string& out) {
       for (const auto& [key, item] : value.items()) {
         if (!first) out += ',';
         first = false;
-        quote(key, out);
+        canonical_quote(key, out);
         out += ':';
         if (!encode(item, out)) return false;
       }

@@ -182,7 +182,8 @@ Runner register_provenance(CLI::App& app) {
                                 .status = store::ScanStatus::Complete,
                                 .roots = {source},
                                 .findings = std::move(findings),
-                                .fail_on = *fail_on};
+                                .fail_on = *fail_on,
+                                .show_totals = false};
       if (provenance) {
         report.summary = {{"builder", provenance->builder_id},
                           {"host", provenance->host.empty() ? "(not recorded)" : provenance->host},

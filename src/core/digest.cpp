@@ -1,5 +1,7 @@
 #include "catena/core/digest.hpp"
 
+#include <cstring>
+
 #include <openssl/evp.h>
 
 namespace catena {
@@ -50,20 +52,29 @@ std::string to_hex(std::span<const uint8_t> bytes) {
   return out;
 }
 
+Result<std::string> hex_decode(std::string_view hex) {
+  if (hex.size() % 2 != 0) return make_error(ErrorCode::Parse, "an odd number of hex digits");
+  std::string out(hex.size() / 2, '\0');
+  for (size_t byte_idx = 0; byte_idx < out.size(); ++byte_idx) {
+    const int high = hex_value(hex[2 * byte_idx]);
+    const int low = hex_value(hex[2 * byte_idx + 1]);
+    if (high < 0 || low < 0) {
+      return make_error(ErrorCode::Parse, "a non-hex character", 2 * byte_idx);
+    }
+    out[byte_idx] = static_cast<char>(high * 16 + low);
+  }
+  return out;
+}
+
 Result<Sha256> sha256_from_hex(std::string_view hex) {
   if (hex.size() != 64) {
     return make_error(ErrorCode::Parse, "SHA-256 must be 64 hex digits, got " +
                                             std::to_string(hex.size()) + " characters");
   }
+  auto bytes = hex_decode(hex);
+  if (!bytes) return make_error(ErrorCode::Parse, "SHA-256 has " + bytes.error().message);
   Sha256 out{};
-  for (size_t byte_idx = 0; byte_idx < out.size(); ++byte_idx) {
-    const int high = hex_value(hex[2 * byte_idx]);
-    const int low = hex_value(hex[2 * byte_idx + 1]);
-    if (high < 0 || low < 0) {
-      return make_error(ErrorCode::Parse, "SHA-256 has a non-hex character", 2 * byte_idx);
-    }
-    out[byte_idx] = static_cast<uint8_t>(high * 16 + low);
-  }
+  std::memcpy(out.data(), bytes->data(), out.size());
   return out;
 }
 

@@ -1,4 +1,5 @@
 #include "catena/trust/keys.hpp"
+#include "catena/trust/strict_json.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -163,12 +164,8 @@ bool set_padding(EVP_PKEY_CTX* ctx, KeyType type, bool signing) {
 const EVP_MD* digest_for(KeyType type) { return type == KeyType::Ed25519 ? nullptr : EVP_sha256(); }
 
 std::string json_quote(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
+  std::string out;
+  canonical_quote(text, out);
   return out;
 }
 
@@ -220,23 +217,12 @@ bool looks_like_json(std::string_view text) {
 }
 
 Result<KeyPtr> ed25519_from_hex(std::string_view hex, bool is_private) {
-  if (hex.size() != 64) return make_error(ErrorCode::Parse, "an Ed25519 key is 64 hex digits");
-  uint8_t raw[32];
-  for (size_t i = 0; i < 32; ++i) {
-    const auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    const int high = nibble(hex[2 * i]);
-    const int low = nibble(hex[2 * i + 1]);
-    if (high < 0 || low < 0) return make_error(ErrorCode::Parse, "an Ed25519 key is 64 hex digits");
-    raw[i] = static_cast<uint8_t>(high * 16 + low);
-  }
-  KeyPtr key(is_private ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw, sizeof raw)
-                        : EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw, sizeof raw));
-  OPENSSL_cleanse(raw, sizeof raw);
+  auto bytes = hex.size() == 64 ? hex_decode(hex) : make_error(ErrorCode::Parse, "");
+  if (!bytes) return make_error(ErrorCode::Parse, "an Ed25519 key is 64 hex digits");
+  const auto* raw = reinterpret_cast<const uint8_t*>(bytes->data());
+  KeyPtr key(is_private ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw, 32)
+                        : EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw, 32));
+  OPENSSL_cleanse(bytes->data(), bytes->size());
   if (!key) return make_error(ErrorCode::Parse, "not a valid Ed25519 key");
   return key;
 }

@@ -24,6 +24,8 @@ using Md5 = std::array<uint8_t, 16>;
 
 /// Lower-case hex of any byte sequence.
 std::string to_hex(std::span<const uint8_t> bytes);
+/// Bytes from hex digits (either case); Parse error for an odd count or a non-hex character.
+[[nodiscard]] Result<std::string> hex_decode(std::string_view hex);
 /// Parses exactly 64 hex digits (either case); Parse error otherwise.
 [[nodiscard]] Result<Sha256> sha256_from_hex(std::string_view hex);
 

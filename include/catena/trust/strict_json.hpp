@@ -14,4 +14,8 @@ inline constexpr size_t kMaxJsonDepth = 256;
 /// than kMaxJsonDepth, or invalid UTF-8.
 [[nodiscard]] Result<nlohmann::json> parse_strict_json(std::string_view text);
 
+/// Appends `text` as a JSON string the way securesystemslib's canonical encoding writes it:
+/// only '"' and '\\' are escaped, every other byte is copied.
+void canonical_quote(std::string_view text, std::string& out);
+
 }  // namespace catena::trust
