@@ -681,29 +681,20 @@ std::optional<Failure> verify_rules(const Item& item,
         }
         break;
       }
+      // CREATE, DELETE and MODIFY differ only in what must hold of the path's material and
+      // product.
       case Rule::Create:
-        for (const size_t i : matching(rule)) {
-          if (Link::find(link.products, source[i].path, product_hint) &&
-              !Link::find(link.materials, source[i].path, material_hint)) {
-            consumed.push_back(i);
-          }
-        }
-        break;
       case Rule::Delete:
-        for (const size_t i : matching(rule)) {
-          if (Link::find(link.materials, source[i].path, material_hint) &&
-              !Link::find(link.products, source[i].path, product_hint)) {
-            consumed.push_back(i);
-          }
-        }
-        break;
       case Rule::Modify:
         for (const size_t i : matching(rule)) {
           const ArtifactView* material = Link::find(link.materials, source[i].path, material_hint);
           const ArtifactView* product = Link::find(link.products, source[i].path, product_hint);
-          if (material != nullptr && product != nullptr && !material->same_hashes(*product)) {
-            consumed.push_back(i);
-          }
+          const bool holds =
+              rule.type == Rule::Create   ? product != nullptr && material == nullptr
+              : rule.type == Rule::Delete ? material != nullptr && product == nullptr
+                                          : material != nullptr && product != nullptr &&
+                                                !material->same_hashes(*product);
+          if (holds) consumed.push_back(i);
         }
         break;
       case Rule::Allow:
