@@ -41,15 +41,8 @@ const std::set<std::string> kDefaultEnvValues = {"PATH",
 Result<attest::LastScan> last_scan_of(store::Store& store, const std::string& host) {
   CATENA_TRY(std::optional<store::ScanRecord> scan, store.latest_scan_of_host(host));
   if (!scan) return make_error(ErrorCode::NotFound, "no scan of this host in the store");
-  DigestSet digest(DigestSet::kSha256);
-  CATENA_TRY_STATUS(store.for_each_file(scan->id, [&](const store::FileRecord& record) {
-    std::string line = record.path;
-    line += '\0';
-    if (record.sha256) line += to_hex(*record.sha256);
-    line += '\n';
-    digest.update(std::as_bytes(std::span(line)));
-  }));
-  return attest::LastScan{scan->id, to_hex(*digest.finish().sha256), scan->started_ns};
+  CATENA_TRY(Sha256 digest, store.scan_content_digest(scan->id));
+  return attest::LastScan{scan->id, to_hex(digest), scan->started_ns};
 }
 
 std::map<std::string, std::string> owners_of(const std::vector<attest::TracedExec>& execs) {

@@ -163,7 +163,8 @@ CREATE INDEX attestation_digests_by_attestation ON attestation_digests(attestati
 )sql";
 
 // Version 8: build access found on each host (never a secret: key fingerprints and salted
-// token hashes only), and store-wide settings such as the salt of those hashes.
+// token hashes only), store-wide settings such as the salt of those hashes, and each finished
+// scan's content digest, computed once when first asked for.
 constexpr std::string_view kVersion8 = R"sql(
 CREATE TABLE settings (
   name TEXT PRIMARY KEY,
@@ -188,6 +189,7 @@ CREATE TABLE access_discoveries (
   detail TEXT NOT NULL
 );
 CREATE INDEX access_by_host ON access_discoveries(host);
+ALTER TABLE scans ADD COLUMN content_digest BLOB;
 CREATE INDEX access_by_fingerprint ON access_discoveries(fingerprint);
 )sql";
 

@@ -869,6 +869,42 @@ Result<std::vector<std::string>> Store::hosts_with_credential(const std::string&
   return out;
 }
 
+Result<Sha256> Store::scan_content_digest(int64_t scan_id) {
+  Statement cached(db_, "SELECT content_digest, status FROM scans WHERE id = ?");
+  if (!cached.ok()) return db_error(db_, "cannot read scan");
+  cached.bind_int(1, scan_id);
+  if (sqlite3_step(cached.get()) != SQLITE_ROW) {
+    return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
+  }
+  if (auto digest = cached.column_digest<32>(0)) return *digest;
+  const bool running = cached.column_text(1) == scan_status_name(ScanStatus::Running);
+  Statement files(db_, "SELECT path, sha256 FROM files WHERE scan_id = ? ORDER BY path");
+  if (!files.ok()) return db_error(db_, "cannot read files");
+  files.bind_int(1, scan_id);
+  DigestSet digest(DigestSet::kSha256);
+  std::string line;
+  int rc = 0;
+  while ((rc = sqlite3_step(files.get())) == SQLITE_ROW) {
+    line = files.column_text(0);
+    line += '\0';
+    if (auto sha256 = files.column_digest<32>(1)) line += to_hex(*sha256);
+    line += '\n';
+    digest.update(std::as_bytes(std::span(line)));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read files");
+  const Sha256 out = *digest.finish().sha256;
+  // A running scan still gains records: its digest is not kept. A read-only store keeps none.
+  if (!running && !sqlite3_db_readonly(db_, "main")) {
+    Statement keep(db_, "UPDATE scans SET content_digest = ? WHERE id = ?");
+    if (keep.ok()) {
+      keep.bind_digest(1, std::optional<Sha256>(out));
+      keep.bind_int(2, scan_id);
+      (void)sqlite3_step(keep.get());
+    }
+  }
+  return out;
+}
+
 Result<int64_t> Store::put_baseline(const BaselineRecord& baseline) {
   Transaction txn(db_);
   CATENA_TRY_STATUS(txn.begin());

@@ -309,3 +309,50 @@ TEST(StoreAccess, ReplacesAHostsRecordsAndFindsSharedCredentials) {
 
 }  // namespace
 }  // namespace catena::store
+
+namespace catena::store {
+namespace {
+
+TEST(StoreScanDigest, IsOverPathsAndDigestsInPathOrderAndKeptOnceFinished) {
+  test::TempDir dir;
+  auto store = Store::open(dir / "s.db", Store::Access::ReadWrite);
+  ASSERT_TRUE(store);
+  auto scan_id = (*store)->begin_scan(new_scan("host-a", 100));
+  ASSERT_TRUE(scan_id);
+  std::vector<FileRecord> files = {record("/usr/bin/z", "one"), record("/usr/bin/a", "two")};
+  FileRecord link;
+  link.path = "/usr/bin/m";
+  link.type = FileType::Symlink;
+  files.push_back(link);
+  ASSERT_TRUE((*store)->add_batch(*scan_id, files, {}));
+  std::string expected_text;
+  for (const FileRecord* r : {&files[1], &files[2], &files[0]}) {
+    expected_text += r->path + std::string(1, '\0') + (r->sha256 ? to_hex(*r->sha256) : "") + "\n";
+  }
+  const Sha256 expected = sha256_of(std::as_bytes(std::span(expected_text)));
+  // While the scan runs its digest is computed but not kept.
+  auto running = (*store)->scan_content_digest(*scan_id);
+  ASSERT_TRUE(running);
+  EXPECT_EQ(*running, expected);
+  const auto kept = [&] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir / "s.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "SELECT content_digest IS NOT NULL FROM scans", -1, &stmt, nullptr);
+    sqlite3_step(stmt);
+    const bool out = sqlite3_column_int(stmt, 0) != 0;
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+  };
+  EXPECT_FALSE(kept());
+  ASSERT_TRUE((*store)->finish_scan(*scan_id, {.files = 3, .finished_ns = 200},
+                                    ScanStatus::Complete));
+  EXPECT_EQ(*(*store)->scan_content_digest(*scan_id), expected);
+  EXPECT_TRUE(kept());
+  EXPECT_EQ(*(*store)->scan_content_digest(*scan_id), expected);  // from the kept value
+  EXPECT_FALSE((*store)->scan_content_digest(999));
+}
+
+}  // namespace
+}  // namespace catena::store

@@ -282,6 +282,10 @@ class Store {
   [[nodiscard]] Result<std::vector<AttestationRecord>> list_attestations(const std::string& host);
   /// The most recent scan or audit of `host`, or nullopt when it has none.
   [[nodiscard]] Result<std::optional<ScanRecord>> latest_scan_of_host(const std::string& host);
+  /// SHA-256 over "<path>\0<sha256 hex>\n" of the scan's records in path (byte) order: what a
+  /// build attestation cites of its host. Computed on first request and kept for a scan that
+  /// is no longer running (ReadWrite stores).
+  [[nodiscard]] Result<Sha256> scan_content_digest(int64_t scan_id);
 
   /// Creates the baseline, or moves an existing one of the same host and name to the record's
   /// scan, config and packages (keeping its creation time). Returns its id.
