@@ -226,8 +226,9 @@ Result<Entries> flatten_toml(std::string_view text) {
   try {
     table = toml::parse(text);
   } catch (const toml::parse_error& e) {
-    return parse_error("not valid TOML (" + std::string(e.description()) + " at line " +
-                       std::to_string(e.source().begin.line) + ")");
+    // Only the position: toml++'s description may quote the bytes it saw, part of a secret.
+    return parse_error("not valid TOML (at line " + std::to_string(e.source().begin.line) +
+                       ", column " + std::to_string(e.source().begin.column) + ")");
   }
   Entries out;
   std::vector<std::string> keys;
