@@ -253,6 +253,38 @@ bool skipped_directory(std::string_view path, std::string_view name) {
   return false;
 }
 
+// Reads `path` only if it is still the regular file `expected` describes (same device and
+// inode): a directory on the path swapped for a symlink between the look and the read — a race
+// any user can run in their own home — cannot make catena read another file.
+Result<std::string> read_same_file(const std::string& path, const struct stat& expected,
+                                   uint64_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return make_error(ErrorCode::Io, errno_text(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return make_error(ErrorCode::Io, errno_text(errno));
+  if (!S_ISREG(st.st_mode) || st.st_dev != expected.st_dev || st.st_ino != expected.st_ino) {
+    return make_error(ErrorCode::Io, "the file was replaced while it was examined");
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    return make_error(ErrorCode::LimitExceeded, "larger than " + human_bytes(max_bytes));
+  }
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(ErrorCode::Io, errno_text(errno));
+    if (n == 0) break;  // shrank while read: what is there
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
+
 class OwnerNames {
  public:
   std::string name(uid_t uid) {
@@ -367,8 +399,12 @@ class Walker {
     add(path, st, {unparsed("file", "not a regular file")});
   }
 
-  std::string read_sibling(const std::string& path, uint64_t max_bytes) {
-    auto text = read_small_file(path, max_bytes);
+  // A key's .pub or certificate beside it, read only when it is a regular file of the key's
+  // owner.
+  std::string read_sibling(const std::string& path, uid_t owner, uint64_t max_bytes) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner) return {};
+    auto text = read_same_file(path, st, max_bytes);
     return text ? std::move(*text) : std::string();
   }
 
@@ -391,7 +427,7 @@ class Walker {
       add(path, st, run_reader(reader, path, {}, options_.salt, {}));
       return;
     }
-    auto content = read_small_file(source.empty() ? path : source, limit);
+    auto content = read_same_file(source.empty() ? path : source, st, limit);
     ++report_.files_examined;
     if (!content) {
       add(path, st, {unparsed("file", "cannot be read: " + content.error().message)});
@@ -399,7 +435,7 @@ class Walker {
     }
     Siblings siblings;
     if (reader == Reader::SshKey || reader == Reader::KeyFile) {
-      const std::string pub = read_sibling(path + ".pub", 64 * 1024);
+      const std::string pub = read_sibling(path + ".pub", st.st_uid, 64 * 1024);
       // "type base64 comment": the comment is the rest of the first line.
       std::string_view line = trim_space(first_line_of(pub));
       size_t first = line.find(' ');
@@ -415,7 +451,7 @@ class Walker {
                                    : path.substr(0, dot);
       for (const char* ext : {".crt", ".cer", ".pem", ".cert.pem", "-cert.pem"}) {
         const std::string other = stem + ext;
-        if (other != path) siblings.certificates += read_sibling(other, 256 * 1024);
+        if (other != path) siblings.certificates += read_sibling(other, st.st_uid, 256 * 1024);
       }
     }
     add(path, st, run_reader(reader, path, *content, options_.salt, siblings));
