@@ -11,17 +11,39 @@
 namespace {
 
 constexpr const char* kPaths[] = {
-    "/h/.ssh/config", "/h/.ssh/known_hosts", "/h/.ssh/id_ed25519", "/h/.gitconfig",
-    "/h/p/.git/config", "/h/.git-credentials", "/h/.config/gh/hosts.yml",
-    "/h/.config/glab-cli/config.yml", "/h/.npmrc", "/h/.pypirc", "/h/.cargo/credentials.toml",
-    "/h/.docker/config.json", "/h/.m2/settings.xml", "/h/.gem/credentials",
-    "/h/.nuget/NuGet/NuGet.Config", "/h/.aws/credentials", "/h/.aws/config",
+    "/h/.ssh/config",
+    "/h/.ssh/known_hosts",
+    "/h/.ssh/id_ed25519",
+    "/h/.gitconfig",
+    "/h/p/.git/config",
+    "/h/.git-credentials",
+    "/h/.config/gh/hosts.yml",
+    "/h/.config/glab-cli/config.yml",
+    "/h/.npmrc",
+    "/h/.pypirc",
+    "/h/.cargo/credentials.toml",
+    "/h/.docker/config.json",
+    "/h/.m2/settings.xml",
+    "/h/.gem/credentials",
+    "/h/.nuget/NuGet/NuGet.Config",
+    "/h/.aws/credentials",
+    "/h/.aws/config",
     "/h/.config/gcloud/application_default_credentials.json",
-    "/h/.config/gcloud/configurations/config_default", "/h/.azure/msal_token_cache.json",
-    "/h/.kube/config", "/h/r/.runner", "/h/.gitlab-runner/config.toml",
-    "/h/b/buildkite-agent.cfg", "/h/.gnupg/private-keys-v1.d/AB.key", "/h/.gnupg/secring.gpg",
-    "/h/k/release.pfx", "/h/k/release.key", "/h/k/release.pem", "/h/k/key.asc",
-    "/h/k/minisign.sec", "/h/k/cosign.key", "/h/.config/pkcs11/modules/x.module",
+    "/h/.config/gcloud/configurations/config_default",
+    "/h/.azure/msal_token_cache.json",
+    "/h/.kube/config",
+    "/h/r/.runner",
+    "/h/.gitlab-runner/config.toml",
+    "/h/b/buildkite-agent.cfg",
+    "/h/.gnupg/private-keys-v1.d/AB.key",
+    "/h/.gnupg/secring.gpg",
+    "/h/k/release.pfx",
+    "/h/k/release.key",
+    "/h/k/release.pem",
+    "/h/k/key.asc",
+    "/h/k/minisign.sec",
+    "/h/k/cosign.key",
+    "/h/.config/pkcs11/modules/x.module",
     "/h/sign.sh",
 };
 
@@ -36,11 +58,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)catena::access::access_findings(found);
   // Each reader on its own, whatever the name says.
   switch (data[0] % 5) {
-    case 0: (void)catena::access::flatten_json(content); break;
-    case 1: (void)catena::access::flatten_yaml(content); break;
-    case 2: (void)catena::access::flatten_toml(content); break;
-    case 3: (void)catena::access::flatten_ini(content); break;
-    default: (void)catena::access::flatten_xml(content); break;
+    case 0:
+      (void)catena::access::flatten_json(content);
+      break;
+    case 1:
+      (void)catena::access::flatten_yaml(content);
+      break;
+    case 2:
+      (void)catena::access::flatten_toml(content);
+      break;
+    case 3:
+      (void)catena::access::flatten_ini(content);
+      break;
+    default:
+      (void)catena::access::flatten_xml(content);
+      break;
   }
   return 0;
 }

@@ -153,8 +153,8 @@ std::vector<Discovery> read_ssh_config(std::string_view text) {
   for (const Block& b : blocks) {
     if (!b.agent.empty() && lower(b.agent) != "none") {
       Discovery d = make("ssh-agent", "ssh", b.agent);
-      d.detail = "agent socket for " + (b.patterns.empty() ? std::string("every host")
-                                                           : b.patterns.front());
+      d.detail = "agent socket for " +
+                 (b.patterns.empty() ? std::string("every host") : b.patterns.front());
       out.push_back(std::move(d));
     }
     for (const std::string& pattern : b.patterns) {
@@ -221,8 +221,8 @@ std::vector<Discovery> read_git_credentials(std::string_view text, std::string_v
       out.push_back(unparsed("source", "a line that is not a URL"));
       continue;
     }
-    Discovery d = make("git-credential", "source", url.scheme + "://" + url.host +
-                                                       (url.path.empty() ? "" : "/" + url.path));
+    Discovery d = make("git-credential", "source",
+                       url.scheme + "://" + url.host + (url.path.empty() ? "" : "/" + url.path));
     d.account = url.user;
     set_secret(d, salt, url.password);
     out.push_back(std::move(d));
@@ -230,7 +230,8 @@ std::vector<Discovery> read_git_credentials(std::string_view text, std::string_v
   return out;
 }
 
-std::vector<Discovery> read_git_config(std::string_view text, std::string_view salt,
+std::vector<Discovery> read_git_config(std::string_view text,
+                                       std::string_view salt,
                                        bool repository) {
   auto entries = flatten_ini(text);
   if (!entries) return unparsed_from("source", entries.error());
@@ -284,8 +285,10 @@ std::vector<Discovery> read_git_config(std::string_view text, std::string_view s
   return out;
 }
 
-std::vector<Discovery> read_gh_hosts(std::string_view text, std::string_view salt,
-                                     std::string_view kind, bool glab) {
+std::vector<Discovery> read_gh_hosts(std::string_view text,
+                                     std::string_view salt,
+                                     std::string_view kind,
+                                     bool glab) {
   auto entries = flatten_yaml(text);
   if (!entries) return unparsed_from("source", entries.error());
   std::map<std::string, Discovery> by_host;
@@ -334,8 +337,7 @@ std::vector<Discovery> read_npmrc(std::string_view text, std::string_view salt) 
         key != "email") {
       continue;
     }
-    auto [it, inserted] =
-        by_registry.try_emplace(registry, make("npm-token", "publish", registry));
+    auto [it, inserted] = by_registry.try_emplace(registry, make("npm-token", "publish", registry));
     Discovery& d = it->second;
     if (key == "username") {
       d.account = e.value;
@@ -357,7 +359,7 @@ std::vector<Discovery> read_pypirc(std::string_view text, std::string_view salt)
     const std::string& section = e.keys[0];
     auto [it, inserted] =
         by_section.try_emplace(section, make("pypi-credential", "publish",
-                                             section == "pypi" ? "upload.pypi.org"
+                                             section == "pypi"       ? "upload.pypi.org"
                                              : section == "testpypi" ? "test.pypi.org"
                                                                      : section));
     Discovery& d = it->second;
@@ -393,8 +395,8 @@ std::vector<Discovery> read_docker_config(std::string_view text, std::string_vie
   std::vector<Discovery> out;
   for (const Entry& e : *entries) {
     if (e.keys.size() == 3 && e.keys[0] == "auths") {
-      const std::string host = parse_url(e.keys[1]).host.empty() ? e.keys[1]
-                                                                  : parse_url(e.keys[1]).host;
+      const std::string host =
+          parse_url(e.keys[1]).host.empty() ? e.keys[1] : parse_url(e.keys[1]).host;
       auto [it, inserted] = by_registry.try_emplace(host, make("docker-auth", "publish", host));
       Discovery& d = it->second;
       if (e.keys[2] == "auth") {
@@ -510,7 +512,8 @@ std::vector<Discovery> read_aws(std::string_view text, std::string_view salt, bo
     if (profile.starts_with("profile ")) profile = std::string(trim_space(profile.substr(8)));
     if (profile.starts_with("sso-session") || profile.starts_with("services")) continue;
     auto [it, inserted] = by_profile.try_emplace(
-        profile, make(config ? "aws-profile" : "aws-credential", "cloud", "aws profile " + profile));
+        profile,
+        make(config ? "aws-profile" : "aws-credential", "cloud", "aws profile " + profile));
     Discovery& d = it->second;
     const std::string key = lower(e.keys[1]);
     if (key == "aws_access_key_id") d.account = e.value;  // an identifier, not a secret
@@ -560,7 +563,8 @@ std::vector<Discovery> read_gcloud_configuration(std::string_view text) {
   return {d};
 }
 
-std::vector<Discovery> read_azure(std::string_view name, std::string_view text,
+std::vector<Discovery> read_azure(std::string_view name,
+                                  std::string_view text,
                                   std::string_view salt) {
   auto entries = flatten_json(text);
   if (!entries) return unparsed_from("cloud", entries.error());
@@ -568,7 +572,8 @@ std::vector<Discovery> read_azure(std::string_view name, std::string_view text,
   std::vector<std::string> accounts;
   for (const Entry& e : *entries) {
     const std::string key = e.keys.empty() ? "" : lower(e.keys.back());
-    if (key == "username" || (e.keys.size() >= 2 && key == "name" && e.keys[e.keys.size() - 2] == "user")) {
+    if (key == "username" ||
+        (e.keys.size() >= 2 && key == "name" && e.keys[e.keys.size() - 2] == "user")) {
       if (std::find(accounts.begin(), accounts.end(), e.value) == accounts.end()) {
         accounts.push_back(e.value);
       }
@@ -629,9 +634,9 @@ std::vector<Discovery> read_kubeconfig(std::string_view text, std::string_view s
     if (!field(user, "user/client-key").empty()) d.detail += "; client key file";
     const std::string command = field(user, "user/exec/command");
     if (!command.empty()) {
-      d.detail += "; exec " + command.substr(command.rfind('/') == std::string::npos
-                                                 ? 0
-                                                 : command.rfind('/') + 1);
+      d.detail +=
+          "; exec " +
+          command.substr(command.rfind('/') == std::string::npos ? 0 : command.rfind('/') + 1);
     }
     out.push_back(std::move(d));
   }
@@ -687,8 +692,10 @@ std::vector<Discovery> read_buildkite(std::string_view text, std::string_view sa
   return {d};
 }
 
-std::vector<Discovery> read_secret_file(std::string_view kind, std::string_view category,
-                                        std::string_view target, std::string_view text,
+std::vector<Discovery> read_secret_file(std::string_view kind,
+                                        std::string_view category,
+                                        std::string_view target,
+                                        std::string_view text,
                                         std::string_view salt) {
   Discovery d = make(std::string(kind), std::string(category), std::string(target));
   set_secret(d, salt, text);
@@ -705,8 +712,8 @@ std::vector<Discovery> read_pkcs11_module(std::string_view text) {
 }
 
 std::vector<Discovery> read_signing_script(std::string_view text, std::string_view salt) {
-  static constexpr std::string_view kTools[] = {"osslsigncode", "signtool", "jsign",
-                                                "codesign", "cosign sign", "gpg --detach-sign"};
+  static constexpr std::string_view kTools[] = {"osslsigncode", "signtool",    "jsign",
+                                                "codesign",     "cosign sign", "gpg --detach-sign"};
   std::string tool;
   for (std::string_view t : kTools) {
     if (text.find(t) != std::string_view::npos) {
@@ -718,8 +725,8 @@ std::vector<Discovery> read_signing_script(std::string_view text, std::string_vi
   Discovery d = make("signing-script", "signing", tool);
   // A literal password after a password option: the word that follows, unless it names a
   // variable.
-  static constexpr std::string_view kOptions[] = {"-pass ", "--storepass ", "--storepass=",
-                                                  "--keypass ", "--keypass=", " /p ", "-p:"};
+  static constexpr std::string_view kOptions[] = {
+      "-pass ", "--storepass ", "--storepass=", "--keypass ", "--keypass=", " /p ", "-p:"};
   for (std::string_view option : kOptions) {
     size_t at = text.find(option);
     if (at == std::string_view::npos) continue;

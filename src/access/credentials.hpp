@@ -21,10 +21,13 @@ UrlParts parse_url(std::string_view url);
 std::vector<Discovery> read_ssh_config(std::string_view text);
 std::vector<Discovery> read_known_hosts(std::string_view text);
 std::vector<Discovery> read_git_credentials(std::string_view text, std::string_view salt);
-std::vector<Discovery> read_git_config(std::string_view text, std::string_view salt,
+std::vector<Discovery> read_git_config(std::string_view text,
+                                       std::string_view salt,
                                        bool repository);
-std::vector<Discovery> read_gh_hosts(std::string_view text, std::string_view salt,
-                                     std::string_view kind, bool glab);
+std::vector<Discovery> read_gh_hosts(std::string_view text,
+                                     std::string_view salt,
+                                     std::string_view kind,
+                                     bool glab);
 std::vector<Discovery> read_npmrc(std::string_view text, std::string_view salt);
 std::vector<Discovery> read_pypirc(std::string_view text, std::string_view salt);
 std::vector<Discovery> read_cargo_credentials(std::string_view text, std::string_view salt);
@@ -35,7 +38,8 @@ std::vector<Discovery> read_nuget_config(std::string_view text, std::string_view
 std::vector<Discovery> read_aws(std::string_view text, std::string_view salt, bool config);
 std::vector<Discovery> read_gcloud_json(std::string_view text, std::string_view salt);
 std::vector<Discovery> read_gcloud_configuration(std::string_view text);
-std::vector<Discovery> read_azure(std::string_view name, std::string_view text,
+std::vector<Discovery> read_azure(std::string_view name,
+                                  std::string_view text,
                                   std::string_view salt);
 std::vector<Discovery> read_kubeconfig(std::string_view text, std::string_view salt);
 std::vector<Discovery> read_github_runner(std::string_view text);
@@ -45,8 +49,10 @@ std::vector<Discovery> read_github_runner_credentials(std::string_view text);
 std::vector<Discovery> read_gitlab_runner(std::string_view text, std::string_view salt);
 std::vector<Discovery> read_buildkite(std::string_view text, std::string_view salt);
 /// A file whose whole content is a secret (a runner's key, Jenkins' master.key).
-std::vector<Discovery> read_secret_file(std::string_view kind, std::string_view category,
-                                        std::string_view target, std::string_view text,
+std::vector<Discovery> read_secret_file(std::string_view kind,
+                                        std::string_view category,
+                                        std::string_view target,
+                                        std::string_view text,
                                         std::string_view salt);
 std::vector<Discovery> read_pkcs11_module(std::string_view text);
 /// A script that runs a code-signing tool; a literal password on its command line is a secret.

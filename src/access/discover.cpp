@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,7 +13,6 @@
 #include <cstring>
 #include <map>
 #include <set>
-#include <toml++/toml.h>
 
 #include "catena/access/access.hpp"
 #include "catena/core/digest.hpp"
@@ -25,12 +25,42 @@ namespace catena::access {
 namespace {
 
 enum class Reader {
-  None, SshConfig, KnownHosts, SshKey, GitConfig, GitRepoConfig, GitCredentials, GhHosts,
-  GlabConfig, Npmrc, Pypirc, Cargo, Docker, Maven, Gem, Nuget, AwsCredentials, AwsConfig,
-  GcloudJson, GcloudStore, GcloudConfig, Azure, Kube, GithubRunner, GithubRunnerKey,
+  None,
+  SshConfig,
+  KnownHosts,
+  SshKey,
+  GitConfig,
+  GitRepoConfig,
+  GitCredentials,
+  GhHosts,
+  GlabConfig,
+  Npmrc,
+  Pypirc,
+  Cargo,
+  Docker,
+  Maven,
+  Gem,
+  Nuget,
+  AwsCredentials,
+  AwsConfig,
+  GcloudJson,
+  GcloudStore,
+  GcloudConfig,
+  Azure,
+  Kube,
+  GithubRunner,
+  GithubRunnerKey,
   GithubRunnerCredentials,
-  GitlabRunner, Buildkite, JenkinsKey, JenkinsAgentSecret, GpgKeyfile, OpenPgp, Pkcs12,
-  KeyFile, Pkcs11Module, Script,
+  GitlabRunner,
+  Buildkite,
+  JenkinsKey,
+  JenkinsAgentSecret,
+  GpgKeyfile,
+  OpenPgp,
+  Pkcs12,
+  KeyFile,
+  Pkcs11Module,
+  Script,
 };
 
 std::string_view first_line_of(std::string_view text) { return text.substr(0, text.find('\n')); }
@@ -136,31 +166,52 @@ bool named_for_signing(std::string_view path) {
   return has(lower, "sign") || has(lower, "release") || has(lower, "codesign");
 }
 
-std::vector<Discovery> run_reader(Reader reader, std::string_view path, std::string_view content,
-                                  std::string_view salt, const Siblings& siblings) {
+std::vector<Discovery> run_reader(Reader reader,
+                                  std::string_view path,
+                                  std::string_view content,
+                                  std::string_view salt,
+                                  const Siblings& siblings) {
   const std::string_view name = base_name(path);
   switch (reader) {
-    case Reader::None: return {};
-    case Reader::SshConfig: return read_ssh_config(content);
-    case Reader::KnownHosts: return read_known_hosts(content);
+    case Reader::None:
+      return {};
+    case Reader::SshConfig:
+      return read_ssh_config(content);
+    case Reader::KnownHosts:
+      return read_known_hosts(content);
     case Reader::SshKey:
       if (!looks_like_pem_private_key(content)) return {};
       return examine_ssh_key(content, siblings.ssh_comment);
-    case Reader::GitConfig: return read_git_config(content, salt, false);
-    case Reader::GitRepoConfig: return read_git_config(content, salt, true);
-    case Reader::GitCredentials: return read_git_credentials(content, salt);
-    case Reader::GhHosts: return read_gh_hosts(content, salt, "gh-token", false);
-    case Reader::GlabConfig: return read_gh_hosts(content, salt, "glab-token", true);
-    case Reader::Npmrc: return read_npmrc(content, salt);
-    case Reader::Pypirc: return read_pypirc(content, salt);
-    case Reader::Cargo: return read_cargo_credentials(content, salt);
-    case Reader::Docker: return read_docker_config(content, salt);
-    case Reader::Maven: return read_maven_settings(content, salt);
-    case Reader::Gem: return read_gem_credentials(content, salt);
-    case Reader::Nuget: return read_nuget_config(content, salt);
-    case Reader::AwsCredentials: return read_aws(content, salt, false);
-    case Reader::AwsConfig: return read_aws(content, salt, true);
-    case Reader::GcloudJson: return read_gcloud_json(content, salt);
+    case Reader::GitConfig:
+      return read_git_config(content, salt, false);
+    case Reader::GitRepoConfig:
+      return read_git_config(content, salt, true);
+    case Reader::GitCredentials:
+      return read_git_credentials(content, salt);
+    case Reader::GhHosts:
+      return read_gh_hosts(content, salt, "gh-token", false);
+    case Reader::GlabConfig:
+      return read_gh_hosts(content, salt, "glab-token", true);
+    case Reader::Npmrc:
+      return read_npmrc(content, salt);
+    case Reader::Pypirc:
+      return read_pypirc(content, salt);
+    case Reader::Cargo:
+      return read_cargo_credentials(content, salt);
+    case Reader::Docker:
+      return read_docker_config(content, salt);
+    case Reader::Maven:
+      return read_maven_settings(content, salt);
+    case Reader::Gem:
+      return read_gem_credentials(content, salt);
+    case Reader::Nuget:
+      return read_nuget_config(content, salt);
+    case Reader::AwsCredentials:
+      return read_aws(content, salt, false);
+    case Reader::AwsConfig:
+      return read_aws(content, salt, true);
+    case Reader::GcloudJson:
+      return read_gcloud_json(content, salt);
     case Reader::GcloudStore: {
       Discovery d;
       d.kind = "gcloud-credential-store";
@@ -171,24 +222,36 @@ std::vector<Discovery> run_reader(Reader reader, std::string_view path, std::str
       d.detail = "SQLite store of gcloud credentials (contents not read)";
       return {d};
     }
-    case Reader::GcloudConfig: return read_gcloud_configuration(content);
-    case Reader::Azure: return read_azure(name, content, salt);
-    case Reader::Kube: return read_kubeconfig(content, salt);
-    case Reader::GithubRunner: return read_github_runner(content);
+    case Reader::GcloudConfig:
+      return read_gcloud_configuration(content);
+    case Reader::Azure:
+      return read_azure(name, content, salt);
+    case Reader::Kube:
+      return read_kubeconfig(content, salt);
+    case Reader::GithubRunner:
+      return read_github_runner(content);
     case Reader::GithubRunnerKey:
       return read_secret_file("github-runner-key", "ci", "GitHub Actions runner", content, salt);
-    case Reader::GithubRunnerCredentials: return read_github_runner_credentials(content);
-    case Reader::GitlabRunner: return read_gitlab_runner(content, salt);
-    case Reader::Buildkite: return read_buildkite(content, salt);
+    case Reader::GithubRunnerCredentials:
+      return read_github_runner_credentials(content);
+    case Reader::GitlabRunner:
+      return read_gitlab_runner(content, salt);
+    case Reader::Buildkite:
+      return read_buildkite(content, salt);
     case Reader::JenkinsKey:
       return read_secret_file("jenkins-master-key", "ci", "Jenkins controller", content, salt);
     case Reader::JenkinsAgentSecret:
       return read_secret_file("jenkins-agent-secret", "ci", "Jenkins agent", content, salt);
-    case Reader::GpgKeyfile: return examine_gpg_keyfile(name, content);
-    case Reader::OpenPgp: return examine_openpgp(content);
-    case Reader::Pkcs12: return examine_pkcs12(content);
-    case Reader::Pkcs11Module: return read_pkcs11_module(content);
-    case Reader::Script: return read_signing_script(content, salt);
+    case Reader::GpgKeyfile:
+      return examine_gpg_keyfile(name, content);
+    case Reader::OpenPgp:
+      return examine_openpgp(content);
+    case Reader::Pkcs12:
+      return examine_pkcs12(content);
+    case Reader::Pkcs11Module:
+      return read_pkcs11_module(content);
+    case Reader::Script:
+      return read_signing_script(content, salt);
     case Reader::KeyFile:
       if (content.find("PGP PRIVATE KEY BLOCK") != std::string_view::npos) {
         return examine_openpgp(content);
@@ -220,7 +283,8 @@ std::string secret_fingerprint(std::string_view salt, std::string_view secret) {
   return "hmac-sha256:" + to_hex(std::span<const uint8_t>(mac, length));
 }
 
-std::vector<Discovery> examine(std::string_view path, std::string_view content,
+std::vector<Discovery> examine(std::string_view path,
+                               std::string_view content,
                                std::string_view salt) {
   std::vector<Discovery> out = run_reader(reader_for(path), path, content, salt, {});
   for (Discovery& d : out) d.path = std::string(path);
@@ -232,15 +296,26 @@ namespace {
 // Directories that hold caches, package stores, toolchains and VCS objects: never credentials,
 // often millions of files.
 constexpr std::string_view kSkippedNames[] = {
-    ".cache", "node_modules", ".npm", ".hg", ".svn", "__pycache__", "site-packages", ".rustup",
-    ".nvm", ".pyenv", ".sdkman", ".mozilla", ".vscode", ".vscode-server", ".gradle", "snap",
-    ".steam", ".wine", ".Trash", ".venv", "venv", ".tox", ".ccache", ".conda", "anaconda3",
-    "miniconda3", ".pub-cache", ".nuget/packages",
+    ".cache",    "node_modules",   ".npm",          ".hg",
+    ".svn",      "__pycache__",    "site-packages", ".rustup",
+    ".nvm",      ".pyenv",         ".sdkman",       ".mozilla",
+    ".vscode",   ".vscode-server", ".gradle",       "snap",
+    ".steam",    ".wine",          ".Trash",        ".venv",
+    "venv",      ".tox",           ".ccache",       ".conda",
+    "anaconda3", "miniconda3",     ".pub-cache",    ".nuget/packages",
 };
 constexpr std::string_view kSkippedSuffixes[] = {
-    "/.cargo/registry", "/.cargo/git", "/.m2/repository", "/go/pkg", "/.config/google-chrome",
-    "/.config/chromium", "/.local/share/Trash", "/.nuget/packages", "/.local/lib",
-    "/.local/share/containers", "/.local/share/docker",
+    "/.cargo/registry",
+    "/.cargo/git",
+    "/.m2/repository",
+    "/go/pkg",
+    "/.config/google-chrome",
+    "/.config/chromium",
+    "/.local/share/Trash",
+    "/.nuget/packages",
+    "/.local/lib",
+    "/.local/share/containers",
+    "/.local/share/docker",
 };
 
 bool skipped_directory(std::string_view path, std::string_view name) {
@@ -256,7 +331,8 @@ bool skipped_directory(std::string_view path, std::string_view name) {
 // Reads `path` only if it is still the regular file `expected` describes (same device and
 // inode): a directory on the path swapped for a symlink between the look and the read — a race
 // any user can run in their own home — cannot make catena read another file.
-Result<std::string> read_same_file(const std::string& path, const struct stat& expected,
+Result<std::string> read_same_file(const std::string& path,
+                                   const struct stat& expected,
                                    uint64_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return make_error(ErrorCode::Io, errno_text(errno));
@@ -365,8 +441,7 @@ class Walker {
   }
 
  private:
-  void record_unreadable(const std::string& path, std::string_view category,
-                         std::string reason) {
+  void record_unreadable(const std::string& path, std::string_view category, std::string reason) {
     Discovery d = unparsed(category, "cannot be read: " + reason);
     d.holds_secret = false;
     d.path = path;
@@ -390,7 +465,8 @@ class Walker {
         return;
       }
       if (S_ISREG(target.st_mode)) {
-        add(path, st, {unparsed("file", "a symbolic link to a file of another owner, not followed")});
+        add(path, st,
+            {unparsed("file", "a symbolic link to a file of another owner, not followed")});
         return;
       }
       add(path, st, {unparsed("file", "a symbolic link to something other than a file")});
@@ -409,7 +485,8 @@ class Walker {
   }
 
   // `source`: where the bytes are read from when `path` is a symlink to it.
-  void examine_file(const std::string& path, const struct stat& st,
+  void examine_file(const std::string& path,
+                    const struct stat& st,
                     const std::string& source = {}) {
     const Reader reader = reader_for(path);
     if (reader == Reader::None) return;
@@ -446,9 +523,8 @@ class Walker {
     }
     if (reader == Reader::KeyFile) {
       const size_t dot = path.rfind('.');
-      const std::string stem = dot == std::string::npos || dot < path.rfind('/')
-                                   ? path
-                                   : path.substr(0, dot);
+      const std::string stem =
+          dot == std::string::npos || dot < path.rfind('/') ? path : path.substr(0, dot);
       for (const char* ext : {".crt", ".cer", ".pem", ".cert.pem", "-cert.pem"}) {
         const std::string other = stem + ext;
         if (other != path) siblings.certificates += read_sibling(other, st.st_uid, 256 * 1024);
@@ -547,15 +623,16 @@ Result<Inventory> parse_inventory(std::string_view toml_text) {
     }
     const toml::array* array = value.as_array();
     if (array == nullptr) {
-      return tl::unexpected(Error{ErrorCode::Parse,
-                                  "build." + std::string(key.str()) + " must be a list of strings",
-                                  {}});
+      return tl::unexpected(Error{
+          ErrorCode::Parse, "build." + std::string(key.str()) + " must be a list of strings", {}});
     }
     for (const toml::node& item : *array) {
       const auto* text = item.as_string();
       if (text == nullptr) {
-        return tl::unexpected(Error{
-            ErrorCode::Parse, "build." + std::string(key.str()) + " must be a list of strings", {}});
+        return tl::unexpected(
+            Error{ErrorCode::Parse,
+                  "build." + std::string(key.str()) + " must be a list of strings",
+                  {}});
       }
       list->push_back(text->get());
     }
@@ -650,10 +727,11 @@ std::vector<Finding> access_findings(const std::vector<Discovery>& discoveries) 
       continue;
     }
     if (d.signing && d.holds_secret && d.protection == "none") {
-      Finding f{.rule = "ACCESS_SIGNING_KEY_UNPROTECTED", .severity = Severity::Critical,
-                .path = d.path};
-      f.message = "Code-signing material is stored without a passphrase: anyone who can read "
-                  "this file can sign as its owner.";
+      Finding f{
+          .rule = "ACCESS_SIGNING_KEY_UNPROTECTED", .severity = Severity::Critical, .path = d.path};
+      f.message =
+          "Code-signing material is stored without a passphrase: anyone who can read "
+          "this file can sign as its owner.";
       add_common(f);
       if (!d.detail.empty()) f.add_evidence("detail", d.detail);
       out.push_back(std::move(f));
@@ -670,8 +748,8 @@ std::vector<Finding> access_findings(const std::vector<Discovery>& discoveries) 
       out.push_back(std::move(f));
     }
     if (d.kind == "signing-script" && d.holds_secret) {
-      Finding f{.rule = "ACCESS_SIGNING_PASSWORD_IN_SCRIPT", .severity = Severity::High,
-                .path = d.path};
+      Finding f{
+          .rule = "ACCESS_SIGNING_PASSWORD_IN_SCRIPT", .severity = Severity::High, .path = d.path};
       f.message = "A script passes a literal password to a code-signing tool.";
       add_common(f);
       out.push_back(std::move(f));

@@ -2,11 +2,11 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <toml++/toml.h>
 #include <yaml.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
 #include "catena/core/text.hpp"
 
@@ -80,7 +80,8 @@ class JsonFlattener : public nlohmann::json_sax<nlohmann::json> {
     stack_.pop();
     return true;
   }
-  bool parse_error(std::size_t position, const std::string&,
+  bool parse_error(std::size_t position,
+                   const std::string&,
                    const nlohmann::detail::exception&) override {
     error_ = "not valid JSON (at byte " + std::to_string(position) + ")";
     return false;
@@ -105,8 +106,7 @@ class JsonFlattener : public nlohmann::json_sax<nlohmann::json> {
   std::string error_;
 };
 
-void walk_toml(const toml::node& node, std::vector<std::string>& keys, Entries& out,
-               size_t depth) {
+void walk_toml(const toml::node& node, std::vector<std::string>& keys, Entries& out, size_t depth) {
   if (depth > kMaxDepth) return;
   if (const toml::table* table = node.as_table()) {
     for (const auto& [key, child] : *table) {
@@ -277,9 +277,9 @@ Result<Entries> flatten_ini(std::string_view text) {
 
 Result<Entries> flatten_xml(std::string_view text) {
   if (text.size() > static_cast<size_t>(INT32_MAX)) return parse_error("XML too large");
-  xmlDocPtr doc = xmlReadMemory(text.data(), static_cast<int>(text.size()), "credential.xml",
-                                nullptr, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                             XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
+  xmlDocPtr doc =
+      xmlReadMemory(text.data(), static_cast<int>(text.size()), "credential.xml", nullptr,
+                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
   if (doc == nullptr) return parse_error("not valid XML");
   std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> guard(doc, xmlFreeDoc);
   Entries out;

@@ -61,8 +61,8 @@ std::vector<PemBlock> pem_blocks(std::string_view text) {
 
 std::string ssh_base64_sha256(std::string_view bytes) {
   const Sha256 digest = sha256_of(std::as_bytes(std::span(bytes.data(), bytes.size())));
-  std::string text = base64_encode(
-      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  std::string text =
+      base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   while (!text.empty() && text.back() == '=') text.pop_back();
   return "SHA256:" + text;
 }
@@ -259,8 +259,8 @@ std::vector<Discovery> examine_ssh_key(std::string_view content, std::string_vie
     }
     PkeyPtr key = private_key_from_der(block.der);
     if (!key) {
-      out.push_back(unparsed("ssh", "an unencrypted " + ascii_lower(block.label) +
-                                        " that OpenSSL cannot read"));
+      out.push_back(unparsed(
+          "ssh", "an unencrypted " + ascii_lower(block.label) + " that OpenSSL cannot read"));
       continue;
     }
     d.protection = "none";
@@ -272,7 +272,8 @@ std::vector<Discovery> examine_ssh_key(std::string_view content, std::string_vie
   return out;
 }
 
-std::vector<Discovery> examine_pem(std::string_view content, std::string_view sibling_certs,
+std::vector<Discovery> examine_pem(std::string_view content,
+                                   std::string_view sibling_certs,
                                    bool signing_hint) {
   std::vector<PemBlock> blocks = pem_blocks(content);
   std::vector<X509Ptr> certs;
@@ -309,8 +310,8 @@ std::vector<Discovery> examine_pem(std::string_view content, std::string_view si
     } else {
       PkeyPtr key = private_key_from_der(block.der);
       if (!key) {
-        out.push_back(unparsed("key", "an unencrypted " + ascii_lower(block.label) +
-                                          " that OpenSSL cannot read"));
+        out.push_back(unparsed(
+            "key", "an unencrypted " + ascii_lower(block.label) + " that OpenSSL cannot read"));
         continue;
       }
       d.protection = "none";
@@ -512,13 +513,36 @@ std::vector<Discovery> examine_openpgp(std::string_view content) {
   };
   bool ok = false;
   switch (*algorithm) {
-    case 1: case 2: case 3: ok = skip_mpis(2); d.detail = "OpenPGP RSA"; break;
-    case 17: ok = skip_mpis(4); d.detail = "OpenPGP DSA"; break;
-    case 16: case 20: ok = skip_mpis(3); d.detail = "OpenPGP Elgamal"; break;
-    case 18: ok = skip_short() && skip_mpis(1) && skip_short(); d.detail = "OpenPGP ECDH"; break;
-    case 19: ok = skip_short() && skip_mpis(1); d.detail = "OpenPGP ECDSA"; break;
-    case 22: ok = skip_short() && skip_mpis(1); d.detail = "OpenPGP EdDSA"; break;
-    default: d.detail = "OpenPGP algorithm " + std::to_string(*algorithm); break;
+    case 1:
+    case 2:
+    case 3:
+      ok = skip_mpis(2);
+      d.detail = "OpenPGP RSA";
+      break;
+    case 17:
+      ok = skip_mpis(4);
+      d.detail = "OpenPGP DSA";
+      break;
+    case 16:
+    case 20:
+      ok = skip_mpis(3);
+      d.detail = "OpenPGP Elgamal";
+      break;
+    case 18:
+      ok = skip_short() && skip_mpis(1) && skip_short();
+      d.detail = "OpenPGP ECDH";
+      break;
+    case 19:
+      ok = skip_short() && skip_mpis(1);
+      d.detail = "OpenPGP ECDSA";
+      break;
+    case 22:
+      ok = skip_short() && skip_mpis(1);
+      d.detail = "OpenPGP EdDSA";
+      break;
+    default:
+      d.detail = "OpenPGP algorithm " + std::to_string(*algorithm);
+      break;
   }
   auto usage = ok ? key.read_be<uint8_t>(pos) : Result<uint8_t>(tl::unexpected(Error{}));
   if (!ok || !usage) {

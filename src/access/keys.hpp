@@ -19,7 +19,8 @@ std::vector<Discovery> examine_ssh_key(std::string_view content, std::string_vie
 /// code-signing material when a certificate in the file (or `sibling_certs`) has the
 /// code-signing EKU and matches it, or when no certificate is present and `signing_hint` says
 /// the file is named for signing.
-std::vector<Discovery> examine_pem(std::string_view content, std::string_view sibling_certs,
+std::vector<Discovery> examine_pem(std::string_view content,
+                                   std::string_view sibling_certs,
                                    bool signing_hint);
 std::vector<Discovery> examine_pkcs12(std::string_view content);
 /// A GnuPG 2.1+ key file from private-keys-v1.d (`name` is its keygrip file name).

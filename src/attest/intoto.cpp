@@ -49,7 +49,6 @@ struct Metablock {
   std::string canonical;
 };
 
-
 // securesystemslib's canonical JSON; refuses floats and duplicate keys.
 Status encode_canonical(sj::dom::element element, std::string& out) {
   switch (element.type()) {
@@ -690,10 +689,10 @@ std::optional<Failure> verify_rules(const Item& item,
           const ArtifactView* material = Link::find(link.materials, source[i].path, material_hint);
           const ArtifactView* product = Link::find(link.products, source[i].path, product_hint);
           const bool holds =
-              rule.type == Rule::Create   ? product != nullptr && material == nullptr
-              : rule.type == Rule::Delete ? material != nullptr && product == nullptr
-                                          : material != nullptr && product != nullptr &&
-                                                !material->same_hashes(*product);
+              rule.type == Rule::Create ? product != nullptr && material == nullptr
+              : rule.type == Rule::Delete
+                  ? material != nullptr && product == nullptr
+                  : material != nullptr && product != nullptr && !material->same_hashes(*product);
           if (holds) consumed.push_back(i);
         }
         break;

@@ -6,7 +6,6 @@
 namespace catena::attest {
 namespace {
 
-
 bool encode(const nlohmann::json& value, std::string& out) {
   switch (value.type()) {
     case nlohmann::json::value_t::null:

@@ -10,9 +10,9 @@
 
 namespace catena::attest {
 
+using trust::canonical_quote;
 using trust::kMaxJsonDepth;
 using trust::parse_strict_json;
-using trust::canonical_quote;
 
 /// Canonical JSON as securesystemslib encodes it: keys sorted by code point, no whitespace,
 /// only '"' and '\' escaped. Parse error for a floating-point number, which it refuses.

@@ -75,9 +75,10 @@ AuditPlaces this_machine() {
 
 std::vector<std::string> access_homes(const AuditPlaces& places) {
   static constexpr std::string_view kSystem[] = {
-      "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/dev", "/proc", "/sys",
-      "/run", "/var/run", "/var/spool", "/var/cache", "/var/mail", "/var/backups", "/var/empty",
-      "/nonexistent", "/etc", "/boot"};
+      "/usr",         "/bin",       "/sbin",        "/lib",       "/lib32",
+      "/lib64",       "/libx32",    "/dev",         "/proc",      "/sys",
+      "/run",         "/var/run",   "/var/spool",   "/var/cache", "/var/mail",
+      "/var/backups", "/var/empty", "/nonexistent", "/etc",       "/boot"};
   std::vector<std::string> out;
   for (const std::string& home : places.homes) {
     if (home.empty() || home == "/" || !is_directory(home)) continue;

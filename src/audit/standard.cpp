@@ -1,7 +1,6 @@
 #include "catena/audit/standard.hpp"
 
 #include <fnmatch.h>
-
 #include <toml++/toml.h>
 
 namespace catena::audit {
@@ -156,14 +155,18 @@ Result<Config> parse_config(std::string_view toml_text) {
 
 std::string_view rule_status_name(RuleStatus status) {
   switch (status) {
-    case RuleStatus::Pass: return "pass";
-    case RuleStatus::Fail: return "fail";
-    case RuleStatus::Advice: return "advice";
+    case RuleStatus::Pass:
+      return "pass";
+    case RuleStatus::Fail:
+      return "fail";
+    case RuleStatus::Advice:
+      return "advice";
   }
   return "pass";
 }
 
-Verdict evaluate(const Standard& standard, const std::vector<Finding>& findings,
+Verdict evaluate(const Standard& standard,
+                 const std::vector<Finding>& findings,
                  bool build_access) {
   Verdict verdict;
   verdict.build_access = build_access;
@@ -177,7 +180,8 @@ Verdict evaluate(const Standard& standard, const std::vector<Finding>& findings,
       for (const std::string& pattern : rule.findings) named = named || glob_match(pattern, f.rule);
       if (!named) continue;
       bool in_path = rule.paths.empty();
-      for (const std::string& pattern : rule.paths) in_path = in_path || glob_match(pattern, f.path);
+      for (const std::string& pattern : rule.paths)
+        in_path = in_path || glob_match(pattern, f.path);
       if (in_path) result.findings.push_back(i);
     }
     if (!result.findings.empty()) {

@@ -1,9 +1,10 @@
+#include "access_runner.hpp"
+
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
-#include "access_runner.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/time.hpp"
 
@@ -13,8 +14,10 @@ namespace {
 constexpr uint64_t kMaxConfigBytes = 1 << 20;
 }  // namespace
 
-Result<AccessRun> run_access(store::Store& store, const std::vector<std::string>& homes,
-                             const access::Inventory& inventory, const std::string& host,
+Result<AccessRun> run_access(store::Store& store,
+                             const std::vector<std::string>& homes,
+                             const access::Inventory& inventory,
+                             const std::string& host,
                              bool system_places) {
   CATENA_TRY(std::string salt, store.access_salt());
   access::Options options{.homes = homes, .system_places = system_places, .salt = salt};

@@ -21,7 +21,8 @@ struct AccessRun {
 [[nodiscard]] Result<AccessRun> run_access(store::Store& store,
                                            const std::vector<std::string>& homes,
                                            const access::Inventory& inventory,
-                                           const std::string& host, bool system_places);
+                                           const std::string& host,
+                                           bool system_places);
 
 /// catena.toml from --config, else $CATENA_CONFIG, else /etc/catena/catena.toml when it
 /// exists; without any, the defaults (no inventory, the build-server standard).

@@ -11,8 +11,9 @@ namespace catena::cli {
 
 Runner register_access(CLI::App& app) {
   CLI::App* group = app.add_subcommand(
-      "access", "Build access: which credentials on this host reach build, source, signing, "
-                "publishing or cloud infrastructure (never their secret values)");
+      "access",
+      "Build access: which credentials on this host reach build, source, signing, "
+      "publishing or cloud infrastructure (never their secret values)");
   group->require_subcommand(1);
   struct Options {
     std::vector<std::string> homes;
@@ -24,8 +25,9 @@ Runner register_access(CLI::App& app) {
   auto options = std::make_shared<Options>();
 
   CLI::App* scan = group->add_subcommand(
-      "scan", "Find credentials and signing material in every home (or the given ones), record "
-              "them in the store and report findings");
+      "scan",
+      "Find credentials and signing material in every home (or the given ones), record "
+      "them in the store and report findings");
   scan->add_option("--home", options->homes,
                    "Look in this home directory only (repeatable; default: every home in the "
                    "passwd database, and $HOME)")
@@ -83,8 +85,8 @@ Runner register_access(CLI::App& app) {
                               .host = options->host.empty() ? "every host" : options->host,
                               .store_path = store_path(options->output),
                               .show_totals = false};
-    report.access = report::AccessSection{
-        .build_access = access::holds_build_access(*records), .discoveries = std::move(*records)};
+    report.access = report::AccessSection{.build_access = access::holds_build_access(*records),
+                                          .discoveries = std::move(*records)};
     report::write_scan_report(stdout, report, *format, output_style());
     return kExitOk;
   };

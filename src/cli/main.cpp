@@ -18,9 +18,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("catena ") + CATENA_VERSION);
   app.require_subcommand(1);
   const Runner runners[] = {
-      register_scan(app),     register_audit(app),  register_inventory(app), register_packages(app),
-      register_baseline(app), register_key(app),    register_sig(app),       register_intel(app),
-      register_intoto(app),   register_attest(app), register_provenance(app), register_access(app)};
+      register_scan(app),     register_audit(app),      register_inventory(app),
+      register_packages(app), register_baseline(app),   register_key(app),
+      register_sig(app),      register_intel(app),      register_intoto(app),
+      register_attest(app),   register_provenance(app), register_access(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

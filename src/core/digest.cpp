@@ -1,8 +1,8 @@
 #include "catena/core/digest.hpp"
 
-#include <cstring>
-
 #include <openssl/evp.h>
+
+#include <cstring>
 
 namespace catena {
 namespace {

@@ -17,12 +17,23 @@ std::string html(std::string_view bytes) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -67,14 +78,15 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
       "style-src 'unsafe-inline'\">\n<meta name=\"viewport\" "
       "content=\"width=device-width,initial-scale=1\">\n<title>" +
-          html(title) + "</title>\n<style>" + std::string(kStyle) + "</style></head>\n<body><main>\n");
+          html(title) + "</title>\n<style>" + std::string(kStyle) +
+          "</style></head>\n<body><main>\n");
   put(out, "<h1>" + html(title) + "</h1>\n");
   put(out, "<div class=\"meta\">" + html(format_rfc3339(report.started_ns)) + " to " +
                html(format_rfc3339(report.finished_ns)) + " &middot; scan " +
                std::to_string(report.scan_id) + " &middot; " +
                html(store::scan_status_name(report.status)) + "</div>\n");
-  put(out, "<div class=\"verdict " + std::string(overall) + "\" id=\"verdict\">Verdict: " +
-               html(upper_ascii(overall)) + "</div>\n");
+  put(out, "<div class=\"verdict " + std::string(overall) +
+               "\" id=\"verdict\">Verdict: " + html(upper_ascii(overall)) + "</div>\n");
 
   if (report.access) {
     const AccessSection& access = *report.access;
@@ -102,12 +114,12 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
         for (size_t index : rule.findings) {
           if (!refs.empty()) refs += ", ";
           const Finding& f = report.findings[index];
-          refs += "<a href=\"#f" + std::to_string(index + 1) + "\">#" +
-                  std::to_string(index + 1) + " " + html(f.rule) + "</a>";
+          refs += "<a href=\"#f" + std::to_string(index + 1) + "\">#" + std::to_string(index + 1) +
+                  " " + html(f.rule) + "</a>";
         }
         put(out, "<tr><td class=\"status " + html(rule.status) + "\">" +
-                     html(upper_ascii(rule.status)) + "</td><td><strong class=\"rid\">" + html(rule.id) +
-                     "</strong><br>" + html(rule.title) + "</td><td>" +
+                     html(upper_ascii(rule.status)) + "</td><td><strong class=\"rid\">" +
+                     html(rule.id) + "</strong><br>" + html(rule.title) + "</td><td>" +
                      (refs.empty() ? "none" : refs) + "</td></tr>\n");
       }
       put(out, "</table>\n");
@@ -118,13 +130,14 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
   if (report.findings.empty()) {
     put(out, "<p>No findings.</p>\n");
   } else {
-    put(out, "<table><tr><th>#</th><th>severity</th><th>rule</th><th>path and evidence</th></tr>\n");
+    put(out,
+        "<table><tr><th>#</th><th>severity</th><th>rule</th><th>path and evidence</th></tr>\n");
     for (size_t i = 0; i < report.findings.size(); ++i) {
       const Finding& f = report.findings[i];
       std::string evidence;
       for (const auto& [key, value] : f.evidence) {
-        evidence += "<br><span class=\"ev\">" + html(key) + ": <code>" + html(value) +
-                    "</code></span>";
+        evidence +=
+            "<br><span class=\"ev\">" + html(key) + ": <code>" + html(value) + "</code></span>";
       }
       put(out, "<tr id=\"f" + std::to_string(i + 1) + "\"><td>" + std::to_string(i + 1) +
                    "</td><td class=\"sev " + severity_class(f.severity) + "\">" +
@@ -137,7 +150,8 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
 
   if (report.access && !report.access->discoveries.empty()) {
     const AccessSection& access = *report.access;
-    put(out, "<h2>Build access discoveries (" + std::to_string(access.discoveries.size()) + ")</h2>\n");
+    put(out,
+        "<h2>Build access discoveries (" + std::to_string(access.discoveries.size()) + ")</h2>\n");
     put(out,
         "<table><tr><th>kind</th><th>reaches</th><th>account</th><th>file</th><th>owner, "
         "mode</th><th>protection</th><th>fingerprint</th><th>build-critical</th></tr>\n");

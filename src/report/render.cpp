@@ -129,8 +129,9 @@ void write_table_access(std::FILE* out, const ScanReport& report, Style style) {
   std::fprintf(out, "Standard: %s\n", escape_for_terminal(access.standard).c_str());
   for (const AuditRule& rule : access.rules) {
     const std::string status = upper(rule.status);
-    const char* color = rule.status == "pass" ? "\x1b[32m" : rule.status == "fail" ? "\x1b[1;31m"
-                                                                                 : "\x1b[33m";
+    const char* color = rule.status == "pass"   ? "\x1b[32m"
+                        : rule.status == "fail" ? "\x1b[1;31m"
+                                                : "\x1b[33m";
     if (style.color) {
       std::fprintf(out, "  %s%-6s\x1b[0m %s: %s\n", color, status.c_str(), rule.id.c_str(),
                    rule.title.c_str());
@@ -150,7 +151,9 @@ void write_table_access(std::FILE* out, const ScanReport& report, Style style) {
 }
 
 // `numbered`: each finding gets the "#n" that the standard's rules refer to.
-void write_table_findings(std::FILE* out, const std::vector<Finding>& findings, Style style,
+void write_table_findings(std::FILE* out,
+                          const std::vector<Finding>& findings,
+                          Style style,
                           bool numbered) {
   if (findings.empty()) {
     std::fputs("No findings.\n", out);
@@ -159,9 +162,8 @@ void write_table_findings(std::FILE* out, const std::vector<Finding>& findings, 
   std::fprintf(out, "Findings (%zu), most severe first:\n", findings.size());
   for (size_t i = 0; i < findings.size(); ++i) {
     const Finding& f = findings[i];
-    const std::string severity =
-        (numbered ? fmt::format("#{:<4}", i + 1) : std::string()) +
-        fmt::format("{:<8}", upper(severity_name(f.severity)));
+    const std::string severity = (numbered ? fmt::format("#{:<4}", i + 1) : std::string()) +
+                                 fmt::format("{:<8}", upper(severity_name(f.severity)));
     if (style.color) {
       std::fprintf(out, "  %s%s\x1b[0m %s  %s\n", std::string(severity_color(f.severity)).c_str(),
                    severity.c_str(), f.rule.c_str(), escape_for_terminal(f.path).c_str());
@@ -246,8 +248,7 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
                                   {"files_examined", access.files_examined},
                                   {"discoveries", std::move(discoveries)}};
         if (!access.standard.empty()) {
-          object["standard"] = {{"name", utf8_text(access.standard)},
-                                {"verdict", access.verdict}};
+          object["standard"] = {{"name", utf8_text(access.standard)}, {"verdict", access.verdict}};
           json rules = json::array();
           for (const AuditRule& rule : access.rules) {
             json ids = json::array();

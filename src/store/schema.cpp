@@ -193,9 +193,8 @@ ALTER TABLE scans ADD COLUMN content_digest BLOB;
 CREATE INDEX access_by_fingerprint ON access_discoveries(fingerprint);
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations = {kVersion1, kVersion2, kVersion3,
-                                                         kVersion4, kVersion5, kVersion6,
-                                                         kVersion7, kVersion8};
+constexpr std::array<std::string_view, 8> kMigrations = {
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6, kVersion7, kVersion8};
 
 }  // namespace
 

@@ -788,7 +788,8 @@ constexpr std::string_view kAccessColumns =
     "signing, build_critical, detail";
 }  // namespace
 
-Status Store::replace_access(const std::string& host, int64_t discovered_ns,
+Status Store::replace_access(const std::string& host,
+                             int64_t discovered_ns,
                              const std::vector<AccessRecord>& records) {
   Transaction txn(db_);
   CATENA_TRY_STATUS(txn.begin());

@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-
-#include "catena/trust/strict_json.hpp"
 #include <set>
 
 #include "catena/core/text.hpp"
+#include "catena/trust/strict_json.hpp"
 
 namespace catena::trust {
 namespace {
@@ -50,7 +49,8 @@ Result<DsseOpened> dsse_open(std::string_view envelope,
                              const std::vector<VerifyingKey>& keys) {
   // Strict: an envelope with two "payload" keys must not verify one and be read as the other.
   auto parsed = parse_strict_json(envelope);
-  if (!parsed) return make_error(ErrorCode::Parse, "not a DSSE envelope: " + parsed.error().message);
+  if (!parsed)
+    return make_error(ErrorCode::Parse, "not a DSSE envelope: " + parsed.error().message);
   const json doc = std::move(*parsed);
   if (!doc.is_object()) {
     return make_error(ErrorCode::Parse, "not a DSSE envelope (not a JSON object)");

@@ -1,5 +1,4 @@
 #include "catena/trust/keys.hpp"
-#include "catena/trust/strict_json.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -13,6 +12,7 @@
 
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
+#include "catena/trust/strict_json.hpp"
 
 namespace catena::trust {
 namespace {

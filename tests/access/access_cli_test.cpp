@@ -46,8 +46,8 @@ class AccessCliTest : public ::testing::Test {
 
   // An audit of only the fixture home: the tool places are an empty directory.
   RunResult audit(std::vector<std::string> extra, const std::string& home_dir = home()) {
-    std::vector<std::string> args = {"audit",         "--home",       home_dir, "--path", empty(),
-                                     "--system-dir",  empty(),        "--no-dpkg", "--db", db_};
+    std::vector<std::string> args = {"audit",        "--home", home_dir,    "--path", empty(),
+                                     "--system-dir", empty(),  "--no-dpkg", "--db",   db_};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_catena(args);
   }
@@ -73,9 +73,12 @@ std::vector<std::string> fixture_secrets(const std::string& home) {
     std::string line;
     bool inside = false;
     while (std::getline(lines, line)) {
-      if (line.find("-----BEGIN") != std::string::npos) inside = true;
-      else if (line.find("-----END") != std::string::npos) inside = false;
-      else if (inside && line.size() >= 40) secrets.push_back(line);
+      if (line.find("-----BEGIN") != std::string::npos)
+        inside = true;
+      else if (line.find("-----END") != std::string::npos)
+        inside = false;
+      else if (inside && line.size() >= 40)
+        secrets.push_back(line);
     }
   }
   // The Docker auth is base64 of "user:password".
@@ -92,8 +95,8 @@ TEST_F(AccessCliTest, NoSecretReachesAnyOutputOrTheStore) {
   ASSERT_GT(secrets.size(), 5u);
   std::string everything;
   for (const char* format : {"table", "json", "jsonl", "sarif"}) {
-    const RunResult r = run_catena({"access", "scan", "--home", home(), "--no-system", "--db", db_,
-                                    "--format", format});
+    const RunResult r = run_catena(
+        {"access", "scan", "--home", home(), "--no-system", "--db", db_, "--format", format});
     EXPECT_EQ(r.exit_code, 1) << r.err;
     everything += r.out + r.err;
     const RunResult listed = run_catena({"access", "list", "--db", db_, "--format", format});
@@ -170,8 +173,8 @@ TEST_F(AccessCliTest, TheSameCredentialOnTwoHostsIsShared) {
             1);
   const RunResult listed =
       run_catena({"access", "list", "--db", db_, "--host", "laptop-1", "--format", "json"});
-  const RunResult once = run_catena(
-      {"access", "list", "--db", db_, "--host", "buildbox", "--format", "json"});
+  const RunResult once =
+      run_catena({"access", "list", "--db", db_, "--host", "buildbox", "--format", "json"});
   EXPECT_EQ(json::parse(listed.out)["build_access"]["discoveries"].size(),
             json::parse(once.out)["build_access"]["discoveries"].size());
 }
@@ -255,10 +258,10 @@ TEST_F(AccessCliTest, HtmlReportRendersInABrowser) {
     EXPECT_EQ(html.find(forbidden), std::string::npos) << forbidden;
   }
   const std::string pdf = work_ / "report.pdf";
-  const RunResult chromium = run_command(
-      {"chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-       "--user-data-dir=" + (work_ / "chromium-profile"), "--print-to-pdf=" + pdf,
-       "file://" + page});
+  const RunResult chromium =
+      run_command({"chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                   "--no-pdf-header-footer", "--user-data-dir=" + (work_ / "chromium-profile"),
+                   "--print-to-pdf=" + pdf, "file://" + page});
   ASSERT_EQ(chromium.exit_code, 0) << chromium.err;
   const RunResult text = run_command({"pdftotext", "-layout", pdf, "-"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
@@ -274,15 +277,17 @@ TEST_F(AccessCliTest, HtmlReportRendersInABrowser) {
 TEST_F(AccessCliTest, HostileFilesAreUnparsedNotFatal) {
   TempDir hostile;
   hostile.write(".npmrc", std::string(2 << 20, 'x'));  // over the 1 MiB bound
-  hostile.write(".docker/config.json", std::string("\x7f" "ELF\x00\x01\xff", 7));
+  hostile.write(".docker/config.json", std::string("\x7f"
+                                                   "ELF\x00\x01\xff",
+                                                   7));
   hostile.write(".kube/config", "clusters: [\n");
   hostile.write(".aws/credentials", "[default\naws_secret_access_key = catenasecret\n");
   ASSERT_EQ(::mkfifo((hostile / ".pypirc").c_str(), 0600), 0);
   hostile.symlink(".git-credentials", "/nonexistent/file");
   hostile.symlink("loop", ".");
-  const RunResult r = run_catena({"access", "scan", "--home", hostile.path(), "--home",
-                                  hostile / "no-such-home", "--no-system", "--db", db_,
-                                  "--format", "json"});
+  const RunResult r =
+      run_catena({"access", "scan", "--home", hostile.path(), "--home", hostile / "no-such-home",
+                  "--no-system", "--db", db_, "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json doc = json::parse(r.out);
   std::set<std::string> unparsed;
@@ -290,8 +295,8 @@ TEST_F(AccessCliTest, HostileFilesAreUnparsedNotFatal) {
     EXPECT_EQ(d["kind"], "unparsed") << d;
     unparsed.insert(d["path"].get<std::string>());
   }
-  for (const char* name : {".npmrc", ".docker/config.json", ".kube/config", ".aws/credentials",
-                           ".pypirc"}) {
+  for (const char* name :
+       {".npmrc", ".docker/config.json", ".kube/config", ".aws/credentials", ".pypirc"}) {
     EXPECT_TRUE(unparsed.count(hostile / name)) << name;
   }
   EXPECT_TRUE(unparsed.count(hostile / "no-such-home"));
@@ -305,9 +310,9 @@ TEST_F(AccessCliTest, AnUnreadableHomeIsRecorded) {
   ASSERT_EQ(::chmod(locked.path().c_str(), 0700), 0);
   TempDir shared;
   ASSERT_EQ(::chmod(shared.path().c_str(), 0777), 0);
-  const RunResult r = test::run_catena_unprivileged(
-      {"access", "scan", "--home", locked.path(), "--no-system", "--db", shared / "db",
-       "--format", "json"});
+  const RunResult r =
+      test::run_catena_unprivileged({"access", "scan", "--home", locked.path(), "--no-system",
+                                     "--db", shared / "db", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json doc = json::parse(r.out);
   ASSERT_EQ(doc["build_access"]["discoveries"].size(), 1u) << r.out;

@@ -1,6 +1,8 @@
 // Build-access discovery: each kind of credential found in a home made with the real tools,
 // fingerprints equal to ssh-keygen's, classification, findings, and the promise that no secret
 // value ever reaches an output or the store.
+#include "catena/access/access.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +13,6 @@
 #include <sstream>
 
 #include "../../src/access/flatten.hpp"
-#include "catena/access/access.hpp"
 #include "catena/core/text.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -48,7 +49,7 @@ class AccessTest : public ::testing::Test {
   }
 
   static std::vector<const access::Discovery*> of_kind(const access::Report& report,
-                                                        std::string_view kind) {
+                                                       std::string_view kind) {
     std::vector<const access::Discovery*> out;
     for (const access::Discovery& d : report.discoveries) {
       if (d.kind == kind) out.push_back(&d);
@@ -56,7 +57,8 @@ class AccessTest : public ::testing::Test {
     return out;
   }
 
-  static const access::Discovery* at(const access::Report& report, std::string_view relative,
+  static const access::Discovery* at(const access::Report& report,
+                                     std::string_view relative,
                                      std::string_view kind) {
     for (const access::Discovery& d : report.discoveries) {
       if (d.kind == kind && d.path == home() + "/" + std::string(relative)) return &d;
@@ -64,7 +66,8 @@ class AccessTest : public ::testing::Test {
     return nullptr;
   }
 
-  static bool has_finding(const access::Report& report, std::string_view rule,
+  static bool has_finding(const access::Report& report,
+                          std::string_view rule,
                           std::string_view relative) {
     for (const Finding& f : report.findings) {
       if (f.rule == rule && f.path == home() + "/" + std::string(relative)) return true;
@@ -78,15 +81,43 @@ TempDir* AccessTest::dir_ = nullptr;
 
 TEST_F(AccessTest, FindsEveryKindInAHome) {
   const access::Report report = discover();
-  const std::set<std::string> expected = {
-      "ssh-private-key", "ssh-host", "ssh-known-host", "ssh-agent", "git-remote",
-      "git-credential", "git-credential-helper", "git-signing-config", "gh-token", "glab-token",
-      "npm-token", "pypi-credential", "cargo-token", "docker-auth", "docker-credential-helper",
-      "maven-server", "gem-credential", "nuget-credential", "aws-credential", "aws-profile",
-      "gcloud-credential", "azure-credential", "kube-context", "github-runner",
-      "github-runner-key", "gitlab-runner", "pkcs12", "signing-key", "private-key",
-      "signing-script", "github-runner-registration", "buildkite-agent", "jenkins-master-key",
-      "jenkins-agent-secret", "pkcs11-module", "gcloud-account", "cosign-key"};
+  const std::set<std::string> expected = {"ssh-private-key",
+                                          "ssh-host",
+                                          "ssh-known-host",
+                                          "ssh-agent",
+                                          "git-remote",
+                                          "git-credential",
+                                          "git-credential-helper",
+                                          "git-signing-config",
+                                          "gh-token",
+                                          "glab-token",
+                                          "npm-token",
+                                          "pypi-credential",
+                                          "cargo-token",
+                                          "docker-auth",
+                                          "docker-credential-helper",
+                                          "maven-server",
+                                          "gem-credential",
+                                          "nuget-credential",
+                                          "aws-credential",
+                                          "aws-profile",
+                                          "gcloud-credential",
+                                          "azure-credential",
+                                          "kube-context",
+                                          "github-runner",
+                                          "github-runner-key",
+                                          "gitlab-runner",
+                                          "pkcs12",
+                                          "signing-key",
+                                          "private-key",
+                                          "signing-script",
+                                          "github-runner-registration",
+                                          "buildkite-agent",
+                                          "jenkins-master-key",
+                                          "jenkins-agent-secret",
+                                          "pkcs11-module",
+                                          "gcloud-account",
+                                          "cosign-key"};
   std::set<std::string> found;
   for (const access::Discovery& d : report.discoveries) found.insert(d.kind);
   for (const std::string& kind : expected) EXPECT_TRUE(found.count(kind)) << kind;
@@ -102,8 +133,7 @@ TEST_F(AccessTest, SshFingerprintsAreThoseSshKeygenPrints) {
   for (const char* name : {"id_ed25519", "deploy_rsa"}) {
     const access::Discovery* key = at(report, std::string(".ssh/") + name, "ssh-private-key");
     ASSERT_NE(key, nullptr) << name;
-    const RunResult keygen =
-        run_command({"ssh-keygen", "-lf", home() + "/.ssh/" + name + ".pub"});
+    const RunResult keygen = run_command({"ssh-keygen", "-lf", home() + "/.ssh/" + name + ".pub"});
     ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
     // "256 SHA256:... comment (ED25519)"
     std::istringstream fields(keygen.out);
@@ -254,10 +284,13 @@ TEST(AccessBadInput, MalformedFilesAreUnparsedWithAReason) {
       {"/h/.cargo/credentials.toml", "[registry\ntoken = \"catenasecret\"\n"},
       {"/h/.m2/settings.xml", "<settings><servers><server><password>catenasecret</pass"},
       {"/h/.gitconfig", "[credential\n\thelper = catenasecret\n"},
-      {"/h/.ssh/id_weird", "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"},
-      {"/h/.ssh/id_pem", "-----BEGIN RSA PRIVATE KEY-----\nY2F0ZW5hc2VjcmV0\n-----END RSA PRIVATE KEY-----\n"},
+      {"/h/.ssh/id_weird",
+       "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"},
+      {"/h/.ssh/id_pem",
+       "-----BEGIN RSA PRIVATE KEY-----\nY2F0ZW5hc2VjcmV0\n-----END RSA PRIVATE KEY-----\n"},
       {"/h/k/release.pfx", "catenasecret not a pkcs12"},
-      {"/h/k/key.asc", "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n!!!!\n-----END PGP PRIVATE KEY BLOCK-----\n"},
+      {"/h/k/key.asc",
+       "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n!!!!\n-----END PGP PRIVATE KEY BLOCK-----\n"},
       {"/h/k/minisign.key", "untrusted comment: minisign encrypted secret key\nY2F0ZW5h\n"},
       {"/h/.gnupg/private-keys-v1.d/ABC.key", "garbage catenasecret"},
   };
@@ -323,24 +356,24 @@ TEST(AccessKeys, MinisignAndSignifyProtection) {
   std::string minisign = "Ed";
   minisign += std::string("\0\0", 2) + "B2" + std::string(32 + 16, 'S');
   minisign += std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8) + std::string(96, 'K');
-  auto plain = access::examine("/h/x.key",
-                               "untrusted comment: minisign encrypted secret key\n" +
-                                   base64_encode(minisign) + "\n",
-                               "salt");
+  auto plain = access::examine(
+      "/h/x.key",
+      "untrusted comment: minisign encrypted secret key\n" + base64_encode(minisign) + "\n",
+      "salt");
   ASSERT_EQ(plain.size(), 1u);
   EXPECT_EQ(plain[0].kind, "minisign-secret-key");
   EXPECT_EQ(plain[0].protection, "none");
   EXPECT_EQ(plain[0].fingerprint, "minisign:0807060504030201");
   minisign.replace(2, 2, "Sc");
-  auto encrypted = access::examine("/h/x.key",
-                                   "untrusted comment: minisign encrypted secret key\n" +
-                                       base64_encode(minisign) + "\n",
-                                   "salt");
+  auto encrypted = access::examine(
+      "/h/x.key",
+      "untrusted comment: minisign encrypted secret key\n" + base64_encode(minisign) + "\n",
+      "salt");
   ASSERT_EQ(encrypted.size(), 1u);
   EXPECT_EQ(encrypted[0].protection, "passphrase");
 
-  std::string signify = "EdBK" + std::string(4, '\0') + std::string(16 + 8, 'S') + "KEYNUM!!" +
-                        std::string(64, 'K');
+  std::string signify =
+      "EdBK" + std::string(4, '\0') + std::string(16 + 8, 'S') + "KEYNUM!!" + std::string(64, 'K');
   auto open = access::examine(
       "/h/x.sec", "untrusted comment: signify secret key\n" + base64_encode(signify) + "\n", "s");
   ASSERT_EQ(open.size(), 1u);

@@ -53,8 +53,8 @@ TEST(Standard, CustomRulesWithSeverityAndPaths) {
   EXPECT_EQ(config->standard.rules[0].title, "tools-signed");
   EXPECT_FALSE(config->inventory.declared);
   const std::vector<Finding> findings = {
-      finding("SIG_UNTRUSTED", Severity::High, "/usr/bin/tool"),   // outside the paths
-      finding("SIG_UNTRUSTED", Severity::Low, "/opt/tool"),        // below the severity
+      finding("SIG_UNTRUSTED", Severity::High, "/usr/bin/tool"),  // outside the paths
+      finding("SIG_UNTRUSTED", Severity::Low, "/opt/tool"),       // below the severity
       finding("SIG_SIGNATURE_INVALID", Severity::High, "/opt/a/b"),
   };
   const Verdict verdict = evaluate(config->standard, findings, true);

@@ -281,9 +281,15 @@ TEST(StoreAccess, SaltIsMadeOnceAndKept) {
 TEST(StoreAccess, ReplacesAHostsRecordsAndFindsSharedCredentials) {
   auto store = Store::open_memory();
   ASSERT_TRUE(store);
-  AccessRecord token{.kind = "npm-token", .category = "publish", .target = "registry.npmjs.org",
-                     .path = std::string("/home/a/.npmrc\xff", 15), .owner = "a", .mode = 0600,
-                     .fingerprint = "hmac-sha256:aa", .protection = "none", .holds_secret = true,
+  AccessRecord token{.kind = "npm-token",
+                     .category = "publish",
+                     .target = "registry.npmjs.org",
+                     .path = std::string("/home/a/.npmrc\xff", 15),
+                     .owner = "a",
+                     .mode = 0600,
+                     .fingerprint = "hmac-sha256:aa",
+                     .protection = "none",
+                     .holds_secret = true,
                      .build_critical = true};
   AccessRecord key = token;
   key.kind = "ssh-private-key";
@@ -336,7 +342,8 @@ TEST(StoreScanDigest, IsOverPathsAndDigestsInPathOrderAndKeptOnceFinished) {
   EXPECT_EQ(*running, expected);
   const auto kept = [&] {
     sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2((dir / "s.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_open_v2((dir / "s.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
     sqlite3_stmt* stmt = nullptr;
     sqlite3_prepare_v2(db, "SELECT content_digest IS NOT NULL FROM scans", -1, &stmt, nullptr);
     sqlite3_step(stmt);
@@ -346,8 +353,8 @@ TEST(StoreScanDigest, IsOverPathsAndDigestsInPathOrderAndKeptOnceFinished) {
     return out;
   };
   EXPECT_FALSE(kept());
-  ASSERT_TRUE((*store)->finish_scan(*scan_id, {.files = 3, .finished_ns = 200},
-                                    ScanStatus::Complete));
+  ASSERT_TRUE(
+      (*store)->finish_scan(*scan_id, {.files = 3, .finished_ns = 200}, ScanStatus::Complete));
   EXPECT_EQ(*(*store)->scan_content_digest(*scan_id), expected);
   EXPECT_TRUE(kept());
   EXPECT_EQ(*(*store)->scan_content_digest(*scan_id), expected);  // from the kept value

@@ -82,7 +82,8 @@ Report discover(const Options& options, const Inventory& inventory);
 
 /// What one file holds, judged by its path and content alone (owner and mode left empty).
 /// Used by discover, by tests and by the fuzzer.
-std::vector<Discovery> examine(std::string_view path, std::string_view content,
+std::vector<Discovery> examine(std::string_view path,
+                               std::string_view content,
                                std::string_view salt);
 
 /// Marks each discovery build-critical or not.

@@ -72,7 +72,6 @@ struct Verdict {
 };
 
 /// Judges `findings` against `standard`. `standard` must outlive the result.
-Verdict evaluate(const Standard& standard, const std::vector<Finding>& findings,
-                 bool build_access);
+Verdict evaluate(const Standard& standard, const std::vector<Finding>& findings, bool build_access);
 
 }  // namespace catena::audit

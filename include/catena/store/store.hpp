@@ -179,15 +179,15 @@ struct AttestationHit {
 /// infrastructure. Never the secret itself: a key's public fingerprint or a salted hash of a
 /// token (`fingerprint`), so that one credential is recognised on several hosts.
 struct AccessRecord {
-  std::string kind;      // "ssh-private-key", "npm-token", "pkcs12", ..., "unparsed"
-  std::string category;  // "ssh", "source", "ci", "publish", "cloud", "signing", "key"
-  std::string target;    // what it gives access to: host, URL, registry, context (no secret)
-  std::string account;   // a user name or key id that is not secret, or empty
-  std::string path;      // exact bytes
-  std::string owner;     // the file owner's name (or uid)
-  uint32_t mode = 0;     // permission bits of the file
-  std::string fingerprint;  // "SHA256:..." (key), "hmac-sha256:..." (token), or empty
-  std::string protection;   // "passphrase", "none", "hardware", "not-applicable", "unknown"
+  std::string kind;           // "ssh-private-key", "npm-token", "pkcs12", ..., "unparsed"
+  std::string category;       // "ssh", "source", "ci", "publish", "cloud", "signing", "key"
+  std::string target;         // what it gives access to: host, URL, registry, context (no secret)
+  std::string account;        // a user name or key id that is not secret, or empty
+  std::string path;           // exact bytes
+  std::string owner;          // the file owner's name (or uid)
+  uint32_t mode = 0;          // permission bits of the file
+  std::string fingerprint;    // "SHA256:..." (key), "hmac-sha256:..." (token), or empty
+  std::string protection;     // "passphrase", "none", "hardware", "not-applicable", "unknown"
   bool holds_secret = false;  // the file holds secret material (vs. configuration)
   bool signing = false;       // code-signing material
   bool build_critical = false;
@@ -292,7 +292,8 @@ class Store {
   /// The store's random salt for credential hashes (created on first use; ReadWrite).
   [[nodiscard]] Result<std::string> access_salt();
   /// Replaces everything recorded about `host`'s build access with `records`.
-  [[nodiscard]] Status replace_access(const std::string& host, int64_t discovered_ns,
+  [[nodiscard]] Status replace_access(const std::string& host,
+                                      int64_t discovered_ns,
                                       const std::vector<AccessRecord>& records);
   /// The build access recorded for `host` (every host when empty), ordered by path.
   [[nodiscard]] Result<std::vector<AccessRecord>> list_access(const std::string& host);
