@@ -433,7 +433,8 @@ class Walker {
           pending.emplace_back(path, depth + 1);
         } else if (S_ISREG(entry_st.st_mode)) {
           examine_file(path, entry_st);
-        } else if (reader_for(path) != Reader::None && reader_for(path) != Reader::Script) {
+        } else if (const Reader reader = reader_for(path);
+                   reader != Reader::None && reader != Reader::Script) {
           examine_special(path, entry_st);
         }
       }

@@ -150,7 +150,7 @@ Runner register_audit(CLI::App& app) {
                                     .standard = shared_config->standard.name,
                                     .verdict = verdict.verdict};
       if (access_run->has_value()) {
-        section.discoveries = (*access_run)->discoveries;
+        section.discoveries = std::move((*access_run)->discoveries);  // not used again
         section.files_examined = (*access_run)->files_examined;
       }
       for (const audit::RuleResult& result : verdict.rules) {

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "make_home.hpp"
 #include "support/cache.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -22,15 +23,13 @@ using test::run_command;
 using test::RunResult;
 using test::TempDir;
 
-const std::string kMakeHome = std::string(CATENA_SOURCE_DIR) + "/tests/access/make_home.sh";
-
 using test::read_file;
 
 class AccessCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    ASSERT_EQ(run_command({"/bin/sh", kMakeHome, *dir_ / "dev", "a"}).exit_code, 0);
+    ASSERT_EQ(test::make_home(*dir_ / "dev", "a").exit_code, 0);
     ASSERT_EQ(::mkdir((*dir_ / "empty").c_str(), 0755), 0);
     ASSERT_EQ(::mkdir((*dir_ / "plain").c_str(), 0755), 0);
     std::ofstream(*dir_ / "plain/.bashrc") << "export PATH=$HOME/bin:$PATH\n";
@@ -147,7 +146,7 @@ TEST_F(AccessCliTest, AccessScanReportsDiscoveriesAsJson) {
 
 TEST_F(AccessCliTest, TheSameCredentialOnTwoHostsIsShared) {
   TempDir other;
-  ASSERT_EQ(run_command({"/bin/sh", kMakeHome, other / "dev", "a"}).exit_code, 0);  // same secrets
+  ASSERT_EQ(test::make_home(other / "dev", "a").exit_code, 0);  // same secrets
   ASSERT_EQ(run_catena({"access", "scan", "--home", home(), "--no-system", "--db", db_, "--host",
                         "laptop-1", "--format", "json"})
                 .exit_code,

@@ -14,6 +14,7 @@
 
 #include "../../src/access/flatten.hpp"
 #include "catena/core/text.hpp"
+#include "make_home.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
 
@@ -26,14 +27,12 @@ using test::run_command;
 using test::RunResult;
 using test::TempDir;
 
-const std::string kMakeHome = std::string(CATENA_SOURCE_DIR) + "/tests/access/make_home.sh";
-
 // One home with every kind of credential, made once for the suite (key generation is slow).
 class AccessTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    const RunResult made = run_command({"/bin/sh", kMakeHome, *dir_ / "dev", "a"});
+    const RunResult made = test::make_home(*dir_ / "dev", "a");
     ASSERT_EQ(made.exit_code, 0) << made.err;
   }
   static void TearDownTestSuite() {
