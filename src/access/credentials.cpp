@@ -1,5 +1,5 @@
 // Credentials in configuration files: each reader takes a file's parsed entries (or text) and
-// returns what it grants, with token values replaced by salted hashes before anything leaves.
+// returns what it grants; every secret value goes to Secrets, which keeps only its fingerprint.
 #include "credentials.hpp"
 
 #include <algorithm>
@@ -14,11 +14,6 @@ namespace {
 
 std::string lower(std::string_view s) { return ascii_lower(s); }
 
-bool is_env_reference(std::string_view value) {
-  return value.starts_with("${") || value.starts_with("$") || value.starts_with("%") ||
-         value.starts_with("{env.");
-}
-
 Discovery make(std::string kind, std::string category, std::string target) {
   Discovery d;
   d.kind = std::move(kind);
@@ -28,84 +23,11 @@ Discovery make(std::string kind, std::string category, std::string target) {
   return d;
 }
 
-// Records a secret value as its fingerprint; a reference to an environment variable is not a
-// secret in the file.
-void set_secret(Discovery& d, std::string_view salt, std::string_view value) {
-  value = trim_space(value);
-  if (value.empty()) return;
-  if (is_env_reference(value)) {
-    d.detail += std::string(d.detail.empty() ? "" : "; ") + "secret taken from the environment";
-    return;
-  }
-  d.holds_secret = true;
-  d.protection = "none";
-  d.fingerprint = secret_fingerprint(salt, value);
-}
-
 std::vector<Discovery> unparsed_from(std::string_view category, const Error& error) {
   return {unparsed(category, error.message)};
 }
 
 }  // namespace
-
-UrlParts parse_url(std::string_view url) {
-  UrlParts parts;
-  url = trim_space(url);
-  size_t scheme_end = url.find("://");
-  std::string_view rest = url;
-  if (scheme_end != std::string_view::npos) {
-    parts.scheme = std::string(url.substr(0, scheme_end));
-    rest = url.substr(scheme_end + 3);
-  } else {
-    // scp-like git syntax: user@host:path
-    const size_t colon = url.find(':');
-    const size_t slash = url.find('/');
-    if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash)) {
-      std::string_view authority = url.substr(0, colon);
-      const size_t at = authority.rfind('@');
-      if (at != std::string_view::npos) {
-        parts.user = std::string(authority.substr(0, at));
-        authority = authority.substr(at + 1);
-      }
-      parts.scheme = "ssh";
-      parts.host = lower(authority);
-      parts.path = std::string(url.substr(colon + 1));
-      parts.redacted = (parts.user.empty() ? "" : parts.user + "@") + parts.host + ":" + parts.path;
-      return parts;
-    }
-  }
-  const size_t path_start = rest.find('/');
-  std::string_view authority = rest.substr(0, path_start);
-  if (path_start != std::string_view::npos) parts.path = std::string(rest.substr(path_start + 1));
-  const size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    std::string_view userinfo = authority.substr(0, at);
-    authority = authority.substr(at + 1);
-    const size_t colon = userinfo.find(':');
-    if (colon != std::string_view::npos) {
-      parts.password = std::string(userinfo.substr(colon + 1));
-      userinfo = userinfo.substr(0, colon);
-    }
-    parts.user = std::string(userinfo);
-    // A bare token as the user name (https://TOKEN@github.com) is a secret too.
-    if (parts.password.empty() && parts.user.size() >= 20 &&
-        (parts.scheme == "https" || parts.scheme == "http")) {
-      parts.password = parts.user;
-      parts.user.clear();
-    }
-  }
-  std::string host(authority);
-  if (host.starts_with('[')) {
-    host = host.substr(0, host.find(']') + 1);
-  } else if (const size_t colon = host.rfind(':'); colon != std::string::npos) {
-    host = host.substr(0, colon);
-  }
-  parts.host = lower(host);
-  parts.redacted = (parts.scheme.empty() ? "" : parts.scheme + "://") +
-                   (parts.user.empty() ? "" : parts.user + "@") + std::string(authority) +
-                   (parts.path.empty() ? "" : "/" + parts.path);
-  return parts;
-}
 
 std::vector<Discovery> read_ssh_config(std::string_view text) {
   std::vector<Discovery> out;
@@ -210,71 +132,110 @@ std::vector<Discovery> read_known_hosts(std::string_view text) {
   return out;
 }
 
-std::vector<Discovery> read_git_credentials(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_git_credentials(std::string_view text, Secrets& secrets) {
   std::vector<Discovery> out;
   TrimmedLines lines(text);
   while (auto next = lines.next()) {
     const std::string_view line = *next;
     if (line.empty() || line.front() == '#') continue;
-    UrlParts url = parse_url(line);
+    const UrlParts url = parse_url(line);
     if (url.host.empty() || line.find("://") == std::string_view::npos) {
       out.push_back(unparsed("source", "a line that is not a URL"));
       continue;
     }
-    Discovery d = make("git-credential", "source",
-                       url.scheme + "://" + url.host + (url.path.empty() ? "" : "/" + url.path));
+    Discovery d = make("git-credential", "source", url.redacted);
     d.account = url.user;
-    set_secret(d, salt, url.password);
+    // Everything in the credential store is a credential, a lone user name included.
+    secrets.hold(d, url.secret);
     out.push_back(std::move(d));
   }
   return out;
 }
 
-std::vector<Discovery> read_git_config(std::string_view text,
-                                       std::string_view salt,
-                                       bool repository) {
-  auto entries = flatten_ini(text);
+namespace {
+
+// A plain helper name ("store", "cache --timeout=300", "/usr/lib/git-core/git-credential-libsecret")
+// is shown; anything else (an inline shell command, a helper with arguments that may carry a
+// token) is not.
+std::string describe_helper(std::string_view helper) {
+  const std::string_view name = helper.substr(0, helper.find_first_of(" \t"));
+  for (char c : name) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '-' || c == '_' || c == '/' || c == '.';
+    if (!plain) return "a helper command (not shown)";
+  }
+  return "helper " + std::string(name);
+}
+
+// Header names whose value is a credential.
+bool credential_header(std::string_view header) {
+  const std::string name = ascii_lower(trim_space(header));
+  return name.find("auth") != std::string::npos || name.find("token") != std::string::npos ||
+         name.find("key") != std::string::npos || name.find("secret") != std::string::npos ||
+         name.find("cookie") != std::string::npos || name.find("password") != std::string::npos;
+}
+
+}  // namespace
+
+std::vector<Discovery> read_git_config(std::string_view text, Secrets& secrets, bool repository) {
+  auto entries = flatten_git_config(text);
   if (!entries) return unparsed_from("source", entries.error());
   std::vector<Discovery> out;
+  // A subsection that is a URL with credentials ([credential "https://u:p@host"],
+  // [http "https://u:p@host/"], [url "https://u:p@host/"]) is one credential, whatever its keys.
+  std::map<std::string, size_t> credential_scopes;
+  const auto scope_of = [&](const Entry& e) -> std::string {
+    if (e.keys.size() != 3) return e.keys.front() == "url" ? "" : "every host";
+    Discovery probe = make("git-credential", "source", "");
+    const std::string redacted = url_target(secrets, probe, e.keys[1]);
+    if (probe.holds_secret && credential_scopes.emplace(e.keys[1], out.size()).second) {
+      probe.target = redacted;
+      probe.detail = "credentials in the name of a [" + e.keys[0] + "] section";
+      out.push_back(std::move(probe));
+    }
+    return redacted;
+  };
   for (const Entry& e : *entries) {
-    if (e.keys.empty()) continue;
-    const std::string section = lower(e.keys.front());
-    const std::string key = lower(e.keys.back());
+    if (e.keys.size() < 2) continue;
+    const std::string& section = e.keys.front();
+    const std::string& key = e.keys.back();
     if (section == "remote" && e.keys.size() == 3 && (key == "url" || key == "pushurl")) {
-      UrlParts url = parse_url(e.value);
-      Discovery d = make("git-remote", "source", url.redacted);
-      d.account = url.user;
+      Discovery d = make("git-remote", "source", "");
       d.detail = "remote " + e.keys[1];
-      set_secret(d, salt, url.password);
+      d.target = url_target(secrets, d, e.value);
       out.push_back(std::move(d));
-    } else if (section == "url" && e.keys.size() == 3 &&
-               (key == "insteadof" || key == "pushinsteadof")) {
-      UrlParts url = parse_url(e.keys[1]);
-      if (url.password.empty()) continue;
-      Discovery d = make("git-credential", "source", url.redacted);
-      d.account = url.user;
-      d.detail = "credentials in a url.insteadOf rewrite";
-      set_secret(d, salt, url.password);
-      out.push_back(std::move(d));
-    } else if (section == "credential" && key == "helper") {
-      const std::string scope = e.keys.size() == 3 ? e.keys[1] : "every host";
-      std::string_view helper = trim_space(e.value);
-      Discovery d = make("git-credential-helper", "source", scope);
-      if (helper.starts_with('!')) {
-        // An inline shell helper may embed the secret it prints: never shown.
-        d.detail = "inline shell helper (not shown)";
-        set_secret(d, salt, helper);
-      } else {
-        d.detail = "helper " + std::string(helper.substr(0, helper.find(' ')));
+    } else if (section == "url" && e.keys.size() == 3) {
+      (void)scope_of(e);
+    } else if (section == "credential") {
+      const std::string scope = scope_of(e);
+      if (key == "helper") {
+        const std::string_view helper = trim_space(e.value);
+        if (helper.empty()) continue;  // an empty helper resets the list
+        Discovery d = make("git-credential-helper", "source", scope);
+        d.detail = describe_helper(helper);
+        if (helper.starts_with('!')) {
+          // An inline shell helper may embed the secret it prints.
+          secrets.hold(d, helper);
+        } else {
+          secrets.remember(helper);
+        }
+        out.push_back(std::move(d));
+      } else if (key == "username") {
+        for (Discovery& d : out) {
+          if (d.kind == "git-credential-helper" && d.target == scope) d.account = e.value;
+        }
       }
-      out.push_back(std::move(d));
-    } else if (section == "http" && key == "extraheader" &&
-               lower(e.value).find("authorization") != std::string::npos) {
-      const std::string scope = e.keys.size() == 3 ? e.keys[1] : "every remote";
-      Discovery d = make("git-credential", "source", scope);
-      d.detail = "an Authorization header in http.extraheader";
+    } else if (section == "http") {
+      const std::string scope = e.keys.size() == 3 ? scope_of(e) : "every remote";
+      if (key != "extraheader") continue;
       const size_t colon = e.value.find(':');
-      set_secret(d, salt, colon == std::string::npos ? e.value : e.value.substr(colon + 1));
+      const std::string_view header =
+          colon == std::string::npos ? std::string_view() : std::string_view(e.value).substr(0, colon);
+      if (!credential_header(header)) continue;
+      Discovery d = make("git-credential", "source", scope);
+      d.detail = "a " + std::string(trim_space(header)) + " header in http.extraheader";
+      secrets.remember(e.value);
+      secrets.hold(d, std::string_view(e.value).substr(colon + 1));
       out.push_back(std::move(d));
     } else if (!repository && section == "user" && key == "signingkey") {
       Discovery d = make("git-signing-config", "signing", "git commit and tag signing");
@@ -286,7 +247,7 @@ std::vector<Discovery> read_git_config(std::string_view text,
 }
 
 std::vector<Discovery> read_gh_hosts(std::string_view text,
-                                     std::string_view salt,
+                                     Secrets& secrets,
                                      std::string_view kind,
                                      bool glab) {
   auto entries = flatten_yaml(text);
@@ -302,7 +263,7 @@ std::vector<Discovery> read_gh_hosts(std::string_view text,
     Discovery& d = it->second;
     const std::string& key = e.keys.back();
     if (key == "user" || key == "username") d.account = e.value;
-    if (key == "oauth_token" || key == "token") set_secret(d, salt, e.value);
+    if (key == "oauth_token" || key == "token") secrets.hold(d, e.value);
   }
   std::vector<Discovery> out;
   for (auto& [host, d] : by_host) {
@@ -312,37 +273,61 @@ std::vector<Discovery> read_gh_hosts(std::string_view text,
   return out;
 }
 
-std::vector<Discovery> read_npmrc(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_npmrc(std::string_view text, Secrets& secrets) {
   auto entries = flatten_ini(text);
   if (!entries) return unparsed_from("publish", entries.error());
   std::string default_registry = "registry.npmjs.org";
+  std::map<std::string, Discovery> by_registry;
+  const auto registry_entry = [&](const std::string& registry) -> Discovery& {
+    return by_registry.try_emplace(registry, make("npm-token", "publish", registry)).first->second;
+  };
+  // `registry=` and `@scope:registry=` URLs may carry credentials of their own.
   for (const Entry& e : *entries) {
-    if (e.keys.size() == 1 && e.keys[0] == "registry") {
-      default_registry = parse_url(e.value).host;
+    if (e.keys.size() != 1 || !e.keys[0].ends_with("registry")) continue;
+    Discovery probe = make("npm-token", "publish", "");
+    url_target(secrets, probe, e.value);
+    const std::string host = parse_url(e.value).host;
+    if (e.keys[0] == "registry" && !host.empty()) default_registry = host;
+    if (probe.holds_secret) {
+      Discovery& d = registry_entry(host);
+      secrets.hold(d, parse_url(e.value).secret);
+      d.detail = "credentials in the registry URL";
     }
   }
-  std::map<std::string, Discovery> by_registry;
   for (const Entry& e : *entries) {
     if (e.keys.size() != 1) continue;
     std::string_view key = e.keys[0];
     std::string registry = default_registry;
     // `//host/path/:_authToken`: scoped to a registry.
     if (key.starts_with("//")) {
-      const size_t colon = key.rfind(":");
+      const size_t colon = key.rfind(':');
       if (colon == std::string_view::npos) continue;
       registry = parse_url("https:" + std::string(key.substr(0, colon))).host;
       key = key.substr(colon + 1);
     }
     if (key != "_authToken" && key != "_auth" && key != "_password" && key != "username" &&
-        key != "email") {
+        key != "email" && key != "certfile" && key != "keyfile") {
       continue;
     }
-    auto [it, inserted] = by_registry.try_emplace(registry, make("npm-token", "publish", registry));
-    Discovery& d = it->second;
+    Discovery& d = registry_entry(registry);
     if (key == "username") {
       d.account = e.value;
-    } else if (key != "email") {
-      set_secret(d, salt, e.value);
+    } else if (key == "_auth" || key == "_password") {
+      // base64 of "user:password" (_auth) or of the password (_password).
+      if (auto decoded = base64_decode(trim_space(e.value))) {
+        const size_t colon = key == "_auth" ? decoded->find(':') : std::string::npos;
+        if (colon != std::string::npos) {
+          d.account = decoded->substr(0, colon);
+          secrets.remember(decoded->substr(colon + 1));
+        } else {
+          secrets.remember(*decoded);
+        }
+      }
+      secrets.hold(d, e.value);
+    } else if (key == "_authToken") {
+      secrets.hold(d, e.value);
+    } else if (key == "keyfile") {
+      d.detail += std::string(d.detail.empty() ? "" : "; ") + "client key file";
     }
   }
   std::vector<Discovery> out;
@@ -350,7 +335,7 @@ std::vector<Discovery> read_npmrc(std::string_view text, std::string_view salt) 
   return out;
 }
 
-std::vector<Discovery> read_pypirc(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_pypirc(std::string_view text, Secrets& secrets) {
   auto entries = flatten_ini(text);
   if (!entries) return unparsed_from("publish", entries.error());
   std::map<std::string, Discovery> by_section;
@@ -364,16 +349,19 @@ std::vector<Discovery> read_pypirc(std::string_view text, std::string_view salt)
                                                                      : section));
     Discovery& d = it->second;
     const std::string key = lower(e.keys[1]);
-    if (key == "repository") d.target = parse_url(e.value).host;
+    if (key == "repository") {
+      url_target(secrets, d, e.value);
+      d.target = parse_url(e.value).host;
+    }
     if (key == "username") d.account = e.value;
-    if (key == "password") set_secret(d, salt, e.value);
+    if (key == "password") secrets.hold(d, e.value);
   }
   std::vector<Discovery> out;
   for (auto& [section, d] : by_section) out.push_back(std::move(d));
   return out;
 }
 
-std::vector<Discovery> read_cargo_credentials(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_cargo_credentials(std::string_view text, Secrets& secrets) {
   auto entries = flatten_toml(text);
   if (!entries) return unparsed_from("publish", entries.error());
   std::vector<Discovery> out;
@@ -382,13 +370,13 @@ std::vector<Discovery> read_cargo_credentials(std::string_view text, std::string
     std::string target = "crates.io";
     if (e.keys.size() == 3 && e.keys[0] == "registries") target = e.keys[1];
     Discovery d = make("cargo-token", "publish", target);
-    set_secret(d, salt, e.value);
+    secrets.hold(d, e.value);
     out.push_back(std::move(d));
   }
   return out;
 }
 
-std::vector<Discovery> read_docker_config(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_docker_config(std::string_view text, Secrets& secrets) {
   auto entries = flatten_json(text);
   if (!entries) return unparsed_from("publish", entries.error());
   std::map<std::string, Discovery> by_registry;
@@ -400,14 +388,20 @@ std::vector<Discovery> read_docker_config(std::string_view text, std::string_vie
       auto [it, inserted] = by_registry.try_emplace(host, make("docker-auth", "publish", host));
       Discovery& d = it->second;
       if (e.keys[2] == "auth") {
-        // base64 "user:password": only the user is kept.
-        if (auto decoded = base64_decode(e.value)) {
-          d.account = decoded->substr(0, decoded->find(':'));
+        // base64 of "user:password": only the user is kept. Without a colon it is a token.
+        if (auto decoded = base64_decode(trim_space(e.value))) {
+          const size_t colon = decoded->find(':');
+          if (colon != std::string::npos) {
+            d.account = decoded->substr(0, colon);
+            secrets.remember(decoded->substr(colon + 1));
+          } else {
+            secrets.remember(*decoded);
+          }
         }
-        set_secret(d, salt, e.value);
+        secrets.hold(d, e.value);
       } else if (e.keys[2] == "identitytoken" || e.keys[2] == "password" ||
                  e.keys[2] == "registrytoken") {
-        set_secret(d, salt, e.value);
+        secrets.hold(d, e.value);
       } else if (e.keys[2] == "username") {
         d.account = e.value;
       }
@@ -425,34 +419,46 @@ std::vector<Discovery> read_docker_config(std::string_view text, std::string_vie
   return out;
 }
 
-std::vector<Discovery> read_maven_settings(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_maven_settings(std::string_view text, Secrets& secrets) {
   auto entries = flatten_xml(text);
   if (!entries) return unparsed_from("publish", entries.error());
   std::vector<Discovery> out;
-  std::optional<Discovery> current;
-  std::vector<std::string> seen;
-  const auto flush = [&] {
-    if (current) out.push_back(std::move(*current));
-    current.reset();
-    seen.clear();
-  };
+  // settings-security.xml: the master password that decrypts the {...} passwords. Maven
+  // encrypts it with a key built into Maven, so it is as good as clear text.
+  for (const Entry& e : *entries) {
+    if (e.keys.size() == 2 && e.keys[0] == "settingsSecurity" && e.keys[1] == "master") {
+      Discovery d = make("maven-master-password", "publish", "every Maven server");
+      secrets.hold(d, e.value);
+      d.detail = "master password (encrypted with Maven's built-in key: as good as clear text)";
+      out.push_back(std::move(d));
+    }
+  }
+  std::map<uint32_t, Discovery> by_server;  // keyed by the <server> element
   for (const Entry& e : *entries) {
     if (e.keys.size() != 4 || e.keys[1] != "servers" || e.keys[2] != "server") continue;
+    Discovery& d = by_server.try_emplace(e.parent, make("maven-server", "publish", "")).first->second;
     const std::string& key = e.keys[3];
-    // A key seen again starts the next <server>.
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) flush();
-    seen.push_back(key);
-    if (!current) current = make("maven-server", "publish", "");
-    if (key == "id") current->target = e.value;
-    if (key == "username") current->account = e.value;
-    if (key == "password" || key == "passphrase") set_secret(*current, salt, e.value);
-    if (key == "privateKey") current->detail = "private key file " + e.value;
+    if (key == "id") d.target = e.value;
+    if (key == "username") d.account = e.value;
+    if (key == "password" || key == "passphrase") {
+      const std::string_view value = trim_space(e.value);
+      secrets.hold(d, value);
+      if (value.starts_with('{') && value.ends_with('}') && d.holds_secret) {
+        d.protection = "local-key";
+        d.detail += std::string(d.detail.empty() ? "" : "; ") +
+                    "encrypted with the master password of ~/.m2/settings-security.xml: only as "
+                    "safe as that file";
+      }
+    }
+    if (key == "privateKey") {
+      d.detail += std::string(d.detail.empty() ? "" : "; ") + "private key file " + e.value;
+    }
   }
-  flush();
+  for (auto& [element, d] : by_server) out.push_back(std::move(d));
   return out;
 }
 
-std::vector<Discovery> read_gem_credentials(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_gem_credentials(std::string_view text, Secrets& secrets) {
   auto entries = flatten_yaml(text);
   if (!entries) return unparsed_from("publish", entries.error());
   std::vector<Discovery> out;
@@ -463,46 +469,60 @@ std::vector<Discovery> read_gem_credentials(std::string_view text, std::string_v
     if (target.starts_with(':')) target.erase(0, 1);
     if (target.find("://") != std::string::npos) target = parse_url(target).host;
     Discovery d = make("gem-credential", "publish", target);
-    set_secret(d, salt, e.value);
+    secrets.hold(d, e.value);
     out.push_back(std::move(d));
   }
   return out;
 }
 
-std::vector<Discovery> read_nuget_config(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_nuget_config(std::string_view text, Secrets& secrets) {
   auto entries = flatten_xml(text);
   if (!entries) return unparsed_from("publish", entries.error());
-  std::vector<Discovery> out;
-  std::map<std::string, Discovery> by_source;
-  std::string pending_key;
+  // <add key=".." value=".."/>: the two attributes of one element, in either order.
+  struct Add {
+    std::vector<std::string> keys;  // the element's path
+    std::string key, value;
+  };
+  std::map<uint32_t, Add> adds;
   for (const Entry& e : *entries) {
     if (e.keys.size() < 4 || e.keys[e.keys.size() - 2] != "add") continue;
-    const std::string& section = e.keys[1];
-    const std::string& attribute = e.keys.back();
-    if (attribute == "@key") {
-      pending_key = e.value;
-      continue;
-    }
-    if (attribute != "@value") continue;
-    if (section == "packageSourceCredentials" && e.keys.size() == 5) {
-      const std::string& source = e.keys[2];
-      auto [it, inserted] =
-          by_source.try_emplace(source, make("nuget-credential", "publish", source));
-      const std::string key = lower(pending_key);
-      if (key == "username") it->second.account = e.value;
-      if (key == "password" || key == "cleartextpassword") set_secret(it->second, salt, e.value);
-      if (key == "cleartextpassword") it->second.detail = "clear-text password";
-    } else if (section == "apikeys" && e.keys.size() == 4) {
-      Discovery d = make("nuget-api-key", "publish", parse_url(pending_key).host);
-      set_secret(d, salt, e.value);
+    Add& add = adds[e.element];
+    add.keys.assign(e.keys.begin(), e.keys.end() - 1);
+    if (e.keys.back() == "@key") add.key = e.value;
+    if (e.keys.back() == "@value") add.value = e.value;
+  }
+  std::vector<Discovery> out;
+  std::map<std::string, Discovery> by_source;
+  for (const auto& [element, add] : adds) {
+    const std::string& section = add.keys[1];
+    if (section == "packageSourceCredentials" && add.keys.size() == 4) {
+      const std::string& source = add.keys[2];
+      Discovery& d =
+          by_source.try_emplace(source, make("nuget-credential", "publish", source)).first->second;
+      const std::string key = lower(add.key);
+      if (key == "username") d.account = add.value;
+      if (key == "password" || key == "cleartextpassword") secrets.hold(d, add.value);
+      if (key == "cleartextpassword") d.detail = "clear-text password";
+      if (key == "password" && d.holds_secret) {
+        d.detail = "encrypted with Windows DPAPI (readable by the same user on the same machine)";
+      }
+    } else if (section == "apikeys" && add.keys.size() == 3) {
+      Discovery d = make("nuget-api-key", "publish", "");
+      d.target = url_target(secrets, d, add.key);
+      secrets.hold(d, add.value);
       out.push_back(std::move(d));
+    } else if (section == "packageSources" && add.keys.size() == 3) {
+      // A source URL with credentials in it.
+      Discovery d = make("nuget-credential", "publish", "");
+      d.target = url_target(secrets, d, add.value);
+      if (d.holds_secret) out.push_back(std::move(d));
     }
   }
   for (auto& [source, d] : by_source) out.push_back(std::move(d));
   return out;
 }
 
-std::vector<Discovery> read_aws(std::string_view text, std::string_view salt, bool config) {
+std::vector<Discovery> read_aws(std::string_view text, Secrets& secrets, bool config) {
   auto entries = flatten_ini(text);
   if (!entries) return unparsed_from("cloud", entries.error());
   std::map<std::string, Discovery> by_profile;
@@ -518,7 +538,7 @@ std::vector<Discovery> read_aws(std::string_view text, std::string_view salt, bo
     const std::string key = lower(e.keys[1]);
     if (key == "aws_access_key_id") d.account = e.value;  // an identifier, not a secret
     if (key == "aws_secret_access_key" || key == "aws_session_token") {
-      set_secret(d, salt, e.value);
+      secrets.hold(d, e.value);
       d.kind = "aws-credential";
     }
     if (key == "role_arn") d.detail += std::string(d.detail.empty() ? "" : "; ") + e.value;
@@ -532,7 +552,7 @@ std::vector<Discovery> read_aws(std::string_view text, std::string_view salt, bo
   return out;
 }
 
-std::vector<Discovery> read_gcloud_json(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_gcloud_json(std::string_view text, Secrets& secrets) {
   auto entries = flatten_json(text);
   if (!entries) return unparsed_from("cloud", entries.error());
   Discovery d = make("gcloud-credential", "cloud", "google cloud");
@@ -543,11 +563,18 @@ std::vector<Discovery> read_gcloud_json(std::string_view text, std::string_view 
   d.account = account;
   const std::string project = value_at(*entries, {"project_id"});
   if (!project.empty()) d.target = "google cloud project " + project;
-  for (const char* key : {"private_key", "refresh_token", "client_secret"}) {
-    const std::string value = value_at(*entries, {key});
-    if (!value.empty()) {
-      set_secret(d, salt, value);
-      break;
+  const std::string impersonated = value_at(*entries, {"service_account_impersonation_url"});
+  if (!impersonated.empty()) {
+    d.detail += "; impersonates " + parse_url(impersonated).path.substr(
+                                        parse_url(impersonated).path.rfind('/') + 1);
+  }
+  // At any depth: an impersonated or external account nests its source credentials.
+  for (const Entry& e : *entries) {
+    if (e.keys.empty()) continue;
+    const std::string& key = e.keys.back();
+    if (key == "private_key" || key == "refresh_token" || key == "client_secret" ||
+        key == "access_token" || key == "subject_token") {
+      secrets.hold(d, e.value);
     }
   }
   return {d};
@@ -565,7 +592,7 @@ std::vector<Discovery> read_gcloud_configuration(std::string_view text) {
 
 std::vector<Discovery> read_azure(std::string_view name,
                                   std::string_view text,
-                                  std::string_view salt) {
+                                  Secrets& secrets) {
   auto entries = flatten_json(text);
   if (!entries) return unparsed_from("cloud", entries.error());
   Discovery d = make("azure-credential", "cloud", "azure");
@@ -580,7 +607,7 @@ std::vector<Discovery> read_azure(std::string_view name,
     }
     if (key == "secret" || key == "refreshtoken" || key == "accesstoken" ||
         key == "client_secret" || key == "refresh_token" || key == "access_token") {
-      if (!d.holds_secret) set_secret(d, salt, e.value);
+      if (!d.holds_secret) secrets.hold(d, e.value);
     }
   }
   if (name == "azureProfile.json") d.kind = "azure-profile";
@@ -588,7 +615,7 @@ std::vector<Discovery> read_azure(std::string_view name,
   return {d};
 }
 
-std::vector<Discovery> read_kubeconfig(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_kubeconfig(std::string_view text, Secrets& secrets) {
   auto entries = flatten_yaml(text);
   if (!entries) return unparsed_from("cloud", entries.error());
   struct Item {
@@ -621,17 +648,46 @@ std::vector<Discovery> read_kubeconfig(std::string_view text, std::string_view s
     const Item* cluster = find_named("clusters", field(&context, "context/cluster"));
     const Item* user = find_named("users", field(&context, "context/user"));
     const std::string server = field(cluster, "cluster/server");
-    Discovery d = make("kube-context", "cloud", server.empty() ? name : server);
+    Discovery d = make("kube-context", "cloud", "");
+    d.target = server.empty() ? name : url_target(secrets, d, server);
     d.account = field(&context, "context/user");
     d.detail = "context " + name;
-    for (const char* key : {"user/token", "user/client-key-data", "user/password"}) {
-      const std::string value = field(user, key);
-      if (!value.empty()) {
-        set_secret(d, salt, value);
-        break;
+    if (user != nullptr) {
+      for (const auto& [key, value] : user->fields) {
+        // Every value under auth-provider's config and exec's env, and the classic fields.
+        const bool provider_secret =
+            key.starts_with("user/auth-provider/config/") &&
+            (key.ends_with("secret") || key.ends_with("token") || key.ends_with("-key"));
+        const bool env_value = key.starts_with("user/exec/env/") && key.ends_with("/value");
+        if (key == "user/token" || key == "user/client-key-data" || key == "user/password" ||
+            provider_secret || env_value) {
+          secrets.hold(d, value);
+        }
+      }
+      // A literal secret among exec's args: the value after (or attached to) a secret option.
+      std::string previous;
+      for (size_t i = 0;; ++i) {
+        const std::string arg = field(user, "user/exec/args/" + std::to_string(i));
+        if (arg.empty()) break;
+        const std::string lower_arg = lower(arg);
+        const size_t eq = arg.find('=');
+        const auto secret_option = [](std::string_view option) {
+          return option.starts_with("-") &&
+                 (option.find("token") != std::string_view::npos ||
+                  option.find("secret") != std::string_view::npos ||
+                  option.find("password") != std::string_view::npos ||
+                  option.find("key") != std::string_view::npos);
+        };
+        if (secret_option(previous)) secrets.hold(d, arg);
+        if (eq != std::string::npos && secret_option(std::string_view(lower_arg).substr(0, eq))) {
+          secrets.hold(d, arg.substr(eq + 1));
+        }
+        previous = lower_arg;
       }
     }
     if (!field(user, "user/client-key").empty()) d.detail += "; client key file";
+    const std::string provider = field(user, "user/auth-provider/name");
+    if (!provider.empty()) d.detail += "; auth-provider " + provider;
     const std::string command = field(user, "user/exec/command");
     if (!command.empty()) {
       d.detail +=
@@ -663,7 +719,7 @@ std::vector<Discovery> read_github_runner_credentials(std::string_view text) {
   return {d};
 }
 
-std::vector<Discovery> read_gitlab_runner(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_gitlab_runner(std::string_view text, Secrets& secrets) {
   auto entries = flatten_toml(text);
   if (!entries) return unparsed_from("ci", entries.error());
   std::map<std::string, Discovery> by_index;
@@ -671,9 +727,9 @@ std::vector<Discovery> read_gitlab_runner(std::string_view text, std::string_vie
     if (e.keys.size() != 3 || e.keys[0] != "runners") continue;
     auto [it, inserted] = by_index.try_emplace(e.keys[1], make("gitlab-runner", "ci", ""));
     Discovery& d = it->second;
-    if (e.keys[2] == "url") d.target = e.value;
+    if (e.keys[2] == "url") d.target = url_target(secrets, d, e.value);
     if (e.keys[2] == "name") d.account = e.value;
-    if (e.keys[2] == "token") set_secret(d, salt, e.value);
+    if (e.keys[2] == "token") secrets.hold(d, e.value);
     if (e.keys[2] == "executor") d.detail = "executor " + e.value;
   }
   std::vector<Discovery> out;
@@ -681,14 +737,17 @@ std::vector<Discovery> read_gitlab_runner(std::string_view text, std::string_vie
   return out;
 }
 
-std::vector<Discovery> read_buildkite(std::string_view text, std::string_view salt) {
+std::vector<Discovery> read_buildkite(std::string_view text, Secrets& secrets) {
   auto entries = flatten_ini(text);
   if (!entries) return unparsed_from("ci", entries.error());
   Discovery d = make("buildkite-agent", "ci", "agent.buildkite.com");
   const std::string endpoint = value_at(*entries, {"endpoint"});
-  if (!endpoint.empty()) d.target = parse_url(endpoint).host;
+  if (!endpoint.empty()) {
+    url_target(secrets, d, endpoint);
+    d.target = parse_url(endpoint).host;
+  }
   d.account = value_at(*entries, {"name"});
-  set_secret(d, salt, value_at(*entries, {"token"}));
+  secrets.hold(d, value_at(*entries, {"token"}));
   return {d};
 }
 
@@ -696,9 +755,9 @@ std::vector<Discovery> read_secret_file(std::string_view kind,
                                         std::string_view category,
                                         std::string_view target,
                                         std::string_view text,
-                                        std::string_view salt) {
+                                        Secrets& secrets) {
   Discovery d = make(std::string(kind), std::string(category), std::string(target));
-  set_secret(d, salt, text);
+  secrets.hold(d, text);
   return {d};
 }
 
@@ -711,35 +770,67 @@ std::vector<Discovery> read_pkcs11_module(std::string_view text) {
   return {d};
 }
 
-std::vector<Discovery> read_signing_script(std::string_view text, std::string_view salt) {
-  static constexpr std::string_view kTools[] = {"osslsigncode", "signtool",    "jsign",
-                                                "codesign",     "cosign sign", "gpg --detach-sign"};
+std::vector<Discovery> read_signing_script(std::string_view text, Secrets& secrets) {
+  // Each tool by a word that only a signing command line has.
+  static constexpr std::pair<std::string_view, std::string_view> kTools[] = {
+      {"osslsigncode", "osslsigncode"},
+      {"signtool", "signtool"},
+      {"jsign", "jsign"},
+      {"codesign ", "codesign"},
+      {"cosign sign", "cosign"},
+      {"COSIGN_PASSWORD", "cosign"},
+      {"jarsigner", "jarsigner"},
+      {"apksigner", "apksigner"},
+      {"gpg --detach-sign", "gpg"},
+      {"gpg --clearsign", "gpg"},
+      {"gpg -b", "gpg"},
+      {"gpg --sign", "gpg"},
+      {"gpg2 --detach-sign", "gpg"},
+      {"minisign -S", "minisign"},
+      {"minisign -s", "minisign"},
+      {"signify -S", "signify"},
+      {"Set-AuthenticodeSignature", "Set-AuthenticodeSignature"},
+      {"notarytool", "notarytool"},
+      {"productsign", "productsign"},
+      {"rpmsign", "rpmsign"},
+      {"debsign", "debsign"},
+      {"dpkg-sig", "dpkg-sig"},
+  };
   std::string tool;
-  for (std::string_view t : kTools) {
-    if (text.find(t) != std::string_view::npos) {
-      tool = std::string(t.substr(0, t.find(' ')));
+  for (const auto& [word, name] : kTools) {
+    if (text.find(word) != std::string_view::npos) {
+      tool = std::string(name);
       break;
     }
   }
   if (tool.empty()) return {};
   Discovery d = make("signing-script", "signing", tool);
-  // A literal password after a password option: the word that follows, unless it names a
-  // variable.
+  // A literal password after a password option (or in an environment assignment): the word
+  // that follows, unless it names a variable.
   static constexpr std::string_view kOptions[] = {
-      "-pass ", "--storepass ", "--storepass=", "--keypass ", "--keypass=", " /p ", "-p:"};
+      "-pass ",       "-pass:",        "--pass ",       "--pass=",        "-storepass ",
+      "--storepass ", "--storepass=",  "-keypass ",     "--keypass ",     "--keypass=",
+      " /p ",         "-p:",           "--ks-pass pass:", "--key-pass pass:", "--ks-pass=pass:",
+      "--key-pass=pass:", "--passphrase ", "--passphrase=", "--password ",   "--password=",
+      "-Password ",   "COSIGN_PASSWORD=", "MINISIGN_PASSWORD=", "-passin pass:", "-p pass:",
+      "--pin=",       "-readpass ",    "pass:"};
   for (std::string_view option : kOptions) {
-    size_t at = text.find(option);
-    if (at == std::string_view::npos) continue;
-    std::string_view rest = text.substr(at + option.size());
-    rest = rest.substr(0, rest.find_first_of(" \t\r\n"));
-    if (rest.size() >= 2 && (rest.front() == '"' || rest.front() == '\'') &&
-        rest.back() == rest.front()) {
-      rest = rest.substr(1, rest.size() - 2);
+    size_t at = 0;
+    while ((at = text.find(option, at)) != std::string_view::npos) {
+      std::string_view rest = text.substr(at + option.size());
+      at += option.size();
+      rest = rest.substr(0, rest.find_first_of(" \t\r\n;&|)"));
+      if (rest.size() >= 2 && (rest.front() == '"' || rest.front() == '\'') &&
+          rest.back() == rest.front()) {
+        rest = rest.substr(1, rest.size() - 2);
+      }
+      if (rest.empty() || rest.starts_with("-") || rest.starts_with("env:") ||
+          rest.starts_with("file:") || rest.starts_with("fd:") || rest.starts_with("stdin") ||
+          rest.starts_with("(") || rest.starts_with("@")) {
+        continue;
+      }
+      if (secrets.hold(d, rest)) d.detail = "a literal signing password in the script";
     }
-    if (rest.empty()) continue;
-    set_secret(d, salt, rest);
-    if (d.holds_secret) d.detail = "a literal signing password on the command line";
-    break;
   }
   return {d};
 }

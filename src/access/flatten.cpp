@@ -275,6 +275,127 @@ Result<Entries> flatten_ini(std::string_view text) {
   return out;
 }
 
+Result<Entries> flatten_git_config(std::string_view text) {
+  Entries out;
+  std::vector<std::string> section;
+  size_t pos = 0;
+  size_t line = 1;
+  const auto at_end = [&] { return pos >= text.size(); };
+  // "\r\n" reads as "\n", as git's reader does.
+  const auto next = [&]() -> int {
+    if (at_end()) return '\n';
+    char c = text[pos++];
+    if (c == '\r' && !at_end() && text[pos] == '\n') c = text[pos++];
+    if (c == '\n') ++line;
+    return static_cast<unsigned char>(c);
+  };
+  const auto is_space = [](int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; };
+  const auto error = [&](std::string_view what) {
+    return parse_error("not valid git configuration (" + std::string(what) + " at line " +
+                       std::to_string(line) + ")");
+  };
+  while (!at_end()) {
+    int c = next();
+    if (c == '\n' || is_space(c)) continue;
+    if (c == '#' || c == ';') {
+      while (!at_end() && next() != '\n') {
+      }
+      continue;
+    }
+    if (c == '[') {
+      section.clear();
+      std::string name;
+      while (true) {
+        if (at_end()) return error("unterminated section header");
+        c = next();
+        if (c == ']' || c == '"' || is_space(c) || c == '\n') break;
+        name.push_back(static_cast<char>(c));
+      }
+      if (c == '\n') return error("unterminated section header");
+      // [section.sub] is the old spelling of [section "sub"].
+      const size_t dot = name.find('.');
+      section.push_back(ascii_lower(name.substr(0, dot)));
+      if (dot != std::string::npos) section.push_back(ascii_lower(name.substr(dot + 1)));
+      while (is_space(c)) c = next();
+      if (c == '"') {
+        std::string sub;
+        while (true) {
+          if (at_end()) return error("unterminated subsection");
+          c = next();
+          if (c == '\n') return error("unterminated subsection");
+          if (c == '"') break;
+          if (c == '\\') {
+            if (at_end()) return error("unterminated subsection");
+            c = next();
+            if (c == '\n') return error("unterminated subsection");
+          }
+          sub.push_back(static_cast<char>(c));
+        }
+        section.push_back(std::move(sub));
+        c = next();
+      }
+      if (c != ']') return error("malformed section header");
+      continue;
+    }
+    // A variable: name, then '=' and a value, or nothing (a boolean true).
+    std::string key(1, static_cast<char>(c));
+    while (!at_end()) {
+      c = next();
+      if (c == '=' || c == '\n' || is_space(c) || c == '#' || c == ';') break;
+      key.push_back(static_cast<char>(c));
+    }
+    while (is_space(c)) c = next();
+    std::vector<std::string> keys = section;
+    keys.push_back(ascii_lower(key));
+    if (c != '=') {
+      // Rest of the line is a comment (or nothing).
+      while (c != '\n' && !at_end()) c = next();
+      out.push_back({std::move(keys), "true"});
+      continue;
+    }
+    std::string value;
+    bool quote = false;
+    bool comment = false;
+    size_t spaces = 0;
+    while (true) {
+      c = next();
+      if (c == '\n') {
+        if (quote) return error("unterminated quote");
+        break;
+      }
+      if (comment) continue;
+      if (is_space(c) && !quote) {
+        if (!value.empty()) ++spaces;
+        continue;
+      }
+      if (!quote && (c == ';' || c == '#')) {
+        comment = true;
+        continue;
+      }
+      value.append(spaces, ' ');
+      spaces = 0;
+      if (c == '\\') {
+        if (at_end()) return error("backslash at the end");
+        c = next();
+        if (c == '\n') continue;  // a continuation
+        if (c == 't') c = '\t';
+        else if (c == 'b') c = '\b';
+        else if (c == 'n') c = '\n';
+        else if (c != '\\' && c != '"') return error("unknown escape");
+        value.push_back(static_cast<char>(c));
+        continue;
+      }
+      if (c == '"') {
+        quote = !quote;
+        continue;
+      }
+      value.push_back(static_cast<char>(c));
+    }
+    out.push_back({std::move(keys), std::move(value)});
+  }
+  return out;
+}
+
 Result<Entries> flatten_xml(std::string_view text) {
   if (text.size() > static_cast<size_t>(INT32_MAX)) return parse_error("XML too large");
   xmlDocPtr doc =
@@ -286,20 +407,24 @@ Result<Entries> flatten_xml(std::string_view text) {
   struct Item {
     xmlNodePtr node;
     std::vector<std::string> keys;
+    uint32_t parent = 0;
   };
   std::vector<Item> pending;
-  if (xmlNodePtr root = xmlDocGetRootElement(doc)) pending.push_back({root, {}});
+  uint32_t next_id = 0;
+  if (xmlNodePtr root = xmlDocGetRootElement(doc)) pending.push_back({root, {}, 0});
   while (!pending.empty()) {
     Item item = std::move(pending.back());
     pending.pop_back();
     if (item.node->type != XML_ELEMENT_NODE) continue;
+    const uint32_t id = ++next_id;
     item.keys.emplace_back(reinterpret_cast<const char*>(item.node->name));
     if (item.keys.size() > kMaxDepth) return parse_error("XML nested too deeply");
     for (xmlAttrPtr attr = item.node->properties; attr != nullptr; attr = attr->next) {
       xmlChar* value = xmlNodeListGetString(doc, attr->children, 1);
       std::vector<std::string> keys = item.keys;
       keys.push_back(std::string("@") + reinterpret_cast<const char*>(attr->name));
-      out.push_back({std::move(keys), value ? reinterpret_cast<const char*>(value) : ""});
+      out.push_back({std::move(keys), value ? reinterpret_cast<const char*>(value) : "", id,
+                     item.parent});
       xmlFree(value);
     }
     bool has_element_child = false;
@@ -312,14 +437,16 @@ Result<Entries> flatten_xml(std::string_view text) {
         own_text += reinterpret_cast<const char*>(child->content);
       }
     }
-    if (!has_element_child) out.push_back({item.keys, std::string(trim_space(own_text))});
+    if (!has_element_child) {
+      out.push_back({item.keys, std::string(trim_space(own_text)), id, item.parent});
+    }
     // Children in document order: push in reverse.
     std::vector<xmlNodePtr> children;
     for (xmlNodePtr child = item.node->children; child != nullptr; child = child->next) {
       if (child->type == XML_ELEMENT_NODE) children.push_back(child);
     }
     for (auto it = children.rbegin(); it != children.rend(); ++it) {
-      pending.push_back({*it, item.keys});
+      pending.push_back({*it, item.keys, id});
     }
   }
   return out;

@@ -13,6 +13,10 @@ namespace catena::access {
 struct Entry {
   std::vector<std::string> keys;  // mapping keys; sequence items as their decimal index
   std::string value;              // the scalar, as text
+  // XML only: the element the value belongs to (its text or attribute) and that element's
+  // parent, numbered in document order, so repeated siblings (<add key= value=>) stay apart.
+  uint32_t element = 0;
+  uint32_t parent = 0;
 };
 using Entries = std::vector<Entry>;
 
@@ -26,6 +30,10 @@ inline constexpr size_t kMaxDepth = 64;
 /// `[section "sub"]` (keys {section, sub, key}), `key = value` or `key: value`, `#`/`;`
 /// comments, surrounding quotes removed. Lines before any section have the key alone.
 [[nodiscard]] Result<Entries> flatten_ini(std::string_view text);
+/// Git's configuration syntax (git-config(1)): `[section "sub"]` with `\"` and `\\` escapes,
+/// values with quotes, escapes and backslash-newline continuations, and `#`/`;` comments
+/// anywhere outside quotes. Keys {section, sub, key} (section and key in lower case).
+[[nodiscard]] Result<Entries> flatten_git_config(std::string_view text);
 /// XML through libxml2 without network, DTD loading or entity substitution: elements give
 /// their text, attributes `@name`.
 [[nodiscard]] Result<Entries> flatten_xml(std::string_view text);

@@ -17,6 +17,10 @@
 namespace catena::access {
 namespace {
 
+// Passwords tools fill in by default: a keystore that opens with one of these is not protected.
+constexpr std::string_view kDefaultKeystorePasswords[] = {"",         "android",  "changeit",
+                                                          "changeme", "password", "123456"};
+
 struct PemBlock {
   std::string label;
   bool encrypted_header = false;  // Proc-Type: 4,ENCRYPTED
@@ -179,6 +183,11 @@ std::string_view skip_to_line_after(std::string_view text, std::string_view mark
   return nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
 }
 
+std::string_view base_name_of(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
 std::string first_line(std::string_view text) {
   const size_t nl = text.find('\n');
   return std::string(trim_space(text.substr(0, nl)));
@@ -339,7 +348,7 @@ std::vector<Discovery> examine_pem(std::string_view content,
   return out;
 }
 
-std::vector<Discovery> examine_pkcs12(std::string_view content) {
+std::vector<Discovery> examine_pkcs12(std::string_view content, bool signing_hint) {
   const auto* p = reinterpret_cast<const unsigned char*>(content.data());
   std::unique_ptr<PKCS12, decltype(&PKCS12_free)> p12(
       d2i_PKCS12(nullptr, &p, static_cast<long>(content.size())), PKCS12_free);
@@ -349,19 +358,24 @@ std::vector<Discovery> examine_pkcs12(std::string_view content) {
   d.category = "signing";
   d.holds_secret = true;
   d.fingerprint = "file-sha256:" + hex_sha256(content);
-  // An empty (or absent) password is what "unprotected" means for PKCS#12.
-  const char* password = nullptr;
-  bool open = false;
+  // An empty, absent or well-known default password is what "unprotected" means.
+  std::optional<std::string> password;
+  bool null_password = false;
   if (PKCS12_mac_present(p12.get()) == 0) {
-    open = true;
-    password = "";
-  } else if (PKCS12_verify_mac(p12.get(), "", 0) == 1) {
-    open = true;
     password = "";
   } else if (PKCS12_verify_mac(p12.get(), nullptr, 0) == 1) {
-    open = true;
+    password = "";
+    null_password = true;
+  } else {
+    for (std::string_view candidate : kDefaultKeystorePasswords) {
+      if (PKCS12_verify_mac(p12.get(), candidate.data(), static_cast<int>(candidate.size())) ==
+          1) {
+        password = std::string(candidate);
+        break;
+      }
+    }
   }
-  if (!open) {
+  if (!password) {
     d.protection = "passphrase";
     d.signing = true;
     d.detail = "passphrase-protected; its certificate cannot be read without it";
@@ -371,21 +385,31 @@ std::vector<Discovery> examine_pkcs12(std::string_view content) {
   EVP_PKEY* key = nullptr;
   X509* cert = nullptr;
   STACK_OF(X509)* ca = nullptr;
-  if (PKCS12_parse(p12.get(), password, &key, &cert, &ca) != 1) {
+  if (PKCS12_parse(p12.get(), null_password ? nullptr : password->c_str(), &key, &cert, &ca) !=
+      1) {
     d.signing = true;
-    d.detail = "no password, but its contents use a cipher OpenSSL cannot read";
+    d.detail = "opens without a real password, but its contents use a cipher OpenSSL cannot read";
     return {d};
   }
   PkeyPtr key_guard(key, EVP_PKEY_free);
   X509Ptr cert_guard(cert, X509_free);
   sk_X509_pop_free(ca, X509_free);
   d.detail = key ? key_description(key) : "no private key";
-  if (key == nullptr) d.holds_secret = false;
+  if (!password->empty()) d.detail += "; opens with the default password \"" + *password + "\"";
+  if (key == nullptr) {
+    d.holds_secret = false;
+    d.protection = "not-applicable";
+  }
   if (key != nullptr) {
     if (auto spki = spki_der(key)) d.fingerprint = "spki-sha256:" + hex_sha256(*spki);
   }
   if (cert != nullptr) {
     describe_certificate(d, cert);
+    // A certificate without any extended key usage (Android's, keytool's) signs what its
+    // key is named for.
+    if (!d.signing && (X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) == 0 && signing_hint) {
+      d.signing = true;
+    }
   } else {
     d.signing = true;
     d.detail += "; no certificate";
@@ -402,7 +426,15 @@ std::vector<Discovery> examine_gpg_keyfile(std::string_view name, std::string_vi
     d.protection = "hardware";
     d.detail = "held on a smartcard or token";
   } else if (content.find("protected-private-key") != std::string_view::npos) {
-    d.protection = "passphrase";
+    // A key imported without a passphrase stays "(protection none)" until its first use.
+    // The extended key format may wrap the S-expression anywhere between tokens.
+    bool clear = false;
+    for (size_t at = content.find("(protection"); at != std::string_view::npos && !clear;
+         at = content.find("(protection", at + 1)) {
+      std::string_view rest = trim_space(content.substr(at + 11));
+      clear = rest.starts_with("none");
+    }
+    d.protection = clear ? "none" : "passphrase";
   } else if (content.find("private-key") != std::string_view::npos) {
     d.protection = "none";
   } else {
@@ -563,7 +595,7 @@ std::vector<Discovery> examine_openpgp(std::string_view content) {
   return {d};
 }
 
-std::vector<Discovery> examine_minisign(std::string_view content, std::string_view salt) {
+std::vector<Discovery> examine_minisign(std::string_view content, Secrets& secrets) {
   std::string_view rest = skip_to_line_after(content, "untrusted comment:");
   auto blob = base64_decode(first_line(rest));
   // sig alg, kdf alg, checksum alg (2 each), salt 32, opslimit 8, memlimit 8, keynum_sk 104.
@@ -574,7 +606,7 @@ std::vector<Discovery> examine_minisign(std::string_view content, std::string_vi
   const bool encrypted = blob->substr(2, 2) != std::string("\0\0", 2);
   d.protection = encrypted ? "passphrase" : "none";
   if (encrypted) {
-    d.fingerprint = secret_fingerprint(salt, *blob);
+    d.fingerprint = secrets.fingerprint(*blob);
   } else {
     // The key id is public (it is in the public key): 8 bytes after the salt and limits.
     std::string id = blob->substr(54, 8);
@@ -600,7 +632,7 @@ std::vector<Discovery> examine_signify(std::string_view content) {
   return {d};
 }
 
-std::vector<Discovery> examine_cosign(std::string_view content, std::string_view salt) {
+std::vector<Discovery> examine_cosign(std::string_view content, Secrets& secrets) {
   for (const PemBlock& block : pem_blocks(content)) {
     if (block.label != "ENCRYPTED COSIGN PRIVATE KEY" &&
         block.label != "ENCRYPTED SIGSTORE PRIVATE KEY") {
@@ -609,10 +641,239 @@ std::vector<Discovery> examine_cosign(std::string_view content, std::string_view
     Discovery d = signing_material("cosign-key", "sigstore signing");
     d.protection = "passphrase";
     d.detail = "encrypted (cosign also accepts an empty password, which is not tried)";
-    d.fingerprint = secret_fingerprint(salt, block.der);
+    d.fingerprint = secrets.fingerprint(block.der);
     return {d};
   }
   return {unparsed("signing", "not a cosign key")};
+}
+
+namespace {
+
+std::string utf16be(std::string_view ascii) {
+  std::string out;
+  for (char c : ascii) {
+    out.push_back('\0');
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string sha1_of(std::string_view a, std::string_view b) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha1(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), a.data(), a.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), b.data(), b.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out, &length) != 1) {
+    return {};
+  }
+  return std::string(reinterpret_cast<const char*>(out), length);
+}
+
+// Sun's JKS key protector: the key XORed with a SHA-1 stream of password and salt, followed by
+// SHA-1(password, key). Returns the PKCS#8 key when `password` opens it.
+std::optional<std::string> jks_unprotect(std::string_view protected_key, std::string_view password) {
+  if (protected_key.size() < 41) return std::nullopt;
+  const std::string pw = utf16be(password);
+  const std::string_view salt = protected_key.substr(0, 20);
+  const std::string_view encrypted = protected_key.substr(20, protected_key.size() - 40);
+  const std::string_view check = protected_key.substr(protected_key.size() - 20);
+  std::string plain(encrypted);
+  std::string digest(salt);
+  for (size_t i = 0; i < plain.size(); i += 20) {
+    digest = sha1_of(pw, digest);
+    for (size_t j = 0; j < 20 && i + j < plain.size(); ++j) plain[i + j] ^= digest[j];
+  }
+  if (sha1_of(pw, plain) != check) return std::nullopt;
+  return plain;
+}
+
+}  // namespace
+
+std::vector<Discovery> examine_java_keystore(std::string_view path, std::string_view content) {
+  if (!content.starts_with("\xfe\xed\xfe\xed") && !content.starts_with("\xce\xce\xce\xce")) {
+    return examine_pkcs12(content, true);  // keytool writes PKCS#12 since Java 9
+  }
+  const bool jceks = content.starts_with("\xce");
+  if (content.size() < 32) return {unparsed("signing", "truncated Java keystore")};
+  Discovery d = signing_material("java-keystore", "Java keystore");
+  d.holds_secret = false;
+  d.protection = "not-applicable";
+  d.fingerprint = "file-sha256:" + hex_sha256(content);
+  // The store's integrity digest: SHA-1(password as UTF-16BE, "Mighty Aphrodite", contents).
+  const std::string_view body = content.substr(0, content.size() - 20);
+  const std::string_view stored = content.substr(content.size() - 20);
+  std::optional<std::string> store_password;
+  for (std::string_view candidate : kDefaultKeystorePasswords) {
+    if (sha1_of(utf16be(candidate) + "Mighty Aphrodite", body) == stored) {
+      store_password = std::string(candidate);
+      break;
+    }
+  }
+  ByteReader reader(content.data(), body.size());
+  auto version = reader.read_be<uint32_t>(4);
+  auto count = reader.read_be<uint32_t>(8);
+  if (!version || !count || (*version != 1 && *version != 2)) {
+    return {unparsed("signing", "not a Java keystore this reader knows")};
+  }
+  uint64_t pos = 12;
+  const auto read_utf = [&]() -> std::optional<std::string> {
+    auto length = reader.read_be<uint16_t>(pos);
+    if (!length) return std::nullopt;
+    auto bytes = reader.bytes(pos + 2, *length);
+    if (!bytes) return std::nullopt;
+    pos += 2 + *length;
+    return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  };
+  const auto read_block = [&]() -> std::optional<std::string> {
+    auto length = reader.read_be<uint32_t>(pos);
+    if (!length) return std::nullopt;
+    auto bytes = reader.bytes(pos + 4, *length);
+    if (!bytes) return std::nullopt;
+    pos += 4 + uint64_t{*length};
+    return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  };
+  size_t keys = 0;
+  size_t opened = 0;
+  std::string opened_with;
+  bool complete = true;
+  constexpr uint32_t kMaxEntries = 4096;
+  for (uint32_t i = 0; i < std::min(*count, kMaxEntries) && complete; ++i) {
+    auto tag = reader.read_be<uint32_t>(pos);
+    pos += 4;
+    auto alias = read_utf();
+    pos += 8;  // creation time
+    if (!tag || !alias) {
+      complete = false;
+      break;
+    }
+    if (*tag == 1) {
+      ++keys;
+      auto protected_key = read_block();
+      auto chain = reader.read_be<uint32_t>(pos);
+      pos += 4;
+      if (!protected_key || !chain) {
+        complete = false;
+        break;
+      }
+      X509Ptr first_cert(nullptr, X509_free);
+      for (uint32_t c = 0; c < std::min(*chain, kMaxEntries); ++c) {
+        if (*version == 2 && !read_utf()) complete = false;
+        auto der = read_block();
+        if (!der) complete = false;
+        if (!complete) break;
+        if (c == 0) first_cert = cert_from_der(*der);
+      }
+      // The EncryptedPrivateKeyInfo's octet string holds the protected key.
+      const auto* p = reinterpret_cast<const unsigned char*>(protected_key->data());
+      std::unique_ptr<X509_SIG, decltype(&X509_SIG_free)> info(
+          d2i_X509_SIG(nullptr, &p, static_cast<long>(protected_key->size())), X509_SIG_free);
+      if (info && !jceks) {
+        const X509_ALGOR* algorithm = nullptr;
+        const ASN1_OCTET_STRING* data = nullptr;
+        X509_SIG_get0(info.get(), &algorithm, &data);
+        const std::string_view blob(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                                    static_cast<size_t>(ASN1_STRING_length(data)));
+        for (std::string_view candidate : kDefaultKeystorePasswords) {
+          if (auto pkcs8 = jks_unprotect(blob, candidate)) {
+            ++opened;
+            opened_with = std::string(candidate);
+            if (PkeyPtr key = private_key_from_der(*pkcs8); key && d.fingerprint.starts_with("file")) {
+              if (auto spki = spki_der(key.get())) {
+                d.fingerprint = "spki-sha256:" + hex_sha256(*spki);
+              }
+            }
+            OPENSSL_cleanse(pkcs8->data(), pkcs8->size());
+            break;
+          }
+        }
+      }
+      if (first_cert && d.target == "Java keystore") {
+        d.target = subject_text(first_cert.get());
+        const bool has_eku = (X509_get_extension_flags(first_cert.get()) & EXFLAG_XKUSAGE) != 0;
+        // A certificate for TLS is not code signing; one without usages (Android's, keytool's
+        // default) signs what it is used for.
+        if (has_eku && !has_code_signing_eku(first_cert.get())) d.signing = false;
+        if (base_name_of(path) == "debug.keystore") d.signing = false;
+      }
+    } else if (*tag == 2) {
+      if (*version == 2 && !read_utf()) complete = false;
+      if (!read_block()) complete = false;
+    } else {
+      // A JCEKS secret-key entry is a serialised Java object of no stated length: stop here.
+      complete = false;
+    }
+  }
+  d.detail = std::string(jceks ? "JCEKS" : "JKS") + " keystore, " + std::to_string(*count) +
+             " entries, " + std::to_string(keys) + " private key" + (keys == 1 ? "" : "s");
+  if (keys > 0) {
+    d.holds_secret = true;
+    d.protection = "passphrase";
+  }
+  if (store_password) {
+    d.detail += "; the store opens with the default password \"" + *store_password + "\"";
+  }
+  if (opened > 0) {
+    d.protection = "none";
+    d.detail += "; a private key opens with the default password \"" + opened_with + "\"";
+  } else if (keys > 0 && jceks && store_password) {
+    d.protection = "unknown";
+    d.detail += "; JCEKS key passwords are not checked";
+  }
+  if (!complete && keys == 0 && !store_password) {
+    return {unparsed("signing", "a Java keystore that could not be read to the end")};
+  }
+  if (!d.signing) {
+    d.category = "key";
+    d.kind = "java-keystore";
+  }
+  return {d};
+}
+
+std::vector<Discovery> examine_putty(std::string_view content) {
+  // "PuTTY-User-Key-File-3: ssh-ed25519", "Encryption: none", "Comment: ...",
+  // "Public-Lines: N" and N lines of base64 of the public blob.
+  std::string type, encryption, comment, public_base64;
+  size_t public_lines = 0;
+  TrimmedLines lines(content);
+  while (auto next = lines.next()) {
+    const std::string_view line = *next;
+    if (public_lines > 0) {
+      public_base64.append(line);
+      --public_lines;
+      continue;
+    }
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::string_view key = line.substr(0, colon);
+    const std::string_view value = trim_space(line.substr(colon + 1));
+    if (key.starts_with("PuTTY-User-Key-File-")) type = std::string(value);
+    if (key == "Encryption") encryption = std::string(value);
+    if (key == "Comment") comment = std::string(value);
+    if (key == "Public-Lines") {
+      size_t n = 0;
+      for (char c : value) n = c >= '0' && c <= '9' && n < 1000 ? n * 10 + static_cast<size_t>(c - '0') : 1000;
+      public_lines = n;
+      if (n >= 1000) return {unparsed("ssh", "a PuTTY key with a malformed Public-Lines")};
+    }
+    if (key == "Private-Lines") break;
+  }
+  auto blob = base64_decode(public_base64);
+  if (type.empty() || encryption.empty() || !blob || blob->empty()) {
+    return {unparsed("ssh", "not a PuTTY private key")};
+  }
+  Discovery d;
+  d.kind = "ssh-private-key";
+  d.category = "ssh";
+  d.holds_secret = true;
+  d.account = comment;
+  bool hardware = false;
+  d.detail = ssh_key_type(*blob, &hardware) + "; PuTTY key";
+  d.fingerprint = ssh_base64_sha256(*blob);
+  d.protection = encryption == "none" ? "none" : "passphrase";
+  if (encryption != "none") d.detail += "; " + encryption;
+  return {d};
 }
 
 }  // namespace catena::access

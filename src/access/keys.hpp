@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "catena/access/access.hpp"
+#include "secrets.hpp"
 
 namespace catena::access {
 
@@ -22,15 +23,23 @@ std::vector<Discovery> examine_ssh_key(std::string_view content, std::string_vie
 std::vector<Discovery> examine_pem(std::string_view content,
                                    std::string_view sibling_certs,
                                    bool signing_hint);
-std::vector<Discovery> examine_pkcs12(std::string_view content);
+/// A PKCS#12 file (also a keystore keytool wrote). It is unprotected when it opens with no
+/// password or a default one ("android", "changeit", ...). `signing_hint`: the file is named
+/// for signing, so a certificate without extended key usage counts as code signing.
+std::vector<Discovery> examine_pkcs12(std::string_view content, bool signing_hint);
+/// A Java keystore (JKS or JCEKS; PKCS#12 ones go to examine_pkcs12): whether the store's
+/// integrity password and each private key's password is empty or a default.
+std::vector<Discovery> examine_java_keystore(std::string_view path, std::string_view content);
+/// A PuTTY private key (.ppk, versions 2 and 3).
+std::vector<Discovery> examine_putty(std::string_view content);
 /// A GnuPG 2.1+ key file from private-keys-v1.d (`name` is its keygrip file name).
 std::vector<Discovery> examine_gpg_keyfile(std::string_view name, std::string_view content);
 /// An ASCII-armored OpenPGP secret key export, or a binary secret keyring (secring.gpg).
 std::vector<Discovery> examine_openpgp(std::string_view content);
-std::vector<Discovery> examine_minisign(std::string_view content, std::string_view salt);
+std::vector<Discovery> examine_minisign(std::string_view content, Secrets& secrets);
 std::vector<Discovery> examine_signify(std::string_view content);
 /// cosign/sigstore encrypted keys ("BEGIN ENCRYPTED COSIGN PRIVATE KEY").
-std::vector<Discovery> examine_cosign(std::string_view content, std::string_view salt);
+std::vector<Discovery> examine_cosign(std::string_view content, Secrets& secrets);
 
 bool looks_like_pem_private_key(std::string_view content);
 

@@ -18,34 +18,30 @@ Result<AccessRun> run_access(store::Store& store,
                              const std::vector<std::string>& homes,
                              const access::Inventory& inventory,
                              const std::string& host,
-                             bool system_places) {
-  CATENA_TRY(std::string salt, store.access_salt());
-  access::Options options{.homes = homes, .system_places = system_places, .salt = salt};
+                             bool system_places,
+                             const std::string& key_path) {
+  CATENA_TRY(std::string key, store.access_key(key_path));
+  access::Options options{.homes = homes, .system_places = system_places, .key = key};
   access::Report report = access::discover(options, inventory);
   CATENA_TRY_STATUS(store.replace_access(host, now_ns(), report.discoveries));
+  CATENA_TRY(auto other_hosts, store.credential_hosts(host));
   AccessRun run;
   run.files_examined = report.files_examined;
   run.build_access = access::holds_build_access(report.discoveries);
   run.findings = std::move(report.findings);
-  for (const store::AccessRecord& d : report.discoveries) {
-    if (!d.holds_secret || d.fingerprint.empty()) continue;
-    CATENA_TRY(std::vector<std::string> others, store.hosts_with_credential(d.fingerprint, host));
-    if (others.empty()) continue;
-    Finding f{.rule = "ACCESS_SHARED_CREDENTIAL",
-              .severity = d.build_critical ? Severity::High : Severity::Medium,
-              .path = d.path};
-    f.message = "The same credential is recorded on other hosts: one theft reaches all of them.";
-    f.add_evidence("kind", d.kind);
-    if (!d.target.empty()) f.add_evidence("target", d.target);
-    f.add_evidence("fingerprint", d.fingerprint);
-    std::string list;
-    for (const std::string& other : others) list += (list.empty() ? "" : ", ") + other;
-    f.add_evidence("other_hosts", list);
+  for (Finding& f : access::shared_credential_findings(report.discoveries, other_hosts)) {
     run.findings.push_back(std::move(f));
   }
+  if (auto exposed = store.exposure_finding()) run.findings.push_back(std::move(*exposed));
   sort_findings(run.findings);
   run.discoveries = std::move(report.discoveries);
   return run;
+}
+
+void add_access_key_option(CLI::App& app, std::string& path) {
+  app.add_option("--access-key", path,
+                 "The key of credential fingerprints (default: the store's path + "
+                 "\".access-key\", created mode 0600 on first use)");
 }
 
 Result<audit::Config> load_config(const std::string& path_option) {

@@ -22,7 +22,11 @@ struct AccessRun {
                                            const std::vector<std::string>& homes,
                                            const access::Inventory& inventory,
                                            const std::string& host,
-                                           bool system_places);
+                                           bool system_places,
+                                           const std::string& key_path);
+
+/// Adds --access-key to a command.
+void add_access_key_option(CLI::App& app, std::string& path);
 
 /// catena.toml from --config, else $CATENA_CONFIG, else /etc/catena/catena.toml when it
 /// exists; without any, the defaults (no inventory, the build-server standard).

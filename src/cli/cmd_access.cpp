@@ -20,6 +20,7 @@ Runner register_access(CLI::App& app) {
     std::string config;
     std::string host;
     bool no_system = false;
+    std::string access_key;
     OutputOptions output;
   };
   auto options = std::make_shared<Options>();
@@ -38,6 +39,7 @@ Runner register_access(CLI::App& app) {
                    "disk image of another machine)");
   scan->add_flag("--no-system", options->no_system,
                  "Skip the system places of CI agents (/etc/gitlab-runner, ...)");
+  add_access_key_option(*scan, options->access_key);
   add_output_options(*scan, options->output, true);
 
   CLI::App* list = group->add_subcommand("list", "Print the build access recorded in the store");
@@ -59,7 +61,8 @@ Runner register_access(CLI::App& app) {
       if (homes.empty()) homes = audit::access_homes(audit::this_machine());
       const std::string host = options->host.empty() ? host_name() : options->host;
       const int64_t started = now_ns();
-      auto run = run_access(**store, homes, config->inventory, host, !options->no_system);
+      auto run = run_access(**store, homes, config->inventory, host, !options->no_system,
+                            options->access_key);
       if (!run) return fail(run.error());
       report::ScanReport report{.command = "access scan",
                                 .host = host,

@@ -25,6 +25,7 @@ Runner register_audit(CLI::App& app) {
   auto packages_root = std::make_shared<std::string>("/");
   auto config_path = std::make_shared<std::string>();
   auto no_access = std::make_shared<bool>(false);
+  auto access_key = std::make_shared<std::string>();
   command->name = "audit";
   CLI::App* sub = app.add_subcommand(
       "audit",
@@ -49,8 +50,9 @@ Runner register_audit(CLI::App& app) {
                   "Also write the audit as one self-contained HTML page to this file");
   sub->add_flag("--no-access", *no_access,
                 "Do not look for build access (credentials, signing material) in the homes");
+  add_access_key_option(*sub, *access_key);
   return [sub, command, digests, extra, places_option, path_option, packages_root, config_path,
-          no_access]() -> int {
+          no_access, access_key]() -> int {
     if (!sub->parsed()) return -1;
     auto algorithms = parse_digests(*digests);
     if (!algorithms) return fail(algorithms.error());
@@ -73,7 +75,7 @@ Runner register_audit(CLI::App& app) {
     const bool look_for_access = !*no_access;
     // A raw pointer: the command owns this callback, and a shared_ptr here would be a cycle.
     command->after_scan = [command = command.get(), packages_root, shared_config, access_run, homes,
-                           look_for_access](
+                           look_for_access, access_key](
                               store::Store& store,
                               std::vector<std::pair<std::string, std::string>>& summary) {
       std::vector<Finding> findings;
@@ -85,7 +87,8 @@ Runner register_audit(CLI::App& app) {
       };
       if (look_for_access) {
         const int64_t access_start = now_ns();
-        auto run = run_access(store, homes, shared_config->inventory, host_name(), true);
+        auto run =
+            run_access(store, homes, shared_config->inventory, host_name(), true, *access_key);
         if (run) {
           summary.emplace_back("access", std::to_string(run->discoveries.size()) +
                                              " discoveries in " + std::to_string(homes.size()) +

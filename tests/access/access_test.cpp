@@ -43,7 +43,7 @@ class AccessTest : public ::testing::Test {
   static std::string home() { return *dir_ / "dev"; }
 
   static access::Report discover(const access::Inventory& inventory = {}) {
-    access::Options options{.homes = {home()}, .system_places = false, .salt = "salt"};
+    access::Options options{.homes = {home()}, .system_places = false, .key = "salt"};
     return access::discover(options, inventory);
   }
 
@@ -183,7 +183,7 @@ TEST_F(AccessTest, TargetsAndAccountsAreNamedWithoutSecrets) {
   const auto remotes = of_kind(report, "git-remote");
   std::set<std::string> targets;
   for (const access::Discovery* d : remotes) targets.insert(d->target);
-  EXPECT_TRUE(targets.count("https://ci@github.com/acme/app.git"));
+  EXPECT_TRUE(targets.count("https://github.com/acme/app.git"));
   EXPECT_TRUE(targets.count("git@github.com:acme/upstream.git"));
   const access::Discovery* npm = nullptr;
   for (const access::Discovery* d : of_kind(report, "npm-token")) {
@@ -258,7 +258,7 @@ TEST_F(AccessTest, AnInventoryMakesHostsBuildCriticalAndSshKeysReachThem) {
   }
   EXPECT_TRUE(high);
   for (const access::Discovery* d : of_kind(report, "git-remote")) {
-    EXPECT_EQ(d->build_critical, d->target == "https://ci@github.com/acme/app.git") << d->target;
+    EXPECT_EQ(d->build_critical, d->target == "https://github.com/acme/app.git") << d->target;
   }
   // With an inventory, a publishing token counts only for a listed registry.
   for (const access::Discovery* d : of_kind(report, "npm-token")) EXPECT_FALSE(d->build_critical);
@@ -401,7 +401,7 @@ TEST(AccessKeys, GnupgKeysWithAndWithoutPassphrase) {
                  "closed <closed@example.com>", "ed25519", "sign", "1d"})
                 .exit_code,
             0);
-  access::Options options{.homes = {gnupg.path()}, .system_places = false, .salt = "s"};
+  access::Options options{.homes = {gnupg.path()}, .system_places = false, .key = "s"};
   // The walk sees private-keys-v1.d under the given directory as it would under ~/.gnupg.
   const access::Report report = access::discover(options, {});
   std::multiset<std::string> protections;

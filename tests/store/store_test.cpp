@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
+#include "support/run.hpp"
 #include "support/tree.hpp"
 
 namespace catena::store {
@@ -257,25 +261,78 @@ TEST(Store, AttestationsAreKeptOnceAndFoundByEveryDigestTheyName) {
 namespace catena::store {
 namespace {
 
-TEST(StoreAccess, SaltIsMadeOnceAndKept) {
+TEST(StoreAccess, KeyIsKeptOutsideTheDatabaseForItsOwnerAlone) {
   test::TempDir dir;
   const std::string path = dir / "s.db";
   std::string first;
   {
     auto store = Store::open(path, Store::Access::ReadWrite);
     ASSERT_TRUE(store);
-    auto salt = (*store)->access_salt();
-    ASSERT_TRUE(salt);
-    EXPECT_EQ(salt->size(), 64u);
-    first = *salt;
-    EXPECT_EQ(*(*store)->access_salt(), first);
+    auto key = (*store)->access_key("");
+    ASSERT_TRUE(key) << key.error().message;
+    EXPECT_EQ(key->size(), 64u);
+    first = *key;
+    EXPECT_EQ(*(*store)->access_key(""), first);
   }
+  struct stat st {};
+  ASSERT_EQ(::stat((path + ".access-key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);  // the store too
+  // The database holds no copy of the key.
+  const std::string bytes = test::read_file(path) + test::read_file(path + "-wal");
+  EXPECT_EQ(bytes.find(first), std::string::npos);
   auto reopened = Store::open(path, Store::Access::ReadWrite);
   ASSERT_TRUE(reopened);
-  EXPECT_EQ(*(*reopened)->access_salt(), first);
+  EXPECT_EQ(*(*reopened)->access_key(""), first);
   auto other = Store::open(dir / "t.db", Store::Access::ReadWrite);
   ASSERT_TRUE(other);
-  EXPECT_NE(*(*other)->access_salt(), first);  // random per store
+  EXPECT_NE(*(*other)->access_key(""), first);  // random per store
+  // Another key than the store's fingerprints were made with is refused, not mixed in.
+  dir.write("wrong.key", std::string(64, 'a') + "\n", 0600);
+  auto wrong = (*reopened)->access_key(dir / "wrong.key");
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("not the key"), std::string::npos);
+  // A key file others can read is refused.
+  ASSERT_EQ(::chmod((path + ".access-key").c_str(), 0644), 0);
+  EXPECT_FALSE((*reopened)->access_key(""));
+}
+
+TEST(StoreAccess, AKeyKeptInTheDatabaseIsMovedOut) {
+  test::TempDir dir;
+  const std::string path = dir / "old.db";
+  const std::string legacy(64, 'c');
+  {
+    auto store = Store::open(path, Store::Access::ReadWrite);
+    ASSERT_TRUE(store);
+  }
+  ASSERT_EQ(test::run_command({"sqlite3", path,
+                               "INSERT INTO settings(name, value) VALUES('access_salt', '" +
+                                   legacy + "')"})
+                .exit_code,
+            0);
+  auto store = Store::open(path, Store::Access::ReadWrite);
+  ASSERT_TRUE(store);
+  auto key = (*store)->access_key("");
+  ASSERT_TRUE(key) << key.error().message;
+  EXPECT_EQ(*key, legacy);  // old fingerprints still match
+  EXPECT_NE(test::read_file(path + ".access-key").find(legacy), std::string::npos);
+  store->reset();
+  EXPECT_EQ(test::read_file(path).find(legacy), std::string::npos);
+  EXPECT_EQ(test::read_file(path + "-wal").find(legacy), std::string::npos);
+}
+
+TEST(StoreAccess, AStoreOthersCanReadIsReported) {
+  test::TempDir dir;
+  const std::string path = dir / "s.db";
+  auto store = Store::open(path, Store::Access::ReadWrite);
+  ASSERT_TRUE(store);
+  EXPECT_FALSE((*store)->exposure_finding());
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto finding = (*store)->exposure_finding();
+  ASSERT_TRUE(finding);
+  EXPECT_EQ(finding->rule, "STORE_READABLE_BY_OTHERS");
+  EXPECT_EQ((*store)->exposure(), "readable by every user");
 }
 
 TEST(StoreAccess, ReplacesAHostsRecordsAndFindsSharedCredentials) {
@@ -296,13 +353,13 @@ TEST(StoreAccess, ReplacesAHostsRecordsAndFindsSharedCredentials) {
   key.fingerprint = "SHA256:bb";
   ASSERT_TRUE((*store)->replace_access("laptop", 1, {token, key}));
   ASSERT_TRUE((*store)->replace_access("build", 2, {token}));
-  auto shared = (*store)->hosts_with_credential("hmac-sha256:aa", "build");
+  auto shared = (*store)->credential_hosts("build");
   ASSERT_TRUE(shared);
-  EXPECT_EQ(*shared, std::vector<std::string>{"laptop"});
-  EXPECT_TRUE((*store)->hosts_with_credential("SHA256:bb", "laptop")->empty());
+  EXPECT_EQ((*shared)["hmac-sha256:aa"], std::vector<std::string>{"laptop"});
+  EXPECT_TRUE((*(*store)->credential_hosts("laptop")).count("SHA256:bb") == 0);
   // A new scan of a host replaces what was recorded of it.
   ASSERT_TRUE((*store)->replace_access("laptop", 3, {key}));
-  EXPECT_TRUE((*store)->hosts_with_credential("hmac-sha256:aa", "build")->empty());
+  EXPECT_EQ((*(*store)->credential_hosts("build")).count("hmac-sha256:aa"), 0u);
   auto listed = (*store)->list_access("laptop");
   ASSERT_TRUE(listed);
   ASSERT_EQ(listed->size(), 1u);

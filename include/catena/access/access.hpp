@@ -2,13 +2,13 @@
 /// Build-access discovery: what on a host's disk grants access to build, source, signing,
 /// publishing or cloud infrastructure, found without ever keeping a secret.
 ///
-///   access::Options options{.homes = {"/home/dev"}, .salt = salt};
+///   access::Options options{.homes = {"/home/dev"}, .key = key};
 ///   access::Report report = access::discover(options, inventory);
 ///
 /// Each discovery names what the credential reaches (`target`), the file, its owner and mode,
 /// whether it is protected (a passphrase, hardware), and a fingerprint: the public-key
 /// fingerprint of a key (`SHA256:` as ssh-keygen prints it, or `spki-sha256:`/`cert-sha256:`)
-/// or, for a token or password, `hmac-sha256:` of it under the store's random salt, so the same
+/// or, for a token or password, `hmac-sha256:` of it under the store's HMAC key, so the same
 /// credential is recognised on two hosts recorded in one store while the value stays unknown.
 ///
 /// Where it looks, in every home: the well-known files (`~/.ssh`, `~/.gitconfig`,
@@ -27,6 +27,8 @@
 /// What counts as build-critical comes from an inventory (catena.toml, see parse_inventory);
 /// without one, signing material, CI runner registrations and publishing tokens do.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,14 +67,21 @@ struct Options {
   std::vector<std::string> homes;
   /// Also look in the system places of CI agents (/etc/gitlab-runner, ...).
   bool system_places = true;
-  std::string salt;  // the store's salt for token hashes
+  /// The HMAC key for secret fingerprints (kept outside the store; see docs/access.md).
+  std::string key;
   unsigned max_depth = 8;
   uint64_t max_file_bytes = 1 << 20;
+  /// Test hook: called with a path after it was looked at and before it is opened, so a test
+  /// can swap it for a symlink there. Unset in normal use.
+  std::function<void(const std::string& path)> before_open;
 };
 
 struct Report {
   std::vector<Discovery> discoveries;  // classified, ordered by path
-  std::vector<Finding> findings;       // every ACCESS_* finding except ACCESS_SHARED_CREDENTIAL
+  /// Every ACCESS_* finding except ACCESS_SHARED_CREDENTIAL (which needs other hosts' records),
+  /// ACCESS_LIMIT_REACHED included.
+  std::vector<Finding> findings;
+  std::vector<Finding> limits;  // ACCESS_LIMIT_REACHED, while the walk runs
   uint64_t files_examined = 0;
   uint64_t directories_walked = 0;
 };
@@ -84,7 +93,7 @@ Report discover(const Options& options, const Inventory& inventory);
 /// Used by discover, by tests and by the fuzzer.
 std::vector<Discovery> examine(std::string_view path,
                                std::string_view content,
-                               std::string_view salt);
+                               std::string_view key);
 
 /// Marks each discovery build-critical or not.
 void classify(std::vector<Discovery>& discoveries, const Inventory& inventory);
@@ -96,7 +105,14 @@ std::vector<Finding> access_findings(const std::vector<Discovery>& discoveries);
 /// True when some discovery is build-critical: the host holds build access.
 bool holds_build_access(const std::vector<Discovery>& discoveries);
 
-/// A token's fingerprint: "hmac-sha256:" + hex of HMAC-SHA256(salt, secret).
-std::string secret_fingerprint(std::string_view salt, std::string_view secret);
+/// ACCESS_SHARED_CREDENTIAL: each secret of `discoveries` whose fingerprint is also recorded
+/// on other hosts (`other_hosts`: fingerprint -> host names, as the store's
+/// credential_hosts() gives them, one query for the whole scan).
+std::vector<Finding> shared_credential_findings(
+    const std::vector<Discovery>& discoveries,
+    const std::map<std::string, std::vector<std::string>>& other_hosts);
+
+/// A token's fingerprint: "hmac-sha256:" + hex of HMAC-SHA256(key, secret).
+std::string secret_fingerprint(std::string_view key, std::string_view secret);
 
 }  // namespace catena::access

@@ -13,6 +13,7 @@
 /// The SQL is kept portable (no SQLite-only types in queries) for a later PostgreSQL server.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -289,17 +290,29 @@ class Store {
 
   /// Creates the baseline, or moves an existing one of the same host and name to the record's
   /// scan, config and packages (keeping its creation time). Returns its id.
-  /// The store's random salt for credential hashes (created on first use; ReadWrite).
-  [[nodiscard]] Result<std::string> access_salt();
+  /// The HMAC key of credential fingerprints. It is kept outside the database, in `key_path`
+  /// (default: the store's path + ".access-key"), created mode 0600 on first use, so a copied
+  /// database alone cannot be used to test guesses against its fingerprints. A key that is not
+  /// the one the store's fingerprints were made with, or a key file others can read, is an
+  /// error. A store that kept its key in its settings (schema 8) has it moved out. ReadWrite.
+  [[nodiscard]] Result<std::string> access_key(const std::string& key_path);
+  /// The default key file of a store at `store_path`.
+  static std::string default_access_key_path(const std::string& store_path);
+  /// How others can read the store file, or empty when only its owner can ("readable by its
+  /// group", "readable by every user").
+  [[nodiscard]] std::string exposure() const;
+  /// STORE_READABLE_BY_OTHERS when exposure() says others can read the store.
+  [[nodiscard]] std::optional<Finding> exposure_finding() const;
   /// Replaces everything recorded about `host`'s build access with `records`.
   [[nodiscard]] Status replace_access(const std::string& host,
                                       int64_t discovered_ns,
                                       const std::vector<AccessRecord>& records);
   /// The build access recorded for `host` (every host when empty), ordered by path.
   [[nodiscard]] Result<std::vector<AccessRecord>> list_access(const std::string& host);
-  /// The other hosts (not `host`) on which a credential with this fingerprint was recorded.
-  [[nodiscard]] Result<std::vector<std::string>> hosts_with_credential(
-      const std::string& fingerprint, const std::string& host);
+  /// For every credential recorded on a host other than `host`: its fingerprint and the hosts
+  /// that hold it. One query, whatever the number of discoveries.
+  [[nodiscard]] Result<std::map<std::string, std::vector<std::string>>> credential_hosts(
+      const std::string& host);
 
   [[nodiscard]] Result<int64_t> put_baseline(const BaselineRecord& baseline);
   /// NotFound when this host has no baseline of that name.
