@@ -216,8 +216,6 @@ std::vector<Discovery> read_git_config(std::string_view text, Secrets& secrets, 
         if (helper.starts_with('!')) {
           // An inline shell helper may embed the secret it prints.
           secrets.hold(d, helper);
-        } else {
-          secrets.remember(helper);
         }
         out.push_back(std::move(d));
       } else if (key == "username") {
@@ -781,11 +779,10 @@ std::vector<Discovery> read_signing_script(std::string_view text, Secrets& secre
       {"COSIGN_PASSWORD", "cosign"},
       {"jarsigner", "jarsigner"},
       {"apksigner", "apksigner"},
-      {"gpg --detach-sign", "gpg"},
-      {"gpg --clearsign", "gpg"},
+      {"--detach-sign", "gpg"},
+      {"--clearsign", "gpg"},
       {"gpg -b", "gpg"},
       {"gpg --sign", "gpg"},
-      {"gpg2 --detach-sign", "gpg"},
       {"minisign -S", "minisign"},
       {"minisign -s", "minisign"},
       {"signify -S", "signify"},

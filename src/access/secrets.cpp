@@ -43,14 +43,15 @@ size_t userinfo_end(std::string_view text, size_t start, size_t end) {
   // "host:8080/path@v1" is a port and a path; a host must follow a credentials '@'.
   const size_t after = candidate + 1;
   if (after >= end || !host_char(text[after])) return std::string_view::npos;
-  bool port = true;
-  for (char c : authority.substr(authority.find(':') + 1)) port = port && c >= '0' && c <= '9';
-  if (port && !authority.substr(authority.find(':') + 1).empty()) {
-    // Still ambiguous ("u:1234/5@host"): only a path segment that looks like a host after the
-    // '@' and no '.' before it in the path keeps it a path.
-    const std::string_view between = text.substr(authority_end, candidate - authority_end);
-    if (between.find('.') != std::string_view::npos) return std::string_view::npos;
-  }
+  // "host.example:8443/a/@scope" is a host and a port: a dotted (or bracketed, or localhost)
+  // name before digits. "u:1234/5@host" is a user and a password.
+  const std::string_view before = authority.substr(0, authority.find(':'));
+  const std::string_view after_colon = authority.substr(authority.find(':') + 1);
+  bool digits = !after_colon.empty();
+  for (char c : after_colon) digits = digits && c >= '0' && c <= '9';
+  const bool host_like = before.find('.') != std::string_view::npos || before.starts_with('[') ||
+                         before == "localhost";
+  if (digits && host_like) return std::string_view::npos;
   return candidate;
 }
 

@@ -80,6 +80,21 @@ std::vector<std::string> fixture_secrets(const std::string& home) {
         secrets.push_back(line);
     }
   }
+  // A PuTTY key's private lines.
+  for (const char* ppk : {"/putty/plain.ppk", "/putty/locked.ppk"}) {
+    std::istringstream lines(read_file(home + ppk));
+    std::string line;
+    bool inside = false;
+    while (std::getline(lines, line)) {
+      if (line.starts_with("Private-Lines:")) {
+        inside = true;
+      } else if (line.starts_with("Private-MAC:")) {
+        inside = false;
+      } else if (inside && line.size() >= 16) {
+        secrets.push_back(line);
+      }
+    }
+  }
   // The Docker auth is base64 of "user:password".
   const std::string docker = read_file(home + "/.docker/config.json");
   const size_t auth = docker.find("\"auth\":\"");

@@ -116,7 +116,19 @@ TEST_F(AccessTest, FindsEveryKindInAHome) {
                                           "jenkins-agent-secret",
                                           "pkcs11-module",
                                           "gcloud-account",
-                                          "cosign-key"};
+                                          "cosign-key",
+                                          "java-keystore",
+                                          "android-signing-config",
+                                          "gradle-signing-config",
+                                          "gradle-credential",
+                                          "netrc-credential",
+                                          "terraform-token",
+                                          "vault-token",
+                                          "hub-token",
+                                          "yarn-token",
+                                          "pip-index-credential",
+                                          "jenkins-admin-password",
+                                          "jenkins-credential"};
   std::set<std::string> found;
   for (const access::Discovery& d : report.discoveries) found.insert(d.kind);
   for (const std::string& kind : expected) EXPECT_TRUE(found.count(kind)) << kind;

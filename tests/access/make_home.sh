@@ -127,6 +127,35 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls
   -days 30 -subj "/CN=dev.local" -addext "extendedKeyUsage=serverAuth" 2>/dev/null
 printf '#!/bin/sh\nosslsigncode sign -pkcs12 signing/release.pfx -pass %s_script -in app.exe -out app-signed.exe\n' "$s" > sign.sh
 
+# PuTTY keys (puttygen), a Java keystore with Android's default password (keytool), a binary
+# OpenPGP export, and the token files of Gradle, netrc, Terraform, Vault, hub, Yarn, pip and
+# Jenkins.
+mkdir -p putty android .gradle .terraform.d .config/pip jenkins/secrets
+puttygen -q -t ed25519 -o putty/plain.ppk -C "putty@${name}" --new-passphrase /dev/null 2>/dev/null
+printf '%s_ppk\n' "$s" > putty/pw
+puttygen -q -t ed25519 -o putty/locked.ppk --new-passphrase putty/pw 2>/dev/null
+rm putty/pw
+keytool -genkeypair -keystore android/upload.jks -storetype JKS -storepass android \
+  -keypass android -alias upload -keyalg RSA -keysize 2048 -dname "CN=Acme Upload ${name}" \
+  -validity 30 -noprompt >/dev/null 2>&1
+printf 'storePassword=%s_ksprops\nkeyPassword=%s_ksprops\nkeyAlias=upload\nstoreFile=upload.jks\n' "$s" "$s" > android/keystore.properties
+printf 'signing.keyId=0123ABCD\nsigning.password=%s_gradlesign\nossrhUsername=dev\nossrhPassword=%s_gradle\n' "$s" "$s" > .gradle/gradle.properties
+printf 'machine git.corp.example login dev password %s_netrc\n' "$s" > .netrc
+chmod 600 .netrc
+printf '{"credentials":{"app.terraform.io":{"token":"%s_terraform"}}}\n' "$s" > .terraform.d/credentials.tfrc.json
+printf '%s_vault\n' "$s" > .vault-token
+printf 'github.com:\n- user: dev\n  oauth_token: %s_hub\n  protocol: https\n' "$s" > .config/hub
+printf 'npmAuthToken: %s_yarn\nnpmRegistryServer: "https://registry.yarnpkg.com"\n' "$s" > .yarnrc.yml
+printf '[global]\nindex-url = https://dev:%s_pip@pypi.corp.example/simple\n' "$s" > .config/pip/pip.conf
+printf '%s_jenkinsadmin\n' "$s" > jenkins/secrets/initialAdminPassword
+cat > jenkins/credentials.xml <<CFG
+<com.cloudbees.plugins.credentials.SystemCredentialsProvider><domainCredentialsMap><entry><list>
+<com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl><id>deploy</id>
+<username>ci</username><password>{${s}_jenkinscred}</password>
+</com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl></list></entry>
+</domainCredentialsMap></com.cloudbees.plugins.credentials.SystemCredentialsProvider>
+CFG
+
 # Noise the walk must skip or survive.
 printf 'not a key\n' > .cache/deep/id_rsa
 printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\n!!!!\n-----END OPENSSH PRIVATE KEY-----\n' > .ssh/broken_key
