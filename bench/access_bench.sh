@@ -60,7 +60,33 @@ for _ in $(seq "$runs"); do
 done
 printf '   catena access scan: median %.3f s (runs: %s)\n' "$(median <"$work/t_access")" "$(tr '\n' ' ' <"$work/t_access")"
 
-echo "2. catena audit of this machine (release build, default places, warm cache after one run)"
+echo "2. hostile homes: a 1 MB .git-credentials of one repeated line, a 1 MB ssh config of one Host line"
+hostile=$work/hostile
+mkdir -p "$hostile/.ssh"
+/usr/bin/python3 - "$hostile" <<'PY'
+import os, sys
+h = sys.argv[1]
+line = "https://u:tok@github.com\n"
+with open(os.path.join(h, ".git-credentials"), "w") as f:
+    f.write(line * ((1 << 20) // len(line)))
+names, size = [], 4
+while size < (1 << 20) - 64:
+    n = f" h{len(names)}.example"
+    names.append(n)
+    size += len(n)
+with open(os.path.join(h, ".ssh/config"), "w") as f:
+    f.write("Host" + "".join(names) + "\n")
+PY
+for host in one two; do
+  timed "'$catena' access scan --home '$hostile' --no-system --host $host --db '$work/hostile.db' --format json" >>"$work/t_hostile_$host"
+done
+for _ in $(seq "$runs"); do
+  timed "'$catena' access scan --home '$hostile' --no-system --host two --db '$work/hostile.db' --format json" >>"$work/t_hostile"
+done
+printf '   first host: %.3f s; second host (shared-credential check over every discovery): median %.3f s (runs: %s)\n' \
+  "$(cat "$work/t_hostile_one")" "$(median <"$work/t_hostile")" "$(tr '\n' ' ' <"$work/t_hostile")"
+
+echo "3. catena audit of this machine (release build, default places, warm cache after one run)"
 "$catena" audit --db "$work/audit.db" --format json >/dev/null 2>&1 || true
 for _ in $(seq "$runs"); do
   timed "'$catena' audit --db '$work/audit.db' --format json" >>"$work/t_audit"

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "../src/access/flatten.hpp"
+#include "../src/access/secrets.hpp"
 #include "catena/access/access.hpp"
 
 namespace {
@@ -45,6 +46,20 @@ constexpr const char* kPaths[] = {
     "/h/k/cosign.key",
     "/h/.config/pkcs11/modules/x.module",
     "/h/sign.sh",
+    "/h/.netrc",
+    "/h/.config/hub",
+    "/h/.yarnrc.yml",
+    "/h/.config/pip/pip.conf",
+    "/h/.gradle/gradle.properties",
+    "/h/.terraform.d/credentials.tfrc.json",
+    "/var/lib/jenkins/credentials.xml",
+    "/h/app/keystore.properties",
+    "/h/k/key.ppk",
+    "/h/k/upload.jks",
+    "/h/k/release.gpg",
+    "/h/notes/no-extension",
+    "/h/keys/sa.json",
+    "/h/.m2/settings-security.xml",
 };
 
 }  // namespace
@@ -57,7 +72,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   catena::access::classify(found, {});
   (void)catena::access::access_findings(found);
   // Each reader on its own, whatever the name says.
-  switch (data[0] % 5) {
+  (void)catena::access::strip_url_credentials(content);
+  (void)catena::access::parse_url(content);
+  switch (data[0] % 6) {
     case 0:
       (void)catena::access::flatten_json(content);
       break;
@@ -69,6 +86,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 3:
       (void)catena::access::flatten_ini(content);
+      break;
+    case 4:
+      (void)catena::access::flatten_git_config(content);
       break;
     default:
       (void)catena::access::flatten_xml(content);
