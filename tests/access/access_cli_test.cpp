@@ -29,16 +29,24 @@ class AccessCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    ASSERT_EQ(test::make_home(*dir_ / "dev", "a").exit_code, 0);
-    ASSERT_EQ(::mkdir((*dir_ / "empty").c_str(), 0755), 0);
-    ASSERT_EQ(::mkdir((*dir_ / "plain").c_str(), 0755), 0);
+    made_ = new RunResult(test::make_home(*dir_ / "dev", "a"));
+    made_ok_ = ::mkdir((*dir_ / "empty").c_str(), 0755) == 0 &&
+               ::mkdir((*dir_ / "plain").c_str(), 0755) == 0;
     std::ofstream(*dir_ / "plain/.bashrc") << "export PATH=$HOME/bin:$PATH\n";
   }
   static void TearDownTestSuite() {
     delete dir_;
     dir_ = nullptr;
+    delete made_;
+    made_ = nullptr;
   }
-  void SetUp() override { db_ = work_ / "catena.db"; }
+  // A fixture that could not be made fails every test (a failure in SetUpTestSuite would only
+  // skip them, without a word).
+  void SetUp() override {
+    ASSERT_EQ(made_->exit_code, 0) << made_->err;
+    ASSERT_TRUE(made_ok_);
+    db_ = work_ / "catena.db";
+  }
 
   static std::string home() { return *dir_ / "dev"; }
   static std::string empty() { return *dir_ / "empty"; }
@@ -52,10 +60,14 @@ class AccessCliTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
+  static RunResult* made_;
+  static bool made_ok_;
   TempDir work_;
   std::string db_;
 };
 TempDir* AccessCliTest::dir_ = nullptr;
+RunResult* AccessCliTest::made_ = nullptr;
+bool AccessCliTest::made_ok_ = false;
 
 // Every secret of the fixture: the marked tokens and passwords, and the body lines of every
 // private key it holds.
@@ -318,7 +330,7 @@ TEST_F(AccessCliTest, HostileFilesAreUnparsedNotFatal) {
 }
 
 TEST_F(AccessCliTest, AnUnreadableHomeIsRecorded) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to make a home another user cannot read";
+  if (::geteuid() != 0) CATENA_SKIP_ENVIRONMENT() << "needs root to make a home another user cannot read";
   TempDir locked;
   locked.write(".npmrc", "//registry.npmjs.org/:_authToken=catenasecret\n", 0600);
   ASSERT_EQ(::chmod(locked.path().c_str(), 0700), 0);
@@ -342,7 +354,7 @@ namespace catena {
 namespace {
 
 TEST(AccessSymlinks, FollowedOnlyToAFileOfTheLinksOwner) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to own a link as another user";
+  if (::geteuid() != 0) CATENA_SKIP_ENVIRONMENT() << "needs root to own a link as another user";
   TempDir home;
   TempDir db;
   home.write("dotfiles/npmrc", "//registry.npmjs.org/:_authToken=catenasecret_linked\n", 0600);

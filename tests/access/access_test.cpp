@@ -32,12 +32,16 @@ class AccessTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    const RunResult made = test::make_home(*dir_ / "dev", "a");
-    ASSERT_EQ(made.exit_code, 0) << made.err;
+    made_ = new RunResult(test::make_home(*dir_ / "dev", "a"));
   }
+  // A fixture that could not be made fails every test (a failure in SetUpTestSuite would only
+  // skip them, without a word).
+  void SetUp() override { ASSERT_EQ(made_->exit_code, 0) << made_->err; }
   static void TearDownTestSuite() {
     delete dir_;
     dir_ = nullptr;
+    delete made_;
+    made_ = nullptr;
   }
 
   static std::string home() { return *dir_ / "dev"; }
@@ -75,8 +79,10 @@ class AccessTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
+  static RunResult* made_;
 };
 TempDir* AccessTest::dir_ = nullptr;
+RunResult* AccessTest::made_ = nullptr;
 
 TEST_F(AccessTest, FindsEveryKindInAHome) {
   const access::Report report = discover();

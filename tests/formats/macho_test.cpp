@@ -12,6 +12,7 @@
 #include "support/cache.hpp"
 #include "support/macho_builder.hpp"
 #include "support/matchers.hpp"
+#include "support/run.hpp"
 
 namespace catena::formats {
 namespace {
@@ -165,7 +166,7 @@ TEST(Macho, CodeDirectoryWithImpossibleCountsIsAProblem) {
 TEST(Macho, RealBinariesFromNpm) {
   const std::string esbuild = cache_file("esbuild-darwin-arm64");
   const std::string sentry = cache_file("sentry-cli-darwin");
-  if (esbuild.empty() || sentry.empty()) GTEST_SKIP() << "npm test data not fetched";
+  if (esbuild.empty() || sentry.empty()) CATENA_MISSING() << "npm test data not fetched";
   auto thin = parse_macho(bytes_of(esbuild));
   ASSERT_THAT(thin, IsOk());
   ASSERT_EQ(thin->slices.size(), 1u);

@@ -66,13 +66,13 @@ print(json.dumps(out))
 
 TEST(PeResources, ExportsAndVersionInfoAgreeWithPefile) {
   const std::vector<std::string> files = cached_pe_files();
-  if (files.empty()) GTEST_SKIP() << "no PE files in " << cache_dir();
+  if (files.empty()) CATENA_MISSING() << "no PE files in " << cache_dir();
   test::TempDir dir;
   dir.write("peer.py", kPefileScript);
   size_t with_version = 0, with_exports = 0;
   for (const std::string& path : files) {
     const test::RunResult peer = test::run_command({"/usr/bin/python3", dir / "peer.py", path});
-    if (peer.exit_code != 0) GTEST_SKIP() << "pefile unavailable: " << peer.err;
+    if (peer.exit_code != 0) CATENA_MISSING() << "pefile unavailable: " << peer.err;
     const auto theirs = nlohmann::json::parse(peer.out);
     const std::string bytes = read_file(path);
     auto pe = parse_pe(bytes_of(bytes));
@@ -102,7 +102,7 @@ TEST(PeResources, ExportsAndVersionInfoAgreeWithPefile) {
 
 TEST(PeResources, HostileTablesAreBounded) {
   const std::vector<std::string> files = cached_pe_files();
-  if (files.empty()) GTEST_SKIP() << "no PE files in " << cache_dir();
+  if (files.empty()) CATENA_MISSING() << "no PE files in " << cache_dir();
   std::string bytes;
   std::optional<PeInfo> original;
   for (const std::string& path : files) {

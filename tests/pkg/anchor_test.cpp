@@ -70,7 +70,7 @@ class SigningKey {
 class AnchorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!SigningKey::get().ok()) GTEST_SKIP() << "gpg cannot make a test key here";
+    if (!SigningKey::get().ok()) CATENA_MISSING() << "gpg cannot make a test key here";
     files_ = {{"/usr/bin/tool", "#!/bin/sh\necho tool\n"},
               {"/usr/share/doc/tool/README", "read me\n"}};
     // The .deb, built by the real dpkg-deb.
@@ -244,7 +244,7 @@ TEST(AnchorThisMachine, InstalledPackagesMatchWhatDebianSigned) {
         test::run_command({"sh", "-c", std::string("ls ") + cache + "/debs/" + name + "_*.deb"});
     if (found.exit_code == 0) packages.push_back(name);
   }
-  if (packages.empty()) GTEST_SKIP() << "no .deb in " << cache << "/debs (run fetch-test-data.sh)";
+  if (packages.empty()) CATENA_MISSING() << "no .deb in " << cache << "/debs (run fetch-test-data.sh)";
   auto report = verify_against_archive({.packages = packages, .deb_dirs = {cache + "/debs"}});
   ASSERT_THAT(report, IsOk());
   for (const Finding& f : report->findings) {

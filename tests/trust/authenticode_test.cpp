@@ -62,7 +62,7 @@ class RealSignatures : public ::testing::Test {
  protected:
   void SetUp() override {
     dlls_ = signed_dlls();
-    if (dlls_.empty()) GTEST_SKIP() << "no signed DLLs in " << cache_dir() << "/pe";
+    if (dlls_.empty()) CATENA_MISSING() << "no signed DLLs in " << cache_dir() << "/pe";
     auto loaded = TrustStore::load({});
     ASSERT_THAT(loaded, IsOk());
     store_ = *loaded;
@@ -103,7 +103,7 @@ TEST(NpmExecutables, SignedAndUnsignedAgreeWithOsslsigncode) {
   const std::string unsigned_exe = cache_dir() + "/npm/7za.exe";
   const std::string signed_bytes = read_file(signed_exe);
   const std::string unsigned_bytes = read_file(unsigned_exe);
-  if (signed_bytes.empty() || unsigned_bytes.empty()) GTEST_SKIP() << "npm test data not fetched";
+  if (signed_bytes.empty() || unsigned_bytes.empty()) CATENA_MISSING() << "npm test data not fetched";
   auto store = TrustStore::load({});
   ASSERT_THAT(store, IsOk());
   const SigReport report = check_signatures(signed_exe, bytes_of(signed_bytes), *store);
@@ -309,7 +309,7 @@ namespace {
 // store, the anomalies become findings.
 TEST(ScanSignatures, TheScanStoresVerdictsAndReportsAnomalies) {
   const std::vector<std::string> dlls = signed_dlls();
-  if (dlls.empty()) GTEST_SKIP() << "no signed DLLs in " << cache_dir() << "/pe";
+  if (dlls.empty()) CATENA_MISSING() << "no signed DLLs in " << cache_dir() << "/pe";
   test::TempDir dir;
   std::string content = read_file(dlls[0]);
   dir.write("tree/clean.dll", content);
@@ -339,7 +339,7 @@ class EfiBinaries : public ::testing::Test {
   void SetUp() override {
     shim_ = read_file(cache_dir() + "/efi/shimx64.efi.signed");
     grub_ = read_file(cache_dir() + "/efi/grubx64.efi.signed");
-    if (shim_.empty() || grub_.empty()) GTEST_SKIP() << "no EFI binaries (fetch-test-data.sh)";
+    if (shim_.empty() || grub_.empty()) CATENA_MISSING() << "no EFI binaries (fetch-test-data.sh)";
     auto loaded = TrustStore::load({});
     ASSERT_THAT(loaded, IsOk());
     store_ = *loaded;
@@ -405,7 +405,7 @@ TEST(Sideload, AnUnsignedOrForeignDllNextToASignedImageIsACandidate) {
   const std::string cache = cache_dir() + "/pe/";
   const std::string loader = read_file(cache + "amd64-msvcp140.dll");
   const std::string runtime = read_file(cache + "amd64-vcruntime140.dll");
-  if (loader.empty() || runtime.empty()) GTEST_SKIP() << "no cached DLLs";
+  if (loader.empty() || runtime.empty()) CATENA_MISSING() << "no cached DLLs";
   auto store = TrustStore::load({});
   ASSERT_THAT(store, IsOk());
   test::TempDir dir;

@@ -121,7 +121,7 @@ TEST_F(CodeSign, RealAdhocBinaries) {
   const std::string fsevents = cache_file("fsevents.node");
   const std::string unsigned_7za = cache_file("7za-macos-x64");
   if (esbuild.empty() || fsevents.empty() || unsigned_7za.empty()) {
-    GTEST_SKIP() << "npm test data not fetched";
+    CATENA_MISSING() << "npm test data not fetched";
   }
   SigReport report = check(esbuild);
   ASSERT_EQ(report.signatures.size(), 1u);
@@ -171,7 +171,7 @@ bool write_root_of(const std::string& binary, const std::string& path) {
 
 TEST_F(CodeSign, RealDeveloperIdSignature) {
   const std::string sentry = cache_file("sentry-cli-darwin");
-  if (sentry.empty()) GTEST_SKIP() << "npm test data not fetched";
+  if (sentry.empty()) CATENA_MISSING() << "npm test data not fetched";
   SigReport report = check(sentry);
   ASSERT_EQ(report.signatures.size(), 2u);
   for (const Signature& s : report.signatures) {

@@ -50,7 +50,7 @@ class MsiSignatures : public ::testing::Test {
   void SetUp() override {
     if (!test::build_test_msi(dir_, "plain", "catena test package") ||
         !test::make_test_signer(dir_)) {
-      GTEST_SKIP() << "wixl or openssl unavailable";
+      CATENA_MISSING() << "wixl or openssl unavailable";
     }
     for (const auto& [name, extra] : std::vector<std::pair<std::string, std::vector<std::string>>>{
              {"signed", {}}, {"signed-ex", {"-add-msi-dse"}}}) {
