@@ -147,8 +147,23 @@ class Walker {
       examine_entry(dfd.fd, dir, root.substr(slash + 1), st);
       return;
     }
-    if (!S_ISDIR(st.st_mode)) return;
-    Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    int follow = O_NOFOLLOW;
+    if (S_ISLNK(st.st_mode)) {
+      // A home that is a symlink (/home/dev -> /data/dev) is followed when root made the link;
+      // a link its user could have made is not.
+      if (st.st_uid != 0 || !required) {
+        if (required) record_unreadable(root, "a symbolic link its user owns, not followed");
+        return;
+      }
+      follow = 0;
+      if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        record_unreadable(root, "a symbolic link to something other than a directory");
+        return;
+      }
+    } else if (!S_ISDIR(st.st_mode)) {
+      return;
+    }
+    Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | follow | O_CLOEXEC | O_NONBLOCK));
     if (fd.fd < 0) {
       record_unreadable(root, std::strerror(errno));
       return;
