@@ -3,6 +3,8 @@
 #include <fnmatch.h>
 #include <toml++/toml.h>
 
+#include "catena/core/rules.hpp"
+
 namespace catena::audit {
 namespace {
 
@@ -161,13 +163,53 @@ std::string_view rule_status_name(RuleStatus status) {
       return "fail";
     case RuleStatus::Advice:
       return "advice";
+    case RuleStatus::Skipped:
+      return "skipped";
   }
   return "pass";
 }
 
+std::string_view check_of(std::string_view rule) {
+  if (rule.starts_with("PKG_") || rule.starts_with("DEB_") || rule.starts_with("ARCHIVE_") ||
+      rule == "UNOWNED_EXECUTABLE") {
+    return "packages";
+  }
+  if (rule.starts_with("ACCESS_") || rule == "STORE_READABLE_BY_OTHERS") return "access";
+  if (rule == "FILE_ADDED" || rule == "FILE_REMOVED" || rule == "FILE_CHANGED" ||
+      rule == "FILE_CHANGED_BY_PACKAGE") {
+    return "baselines";
+  }
+  if (rule.starts_with("PROV_")) return "provenance";
+  return "scan";
+}
+
+namespace {
+
+// Whether some check that can raise a finding this rule names ran.
+bool rule_examined(const StandardRule& rule, const Examined& examined) {
+  const auto ran = [&](std::string_view check) {
+    return (check == "scan" && examined.scan) || (check == "packages" && examined.packages) ||
+           (check == "access" && examined.access) || (check == "baselines" && examined.baselines);
+  };
+  for (const std::string& pattern : rule.findings) {
+    bool known = false;
+    for (const RuleInfo& info : rule_catalogue()) {
+      if (!glob_match(pattern, info.id)) continue;
+      known = true;
+      if (ran(check_of(info.id))) return true;
+    }
+    // A rule id catena does not know (a custom standard's): judged as the scan's.
+    if (!known && ran(check_of(pattern))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Verdict evaluate(const Standard& standard,
                  const std::vector<Finding>& findings,
-                 bool build_access) {
+                 bool build_access,
+                 const Examined& examined) {
   Verdict verdict;
   verdict.build_access = build_access;
   bool failed = false;
@@ -187,6 +229,9 @@ Verdict evaluate(const Standard& standard,
     if (!result.findings.empty()) {
       result.status = build_access ? RuleStatus::Fail : RuleStatus::Advice;
       failed = true;
+    } else if (!rule_examined(rule, examined)) {
+      result.status = RuleStatus::Skipped;
+      ++verdict.skipped;
     }
     verdict.rules.push_back(std::move(result));
   }

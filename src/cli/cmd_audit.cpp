@@ -68,6 +68,9 @@ Runner register_audit(CLI::App& app) {
     if (!config) return fail(config.error());
     auto shared_config = std::make_shared<audit::Config>(std::move(*config));
     auto access_run = std::make_shared<std::optional<AccessRun>>();
+    // What ran: a rule of the standard no check could break is "skipped", not "pass".
+    auto examined = std::make_shared<audit::Examined>(
+        audit::Examined{.packages = false, .access = false, .baselines = false});
     // Homes given on the command line are taken as they are; the passwd database's are
     // filtered of daemon accounts' system directories.
     const std::vector<std::string> homes =
@@ -75,7 +78,7 @@ Runner register_audit(CLI::App& app) {
     const bool look_for_access = !*no_access;
     // A raw pointer: the command owns this callback, and a shared_ptr here would be a cycle.
     command->after_scan = [command = command.get(), packages_root, shared_config, access_run, homes,
-                           look_for_access, access_key](
+                           look_for_access, access_key, examined](
                               store::Store& store,
                               std::vector<std::pair<std::string, std::string>>& summary) {
       std::vector<Finding> findings;
@@ -95,6 +98,7 @@ Runner register_audit(CLI::App& app) {
                                              " homes" + seconds_since(access_start));
           findings = run->findings;
           *access_run = std::move(*run);
+          examined->access = true;
         } else {
           summary.emplace_back("access", "not examined: " + run.error().describe());
         }
@@ -110,7 +114,9 @@ Runner register_audit(CLI::App& app) {
           summary.emplace_back("packages", std::to_string(report->packages) + " verified, " +
                                                std::to_string(report->files) + " files" +
                                                seconds_since(packages_start));
-          findings = std::move(report->findings);
+          // The access findings come first; the packages' are added to them.
+          for (Finding& f : report->findings) findings.push_back(std::move(f));
+          examined->packages = true;
         } else if (report.error().code == ErrorCode::NotFound) {
           summary.emplace_back("packages", "no dpkg database: not verified");
         } else {
@@ -138,16 +144,17 @@ Runner register_audit(CLI::App& app) {
         }
         summary.emplace_back(
             "baseline", b.name + ": " + std::to_string(checked->findings.size()) + " findings");
+        examined->baselines = true;
         for (Finding& f : checked->findings) findings.push_back(std::move(f));
       }
       return findings;
     };
-    command->finish_report = [shared_config, access_run](report::ScanReport& report) {
+    command->finish_report = [shared_config, access_run, examined](report::ScanReport& report) {
       // Without an access run (interrupted, or --no-access) there is no judgement of access:
       // the host is treated as one with build access, so the standard is enforced, not advice.
       const bool build_access = !access_run->has_value() || (*access_run)->build_access;
       const audit::Verdict verdict =
-          audit::evaluate(shared_config->standard, report.findings, build_access);
+          audit::evaluate(shared_config->standard, report.findings, build_access, *examined);
       report::AccessSection section{.examined = access_run->has_value(),
                                     .build_access = build_access,
                                     .standard = shared_config->standard.name,

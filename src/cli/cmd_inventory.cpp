@@ -80,15 +80,15 @@ Runner register_inventory(CLI::App& app) {
   CLI::App* list = inventory->add_subcommand("list", "Print the file records of one scan");
   list->add_option("--scan", state->scan_id, "Scan id (default: the most recent scan)")
       ->check(CLI::PositiveNumber);
-  add_output_options(*list, state->list_output, /*with_fail_on=*/false);
+  add_output_options(*list, state->list_output, /*with_fail_on=*/false, /*sarif=*/false);
 
   CLI::App* find = inventory->add_subcommand(
       "find", "Which hosts and paths have, or had, a content (every scan, oldest first)");
   find->add_option("--sha256", state->sha256, "SHA-256 of the content (64 hex digits)")->required();
-  add_output_options(*find, state->find_output, /*with_fail_on=*/false);
+  add_output_options(*find, state->find_output, /*with_fail_on=*/false, /*sarif=*/false);
 
   CLI::App* scans = inventory->add_subcommand("scans", "List the scans in the store");
-  add_output_options(*scans, state->scans_output, /*with_fail_on=*/false);
+  add_output_options(*scans, state->scans_output, /*with_fail_on=*/false, /*sarif=*/false);
 
   return [=]() -> int {
     if (list->parsed()) return run_list(state->list_output, state->scan_id);

@@ -23,11 +23,17 @@ extern "C" void on_cancel_signal(int signal_number) {
 
 }  // namespace
 
-void add_output_options(CLI::App& app, OutputOptions& options, bool with_fail_on) {
+void add_output_options(CLI::App& app, OutputOptions& options, bool with_fail_on, bool sarif) {
   app.add_option("--db", options.db,
                  "Store file (default: $CATENA_DB, else ~/.local/share/catena/catena.db)");
-  app.add_option("--format", options.format, "Output format: table, json, jsonl or sarif")
-      ->check(CLI::IsMember({"table", "json", "jsonl", "sarif"}));
+  // Listings of records have no SARIF form: the help offers only what the command takes.
+  if (sarif) {
+    app.add_option("--format", options.format, "Output format: table, json, jsonl or sarif")
+        ->check(CLI::IsMember({"table", "json", "jsonl", "sarif"}));
+  } else {
+    app.add_option("--format", options.format, "Output format: table, json or jsonl")
+        ->check(CLI::IsMember({"table", "json", "jsonl"}));
+  }
   if (with_fail_on) {
     app.add_option("--fail-on", options.fail_on,
                    "Exit 1 when a finding is at or above this severity: info, low, medium, high, "

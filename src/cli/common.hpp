@@ -25,7 +25,10 @@ struct OutputOptions {
 };
 
 /// Adds --db, --format, --quiet (and --fail-on when `with_fail_on`).
-void add_output_options(CLI::App& app, OutputOptions& options, bool with_fail_on);
+void add_output_options(CLI::App& app,
+                        OutputOptions& options,
+                        bool with_fail_on,
+                        bool sarif = true);
 
 /// Prints "catena: <reason>" on stderr and returns kExitError.
 int fail(const Error& error);

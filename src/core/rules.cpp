@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 54> kRules = {{
+constexpr std::array<RuleInfo, 56> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -105,6 +105,10 @@ constexpr std::array<RuleInfo, 54> kRules = {{
      "A script passes a literal password to a code-signing tool."},
     {"ACCESS_FILE_UNPARSED", Severity::Info,
      "A file that may hold build access could not be read or parsed."},
+    {"ACCESS_LIMIT_REACHED", Severity::Medium,
+     "A credential file or home holds more entries than catena records."},
+    {"STORE_READABLE_BY_OTHERS", Severity::Medium,
+     "The catena store can be read by other users."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,
      "The apt package lists could not be read, so package origins were not checked."},
 }};

@@ -95,9 +95,11 @@ std::string escape_for_terminal(std::string_view bytes) {
 }
 
 std::string json_path_text(std::string_view bytes, bool* needs_b64) {
-  const bool valid = is_valid_utf8(bytes);
-  *needs_b64 = !valid;
-  return valid ? std::string(bytes) : escape_for_terminal(bytes);
+  // A path printed as itself never holds a backslash, so it can never equal the escaped form
+  // of another (a name with the byte 0xfe and a name spelling "\xfe" print differently).
+  const bool plain = is_valid_utf8(bytes) && bytes.find('\\') == std::string_view::npos;
+  *needs_b64 = !plain;
+  return plain ? std::string(bytes) : escape_for_terminal(bytes);
 }
 
 std::string base64_encode(std::string_view bytes) {

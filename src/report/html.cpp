@@ -50,7 +50,7 @@ table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e3e6eb;vertical-align:top}
 th{background:#eceef2;font-weight:600}
 td.mono,code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;word-break:break-all}
-.status{font-weight:700}.status.pass{color:#1f7a3a;background:none}.status.fail{color:#b3261e;background:none}.status.advice{color:#9a6700;background:none}
+.status{font-weight:700}.status.pass{color:#1f7a3a;background:none}.status.fail{color:#b3261e;background:none}.status.advice{color:#9a6700;background:none}.status.skipped{color:#57606a;background:none}
 .sev{font-weight:700;text-transform:uppercase;font-size:12px}
 .critical{color:#7f0000}.high{color:#b3261e}.medium{color:#9a6700}.low{color:#2f5f8a}.info{color:#5b6474}
 .crit{font-weight:700;color:#b3261e}
@@ -85,8 +85,17 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
                html(format_rfc3339(report.finished_ns)) + " &middot; scan " +
                std::to_string(report.scan_id) + " &middot; " +
                html(store::scan_status_name(report.status)) + "</div>\n");
+  size_t skipped = 0;
+  if (report.access) {
+    for (const AuditRule& rule : report.access->rules) skipped += rule.status == "skipped" ? 1 : 0;
+  }
+  const std::string incomplete =
+      skipped == 0 ? std::string()
+                   : " (incomplete: " + std::to_string(skipped) + " rule" +
+                         (skipped == 1 ? "" : "s") + " not examined)";
   put(out, "<div class=\"verdict " + std::string(overall) +
-               "\" id=\"verdict\">Verdict: " + html(upper_ascii(overall)) + "</div>\n");
+               "\" id=\"verdict\">Verdict: " + html(upper_ascii(overall)) + html(incomplete) +
+               "</div>\n");
 
   if (report.access) {
     const AccessSection& access = *report.access;

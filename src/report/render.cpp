@@ -209,77 +209,108 @@ std::string_view verdict(const ScanReport& report) {
 std::string finding_json(const Finding& finding) { return dump(finding_object(finding)); }
 std::string record_json(const store::FileRecord& record) { return dump(record_object(record)); }
 
+namespace {
+
+// The report as one JSON object, without its findings: the json form adds them as an array, the
+// jsonl form prints them one per line before it.
+json report_object(const ScanReport& report) {
+  json object = json::object();
+  if (report.scan_id != 0) object["scan_id"] = report.scan_id;
+  object["command"] = report.command;
+  object["host"] = utf8_text(report.host);
+  object["started"] = format_rfc3339(report.started_ns);
+  object["finished"] = format_rfc3339(report.finished_ns);
+  object["status"] = store::scan_status_name(report.status);
+  object["complete"] = report.status == store::ScanStatus::Complete;
+  json roots = json::array();
+  for (const std::string& root : report.roots) {
+    json item = json::object();
+    put_bytes(item, "path", root);
+    roots.push_back(std::move(item));
+  }
+  object["roots"] = std::move(roots);
+  object["files"] = report.totals.files;
+  object["bytes"] = report.totals.bytes;
+  object["errors"] = report.totals.errors;
+  if (!report.summary.empty()) {
+    json summary = json::object();
+    for (const auto& [key, value] : report.summary) summary[key] = utf8_text(value);
+    object["summary"] = std::move(summary);
+  }
+  object["fail_on"] = severity_name(report.fail_on);
+  object["verdict"] = overall_verdict(report);
+  if (report.access) {
+    const AccessSection& access = *report.access;
+    json discoveries = json::array();
+    for (const store::AccessRecord& d : access.discoveries) {
+      discoveries.push_back(access_object(d));
+    }
+    object["build_access"] = {{"holds", access.build_access},
+                              {"examined", access.examined},
+                              {"files_examined", access.files_examined},
+                              {"discoveries", std::move(discoveries)}};
+    if (!access.standard.empty()) {
+      json skipped = json::array();
+      for (const AuditRule& rule : access.rules) {
+        if (rule.status == "skipped") skipped.push_back(rule.id);
+      }
+      // A verdict with rules that were not examined is incomplete, and says which.
+      object["standard"] = {{"name", utf8_text(access.standard)},
+                            {"verdict", access.verdict},
+                            {"complete", skipped.empty()},
+                            {"skipped", std::move(skipped)}};
+      json rules = json::array();
+      for (const AuditRule& rule : access.rules) {
+        json ids = json::array();
+        for (size_t index : rule.findings) ids.push_back(index + 1);
+        rules.push_back({{"id", rule.id},
+                         {"title", rule.title},
+                         {"status", rule.status},
+                         {"findings", std::move(ids)}});
+      }
+      object["rules"] = std::move(rules);
+    }
+  }
+  return object;
+}
+
+json findings_array(const ScanReport& report) {
+  json findings = json::array();
+  for (size_t i = 0; i < report.findings.size(); ++i) {
+    json item = finding_object(report.findings[i]);
+    if (report.access) item["id"] = i + 1;  // what rules[].findings refer to
+    findings.push_back(std::move(item));
+  }
+  return findings;
+}
+
+}  // namespace
+
 void write_scan_report(std::FILE* out, const ScanReport& report, Format format, Style style) {
   switch (format) {
     case Format::Json: {
-      json object = json::object();
-      if (report.scan_id != 0) object["scan_id"] = report.scan_id;
-      object["command"] = report.command;
-      object["host"] = utf8_text(report.host);
-      object["started"] = format_rfc3339(report.started_ns);
-      object["finished"] = format_rfc3339(report.finished_ns);
-      object["status"] = store::scan_status_name(report.status);
-      object["complete"] = report.status == store::ScanStatus::Complete;
-      json roots = json::array();
-      for (const std::string& root : report.roots) {
-        json item = json::object();
-        put_bytes(item, "path", root);
-        roots.push_back(std::move(item));
-      }
-      object["roots"] = std::move(roots);
-      object["files"] = report.totals.files;
-      object["bytes"] = report.totals.bytes;
-      object["errors"] = report.totals.errors;
-      if (!report.summary.empty()) {
-        json summary = json::object();
-        for (const auto& [key, value] : report.summary) summary[key] = utf8_text(value);
-        object["summary"] = std::move(summary);
-      }
-      object["fail_on"] = severity_name(report.fail_on);
-      object["verdict"] = overall_verdict(report);
-      if (report.access) {
-        const AccessSection& access = *report.access;
-        json discoveries = json::array();
-        for (const store::AccessRecord& d : access.discoveries) {
-          discoveries.push_back(access_object(d));
-        }
-        object["build_access"] = {{"holds", access.build_access},
-                                  {"examined", access.examined},
-                                  {"files_examined", access.files_examined},
-                                  {"discoveries", std::move(discoveries)}};
-        if (!access.standard.empty()) {
-          object["standard"] = {{"name", utf8_text(access.standard)}, {"verdict", access.verdict}};
-          json rules = json::array();
-          for (const AuditRule& rule : access.rules) {
-            json ids = json::array();
-            for (size_t index : rule.findings) ids.push_back(index + 1);
-            rules.push_back({{"id", rule.id},
-                             {"title", rule.title},
-                             {"status", rule.status},
-                             {"findings", std::move(ids)}});
-          }
-          object["rules"] = std::move(rules);
-        }
-      }
-      json findings = json::array();
-      for (size_t i = 0; i < report.findings.size(); ++i) {
-        json item = finding_object(report.findings[i]);
-        if (report.access) item["id"] = i + 1;  // what rules[].findings refer to
-        findings.push_back(std::move(item));
-      }
-      object["findings"] = std::move(findings);
+      json object = report_object(report);
+      object["findings"] = findings_array(report);
       std::fputs(dump(object, 2).c_str(), out);
       std::fputc('\n', out);
       return;
     }
-    case Format::Jsonl:
+    case Format::Jsonl: {
       for (const Finding& f : report.findings) {
         json object = finding_object(f);
+        object["record"] = "finding";
         if (report.scan_id != 0) object["scan_id"] = report.scan_id;
         std::fputs(dump(object).c_str(), out);
         std::fputc('\n', out);
       }
+      // The last line: what the json form says besides its findings.
+      json summary = report_object(report);
+      summary["record"] = "summary";
+      summary["findings"] = report.findings.size();
+      std::fputs(dump(summary).c_str(), out);
+      std::fputc('\n', out);
       return;
+    }
     case Format::Sarif:
       std::fputs(sarif_document(report).c_str(), out);
       std::fputc('\n', out);
@@ -316,8 +347,15 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
   }
   if (report.access) write_table_access(out, report, style);
   const std::string_view v = overall_verdict(report);
-  const std::string verdict_text =
-      fmt::format("{} (fail-on {})", upper(v), severity_name(report.fail_on));
+  std::string verdict_text = fmt::format("{} (fail-on {})", upper(v), severity_name(report.fail_on));
+  if (report.access) {
+    size_t skipped = 0;
+    for (const AuditRule& rule : report.access->rules) skipped += rule.status == "skipped" ? 1 : 0;
+    if (skipped > 0) {
+      verdict_text += fmt::format(", incomplete: {} rule{} of the standard not examined", skipped,
+                                  skipped == 1 ? "" : "s");
+    }
+  }
   if (style.color) {
     const char* color = v == "pass" ? "\x1b[1;32m" : v == "fail" ? "\x1b[1;31m" : "\x1b[1;33m";
     std::fprintf(out, "Verdict: %s%s\x1b[0m\n", color, verdict_text.c_str());

@@ -264,6 +264,34 @@ std::string default_store_path() {
          "/.local/share/catena/catena.db";
 }
 
+namespace {
+
+// Open-file-description locks on the lock file beside a store: byte 0 is held exclusively while
+// a process creates or migrates the store, byte 1 shared by every process with a scan running.
+// OFD locks belong to the open file, not the process, so two stores opened in one process see
+// each other, and closing another descriptor of the file does not drop them.
+constexpr off_t kInitByte = 0;
+constexpr off_t kScanByte = 1;
+
+bool ofd_lock(int fd, short type, off_t byte, bool wait) {
+  struct flock lock {};
+  lock.l_type = type;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = byte;
+  lock.l_len = 1;
+  while (::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &lock) != 0) {
+    if (errno != EINTR) return false;
+  }
+  return true;
+}
+
+int open_lock_file(const std::string& store_path) {
+  if (store_path == ":memory:") return -1;
+  return ::open((store_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, Access access) {
   if (path.empty()) return make_error(ErrorCode::Usage, "empty store path");
   int flags = SQLITE_OPEN_NOMUTEX;
@@ -293,13 +321,49 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Access acces
     return make_error(ErrorCode::Db, "cannot open store " + path + " for writing (read-only)");
   }
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  CATENA_TRY_STATUS(store->prepare_schema(access));
+  // Two processes creating or migrating one store at once would both try to create its tables.
+  const int init_fd = access == Access::ReadWrite ? open_lock_file(path) : -1;
+  if (init_fd >= 0) ofd_lock(init_fd, F_WRLCK, kInitByte, true);
+  const Status prepared = store->prepare_schema(access);
+  if (prepared) store->recover_interrupted_scans(access);
+  if (init_fd >= 0) ::close(init_fd);
+  CATENA_TRY_STATUS(prepared);
   return store;
+}
+
+void Store::recover_interrupted_scans(Access access) {
+  auto running = query_int(db_, "SELECT count(*) FROM scans WHERE status = 'running'", "");
+  if (!running || *running == 0) return;
+  const int fd = open_lock_file(path_);
+  if (fd < 0) return;
+  // Nobody holds the scan byte: no scan of this store is alive, whatever `scans` says.
+  if (ofd_lock(fd, F_WRLCK, kScanByte, false)) {
+    constexpr const char* kMark =
+        "UPDATE scans SET status = 'interrupted', "
+        "files = (SELECT count(*) FROM files WHERE files.scan_id = scans.id) "
+        "WHERE status = 'running'";
+    if (access == Access::ReadWrite) {
+      (void)exec(db_, kMark, "cannot mark interrupted scans");
+    } else {
+      // A reader fixes the record too when it may write the store; if not, it stays running.
+      sqlite3* writer = nullptr;
+      if (sqlite3_open_v2(path_.c_str(), &writer, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                          nullptr) == SQLITE_OK) {
+        sqlite3_busy_timeout(writer, kBusyTimeoutMs);
+        (void)exec(writer, kMark, "cannot mark interrupted scans");
+      }
+      sqlite3_close_v2(writer);
+    }
+  }
+  ::close(fd);
 }
 
 Result<std::unique_ptr<Store>> Store::open_memory() { return open(":memory:", Access::ReadWrite); }
 
-Store::~Store() { sqlite3_close_v2(db_); }
+Store::~Store() {
+  sqlite3_close_v2(db_);
+  if (scan_lock_fd_ >= 0) ::close(scan_lock_fd_);
+}
 
 Status Store::prepare_schema(Access access) {
   const std::string where = "store " + path_;
@@ -369,6 +433,10 @@ Result<int64_t> Store::host_id(const std::string& name) {
 }
 
 Result<int64_t> Store::begin_scan(const NewScan& scan) {
+  if (scan_lock_fd_ < 0) {
+    scan_lock_fd_ = open_lock_file(path_);
+    if (scan_lock_fd_ >= 0) ofd_lock(scan_lock_fd_, F_RDLCK, kScanByte, true);
+  }
   Transaction txn(db_);
   CATENA_TRY_STATUS(txn.begin());
   CATENA_TRY(int64_t host, host_id(scan.host));

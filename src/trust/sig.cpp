@@ -186,6 +186,18 @@ void check_pe(SigReport& report,
   report.signatures = verify_authenticode(bytes, *pe, store);
   report.is_signed = !report.signatures.empty();
   judge(report, sha);
+  // A file that carries a certificate table is never "unsigned": a table with no signature that
+  // can be read is a damaged (or deliberately broken) signature.
+  if (!report.is_signed && pe->cert_table_size > 0) {
+    if (pe->problems.empty()) {
+      Finding f = make_finding("PE_CERT_TABLE_MALFORMED", path);
+      f.sha256 = sha();
+      f.add_evidence("problem", "a certificate table is present but holds no signature");
+      report.findings.push_back(std::move(f));
+      sort_findings(report.findings);
+    }
+    report.verdict = "invalid";
+  }
 }
 
 void check_macho(SigReport& report,
@@ -270,8 +282,8 @@ SigReport check_signatures(const std::string& path,
                            bool finding_digests) {
   SigReport report;
   report.path = path;
-  report.format = std::string(formats::format_name(
-      formats::classify_format(bytes.first(std::min(bytes.size(), formats::kClassifyHeadBytes)))));
+  // The whole file: an MSI's root directory entry may be anywhere in it.
+  report.format = std::string(formats::format_name(formats::classify_format(bytes)));
   report.verdict = "unsigned";
   // The file's SHA-256 goes with each finding; computed only when there is one.
   std::optional<Sha256> sha_cache;

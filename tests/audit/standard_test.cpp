@@ -42,6 +42,28 @@ TEST(Standard, BuildServerStandardFailsOnlyTheRulesItsFindingsBreak) {
   EXPECT_EQ(evaluate(standard, {}, true).verdict, "pass");
 }
 
+TEST(Standard, RulesNoExaminedCheckCanBreakAreSkipped) {
+  EXPECT_EQ(check_of("PKG_FILE_MODIFIED"), "packages");
+  EXPECT_EQ(check_of("UNOWNED_EXECUTABLE"), "packages");
+  EXPECT_EQ(check_of("ACCESS_SHARED_CREDENTIAL"), "access");
+  EXPECT_EQ(check_of("FILE_ADDED"), "baselines");
+  EXPECT_EQ(check_of("IOC_MATCH"), "scan");
+  const Standard standard = build_server_standard();
+  const Examined scan_only{.packages = false, .access = false, .baselines = false};
+  const Verdict partial = evaluate(standard, {}, true, scan_only);
+  EXPECT_EQ(partial.verdict, "pass");
+  EXPECT_EQ(partial.skipped, 6u);
+  EXPECT_EQ(result_of(partial, "no-modified-packaged-executable").status, RuleStatus::Skipped);
+  EXPECT_EQ(result_of(partial, "credentials-protected").status, RuleStatus::Skipped);
+  EXPECT_EQ(result_of(partial, "no-indicator-match").status, RuleStatus::Pass);
+  // A finding still fails a rule whatever was examined; a rule mixing checks is examined when
+  // one of them ran.
+  const Verdict failed =
+      evaluate(standard, {finding("PKG_FILE_MODIFIED", Severity::High)}, true, scan_only);
+  EXPECT_EQ(result_of(failed, "no-modified-packaged-executable").status, RuleStatus::Fail);
+  EXPECT_EQ(evaluate(standard, {}, true).skipped, 0u);
+}
+
 TEST(Standard, CustomRulesWithSeverityAndPaths) {
   auto config = parse_config(
       "[standard]\nname = \"acme\"\n"

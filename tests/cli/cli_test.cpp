@@ -113,11 +113,16 @@ TEST_F(CliTest, UsageAndOperationalErrorsExitTwoWithOneLine) {
                          {{"scan", "--bogus", "/tmp"}, "bogus"},
                          {{"frobnicate"}, "frobnicate"},
                          {{"inventory", "find", "--sha256", "xyz"}, "64 hex digits"},
-                         {{"inventory", "list", "--format", "sarif"}, "not sarif"},
+                         {{"inventory", "list", "--format", "sarif"}, "sarif"},
                          {{"scan", "/tmp", "--digests", "crc32"}, "crc32"}}) {
     const RunResult r = catena(c.args);
     EXPECT_EQ(r.exit_code, 2) << c.args[0];
     EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
+  }
+  // The help offers only the formats a command takes.
+  for (const char* sub : {"list", "find", "scans"}) {
+    const RunResult help = run_catena({"inventory", sub, "--help"});
+    EXPECT_EQ(help.out.find("sarif"), std::string::npos) << sub << help.out;
   }
   const RunResult none = run_catena({"inventory", "list", "--db", work_ / "absent.db"});
   EXPECT_EQ(none.exit_code, 2);

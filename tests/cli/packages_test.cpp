@@ -1,6 +1,10 @@
 // catena packages verify end to end: output, exit codes, and damaged databases.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "support/dpkg_root.hpp"
@@ -51,7 +55,16 @@ TEST_F(PackagesCli, ReportsAsJsonWithAVerdictAndExitCode) {
   EXPECT_NE(r.out.find("PKG_FILE_MODIFIED"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("/usr/bin/tool"), std::string::npos);
   r = verify({"--format", "jsonl"});
-  EXPECT_EQ(json::parse(r.out)["rule"], "PKG_FILE_MODIFIED");
+  std::istringstream lines(r.out);
+  std::string first, last, line;
+  std::getline(lines, first);
+  while (std::getline(lines, line)) last = line;
+  EXPECT_EQ(json::parse(first)["rule"], "PKG_FILE_MODIFIED");
+  EXPECT_EQ(json::parse(first)["record"], "finding");
+  // The last line sums the run up, as the json form does.
+  EXPECT_EQ(json::parse(last)["record"], "summary");
+  EXPECT_EQ(json::parse(last)["verdict"], "fail");
+  EXPECT_EQ(json::parse(last)["findings"], 1);
 }
 
 TEST_F(PackagesCli, DamagedOrMissingDatabasesAreClearErrors) {
@@ -124,6 +137,58 @@ TEST_F(PackagesCli, AuditVerifiesPackagesAndStoresTheFindings) {
        "--system-dir", work / "bin", "--packages-root", root_.path(), "--fail-on", "medium"});
   ASSERT_EQ(broken.exit_code, 1) << broken.err;
   EXPECT_NE(broken.out.find("PKG_DATABASE_DAMAGED"), std::string::npos);
+}
+
+// The audit's steps add to each other's findings: the package verification must not drop
+// what build-access discovery found.
+TEST_F(PackagesCli, AuditKeepsAccessAndPackageFindingsTogether) {
+  root_.install({.name = "tool", .files = {{"/usr/bin/tool", "tool"}}});
+  root_.dir().write("usr/bin/tool", "#!/bin/sh\nevil\n", 0755);
+  test::TempDir work;
+  work.mkdir("bin");
+  work.write("home/.npmrc", "//registry.npmjs.org/:_authToken=catenasecret_audit\n", 0644);
+  const test::RunResult r = run_catena(
+      {"audit", "--db", work / "c.db", "--format", "json", "--path", work / "bin", "--home",
+       work / "home", "--system-dir", work / "bin", "--packages-root", root_.path()});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json doc = json::parse(r.out);
+  std::set<std::string> rules;
+  for (const json& f : doc["findings"]) rules.insert(f["rule"].get<std::string>());
+  EXPECT_TRUE(rules.count("PKG_FILE_MODIFIED")) << r.out;
+  EXPECT_TRUE(rules.count("ACCESS_CREDENTIAL_WORLD_READABLE")) << r.out;
+  EXPECT_EQ(r.out.find("catenasecret"), std::string::npos);
+}
+
+// A rule of the standard that no check examined is "skipped", and the verdict says it is
+// incomplete; the exit code follows only what was examined.
+TEST_F(PackagesCli, RulesNotExaminedAreSkippedNotPassed) {
+  test::TempDir work;
+  work.mkdir("bin");
+  work.mkdir("home");
+  const test::RunResult r =
+      run_catena({"audit", "--db", work / "c.db", "--format", "json", "--path", work / "bin",
+                  "--home", work / "home", "--system-dir", work / "bin", "--no-dpkg",
+                  "--no-access"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json doc = json::parse(r.out);
+  std::map<std::string, std::string> status;
+  for (const json& rule : doc["rules"]) {
+    status[rule["id"].get<std::string>()] = rule["status"].get<std::string>();
+  }
+  EXPECT_EQ(status["no-modified-packaged-executable"], "skipped");
+  EXPECT_EQ(status["no-unowned-system-executable"], "skipped");
+  EXPECT_EQ(status["all-software-from-a-repository"], "skipped");
+  EXPECT_EQ(status["no-unprotected-signing-key"], "skipped");
+  EXPECT_EQ(status["credentials-protected"], "skipped");
+  EXPECT_EQ(status["clean-baseline"], "skipped");  // this host has no baseline
+  EXPECT_EQ(status["no-indicator-match"], "pass");  // the scan ran
+  EXPECT_EQ(doc["standard"]["complete"], false);
+  EXPECT_EQ(doc["standard"]["skipped"].size(), 6u);
+  const test::RunResult table =
+      run_catena({"audit", "--db", work / "c.db", "--path", work / "bin", "--home",
+                  work / "home", "--system-dir", work / "bin", "--no-dpkg", "--no-access"});
+  EXPECT_NE(table.out.find("incomplete: 6 rules of the standard not examined"), std::string::npos)
+      << table.out;
 }
 
 }  // namespace

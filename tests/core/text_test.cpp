@@ -50,6 +50,10 @@ TEST(JsonPathText, FlagsOnlyInvalidUtf8) {
   EXPECT_FALSE(needs_b64);
   EXPECT_EQ(json_path_text("/tmp/\xfe", &needs_b64), "/tmp/\\xfe");
   EXPECT_TRUE(needs_b64);
+  // A name that spells the escape is not printed the same as the byte it spells.
+  EXPECT_EQ(json_path_text("/tmp/\\xfe", &needs_b64), "/tmp/\\\\xfe");
+  EXPECT_TRUE(needs_b64);
+  EXPECT_NE(json_path_text("/tmp/\\xfe", &needs_b64), json_path_text("/tmp/\xfe", &needs_b64));
 }
 
 TEST(Base64, RoundTripsEveryLength) {

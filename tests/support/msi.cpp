@@ -5,7 +5,24 @@
 namespace catena::test {
 
 bool build_test_msi(TempDir& dir, const std::string& name, const std::string& comments) {
-  dir.write("tool.txt", std::string(6000, 'x') + "catena test payload\n");
+  return build_test_msi(dir, name, comments, 0);
+}
+
+bool build_test_msi(TempDir& dir,
+                    const std::string& name,
+                    const std::string& comments,
+                    size_t payload_bytes) {
+  std::string payload = std::string(6000, 'x') + "catena test payload\n";
+  // xorshift: incompressible, the same every run.
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  payload.reserve(payload.size() + payload_bytes);
+  for (size_t i = 0; i < payload_bytes; ++i) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    payload.push_back(static_cast<char>(state & 0xff));
+  }
+  dir.write("tool.txt", payload);
   dir.write(name + ".wxs",
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
             "<Wix xmlns=\"http://schemas.microsoft.com/wix/2006/wi\">\n"

@@ -10,6 +10,12 @@ namespace catena::test {
 /// Writes `name`.msi into `dir` (a product with one file and the given comments); false when
 /// wixl is missing or fails.
 bool build_test_msi(TempDir& dir, const std::string& name, const std::string& comments);
+/// The same with a payload of `payload_bytes` incompressible bytes, so the MSI is at least that
+/// large (wixl puts the directory, and the CLSID that says "MSI", after the payload).
+bool build_test_msi(TempDir& dir,
+                    const std::string& name,
+                    const std::string& comments,
+                    size_t payload_bytes);
 
 /// Writes signer.pem/signer.key into `dir`: a self-signed certificate for code signing.
 bool make_test_signer(TempDir& dir);

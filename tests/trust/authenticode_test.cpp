@@ -136,6 +136,28 @@ TEST(NpmExecutables, SignedAndUnsignedAgreeWithOsslsigncode) {
   EXPECT_NE(test::run_command({"osslsigncode", "verify", "-in", unsigned_exe}).exit_code, 0);
 }
 
+// A file that carries a certificate table is never "unsigned", whatever the table holds.
+TEST_F(RealSignatures, ACertificateTableThatCannotBeReadIsInvalidNotUnsigned) {
+  const std::string original = read_file(dlls_[0]);
+  auto pe = formats::parse_pe(bytes_of(original));
+  ASSERT_THAT(pe, IsOk());
+  ASSERT_FALSE(pe->certificates.empty());
+  const size_t at = pe->certificates.front().offset;
+  // WIN_CERTIFICATE: dwLength, wRevision, wCertificateType. A length below its own header,
+  // then a type that is not PKCS#7, then a body that is not DER.
+  for (int damage = 0; damage < 3; ++damage) {
+    std::string content = original;
+    if (damage == 0) put_le32(content, at, 4);
+    if (damage == 1) content[at + 6] = '\x07';
+    if (damage == 2) {
+      for (size_t i = at + 8; i < at + 40; ++i) content[i] = '\x00';
+    }
+    const SigReport report = check(content, store_);
+    EXPECT_EQ(report.verdict, "invalid") << "damage " << damage;
+    EXPECT_TRUE(has_rule(report, "PE_CERT_TABLE_MALFORMED")) << "damage " << damage;
+  }
+}
+
 TEST_F(RealSignatures, DataHiddenInTheSignatureBlockIsFlaggedThoughOsslsigncodeAcceptsIt) {
   std::string content = read_file(dlls_[0]);
   auto pe = formats::parse_pe(bytes_of(content));

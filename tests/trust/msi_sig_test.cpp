@@ -7,6 +7,8 @@
 #include <cctype>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "catena/formats/ole.hpp"
 #include "catena/trust/sig.hpp"
@@ -145,6 +147,51 @@ TEST_F(MsiSignatures, BrokenSignatureStreamIsAFinding) {
   const SigReport report = check(broken);
   EXPECT_EQ(report.verdict, "invalid");
   EXPECT_TRUE(has_rule(report, "MSI_STRUCTURE_MALFORMED"));
+}
+
+// wixl, like most MSI writers, puts the directory (and the CLSID that makes an OLE file an MSI)
+// after the payload: an installer of any size is classified, verified and scanned as an MSI.
+TEST(MsiSizes, SignedInstallersOfEverySizeAreVerified) {
+  test::TempDir dir;
+  if (!test::make_test_signer(dir)) CATENA_MISSING() << "openssl unavailable";
+  for (const size_t payload : {size_t{600} << 10, size_t{8} << 20, size_t{100} << 20}) {
+    const std::string name = "big" + std::to_string(payload >> 10);
+    ASSERT_TRUE(test::build_test_msi(dir, name, "catena sized package", payload)) << "wixl";
+    const test::RunResult signed_msi = test::run_command(
+        {"osslsigncode", "sign", "-certs", dir / "signer.pem", "-key", dir / "signer.key", "-h",
+         "sha256", "-in", dir / (name + ".msi"), "-out", dir / (name + "-signed.msi")});
+    ASSERT_EQ(signed_msi.exit_code, 0) << signed_msi.err;
+    ::unlink((dir / (name + ".msi")).c_str());
+    const test::RunResult peer = test::run_command({"osslsigncode", "verify", "-CAfile",
+                                                    dir / "signer.pem", "-in",
+                                                    dir / (name + "-signed.msi")});
+    ASSERT_EQ(peer.exit_code, 0) << peer.out;
+    const test::RunResult sig =
+        test::run_catena({"sig", "--trust", dir / "signer.pem", "--format", "json",
+                          dir / (name + "-signed.msi")});
+    EXPECT_EQ(sig.exit_code, 0) << sig.err;
+    const nlohmann::json doc = nlohmann::json::parse(sig.out, nullptr, false);
+    ASSERT_FALSE(doc.is_discarded()) << sig.out;
+    const std::string text = doc.dump();
+    EXPECT_NE(text.find("\"msi\""), std::string::npos) << name << " " << text.substr(0, 400);
+    EXPECT_NE(text.find("\"valid\""), std::string::npos) << name << " " << text.substr(0, 400);
+  }
+  // The scan records each as an MSI with a signature that is not "unsigned".
+  const test::RunResult scan = test::run_catena(
+      {"scan", dir.path(), "--no-dpkg", "--db", dir / "scan.db", "--format", "json"});
+  ASSERT_LE(scan.exit_code, 1) << scan.err;
+  const test::RunResult listed =
+      test::run_catena({"inventory", "list", "--db", dir / "scan.db", "--format", "json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  size_t msis = 0;
+  for (const nlohmann::json& record : nlohmann::json::parse(listed.out)) {
+    const std::string path = record.value("path", "");
+    if (!path.ends_with("-signed.msi")) continue;
+    EXPECT_EQ(record.value("format", ""), "msi") << path;
+    EXPECT_NE(record.value("signature", "unsigned"), "unsigned") << path;
+    ++msis;
+  }
+  EXPECT_EQ(msis, 3u) << listed.out.substr(0, 2000);
 }
 
 }  // namespace

@@ -56,8 +56,22 @@ struct Config {
 /// Parses catena.toml ([build] and [standard]); Parse error naming the key or line.
 [[nodiscard]] Result<Config> parse_config(std::string_view toml_text);
 
-enum class RuleStatus { Pass, Fail, Advice };
-std::string_view rule_status_name(RuleStatus status);  // "pass", "fail", "advice"
+/// "skipped": none of the checks that can break the rule ran (packages with --no-dpkg, build
+/// access with --no-access, baselines on a host that has none); it is neither pass nor fail.
+enum class RuleStatus { Pass, Fail, Advice, Skipped };
+std::string_view rule_status_name(RuleStatus status);  // "pass", "fail", "advice", "skipped"
+
+/// Which of an audit's checks ran.
+struct Examined {
+  bool scan = true;
+  bool packages = true;
+  bool access = true;
+  bool baselines = true;
+};
+
+/// The check whose findings a finding rule is: "scan", "packages", "access", "baselines" or
+/// "provenance".
+std::string_view check_of(std::string_view finding_rule);
 
 struct RuleResult {
   const StandardRule* rule = nullptr;
@@ -69,9 +83,14 @@ struct Verdict {
   bool build_access = false;
   std::string verdict;  // "pass", "fail" (build-access hosts) or "advice" (others)
   std::vector<RuleResult> rules;
+  size_t skipped = 0;  // rules not examined: a "pass" with skipped rules is incomplete
 };
 
-/// Judges `findings` against `standard`. `standard` must outlive the result.
-Verdict evaluate(const Standard& standard, const std::vector<Finding>& findings, bool build_access);
+/// Judges `findings` against `standard`. `standard` must outlive the result. A rule none of
+/// whose finding rules can come from an examined check is skipped.
+Verdict evaluate(const Standard& standard,
+                 const std::vector<Finding>& findings,
+                 bool build_access,
+                 const Examined& examined = {});
 
 }  // namespace catena::audit

@@ -4,9 +4,11 @@
 ///   FileFormat format = classify_format(head);   // head = the file's first bytes
 ///   std::string_view name = format_name(format); // "elf", "pe", ...
 ///
-/// `head` should hold the first kClassifyHeadBytes of the file (or the whole file when shorter);
-/// classification never reads outside it. Structures it cannot see (a PE header placed beyond
-/// the head) degrade to the weaker class ("dos" for MZ), never to a wrong one.
+/// `head` should hold the whole file where the caller has it (an MSI's directory, which holds
+/// the CLSID that tells an MSI from another OLE file, is often at the end), else at least the
+/// first kClassifyHeadBytes; every test reads a few fixed offsets, so the whole file costs no
+/// more than the head. Structures it cannot see (a PE header or MSI directory beyond the bytes
+/// given) degrade to the weaker class ("dos" for MZ, "ole"), never to a wrong one.
 #include <cstddef>
 #include <optional>
 #include <span>

@@ -200,6 +200,9 @@ class Store {
   enum class Access { ReadWrite, ReadOnly };
 
   /// Opens (creating if needed, with its parent directories, for ReadWrite) and migrates.
+  /// Creation and migration are serialised between processes by a lock file beside the store
+  /// (`<store>.lock`); a scan whose process is gone (killed) is marked interrupted, with the
+  /// count of the records it committed, by the next process that opens the store.
   [[nodiscard]] static Result<std::unique_ptr<Store>> open(const std::string& path, Access access);
   /// A private in-memory store, for tests.
   [[nodiscard]] static Result<std::unique_ptr<Store>> open_memory();
@@ -325,10 +328,14 @@ class Store {
  private:
   Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   [[nodiscard]] Status prepare_schema(Access access);
+  void recover_interrupted_scans(Access access);
   [[nodiscard]] Result<int64_t> host_id(const std::string& name);
 
   sqlite3* db_;
   std::string path_;
+  // The lock file beside the store (see Store::open): held shared on its byte 1 while this
+  // store has a scan running, so another process can tell a live scan from a killed one.
+  int scan_lock_fd_ = -1;
   int schema_version_ = 0;
 };
 
