@@ -14,6 +14,12 @@ namespace {
 
 std::string lower(std::string_view s) { return ascii_lower(s); }
 
+std::vector<Discovery> unparsed_from(std::string_view category, const Error& error) {
+  return {unparsed(category, error.message)};
+}
+
+}  // namespace
+
 Discovery make(std::string kind, std::string category, std::string target) {
   Discovery d;
   d.kind = std::move(kind);
@@ -22,12 +28,6 @@ Discovery make(std::string kind, std::string category, std::string target) {
   d.protection = "not-applicable";
   return d;
 }
-
-std::vector<Discovery> unparsed_from(std::string_view category, const Error& error) {
-  return {unparsed(category, error.message)};
-}
-
-}  // namespace
 
 std::vector<Discovery> read_ssh_config(std::string_view text) {
   std::vector<Discovery> out;
@@ -312,16 +312,7 @@ std::vector<Discovery> read_npmrc(std::string_view text, Secrets& secrets) {
       d.account = e.value;
     } else if (key == "_auth" || key == "_password") {
       // base64 of "user:password" (_auth) or of the password (_password).
-      if (auto decoded = base64_decode(trim_space(e.value))) {
-        const size_t colon = key == "_auth" ? decoded->find(':') : std::string::npos;
-        if (colon != std::string::npos) {
-          d.account = decoded->substr(0, colon);
-          secrets.remember(decoded->substr(colon + 1));
-        } else {
-          secrets.remember(*decoded);
-        }
-      }
-      secrets.hold(d, e.value);
+      secrets.hold_basic_auth(d, e.value, key == "_auth");
     } else if (key == "_authToken") {
       secrets.hold(d, e.value);
     } else if (key == "keyfile") {
@@ -387,16 +378,7 @@ std::vector<Discovery> read_docker_config(std::string_view text, Secrets& secret
       Discovery& d = it->second;
       if (e.keys[2] == "auth") {
         // base64 of "user:password": only the user is kept. Without a colon it is a token.
-        if (auto decoded = base64_decode(trim_space(e.value))) {
-          const size_t colon = decoded->find(':');
-          if (colon != std::string::npos) {
-            d.account = decoded->substr(0, colon);
-            secrets.remember(decoded->substr(colon + 1));
-          } else {
-            secrets.remember(*decoded);
-          }
-        }
-        secrets.hold(d, e.value);
+        secrets.hold_basic_auth(d, e.value, true);
       } else if (e.keys[2] == "identitytoken" || e.keys[2] == "password" ||
                  e.keys[2] == "registrytoken") {
         secrets.hold(d, e.value);

@@ -11,6 +11,9 @@
 
 namespace catena::access {
 
+/// A discovery of `kind` in `category` reaching `target`, holding no secret yet.
+Discovery make(std::string kind, std::string category, std::string target);
+
 std::vector<Discovery> read_ssh_config(std::string_view text);
 std::vector<Discovery> read_known_hosts(std::string_view text);
 std::vector<Discovery> read_git_credentials(std::string_view text, Secrets& secrets);

@@ -93,6 +93,20 @@ bool Secrets::hold(Discovery& d, std::string_view value) {
   return true;
 }
 
+void Secrets::hold_basic_auth(Discovery& d, std::string_view base64, bool with_user) {
+  if (auto decoded = base64_decode(trim_space(base64))) {
+    const size_t colon = with_user ? decoded->find(':') : std::string::npos;
+    if (colon != std::string::npos) {
+      d.account = decoded->substr(0, colon);
+      remember(decoded->substr(colon + 1));
+    } else {
+      remember(*decoded);
+    }
+    OPENSSL_cleanse(decoded->data(), decoded->size());
+  }
+  hold(d, base64);
+}
+
 void Secrets::remember(std::string_view value) {
   value = trim_space(value);
   if (value.empty()) return;

@@ -23,6 +23,10 @@ class Secrets {
   /// A reference to an environment variable (`${TOKEN}`, `$TOKEN`, `%TOKEN%`) is not a secret
   /// in the file: it is noted in the detail instead. Returns whether a secret was recorded.
   bool hold(Discovery& d, std::string_view value);
+  /// HTTP basic credentials as base64 of "user:password" (`with_user`) or of a password alone:
+  /// `d` holds the encoded value; a user name before the colon becomes the account, and the
+  /// decoded password is remembered. Without a colon the whole decoded value is the secret.
+  void hold_basic_auth(Discovery& d, std::string_view base64, bool with_user);
   /// A value that must never be shown without being the discovery's fingerprint (the other
   /// half of a pair, a value inside a larger one).
   void remember(std::string_view value);

@@ -10,15 +10,6 @@
 namespace catena::access {
 namespace {
 
-Discovery make(std::string kind, std::string category, std::string target) {
-  Discovery d;
-  d.kind = std::move(kind);
-  d.category = std::move(category);
-  d.target = std::move(target);
-  d.protection = "not-applicable";
-  return d;
-}
-
 bool names_secret(std::string_view key) {
   const std::string lower = ascii_lower(key);
   if (lower.ends_with("keyid") || lower.ends_with("key.id") || lower.ends_with("keyalias") ||

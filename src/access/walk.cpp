@@ -20,6 +20,7 @@
 
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
+#include "keys.hpp"
 #include "readers.hpp"
 
 namespace catena::access {
@@ -239,20 +240,10 @@ class Walker {
   }
 
   void record_unreadable(const std::string& path, std::string reason) {
-    Discovery d = unparsed_discovery("directory", "cannot be read: " + reason);
+    Discovery d = unparsed("directory", "cannot be read: " + reason);
     d.holds_secret = false;
     d.path = path;
     report_.discoveries.push_back(std::move(d));
-  }
-
-  static Discovery unparsed_discovery(std::string_view category, std::string reason) {
-    Discovery d;
-    d.kind = "unparsed";
-    d.category = std::string(category);
-    d.protection = "unknown";
-    d.holds_secret = true;
-    d.detail = std::move(reason);
-    return d;
   }
 
   // Reads `name` in `dfd` only if it is still the regular file `expected` describes.
@@ -304,7 +295,7 @@ class Walker {
       follow_link(dfd, dir, name, st, reader);
       return;
     }
-    add(path, st, {unparsed_discovery("file", "not a regular file")});
+    add(path, st, {unparsed("file", "not a regular file")});
   }
 
   // A credential file that is a symlink (dotfile managers make them) is read through it when
@@ -318,11 +309,11 @@ class Walker {
     Fd target(::openat(dfd, name.c_str(), O_PATH | O_CLOEXEC));
     struct stat st {};
     if (target.fd < 0 || ::fstat(target.fd, &st) != 0) {
-      add(path, link, {unparsed_discovery("file", "a broken symbolic link")});
+      add(path, link, {unparsed("file", "a broken symbolic link")});
       return;
     }
     if (!S_ISREG(st.st_mode)) {
-      add(path, link, {unparsed_discovery("file", "a symbolic link to something other than a file")});
+      add(path, link, {unparsed("file", "a symbolic link to something other than a file")});
       return;
     }
     const std::string proc = "/proc/self/fd/" + std::to_string(target.fd);
@@ -336,7 +327,7 @@ class Walker {
     const bool inside = resolved.starts_with(root_ + "/");
     if (system_secret || st.st_uid != link.st_uid || !inside) {
       add(path, link,
-          {unparsed_discovery("file", st.st_uid != link.st_uid
+          {unparsed("file", st.st_uid != link.st_uid
                                           ? "a symbolic link to a file of another owner, not "
                                             "followed"
                                           : "a symbolic link out of the home, not followed")});
@@ -345,7 +336,7 @@ class Walker {
     Fd opened(::open(proc.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
     struct stat check {};
     if (opened.fd < 0 || ::fstat(opened.fd, &check) != 0 || !same_inode(st, check)) {
-      add(path, link, {unparsed_discovery("file", "replaced while it was examined")});
+      add(path, link, {unparsed("file", "replaced while it was examined")});
       return;
     }
     examine_file(dfd, dir, name, st, reader, &opened.fd);
@@ -359,7 +350,7 @@ class Walker {
     if (static_cast<uint64_t>(st.st_size) > limit) {
       if (quietly_skipped_when_large(reader)) return;
       add(path, st,
-          {unparsed_discovery("file", "larger than " + human_bytes(limit) + " (" +
+          {unparsed("file", "larger than " + human_bytes(limit) + " (" +
                                           human_bytes(static_cast<uint64_t>(st.st_size)) +
                                           "), not read")});
       return;
@@ -372,7 +363,7 @@ class Walker {
     auto content = opened != nullptr ? read_fd(*opened, limit) : read_at(dfd, path, name, st, limit);
     ++report_.files_examined;
     if (!content) {
-      add(path, st, {unparsed_discovery("file", "cannot be read: " + content.error().message)});
+      add(path, st, {unparsed("file", "cannot be read: " + content.error().message)});
       return;
     }
     Reader chosen = reader;

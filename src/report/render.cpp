@@ -183,6 +183,17 @@ void write_table_findings(std::FILE* out,
   }
 }
 
+// The roots of a scan as JSON: [{"path": ...}], each path in the injective JSON form.
+nlohmann::json roots_array(const std::vector<std::string>& roots) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& root : roots) {
+    nlohmann::json item = nlohmann::json::object();
+    put_bytes(item, "path", root);
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Format> parse_format(std::string_view text) {
@@ -222,13 +233,7 @@ json report_object(const ScanReport& report) {
   object["finished"] = format_rfc3339(report.finished_ns);
   object["status"] = store::scan_status_name(report.status);
   object["complete"] = report.status == store::ScanStatus::Complete;
-  json roots = json::array();
-  for (const std::string& root : report.roots) {
-    json item = json::object();
-    put_bytes(item, "path", root);
-    roots.push_back(std::move(item));
-  }
-  object["roots"] = std::move(roots);
+  object["roots"] = roots_array(report.roots);
   object["files"] = report.totals.files;
   object["bytes"] = report.totals.bytes;
   object["errors"] = report.totals.errors;
@@ -467,13 +472,7 @@ void write_scan_list(std::FILE* out, const std::vector<store::ScanRecord>& scans
         s.finished_ns ? nlohmann::json(format_rfc3339(*s.finished_ns)) : nlohmann::json(nullptr);
     object["status"] = store::scan_status_name(s.status);
     object["catena_version"] = utf8_text(s.catena_version);
-    nlohmann::json roots = nlohmann::json::array();
-    for (const std::string& root : s.roots) {
-      nlohmann::json item = nlohmann::json::object();
-      put_bytes(item, "path", root);
-      roots.push_back(std::move(item));
-    }
-    object["roots"] = std::move(roots);
+    object["roots"] = roots_array(s.roots);
     object["files"] = s.totals.files;
     object["bytes"] = s.totals.bytes;
     object["errors"] = s.totals.errors;
