@@ -154,9 +154,9 @@ std::vector<Discovery> read_git_credentials(std::string_view text, Secrets& secr
 
 namespace {
 
-// A plain helper name ("store", "cache --timeout=300", "/usr/lib/git-core/git-credential-libsecret")
-// is shown; anything else (an inline shell command, a helper with arguments that may carry a
-// token) is not.
+// A plain helper name ("store", "cache --timeout=300",
+// "/usr/lib/git-core/git-credential-libsecret") is shown; anything else (an inline shell command, a
+// helper with arguments that may carry a token) is not.
 std::string describe_helper(std::string_view helper) {
   const std::string_view name = helper.substr(0, helper.find_first_of(" \t"));
   for (char c : name) {
@@ -227,8 +227,9 @@ std::vector<Discovery> read_git_config(std::string_view text, Secrets& secrets, 
       const std::string scope = e.keys.size() == 3 ? scope_of(e) : "every remote";
       if (key != "extraheader") continue;
       const size_t colon = e.value.find(':');
-      const std::string_view header =
-          colon == std::string::npos ? std::string_view() : std::string_view(e.value).substr(0, colon);
+      const std::string_view header = colon == std::string::npos
+                                          ? std::string_view()
+                                          : std::string_view(e.value).substr(0, colon);
       if (!credential_header(header)) continue;
       Discovery d = make("git-credential", "source", scope);
       d.detail = "a " + std::string(trim_space(header)) + " header in http.extraheader";
@@ -416,7 +417,8 @@ std::vector<Discovery> read_maven_settings(std::string_view text, Secrets& secre
   std::map<uint32_t, Discovery> by_server;  // keyed by the <server> element
   for (const Entry& e : *entries) {
     if (e.keys.size() != 4 || e.keys[1] != "servers" || e.keys[2] != "server") continue;
-    Discovery& d = by_server.try_emplace(e.parent, make("maven-server", "publish", "")).first->second;
+    Discovery& d =
+        by_server.try_emplace(e.parent, make("maven-server", "publish", "")).first->second;
     const std::string& key = e.keys[3];
     if (key == "id") d.target = e.value;
     if (key == "username") d.account = e.value;
@@ -545,8 +547,8 @@ std::vector<Discovery> read_gcloud_json(std::string_view text, Secrets& secrets)
   if (!project.empty()) d.target = "google cloud project " + project;
   const std::string impersonated = value_at(*entries, {"service_account_impersonation_url"});
   if (!impersonated.empty()) {
-    d.detail += "; impersonates " + parse_url(impersonated).path.substr(
-                                        parse_url(impersonated).path.rfind('/') + 1);
+    d.detail += "; impersonates " +
+                parse_url(impersonated).path.substr(parse_url(impersonated).path.rfind('/') + 1);
   }
   // At any depth: an impersonated or external account nests its source credentials.
   for (const Entry& e : *entries) {
@@ -570,9 +572,7 @@ std::vector<Discovery> read_gcloud_configuration(std::string_view text) {
   return {d};
 }
 
-std::vector<Discovery> read_azure(std::string_view name,
-                                  std::string_view text,
-                                  Secrets& secrets) {
+std::vector<Discovery> read_azure(std::string_view name, std::string_view text, Secrets& secrets) {
   auto entries = flatten_json(text);
   if (!entries) return unparsed_from("cloud", entries.error());
   Discovery d = make("azure-credential", "cloud", "azure");
@@ -652,11 +652,10 @@ std::vector<Discovery> read_kubeconfig(std::string_view text, Secrets& secrets) 
         const std::string lower_arg = lower(arg);
         const size_t eq = arg.find('=');
         const auto secret_option = [](std::string_view option) {
-          return option.starts_with("-") &&
-                 (option.find("token") != std::string_view::npos ||
-                  option.find("secret") != std::string_view::npos ||
-                  option.find("password") != std::string_view::npos ||
-                  option.find("key") != std::string_view::npos);
+          return option.starts_with("-") && (option.find("token") != std::string_view::npos ||
+                                             option.find("secret") != std::string_view::npos ||
+                                             option.find("password") != std::string_view::npos ||
+                                             option.find("key") != std::string_view::npos);
         };
         if (secret_option(previous)) secrets.hold(d, arg);
         if (eq != std::string::npos && secret_option(std::string_view(lower_arg).substr(0, eq))) {
@@ -786,13 +785,34 @@ std::vector<Discovery> read_signing_script(std::string_view text, Secrets& secre
   Discovery d = make("signing-script", "signing", tool);
   // A literal password after a password option (or in an environment assignment): the word
   // that follows, unless it names a variable.
-  static constexpr std::string_view kOptions[] = {
-      "-pass ",       "-pass:",        "--pass ",       "--pass=",        "-storepass ",
-      "--storepass ", "--storepass=",  "-keypass ",     "--keypass ",     "--keypass=",
-      " /p ",         "-p:",           "--ks-pass pass:", "--key-pass pass:", "--ks-pass=pass:",
-      "--key-pass=pass:", "--passphrase ", "--passphrase=", "--password ",   "--password=",
-      "-Password ",   "COSIGN_PASSWORD=", "MINISIGN_PASSWORD=", "-passin pass:", "-p pass:",
-      "--pin=",       "-readpass ",    "pass:"};
+  static constexpr std::string_view kOptions[] = {"-pass ",
+                                                  "-pass:",
+                                                  "--pass ",
+                                                  "--pass=",
+                                                  "-storepass ",
+                                                  "--storepass ",
+                                                  "--storepass=",
+                                                  "-keypass ",
+                                                  "--keypass ",
+                                                  "--keypass=",
+                                                  " /p ",
+                                                  "-p:",
+                                                  "--ks-pass pass:",
+                                                  "--key-pass pass:",
+                                                  "--ks-pass=pass:",
+                                                  "--key-pass=pass:",
+                                                  "--passphrase ",
+                                                  "--passphrase=",
+                                                  "--password ",
+                                                  "--password=",
+                                                  "-Password ",
+                                                  "COSIGN_PASSWORD=",
+                                                  "MINISIGN_PASSWORD=",
+                                                  "-passin pass:",
+                                                  "-p pass:",
+                                                  "--pin=",
+                                                  "-readpass ",
+                                                  "pass:"};
   for (std::string_view option : kOptions) {
     size_t at = 0;
     while ((at = text.find(option, at)) != std::string_view::npos) {

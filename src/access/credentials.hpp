@@ -17,9 +17,7 @@ Discovery make(std::string kind, std::string category, std::string target);
 std::vector<Discovery> read_ssh_config(std::string_view text);
 std::vector<Discovery> read_known_hosts(std::string_view text);
 std::vector<Discovery> read_git_credentials(std::string_view text, Secrets& secrets);
-std::vector<Discovery> read_git_config(std::string_view text,
-                                       Secrets& secrets,
-                                       bool repository);
+std::vector<Discovery> read_git_config(std::string_view text, Secrets& secrets, bool repository);
 std::vector<Discovery> read_gh_hosts(std::string_view text,
                                      Secrets& secrets,
                                      std::string_view kind,
@@ -34,9 +32,7 @@ std::vector<Discovery> read_nuget_config(std::string_view text, Secrets& secrets
 std::vector<Discovery> read_aws(std::string_view text, Secrets& secrets, bool config);
 std::vector<Discovery> read_gcloud_json(std::string_view text, Secrets& secrets);
 std::vector<Discovery> read_gcloud_configuration(std::string_view text);
-std::vector<Discovery> read_azure(std::string_view name,
-                                  std::string_view text,
-                                  Secrets& secrets);
+std::vector<Discovery> read_azure(std::string_view name, std::string_view text, Secrets& secrets);
 std::vector<Discovery> read_kubeconfig(std::string_view text, Secrets& secrets);
 std::vector<Discovery> read_github_runner(std::string_view text);
 /// A runner's `.credentials`: the OAuth client id it registered with (not a secret; the key
@@ -53,7 +49,6 @@ std::vector<Discovery> read_secret_file(std::string_view kind,
 std::vector<Discovery> read_pkcs11_module(std::string_view text);
 /// A script that runs a code-signing tool; a literal password on its command line is a secret.
 std::vector<Discovery> read_signing_script(std::string_view text, Secrets& secrets);
-
 
 // Readers in tokens.cpp.
 std::vector<Discovery> read_hub_config(std::string_view text, Secrets& secrets);

@@ -289,7 +289,9 @@ Result<Entries> flatten_git_config(std::string_view text) {
     if (c == '\n') ++line;
     return static_cast<unsigned char>(c);
   };
-  const auto is_space = [](int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; };
+  const auto is_space = [](int c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+  };
   const auto error = [&](std::string_view what) {
     return parse_error("not valid git configuration (" + std::string(what) + " at line " +
                        std::to_string(line) + ")");
@@ -378,10 +380,14 @@ Result<Entries> flatten_git_config(std::string_view text) {
         if (at_end()) return error("backslash at the end");
         c = next();
         if (c == '\n') continue;  // a continuation
-        if (c == 't') c = '\t';
-        else if (c == 'b') c = '\b';
-        else if (c == 'n') c = '\n';
-        else if (c != '\\' && c != '"') return error("unknown escape");
+        if (c == 't')
+          c = '\t';
+        else if (c == 'b')
+          c = '\b';
+        else if (c == 'n')
+          c = '\n';
+        else if (c != '\\' && c != '"')
+          return error("unknown escape");
         value.push_back(static_cast<char>(c));
         continue;
       }
@@ -423,8 +429,8 @@ Result<Entries> flatten_xml(std::string_view text) {
       xmlChar* value = xmlNodeListGetString(doc, attr->children, 1);
       std::vector<std::string> keys = item.keys;
       keys.push_back(std::string("@") + reinterpret_cast<const char*>(attr->name));
-      out.push_back({std::move(keys), value ? reinterpret_cast<const char*>(value) : "", id,
-                     item.parent});
+      out.push_back(
+          {std::move(keys), value ? reinterpret_cast<const char*>(value) : "", id, item.parent});
       xmlFree(value);
     }
     bool has_element_child = false;

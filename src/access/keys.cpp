@@ -368,8 +368,7 @@ std::vector<Discovery> examine_pkcs12(std::string_view content, bool signing_hin
     null_password = true;
   } else {
     for (std::string_view candidate : kDefaultKeystorePasswords) {
-      if (PKCS12_verify_mac(p12.get(), candidate.data(), static_cast<int>(candidate.size())) ==
-          1) {
+      if (PKCS12_verify_mac(p12.get(), candidate.data(), static_cast<int>(candidate.size())) == 1) {
         password = std::string(candidate);
         break;
       }
@@ -385,8 +384,7 @@ std::vector<Discovery> examine_pkcs12(std::string_view content, bool signing_hin
   EVP_PKEY* key = nullptr;
   X509* cert = nullptr;
   STACK_OF(X509)* ca = nullptr;
-  if (PKCS12_parse(p12.get(), null_password ? nullptr : password->c_str(), &key, &cert, &ca) !=
-      1) {
+  if (PKCS12_parse(p12.get(), null_password ? nullptr : password->c_str(), &key, &cert, &ca) != 1) {
     d.signing = true;
     d.detail = "opens without a real password, but its contents use a cipher OpenSSL cannot read";
     return {d};
@@ -673,7 +671,8 @@ std::string sha1_of(std::string_view a, std::string_view b) {
 
 // Sun's JKS key protector: the key XORed with a SHA-1 stream of password and salt, followed by
 // SHA-1(password, key). Returns the PKCS#8 key when `password` opens it.
-std::optional<std::string> jks_unprotect(std::string_view protected_key, std::string_view password) {
+std::optional<std::string> jks_unprotect(std::string_view protected_key,
+                                         std::string_view password) {
   if (protected_key.size() < 41) return std::nullopt;
   const std::string pw = utf16be(password);
   const std::string_view salt = protected_key.substr(0, 20);
@@ -779,7 +778,8 @@ std::vector<Discovery> examine_java_keystore(std::string_view path, std::string_
           if (auto pkcs8 = jks_unprotect(blob, candidate)) {
             ++opened;
             opened_with = std::string(candidate);
-            if (PkeyPtr key = private_key_from_der(*pkcs8); key && d.fingerprint.starts_with("file")) {
+            if (PkeyPtr key = private_key_from_der(*pkcs8);
+                key && d.fingerprint.starts_with("file")) {
               if (auto spki = spki_der(key.get())) {
                 d.fingerprint = "spki-sha256:" + hex_sha256(*spki);
               }
@@ -853,7 +853,8 @@ std::vector<Discovery> examine_putty(std::string_view content) {
     if (key == "Comment") comment = std::string(value);
     if (key == "Public-Lines") {
       size_t n = 0;
-      for (char c : value) n = c >= '0' && c <= '9' && n < 1000 ? n * 10 + static_cast<size_t>(c - '0') : 1000;
+      for (char c : value)
+        n = c >= '0' && c <= '9' && n < 1000 ? n * 10 + static_cast<size_t>(c - '0') : 1000;
       public_lines = n;
       if (n >= 1000) return {unparsed("ssh", "a PuTTY key with a malformed Public-Lines")};
     }

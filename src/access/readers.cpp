@@ -171,8 +171,8 @@ std::vector<Discovery> dispatch(Reader reader,
       return read_secret_file("jenkins-admin-password", "ci", "Jenkins controller", content,
                               secrets);
     case Reader::JenkinsSecret: {
-      auto out = read_secret_file("jenkins-secret-key", "ci", "Jenkins controller", content,
-                                  secrets);
+      auto out =
+          read_secret_file("jenkins-secret-key", "ci", "Jenkins controller", content, secrets);
       for (Discovery& d : out) {
         if (!d.holds_secret) continue;
         d.protection = "local-key";
@@ -289,8 +289,7 @@ Reader reader_for(std::string_view path) {
       lower_name == "keystore") {
     return Reader::JavaKeystore;
   }
-  if (name == "keystore.properties" || name == "key.properties" ||
-      name == "signing.properties") {
+  if (name == "keystore.properties" || name == "key.properties" || name == "signing.properties") {
     return Reader::KeystoreProperties;
   }
   if (ext == ".ppk") return Reader::PuttyKey;

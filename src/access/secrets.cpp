@@ -172,8 +172,8 @@ std::string strip_url_credentials(std::string_view text) {
 
 bool looks_like_token(std::string_view value) {
   static constexpr std::string_view kPrefixes[] = {
-      "ghp_",  "gho_",  "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-",
-      "glcbt-", "npm_", "pypi-", "xox",  "AKIA", "ATBB",        "ya29.", "sk-",   "hf_"};
+      "ghp_",   "gho_", "ghu_",  "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-",
+      "glcbt-", "npm_", "pypi-", "xox",  "AKIA", "ATBB",        "ya29.",  "sk-",   "hf_"};
   if (value.size() >= 20) return true;
   for (std::string_view p : kPrefixes) {
     if (value.starts_with(p)) return true;
@@ -206,9 +206,8 @@ UrlParts parse_url(std::string_view url) {
   parts.scheme =
       scheme_end == std::string_view::npos ? std::string() : ascii_lower(url.substr(0, scheme_end));
   const size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  const size_t at = scheme_end == std::string_view::npos
-                        ? url.substr(0, url.find('/')).rfind('@')
-                        : userinfo_end(url, start, url.size());
+  const size_t at = scheme_end == std::string_view::npos ? url.substr(0, url.find('/')).rfind('@')
+                                                         : userinfo_end(url, start, url.size());
   std::string_view rest = url.substr(start);
   if (at != std::string_view::npos && at >= start) {
     std::string_view userinfo = url.substr(start, at - start);

@@ -54,10 +54,10 @@ std::string strip_url_credentials(std::string_view text);
 
 struct UrlParts {
   std::string scheme, host, path;
-  std::string user;      // a user name that names rather than grants (empty when hidden)
-  std::string secret;    // a password, or a token given as the user name
+  std::string user;          // a user name that names rather than grants (empty when hidden)
+  std::string secret;        // a password, or a token given as the user name
   bool user_hidden = false;  // an http(s) user name without a password: it may be a token
-  std::string redacted;  // the URL without its userinfo
+  std::string redacted;      // the URL without its userinfo
 };
 /// Splits a URL or scp-like git address ("git@host:path"). In http(s) URLs a user name without
 /// a password is hidden (GitHub, GitLab and Bitbucket accept a token there) and taken as the

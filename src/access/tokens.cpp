@@ -60,9 +60,9 @@ std::vector<Discovery> read_hub_config(std::string_view text, Secrets& secrets) 
   std::map<std::string, Discovery> by_host;
   for (const Entry& e : *entries) {
     if (e.keys.size() != 3) continue;
-    Discovery& d = by_host.try_emplace(e.keys[0] + "/" + e.keys[1],
-                                       make("hub-token", "source", e.keys[0]))
-                       .first->second;
+    Discovery& d =
+        by_host.try_emplace(e.keys[0] + "/" + e.keys[1], make("hub-token", "source", e.keys[0]))
+            .first->second;
     if (e.keys[2] == "user") d.account = e.value;
     if (e.keys[2] == "oauth_token") secrets.hold(d, e.value);
   }
@@ -82,9 +82,9 @@ std::vector<Discovery> read_yarnrc(std::string_view text, Secrets& secrets) {
       url_target(secrets, probe, e.value);
       default_registry = parse_url(e.value).host;
       if (probe.holds_secret) {
-        Discovery& d = by_scope.try_emplace(default_registry,
-                                            make("yarn-token", "publish", default_registry))
-                           .first->second;
+        Discovery& d =
+            by_scope.try_emplace(default_registry, make("yarn-token", "publish", default_registry))
+                .first->second;
         secrets.hold(d, parse_url(e.value).secret);
       }
     }
@@ -99,7 +99,8 @@ std::vector<Discovery> read_yarnrc(std::string_view text, Secrets& secrets) {
     } else if (e.keys.size() == 3 && e.keys[0] == "npmScopes") {
       target = "@" + e.keys[1];
     }
-    Discovery& d = by_scope.try_emplace(target, make("yarn-token", "publish", target)).first->second;
+    Discovery& d =
+        by_scope.try_emplace(target, make("yarn-token", "publish", target)).first->second;
     if (key == "npmAuthIdent") {
       // "user:password" in clear (or base64 of it).
       const size_t colon = e.value.find(':');
@@ -189,8 +190,8 @@ std::vector<Discovery> read_netrc(std::string_view text, Secrets& secrets) {
   std::vector<std::string> tokens;
   size_t pos = 0;
   while (pos < text.size()) {
-    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' ||
-                                 text[pos] == '\r')) {
+    while (pos < text.size() &&
+           (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' || text[pos] == '\r')) {
       ++pos;
     }
     if (pos >= text.size()) break;
@@ -278,8 +279,8 @@ std::vector<Discovery> read_jenkins_credentials(std::string_view text, Secrets& 
                         key == "token";
     const bool named = key == "id" || key == "username" || key == "description";
     if (!secret && !named) continue;
-    Discovery& d = by_credential.try_emplace(e.parent, make("jenkins-credential", "ci", ""))
-                       .first->second;
+    Discovery& d =
+        by_credential.try_emplace(e.parent, make("jenkins-credential", "ci", "")).first->second;
     if (key == "id") d.target = "Jenkins credential " + e.value;
     if (key == "username") d.account = e.value;
     if (secret && secrets.hold(d, e.value)) {

@@ -29,26 +29,44 @@ namespace {
 // Directories that hold caches, package stores, toolchains and VCS objects: never credentials,
 // often millions of files.
 constexpr std::string_view kSkippedNames[] = {
-    ".cache",    "node_modules", ".npm",      ".hg",         ".svn",  "__pycache__",
-    "site-packages", ".rustup",  ".nvm",      ".pyenv",      ".sdkman", ".mozilla",
-    ".vscode",   ".vscode-server", "snap",    ".steam",      ".wine", ".Trash",
-    ".venv",     "venv",         ".tox",      ".ccache",     ".conda", "anaconda3",
-    "miniconda3", ".pub-cache",
+    ".cache",        "node_modules",   ".npm", ".hg",     ".svn",    "__pycache__",
+    "site-packages", ".rustup",        ".nvm", ".pyenv",  ".sdkman", ".mozilla",
+    ".vscode",       ".vscode-server", "snap", ".steam",  ".wine",   ".Trash",
+    ".venv",         "venv",           ".tox", ".ccache", ".conda",  "anaconda3",
+    "miniconda3",    ".pub-cache",
 };
 constexpr std::string_view kSkippedSuffixes[] = {
-    "/.cargo/registry",        "/.cargo/git",          "/.m2/repository",
-    "/go/pkg",                 "/.config/google-chrome", "/.config/chromium",
-    "/.local/share/Trash",     "/.nuget/packages",     "/.local/lib",
-    "/.local/share/containers", "/.local/share/docker", "/.gradle/caches",
-    "/.gradle/wrapper",        "/.gradle/daemon",      "/.gradle/native",
+    "/.cargo/registry",
+    "/.cargo/git",
+    "/.m2/repository",
+    "/go/pkg",
+    "/.config/google-chrome",
+    "/.config/chromium",
+    "/.local/share/Trash",
+    "/.nuget/packages",
+    "/.local/lib",
+    "/.local/share/containers",
+    "/.local/share/docker",
+    "/.gradle/caches",
+    "/.gradle/wrapper",
+    "/.gradle/daemon",
+    "/.gradle/native",
     "/.gradle/jdks",
 };
 
 // Files no symlink in a home may make catena read, whoever owns the link: the system's own
 // secrets. (The inside-the-home rule already refuses them; this holds if that rule is wrong.)
 constexpr std::string_view kSystemSecretPrefixes[] = {
-    "/etc/shadow", "/etc/gshadow", "/etc/security/opasswd", "/etc/sudoers",
-    "/etc/ssh/ssh_host_", "/etc/ssl/private/", "/etc/krb5.keytab", "/proc/", "/sys/", "/dev/",
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/security/opasswd",
+    "/etc/sudoers",
+    "/etc/ssh/ssh_host_",
+    "/etc/ssl/private/",
+    "/etc/krb5.keytab",
+    "/proc/",
+    "/sys/",
+    "/dev/",
 };
 
 // Bounds on what one file and one home may add: a hostile file of one repeated line must not
@@ -269,8 +287,8 @@ class Walker {
 
   // A key's .pub or certificate beside it, read only when it is a regular file of the key's
   // owner.
-  std::string read_sibling(int dfd, const std::string& dir, const std::string& name, uid_t owner,
-                           uint64_t max_bytes) {
+  std::string read_sibling(
+      int dfd, const std::string& dir, const std::string& name, uid_t owner, uint64_t max_bytes) {
     struct stat st {};
     if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
         st.st_uid != owner) {
@@ -280,7 +298,9 @@ class Walker {
     return text ? std::move(*text) : std::string();
   }
 
-  void examine_entry(int dfd, const std::string& dir, const std::string& name,
+  void examine_entry(int dfd,
+                     const std::string& dir,
+                     const std::string& name,
                      const struct stat& st) {
     const std::string path = join(dir, name);
     const Reader reader = reader_for(path);
@@ -302,8 +322,11 @@ class Walker {
   // the target is a regular file of the link's owner inside the same home and no system secret.
   // The target is opened with O_PATH (no side effect, whatever it is), judged by fstat and its
   // resolved path, then read through that very inode.
-  void follow_link(int dfd, const std::string& dir, const std::string& name,
-                   const struct stat& link, Reader reader) {
+  void follow_link(int dfd,
+                   const std::string& dir,
+                   const std::string& name,
+                   const struct stat& link,
+                   Reader reader) {
     const std::string path = join(dir, name);
     if (options_.before_open) options_.before_open(path);
     Fd target(::openat(dfd, name.c_str(), O_PATH | O_CLOEXEC));
@@ -328,9 +351,9 @@ class Walker {
     if (system_secret || st.st_uid != link.st_uid || !inside) {
       add(path, link,
           {unparsed("file", st.st_uid != link.st_uid
-                                          ? "a symbolic link to a file of another owner, not "
-                                            "followed"
-                                          : "a symbolic link out of the home, not followed")});
+                                ? "a symbolic link to a file of another owner, not "
+                                  "followed"
+                                : "a symbolic link out of the home, not followed")});
       return;
     }
     Fd opened(::open(proc.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
@@ -343,16 +366,19 @@ class Walker {
   }
 
   // `opened`: the file already open (a symlink's target); else it is opened from `dfd`.
-  void examine_file(int dfd, const std::string& dir, const std::string& name,
-                    const struct stat& st, Reader reader, const int* opened) {
+  void examine_file(int dfd,
+                    const std::string& dir,
+                    const std::string& name,
+                    const struct stat& st,
+                    Reader reader,
+                    const int* opened) {
     const std::string path = join(dir, name);
     const uint64_t limit = size_limit(reader, options_.max_file_bytes);
     if (static_cast<uint64_t>(st.st_size) > limit) {
       if (quietly_skipped_when_large(reader)) return;
       add(path, st,
           {unparsed("file", "larger than " + human_bytes(limit) + " (" +
-                                          human_bytes(static_cast<uint64_t>(st.st_size)) +
-                                          "), not read")});
+                                human_bytes(static_cast<uint64_t>(st.st_size)) + "), not read")});
       return;
     }
     if (reader == Reader::GcloudStore) {
@@ -360,7 +386,8 @@ class Walker {
       add(path, st, run_reader(reader, path, {}, options_.key, {}));
       return;
     }
-    auto content = opened != nullptr ? read_fd(*opened, limit) : read_at(dfd, path, name, st, limit);
+    auto content =
+        opened != nullptr ? read_fd(*opened, limit) : read_at(dfd, path, name, st, limit);
     ++report_.files_examined;
     if (!content) {
       add(path, st, {unparsed("file", "cannot be read: " + content.error().message)});
@@ -449,9 +476,9 @@ void walk(const Options& options, Report& report) {
     walker.walk_root(home, options.max_depth, true);
   }
   if (options.system_places) {
-    for (const char* place : {"/etc/gitlab-runner", "/etc/buildkite-agent",
-                              "/var/lib/jenkins/secrets", "/var/lib/jenkins/credentials.xml",
-                              "/etc/pkcs11/modules"}) {
+    for (const char* place :
+         {"/etc/gitlab-runner", "/etc/buildkite-agent", "/var/lib/jenkins/secrets",
+          "/var/lib/jenkins/credentials.xml", "/etc/pkcs11/modules"}) {
       walker.walk_root(place, 2, false);
     }
   }

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "catena/core/fs.hpp"
+#include "catena/core/rules.hpp"
 
 namespace catena::audit {
 namespace {
@@ -90,7 +92,34 @@ std::vector<std::string> access_homes(const AuditPlaces& places) {
   return out;
 }
 
-std::vector<std::string> audit_roots(const AuditPlaces& places) {
+namespace {
+
+// Where a user's tool directory really is, if catena may scan it: a directory the home's owner
+// owns inside the home. `why` says what is wrong otherwise; empty `why` and nullopt: absent.
+std::optional<std::string> user_place(const std::string& home_real,
+                                      uid_t owner,
+                                      const std::string& place,
+                                      std::string& why) {
+  struct stat link {};
+  if (::lstat(place.c_str(), &link) != 0) return std::nullopt;
+  auto real = canonical_path(place);
+  struct stat st {};
+  if (!real || ::stat(real->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
+  if (!path_is_within(*real, home_real)) {
+    why = "leads to " + *real + ", outside the home";
+    return std::nullopt;
+  }
+  if (st.st_uid != owner) {
+    why = "leads to a directory another user owns";
+    return std::nullopt;
+  }
+  return *real;
+}
+
+}  // namespace
+
+AuditRoots audit_roots(const AuditPlaces& places) {
+  AuditRoots out;
   std::vector<std::string> candidates;
   size_t pos = 0;
   const std::string& path_env = places.path_env;
@@ -103,25 +132,47 @@ std::vector<std::string> audit_roots(const AuditPlaces& places) {
     pos = end + 1;
   }
   for (const std::string& dir : places.system_dirs) candidates.push_back(dir);
-  for (const std::string& home : places.homes) {
-    // System accounts have homes such as / or /usr/sbin; only real directories of their own.
-    if (home == "/" || !is_directory(home)) continue;
-    for (const char* relative : kHomeToolDirs) candidates.push_back(home + "/" + relative);
-    const std::string prefix = npm_prefix(home);
-    if (!prefix.empty()) {
-      candidates.push_back(prefix + "/bin");
-      candidates.push_back(prefix + "/lib/node_modules");
-    }
-  }
   std::vector<std::string> existing;
   for (const std::string& dir : candidates) {
     auto canonical = canonical_path(dir);
     if (canonical && is_directory(*canonical)) existing.push_back(*canonical);
   }
+  for (const std::string& home : places.homes) {
+    // System accounts have homes such as / or /usr/sbin; only real directories of their own.
+    if (home == "/" || !is_directory(home)) continue;
+    auto home_real = canonical_path(home);
+    struct stat home_st {};
+    if (!home_real || *home_real == "/" || ::stat(home_real->c_str(), &home_st) != 0) continue;
+    std::vector<std::string> user_places;
+    for (const char* relative : kHomeToolDirs) user_places.push_back(home + "/" + relative);
+    std::string prefix = npm_prefix(home);
+    if (!prefix.empty()) {
+      while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();  // "/" too
+      user_places.push_back(prefix + "/bin");
+      user_places.push_back(prefix + "/lib/node_modules");
+    }
+    for (const std::string& place : user_places) {
+      std::string why;
+      if (auto real = user_place(*home_real, home_st.st_uid, place, why)) {
+        existing.push_back(*real);
+      } else if (!why.empty()) {
+        out.refused.emplace_back(place, why);
+      }
+    }
+  }
   auto roots = scan::resolve_roots(existing, scan::MissingRoot::Skip);
-  std::vector<std::string> out;
   if (roots) {
-    for (const scan::Root& root : *roots) out.push_back(root.canonical);
+    for (const scan::Root& root : *roots) out.roots.push_back(root.canonical);
+  }
+  return out;
+}
+
+std::vector<Finding> refused_place_findings(const AuditRoots& roots) {
+  std::vector<Finding> out;
+  for (const auto& [place, why] : roots.refused) {
+    Finding f = make_finding("AUDIT_PLACE_NOT_FOLLOWED", place);
+    f.add_evidence("reason", why);
+    out.push_back(std::move(f));
   }
   return out;
 }

@@ -61,9 +61,12 @@ Runner register_audit(CLI::App& app) {
     if (!places_option->homes.empty()) machine.homes = places_option->homes;
     if (!places_option->system_dirs.empty()) machine.system_dirs = places_option->system_dirs;
     if (path_option->count() > 0) machine.path_env = places_option->path_env;
-    std::vector<std::string> places = audit::audit_roots(machine);
+    audit::AuditRoots audit_places = audit::audit_roots(machine);
+    std::vector<std::string> places = std::move(audit_places.roots);
     for (const std::string& dir : *extra) places.push_back(dir);
     command->scan.roots = std::move(places);
+    auto refused =
+        std::make_shared<std::vector<Finding>>(audit::refused_place_findings(audit_places));
     auto config = load_config(*config_path);
     if (!config) return fail(config.error());
     auto shared_config = std::make_shared<audit::Config>(std::move(*config));
@@ -78,10 +81,10 @@ Runner register_audit(CLI::App& app) {
     const bool look_for_access = !*no_access;
     // A raw pointer: the command owns this callback, and a shared_ptr here would be a cycle.
     command->after_scan = [command = command.get(), packages_root, shared_config, access_run, homes,
-                           look_for_access, access_key, examined](
-                              store::Store& store,
-                              std::vector<std::pair<std::string, std::string>>& summary) {
-      std::vector<Finding> findings;
+                           look_for_access, access_key, examined,
+                           refused](store::Store& store,
+                                    std::vector<std::pair<std::string, std::string>>& summary) {
+      std::vector<Finding> findings = *refused;
       // Each step's time goes into its summary line: where an audit's time goes.
       const auto seconds_since = [](int64_t start) {
         char text[32];
@@ -96,7 +99,7 @@ Runner register_audit(CLI::App& app) {
           summary.emplace_back("access", std::to_string(run->discoveries.size()) +
                                              " discoveries in " + std::to_string(homes.size()) +
                                              " homes" + seconds_since(access_start));
-          findings = run->findings;
+          for (const Finding& f : run->findings) findings.push_back(f);
           *access_run = std::move(*run);
           examined->access = true;
         } else {

@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 56> kRules = {{
+constexpr std::array<RuleInfo, 57> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -107,8 +107,9 @@ constexpr std::array<RuleInfo, 56> kRules = {{
      "A file that may hold build access could not be read or parsed."},
     {"ACCESS_LIMIT_REACHED", Severity::Medium,
      "A credential file or home holds more entries than catena records."},
-    {"STORE_READABLE_BY_OTHERS", Severity::Medium,
-     "The catena store can be read by other users."},
+    {"STORE_READABLE_BY_OTHERS", Severity::Medium, "The catena store can be read by other users."},
+    {"AUDIT_PLACE_NOT_FOLLOWED", Severity::Medium,
+     "A user's tool directory leads out of the home or to another user's directory; not scanned."},
     {"PKG_REPOSITORY_UNKNOWN", Severity::Info,
      "The apt package lists could not be read, so package origins were not checked."},
 }};

@@ -89,13 +89,12 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
   if (report.access) {
     for (const AuditRule& rule : report.access->rules) skipped += rule.status == "skipped" ? 1 : 0;
   }
-  const std::string incomplete =
-      skipped == 0 ? std::string()
-                   : " (incomplete: " + std::to_string(skipped) + " rule" +
-                         (skipped == 1 ? "" : "s") + " not examined)";
-  put(out, "<div class=\"verdict " + std::string(overall) +
-               "\" id=\"verdict\">Verdict: " + html(upper_ascii(overall)) + html(incomplete) +
-               "</div>\n");
+  const std::string incomplete = skipped == 0
+                                     ? std::string()
+                                     : " (incomplete: " + std::to_string(skipped) + " rule" +
+                                           (skipped == 1 ? "" : "s") + " not examined)";
+  put(out, "<div class=\"verdict " + std::string(overall) + "\" id=\"verdict\">Verdict: " +
+               html(upper_ascii(overall)) + html(incomplete) + "</div>\n");
 
   if (report.access) {
     const AccessSection& access = *report.access;

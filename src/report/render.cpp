@@ -352,7 +352,8 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
   }
   if (report.access) write_table_access(out, report, style);
   const std::string_view v = overall_verdict(report);
-  std::string verdict_text = fmt::format("{} (fail-on {})", upper(v), severity_name(report.fail_on));
+  std::string verdict_text =
+      fmt::format("{} (fail-on {})", upper(v), severity_name(report.fail_on));
   if (report.access) {
     size_t skipped = 0;
     for (const AuditRule& rule : report.access->rules) skipped += rule.status == "skipped" ? 1 : 0;

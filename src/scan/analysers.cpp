@@ -28,8 +28,8 @@ struct Analyser {
 void analyse_format(const ContentView& view, ContentFacts& facts, std::vector<Finding>&) {
   // The whole content when there is one: an MSI's directory (and root CLSID) is often at its
   // end, far beyond the head. Classification reads fixed offsets only, so this costs nothing.
-  facts.format = std::string(formats::format_name(
-      formats::classify_format(view.whole.empty() ? view.head : view.whole)));
+  facts.format = std::string(
+      formats::format_name(formats::classify_format(view.whole.empty() ? view.head : view.whole)));
 }
 
 // PE and Mach-O signatures: the verdict is a per-content fact; the structural anomalies (PE_*) are

@@ -934,8 +934,7 @@ Result<std::string> Store::access_key(const std::string& key_path) {
     CATENA_TRY_STATUS(exec(db_, "PRAGMA secure_delete=ON", "cannot configure store"));
     CATENA_TRY_STATUS(
         exec(db_, "DELETE FROM settings WHERE name = 'access_salt'", "cannot store settings"));
-    CATENA_TRY_STATUS(
-        exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", "cannot checkpoint store"));
+    CATENA_TRY_STATUS(exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", "cannot checkpoint store"));
   }
   const std::string check = key_check(key);
   Statement insert(db_,

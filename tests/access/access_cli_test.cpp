@@ -330,7 +330,8 @@ TEST_F(AccessCliTest, HostileFilesAreUnparsedNotFatal) {
 }
 
 TEST_F(AccessCliTest, AnUnreadableHomeIsRecorded) {
-  if (::geteuid() != 0) CATENA_SKIP_ENVIRONMENT() << "needs root to make a home another user cannot read";
+  if (::geteuid() != 0)
+    CATENA_SKIP_ENVIRONMENT() << "needs root to make a home another user cannot read";
   TempDir locked;
   locked.write(".npmrc", "//registry.npmjs.org/:_authToken=catenasecret\n", 0600);
   ASSERT_EQ(::chmod(locked.path().c_str(), 0700), 0);

@@ -142,8 +142,8 @@ TEST_F(AccessTest, FindsEveryKindInAHome) {
   // A key is recognised by its content whatever its name.
   bool by_content = false;
   for (const access::Discovery& d : report.discoveries) {
-    by_content = by_content ||
-                 (d.kind == "ssh-private-key" && d.path == home() + "/backup/deploy-material");
+    by_content =
+        by_content || (d.kind == "ssh-private-key" && d.path == home() + "/backup/deploy-material");
   }
   EXPECT_TRUE(by_content);
   // Skipped places stay skipped: the decoy key under .cache is never read.

@@ -49,8 +49,7 @@ TEST(AccessLeaks, ATokenAsTheUserNameOfAShortUrlIsNotShown) {
   ASSERT_EQ(remote.size(), 1u) << shown(remote);
   EXPECT_EQ(remote[0].target, "https://github.com/a/b.git");
   EXPECT_EQ(shown(remote).find("tk9Zq1"), std::string::npos) << shown(remote);
-  const auto stored =
-      access::examine("/h/.git-credentials", "https://tk9Zq1@github.com\n", "k");
+  const auto stored = access::examine("/h/.git-credentials", "https://tk9Zq1@github.com\n", "k");
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_TRUE(stored[0].holds_secret);  // everything in the credential store is a credential
   EXPECT_EQ(stored[0].fingerprint, access::secret_fingerprint("k", "tk9Zq1"));
@@ -61,9 +60,9 @@ TEST(AccessLeaks, ATokenAsTheUserNameOfAShortUrlIsNotShown) {
   ASSERT_EQ(github.size(), 1u);
   EXPECT_TRUE(github[0].holds_secret);
   // TOKEN:x-oauth-basic is GitHub's old form: the user name is the token.
-  const auto oauth = access::examine(
-      "/h/p/.git/config", "[remote \"o\"]\n\turl = https://Zq1tok:x-oauth-basic@github.com/a\n",
-      "k");
+  const auto oauth =
+      access::examine("/h/p/.git/config",
+                      "[remote \"o\"]\n\turl = https://Zq1tok:x-oauth-basic@github.com/a\n", "k");
   EXPECT_EQ(shown(oauth).find("Zq1tok"), std::string::npos) << shown(oauth);
 }
 
@@ -108,13 +107,12 @@ TEST(AccessLeaks, DockerAuthWithoutAColonIsAToken) {
 }
 
 TEST(AccessLeaks, NugetValueBeforeKeyPairsWithItsOwnKey) {
-  const auto found = access::examine(
-      "/h/.nuget/NuGet/NuGet.Config",
-      "<configuration><packageSourceCredentials><corp>"
-      "<add value=\"nugetuser\" key=\"Username\"/>"
-      "<add value=\"Zq4password\" key=\"ClearTextPassword\"/>"
-      "</corp></packageSourceCredentials></configuration>",
-      "k");
+  const auto found = access::examine("/h/.nuget/NuGet/NuGet.Config",
+                                     "<configuration><packageSourceCredentials><corp>"
+                                     "<add value=\"nugetuser\" key=\"Username\"/>"
+                                     "<add value=\"Zq4password\" key=\"ClearTextPassword\"/>"
+                                     "</corp></packageSourceCredentials></configuration>",
+                                     "k");
   const auto creds = of_kind(found, "nuget-credential");
   ASSERT_EQ(creds.size(), 1u) << shown(found);
   EXPECT_EQ(creds[0].account, "nugetuser");
@@ -123,10 +121,9 @@ TEST(AccessLeaks, NugetValueBeforeKeyPairsWithItsOwnKey) {
 }
 
 TEST(AccessLeaks, CredentialHelpersWithCommentsAndContinuationsAreNotShown) {
-  for (const std::string helper :
-       {"helper = \"!tok=Zq5secret; echo password=$tok\" ; a comment\n",
-        "helper = !tok=Zq5secret; \\\n   echo password=$tok\n",
-        "helper = \"!f() { echo password=Zq5secret; }; f\" # note\n"}) {
+  for (const std::string helper : {"helper = \"!tok=Zq5secret; echo password=$tok\" ; a comment\n",
+                                   "helper = !tok=Zq5secret; \\\n   echo password=$tok\n",
+                                   "helper = \"!f() { echo password=Zq5secret; }; f\" # note\n"}) {
     const auto found = access::examine("/h/.gitconfig", "[credential]\n\t" + helper, "k");
     ASSERT_FALSE(found.empty()) << helper;
     EXPECT_EQ(shown(found).find("Zq5"), std::string::npos) << helper << shown(found);
@@ -165,7 +162,8 @@ TEST(AccessLeaks, NoPlantedSecretAppearsInAnyReadersDiscoveries) {
        "npmScopes:\n  acme:\n    npmAuthIdent: \"u:S\"\n"},
       {"/h/.pypirc", "[pypi]\nusername = __token__\npassword = S\n"},
       {"/h/.cargo/credentials.toml", "[registry]\ntoken = \"S\"\n"},
-      {"/h/.docker/config.json", "{\"auths\":{\"r\":{\"identitytoken\":\"S\",\"password\":\"S\"}}}"},
+      {"/h/.docker/config.json",
+       "{\"auths\":{\"r\":{\"identitytoken\":\"S\",\"password\":\"S\"}}}"},
       {"/h/.m2/settings.xml",
        "<settings><servers><server><id>a</id><password>S</password></server>"
        "<server><id>b</id><passphrase>S</passphrase></server></servers></settings>"},
@@ -215,9 +213,10 @@ TEST(AccessLeaks, NoPlantedSecretAppearsInAnyReadersDiscoveries) {
       std::string planted = content;
       for (size_t at = 0; (at = planted.find('S', at)) != std::string::npos;) {
         // Only the lone 'S' placeholders: the next and previous characters are not letters.
-        const bool alone = (at == 0 || !std::isalpha(static_cast<unsigned char>(planted[at - 1]))) &&
-                           (at + 1 >= planted.size() ||
-                            !std::isalpha(static_cast<unsigned char>(planted[at + 1])));
+        const bool alone =
+            (at == 0 || !std::isalpha(static_cast<unsigned char>(planted[at - 1]))) &&
+            (at + 1 >= planted.size() ||
+             !std::isalpha(static_cast<unsigned char>(planted[at + 1])));
         if (alone) {
           planted.replace(at, 1, marker);
           at += marker.size();
@@ -263,10 +262,10 @@ TEST(AccessProtection, MavenEncryptedPasswordsAreOnlyAsSafeAsTheMasterPassword) 
 
 TEST(AccessCoverage, KeysAreRecognisedByContentWhateverTheirName) {
   TempDir home;
-  ASSERT_EQ(run_command({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
-                         home / "deploy-material"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_command({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", home / "deploy-material"})
+          .exit_code,
+      0);
   home.write("notes/readme", "not a key\n");
   home.write("projects/gcloud/sign.sh", "#!/bin/sh\nosslsigncode sign -pass Zq8pw -in a\n");
   access::Options options{.homes = {home.path()}, .system_places = false, .key = "k"};
@@ -316,10 +315,11 @@ TEST(AccessCoverage, JavaKeystoresFromKeytool) {
   TempDir dir;
   const auto keytool = [&](const std::string& file, const std::string& type,
                            const std::string& password) {
-    return run_command({"keytool", "-genkeypair", "-keystore", dir / file, "-storetype", type,
-                        "-storepass", password, "-keypass", password, "-alias", "upload",
-                        "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=Acme Upload",
-                        "-validity", "30", "-noprompt"});
+    return run_command({"keytool",  "-genkeypair", "-keystore",      dir / file,  "-storetype",
+                        type,       "-storepass",  password,         "-keypass",  password,
+                        "-alias",   "upload",      "-keyalg",        "RSA",       "-keysize",
+                        "2048",     "-dname",      "CN=Acme Upload", "-validity", "30",
+                        "-noprompt"});
   };
   ASSERT_EQ(keytool("android.jks", "JKS", "android").exit_code, 0);
   ASSERT_EQ(keytool("locked.jks", "JKS", "Zq10secret").exit_code, 0);
@@ -342,8 +342,8 @@ TEST(AccessCoverage, JavaKeystoresFromKeytool) {
   EXPECT_NE(by_name["android.jks"].target.find("Acme Upload"), std::string::npos);
   bool critical = false;
   for (const Finding& f : report.findings) {
-    critical = critical || (f.rule == "ACCESS_SIGNING_KEY_UNPROTECTED" &&
-                            f.path == dir / "android.jks");
+    critical =
+        critical || (f.rule == "ACCESS_SIGNING_KEY_UNPROTECTED" && f.path == dir / "android.jks");
   }
   EXPECT_TRUE(critical);
 }
@@ -356,10 +356,10 @@ TEST(AccessCoverage, BinaryOpenPgpExportsAreRead) {
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv);
   };
-  ASSERT_EQ(gpg({"--passphrase", "", "--quick-gen-key", "o <o@example.com>", "ed25519", "sign",
-                 "1d"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      gpg({"--passphrase", "", "--quick-gen-key", "o <o@example.com>", "ed25519", "sign", "1d"})
+          .exit_code,
+      0);
   const RunResult exported = gpg({"--export-secret-keys", "o@example.com"});
   run_command({"gpgconf", "--homedir", gnupg.path(), "--kill", "all"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
@@ -462,7 +462,8 @@ TEST(AccessBounds, AMegabyteOfOneRepeatedLineIsBounded) {
     bool limited = false;
     bool shared = false;
     for (const json& f : doc["findings"]) {
-      limited = limited || (f["rule"] == "ACCESS_LIMIT_REACHED" && f["path"] == home / ".ssh/config");
+      limited =
+          limited || (f["rule"] == "ACCESS_LIMIT_REACHED" && f["path"] == home / ".ssh/config");
       shared = shared || f["rule"] == "ACCESS_SHARED_CREDENTIAL";
     }
     EXPECT_TRUE(limited);
@@ -489,13 +490,13 @@ TEST(AccessStore, AStoreIsCreatedPrivateAndItsKeyKeptBesideIt) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   // An explicit key elsewhere works, and a store others can read is reported.
   ASSERT_EQ(::chmod(db.c_str(), 0644), 0);
-  const RunResult again = run_catena({"access", "scan", "--home", home.path(), "--no-system",
-                                      "--db", db, "--format", "json"});
+  const RunResult again = run_catena(
+      {"access", "scan", "--home", home.path(), "--no-system", "--db", db, "--format", "json"});
   ASSERT_LE(again.exit_code, 1) << again.err;
   EXPECT_NE(again.out.find("STORE_READABLE_BY_OTHERS"), std::string::npos);
-  const RunResult moved = run_catena({"access", "scan", "--home", home.path(), "--no-system",
-                                      "--db", dir / "other.db", "--access-key",
-                                      dir / "elsewhere.key"});
+  const RunResult moved =
+      run_catena({"access", "scan", "--home", home.path(), "--no-system", "--db", dir / "other.db",
+                  "--access-key", dir / "elsewhere.key"});
   ASSERT_LE(moved.exit_code, 1) << moved.err;
   ASSERT_EQ(::stat((dir / "elsewhere.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);

@@ -2,6 +2,15 @@
 #include "catena/audit/standard.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "catena/audit/audit.hpp"
+#include "catena/core/fs.hpp"
+#include "support/tree.hpp"
 
 namespace catena::audit {
 namespace {
@@ -109,6 +118,45 @@ TEST(Standard, ConfigErrorsNameTheProblem) {
   auto defaults = parse_config("");
   ASSERT_TRUE(defaults);
   EXPECT_EQ(defaults->standard.name, "build-server standard");
+}
+
+// A user's tool directories are places the user chose: followed only inside the home to the
+// home owner's directories.
+TEST(AuditPlaces, UserToolDirectoriesAreFollowedOnlyInsideTheHome) {
+  test::TempDir home;
+  home.mkdir("go");
+  home.mkdir("go/bin");
+  home.mkdir(".cargo");
+  home.symlink(".cargo/bin", "/usr/share");
+  home.mkdir(".local");
+  home.write(".npmrc", "prefix=/\n");
+  AuditPlaces places{.path_env = "", .homes = {home.path()}, .system_dirs = {}};
+  const AuditRoots roots = audit_roots(places);
+  const auto has_root = [&](const std::string& path) {
+    return std::find(roots.roots.begin(), roots.roots.end(), path) != roots.roots.end();
+  };
+  auto real_home = canonical_path(home.path());
+  ASSERT_TRUE(real_home);
+  EXPECT_TRUE(has_root(*real_home + "/go/bin"));
+  EXPECT_TRUE(has_root(*real_home + "/.local"));
+  EXPECT_FALSE(has_root("/usr/share"));
+  EXPECT_FALSE(has_root("/usr/bin"));
+  std::set<std::string> refused;
+  for (const auto& [place, why] : roots.refused) refused.insert(place);
+  EXPECT_TRUE(refused.count(home / ".cargo/bin"));
+  EXPECT_TRUE(refused.count("/bin")) << roots.refused.size();
+  const std::vector<Finding> findings = refused_place_findings(roots);
+  ASSERT_FALSE(findings.empty());
+  EXPECT_EQ(findings[0].rule, "AUDIT_PLACE_NOT_FOLLOWED");
+  if (::geteuid() == 0) {
+    // Inside the home but another user's directory: not followed either.
+    home.mkdir(".deno");
+    home.mkdir(".deno/bin");
+    ASSERT_EQ(::chown((home / ".deno/bin").c_str(), 65534, 65534), 0);
+    const AuditRoots again = audit_roots(places);
+    EXPECT_EQ(std::find(again.roots.begin(), again.roots.end(), *real_home + "/.deno/bin"),
+              again.roots.end());
+  }
 }
 
 }  // namespace

@@ -2,10 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "support/dpkg_root.hpp"
 #include "support/run.hpp"
@@ -165,10 +164,9 @@ TEST_F(PackagesCli, RulesNotExaminedAreSkippedNotPassed) {
   test::TempDir work;
   work.mkdir("bin");
   work.mkdir("home");
-  const test::RunResult r =
-      run_catena({"audit", "--db", work / "c.db", "--format", "json", "--path", work / "bin",
-                  "--home", work / "home", "--system-dir", work / "bin", "--no-dpkg",
-                  "--no-access"});
+  const test::RunResult r = run_catena({"audit", "--db", work / "c.db", "--format", "json",
+                                        "--path", work / "bin", "--home", work / "home",
+                                        "--system-dir", work / "bin", "--no-dpkg", "--no-access"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json doc = json::parse(r.out);
   std::map<std::string, std::string> status;
@@ -180,13 +178,13 @@ TEST_F(PackagesCli, RulesNotExaminedAreSkippedNotPassed) {
   EXPECT_EQ(status["all-software-from-a-repository"], "skipped");
   EXPECT_EQ(status["no-unprotected-signing-key"], "skipped");
   EXPECT_EQ(status["credentials-protected"], "skipped");
-  EXPECT_EQ(status["clean-baseline"], "skipped");  // this host has no baseline
+  EXPECT_EQ(status["clean-baseline"], "skipped");   // this host has no baseline
   EXPECT_EQ(status["no-indicator-match"], "pass");  // the scan ran
   EXPECT_EQ(doc["standard"]["complete"], false);
   EXPECT_EQ(doc["standard"]["skipped"].size(), 6u);
   const test::RunResult table =
-      run_catena({"audit", "--db", work / "c.db", "--path", work / "bin", "--home",
-                  work / "home", "--system-dir", work / "bin", "--no-dpkg", "--no-access"});
+      run_catena({"audit", "--db", work / "c.db", "--path", work / "bin", "--home", work / "home",
+                  "--system-dir", work / "bin", "--no-dpkg", "--no-access"});
   EXPECT_NE(table.out.find("incomplete: 6 rules of the standard not examined"), std::string::npos)
       << table.out;
 }

@@ -199,14 +199,15 @@ TEST_F(RobustnessTest, InterruptLeavesAConsistentStoreMarkedIncomplete) {
       EXPECT_EQ(status, "running");  // nobody has opened the store since
       // The next command to open the store, a reader too, sees that no process holds the scan
       // and marks it interrupted with the count of what it committed.
-      const RunResult listed =
-          run_catena({"inventory", "scans", "--db", db(), "--format", "json"});
+      const RunResult listed = run_catena({"inventory", "scans", "--db", db(), "--format", "json"});
       EXPECT_EQ(listed.exit_code, 0) << listed.err;
       EXPECT_EQ(query_text(db(), "SELECT status FROM scans ORDER BY id DESC LIMIT 1"),
                 "interrupted");
-      const std::string files = query_text(db(), "SELECT files FROM scans ORDER BY id DESC LIMIT 1");
-      EXPECT_EQ(files, query_text(db(), "SELECT count(*) FROM files WHERE scan_id = "
-                                        "(SELECT max(id) FROM scans)"));
+      const std::string files =
+          query_text(db(), "SELECT files FROM scans ORDER BY id DESC LIMIT 1");
+      EXPECT_EQ(files, query_text(db(),
+                                  "SELECT count(*) FROM files WHERE scan_id = "
+                                  "(SELECT max(id) FROM scans)"));
       EXPECT_NE(files, "0");
       EXPECT_NE(listed.out.find("interrupted"), std::string::npos) << listed.out;
     }

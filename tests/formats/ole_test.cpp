@@ -41,7 +41,8 @@ uint32_t le32(const std::string& s, size_t at) {
 class OleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!test::build_test_msi(dir_, "test", "catena comments")) CATENA_MISSING() << "wixl unavailable";
+    if (!test::build_test_msi(dir_, "test", "catena comments"))
+      CATENA_MISSING() << "wixl unavailable";
     msi_ = read_file(dir_ / "test.msi");
   }
   test::TempDir dir_;

@@ -244,7 +244,8 @@ TEST(AnchorThisMachine, InstalledPackagesMatchWhatDebianSigned) {
         test::run_command({"sh", "-c", std::string("ls ") + cache + "/debs/" + name + "_*.deb"});
     if (found.exit_code == 0) packages.push_back(name);
   }
-  if (packages.empty()) CATENA_MISSING() << "no .deb in " << cache << "/debs (run fetch-test-data.sh)";
+  if (packages.empty())
+    CATENA_MISSING() << "no .deb in " << cache << "/debs (run fetch-test-data.sh)";
   auto report = verify_against_archive({.packages = packages, .deb_dirs = {cache + "/debs"}});
   ASSERT_THAT(report, IsOk());
   for (const Finding& f : report->findings) {

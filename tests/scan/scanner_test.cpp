@@ -8,8 +8,8 @@
 #include <map>
 
 #include "support/matchers.hpp"
-#include "support/tree.hpp"
 #include "support/run.hpp"
+#include "support/tree.hpp"
 
 namespace catena::scan {
 namespace {

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-
 #include <sys/stat.h>
 
 #include "support/cache.hpp"
@@ -306,9 +305,9 @@ TEST(StoreAccess, AKeyKeptInTheDatabaseIsMovedOut) {
     auto store = Store::open(path, Store::Access::ReadWrite);
     ASSERT_TRUE(store);
   }
-  ASSERT_EQ(test::run_command({"sqlite3", path,
-                               "INSERT INTO settings(name, value) VALUES('access_salt', '" +
-                                   legacy + "')"})
+  ASSERT_EQ(test::run_command(
+                {"sqlite3", path,
+                 "INSERT INTO settings(name, value) VALUES('access_salt', '" + legacy + "')"})
                 .exit_code,
             0);
   auto store = Store::open(path, Store::Access::ReadWrite);

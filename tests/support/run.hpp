@@ -8,7 +8,7 @@
 
 /// A tool or data that scripts/setup.sh installs or scripts/fetch-test-data.sh fetches is never
 /// a reason to skip: without it the test fails, saying what to run.
-#define CATENA_MISSING()                                                           \
+#define CATENA_MISSING()                                                                  \
   GTEST_FAIL() << "missing what scripts/setup.sh installs or scripts/fetch-test-data.sh " \
                   "fetches: "
 /// Only what a fresh machine cannot give (root, a second file system, ptrace in a container)

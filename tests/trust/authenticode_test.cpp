@@ -103,7 +103,8 @@ TEST(NpmExecutables, SignedAndUnsignedAgreeWithOsslsigncode) {
   const std::string unsigned_exe = cache_dir() + "/npm/7za.exe";
   const std::string signed_bytes = read_file(signed_exe);
   const std::string unsigned_bytes = read_file(unsigned_exe);
-  if (signed_bytes.empty() || unsigned_bytes.empty()) CATENA_MISSING() << "npm test data not fetched";
+  if (signed_bytes.empty() || unsigned_bytes.empty())
+    CATENA_MISSING() << "npm test data not fetched";
   auto store = TrustStore::load({});
   ASSERT_THAT(store, IsOk());
   const SigReport report = check_signatures(signed_exe, bytes_of(signed_bytes), *store);

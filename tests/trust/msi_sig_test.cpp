@@ -2,13 +2,13 @@
 // with and without MsiDigitalSignatureEx; the digest is compared with osslsigncode's, and
 // tampering with a stream or with the entries' metadata is caught.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "catena/formats/ole.hpp"
 #include "catena/trust/sig.hpp"
@@ -162,13 +162,12 @@ TEST(MsiSizes, SignedInstallersOfEverySizeAreVerified) {
          "sha256", "-in", dir / (name + ".msi"), "-out", dir / (name + "-signed.msi")});
     ASSERT_EQ(signed_msi.exit_code, 0) << signed_msi.err;
     ::unlink((dir / (name + ".msi")).c_str());
-    const test::RunResult peer = test::run_command({"osslsigncode", "verify", "-CAfile",
-                                                    dir / "signer.pem", "-in",
-                                                    dir / (name + "-signed.msi")});
+    const test::RunResult peer =
+        test::run_command({"osslsigncode", "verify", "-CAfile", dir / "signer.pem", "-in",
+                           dir / (name + "-signed.msi")});
     ASSERT_EQ(peer.exit_code, 0) << peer.out;
-    const test::RunResult sig =
-        test::run_catena({"sig", "--trust", dir / "signer.pem", "--format", "json",
-                          dir / (name + "-signed.msi")});
+    const test::RunResult sig = test::run_catena(
+        {"sig", "--trust", dir / "signer.pem", "--format", "json", dir / (name + "-signed.msi")});
     EXPECT_EQ(sig.exit_code, 0) << sig.err;
     const nlohmann::json doc = nlohmann::json::parse(sig.out, nullptr, false);
     ASSERT_FALSE(doc.is_discarded()) << sig.out;

@@ -9,8 +9,10 @@
 /// ~/.sdkman/candidates, and the global npm prefix named by `prefix=` in ~/.npmrc (read, never
 /// executed). Places that do not exist are skipped; places inside others are scanned once.
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "catena/core/finding.hpp"
 #include "catena/scan/scanner.hpp"
 
 namespace catena::audit {
@@ -29,7 +31,17 @@ AuditPlaces this_machine();
 /// daemon accounts). /var/lib homes stay: CI agents run as accounts living there.
 std::vector<std::string> access_homes(const AuditPlaces& places);
 
-/// The existing directories to scan for `places`, canonical and de-duplicated.
-std::vector<std::string> audit_roots(const AuditPlaces& places);
+/// The existing directories to scan for `places`, canonical and de-duplicated. A per-user tool
+/// directory (or npm prefix) is a place its user chose: it is followed only to a directory the
+/// home's owner owns inside the home; anything else (`~/.cargo/bin -> /usr/share`, an .npmrc
+/// `prefix=/`) is not scanned and is named in `refused` with the reason.
+struct AuditRoots {
+  std::vector<std::string> roots;
+  std::vector<std::pair<std::string, std::string>> refused;  // the place, why
+};
+AuditRoots audit_roots(const AuditPlaces& places);
+
+/// AUDIT_PLACE_NOT_FOLLOWED, one per refused place.
+std::vector<Finding> refused_place_findings(const AuditRoots& roots);
 
 }  // namespace catena::audit
