@@ -12,7 +12,7 @@ packages=(
   # tests, fuzzing, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   python3 python3-jsonschema sqlite3 openssl aide coreutils findutils bc time util-linux bsdutils
-  debsums gpg gpg-agent gpgv libcap2-bin putty-tools default-jre-headless osslsigncode wixl msitools python3-pefile yara
+  debsums gpg gpg-agent gpgv openssh-client libcap2-bin putty-tools default-jre-headless osslsigncode wixl msitools python3-pefile yara
   in-toto python3-securesystemslib
   # the audit report is checked in a headless browser (printed to PDF, read back as text)
   chromium poppler-utils

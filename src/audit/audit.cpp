@@ -99,13 +99,14 @@ namespace {
 std::optional<std::string> user_place(const std::string& home_real,
                                       uid_t owner,
                                       const std::string& place,
+                                      bool inside_only,
                                       std::string& why) {
   struct stat link {};
   if (::lstat(place.c_str(), &link) != 0) return std::nullopt;
   auto real = canonical_path(place);
   struct stat st {};
   if (!real || ::stat(real->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
-  if (!path_is_within(*real, home_real)) {
+  if (inside_only && !path_is_within(*real, home_real)) {
     why = "leads to " + *real + ", outside the home";
     return std::nullopt;
   }
@@ -143,21 +144,31 @@ AuditRoots audit_roots(const AuditPlaces& places) {
     auto home_real = canonical_path(home);
     struct stat home_st {};
     if (!home_real || *home_real == "/" || ::stat(home_real->c_str(), &home_st) != 0) continue;
-    std::vector<std::string> user_places;
-    for (const char* relative : kHomeToolDirs) user_places.push_back(home + "/" + relative);
+    // Tool directories in the home must stay in it; an npm prefix may be anywhere its user
+    // owns (a place they could fill anyway), and one in a place already scanned is just that.
+    std::vector<std::pair<std::string, bool>> user_places;
+    for (const char* relative : kHomeToolDirs)
+      user_places.emplace_back(home + "/" + relative, true);
     std::string prefix = npm_prefix(home);
     if (!prefix.empty()) {
       while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();  // "/" too
-      user_places.push_back(prefix + "/bin");
-      user_places.push_back(prefix + "/lib/node_modules");
+      user_places.emplace_back(prefix + "/bin", false);
+      user_places.emplace_back(prefix + "/lib/node_modules", false);
     }
-    for (const std::string& place : user_places) {
+    const size_t system_places = existing.size();
+    for (const auto& [place, inside_only] : user_places) {
       std::string why;
-      if (auto real = user_place(*home_real, home_st.st_uid, place, why)) {
+      if (auto real = user_place(*home_real, home_st.st_uid, place, inside_only, why)) {
         existing.push_back(*real);
-      } else if (!why.empty()) {
-        out.refused.emplace_back(place, why);
+        continue;
       }
+      if (why.empty()) continue;
+      auto real = canonical_path(place);
+      bool scanned = false;
+      for (size_t i = 0; real && i < system_places; ++i) {
+        scanned = scanned || path_is_within(*real, existing[i]);
+      }
+      if (!scanned) out.refused.emplace_back(place, why);
     }
   }
   auto roots = scan::resolve_roots(existing, scan::MissingRoot::Skip);

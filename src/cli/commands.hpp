@@ -19,5 +19,6 @@ Runner register_intoto(CLI::App& app);
 Runner register_attest(CLI::App& app);
 Runner register_provenance(CLI::App& app);
 Runner register_access(CLI::App& app);
+Runner register_store(CLI::App& app);
 
 }  // namespace catena::cli

@@ -325,37 +325,73 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Access acces
   const int init_fd = access == Access::ReadWrite ? open_lock_file(path) : -1;
   if (init_fd >= 0) ofd_lock(init_fd, F_WRLCK, kInitByte, true);
   const Status prepared = store->prepare_schema(access);
-  if (prepared) store->recover_interrupted_scans(access);
+  Status recovered = prepared ? store->recover_interrupted_scans(access) : Status{};
   if (init_fd >= 0) ::close(init_fd);
   CATENA_TRY_STATUS(prepared);
+  CATENA_TRY_STATUS(recovered);
   return store;
 }
 
-void Store::recover_interrupted_scans(Access access) {
+Status Store::recover_interrupted_scans(Access access) {
+  const std::string damaged = "store " + path_ +
+                              " is damaged; see `catena store check`, and keep a copy before "
+                              "repairing";
   auto running = query_int(db_, "SELECT count(*) FROM scans WHERE status = 'running'", "");
-  if (!running || *running == 0) return;
-  const int fd = open_lock_file(path_);
-  if (fd < 0) return;
-  // Nobody holds the scan byte: no scan of this store is alive, whatever `scans` says.
-  if (ofd_lock(fd, F_WRLCK, kScanByte, false)) {
-    constexpr const char* kMark =
-        "UPDATE scans SET status = 'interrupted', "
-        "files = (SELECT count(*) FROM files WHERE files.scan_id = scans.id) "
-        "WHERE status = 'running'";
-    if (access == Access::ReadWrite) {
-      (void)exec(db_, kMark, "cannot mark interrupted scans");
-    } else {
-      // A reader fixes the record too when it may write the store; if not, it stays running.
-      sqlite3* writer = nullptr;
-      if (sqlite3_open_v2(path_.c_str(), &writer, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                          nullptr) == SQLITE_OK) {
-        sqlite3_busy_timeout(writer, kBusyTimeoutMs);
-        (void)exec(writer, kMark, "cannot mark interrupted scans");
-      }
-      sqlite3_close_v2(writer);
-    }
+  if (!running) {
+    const int code = sqlite3_errcode(db_);
+    const bool broken = code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+    if (broken && access == Access::ReadWrite) return make_error(ErrorCode::Db, damaged);
+    return {};
   }
-  ::close(fd);
+  if (*running == 0) return {};
+  const int fd = open_lock_file(path_);
+  if (fd < 0) return {};
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  // Someone holds the scan byte: a scan of this store is alive.
+  if (!ofd_lock(fd, F_WRLCK, kScanByte, false)) return {};
+  // The process that wrote last was killed: look at what it left before anything writes.
+  // A reader may look (`catena store check` must); nothing writes into a damaged store.
+  Statement quick(db_, "PRAGMA quick_check(1)");
+  if (!quick.ok() || sqlite3_step(quick.get()) != SQLITE_ROW || quick.column_text(0) != "ok") {
+    if (access == Access::ReadOnly) return {};
+    return make_error(ErrorCode::Db, damaged + " (a scan writing it was killed)");
+  }
+  constexpr const char* kMark =
+      "UPDATE scans SET status = 'interrupted', "
+      "files = (SELECT count(*) FROM files WHERE files.scan_id = scans.id) "
+      "WHERE status = 'running'";
+  if (access == Access::ReadWrite) {
+    (void)exec(db_, kMark, "cannot mark interrupted scans");
+  } else {
+    // A reader fixes the record too when it may write the store; if not, it stays running.
+    sqlite3* writer = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &writer, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) == SQLITE_OK) {
+      sqlite3_busy_timeout(writer, kBusyTimeoutMs);
+      (void)exec(writer, kMark, "cannot mark interrupted scans");
+    }
+    sqlite3_close_v2(writer);
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> Store::check() {
+  Statement stmt(db_, "PRAGMA integrity_check(100)");
+  if (!stmt.ok()) return db_error(db_, "cannot check store " + path_);
+  std::vector<std::string> problems;
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    std::string line = stmt.column_text(0);
+    if (line != "ok") problems.push_back(std::move(line));
+  }
+  if (rc != SQLITE_DONE) {
+    // A page so damaged that the check itself fails is a problem to report, not an error.
+    problems.push_back(sqlite3_errmsg(db_));
+  }
+  return problems;
 }
 
 Result<std::unique_ptr<Store>> Store::open_memory() { return open(":memory:", Access::ReadWrite); }

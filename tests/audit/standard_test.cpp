@@ -10,6 +10,7 @@
 
 #include "catena/audit/audit.hpp"
 #include "catena/core/fs.hpp"
+#include "support/run.hpp"
 #include "support/tree.hpp"
 
 namespace catena::audit {
@@ -130,6 +131,10 @@ TEST(AuditPlaces, UserToolDirectoriesAreFollowedOnlyInsideTheHome) {
   home.symlink(".cargo/bin", "/usr/share");
   home.mkdir(".local");
   home.write(".npmrc", "prefix=/\n");
+  // The home belongs to a user other than the one who owns /bin (root), as in real life.
+  if (::geteuid() == 0) {
+    ASSERT_EQ(test::run_command({"chown", "-R", "65534:65534", home.path()}).exit_code, 0);
+  }
   AuditPlaces places{.path_env = "", .homes = {home.path()}, .system_dirs = {}};
   const AuditRoots roots = audit_roots(places);
   const auto has_root = [&](const std::string& path) {
@@ -144,7 +149,7 @@ TEST(AuditPlaces, UserToolDirectoriesAreFollowedOnlyInsideTheHome) {
   std::set<std::string> refused;
   for (const auto& [place, why] : roots.refused) refused.insert(place);
   EXPECT_TRUE(refused.count(home / ".cargo/bin"));
-  EXPECT_TRUE(refused.count("/bin")) << roots.refused.size();
+  EXPECT_TRUE(refused.count("/bin")) << roots.refused.size();  // root's, not this home's owner's
   const std::vector<Finding> findings = refused_place_findings(roots);
   ASSERT_FALSE(findings.empty());
   EXPECT_EQ(findings[0].rule, "AUDIT_PLACE_NOT_FOLLOWED");
@@ -152,7 +157,8 @@ TEST(AuditPlaces, UserToolDirectoriesAreFollowedOnlyInsideTheHome) {
     // Inside the home but another user's directory: not followed either.
     home.mkdir(".deno");
     home.mkdir(".deno/bin");
-    ASSERT_EQ(::chown((home / ".deno/bin").c_str(), 65534, 65534), 0);
+    ASSERT_EQ(::chown((home / ".deno").c_str(), 65534, 65534), 0);
+    ASSERT_EQ(::chown((home / ".deno/bin").c_str(), 1234, 1234), 0);
     const AuditRoots again = audit_roots(places);
     EXPECT_EQ(std::find(again.roots.begin(), again.roots.end(), *real_home + "/.deno/bin"),
               again.roots.end());

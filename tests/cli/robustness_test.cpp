@@ -236,6 +236,35 @@ TEST_F(RobustnessTest, ConcurrentFirstUseOfANewStoreSucceeds) {
   }
 }
 
+// A page of random bytes in a store: `catena store check` says so, and after a killed writer
+// the next command refuses to write into it.
+TEST_F(RobustnessTest, ADamagedStoreIsNoticedAndNotWrittenInto) {
+  tree_.write("a/f", "x");
+  for (int i = 0; i < 300; ++i) tree_.write("b/f" + std::to_string(i), std::to_string(i));
+  ASSERT_EQ(run_catena({"scan", tree_ / "b", "--db", db(), "--no-dpkg"}).exit_code, 0);
+  const RunResult sound = run_catena({"store", "check", "--db", db()});
+  EXPECT_EQ(sound.exit_code, 0) << sound.err;
+  EXPECT_NE(sound.out.find(": ok"), std::string::npos) << sound.out;
+  // A scan "killed" while writing: its row says running, and nobody holds it.
+  ASSERT_EQ(test::run_command({"sqlite3", db(), "UPDATE scans SET status = 'running' WHERE id = 1"})
+                .exit_code,
+            0);
+  // Random bytes over a page in the middle of the file.
+  {
+    std::fstream file(db(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(3 * 4096);
+    std::string noise(4096, '\0');
+    for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 131 + 17) % 251);
+    file.write(noise.data(), static_cast<std::streamsize>(noise.size()));
+  }
+  const RunResult checked = run_catena({"store", "check", "--db", db()});
+  EXPECT_EQ(checked.exit_code, 1) << checked.out << checked.err;
+  EXPECT_NE(checked.out.find("damaged"), std::string::npos) << checked.out;
+  const RunResult refused = run_catena({"scan", tree_ / "a", "--db", db(), "--no-dpkg"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out;
+  EXPECT_NE(refused.err.find("damaged"), std::string::npos) << refused.err;
+}
+
 TEST_F(RobustnessTest, DamagedLockedReadOnlyAndNewerStoresFailClearly) {
   tree_.write("f", "x");
   tree_.write("garbage.db", std::string(4096, 'g'));

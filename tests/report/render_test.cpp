@@ -65,11 +65,18 @@ TEST(WriteScanReport, JsonKeepsExactPathBytes) {
   EXPECT_TRUE(doc["findings"][1]["sha256"].is_null());
 }
 
-TEST(WriteScanReport, JsonlIsOneFindingPerLine) {
+TEST(WriteScanReport, JsonlIsOneFindingPerLineThenASummary) {
   const std::string text = render(sample(), Format::Jsonl);
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3);
   const auto first = nlohmann::json::parse(text.substr(0, text.find('\n')));
   EXPECT_EQ(first["scan_id"], 7);
+  EXPECT_EQ(first["record"], "finding");
+  const std::string last_line = text.substr(text.rfind('\n', text.size() - 2) + 1);
+  const auto last = nlohmann::json::parse(last_line);
+  EXPECT_EQ(last["record"], "summary");
+  EXPECT_EQ(last["findings"], 2);
+  EXPECT_EQ(last["verdict"], "fail");
+  EXPECT_EQ(last["scan_id"], 7);
 }
 
 TEST(WriteScanReport, TableEscapesHostileBytesAndColoursOnlyWhenAsked) {

@@ -32,9 +32,10 @@ AuditPlaces this_machine();
 std::vector<std::string> access_homes(const AuditPlaces& places);
 
 /// The existing directories to scan for `places`, canonical and de-duplicated. A per-user tool
-/// directory (or npm prefix) is a place its user chose: it is followed only to a directory the
-/// home's owner owns inside the home; anything else (`~/.cargo/bin -> /usr/share`, an .npmrc
-/// `prefix=/`) is not scanned and is named in `refused` with the reason.
+/// directory is a place its user chose: it is followed only to a directory the home's owner
+/// owns inside the home (an .npmrc `prefix`: to one the home's owner owns, anywhere); anything
+/// else (`~/.cargo/bin -> /usr/share`, `prefix=/`) is not scanned and is named in `refused`
+/// with the reason, unless it lies in a place scanned anyway (PATH, the system directories).
 struct AuditRoots {
   std::vector<std::string> roots;
   std::vector<std::pair<std::string, std::string>> refused;  // the place, why

@@ -202,7 +202,9 @@ class Store {
   /// Opens (creating if needed, with its parent directories, for ReadWrite) and migrates.
   /// Creation and migration are serialised between processes by a lock file beside the store
   /// (`<store>.lock`); a scan whose process is gone (killed) is marked interrupted, with the
-  /// count of the records it committed, by the next process that opens the store.
+  /// count of the records it committed, by the next process that opens the store, which then
+  /// runs SQLite's quick check over the store the killed process was writing (a damaged store
+  /// is an error naming `catena store check`, never written into).
   [[nodiscard]] static Result<std::unique_ptr<Store>> open(const std::string& path, Access access);
   /// A private in-memory store, for tests.
   [[nodiscard]] static Result<std::unique_ptr<Store>> open_memory();
@@ -304,6 +306,9 @@ class Store {
   /// How others can read the store file, or empty when only its owner can ("readable by its
   /// group", "readable by every user").
   [[nodiscard]] std::string exposure() const;
+  /// SQLite's integrity check over the whole store: empty when it is sound, else what is wrong
+  /// (at most 100 lines).
+  [[nodiscard]] Result<std::vector<std::string>> check();
   /// STORE_READABLE_BY_OTHERS when exposure() says others can read the store.
   [[nodiscard]] std::optional<Finding> exposure_finding() const;
   /// Replaces everything recorded about `host`'s build access with `records`.
@@ -328,7 +333,7 @@ class Store {
  private:
   Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   [[nodiscard]] Status prepare_schema(Access access);
-  void recover_interrupted_scans(Access access);
+  [[nodiscard]] Status recover_interrupted_scans(Access access);
   [[nodiscard]] Result<int64_t> host_id(const std::string& name);
 
   sqlite3* db_;
