@@ -129,6 +129,44 @@ Standard build_server_standard() {
   return s;
 }
 
+Result<int64_t> parse_duration(std::string_view text) {
+  if (text == "0") return int64_t{0};
+  if (text.size() < 2)
+    return make_error(ErrorCode::Parse,
+                      "'" + std::string(text) + "' is not a duration (e.g. 7d, 12h, 90m)");
+  const char unit = text.back();
+  int64_t scale = 0;
+  switch (unit) {
+    case 'd':
+      scale = 86400;
+      break;
+    case 'h':
+      scale = 3600;
+      break;
+    case 'm':
+      scale = 60;
+      break;
+    case 's':
+      scale = 1;
+      break;
+    default:
+      break;
+  }
+  int64_t count = 0;
+  for (const char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9' || count > 1'000'000) {
+      scale = 0;
+      break;
+    }
+    count = count * 10 + (c - '0');
+  }
+  if (scale == 0) {
+    return make_error(ErrorCode::Parse,
+                      "'" + std::string(text) + "' is not a duration (e.g. 7d, 12h, 90m, 0)");
+  }
+  return count * scale * 1'000'000'000;
+}
+
 Result<Config> parse_config(std::string_view toml_text) {
   toml::table table;
   try {
@@ -138,12 +176,27 @@ Result<Config> parse_config(std::string_view toml_text) {
                         std::to_string(e.source().begin.line));
   }
   for (const auto& [key, value] : table) {
-    if (key != "build" && key != "standard") {
+    if (key != "build" && key != "standard" && key != "scan") {
       return config_error("unknown section [" + std::string(key.str()) +
-                          "] (expected [build], [standard])");
+                          "] (expected [build], [standard], [scan])");
     }
   }
   Config config;
+  if (const toml::node* scan = table.get("scan")) {
+    const toml::table* scan_table = scan->as_table();
+    if (scan_table == nullptr) return config_error("[scan] must be a table");
+    for (const auto& [key, value] : *scan_table) {
+      if (key != "full_every") {
+        return config_error("unknown key scan." + std::string(key.str()) +
+                            " (expected full_every)");
+      }
+      const auto text = value.value<std::string>();
+      if (!text) return config_error("scan.full_every must be a string such as \"7d\"");
+      auto every = parse_duration(*text);
+      if (!every) return config_error("scan.full_every: " + every.error().message);
+      config.full_every_ns = *every;
+    }
+  }
   CATENA_TRY(config.inventory, access::parse_inventory(toml_text));
   if (const toml::node* standard = table.get("standard")) {
     const toml::table* standard_table = standard->as_table();

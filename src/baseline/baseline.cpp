@@ -107,6 +107,8 @@ class RuleSet {
     return rule != nullptr ? rule->attributes : kAllAttributes;
   }
 
+  const Config& config() const { return config_; }
+
   std::vector<std::string> roots() const {
     std::vector<std::string> out;
     for (const Rule& rule : config_.rules)
@@ -139,6 +141,9 @@ Result<scan::ScanSummary> take_scan(store::Store& store,
   scan.xattrs = true;
   scan.digests = DigestSet::kSha256;
   scan.exclude_path = [&rules](const std::string& path) { return rules.excluded(path); };
+  // Checks of one baseline share records: an unchanged file is not read again (see --full).
+  scan.exclude_key = "baseline:" + config_to_json(rules.config());
+  scan.full = options.full;
   scan.cancel = options.cancel;
   auto owners = pkg::PackageOwners::load(options.dpkg, [&] {
     std::vector<std::string> canonical;
@@ -587,6 +592,8 @@ CheckReport report_of(store::Store& store, Compared& compared, Status* stored) {
                      .scan_id = compared.summary.scan_id,
                      .files = compared.summary.totals.files,
                      .bytes = compared.summary.totals.bytes,
+                     .files_read = compared.summary.totals.files_read,
+                     .files_reused = compared.summary.totals.files_reused,
                      .findings = std::move(compared.diff.findings)};
   // The scan's own findings (unreadable files, world-writable tools) belong to the check too.
   for (Finding& f : compared.summary.findings) report.findings.push_back(std::move(f));
@@ -693,6 +700,8 @@ Result<CheckReport> update(store::Store& store, const Options& options) {
                      .scan_id = summary.scan_id,
                      .files = summary.totals.files,
                      .bytes = summary.totals.bytes,
+                     .files_read = summary.totals.files_read,
+                     .files_reused = summary.totals.files_reused,
                      .findings = std::move(diff.findings)};
   sort_findings(report.findings);
   return report;

@@ -68,10 +68,11 @@ Result<audit::Config> load_config(const std::string& path_option) {
 }
 
 void add_config_option(CLI::App& app, std::string& path) {
-  app.add_option("--config", path,
-                 "catena.toml: build-critical hosts, registries, repositories, signing "
-                 "identities ([build]) and the audit standard ([standard]) (default: "
-                 "$CATENA_CONFIG, else /etc/catena/catena.toml when it exists)");
+  app.add_option(
+      "--config", path,
+      "catena.toml: build-critical hosts, registries, repositories, signing "
+      "identities ([build]), the audit standard ([standard]) and full passes ([scan]) (default: "
+      "$CATENA_CONFIG, else /etc/catena/catena.toml when it exists)");
 }
 
 }  // namespace catena::cli

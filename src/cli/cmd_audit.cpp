@@ -1,5 +1,6 @@
 #include "access_runner.hpp"
 #include "catena/audit/audit.hpp"
+#include "catena/audit/packages.hpp"
 #include "catena/audit/standard.hpp"
 #include "catena/baseline/baseline.hpp"
 #include "catena/core/fs.hpp"
@@ -70,6 +71,8 @@ Runner register_audit(CLI::App& app) {
     auto config = load_config(*config_path);
     if (!config) return fail(config.error());
     auto shared_config = std::make_shared<audit::Config>(std::move(*config));
+    command->scan.full_every_ns = shared_config->full_every_ns;
+    command->md5_for_packages = command->dpkg && absolute_path(*packages_root) == "/";
     auto access_run = std::make_shared<std::optional<AccessRun>>();
     // What ran: a rule of the standard no check could break is "skipped", not "pass".
     auto examined = std::make_shared<audit::Examined>(
@@ -112,10 +115,13 @@ Runner register_audit(CLI::App& app) {
         verify.jobs = command->scan.jobs;
         verify.cancel = command->scan.cancel;
         const int64_t packages_start = now_ns();
-        auto report = pkg::verify_packages(verify);
+        auto report = audit::verify_packages_with_store(store, host_name(), command->scan_id,
+                                                        verify, command->scan.full);
         if (report) {
           summary.emplace_back("packages", std::to_string(report->packages) + " verified, " +
-                                               std::to_string(report->files) + " files" +
+                                               std::to_string(report->files) + " files (" +
+                                               std::to_string(report->files_reused) +
+                                               " digests known, not read again)" +
                                                seconds_since(packages_start));
           // The access findings come first; the packages' are added to them.
           for (Finding& f : report->findings) findings.push_back(std::move(f));

@@ -42,7 +42,10 @@ int report_check(const BaselineCommand& command,
                             .started_ns = check.baseline.updated_ns,
                             .finished_ns = now_ns(),
                             .status = store::ScanStatus::Complete,
-                            .totals = {.files = check.files, .bytes = check.bytes},
+                            .totals = {.files = check.files,
+                                       .bytes = check.bytes,
+                                       .files_read = check.files_read,
+                                       .files_reused = check.files_reused},
                             .roots = {},
                             .findings = check.findings,
                             .fail_on = *fail_on,
@@ -77,6 +80,9 @@ Runner register_baseline(CLI::App& app) {
                     "An exported baseline file instead (needs --verify-key)");
   check->add_option("--verify-key", command->verify_key,
                     "The public key the exported baseline must be signed with");
+  check->add_flag("--full", command->options.full,
+                  "Read every file, even one whose size, times and inode did not change since the "
+                  "last check");
   add_common(check, true);
   CLI::App* update = group->add_subcommand("update", "Check, then move the baseline to now");
   update->add_option("--name", command->options.name, "The baseline")->required();

@@ -1,3 +1,4 @@
+#include "catena/audit/packages.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/time.hpp"
 #include "catena/pkg/anchor.hpp"
@@ -22,6 +23,8 @@ Runner register_packages(CLI::App& app) {
     std::vector<std::string> keyrings;
     std::string download_dir;
     bool no_download = false;
+    std::string db;
+    bool full = false;
   };
   auto options = std::make_shared<Options>();
   CLI::App* verify = packages->add_subcommand(
@@ -37,6 +40,11 @@ Runner register_packages(CLI::App& app) {
   verify->add_flag("--strict", options->verify.strict,
                    "Also report unowned executables under /usr/local and /opt");
   verify->add_flag("--no-unowned", options->no_unowned, "Skip the search for unowned executables");
+  verify->add_option("--db", options->db,
+                     "Remember what was read in this store and, next time, read only files whose "
+                     "size, times or inode changed");
+  verify->add_flag("--full", options->full,
+                   "With --db: read every file all the same (what was read is still remembered)");
   verify->add_flag("--no-repository", options->no_repository,
                    "Skip the check of installed versions against apt's package lists");
   verify
@@ -99,6 +107,13 @@ Runner register_packages(CLI::App& app) {
       result = pkg::verify_against_archive(anchor);
     } else if (options->toolchain || !options->keyrings.empty()) {
       return fail(Error{ErrorCode::Usage, "--toolchain and --keyring need --anchor archive", {}});
+    } else if (!options->db.empty()) {
+      auto store = store::Store::open(absolute_path(options->db), store::Store::Access::ReadWrite);
+      if (!store) return fail(store.error());
+      result = audit::verify_packages_with_store(**store, host_name(), 0, options->verify,
+                                                 options->full);
+    } else if (options->full) {
+      return fail(Error{ErrorCode::Usage, "--full needs --db", {}});
     } else {
       result = pkg::verify_packages(options->verify);
     }
@@ -113,6 +128,10 @@ Runner register_packages(CLI::App& app) {
                               .findings = std::move(result->findings),
                               .fail_on = *fail_on,
                               .summary = {{"packages", std::to_string(result->packages)}}};
+    if (!options->db.empty()) {
+      report.summary.emplace_back("reused", std::to_string(result->files_reused) +
+                                                " files unchanged since they were read, not read");
+    }
     report::write_scan_report(stdout, report, *format, output_style());
     std::fflush(stdout);
     return exit_code_for(report.findings, *fail_on);

@@ -1,5 +1,7 @@
+#include <mutex>
 #include <thread>
 
+#include "access_runner.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
@@ -34,6 +36,9 @@ void add_scan_options(CLI::App& app, ScanCommand& command, std::string& digests)
   app.add_option("--yara-timeout", command.scan.yara_timeout_seconds,
                  "Seconds YARA may spend on one file before it is skipped (reported; default 10)")
       ->check(CLI::Range(1, 3600));
+  app.add_flag("--full", command.scan.full,
+               "Read every file, even one whose size, times and inode say it did not change since "
+               "the last scan of the same places (see [scan] full_every in catena.toml)");
   app.add_flag("!--no-analysis", command.scan.analyse,
                "Inventory only: record each file's format but do not verify signatures or parse "
                "executables' structure");
@@ -75,6 +80,7 @@ int run_scan_command(ScanCommand& command) {
   // The dpkg database loads on its own thread while the first files are read.
   std::optional<pkg::PackageOwners> owners;
   std::thread owners_thread;
+  std::once_flag owners_joined;
   if (command.dpkg) {
     // Only the paths under the scanned trees are indexed.
     std::vector<std::string> prefixes;
@@ -96,9 +102,16 @@ int run_scan_command(ScanCommand& command) {
       }
     });
     command.scan.owners_loader = [&]() -> const pkg::PackageOwners* {
-      owners_thread.join();
+      std::call_once(owners_joined, [&] { owners_thread.join(); });
       return owners ? &*owners : nullptr;
     };
+    // The audit verifies packages next: their files' MD5s come from this read.
+    if (command.md5_for_packages) {
+      command.scan.md5_for = [&](const std::string& path) {
+        const pkg::PackageOwners* loaded = command.scan.owners_loader();
+        return loaded != nullptr && loaded->owned(path);
+      };
+    }
   }
 
   // Every stored indicator is matched against every file; MD5 and SHA-1 are computed in the same
@@ -131,7 +144,9 @@ int run_scan_command(ScanCommand& command) {
   scan::ScanMeta meta{.kind = command.name, .host = {}, .arguments = process_arguments()};
   scan::ScanSummary interrupted_summary;
   auto summary = scan::run_scan(**store, command.scan, meta, &interrupted_summary);
-  if (owners_thread.joinable()) owners_thread.join();
+  std::call_once(owners_joined, [&] {
+    if (owners_thread.joinable()) owners_thread.join();
+  });
   progress.clear();
   const bool interrupted = !summary && summary.error().code == ErrorCode::Interrupted;
   if (!summary && !interrupted) return fail(summary.error());
@@ -139,6 +154,7 @@ int run_scan_command(ScanCommand& command) {
   std::vector<Finding> findings = result.findings;
   std::vector<std::pair<std::string, std::string>> summary_lines;
   if (!interrupted && command.after_scan) {
+    command.scan_id = result.scan_id;
     std::vector<Finding> more = command.after_scan(**store, summary_lines);
     if (auto stored = (*store)->add_batch(result.scan_id, {}, more); !stored) {
       return fail(stored.error());
@@ -147,18 +163,21 @@ int run_scan_command(ScanCommand& command) {
     sort_findings(findings);
   }
 
-  report::ScanReport report{.command = command.name,
-                            .scan_id = result.scan_id,
-                            .host = result.host,
-                            .started_ns = result.started_ns,
-                            .finished_ns = result.totals.finished_ns,
-                            .status = result.status,
-                            .totals = result.totals,
-                            .roots = result.roots,
-                            .findings = std::move(findings),
-                            .fail_on = *fail_on,
-                            .store_path = store_path(command.output),
-                            .summary = std::move(summary_lines)};
+  report::ScanReport report{
+      .command = command.name,
+      .scan_id = result.scan_id,
+      .host = result.host,
+      .started_ns = result.started_ns,
+      .finished_ns = result.totals.finished_ns,
+      .status = result.status,
+      .totals = result.totals,
+      .roots = result.roots,
+      .findings = std::move(findings),
+      .fail_on = *fail_on,
+      .store_path = store_path(command.output),
+      .summary = std::move(summary_lines),
+      .scan_counts =
+          report::ScanCounts{.full_pass = result.full_pass, .analyser_runs = result.analyser_runs}};
   if (command.finish_report) command.finish_report(report);
   report::write_scan_report(stdout, report, *format, output_style());
   std::fflush(stdout);
@@ -193,11 +212,16 @@ Runner register_scan(CLI::App& app) {
       "findings");
   sub->add_option("paths", command->scan.roots, "Files or directories to scan")->required();
   add_scan_options(*sub, *command, *digests);
-  return [sub, command, digests]() -> int {
+  auto config_path = std::make_shared<std::string>();
+  add_config_option(*sub, *config_path);
+  return [sub, command, digests, config_path]() -> int {
     if (!sub->parsed()) return -1;
     auto algorithms = parse_digests(*digests);
     if (!algorithms) return fail(algorithms.error());
     command->scan.digests = *algorithms;
+    auto config = load_config(*config_path);
+    if (!config) return fail(config.error());
+    command->scan.full_every_ns = config->full_every_ns;
     return run_scan_command(*command);
   };
 }

@@ -16,6 +16,9 @@ struct ScanCommand {
   scan::ScanOptions scan;
   bool dpkg = true;
   std::vector<std::string> yara;  // --yara paths
+  /// Compute the MD5 of packaged files in the scan's read (the audit verifies packages next).
+  bool md5_for_packages = false;
+  int64_t scan_id = 0;  // set before after_scan runs
   /// Checks that run after the scan (audit: package verification); their findings are stored
   /// with the scan and reported with it. They may add lines to the report's summary.
   std::function<std::vector<Finding>(store::Store& store,

@@ -1,7 +1,9 @@
 #include "catena/intel/signers.hpp"
 
+#include <algorithm>
 #include <cctype>
 
+#include "catena/core/digest.hpp"
 #include "catena/core/rules.hpp"
 #include "catena/core/text.hpp"
 
@@ -111,6 +113,20 @@ void SignerBlocklist::add(store::BlockedSignerRecord signer) {
   signer.thumbprint = ascii_lower(signer.thumbprint);
   if (!signer.serial.empty()) signer.serial = canonical_serial(signer.serial);
   signers_.push_back(std::move(signer));
+}
+
+std::string SignerBlocklist::identity() const {
+  std::vector<std::string> lines;
+  for (const store::BlockedSignerRecord& s : signers_) {
+    lines.push_back(s.thumbprint + '\0' + s.issuer + '\0' + s.serial + '\0' + s.label);
+  }
+  std::sort(lines.begin(), lines.end());
+  DigestSet digest(DigestSet::kSha256);
+  for (const std::string& line : lines) {
+    digest.update(std::as_bytes(std::span(line)));
+    digest.update(std::as_bytes(std::span("\n", 1)));
+  }
+  return to_hex(*digest.finish().sha256);
 }
 
 std::vector<Finding> SignerBlocklist::check(const std::vector<trust::Signature>& signatures,

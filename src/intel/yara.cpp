@@ -7,10 +7,14 @@
 #include <fstream>
 #include <mutex>
 
+#include "catena/core/digest.hpp"
+#include "catena/core/fs.hpp"
+
 namespace catena::intel {
 
 struct YaraRules::Impl {
   std::vector<YR_RULES*> sets;
+  std::string identity;
   ~Impl() {
     for (YR_RULES* rules : sets) yr_rules_destroy(rules);
   }
@@ -105,6 +109,16 @@ Result<YaraRules> YaraRules::load(const std::vector<std::string>& paths) {
     }
   }
   auto impl = std::make_shared<Impl>();
+  DigestSet identity(DigestSet::kSha256);
+  for (const std::vector<std::string>* files : {&compiled, &sources}) {
+    for (const std::string& file : *files) {
+      CATENA_TRY(const std::string bytes, read_small_file(file, 1ull << 30));
+      const std::string header = file + '\0' + std::to_string(bytes.size()) + '\0';
+      identity.update(std::as_bytes(std::span(header)));
+      identity.update(std::as_bytes(std::span(bytes)));
+    }
+  }
+  impl->identity = to_hex(*identity.finish().sha256);
   for (const std::string& file : compiled) {
     YR_RULES* rules = nullptr;
     if (yr_rules_load(file.c_str(), &rules) != ERROR_SUCCESS) {
@@ -143,6 +157,11 @@ Result<YaraRules> YaraRules::load(const std::vector<std::string>& paths) {
   YaraRules out;
   out.impl = std::move(impl);
   return out;
+}
+
+const std::string& YaraRules::identity() const {
+  static const std::string kNone;
+  return impl ? impl->identity : kNone;
 }
 
 size_t YaraRules::rule_count() const {

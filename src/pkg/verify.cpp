@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -514,6 +515,8 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
     begin = end;
   }
   std::vector<char> deferred(checks.size(), 0);
+  std::vector<char> reused(checks.size(), 0);
+  std::vector<char> stat_known(checks.size(), 0);
   parallel_for<HashState>(groups.size(), jobs, options.cancel, [&](size_t g, HashState& state) {
     const auto [begin, end] = groups[g];
     const std::string dir(dir_of(by_dir[begin]));
@@ -529,10 +532,21 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
       struct stat& st = stats[index];
       const bool exists = ::fstatat(dir_fd.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
       if (exists && check.expected.empty()) continue;
+      stat_known[index] = exists ? 1 : 0;
       if (!exists || !S_ISREG(st.st_mode)) {
         // Missing, unreadable or not a file: the full check says which.
         outcomes[index] = check_file(fs, check, state.md5, state.buffer);
         continue;
+      }
+      if (options.known != nullptr) {
+        if (auto md5 = options.known->md5(check.path, st); md5 && to_hex(*md5) == check.expected) {
+          Outcome& out = outcomes[index];
+          out.mode = st.st_mode & 07777;
+          out.size = static_cast<uint64_t>(st.st_size);
+          out.actual_md5 = check.expected;
+          reused[index] = 1;
+          continue;
+        }
       }
       if (static_cast<uint64_t>(st.st_size) >= kLargeFileBytes) {
         deferred[index] = 1;
@@ -588,6 +602,16 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   for (size_t check_idx = 0; check_idx < checks.size(); ++check_idx) {
     const Outcome& outcome = outcomes[check_idx];
     report.bytes += outcome.bytes;
+    if (reused[check_idx] != 0) ++report.files_reused;
+    // A digest read now, of the file the stat describes, is worth remembering.
+    if (reused[check_idx] == 0 && stat_known[check_idx] != 0 && outcome.bytes > 0 &&
+        outcome.actual_md5.size() == 32 && S_ISREG(stats[check_idx].st_mode)) {
+      if (auto bytes = hex_decode(outcome.actual_md5); bytes && bytes->size() == 16) {
+        HashedFile hashed{.path = checks[check_idx].path, .st = stats[check_idx]};
+        std::memcpy(hashed.md5.data(), bytes->data(), 16);
+        report.hashed.push_back(std::move(hashed));
+      }
+    }
     if (!checks[check_idx].expected.empty() && outcome.problem != Problem::Missing &&
         outcome.problem != Problem::Unverifiable) {
       ++report.files;

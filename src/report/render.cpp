@@ -237,6 +237,14 @@ json report_object(const ScanReport& report) {
   object["files"] = report.totals.files;
   object["bytes"] = report.totals.bytes;
   object["errors"] = report.totals.errors;
+  if (report.scan_counts) {
+    object["files_read"] = report.totals.files_read;
+    object["files_reused"] = report.totals.files_reused;
+    object["full_pass"] = report.scan_counts->full_pass;
+    json runs = json::object();
+    for (const auto& [name, count] : report.scan_counts->analyser_runs) runs[name] = count;
+    object["analyser_runs"] = std::move(runs);
+  }
   if (!report.summary.empty()) {
     json summary = json::object();
     for (const auto& [key, value] : report.summary) summary[key] = utf8_text(value);
@@ -341,6 +349,12 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
                  static_cast<unsigned long long>(report.totals.files),
                  human_bytes(report.totals.bytes).c_str(),
                  static_cast<unsigned long long>(report.totals.errors), seconds);
+    if (report.scan_counts) {
+      std::fprintf(out, "  %llu read, %llu unchanged since the last scan (not read)%s\n",
+                   static_cast<unsigned long long>(report.totals.files_read),
+                   static_cast<unsigned long long>(report.totals.files_reused),
+                   report.scan_counts->full_pass ? ", full pass" : "");
+    }
   } else {
     std::fprintf(out, "  %.1f s\n", seconds);
   }

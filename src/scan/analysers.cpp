@@ -22,6 +22,7 @@ using AnalyseFn = void (*)(const ContentView&, ContentFacts&, std::vector<Findin
 
 struct Analyser {
   std::string_view name;
+  int version;
   AnalyseFn analyse;
 };
 
@@ -187,22 +188,52 @@ void analyse_yara(const ContentView& view, ContentFacts& facts, std::vector<Find
   }
 }
 
-// One explicit table, run in order; no self-registration.
-constexpr std::array<Analyser, 4> kAnalysers = {{
-    {"format", analyse_format},
-    {"signature", analyse_signature},
-    {"structure", analyse_structure},
-    {"yara", analyse_yara},
+// One explicit table, run in order; no self-registration. A change to what an analyser
+// concludes raises its version, so that stored results of the old one are not reused.
+constexpr std::array<Analyser, kAnalyserCount> kAnalysers = {{
+    {"format", 1, analyse_format},
+    {"signature", 1, analyse_signature},
+    {"structure", 1, analyse_structure},
+    {"yara", 1, analyse_yara},
 }};
 
 }  // namespace
 
-void analyse_content(const ContentView& view, ContentFacts& facts, std::vector<Finding>& findings) {
-  for (const Analyser& analyser : kAnalysers) {
-    // --no-analysis keeps the format (the inventory needs it) and YARA (asked for by name).
-    if (facts.format_only && analyser.name != "format" && analyser.name != "yara") continue;
-    analyser.analyse(view, facts, findings);
+std::string_view analyser_name(size_t index) { return kAnalysers.at(index).name; }
+
+std::array<std::string, kAnalyserCount> analyser_components(const ContentFacts& inputs) {
+  std::array<std::string, kAnalyserCount> out;
+  for (size_t i = 0; i < kAnalysers.size(); ++i) {
+    const Analyser& analyser = kAnalysers[i];
+    std::string inputs_text;
+    if (analyser.name == "signature" || analyser.name == "structure") {
+      // --no-analysis keeps the format (the inventory needs it) and YARA (asked for by name).
+      if (inputs.format_only) continue;
+      if (analyser.name == "signature" && inputs.blocked_signers != nullptr &&
+          !inputs.blocked_signers->empty()) {
+        inputs_text = inputs.blocked_signers->identity();
+      }
+    } else if (analyser.name == "yara") {
+      if (inputs.yara == nullptr) continue;
+      inputs_text = inputs.yara->identity() + "/" + std::to_string(inputs.yara_max_bytes) + "/" +
+                    std::to_string(inputs.yara_timeout_seconds);
+    }
+    out[i] = std::string(analyser.name) + "=" + std::to_string(analyser.version) +
+             (inputs_text.empty() ? "" : "/" + inputs_text);
   }
+  return out;
+}
+
+void run_analyser(size_t index,
+                  const ContentView& view,
+                  ContentFacts& facts,
+                  std::vector<Finding>& findings) {
+  kAnalysers.at(index).analyse(view, facts, findings);
+}
+
+bool costly_format(std::string_view format) {
+  return format == "elf" || format == "pe" || format == "macho" || format == "macho_fat" ||
+         format == "msi";
 }
 
 }  // namespace catena::scan

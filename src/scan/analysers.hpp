@@ -3,6 +3,7 @@
 // per-content facts (stored in `contents`, keyed by SHA-256) and findings. A new check of file
 // content is a new row in the table in analysers.cpp plus its rules in docs/rules.md; it never
 // reads the file again.
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,8 +37,25 @@ struct ContentFacts {
   std::string details;    // the format's structure as a JSON object (ELF, PE), or empty
 };
 
-// Runs every analyser of the table over the view. For a mapped file it runs inside the
-// SIGBUS-protected region, so an analyser may read any byte of `whole`.
-void analyse_content(const ContentView& view, ContentFacts& facts, std::vector<Finding>& findings);
+/// The analysers of the table, in the order they run. An analyser's result depends on the
+/// content, its version and its inputs (trust store, rule files, blocklists); `component` names
+/// all three ("yara=1/<rules digest>"), so a stored result is reused only while it holds.
+inline constexpr size_t kAnalyserCount = 4;
+std::string_view analyser_name(size_t index);
+
+/// The component string of each analyser this scan runs (empty for one it does not run).
+std::array<std::string, kAnalyserCount> analyser_components(const ContentFacts& inputs);
+
+/// Runs one analyser of the table over the view. The format analyser must have run (or
+/// `facts.format` been set) before the others. For a mapped file it runs inside the
+/// SIGBUS-protected region, so an analyser may read any byte of `whole`.
+void run_analyser(size_t index,
+                  const ContentView& view,
+                  ContentFacts& facts,
+                  std::vector<Finding>& findings);
+
+/// Formats whose analysis costs (signature verification, structure parsing): their facts are
+/// remembered by content so that no copy is analysed twice.
+bool costly_format(std::string_view format);
 
 }  // namespace catena::scan

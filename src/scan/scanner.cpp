@@ -11,10 +11,13 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "analysers.hpp"
 #include "catena/core/fs.hpp"
@@ -68,33 +71,130 @@ bool same_content_state(const struct stat& a, const struct stat& b) {
          to_ns(a.st_mtim) == to_ns(b.st_mtim) && to_ns(a.st_ctim) == to_ns(b.st_ctim);
 }
 
-// Hashes `size` bytes of `fd` from a read-only mapping.
+// Hashes `size` bytes of `fd` from a read-only mapping, then hands the digests and the bytes
+// to `analyse` (which may skip what is already known of the content).
 MapResult hash_mapped(int fd,
                       uint64_t size,
                       DigestSet& digests,
-                      ContentFacts& facts,
-                      std::vector<Finding>& findings,
+                      DigestValues& values,
+                      const std::function<void(const ContentView&, const DigestValues&)>& analyse,
                       const std::function<void()>& before_read) {
   constexpr uint64_t kUpdateBytes = 4 << 20;
-  const size_t findings_before = findings.size();
   const MapResult result = with_mapping(fd, size, [&](std::span<const std::byte> whole) {
     if (before_read) before_read();
-    analyse_content(
-        {whole.first(static_cast<size_t>(std::min<uint64_t>(size, formats::kClassifyHeadBytes))),
-         whole, size},
-        facts, findings);
     for (uint64_t offset = 0; offset < size; offset += kUpdateBytes) {
       digests.update(whole.subspan(static_cast<size_t>(offset),
                                    static_cast<size_t>(std::min(kUpdateBytes, size - offset))));
     }
+    values = digests.finish();
+    analyse(
+        {whole.first(static_cast<size_t>(std::min<uint64_t>(size, formats::kClassifyHeadBytes))),
+         whole, size},
+        values);
   });
-  if (result == MapResult::Changed) {
-    // The digest state is abandoned mid-update; reset() re-initialises it.
-    digests.reset();
-    findings.resize(findings_before);
-  }
+  // The digest state may be abandoned mid-update; reset() re-initialises it.
+  if (result == MapResult::Changed) digests.reset();
   return result;
 }
+
+// A record taken so soon after the file's last change that a rewrite within the same clock tick
+// would not have changed its times (see ScanOptions::racy_window_ns).
+bool racy(const store::ReferenceFile& ref, int64_t window_ns) {
+  return std::max(ref.mtime_ns, ref.ctime_ns) + window_ns >= ref.recorded_ns;
+}
+
+struct Sha256Hash {
+  size_t operator()(const Sha256& digest) const {
+    size_t out = 0;
+    std::memcpy(&out, digest.data(), sizeof out);
+    return out;
+  }
+};
+
+// What is known of a content before it is read: its stored facts (from earlier scans) or those
+// this scan produced. `analysis` is the set of analyser components the facts came from.
+struct KnownContent {
+  std::shared_ptr<const std::vector<std::string>> components;  // sorted
+  std::vector<std::pair<std::string, Finding>> findings;
+  // Set for contents this scan analysed, so that a later copy can fill its record.
+  std::string format;
+  std::string signature;
+  std::string details;
+};
+
+std::vector<std::string> split_components(std::string_view analysis) {
+  std::vector<std::string> out;
+  for (std::string_view rest = analysis; !rest.empty();) {
+    const size_t semi = rest.find(';');
+    std::string_view part = rest.substr(0, semi);
+    if (!part.empty()) out.emplace_back(part);
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string join_components(const std::vector<std::string>& components) {
+  std::string out;
+  for (const std::string& c : components) out += (out.empty() ? "" : ";") + c;
+  return out;
+}
+
+// Facts by content: the stored ones (read once at the start) and those of this scan, shared
+// by the workers. A content another worker is analysing is waited for, not analysed twice.
+class ContentMemory {
+ public:
+  void add_stored(store::ContentFacts&& facts) {
+    KnownContent known;
+    known.components =
+        std::make_shared<const std::vector<std::string>>(split_components(facts.analysis));
+    known.findings = std::move(facts.findings);
+    stored_.emplace(facts.sha256, std::move(known));
+  }
+  // The facts this scan produced for the content, or nullptr after claiming it: the caller
+  // then analyses it (using stored() where it holds) and must release() it.
+  const KnownContent* find_or_claim(const Sha256& sha256) {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      auto it = scanned_.find(sha256);
+      if (it == scanned_.end()) {
+        scanned_.emplace(sha256, nullptr);
+        return nullptr;
+      }
+      if (it->second) return it->second.get();
+      done_.wait(lock);
+    }
+  }
+  const KnownContent* stored(const Sha256& sha256) const {
+    auto it = stored_.find(sha256);
+    return it == stored_.end() ? nullptr : &it->second;
+  }
+  // Ends a claim. With facts, later copies use them; without (a light format), they are read.
+  void release(const Sha256& sha256, std::shared_ptr<const KnownContent> facts) {
+    std::lock_guard lock(mutex_);
+    if (facts) {
+      scanned_[sha256] = std::move(facts);
+    } else {
+      scanned_.erase(sha256);
+    }
+    done_.notify_all();
+  }
+
+ private:
+  std::unordered_map<Sha256, KnownContent, Sha256Hash> stored_;  // read-only once workers run
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::unordered_map<Sha256, std::shared_ptr<const KnownContent>, Sha256Hash> scanned_;
+};
+
+// The records of the host's previous scans of the same series, by path.
+struct Reference {
+  std::vector<store::ReferenceFile> files;
+  std::unordered_map<std::string_view, size_t> by_path;
+  std::vector<uint32_t> analysis_of;  // files[i]'s content's analysers: an index into components
+  std::vector<std::vector<std::string>> components;
+};
 
 // An open directory. Children are opened relative to its descriptor, so paths longer than
 // PATH_MAX work and no path component is re-resolved after the walk has checked it.
@@ -115,11 +215,29 @@ struct Entry {
   dev_t root_device = 0;  // for --one-file-system
 };
 
+constexpr size_t kNoReference = SIZE_MAX;
+
 struct Item {
-  std::optional<FileRecord> record;
-  std::string canonical_path;  // for the package lookup, done by the writer
+  std::optional<FileRecord> record;  // unset for a file whose reference record still holds
+  std::string canonical_path;        // for the package lookup, done by the writer
   std::vector<Finding> findings;
   bool error = false;
+  size_t reference = kNoReference;              // the series' record of this path, if any
+  bool reused = false;                          // not read: the reference's stat anchors held
+  std::optional<store::ContentFacts> analysed;  // facts this scan produced for the content
+};
+
+// What the workers share besides the queues: the reference, the facts by content, and the
+// analysers this scan runs.
+struct Engine {
+  const Reference* reference = nullptr;  // nullptr: nothing to compare with
+  bool reuse = false;                    // take unchanged files from the reference (not --full)
+  ContentMemory memory;
+  std::array<std::string, kAnalyserCount> components;  // empty: the analyser does not run
+  std::shared_ptr<const std::vector<std::string>> sorted_components;
+  std::array<std::atomic<uint64_t>, kAnalyserCount> runs{};
+  std::atomic<uint64_t> files_read{0};
+  std::atomic<uint64_t> files_reused{0};
 };
 
 // A bounded multi-producer, single-consumer queue that can be closed.
@@ -170,7 +288,8 @@ class ResultQueue {
 
 class Walker {
  public:
-  Walker(const ScanOptions& options, ResultQueue& results) : options_(options), results_(results) {}
+  Walker(const ScanOptions& options, ResultQueue& results, Engine& engine)
+      : options_(options), results_(results), engine_(engine) {}
 
   void add_root(const Root& root) {
     Entry entry;
@@ -211,6 +330,7 @@ class Walker {
 
   void work() {
     DigestSet digests(options_.digests | DigestSet::kSha256);
+    DigestSet with_md5(options_.digests | DigestSet::kSha256 | DigestSet::kMd5);
     std::vector<std::byte> buffer(kReadChunkBytes);
     std::unique_lock lock(mutex_);
     while (true) {
@@ -224,7 +344,7 @@ class Walker {
         files_.pop_back();
         ++active_;
         lock.unlock();
-        results_.push(read_file(entry, digests, buffer));
+        results_.push(read_file(entry, wants_md5(entry) ? with_md5 : digests, buffer));
         lock.lock();
         --active_;
       } else if (!dirs_.empty()) {
@@ -358,8 +478,8 @@ class Walker {
   }
 
   // The path for the package lookup; empty when there is no package database to ask.
-  std::string canonical_of(const Entry& entry) const {
-    if (options_.owners == nullptr && !options_.owners_loader) return {};
+  std::string canonical_of(const Entry& entry, bool always = false) const {
+    if (!always && options_.owners == nullptr && !options_.owners_loader) return {};
     const Root& root = *entry.root;
     if (root.canonical.empty() || entry.path.size() < root.path.size()) return entry.path;
     std::string out = root.canonical;
@@ -373,7 +493,10 @@ class Walker {
   }
 
   Item record_special(const Entry& entry) {
+    const size_t reference = reference_of(entry.path);
+    if (auto reused = try_reuse(entry, reference)) return std::move(*reused);
     Item item;
+    item.reference = reference;
     FileRecord r;
     r.path = entry.path;
     fill_metadata(r, entry.st);
@@ -401,8 +524,177 @@ class Walker {
     return item;
   }
 
-  Item read_file(Entry& entry, DigestSet& digests, std::vector<std::byte>& buffer) {
+  bool wants_md5(const Entry& entry) const {
+    if ((options_.digests & DigestSet::kMd5) != 0) return true;
+    return options_.md5_for && options_.md5_for(canonical_of(entry, true));
+  }
+
+  size_t reference_of(const std::string& path) const {
+    if (engine_.reference == nullptr) return kNoReference;
+    auto it = engine_.reference->by_path.find(path);
+    return it == engine_.reference->by_path.end() ? kNoReference : it->second;
+  }
+
+  static bool same_stat(const store::ReferenceFile& ref, const struct stat& st) {
+    return ref.type == file_type_of(st.st_mode) && ref.size == static_cast<uint64_t>(st.st_size) &&
+           ref.mode == st.st_mode && ref.uid == st.st_uid && ref.gid == st.st_gid &&
+           ref.mtime_ns == to_ns(st.st_mtim) && ref.ctime_ns == to_ns(st.st_ctim) &&
+           ref.inode == st.st_ino && ref.device == st.st_dev;
+  }
+
+  // Findings the content's stored or scanned facts hold for the analysers this scan runs.
+  void known_findings(const std::vector<std::pair<std::string, Finding>>& findings,
+                      std::vector<Finding>& out) const {
+    for (const auto& [analyser, f] : findings) {
+      for (size_t i = 0; i < kAnalyserCount; ++i) {
+        if (analyser_name(i) == analyser && !engine_.components[i].empty()) out.push_back(f);
+      }
+    }
+  }
+
+  void match_indicators(const FileRecord& r, std::vector<Finding>& out) const {
+    if (options_.indicators == nullptr || options_.indicators->empty()) return;
+    const auto view = [](const auto& digest) {
+      return digest
+                 ? std::string_view(reinterpret_cast<const char*>(digest->data()), digest->size())
+                 : std::string_view();
+    };
+    for (Finding& f : options_.indicators->match("", view(r.sha256), view(r.md5), view(r.sha1))) {
+      out.push_back(std::move(f));
+    }
+  }
+
+  // An entry whose stat anchors equal those of its reference record, written by a complete
+  // scan, with every digest and analysis this scan asks for: it is not opened.
+  std::optional<Item> try_reuse(const Entry& entry, size_t reference) {
+    if (!engine_.reuse || reference == kNoReference) return std::nullopt;
+    const store::ReferenceFile& ref = engine_.reference->files[reference];
+    if (!ref.from_complete_scan || ref.changed || racy(ref, options_.racy_window_ns) ||
+        !same_stat(ref, entry.st)) {
+      return std::nullopt;
+    }
+    const bool regular = S_ISREG(entry.st.st_mode);
+    if (regular) {
+      if (!ref.sha256 || (!ref.md5 && wants_md5(entry)) ||
+          ((options_.digests & DigestSet::kSha1) && !ref.sha1)) {
+        return std::nullopt;
+      }
+      const auto& have = engine_.reference->components[engine_.reference->analysis_of[reference]];
+      for (const std::string& c : engine_.components) {
+        if (!c.empty() && !std::binary_search(have.begin(), have.end(), c)) return std::nullopt;
+      }
+    }
+    if (options_.xattrs && read_xattrs_path(entry.path) != ref.xattrs) return std::nullopt;
     Item item;
+    item.reused = true;
+    item.reference = reference;
+    if (regular) {
+      if (const KnownContent* known = engine_.memory.stored(*ref.sha256)) {
+        known_findings(known->findings, item.findings);
+      }
+      FileRecord digests_only;
+      digests_only.sha256 = ref.sha256;
+      digests_only.md5 = ref.md5;
+      digests_only.sha1 = ref.sha1;
+      match_indicators(digests_only, item.findings);
+      check_file_metadata(entry.path, entry.st, item.findings);
+      for (Finding& f : item.findings) {
+        if (!f.sha256) f.sha256 = ref.sha256;
+        if (f.path.empty()) f.path = entry.path;
+      }
+      engine_.files_reused.fetch_add(1, std::memory_order_relaxed);
+    }
+    item.canonical_path = canonical_of(entry);
+    return item;
+  }
+
+  // Runs the analysers the content still needs: none when this scan or an earlier one already
+  // analysed it with the same analysers and inputs. `whole_held` says whether the view has
+  // every byte (only then are the facts complete enough to remember).
+  void analyse(const ContentView& view,
+               const Sha256& sha256,
+               bool whole_held,
+               ContentFacts& facts,
+               std::vector<Finding>& findings,
+               std::optional<store::ContentFacts>& analysed) {
+    if (const KnownContent* done = engine_.memory.find_or_claim(sha256)) {
+      known_findings(done->findings, findings);
+      facts.format = done->format;
+      facts.signature = done->signature;
+      facts.details = done->details;
+      return;
+    }
+    const KnownContent* stored = engine_.memory.stored(sha256);
+    std::array<bool, kAnalyserCount> run{};
+    bool any = false;
+    for (size_t i = 0; i < kAnalyserCount; ++i) {
+      if (engine_.components[i].empty()) continue;
+      run[i] = stored == nullptr ||
+               !std::binary_search(stored->components->begin(), stored->components->end(),
+                                   engine_.components[i]);
+      any = any || run[i];
+    }
+    // Stored results of analysers that do not run again: kept, and issued when enabled.
+    auto merged = std::make_shared<KnownContent>();
+    std::vector<std::string> components;
+    if (stored != nullptr) {
+      for (const std::string& c : *stored->components) {
+        const std::string name = c.substr(0, c.find('='));
+        bool replaced = false;
+        for (size_t i = 0; i < kAnalyserCount; ++i) {
+          if (analyser_name(i) == name && run[i]) replaced = true;
+        }
+        if (!replaced) components.push_back(c);
+      }
+      for (const auto& [analyser, f] : stored->findings) {
+        bool replaced = false;
+        for (size_t i = 0; i < kAnalyserCount; ++i) {
+          if (analyser_name(i) == analyser && run[i]) replaced = true;
+        }
+        if (!replaced) merged->findings.emplace_back(analyser, f);
+      }
+      known_findings(merged->findings, findings);
+    }
+    if (!any) {
+      merged->components = stored->components;
+      engine_.memory.release(sha256, std::move(merged));
+      return;
+    }
+    // The format decides which other analysers apply: it runs whenever another one does.
+    run[0] = true;
+    for (size_t i = 0; i < kAnalyserCount; ++i) {
+      if (!run[i]) continue;
+      const size_t before = findings.size();
+      run_analyser(i, view, facts, findings);
+      engine_.runs[i].fetch_add(1, std::memory_order_relaxed);
+      if (!engine_.components[i].empty()) components.push_back(engine_.components[i]);
+      for (size_t k = before; k < findings.size(); ++k) {
+        merged->findings.emplace_back(std::string(analyser_name(i)), findings[k]);
+      }
+    }
+    if (!whole_held) {
+      engine_.memory.release(sha256, nullptr);
+      return;
+    }
+    std::sort(components.begin(), components.end());
+    components.erase(std::unique(components.begin(), components.end()), components.end());
+    merged->components = std::make_shared<const std::vector<std::string>>(components);
+    merged->format = facts.format;
+    merged->signature = facts.signature;
+    merged->details = facts.details;
+    analysed = store::ContentFacts{
+        .sha256 = sha256, .analysis = join_components(components), .findings = merged->findings};
+    // A light content without findings costs nothing to classify again; not kept.
+    const bool keep =
+        costly_format(facts.format) || !merged->findings.empty() || options_.yara != nullptr;
+    engine_.memory.release(sha256, keep ? std::move(merged) : nullptr);
+  }
+
+  Item read_file(Entry& entry, DigestSet& digests, std::vector<std::byte>& buffer) {
+    const size_t reference = reference_of(entry.path);
+    if (auto reused = try_reuse(entry, reference)) return std::move(*reused);
+    Item item;
+    item.reference = reference;
     FileRecord r;
     r.path = entry.path;
     fill_metadata(r, entry.st);
@@ -411,6 +703,7 @@ class Walker {
         O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (entry.parent ? O_NOFOLLOW : 0);
     bool stable = false;
     constexpr int kAttempts = 2;
+    std::vector<std::byte> head;
     for (int attempt = 0; attempt < kAttempts && !stable; ++attempt) {
       // O_NOATIME keeps the scan from disturbing access times (evidence in an investigation);
       // the kernel allows it only to the file's owner and root.
@@ -435,6 +728,7 @@ class Walker {
         report_error(entry.path, "FILE_UNREADABLE", err);
         // The metadata is still worth recording: an unreadable tool is itself notable.
         Item unread;
+        unread.reference = reference;
         unread.canonical_path = canonical_of(entry);
         unread.record = std::move(r);
         return unread;
@@ -458,7 +752,8 @@ class Walker {
       facts.yara_max_bytes = options_.yara_max_bytes;
       facts.yara_timeout_seconds = options_.yara_timeout_seconds;
       std::vector<Finding> content_findings;
-      bool analysed = false;
+      std::optional<store::ContentFacts> analysed;
+      DigestValues values;
       const auto expected = static_cast<uint64_t>(before.st_size);
       int read_error = 0;
       const auto before_read = [&, attempt] {
@@ -467,15 +762,23 @@ class Walker {
       // The first attempt maps a large file; a retry reads it, which cannot fault.
       MapResult mapped = MapResult::Unavailable;
       if (attempt == 0 && expected >= kMapThresholdBytes) {
-        mapped = hash_mapped(fd.get(), expected, digests, facts, content_findings, before_read);
-        if (mapped == MapResult::Changed) continue;
-        if (mapped == MapResult::Done) {
-          analysed = true;
-          total = expected;
+        mapped = hash_mapped(
+            fd.get(), expected, digests, values,
+            [&](const ContentView& view, const DigestValues& got) {
+              analyse(view, *got.sha256, true, facts, content_findings, analysed);
+            },
+            before_read);
+        if (mapped == MapResult::Changed) {
+          // Abandoned mid-way: a claim on the content may still be open.
+          if (values.sha256) engine_.memory.release(*values.sha256, nullptr);
+          continue;
         }
+        if (mapped == MapResult::Done) total = expected;
       } else {
         before_read();
       }
+      bool whole_in_buffer = false;
+      head.clear();
       while (mapped != MapResult::Done) {
         if (cancelled()) return Item{};
         // Fill the buffer completely so the first chunk holds the head for classification.
@@ -496,13 +799,13 @@ class Walker {
         }
         if (read_error != 0) break;
         const std::span<const std::byte> chunk(buffer.data(), filled);
-        if (!analysed) {
-          // The first chunk: the head, and the whole file when it fits in one read.
-          const bool complete = total == 0 && filled == expected;
-          analyse_content({chunk.first(std::min(chunk.size(), formats::kClassifyHeadBytes)),
-                           complete ? chunk : std::span<const std::byte>(), expected},
-                          facts, content_findings);
-          analysed = true;
+        if (total == 0) {
+          whole_in_buffer = filled == expected;
+          // A file larger than the buffer keeps its head for the format analyser.
+          if (!whole_in_buffer) {
+            const auto first = chunk.first(std::min(chunk.size(), formats::kClassifyHeadBytes));
+            head.assign(first.begin(), first.end());
+          }
         }
         digests.update(chunk);
         total += filled;
@@ -512,36 +815,38 @@ class Walker {
         digests.reset();
         report_error(entry.path, "FILE_UNREADABLE", read_error);
         Item unread;
+        unread.reference = reference;
         unread.canonical_path = canonical_of(entry);
         unread.record = std::move(r);
         return unread;
+      }
+      if (mapped != MapResult::Done) {
+        values = digests.finish();
+        const std::span<const std::byte> whole =
+            whole_in_buffer ? std::span<const std::byte>(buffer.data(), static_cast<size_t>(total))
+                            : std::span<const std::byte>();
+        const std::span<const std::byte> first =
+            whole_in_buffer ? whole.first(std::min(whole.size(), formats::kClassifyHeadBytes))
+                            : std::span<const std::byte>(head);
+        analyse({first, whole, expected}, *values.sha256, whole_in_buffer || expected == 0, facts,
+                content_findings, analysed);
       }
       if (options_.after_read_hook) options_.after_read_hook(entry.path, attempt);
       struct stat after {};
       const bool after_ok = ::fstat(fd.get(), &after) == 0;
       stable = after_ok && total == expected && same_content_state(before, after);
-      const DigestValues values = digests.finish();
       r.sha256 = *values.sha256;
       r.md5 = values.md5;
       r.sha1 = values.sha1;
       r.size = total;
-      if (options_.indicators != nullptr && !options_.indicators->empty()) {
-        const auto view = [](const auto& digest) {
-          return digest ? std::string_view(reinterpret_cast<const char*>(digest->data()),
-                                           digest->size())
-                        : std::string_view();
-        };
-        for (Finding& f :
-             options_.indicators->match("", view(r.sha256), view(r.md5), view(r.sha1))) {
-          content_findings.push_back(std::move(f));
-        }
-      }
-      if (!analysed) analyse_content({}, facts, content_findings);  // an empty file
+      match_indicators(r, content_findings);
       r.format = std::move(facts.format);
       r.signature = std::move(facts.signature);
       r.details = std::move(facts.details);
       if (stable || attempt + 1 == kAttempts) {
         for (Finding& f : content_findings) item.findings.push_back(std::move(f));
+        // Facts of a content that changed while read are not remembered.
+        if (stable) item.analysed = std::move(analysed);
       }
       if (!stable && attempt + 1 == kAttempts) {
         r.changed = true;
@@ -556,6 +861,7 @@ class Walker {
         item.findings.push_back(std::move(f));
       }
     }
+    engine_.files_read.fetch_add(1, std::memory_order_relaxed);
     check_file_metadata(entry.path, entry.st, item.findings);
     // Content analysers know the bytes, not the path.
     for (Finding& f : item.findings) {
@@ -569,6 +875,7 @@ class Walker {
 
   const ScanOptions& options_;
   ResultQueue& results_;
+  Engine& engine_;
   std::mutex mutex_;
   std::condition_variable wake_;
   // Largest file first: a big file started last would leave the other cores idle at the end.
@@ -582,6 +889,55 @@ class Walker {
   size_t active_ = 0;
   bool stopped_ = false;
 };
+
+// Scans of one host share records when they walk the same roots the same way.
+std::string series_key(const ScanOptions& options, const std::vector<Root>& roots) {
+  // An exclusion by callback cannot be compared between runs unless its caller names it.
+  if (options.exclude_path && options.exclude_key.empty()) return {};
+  nlohmann::json key = nlohmann::json::array();
+  nlohmann::json root_list = nlohmann::json::array();
+  for (const Root& root : roots) root_list.push_back({root.path, root.canonical});
+  key.push_back(std::move(root_list));
+  key.push_back(options.excludes);
+  key.push_back(options.exclude_key);
+  key.push_back(options.one_file_system);
+  key.push_back(options.xattrs);
+  const std::string text = key.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return "files:" + to_hex(sha256_of(std::as_bytes(std::span(text))));
+}
+
+FileRecord record_of(const store::ReferenceFile& ref) {
+  FileRecord r;
+  r.path = ref.path;
+  r.type = ref.type;
+  r.size = ref.size;
+  r.mode = ref.mode;
+  r.uid = ref.uid;
+  r.gid = ref.gid;
+  r.mtime_ns = ref.mtime_ns;
+  r.ctime_ns = ref.ctime_ns;
+  r.inode = ref.inode;
+  r.device = ref.device;
+  r.sha256 = ref.sha256;
+  r.md5 = ref.md5;
+  r.sha1 = ref.sha1;
+  r.package = ref.package;
+  r.link_target = ref.link_target;
+  r.xattrs = ref.xattrs;
+  return r;
+}
+
+// Whether a fresh record says nothing its reference does not: then nothing is written. A racy
+// reference is rewritten, so that the new record (taken later) is no longer racy.
+bool same_record(const store::ReferenceFile& ref, const FileRecord& r, int64_t racy_window_ns) {
+  return ref.from_complete_scan && !ref.changed && !r.changed && !racy(ref, racy_window_ns) &&
+         ref.type == r.type && ref.size == r.size && ref.mode == r.mode && ref.uid == r.uid &&
+         ref.gid == r.gid && ref.mtime_ns == r.mtime_ns && ref.ctime_ns == r.ctime_ns &&
+         ref.inode == r.inode && ref.device == r.device && ref.sha256 == r.sha256 &&
+         ref.package == r.package && ref.xattrs == r.xattrs &&
+         (r.type != FileType::Symlink || ref.link_target == r.link_target) && (!r.md5 || ref.md5) &&
+         (!r.sha1 || ref.sha1);
+}
 
 }  // namespace
 
@@ -606,14 +962,66 @@ Result<ScanSummary> run_scan(store::Store& store,
                           .roots = summary.roots,
                           .digests = std::string("sha256") +
                                      ((options.digests & DigestSet::kMd5) ? ",md5" : "") +
-                                     ((options.digests & DigestSet::kSha1) ? ",sha1" : "")};
+                                     ((options.digests & DigestSet::kSha1) ? ",sha1" : ""),
+                          .series_key = series_key(options, roots)};
+  // A full pass reads every file: asked for, due (full_every), or none has completed yet.
+  bool full_pass = options.full || new_scan.series_key.empty();
+  if (!full_pass) {
+    CATENA_TRY(const std::optional<int64_t> last_full,
+               store.last_full_pass_ns(summary.host, new_scan.series_key));
+    full_pass = !last_full || (options.full_every_ns > 0 &&
+                               summary.started_ns - *last_full > options.full_every_ns);
+  }
+  new_scan.full_pass = full_pass;
+  summary.full_pass = full_pass;
   CATENA_TRY(summary.scan_id, store.begin_scan(new_scan));
 
   unsigned jobs = options.jobs;
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
 
+  // The series' records: unchanged files are not written again, and (unless this is a full
+  // pass) not read again either.
+  Reference reference;
+  std::map<std::string, uint32_t> analysis_ids;
+  auto loaded = store.for_each_reference_file(summary.scan_id, [&](store::ReferenceFile&& file) {
+    auto [it, added] =
+        analysis_ids.emplace(file.analysis, static_cast<uint32_t>(reference.components.size()));
+    if (added) reference.components.push_back(split_components(file.analysis));
+    reference.analysis_of.push_back(it->second);
+    file.analysis.clear();
+    file.analysis.shrink_to_fit();
+    reference.files.push_back(std::move(file));
+  });
+  if (!loaded) {
+    (void)store.finish_scan(summary.scan_id, summary.totals, store::ScanStatus::Failed);
+    return tl::unexpected(loaded.error());
+  }
+  reference.by_path.reserve(reference.files.size());
+  for (size_t i = 0; i < reference.files.size(); ++i) {
+    reference.by_path.emplace(reference.files[i].path, i);
+  }
+  Engine engine;
+  engine.reference = &reference;
+  engine.reuse = !full_pass;
+  {
+    ContentFacts inputs;
+    inputs.format_only = !options.analyse;
+    inputs.yara = options.yara;
+    inputs.blocked_signers = options.blocked_signers;
+    inputs.yara_max_bytes = options.yara_max_bytes;
+    inputs.yara_timeout_seconds = options.yara_timeout_seconds;
+    engine.components = analyser_components(inputs);
+  }
+  auto remembered = store.for_each_analysed_content(
+      [&](store::ContentFacts&& facts) { engine.memory.add_stored(std::move(facts)); });
+  if (!remembered) {
+    (void)store.finish_scan(summary.scan_id, summary.totals, store::ScanStatus::Failed);
+    return tl::unexpected(remembered.error());
+  }
+  std::vector<bool> seen(reference.files.size(), false);
+
   ResultQueue results;
-  Walker walker(options, results);
+  Walker walker(options, results, engine);
   for (const Root& root : roots) walker.add_root(root);
   std::thread workers([&] {
     walker.run(jobs);
@@ -625,14 +1033,15 @@ Result<ScanSummary> run_scan(store::Store& store,
   bool owners_loaded = owners != nullptr || !options.owners_loader;
   std::optional<Error> store_error;
   std::vector<Item> batch;
-  std::vector<FileRecord> records;
-  std::vector<Finding> findings;
+  std::vector<store::FileChange> changes;
+  std::vector<store::ContentFacts> analysed;
   int64_t last_progress = 0;
   bool more = true;
   while (more) {
     batch.clear();
     more = results.pop_some(batch, 100);
-    records.clear();
+    changes.clear();
+    analysed.clear();
     const size_t findings_before = summary.findings.size();
     if (!owners_loaded && !batch.empty()) {
       owners = options.owners_loader();
@@ -640,20 +1049,40 @@ Result<ScanSummary> run_scan(store::Store& store,
     }
     for (Item& item : batch) {
       if (item.error) ++summary.totals.errors;
-      if (item.record) {
-        if (owners != nullptr) item.record->package = owners->owner_of(item.canonical_path);
-        if (item.record->type == FileType::Regular && item.record->sha256) {
+      const store::ReferenceFile* ref =
+          item.reference == kNoReference ? nullptr : &reference.files[item.reference];
+      if (ref != nullptr) seen[item.reference] = true;
+      if (item.reused) {
+        if (ref->type == FileType::Regular) {
           ++summary.totals.files;
-          summary.totals.bytes += item.record->size;
+          summary.totals.bytes += ref->size;
         }
-        records.push_back(std::move(*item.record));
+        // The file is as it was; its owner may not be (a package installed or removed).
+        const std::string package =
+            owners != nullptr ? owners->owner_of(item.canonical_path) : ref->package;
+        if (package != ref->package) {
+          changes.push_back({.record = record_of(*ref), .replaces = ref->row});
+          changes.back().record.package = package;
+        }
+      } else if (item.record) {
+        FileRecord& record = *item.record;
+        if (owners != nullptr) record.package = owners->owner_of(item.canonical_path);
+        if (record.type == FileType::Regular && record.sha256) {
+          ++summary.totals.files;
+          summary.totals.bytes += record.size;
+        }
+        if (ref == nullptr || !same_record(*ref, record, options.racy_window_ns)) {
+          changes.push_back({.record = std::move(record), .replaces = ref ? ref->row : 0});
+        }
       }
+      if (item.analysed) analysed.push_back(std::move(*item.analysed));
       for (Finding& f : item.findings) summary.findings.push_back(std::move(f));
     }
-    if (!store_error && (!records.empty() || summary.findings.size() > findings_before)) {
+    if (!store_error &&
+        (!changes.empty() || !analysed.empty() || summary.findings.size() > findings_before)) {
       const std::span<const Finding> new_findings(summary.findings.data() + findings_before,
                                                   summary.findings.size() - findings_before);
-      auto added = store.add_batch(summary.scan_id, records, new_findings);
+      auto added = store.add_changes(summary.scan_id, changes, {}, new_findings, analysed);
       if (!added) {
         store_error = added.error();
         walker.stop();
@@ -669,6 +1098,24 @@ Result<ScanSummary> run_scan(store::Store& store,
   workers.join();
 
   const bool interrupted = options.cancel != nullptr && options.cancel->load();
+  // A complete walk saw every file of the series that still exists: the others are gone.
+  if (!store_error && !interrupted) {
+    std::vector<int64_t> gone;
+    for (size_t i = 0; i < seen.size(); ++i) {
+      if (!seen[i]) gone.push_back(reference.files[i].row);
+    }
+    if (!gone.empty()) {
+      auto closed = store.add_changes(summary.scan_id, {}, gone, {});
+      if (!closed) store_error = closed.error();
+    }
+  }
+  summary.totals.files_read = engine.files_read.load();
+  summary.totals.files_reused = engine.files_reused.load();
+  for (size_t i = 0; i < kAnalyserCount; ++i) {
+    if (!engine.components[i].empty()) {
+      summary.analyser_runs.emplace_back(std::string(analyser_name(i)), engine.runs[i].load());
+    }
+  }
   summary.totals.finished_ns = now_ns();
   summary.status = store_error   ? store::ScanStatus::Failed
                    : interrupted ? store::ScanStatus::Interrupted

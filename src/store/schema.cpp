@@ -193,8 +193,48 @@ ALTER TABLE scans ADD COLUMN content_digest BLOB;
 CREATE INDEX access_by_fingerprint ON access_discoveries(fingerprint);
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6, kVersion7, kVersion8};
+// Version 9: incremental scans. A file row is valid from the scan that wrote it (scan_id) until
+// the scan of the same series that saw it change or vanish (until_scan_id), so an unchanged file
+// costs no write. A series is a host's scans of the same roots with the same content options;
+// each earlier scan becomes a series of its own. Contents remember which analysers (name,
+// version, inputs) produced their facts and the findings those analysers raised. Package
+// verification remembers the MD5 of each file it read with the file's stat anchors.
+constexpr std::string_view kVersion9 = R"sql(
+CREATE TABLE scan_series (
+  id INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL REFERENCES hosts(id),
+  key TEXT NOT NULL,
+  UNIQUE (host_id, key)
+);
+INSERT INTO scan_series(id, host_id, key) SELECT id, host_id, 'scan:' || id FROM scans;
+ALTER TABLE scans ADD COLUMN series_id INTEGER REFERENCES scan_series(id);
+ALTER TABLE scans ADD COLUMN full_pass INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE scans ADD COLUMN files_read INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scans ADD COLUMN files_reused INTEGER NOT NULL DEFAULT 0;
+UPDATE scans SET series_id = id, files_read = files;
+ALTER TABLE files ADD COLUMN series_id INTEGER;
+ALTER TABLE files ADD COLUMN until_scan_id INTEGER;
+UPDATE files SET series_id = scan_id;
+CREATE INDEX files_by_series ON files(series_id, until_scan_id);
+ALTER TABLE contents ADD COLUMN analysis TEXT;
+ALTER TABLE contents ADD COLUMN findings TEXT;
+CREATE TABLE stat_digests (
+  host_id INTEGER NOT NULL REFERENCES hosts(id),
+  path BLOB NOT NULL,
+  device INTEGER NOT NULL,
+  inode INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  ctime_ns INTEGER NOT NULL,
+  md5 BLOB NOT NULL CHECK (length(md5) = 16),
+  recorded_ns INTEGER NOT NULL,
+  PRIMARY KEY (host_id, path)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 9> kMigrations = {kVersion1, kVersion2, kVersion3,
+                                                         kVersion4, kVersion5, kVersion6,
+                                                         kVersion7, kVersion8, kVersion9};
 
 }  // namespace
 

@@ -35,6 +35,7 @@ class Statement {
 
   bool ok() const { return rc_ == SQLITE_OK && stmt_ != nullptr; }
   sqlite3_stmt* get() const { return stmt_; }
+  void reset() { sqlite3_reset(stmt_); }
 
   void bind_int(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
   void bind_text(int index, std::string_view value) {
@@ -133,6 +134,55 @@ class Transaction {
   bool open_ = false;
 };
 
+// Evidence is stored as a JSON array of [key, value]; a value that is not UTF-8 is {"b64": ...}.
+nlohmann::json encode_evidence(const Finding& f) {
+  nlohmann::json evidence = nlohmann::json::array();
+  for (const auto& [key, value] : f.evidence) {
+    evidence.push_back({key, is_valid_utf8(value)
+                                 ? nlohmann::json(value)
+                                 : nlohmann::json({{"b64", base64_encode(value)}})});
+  }
+  return evidence;
+}
+
+void decode_evidence(const nlohmann::json& evidence, Finding& f) {
+  if (!evidence.is_array()) return;
+  for (const auto& pair : evidence) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string()) continue;
+    std::string value;
+    if (pair[1].is_string()) {
+      value = pair[1].get<std::string>();
+    } else if (pair[1].is_object() && pair[1].contains("b64") && pair[1]["b64"].is_string()) {
+      value = base64_decode(pair[1]["b64"].get<std::string>()).value_or(std::string());
+    }
+    f.add_evidence(pair[0].get<std::string>(), std::move(value));
+  }
+}
+
+// A content's finding, kept with its facts: no path (a content has many), tagged by analyser.
+nlohmann::json encode_finding(const std::string& analyser, const Finding& f) {
+  return {{"analyser", analyser},
+          {"rule", f.rule},
+          {"severity", severity_name(f.severity)},
+          {"message", f.message},
+          {"evidence", encode_evidence(f)}};
+}
+
+std::optional<Finding> decode_finding(const nlohmann::json& item) {
+  if (!item.contains("rule") || !item["rule"].is_string() || !item.contains("severity") ||
+      !item["severity"].is_string() || !item.contains("message") || !item["message"].is_string()) {
+    return std::nullopt;
+  }
+  Finding f;
+  f.rule = item["rule"].get<std::string>();
+  auto severity = parse_severity(item["severity"].get<std::string>());
+  if (!severity) return std::nullopt;
+  f.severity = *severity;
+  f.message = item["message"].get<std::string>();
+  if (item.contains("evidence")) decode_evidence(item["evidence"], f);
+  return f;
+}
+
 // Argument lists are stored as JSON arrays; an element that is not UTF-8 is {"b64": ...}.
 std::string encode_string_list(const std::vector<std::string>& items) {
   nlohmann::json array = nlohmann::json::array();
@@ -176,6 +226,11 @@ FileType parse_file_type(const std::string& text) {
   }
   return FileType::Other;
 }
+
+// The records of scan `s`: those of its series written by it or before it and not closed by then.
+constexpr std::string_view kFilesOfScan =
+    "f.series_id = s.series_id AND f.scan_id <= s.id AND "
+    "(f.until_scan_id IS NULL OR f.until_scan_id > s.id)";
 
 constexpr std::string_view kFileColumns =
     "f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, f.ctime_ns, f.inode, f.device, "
@@ -478,7 +533,7 @@ Result<int64_t> Store::begin_scan(const NewScan& scan) {
   CATENA_TRY(int64_t host, host_id(scan.host));
   Statement insert(db_,
                    "INSERT INTO scans(host_id, kind, started_ns, catena_version, arguments, roots, "
-                   "status, digests) VALUES(?, ?, ?, ?, ?, ?, 'running', ?)");
+                   "status, digests, full_pass) VALUES(?, ?, ?, ?, ?, ?, 'running', ?, ?)");
   if (!insert.ok()) return db_error(db_, "cannot record scan");
   insert.bind_int(1, host);
   insert.bind_text(2, scan.kind);
@@ -487,17 +542,223 @@ Result<int64_t> Store::begin_scan(const NewScan& scan) {
   insert.bind_text(5, encode_string_list(scan.arguments));
   insert.bind_text(6, encode_string_list(scan.roots));
   insert.bind_text(7, scan.digests);
+  insert.bind_int(8, scan.full_pass ? 1 : 0);
   if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot record scan");
   const int64_t id = sqlite3_last_insert_rowid(db_);
+  // Two live scans of one series would both replace the same records: the second (and a scan
+  // without a key) gets a series of its own. Scans of dead processes were marked interrupted
+  // when the store was opened, so a running one here is alive.
+  std::string key = scan.series_key.empty() ? "scan:" + std::to_string(id) : scan.series_key;
+  if (!scan.series_key.empty()) {
+    Statement busy(db_,
+                   "SELECT count(*) FROM scans s JOIN scan_series r ON r.id = s.series_id "
+                   "WHERE r.host_id = ? AND r.key = ? AND s.status = 'running'");
+    if (!busy.ok()) return db_error(db_, "cannot record scan");
+    busy.bind_int(1, host);
+    busy.bind_text(2, key);
+    if (sqlite3_step(busy.get()) != SQLITE_ROW) return db_error(db_, "cannot record scan");
+    if (busy.column_int(0) > 0) key = "scan:" + std::to_string(id);
+  }
+  Statement series(db_,
+                   "INSERT INTO scan_series(host_id, key) VALUES(?, ?) "
+                   "ON CONFLICT(host_id, key) DO UPDATE SET key = excluded.key RETURNING id");
+  if (!series.ok()) return db_error(db_, "cannot record scan series");
+  series.bind_int(1, host);
+  series.bind_text(2, key);
+  if (sqlite3_step(series.get()) != SQLITE_ROW) return db_error(db_, "cannot record scan series");
+  const int64_t series_id = series.column_int(0);
+  series.reset();  // a RETURNING statement left mid-step would keep the commit from finishing
+  Statement link(db_, "UPDATE scans SET series_id = ? WHERE id = ?");
+  if (!link.ok()) return db_error(db_, "cannot record scan");
+  link.bind_int(1, series_id);
+  link.bind_int(2, id);
+  if (sqlite3_step(link.get()) != SQLITE_DONE) return db_error(db_, "cannot record scan");
   CATENA_TRY_STATUS(txn.commit());
   return id;
+}
+
+Status Store::put_stat_digests(const std::string& host, std::span<const StatDigest> digests) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  CATENA_TRY(const int64_t host_key, host_id(host));
+  Statement put(db_,
+                "INSERT OR REPLACE INTO stat_digests(host_id, path, device, inode, size, "
+                "mtime_ns, ctime_ns, md5, recorded_ns) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!put.ok()) return db_error(db_, "cannot record digests");
+  for (const StatDigest& d : digests) {
+    put.reset();
+    put.bind_int(1, host_key);
+    put.bind_blob(2, d.path);
+    put.bind_int(3, static_cast<int64_t>(d.device));
+    put.bind_int(4, static_cast<int64_t>(d.inode));
+    put.bind_int(5, static_cast<int64_t>(d.size));
+    put.bind_int(6, d.mtime_ns);
+    put.bind_int(7, d.ctime_ns);
+    put.bind_digest(8, std::optional<Md5>(d.md5));
+    put.bind_int(9, d.recorded_ns);
+    if (sqlite3_step(put.get()) != SQLITE_DONE) return db_error(db_, "cannot record digests");
+  }
+  return txn.commit();
+}
+
+Status Store::for_each_stat_digest(const std::string& host,
+                                   int64_t scan_id,
+                                   const std::function<void(StatDigest&&)>& visit) {
+  const auto read_rows = [&](Statement& stmt) -> Status {
+    int rc = 0;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      const auto md5 = stmt.column_digest<16>(6);
+      if (!md5) continue;
+      visit(StatDigest{.path = stmt.column_text(0),
+                       .device = static_cast<uint64_t>(stmt.column_int(1)),
+                       .inode = static_cast<uint64_t>(stmt.column_int(2)),
+                       .size = static_cast<uint64_t>(stmt.column_int(3)),
+                       .mtime_ns = stmt.column_int(4),
+                       .ctime_ns = stmt.column_int(5),
+                       .md5 = *md5,
+                       .recorded_ns = stmt.column_int(7)});
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "cannot read digests");
+    return {};
+  };
+  Statement recorded(db_,
+                     "SELECT d.path, d.device, d.inode, d.size, d.mtime_ns, d.ctime_ns, d.md5, "
+                     "d.recorded_ns "
+                     "FROM stat_digests d JOIN hosts h ON h.id = d.host_id WHERE h.name = ?");
+  if (!recorded.ok()) return db_error(db_, "cannot read digests");
+  recorded.bind_text(1, host);
+  CATENA_TRY_STATUS(read_rows(recorded));
+  if (scan_id == 0) return {};
+  Statement scanned(db_,
+                    "SELECT f.path, f.device, f.inode, f.size, f.mtime_ns, f.ctime_ns, "
+                    "c.md5, w.started_ns FROM scans s JOIN files f ON " +
+                        std::string(kFilesOfScan) +
+                        " JOIN contents c ON c.sha256 = f.sha256 "
+                        "JOIN scans w ON w.id = f.scan_id "
+                        "WHERE s.id = ? AND f.changed = 0 AND c.md5 IS NOT NULL");
+  if (!scanned.ok()) return db_error(db_, "cannot read digests");
+  scanned.bind_int(1, scan_id);
+  return read_rows(scanned);
+}
+
+Result<std::optional<int64_t>> Store::last_full_pass_ns(const std::string& host,
+                                                        const std::string& series_key) {
+  Statement stmt(db_,
+                 "SELECT max(s.started_ns) FROM scans s JOIN scan_series r ON r.id = s.series_id "
+                 "JOIN hosts h ON h.id = r.host_id "
+                 "WHERE h.name = ? AND r.key = ? AND s.full_pass = 1 AND s.status = 'complete'");
+  if (!stmt.ok()) return db_error(db_, "cannot read scans");
+  stmt.bind_text(1, host);
+  stmt.bind_text(2, series_key);
+  if (sqlite3_step(stmt.get()) != SQLITE_ROW) return db_error(db_, "cannot read scans");
+  if (stmt.column_is_null(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(stmt.column_int(0));
+}
+
+Status Store::for_each_reference_file(int64_t scan_id,
+                                      const std::function<void(ReferenceFile&&)>& visit) {
+  // Only records written by an earlier scan: the scan's own are not a reference for itself.
+  Statement stmt(db_,
+                 "SELECT f.id, f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, "
+                 "f.ctime_ns, f.inode, f.device, f.sha256, c.md5, c.sha1, f.package, f.xattrs, "
+                 "f.changed, w.status, c.analysis, f.link_target, w.started_ns "
+                 "FROM scans s JOIN files f ON f.series_id = s.series_id "
+                 "JOIN scans w ON w.id = f.scan_id "
+                 "LEFT JOIN contents c ON c.sha256 = f.sha256 "
+                 "WHERE s.id = ? AND f.until_scan_id IS NULL AND f.scan_id < s.id");
+  if (!stmt.ok()) return db_error(db_, "cannot read the reference scan");
+  stmt.bind_int(1, scan_id);
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    ReferenceFile r;
+    r.row = stmt.column_int(0);
+    r.path = stmt.column_text(1);
+    r.type = parse_file_type(stmt.column_text(2));
+    r.size = static_cast<uint64_t>(stmt.column_int(3));
+    r.mode = static_cast<uint32_t>(stmt.column_int(4));
+    r.uid = static_cast<uint32_t>(stmt.column_int(5));
+    r.gid = static_cast<uint32_t>(stmt.column_int(6));
+    r.mtime_ns = stmt.column_int(7);
+    r.ctime_ns = stmt.column_int(8);
+    r.inode = static_cast<uint64_t>(stmt.column_int(9));
+    r.device = static_cast<uint64_t>(stmt.column_int(10));
+    r.sha256 = stmt.column_digest<32>(11);
+    r.md5 = stmt.column_digest<16>(12);
+    r.sha1 = stmt.column_digest<20>(13);
+    r.package = stmt.column_text(14);
+    r.xattrs = stmt.column_text(15);
+    r.changed = stmt.column_int(16) != 0;
+    r.from_complete_scan = stmt.column_text(17) == scan_status_name(ScanStatus::Complete);
+    r.analysis = stmt.column_text(18);
+    r.link_target = stmt.column_text(19);
+    r.recorded_ns = stmt.column_int(20);
+    visit(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read the reference scan");
+  return {};
+}
+
+Status Store::for_each_analysed_content(const std::function<void(ContentFacts&&)>& visit) {
+  Statement stmt(db_,
+                 "SELECT sha256, analysis, findings FROM contents WHERE analysis IS NOT NULL AND "
+                 "(findings IS NOT NULL OR format IN ('elf', 'pe', 'macho', 'macho_fat', 'msi'))");
+  if (!stmt.ok()) return db_error(db_, "cannot read contents");
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    ContentFacts facts;
+    const auto sha256 = stmt.column_digest<32>(0);
+    if (!sha256) continue;
+    facts.sha256 = *sha256;
+    facts.analysis = stmt.column_text(1);
+    if (!stmt.column_is_null(2)) {
+      const auto parsed = nlohmann::json::parse(stmt.column_text(2), nullptr, false);
+      // Facts that cannot be read back are as good as none: the content is analysed again.
+      if (!parsed.is_array()) continue;
+      for (const auto& item : parsed) {
+        if (!item.is_object() || !item.contains("analyser") || !item["analyser"].is_string()) {
+          continue;
+        }
+        auto finding = decode_finding(item);
+        if (!finding) continue;
+        facts.findings.emplace_back(item["analyser"].get<std::string>(), std::move(*finding));
+      }
+    }
+    visit(std::move(facts));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read contents");
+  return {};
 }
 
 Status Store::add_batch(int64_t scan_id,
                         std::span<const FileRecord> files,
                         std::span<const Finding> findings) {
+  return write_batch(
+      scan_id, files.size(), [&](size_t i) -> const FileRecord& { return files[i]; },
+      [](size_t) { return int64_t{0}; }, {}, findings, {});
+}
+
+Status Store::add_changes(int64_t scan_id,
+                          std::span<const FileChange> changes,
+                          std::span<const int64_t> closed,
+                          std::span<const Finding> findings,
+                          std::span<const ContentFacts> analysed) {
+  return write_batch(
+      scan_id, changes.size(), [&](size_t i) -> const FileRecord& { return changes[i].record; },
+      [&](size_t i) { return changes[i].replaces; }, closed, findings, analysed);
+}
+
+Status Store::write_batch(int64_t scan_id,
+                          size_t count,
+                          const std::function<const FileRecord&(size_t)>& record_at,
+                          const std::function<int64_t(size_t)>& replaces_at,
+                          std::span<const int64_t> closed,
+                          std::span<const Finding> findings,
+                          std::span<const ContentFacts> analysed) {
   Transaction txn(db_);
   CATENA_TRY_STATUS(txn.begin());
+  CATENA_TRY(const int64_t series_id,
+             query_int(db_, "SELECT series_id FROM scans WHERE id = " + std::to_string(scan_id),
+                       "cannot read scan"));
   Statement content(db_,
                     "INSERT INTO contents(sha256, size, format, md5, sha1, first_seen_ns, "
                     "signature, details) VALUES(?, ?, ?, ?, ?, ?, ?, ?) "
@@ -508,17 +769,29 @@ Status Store::add_batch(int64_t scan_id,
                     "signature = coalesce(excluded.signature, contents.signature)");
   Statement file(db_,
                  "INSERT INTO files(scan_id, path, type, size, mode, uid, gid, mtime_ns, ctime_ns, "
-                 "inode, device, sha256, package, link_target, changed, xattrs) "
-                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 "inode, device, sha256, package, link_target, changed, xattrs, series_id) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Statement close(db_, "UPDATE files SET until_scan_id = ? WHERE id = ? AND until_scan_id IS NULL");
+  Statement facts(db_, "UPDATE contents SET analysis = ?, findings = ? WHERE sha256 = ?");
   Statement finding(
       db_,
       "INSERT INTO findings(scan_id, rule, severity, path, sha256, message, evidence) "
       "VALUES(?, ?, ?, ?, ?, ?, ?)");
-  if (!content.ok() || !file.ok() || !finding.ok()) return db_error(db_, "cannot prepare insert");
+  if (!content.ok() || !file.ok() || !finding.ok() || !close.ok() || !facts.ok()) {
+    return db_error(db_, "cannot prepare insert");
+  }
+  const auto close_row = [&](int64_t row) -> Status {
+    close.reset();
+    close.bind_int(1, scan_id);
+    close.bind_int(2, row);
+    if (sqlite3_step(close.get()) != SQLITE_DONE) return db_error(db_, "cannot close record");
+    return {};
+  };
   const int64_t now = now_ns();
-  for (const FileRecord& r : files) {
+  for (size_t i = 0; i < count; ++i) {
+    const FileRecord& r = record_at(i);
     if (r.sha256) {
-      sqlite3_reset(content.get());
+      content.reset();
       content.bind_digest(1, r.sha256);
       content.bind_int(2, static_cast<int64_t>(r.size));
       content.bind_text(3, r.format);
@@ -537,7 +810,10 @@ Status Store::add_batch(int64_t scan_id,
       }
       if (sqlite3_step(content.get()) != SQLITE_DONE) return db_error(db_, "cannot store content");
     }
-    sqlite3_reset(file.get());
+    if (const int64_t replaced = replaces_at(i); replaced != 0) {
+      CATENA_TRY_STATUS(close_row(replaced));
+    }
+    file.reset();
     file.bind_int(1, scan_id);
     file.bind_blob(2, r.path);
     file.bind_text(3, file_type_name(r.type));
@@ -562,39 +838,51 @@ Status Store::add_batch(int64_t scan_id,
     } else {
       file.bind_blob(16, r.xattrs);
     }
+    file.bind_int(17, series_id);
     if (sqlite3_step(file.get()) != SQLITE_DONE) return db_error(db_, "cannot store file record");
   }
+  for (const int64_t row : closed) CATENA_TRY_STATUS(close_row(row));
+  for (const ContentFacts& fact : analysed) {
+    facts.reset();
+    facts.bind_text(1, fact.analysis);
+    if (fact.findings.empty()) {
+      facts.bind_null(2);
+    } else {
+      nlohmann::json items = nlohmann::json::array();
+      for (const auto& [analyser, f] : fact.findings) items.push_back(encode_finding(analyser, f));
+      facts.bind_text(2, items.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    facts.bind_digest(3, std::optional<Sha256>(fact.sha256));
+    if (sqlite3_step(facts.get()) != SQLITE_DONE) return db_error(db_, "cannot store facts");
+  }
   for (const Finding& f : findings) {
-    sqlite3_reset(finding.get());
+    finding.reset();
     finding.bind_int(1, scan_id);
     finding.bind_text(2, f.rule);
     finding.bind_text(3, severity_name(f.severity));
     finding.bind_blob(4, f.path);
     finding.bind_digest(5, f.sha256);
     finding.bind_text(6, f.message);
-    nlohmann::json evidence = nlohmann::json::array();
-    for (const auto& [key, value] : f.evidence) {
-      evidence.push_back({key, is_valid_utf8(value)
-                                   ? nlohmann::json(value)
-                                   : nlohmann::json({{"b64", base64_encode(value)}})});
-    }
-    finding.bind_text(7, evidence.dump());
+    finding.bind_text(7, encode_evidence(f).dump());
     if (sqlite3_step(finding.get()) != SQLITE_DONE) return db_error(db_, "cannot store finding");
   }
   return txn.commit();
 }
 
 Status Store::finish_scan(int64_t scan_id, const ScanTotals& totals, ScanStatus status) {
-  Statement update(db_,
-                   "UPDATE scans SET finished_ns = ?, status = ?, files = ?, bytes = ?, errors = ? "
-                   "WHERE id = ?");
+  Statement update(
+      db_,
+      "UPDATE scans SET finished_ns = ?, status = ?, files = ?, bytes = ?, errors = ?, "
+      "files_read = ?, files_reused = ? WHERE id = ?");
   if (!update.ok()) return db_error(db_, "cannot finish scan");
   update.bind_int(1, totals.finished_ns);
   update.bind_text(2, scan_status_name(status));
   update.bind_int(3, static_cast<int64_t>(totals.files));
   update.bind_int(4, static_cast<int64_t>(totals.bytes));
   update.bind_int(5, static_cast<int64_t>(totals.errors));
-  update.bind_int(6, scan_id);
+  update.bind_int(6, static_cast<int64_t>(totals.files_read));
+  update.bind_int(7, static_cast<int64_t>(totals.files_reused));
+  update.bind_int(8, scan_id);
   if (sqlite3_step(update.get()) != SQLITE_DONE) return db_error(db_, "cannot finish scan");
   if (sqlite3_changes(db_) != 1) {
     return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
@@ -605,7 +893,7 @@ Status Store::finish_scan(int64_t scan_id, const ScanTotals& totals, ScanStatus 
 namespace {
 constexpr std::string_view kScanColumns =
     "s.id, h.name, s.kind, s.started_ns, s.finished_ns, s.catena_version, s.arguments, s.roots, "
-    "s.status, s.files, s.bytes, s.errors";
+    "s.status, s.files, s.bytes, s.errors, s.files_read, s.files_reused";
 
 Result<ScanRecord> read_scan_columns(const Statement& stmt) {
   ScanRecord r;
@@ -621,6 +909,8 @@ Result<ScanRecord> read_scan_columns(const Statement& stmt) {
   r.totals.files = static_cast<uint64_t>(stmt.column_int(9));
   r.totals.bytes = static_cast<uint64_t>(stmt.column_int(10));
   r.totals.errors = static_cast<uint64_t>(stmt.column_int(11));
+  r.totals.files_read = static_cast<uint64_t>(stmt.column_int(12));
+  r.totals.files_reused = static_cast<uint64_t>(stmt.column_int(13));
   if (r.finished_ns) r.totals.finished_ns = *r.finished_ns;
   return r;
 }
@@ -662,8 +952,9 @@ Result<std::vector<ScanRecord>> Store::list_scans() {
 
 Status Store::for_each_file(int64_t scan_id, const std::function<void(const FileRecord&)>& visit) {
   Statement stmt(db_, std::string("SELECT ") + std::string(kFileColumns) +
-                          " FROM files f LEFT JOIN contents c ON c.sha256 = f.sha256 "
-                          "WHERE f.scan_id = ? ORDER BY f.path");
+                          " FROM scans s JOIN files f ON " + std::string(kFilesOfScan) +
+                          " LEFT JOIN contents c ON c.sha256 = f.sha256 "
+                          "WHERE s.id = ? ORDER BY f.path");
   if (!stmt.ok()) return db_error(db_, "cannot read files");
   stmt.bind_int(1, scan_id);
   int rc = 0;
@@ -687,19 +978,7 @@ Result<std::vector<Finding>> Store::findings_of(int64_t scan_id) {
     f.path = stmt.column_text(2);
     f.sha256 = stmt.column_digest<32>(3);
     f.message = stmt.column_text(4);
-    const auto evidence = nlohmann::json::parse(stmt.column_text(5), nullptr, false);
-    if (evidence.is_array()) {
-      for (const auto& pair : evidence) {
-        if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string()) continue;
-        std::string value;
-        if (pair[1].is_string()) {
-          value = pair[1].get<std::string>();
-        } else if (pair[1].is_object() && pair[1].contains("b64") && pair[1]["b64"].is_string()) {
-          value = base64_decode(pair[1]["b64"].get<std::string>()).value_or(std::string());
-        }
-        f.add_evidence(pair[0].get<std::string>(), std::move(value));
-      }
-    }
+    decode_evidence(nlohmann::json::parse(stmt.column_text(5), nullptr, false), f);
     out.push_back(std::move(f));
   }
   if (rc != SQLITE_DONE) return db_error(db_, "cannot read findings");
@@ -1107,7 +1386,8 @@ Result<Sha256> Store::scan_content_digest(int64_t scan_id) {
   }
   if (auto digest = cached.column_digest<32>(0)) return *digest;
   const bool running = cached.column_text(1) == scan_status_name(ScanStatus::Running);
-  Statement files(db_, "SELECT path, sha256 FROM files WHERE scan_id = ? ORDER BY path");
+  Statement files(db_, "SELECT f.path, f.sha256 FROM scans s JOIN files f ON " +
+                           std::string(kFilesOfScan) + " WHERE s.id = ? ORDER BY f.path");
   if (!files.ok()) return db_error(db_, "cannot read files");
   files.bind_int(1, scan_id);
   DigestSet digest(DigestSet::kSha256);

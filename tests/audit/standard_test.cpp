@@ -94,6 +94,17 @@ TEST(Standard, CustomRulesWithSeverityAndPaths) {
   EXPECT_EQ(verdict.verdict, "fail");
 }
 
+TEST(Standard, ScanFullEveryIsADuration) {
+  EXPECT_EQ(parse_config("")->full_every_ns, 7LL * 86400 * 1'000'000'000);
+  EXPECT_EQ(parse_config("[scan]\nfull_every = \"12h\"\n")->full_every_ns,
+            12LL * 3600 * 1'000'000'000);
+  EXPECT_EQ(parse_config("[scan]\nfull_every = \"0\"\n")->full_every_ns, 0);
+  EXPECT_EQ(*parse_duration("90m"), 5400LL * 1'000'000'000);
+  EXPECT_FALSE(parse_duration("d"));
+  EXPECT_FALSE(parse_duration("-1d"));
+  EXPECT_FALSE(parse_duration("99999999999d"));
+}
+
 TEST(Standard, ConfigErrorsNameTheProblem) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"[standrd]\n", "unknown section [standrd]"},
@@ -109,6 +120,9 @@ TEST(Standard, ConfigErrorsNameTheProblem) {
       {"[[standard.rule]]\nid = \"a\"\nfindings = \"X\"\n", "list of strings"},
       {"[build]\nhosts = [\"a\"]\nregistry = [\"b\"]\n", "unknown key build.registry"},
       {"x = [", "not valid TOML"},
+      {"[scan]\nfull_every = \"7 days\"\n", "scan.full_every"},
+      {"[scan]\nfull_every = 7\n", "must be a string"},
+      {"[scan]\nfull_evry = \"7d\"\n", "unknown key scan.full_evry"},
   };
   for (const auto& [text, expected] : cases) {
     auto config = parse_config(text);

@@ -1,10 +1,13 @@
 #include "catena/baseline/baseline.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "catena/core/text.hpp"
 #include "support/dpkg_root.hpp"
@@ -60,6 +63,41 @@ TEST_F(BaselineTest, NothingChangedNothingReported) {
   auto report = check(*store_, options);
   ASSERT_THAT(report, IsOk());
   EXPECT_TRUE(report->findings.empty());
+}
+
+// A check reads only what changed since the last read; a rewrite that puts the mtime back is
+// still found (ctime), and --full reads everything.
+TEST_F(BaselineTest, ASecondCheckReadsOnlyWhatChanged) {
+  tree_.write("bin/a", "aaaa", 0755);
+  tree_.write("bin/b", "bbbb", 0755);
+  // Files changed within 2 s of being read are read again (racy): wait that out.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  Options options = options_for({tree_ / "bin"});
+  ASSERT_THAT(create(*store_, options), IsOk());
+  auto quiet = check(*store_, options);
+  ASSERT_THAT(quiet, IsOk());
+  EXPECT_EQ(quiet->files_read, 0u);
+  EXPECT_EQ(quiet->files_reused, 2u);
+  EXPECT_TRUE(quiet->findings.empty());
+
+  const std::string a = tree_ / "bin/a";
+  struct stat before {};
+  ASSERT_EQ(::stat(a.c_str(), &before), 0);
+  tree_.write("bin/a", "AAAA", 0755);
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, a.c_str(), times, 0), 0);
+  auto changed = check(*store_, options);
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_EQ(changed->files_read, 1u);
+  ASSERT_EQ(changed->findings.size(), 1u);
+  EXPECT_EQ(changed->findings[0].rule, "FILE_CHANGED");
+  EXPECT_EQ(changed->findings[0].path, a);
+
+  options.full = true;
+  auto full = check(*store_, options);
+  ASSERT_THAT(full, IsOk());
+  EXPECT_EQ(full->files_read, 2u);
+  EXPECT_EQ(full->findings.size(), 1u);
 }
 
 TEST_F(BaselineTest, ReportsAddedRemovedAndEveryChangedAttribute) {

@@ -51,7 +51,13 @@ Standard build_server_standard();
 struct Config {
   access::Inventory inventory;
   Standard standard;  // the built-in one unless the file declares [standard]
+  /// [scan] full_every: an incremental scan reads every file again when its series' last full
+  /// pass is older than this ("7d", "12h", "90m", "0" for never). Default 7 days.
+  int64_t full_every_ns = 7LL * 24 * 3600 * 1'000'000'000;
 };
+
+/// "7d", "12h", "90m", "45s" or "0" → nanoseconds; Parse error otherwise.
+[[nodiscard]] Result<int64_t> parse_duration(std::string_view text);
 
 /// Parses catena.toml ([build] and [standard]); Parse error naming the key or line.
 [[nodiscard]] Result<Config> parse_config(std::string_view toml_text);

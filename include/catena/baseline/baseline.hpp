@@ -72,6 +72,9 @@ struct Options {
   unsigned jobs = 0;
   pkg::DpkgLocation dpkg;        // whose package versions explain changes
   bool accept_packages = false;  // update: fold in only package-explained changes
+  /// Read every file; otherwise one whose stat anchors equal those an earlier scan of the same
+  /// selection recorded is taken from that record (see scan::ScanOptions::full).
+  bool full = false;
   const std::atomic<bool>* cancel = nullptr;
 };
 
@@ -83,6 +86,8 @@ struct CheckReport {
   int64_t scan_id = 0;  // the scan taken for the check
   uint64_t files = 0;
   uint64_t bytes = 0;
+  uint64_t files_read = 0;  // the rest were unchanged since an earlier check's read
+  uint64_t files_reused = 0;
   std::vector<Finding> findings;  // sorted, most severe first
 };
 

@@ -32,6 +32,9 @@ class SignerBlocklist {
   [[nodiscard]] Status load(store::Store& store);
   void add(store::BlockedSignerRecord signer);
   bool empty() const { return signers_.empty(); }
+  /// SHA-256 (hex) over the blocked signers in a canonical order: what a stored verdict of a
+  /// signature depends on.
+  std::string identity() const;
   /// SIG_SIGNER_BLOCKED for each blocked certificate among the signatures' certificates.
   std::vector<Finding> check(const std::vector<trust::Signature>& signatures,
                              const std::string& path) const;

@@ -34,6 +34,8 @@ class YaraRules {
   [[nodiscard]] Result<std::vector<YaraMatch>> scan(std::span<const std::byte> bytes,
                                                     int timeout_seconds) const;
   size_t rule_count() const;
+  /// SHA-256 (hex) over the rule files as loaded: what a stored YARA result depends on.
+  const std::string& identity() const;
 
   struct Impl;
   std::shared_ptr<Impl> impl;

@@ -56,6 +56,7 @@ class PackageOwners {
   /// The owning package(s) of a canonical absolute path, comma-separated ("libc6:amd64" keeps
   /// its architecture qualifier as dpkg prints it); empty when no package owns it.
   std::string owner_of(std::string_view path) const;
+  bool owned(std::string_view path) const { return owners_.find(path) != owners_.end(); }
 
   size_t package_count() const { return packages_.size(); }
   size_t path_count() const { return owners_.size(); }

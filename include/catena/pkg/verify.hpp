@@ -22,8 +22,11 @@
 ///
 /// Files are hashed by `jobs` threads (MD5 only, as the database records); a file that does not
 /// match is read again for its SHA-256 and format, the evidence an analyst needs.
+#include <sys/stat.h>
+
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +36,22 @@
 #include "catena/pkg/dpkg.hpp"
 
 namespace catena::pkg {
+
+/// MD5s an earlier read vouches for, by root-relative path and stat anchors: a file whose
+/// (device, inode, size, mtime, ctime) equal those recorded is not read again.
+class KnownDigests {
+ public:
+  virtual ~KnownDigests() = default;
+  /// Called from several threads at once.
+  virtual std::optional<Md5> md5(const std::string& path, const struct stat& st) const = 0;
+};
+
+/// A file verification hashed, for a cache of stat-anchored digests.
+struct HashedFile {
+  std::string path;  // root-relative
+  struct stat st {};
+  Md5 md5{};
+};
 
 struct VerifyOptions {
   DpkgLocation location;
@@ -47,13 +66,18 @@ struct VerifyOptions {
   bool repository = true;
   std::string apt_lists_dir;  // default: <root>/var/lib/apt/lists
   const std::atomic<bool>* cancel = nullptr;
+  /// Digests that need not be computed again (nullptr: every file is read). Only a match with
+  /// the package's hash is taken from it: a file that differs is read for the evidence.
+  const KnownDigests* known = nullptr;
 };
 
 struct VerifyReport {
-  size_t packages = 0;            // packages whose files were checked
-  uint64_t files = 0;             // files checked against a hash
-  uint64_t bytes = 0;             // bytes hashed
-  std::vector<Finding> findings;  // sorted, most severe first
+  size_t packages = 0;             // packages whose files were checked
+  uint64_t files = 0;              // files checked against a hash
+  uint64_t bytes = 0;              // bytes hashed
+  uint64_t files_reused = 0;       // files whose MD5 came from `known`, not from a read
+  std::vector<Finding> findings;   // sorted, most severe first
+  std::vector<HashedFile> hashed;  // what was read and hashed, with its stat anchors
 };
 
 /// Usage error for a named package that is not installed; NotFound when there is no dpkg

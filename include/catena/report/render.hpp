@@ -44,6 +44,11 @@ struct AccessSection {
 };
 
 /// What a scan, an audit or a check reports.
+struct ScanCounts {
+  bool full_pass = true;
+  std::vector<std::pair<std::string, uint64_t>> analyser_runs;
+};
+
 struct ScanReport {
   std::string command;  // "scan", "audit", "packages verify"
   int64_t scan_id = 0;  // 0 when nothing was stored
@@ -61,6 +66,9 @@ struct ScanReport {
   /// False for reports of checks that scan no files: no file totals are printed.
   bool show_totals = true;
   std::optional<AccessSection> access;
+  /// For scans and audits: whether every file was read, and how many contents each analyser
+  /// examined (totals.files_read and files_reused say how many files were read or reused).
+  std::optional<ScanCounts> scan_counts;
 };
 
 /// "pass" when no finding is at or above fail_on and the scan completed, "fail" when one is,

@@ -65,7 +65,27 @@ struct ScanOptions {
   std::function<bool(const std::string& path)> exclude_path;
   /// fnmatch(3) patterns; one without '/' matches a base name, one with '/' the whole path.
   std::vector<std::string> excludes;
+  /// Names what `exclude_path` leaves out, so that scans with the same exclusions share their
+  /// records (see `full`); with `exclude_path` but no key, every file is read and written.
+  std::string exclude_key;
+  /// Incremental scanning. Scans of one host with the same roots and walk options form a
+  /// series: a file whose (device, inode, size, mtime, ctime, mode, owner) equal those of the
+  /// record a complete scan of the series wrote is not read again (its digests, facts and
+  /// findings come from that record and its content's stored facts), and a record that still
+  /// holds is not written again. `full` reads every file; so does a scan when the series' last
+  /// full pass is older than `full_every_ns` (0: never forced), or when it has none.
+  bool full = false;
+  int64_t full_every_ns = 7LL * 24 * 3600 * 1'000'000'000;
+  /// A record whose mtime or ctime lies within this window of the moment it was recorded is
+  /// "racy" (as git calls it): file systems keep times in coarse ticks (ext4: the kernel's
+  /// jiffy, FAT: 2 s), so a rewrite in the same tick leaves the anchors unchanged. Such a file
+  /// is read again, and its record rewritten, until it is older than the window.
+  int64_t racy_window_ns = 2'000'000'000;
   unsigned digests = DigestSet::kSha256;
+  /// Files (by canonical path) whose MD5 is wanted too, in the same read: an audit asks it for
+  /// packaged files, so that verifying packages reads nothing the scan has read. Called from
+  /// the workers, concurrently.
+  std::function<bool(const std::string& canonical_path)> md5_for;
   /// YARA rules applied to each file's bytes during the read (YARA_MATCH); nullptr for none.
   /// Files larger than the cap, or that take longer than the timeout, are reported skipped.
   const intel::YaraRules* yara = nullptr;
@@ -107,6 +127,10 @@ struct ScanSummary {
   store::ScanTotals totals;
   std::vector<std::string> roots;  // absolute, after de-duplication
   std::vector<Finding> findings;   // sorted, most severe first
+  bool full_pass = true;           // every file was read
+  /// How many contents each analyser this scan ran examined (a content analysed by an earlier
+  /// scan, or a copy of one this scan analysed, is not counted).
+  std::vector<std::pair<std::string, uint64_t>> analyser_runs;
 };
 
 /// Runs a scan into `store`. On interruption returns Interrupted and fills *summary_on_interrupt.

@@ -28,7 +28,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 enum class ScanStatus { Running, Complete, Interrupted, Failed };
 std::string_view scan_status_name(ScanStatus status);
@@ -116,6 +116,12 @@ struct NewScan {
   std::vector<std::string> arguments;
   std::vector<std::string> roots;
   std::string digests = "sha256";  // the digests computed for every file: "sha256,md5,sha1"
+  /// Scans of one host with the same series key (roots and content-affecting options) share
+  /// their file records: a record stays valid until a later scan of the series sees the file
+  /// change. Empty: the scan is a series of its own.
+  std::string series_key;
+  /// Every file was read (no record was taken from an earlier scan).
+  bool full_pass = true;
 };
 
 struct ScanTotals {
@@ -123,6 +129,60 @@ struct ScanTotals {
   uint64_t bytes = 0;   // bytes of those files read
   uint64_t errors = 0;  // unreadable, vanished or failed entries
   int64_t finished_ns = 0;
+  uint64_t files_read = 0;    // regular files opened and hashed
+  uint64_t files_reused = 0;  // regular files whose record an earlier scan's stat anchors vouch for
+};
+
+/// A file record valid at the start of a scan of the series, as an incremental scan compares
+/// with it: identity and stat anchors, digests, and which analysers produced its content's facts.
+struct ReferenceFile {
+  int64_t row = 0;  // the record's id: closed when the file changed or vanished
+  std::string path;
+  FileType type = FileType::Regular;
+  uint64_t size = 0;
+  uint32_t mode = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  std::optional<Sha256> sha256;
+  std::optional<Md5> md5;
+  std::optional<Sha1> sha1;
+  std::string package;
+  std::string xattrs;
+  std::string link_target;
+  bool changed = false;             // it kept changing while read: never reused
+  bool from_complete_scan = false;  // written by a scan that completed: only those are reused
+  int64_t recorded_ns = 0;          // when the scan that wrote it started
+  std::string analysis;             // contents.analysis of its content
+};
+
+/// What a content's analysers concluded, as stored: "name=version/inputs" pairs joined by ';'
+/// (`analysis`) and the findings they raised, each tagged with its analyser.
+struct ContentFacts {
+  Sha256 sha256{};
+  std::string analysis;
+  std::vector<std::pair<std::string, Finding>> findings;  // (analyser, finding without path)
+};
+
+/// An MD5 an earlier read vouches for while the file's stat anchors hold.
+struct StatDigest {
+  std::string path;
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  Md5 md5{};
+  int64_t recorded_ns = 0;  // when the file was read (a scan's: when the scan started)
+};
+
+/// One scan's change to its series: a new record, and the earlier record it replaces (0: none).
+struct FileChange {
+  FileRecord record;
+  int64_t replaces = 0;
 };
 
 struct ScanRecord {
@@ -262,7 +322,32 @@ class Store {
   [[nodiscard]] Status add_batch(int64_t scan_id,
                                  std::span<const FileRecord> files,
                                  std::span<const Finding> findings);
+  /// The same for an incremental scan: each change is a new record that closes the record it
+  /// replaces; `closed` are records whose file is gone; `analysed` are the facts of contents
+  /// the scan analysed (stored with the content, so no later scan analyses them again).
+  [[nodiscard]] Status add_changes(int64_t scan_id,
+                                   std::span<const FileChange> changes,
+                                   std::span<const int64_t> closed,
+                                   std::span<const Finding> findings,
+                                   std::span<const ContentFacts> analysed = {});
   [[nodiscard]] Status finish_scan(int64_t scan_id, const ScanTotals& totals, ScanStatus status);
+
+  /// Records MD5s read outside a scan (package verification), replacing those of the same paths.
+  [[nodiscard]] Status put_stat_digests(const std::string& host,
+                                        std::span<const StatDigest> digests);
+  /// The host's recorded MD5s, then those of the scan's records that have one (scan_id 0: none).
+  [[nodiscard]] Status for_each_stat_digest(const std::string& host,
+                                            int64_t scan_id,
+                                            const std::function<void(StatDigest&&)>& visit);
+  /// When the host's series last completed a full pass (nullopt: never).
+  [[nodiscard]] Result<std::optional<int64_t>> last_full_pass_ns(const std::string& host,
+                                                                 const std::string& series_key);
+  /// The records of the scan's series valid when it began (not those it wrote), streamed.
+  [[nodiscard]] Status for_each_reference_file(int64_t scan_id,
+                                               const std::function<void(ReferenceFile&&)>& visit);
+  /// The stored facts of every analysed content that has findings or a format whose analysis
+  /// costs (ELF, PE, Mach-O, MSI), streamed: what a scan need not analyse again.
+  [[nodiscard]] Status for_each_analysed_content(const std::function<void(ContentFacts&&)>& visit);
 
   [[nodiscard]] Result<ScanRecord> get_scan(int64_t scan_id);
   /// Most recent scan (any host), or nullopt when the store is empty.
@@ -335,6 +420,13 @@ class Store {
   [[nodiscard]] Status prepare_schema(Access access);
   [[nodiscard]] Status recover_interrupted_scans(Access access);
   [[nodiscard]] Result<int64_t> host_id(const std::string& name);
+  [[nodiscard]] Status write_batch(int64_t scan_id,
+                                   size_t count,
+                                   const std::function<const FileRecord&(size_t)>& record_at,
+                                   const std::function<int64_t(size_t)>& replaces_at,
+                                   std::span<const int64_t> closed,
+                                   std::span<const Finding> findings,
+                                   std::span<const ContentFacts> analysed);
 
   sqlite3* db_;
   std::string path_;

@@ -1,0 +1,83 @@
+#include "catena/audit/packages.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "catena/core/time.hpp"
+
+namespace catena::audit {
+namespace {
+
+int64_t to_ns(const timespec& ts) {
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// As for scans (ScanOptions::racy_window_ns): a digest read within a clock tick or two of the
+// file's last change may describe content that changed again without changing the times.
+constexpr int64_t kRacyWindowNs = 2'000'000'000;
+
+class StoredDigests final : public pkg::KnownDigests {
+ public:
+  explicit StoredDigests(std::string prefix) : prefix_(std::move(prefix)) {}
+  void add(store::StatDigest&& digest) {
+    // A later source (the scan of this run) replaces an older record of the same path.
+    std::string path = digest.path;
+    by_path_.insert_or_assign(std::move(path), std::move(digest));
+  }
+  std::optional<Md5> md5(const std::string& path, const struct stat& st) const override {
+    auto it = by_path_.find(prefix_.empty() ? path : prefix_ + path);
+    if (it == by_path_.end()) return std::nullopt;
+    const store::StatDigest& d = it->second;
+    if (d.device != st.st_dev || d.inode != st.st_ino ||
+        d.size != static_cast<uint64_t>(st.st_size) || d.mtime_ns != to_ns(st.st_mtim) ||
+        d.ctime_ns != to_ns(st.st_ctim) ||
+        std::max(d.mtime_ns, d.ctime_ns) + kRacyWindowNs >= d.recorded_ns) {
+      return std::nullopt;
+    }
+    return d.md5;
+  }
+  size_t size() const { return by_path_.size(); }
+
+ private:
+  std::string prefix_;  // the root the verified paths are relative to ("" for /)
+  std::unordered_map<std::string, store::StatDigest> by_path_;
+};
+
+}  // namespace
+
+Result<pkg::VerifyReport> verify_packages_with_store(store::Store& store,
+                                                     const std::string& host,
+                                                     int64_t scan_id,
+                                                     pkg::VerifyOptions options,
+                                                     bool full) {
+  // Records are by absolute path on this host: a root's files are recorded under the root.
+  std::string prefix = options.location.root;
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  StoredDigests known(prefix);
+  if (!full) {
+    CATENA_TRY_STATUS(store.for_each_stat_digest(
+        host, scan_id, [&](store::StatDigest&& d) { known.add(std::move(d)); }));
+    options.known = &known;
+  }
+  const int64_t started_ns = now_ns();
+  CATENA_TRY(pkg::VerifyReport report, pkg::verify_packages(options));
+  std::vector<store::StatDigest> read;
+  read.reserve(report.hashed.size());
+  for (const pkg::HashedFile& h : report.hashed) {
+    read.push_back({.path = prefix + h.path,
+                    .device = static_cast<uint64_t>(h.st.st_dev),
+                    .inode = static_cast<uint64_t>(h.st.st_ino),
+                    .size = static_cast<uint64_t>(h.st.st_size),
+                    .mtime_ns = to_ns(h.st.st_mtim),
+                    .ctime_ns = to_ns(h.st.st_ctim),
+                    .md5 = h.md5,
+                    .recorded_ns = started_ns});
+  }
+  if (!read.empty()) CATENA_TRY_STATUS(store.put_stat_digests(host, read));
+  report.hashed.clear();
+  return report;
+}
+
+}  // namespace catena::audit
