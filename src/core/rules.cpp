@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 57> kRules = {{
+constexpr std::array<RuleInfo, 59> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -14,6 +14,10 @@ constexpr std::array<RuleInfo, 57> kRules = {{
      "A directory could not be read, so nothing beneath it was checked."},
     {"DIR_LOOP", Severity::Info,
      "A directory is its own ancestor (bind-mount loop) and was walked once."},
+    {"SCAN_DEPTH_LIMIT", Severity::High,
+     "A directory lies deeper than the scan's depth limit; nothing beneath it was examined."},
+    {"SCAN_RESOURCE_LIMIT", Severity::High,
+     "The scan ran out of file descriptors or memory; what it could not open was not examined."},
     {"WORLD_WRITABLE_EXECUTABLE", Severity::High, "An executable file is writable by every user."},
     {"WORLD_WRITABLE_DIR", Severity::High,
      "A directory of tools is writable by every user and lacks the sticky bit."},

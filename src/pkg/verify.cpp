@@ -28,6 +28,8 @@ namespace catena::pkg {
 namespace {
 
 constexpr size_t kHashBufferBytes = 256 * 1024;
+// A mapped file is hashed this many bytes at a time, each window released after it.
+constexpr size_t kMapWindowBytes = 4 << 20;
 // Files at least this large are hashed from a mapping, which saves copying them.
 constexpr uint64_t kMapThresholdBytes = 256 * 1024;
 // Files at least this large are hashed last, largest first.
@@ -201,8 +203,10 @@ Outcome hash_open_file(int fd_or_error,
   const auto size = static_cast<uint64_t>(opened.st_size);
   MapResult mapped = MapResult::Unavailable;
   if (size >= kMapThresholdBytes) {
-    mapped =
-        with_mapping(fd.get(), size, [&](std::span<const std::byte> bytes) { md5.update(bytes); });
+    mapped = with_mapping(fd.get(), size, [&](std::span<const std::byte> bytes) {
+      for_each_window(bytes, kMapWindowBytes,
+                      [&](std::span<const std::byte> window) { md5.update(window); });
+    });
     if (mapped == MapResult::Changed) {
       out.problem = Problem::Unverifiable;
       out.error = kReplaced;

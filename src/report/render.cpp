@@ -214,7 +214,8 @@ std::string_view verdict(const ScanReport& report) {
   for (const Finding& f : report.findings) {
     if (f.severity >= report.fail_on) return "fail";
   }
-  return report.status == store::ScanStatus::Complete ? "pass" : "incomplete";
+  return report.status == store::ScanStatus::Complete && !report.totals.incomplete ? "pass"
+                                                                                   : "incomplete";
 }
 
 std::string finding_json(const Finding& finding) { return dump(finding_object(finding)); }
@@ -232,7 +233,7 @@ json report_object(const ScanReport& report) {
   object["started"] = format_rfc3339(report.started_ns);
   object["finished"] = format_rfc3339(report.finished_ns);
   object["status"] = store::scan_status_name(report.status);
-  object["complete"] = report.status == store::ScanStatus::Complete;
+  object["complete"] = report.status == store::ScanStatus::Complete && !report.totals.incomplete;
   object["roots"] = roots_array(report.roots);
   object["files"] = report.totals.files;
   object["bytes"] = report.totals.bytes;
@@ -332,14 +333,18 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
       break;
   }
   const double seconds = static_cast<double>(report.finished_ns - report.started_ns) / 1e9;
+  // A walk that finished without examining everything is not "complete".
+  const std::string status =
+      report.status == store::ScanStatus::Complete && report.totals.incomplete
+          ? "incomplete (not everything could be examined)"
+          : std::string(store::scan_status_name(report.status));
   if (report.scan_id != 0) {
     std::fprintf(out, "catena %s: scan %lld on %s, %s\n", report.command.c_str(),
                  static_cast<long long>(report.scan_id), escape_for_terminal(report.host).c_str(),
-                 std::string(store::scan_status_name(report.status)).c_str());
+                 status.c_str());
   } else {
     std::fprintf(out, "catena %s on %s, %s\n", report.command.c_str(),
-                 escape_for_terminal(report.host).c_str(),
-                 std::string(store::scan_status_name(report.status)).c_str());
+                 escape_for_terminal(report.host).c_str(), status.c_str());
   }
   for (const std::string& root : report.roots) {
     std::fprintf(out, "  scanned  %s\n", escape_for_terminal(root).c_str());

@@ -79,13 +79,11 @@ MapResult hash_mapped(int fd,
                       DigestValues& values,
                       const std::function<void(const ContentView&, const DigestValues&)>& analyse,
                       const std::function<void()>& before_read) {
-  constexpr uint64_t kUpdateBytes = 4 << 20;
+  constexpr size_t kUpdateBytes = 4 << 20;
   const MapResult result = with_mapping(fd, size, [&](std::span<const std::byte> whole) {
     if (before_read) before_read();
-    for (uint64_t offset = 0; offset < size; offset += kUpdateBytes) {
-      digests.update(whole.subspan(static_cast<size_t>(offset),
-                                   static_cast<size_t>(std::min(kUpdateBytes, size - offset))));
-    }
+    for_each_window(whole, kUpdateBytes,
+                    [&](std::span<const std::byte> window) { digests.update(window); });
     values = digests.finish();
     analyse(
         {whole.first(static_cast<size_t>(std::min<uint64_t>(size, formats::kClassifyHeadBytes))),
@@ -196,19 +194,28 @@ struct Reference {
   std::vector<std::vector<std::string>> components;
 };
 
-// An open directory. Children are opened relative to its descriptor, so paths longer than
-// PATH_MAX work and no path component is re-resolved after the walk has checked it.
+// A directory on the walk's path: its identity, for the loop check, and its ancestors. It holds
+// no descriptor, so a chain of any depth costs a few bytes per level.
 struct Dir {
-  UniqueFd fd;
-  std::string path;
   dev_t device = 0;
   ino_t inode = 0;
+  size_t depth = 0;
   std::shared_ptr<const Dir> parent;
 };
 
+// An open directory. Children are opened relative to its descriptor, so paths longer than
+// PATH_MAX work and no path component is re-resolved after the walk has checked it. Only the
+// entries still to be opened hold it: it closes when the last of them is done, so the walk
+// holds a descriptor per directory with work left, not per level.
+struct DirFd {
+  UniqueFd fd;
+  int get() const { return fd.get(); }
+};
+
 struct Entry {
-  std::shared_ptr<const Dir> parent;  // nullptr for a root
-  std::string name;                   // relative to parent; the full path for a root
+  std::shared_ptr<const Dir> parent;       // nullptr for a root
+  std::shared_ptr<const DirFd> parent_fd;  // the parent's descriptor; nullptr for a root
+  std::string name;                        // relative to parent; the full path for a root
   std::string path;
   struct stat st {};
   const Root* root = nullptr;
@@ -317,6 +324,8 @@ class Walker {
     for (std::thread& thread : threads) thread.join();
   }
 
+  bool incomplete() const { return incomplete_; }
+
   void stop() {
     std::lock_guard lock(mutex_);
     stopped_ = true;
@@ -378,6 +387,15 @@ class Walker {
     return options_.exclude_path && options_.exclude_path(path);
   }
 
+  // Out of descriptors or memory is not the file's doing: the scan could not look, and says so.
+  std::string_view open_error_rule(int err, std::string_view otherwise) {
+    if (err == EMFILE || err == ENFILE || err == ENOMEM) {
+      incomplete_ = true;
+      return "SCAN_RESOURCE_LIMIT";
+    }
+    return err == ENOENT ? "FILE_VANISHED" : otherwise;
+  }
+
   void report_error(const std::string& path, std::string_view rule, int err) {
     Item item;
     item.error = true;
@@ -398,9 +416,9 @@ class Walker {
     const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
                       (entry.parent ? O_NOFOLLOW : 0);
     UniqueFd fd(
-        ::openat(entry.parent ? entry.parent->fd.get() : AT_FDCWD, entry.name.c_str(), flags));
+        ::openat(entry.parent_fd ? entry.parent_fd->get() : AT_FDCWD, entry.name.c_str(), flags));
     if (!fd.valid()) {
-      report_error(entry.path, errno == ENOENT ? "FILE_VANISHED" : "DIR_UNREADABLE", errno);
+      report_error(entry.path, open_error_rule(errno, "DIR_UNREADABLE"), errno);
       return;
     }
     struct stat st {};
@@ -409,19 +427,25 @@ class Walker {
       return;
     }
     auto dir = std::make_shared<Dir>();
-    dir->path = entry.path;
     dir->device = st.st_dev;
     dir->inode = st.st_ino;
+    dir->depth = entry.parent ? entry.parent->depth + 1 : 0;
     dir->parent = entry.parent;
     // A bind mount can make a directory its own descendant; never walk into an ancestor.
+    size_t levels_up = 0;
     for (const Dir* ancestor = entry.parent.get(); ancestor != nullptr;
          ancestor = ancestor->parent.get()) {
+      ++levels_up;
       if (ancestor->device == st.st_dev && ancestor->inode == st.st_ino) {
         Item item;
         item.error = true;
         Finding f = make_finding("DIR_LOOP", entry.path);
         f.message = "Directory is its own ancestor (a bind-mount loop); not walked again.";
-        f.add_evidence("ancestor", ancestor->path);
+        std::string ancestor_path = entry.path;
+        for (size_t up = 0; up < levels_up; ++up) {
+          ancestor_path.resize(ancestor_path.rfind('/') == 0 ? 1 : ancestor_path.rfind('/'));
+        }
+        f.add_evidence("ancestor", ancestor_path);
         item.findings.push_back(std::move(f));
         results_.push(std::move(item));
         return;
@@ -437,13 +461,17 @@ class Walker {
     const int listing_fd = ::dup(fd.get());
     DIR* stream = listing_fd >= 0 ? ::fdopendir(listing_fd) : nullptr;
     if (stream == nullptr) {
+      const int err = errno;
       if (listing_fd >= 0) ::close(listing_fd);
-      report_error(entry.path, "DIR_UNREADABLE", errno);
+      report_error(entry.path, open_error_rule(err, "DIR_UNREADABLE"), err);
       return;
     }
-    dir->fd = std::move(fd);
+    auto dir_fd = std::make_shared<DirFd>();
+    dir_fd->fd = std::move(fd);
     std::shared_ptr<const Dir> shared_dir = dir;
+    std::shared_ptr<const DirFd> shared_fd = dir_fd;
     const bool one_fs = options_.one_file_system;
+    bool depth_reported = false;
     while (true) {
       errno = 0;
       dirent* ent = ::readdir(stream);
@@ -455,18 +483,34 @@ class Walker {
       if (name == "." || name == "..") continue;
       Entry child;
       child.parent = shared_dir;
+      child.parent_fd = shared_fd;
       child.name = std::string(name);
       child.path = child_path(entry.path, name);
       child.root = entry.root;
       child.root_device = entry.root_device;
       if (excluded(child.path, name)) continue;
-      if (::fstatat(shared_dir->fd.get(), child.name.c_str(), &child.st, AT_SYMLINK_NOFOLLOW) !=
-          0) {
+      if (::fstatat(shared_fd->get(), child.name.c_str(), &child.st, AT_SYMLINK_NOFOLLOW) != 0) {
         report_error(child.path, errno == ENOENT ? "FILE_VANISHED" : "FILE_UNREADABLE", errno);
         continue;
       }
       if (S_ISDIR(child.st.st_mode)) {
         if (one_fs && child.st.st_dev != entry.root_device) continue;
+        if (dir->depth + 1 > options_.max_depth) {
+          // Deeper than any real tree: a hostile one. Said once per directory, never skipped
+          // in silence, and the scan is not complete.
+          incomplete_ = true;
+          if (!depth_reported) {
+            depth_reported = true;
+            Item item;
+            item.error = true;
+            Finding f = make_finding("SCAN_DEPTH_LIMIT", child.path);
+            f.add_evidence("depth", std::to_string(dir->depth + 1));
+            f.add_evidence("limit", std::to_string(options_.max_depth));
+            item.findings.push_back(std::move(f));
+            results_.push(std::move(item));
+          }
+          continue;
+        }
         subdirs.push_back(std::move(child));
       } else if (S_ISREG(child.st.st_mode)) {
         files.push_back(std::move(child));
@@ -503,7 +547,7 @@ class Walker {
     if (S_ISLNK(entry.st.st_mode)) {
       std::string target(4096, '\0');
       while (true) {
-        const ssize_t n = ::readlinkat(entry.parent ? entry.parent->fd.get() : AT_FDCWD,
+        const ssize_t n = ::readlinkat(entry.parent_fd ? entry.parent_fd->get() : AT_FDCWD,
                                        entry.name.c_str(), target.data(), target.size());
         if (n < 0) {
           target.clear();
@@ -698,7 +742,7 @@ class Walker {
     FileRecord r;
     r.path = entry.path;
     fill_metadata(r, entry.st);
-    const int dirfd = entry.parent ? entry.parent->fd.get() : AT_FDCWD;
+    const int dirfd = entry.parent_fd ? entry.parent_fd->get() : AT_FDCWD;
     const int base_flags =
         O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (entry.parent ? O_NOFOLLOW : 0);
     bool stable = false;
@@ -725,7 +769,7 @@ class Walker {
             return record_special(entry);
           }
         }
-        report_error(entry.path, "FILE_UNREADABLE", err);
+        report_error(entry.path, open_error_rule(err, "FILE_UNREADABLE"), err);
         // The metadata is still worth recording: an unreadable tool is itself notable.
         Item unread;
         unread.reference = reference;
@@ -888,6 +932,7 @@ class Walker {
   std::vector<Entry> dirs_;
   size_t active_ = 0;
   bool stopped_ = false;
+  std::atomic<bool> incomplete_{false};
 };
 
 // Scans of one host share records when they walk the same roots the same way.
@@ -1098,8 +1143,10 @@ Result<ScanSummary> run_scan(store::Store& store,
   workers.join();
 
   const bool interrupted = options.cancel != nullptr && options.cancel->load();
-  // A complete walk saw every file of the series that still exists: the others are gone.
-  if (!store_error && !interrupted) {
+  // A complete walk saw every file of the series that still exists: the others are gone. A walk
+  // that could not look everywhere (depth, descriptors) knows nothing of what it missed.
+  summary.totals.incomplete = walker.incomplete();
+  if (!store_error && !interrupted && !summary.totals.incomplete) {
     std::vector<int64_t> gone;
     for (size_t i = 0; i < seen.size(); ++i) {
       if (!seen[i]) gone.push_back(reference.files[i].row);

@@ -646,7 +646,8 @@ Result<std::optional<int64_t>> Store::last_full_pass_ns(const std::string& host,
   Statement stmt(db_,
                  "SELECT max(s.started_ns) FROM scans s JOIN scan_series r ON r.id = s.series_id "
                  "JOIN hosts h ON h.id = r.host_id "
-                 "WHERE h.name = ? AND r.key = ? AND s.full_pass = 1 AND s.status = 'complete'");
+                 "WHERE h.name = ? AND r.key = ? AND s.full_pass = 1 AND s.status = 'complete' "
+                 "AND s.incomplete = 0");
   if (!stmt.ok()) return db_error(db_, "cannot read scans");
   stmt.bind_text(1, host);
   stmt.bind_text(2, series_key);
@@ -873,7 +874,7 @@ Status Store::finish_scan(int64_t scan_id, const ScanTotals& totals, ScanStatus 
   Statement update(
       db_,
       "UPDATE scans SET finished_ns = ?, status = ?, files = ?, bytes = ?, errors = ?, "
-      "files_read = ?, files_reused = ? WHERE id = ?");
+      "files_read = ?, files_reused = ?, incomplete = ? WHERE id = ?");
   if (!update.ok()) return db_error(db_, "cannot finish scan");
   update.bind_int(1, totals.finished_ns);
   update.bind_text(2, scan_status_name(status));
@@ -882,7 +883,8 @@ Status Store::finish_scan(int64_t scan_id, const ScanTotals& totals, ScanStatus 
   update.bind_int(5, static_cast<int64_t>(totals.errors));
   update.bind_int(6, static_cast<int64_t>(totals.files_read));
   update.bind_int(7, static_cast<int64_t>(totals.files_reused));
-  update.bind_int(8, scan_id);
+  update.bind_int(8, totals.incomplete ? 1 : 0);
+  update.bind_int(9, scan_id);
   if (sqlite3_step(update.get()) != SQLITE_DONE) return db_error(db_, "cannot finish scan");
   if (sqlite3_changes(db_) != 1) {
     return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
@@ -893,7 +895,7 @@ Status Store::finish_scan(int64_t scan_id, const ScanTotals& totals, ScanStatus 
 namespace {
 constexpr std::string_view kScanColumns =
     "s.id, h.name, s.kind, s.started_ns, s.finished_ns, s.catena_version, s.arguments, s.roots, "
-    "s.status, s.files, s.bytes, s.errors, s.files_read, s.files_reused";
+    "s.status, s.files, s.bytes, s.errors, s.files_read, s.files_reused, s.incomplete";
 
 Result<ScanRecord> read_scan_columns(const Statement& stmt) {
   ScanRecord r;
@@ -911,6 +913,7 @@ Result<ScanRecord> read_scan_columns(const Statement& stmt) {
   r.totals.errors = static_cast<uint64_t>(stmt.column_int(11));
   r.totals.files_read = static_cast<uint64_t>(stmt.column_int(12));
   r.totals.files_reused = static_cast<uint64_t>(stmt.column_int(13));
+  r.totals.incomplete = stmt.column_int(14) != 0;
   if (r.finished_ns) r.totals.finished_ns = *r.finished_ns;
   return r;
 }

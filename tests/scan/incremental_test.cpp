@@ -1,6 +1,7 @@
 // Incremental scans: what is not read again, what is always found, and what the store keeps.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -356,6 +357,73 @@ TEST_F(IncrementalTest, MetadataFindingsAreRaisedForReusedFiles) {
   const ScanRun second = scan(options());
   EXPECT_EQ(second.summary.totals.files_read, 0u);
   EXPECT_EQ(second.count_rule("WORLD_WRITABLE_EXECUTABLE"), writable);
+}
+
+}  // namespace
+}  // namespace catena::scan
+
+namespace catena::scan {
+namespace {
+
+// A hostile tree: nesting far deeper than the open-file limit allows descriptors.
+TEST(HostileTree, ADeepChainIsWalkedWithFewDescriptors) {
+  test::TempDir tree;
+  std::string relative;
+  for (int level = 0; level < 300; ++level) relative += (level ? "/d" : "d");
+  ASSERT_TRUE(std::filesystem::create_directories(tree / relative));
+  tree.write(relative + "/tool",
+             "\x7f"
+             "ELF-ish",
+             0755);
+  ASSERT_EQ(::chmod((tree / (relative + "/tool")).c_str(), 0777), 0);
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  struct rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto store = store::Store::open_memory();
+  ASSERT_THAT(store, IsOk());
+  ScanOptions options;
+  options.roots = {tree.path()};
+  options.jobs = 2;
+  auto summary = run_scan(**store, options, ScanMeta{});
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_THAT(summary, IsOk());
+  EXPECT_FALSE(summary->totals.incomplete);
+  size_t writable = 0;
+  for (const Finding& f : summary->findings) {
+    EXPECT_NE(f.rule, "SCAN_RESOURCE_LIMIT") << f.path;
+    EXPECT_NE(f.rule, "DIR_UNREADABLE") << f.path;
+    writable += f.rule == "WORLD_WRITABLE_EXECUTABLE" ? 1 : 0;
+  }
+  EXPECT_EQ(writable, 1u);
+}
+
+TEST(HostileTree, DeeperThanTheLimitIsAHighFindingAndAnIncompleteScan) {
+  test::TempDir tree;
+  std::string relative;
+  for (int level = 0; level < 40; ++level) relative += (level ? "/d" : "d");
+  ASSERT_TRUE(std::filesystem::create_directories(tree / relative));
+  tree.write(relative + "/tool", "x", 0755);
+  auto store = store::Store::open_memory();
+  ASSERT_THAT(store, IsOk());
+  ScanOptions options;
+  options.roots = {tree.path()};
+  options.max_depth = 20;
+  auto summary = run_scan(**store, options, ScanMeta{});
+  ASSERT_THAT(summary, IsOk());
+  EXPECT_TRUE(summary->totals.incomplete);
+  EXPECT_EQ(summary->totals.files, 0u);
+  size_t limits = 0;
+  for (const Finding& f : summary->findings) {
+    if (f.rule != "SCAN_DEPTH_LIMIT") continue;
+    ++limits;
+    EXPECT_EQ(f.severity, Severity::High);
+  }
+  EXPECT_EQ(limits, 1u);
+  auto stored = (*store)->get_scan(summary->scan_id);
+  ASSERT_THAT(stored, IsOk());
+  EXPECT_TRUE(stored->totals.incomplete);
 }
 
 }  // namespace

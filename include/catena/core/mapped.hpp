@@ -19,10 +19,18 @@ namespace catena {
 
 enum class MapResult { Done, Changed, Unavailable };
 
-/// Maps `size` bytes of `fd` (MAP_POPULATE: the cached pages in one pass) and calls `use` once
-/// with all of them. Unavailable when the file cannot be mapped (the caller reads it instead).
+/// Maps `size` bytes of `fd` and calls `use` once with all of them. Unavailable when the file
+/// cannot be mapped (the caller reads it instead). Pages are brought in as touched: to go
+/// through all of them, use for_each_window().
 MapResult with_mapping(int fd,
                        uint64_t size,
                        const std::function<void(std::span<const std::byte>)>& use);
+
+/// Calls `consume` with successive windows of a mapping, each brought in with one call and
+/// released from this process after it, so that a file of any size costs one window of
+/// resident memory (its pages stay in the page cache). Only for a mapping of a file.
+void for_each_window(std::span<const std::byte> bytes,
+                     size_t window,
+                     const std::function<void(std::span<const std::byte>)>& consume);
 
 }  // namespace catena

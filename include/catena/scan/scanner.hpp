@@ -60,6 +60,9 @@ struct ScanOptions {
   bool one_file_system = false;
   /// Record each entry's extended attributes (capabilities, ACLs, labels); baselines watch them.
   bool xattrs = false;
+  /// Directories deeper than this (below a root) are not entered: SCAN_DEPTH_LIMIT, and the
+  /// scan is incomplete. Real trees stay far below; a hostile one can nest without end.
+  size_t max_depth = 4096;
   /// Called with each path (files and directories) before it is read or entered; true leaves
   /// it out. For exclusions `excludes` cannot express (regular expressions).
   std::function<bool(const std::string& path)> exclude_path;

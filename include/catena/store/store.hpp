@@ -131,6 +131,9 @@ struct ScanTotals {
   int64_t finished_ns = 0;
   uint64_t files_read = 0;    // regular files opened and hashed
   uint64_t files_reused = 0;  // regular files whose record an earlier scan's stat anchors vouch for
+  /// The walk finished but could not examine everything (a SCAN_DEPTH_LIMIT or
+  /// SCAN_RESOURCE_LIMIT finding says where): not a complete picture.
+  bool incomplete = false;
 };
 
 /// A file record valid at the start of a scan of the series, as an incremental scan compares
