@@ -57,6 +57,7 @@ bench: release
 	bench/intel_bench.sh
 	bench/attest_bench.sh
 	bench/access_bench.sh
+	bench/incremental_bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

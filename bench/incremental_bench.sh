@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 # timed_rss CMD: "seconds peak-RSS-KB" of one run.
 timed_rss() {
   /usr/bin/time -f "%e %M" -o "$work/time.out" bash -c "$1" >/dev/null 2>&1 || true
-  cat "$work/time.out"
+  tail -n 1 "$work/time.out"  # after "Command exited with non-zero status" (findings: exit 1)
 }
 
 echo "== 1. catena audit of this machine, $runs rounds (medians)"
@@ -84,7 +84,7 @@ for d in random.sample(range(2000), 20):
 PY
   sleep 3
   /usr/bin/time -f "%e" -o "$work/time.out" "$catena" scan "$work/tree" --db "$work/t.db" -q --format json >"$work/rescan.json" || true
-  cat "$work/time.out" >>"$work/tree_rescan"
+  tail -n 1 "$work/time.out" >>"$work/tree_rescan"
 done
 python3 - "$work/rescan.json" <<'PY'
 import json, sys

@@ -748,6 +748,9 @@ class Walker {
     bool stable = false;
     constexpr int kAttempts = 2;
     std::vector<std::byte> head;
+    // The size when the read began: a retry after a truncation sees the truncated size.
+    std::optional<int64_t> first_size;
+    bool changed_once = false;
     for (int attempt = 0; attempt < kAttempts && !stable; ++attempt) {
       // O_NOATIME keeps the scan from disturbing access times (evidence in an investigation);
       // the kernel allows it only to the file's owner and root.
@@ -787,6 +790,7 @@ class Walker {
         return record_special(entry);
       }
       fill_metadata(r, before);
+      if (!first_size) first_size = before.st_size;
       if (options_.xattrs) r.xattrs = read_xattrs_fd(fd.get());
       uint64_t total = 0;
       ContentFacts facts;
@@ -815,6 +819,7 @@ class Walker {
         if (mapped == MapResult::Changed) {
           // Abandoned mid-way: a claim on the content may still be open.
           if (values.sha256) engine_.memory.release(*values.sha256, nullptr);
+          changed_once = true;
           continue;
         }
         if (mapped == MapResult::Done) total = expected;
@@ -892,14 +897,18 @@ class Walker {
         // Facts of a content that changed while read are not remembered.
         if (stable) item.analysed = std::move(analysed);
       }
-      if (!stable && attempt + 1 == kAttempts) {
-        r.changed = true;
+      if (!stable) changed_once = true;
+      // Changed while read: said even when the retry read it whole (a truncation below a page
+      // faults the mapping and the retry sees a stable, smaller file).
+      if (changed_once && (stable || attempt + 1 == kAttempts)) {
+        r.changed = !stable;
         Finding f = make_finding("FILE_CHANGED_DURING_SCAN", entry.path);
         f.sha256 = r.sha256;
-        f.message =
-            "File kept changing while it was read twice; the recorded hash is "
-            "of one moment's content.";
-        f.add_evidence("size_before", std::to_string(before.st_size));
+        f.message = stable ? "File changed while it was read; the recorded hash is of its "
+                             "content after the change."
+                           : "File kept changing while it was read twice; the recorded hash is "
+                             "of one moment's content.";
+        f.add_evidence("size_before", std::to_string(first_size.value_or(before.st_size)));
         f.add_evidence("size_after", after_ok ? std::to_string(after.st_size) : "unknown");
         f.add_evidence("bytes_read", std::to_string(total));
         item.findings.push_back(std::move(f));

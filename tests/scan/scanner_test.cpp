@@ -85,16 +85,21 @@ TEST_F(ScannerTest, RecordsFilesSymlinksAndSpecialFilesWithoutOpeningThem) {
   EXPECT_EQ(s.records.size(), 8u);
 }
 
-TEST_F(ScannerTest, ReadsAFileThatChangedOnceAgainWithoutAFinding) {
+// Read again and recorded as it is after the change, and the change is said.
+TEST_F(ScannerTest, ReadsAFileThatChangedOnceAgainAndSaysItChanged) {
   tree_.write("f", "before");
   ScanOptions options{.roots = {tree_.path()}, .jobs = 1};
   options.after_read_hook = [&](const std::string&, int attempt) {
     if (attempt == 0) tree_.write("f", "after, longer");
   };
   Scanned s = scan(options);
-  EXPECT_EQ(count_rule(s.summary, "FILE_CHANGED_DURING_SCAN"), 0u);
+  ASSERT_EQ(count_rule(s.summary, "FILE_CHANGED_DURING_SCAN"), 1u);
   EXPECT_EQ(to_hex(*s.records.at(tree_ / "f").sha256), test::sha256_hex("after, longer"));
-  EXPECT_FALSE(s.records.at(tree_ / "f").changed);
+  EXPECT_FALSE(s.records.at(tree_ / "f").changed);  // what is recorded held still
+  for (const Finding& f : s.summary.findings) {
+    if (f.rule != "FILE_CHANGED_DURING_SCAN") continue;
+    EXPECT_EQ(f.evidence.at(0), (std::pair<std::string, std::string>{"size_before", "6"}));
+  }
 }
 
 TEST_F(ScannerTest, SurvivesAMappedFileTruncatedWhileItIsHashed) {
@@ -111,7 +116,13 @@ TEST_F(ScannerTest, SurvivesAMappedFileTruncatedWhileItIsHashed) {
   const FileRecord& big = s.records.at(tree_ / "big");
   EXPECT_EQ(big.size, 100u);
   EXPECT_EQ(to_hex(*big.sha256), test::sha256_hex(std::string(100, 'q')));
-  EXPECT_EQ(count_rule(s.summary, "FILE_CHANGED_DURING_SCAN"), 0u);
+  // Truncated below a page while mapped: not silent, and the size before is the size before.
+  ASSERT_EQ(count_rule(s.summary, "FILE_CHANGED_DURING_SCAN"), 1u);
+  for (const Finding& f : s.summary.findings) {
+    if (f.rule != "FILE_CHANGED_DURING_SCAN") continue;
+    EXPECT_EQ(f.evidence.at(0).second, std::to_string(8 << 20));
+    EXPECT_EQ(f.evidence.at(1).second, "100");
+  }
 }
 
 TEST_F(ScannerTest, FlagsAFileThatKeepsChanging) {
