@@ -227,6 +227,14 @@ FileType parse_file_type(const std::string& text) {
   return FileType::Other;
 }
 
+struct DigestHash {
+  size_t operator()(const Sha256& digest) const {
+    size_t out = 0;
+    std::memcpy(&out, digest.data(), sizeof out);
+    return out;
+  }
+};
+
 // The records of scan `s`: those of its series written by it or before it and not closed by then.
 constexpr std::string_view kFilesOfScan =
     "f.series_id = s.series_id AND f.scan_id <= s.id AND "
@@ -762,12 +770,15 @@ Status Store::write_batch(int64_t scan_id,
                        "cannot read scan"));
   Statement content(db_,
                     "INSERT INTO contents(sha256, size, format, md5, sha1, first_seen_ns, "
-                    "signature, details) VALUES(?, ?, ?, ?, ?, ?, ?, ?) "
+                    "signature, details, analysis, findings) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT(sha256) DO UPDATE SET "
                     "details = coalesce(excluded.details, contents.details), "
                     "md5 = coalesce(contents.md5, excluded.md5), "
                     "sha1 = coalesce(contents.sha1, excluded.sha1), "
-                    "signature = coalesce(excluded.signature, contents.signature)");
+                    "signature = coalesce(excluded.signature, contents.signature), "
+                    "findings = iif(excluded.analysis IS NULL, contents.findings, "
+                    "excluded.findings), "
+                    "analysis = coalesce(excluded.analysis, contents.analysis)");
   Statement file(db_,
                  "INSERT INTO files(scan_id, path, type, size, mode, uid, gid, mtime_ns, ctime_ns, "
                  "inode, device, sha256, package, link_target, changed, xattrs, series_id) "
@@ -789,10 +800,32 @@ Status Store::write_batch(int64_t scan_id,
     return {};
   };
   const int64_t now = now_ns();
+  // A content's facts go with its first record of the batch (one statement, not two); the facts
+  // of a content no record of the batch carries are updated on their own below.
+  std::unordered_map<Sha256, const ContentFacts*, DigestHash> facts_of;
+  for (const ContentFacts& fact : analysed) facts_of.emplace(fact.sha256, &fact);
+  const auto findings_text = [](const ContentFacts& fact) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& [analyser, f] : fact.findings) items.push_back(encode_finding(analyser, f));
+    return items.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
   for (size_t i = 0; i < count; ++i) {
     const FileRecord& r = record_at(i);
     if (r.sha256) {
       content.reset();
+      const auto fact = facts_of.find(*r.sha256);
+      if (fact != facts_of.end() && fact->second != nullptr) {
+        content.bind_text(9, fact->second->analysis);
+        if (fact->second->findings.empty()) {
+          content.bind_null(10);
+        } else {
+          content.bind_text(10, findings_text(*fact->second));
+        }
+        fact->second = nullptr;  // stored
+      } else {
+        content.bind_null(9);
+        content.bind_null(10);
+      }
       content.bind_digest(1, r.sha256);
       content.bind_int(2, static_cast<int64_t>(r.size));
       content.bind_text(3, r.format);
@@ -844,14 +877,13 @@ Status Store::write_batch(int64_t scan_id,
   }
   for (const int64_t row : closed) CATENA_TRY_STATUS(close_row(row));
   for (const ContentFacts& fact : analysed) {
+    if (facts_of.at(fact.sha256) == nullptr) continue;
     facts.reset();
     facts.bind_text(1, fact.analysis);
     if (fact.findings.empty()) {
       facts.bind_null(2);
     } else {
-      nlohmann::json items = nlohmann::json::array();
-      for (const auto& [analyser, f] : fact.findings) items.push_back(encode_finding(analyser, f));
-      facts.bind_text(2, items.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      facts.bind_text(2, findings_text(fact));
     }
     facts.bind_digest(3, std::optional<Sha256>(fact.sha256));
     if (sqlite3_step(facts.get()) != SQLITE_DONE) return db_error(db_, "cannot store facts");
