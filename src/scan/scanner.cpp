@@ -95,6 +95,17 @@ MapResult hash_mapped(int fd,
   return result;
 }
 
+// What the analysers are given besides the bytes: the same for every file of a scan.
+ContentFacts analysis_inputs(const ScanOptions& options) {
+  ContentFacts inputs;
+  inputs.format_only = !options.analyse;
+  inputs.yara = options.yara;
+  inputs.blocked_signers = options.blocked_signers;
+  inputs.yara_max_bytes = options.yara_max_bytes;
+  inputs.yara_timeout_seconds = options.yara_timeout_seconds;
+  return inputs;
+}
+
 // A record taken so soon after the file's last change that a rewrite within the same clock tick
 // would not have changed its times (see ScanOptions::racy_window_ns).
 bool racy(const store::ReferenceFile& ref, int64_t window_ns) {
@@ -793,12 +804,7 @@ class Walker {
       if (!first_size) first_size = before.st_size;
       if (options_.xattrs) r.xattrs = read_xattrs_fd(fd.get());
       uint64_t total = 0;
-      ContentFacts facts;
-      facts.format_only = !options_.analyse;
-      facts.yara = options_.yara;
-      facts.blocked_signers = options_.blocked_signers;
-      facts.yara_max_bytes = options_.yara_max_bytes;
-      facts.yara_timeout_seconds = options_.yara_timeout_seconds;
+      ContentFacts facts = analysis_inputs(options_);
       std::vector<Finding> content_findings;
       std::optional<store::ContentFacts> analysed;
       DigestValues values;
@@ -1057,15 +1063,7 @@ Result<ScanSummary> run_scan(store::Store& store,
   Engine engine;
   engine.reference = &reference;
   engine.reuse = !full_pass;
-  {
-    ContentFacts inputs;
-    inputs.format_only = !options.analyse;
-    inputs.yara = options.yara;
-    inputs.blocked_signers = options.blocked_signers;
-    inputs.yara_max_bytes = options.yara_max_bytes;
-    inputs.yara_timeout_seconds = options.yara_timeout_seconds;
-    engine.components = analyser_components(inputs);
-  }
+  engine.components = analyser_components(analysis_inputs(options));
   auto remembered = store.for_each_analysed_content(
       [&](store::ContentFacts&& facts) { engine.memory.add_stored(std::move(facts)); });
   if (!remembered) {
