@@ -326,4 +326,14 @@ Result<ArtifactSet> record_artifacts(const std::vector<std::string>& paths,
   return out;
 }
 
+// Streamed, not read whole: an artifact can be a multi-gigabyte image.
+Result<std::string> file_sha256(const std::string& path) {
+  ArtifactOptions options;
+  options.exclude.clear();
+  CATENA_TRY(ArtifactSet set, record_artifacts({path}, options));
+  if (!set.errors.empty()) return make_error(ErrorCode::Io, set.errors.front());
+  if (set.artifacts.size() != 1) return make_error(ErrorCode::Usage, path + " is not a file");
+  return set.artifacts.begin()->second.at("sha256");
+}
+
 }  // namespace catena::attest

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <set>
 
+#include "catena/attest/artifacts.hpp"
 #include "catena/core/digest.hpp"
+#include "catena/core/rules.hpp"
 #include "catena/core/time.hpp"
 #include "catena/trust/dsse.hpp"
 #include "strict_json.hpp"
@@ -430,6 +432,66 @@ std::vector<Finding> check_policy(const Provenance& provenance,
           .add_evidence("finished", finished ? format_rfc3339(*finished) : "(not recorded)");
     }
   }
+  return out;
+}
+
+Result<ProvenanceCheck> verify_provenance(std::string_view envelope_text,
+                                          const std::vector<trust::VerifyingKey>& keys,
+                                          const std::vector<std::string>& artifacts,
+                                          const Policy* policy,
+                                          int64_t now_ns,
+                                          const std::string& source) {
+  ProvenanceCheck out;
+  const auto finding = [&](const char* rule, std::string path, std::string message) {
+    Finding f = make_finding(rule, std::move(path));
+    f.message = std::move(message);
+    return f;
+  };
+  auto opened = verify_envelope(envelope_text, keys);
+  if (!opened) {
+    out.findings.push_back(finding("PROV_SIGNATURE_INVALID", source,
+                                   "The envelope cannot be verified: " + opened.error().message));
+    return out;
+  }
+  for (const trust::VerifyingKey& key : keys) {
+    if (std::find(opened->verified_by.begin(), opened->verified_by.end(), key.key_id()) !=
+        opened->verified_by.end()) {
+      continue;
+    }
+    Finding f = finding("PROV_SIGNATURE_INVALID", source,
+                        "The envelope carries no valid signature by a required key.");
+    f.add_evidence("key_id", key.key_id());
+    for (const std::string& problem : opened->problems) f.add_evidence("signature", problem);
+    out.findings.push_back(std::move(f));
+  }
+  // Only an authenticated payload is read further.
+  if (!out.findings.empty()) return out;
+  auto parsed = parse_provenance(opened->payload);
+  if (!parsed) {
+    out.findings.push_back(
+        finding("PROV_STATEMENT_MALFORMED", source,
+                "The signed payload is not SLSA provenance: " + parsed.error().message));
+    return out;
+  }
+  for (const std::string& artifact : artifacts) {
+    CATENA_TRY(const std::string digest, file_sha256(artifact));
+    const bool listed = std::any_of(parsed->subjects.begin(), parsed->subjects.end(),
+                                    [&](const auto& subject) { return subject.second == digest; });
+    if (listed) continue;
+    Finding f = finding("PROV_SUBJECT_MISMATCH", artifact,
+                        "The artifact's digest is not a subject of the provenance: it is not "
+                        "what this build produced.");
+    f.add_evidence("sha256", digest);
+    f.add_evidence("provenance", source);
+    out.findings.push_back(std::move(f));
+  }
+  if (policy != nullptr) {
+    auto violations = check_policy(*parsed, *policy, now_ns, source);
+    out.findings.insert(out.findings.end(), violations.begin(), violations.end());
+  }
+  sort_findings(out.findings);
+  out.envelope = std::move(*opened);
+  out.provenance = std::move(*parsed);
   return out;
 }
 

@@ -1,7 +1,7 @@
 #include <cstdio>
 
-#include "access_runner.hpp"
-#include "catena/audit/audit.hpp"
+#include "shared_options.hpp"
+#include "catena/audit/run.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/time.hpp"
 #include "commands.hpp"
@@ -53,7 +53,7 @@ Runner register_access(CLI::App& app) {
     auto fail_on = parse_severity(options->output.fail_on);
     if (!fail_on) return fail(fail_on.error());
     if (scan->parsed()) {
-      auto config = load_config(options->config);
+      auto config = audit::load_config(options->config);
       if (!config) return fail(config.error());
       auto store = open_store(options->output, store::Store::Access::ReadWrite);
       if (!store) return fail(store.error());
@@ -61,7 +61,7 @@ Runner register_access(CLI::App& app) {
       if (homes.empty()) homes = audit::access_homes(audit::this_machine());
       const std::string host = options->host.empty() ? host_name() : options->host;
       const int64_t started = now_ns();
-      auto run = run_access(**store, homes, config->inventory, host, !options->no_system,
+      auto run = audit::run_access(**store, homes, config->inventory, host, !options->no_system,
                             options->access_key);
       if (!run) return fail(run.error());
       report::ScanReport report{.command = "access scan",

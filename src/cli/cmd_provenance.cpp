@@ -26,20 +26,6 @@ Result<std::vector<trust::VerifyingKey>> load_keys(const std::vector<std::string
   return keys;
 }
 
-// Streamed, not read whole: an artifact can be a multi-gigabyte image.
-Result<std::string> file_sha256(const std::string& path) {
-  attest::ArtifactOptions options;
-  options.exclude.clear();
-  CATENA_TRY(attest::ArtifactSet set, attest::record_artifacts({path}, options));
-  if (!set.errors.empty()) return make_error(ErrorCode::Io, set.errors.front());
-  if (set.artifacts.size() != 1) return make_error(ErrorCode::Usage, path + " is not a file");
-  return set.artifacts.begin()->second.at("sha256");
-}
-
-Finding finding(const char* rule, Severity severity, const std::string& path, std::string message) {
-  return Finding{.rule = rule, .severity = severity, .path = path, .message = std::move(message)};
-}
-
 }  // namespace
 
 Runner register_provenance(CLI::App& app) {
@@ -116,65 +102,20 @@ Runner register_provenance(CLI::App& app) {
       auto text = read_small_file(options->envelope, kMaxEnvelopeBytes);
       if (!text) return fail(text.error());
       const int64_t started = now_ns();
-      std::vector<Finding> findings;
       const std::string& source = options->envelope;
-      auto opened = attest::verify_envelope(*text, *keys);
-      std::optional<attest::Provenance> provenance;
-      if (!opened) {
-        findings.push_back(finding("PROV_SIGNATURE_INVALID", Severity::Critical, source,
-                                   "The envelope cannot be verified: " + opened.error().message));
-      } else {
-        for (const trust::VerifyingKey& key : *keys) {
-          if (std::find(opened->verified_by.begin(), opened->verified_by.end(), key.key_id()) !=
-              opened->verified_by.end()) {
-            continue;
-          }
-          Finding f = finding("PROV_SIGNATURE_INVALID", Severity::Critical, source,
-                              "The envelope carries no valid signature by a required key.");
-          f.add_evidence("key_id", key.key_id());
-          for (const std::string& problem : opened->problems) f.add_evidence("signature", problem);
-          findings.push_back(std::move(f));
-        }
-        // Only an authenticated payload is read further.
-        if (findings.empty()) {
-          auto parsed = attest::parse_provenance(opened->payload);
-          if (!parsed) {
-            findings.push_back(
-                finding("PROV_STATEMENT_MALFORMED", Severity::High, source,
-                        "The signed payload is not SLSA provenance: " + parsed.error().message));
-          } else {
-            provenance = std::move(*parsed);
-          }
-        }
+      auto verified = attest::verify_provenance(*text, *keys, options->artifacts,
+                                                policy ? &*policy : nullptr, now_ns(), source);
+      if (!verified) return fail(verified.error());
+      attest::ProvenanceCheck& checked = *verified;
+      const std::optional<attest::Provenance>& provenance = checked.provenance;
+      if (provenance && options->store) {
+        auto store = open_store(options->output, store::Store::Access::ReadWrite);
+        if (!store) return fail(store.error());
+        auto stored =
+            store_attestation(**store, *text, checked.envelope->payload, absolute_path(source));
+        if (!stored) return fail(stored.error());
       }
-      if (provenance) {
-        for (const std::string& artifact : options->artifacts) {
-          auto digest = file_sha256(artifact);
-          if (!digest) return fail(digest.error());
-          const bool listed =
-              std::any_of(provenance->subjects.begin(), provenance->subjects.end(),
-                          [&](const auto& subject) { return subject.second == *digest; });
-          if (!listed) {
-            Finding f = finding("PROV_SUBJECT_MISMATCH", Severity::Critical, artifact,
-                                "The artifact's digest is not a subject of the provenance: it is "
-                                "not what this build produced.");
-            f.add_evidence("sha256", *digest);
-            f.add_evidence("provenance", source);
-            findings.push_back(std::move(f));
-          }
-        }
-        if (policy) {
-          auto violations = attest::check_policy(*provenance, *policy, now_ns(), source);
-          findings.insert(findings.end(), violations.begin(), violations.end());
-        }
-        if (options->store) {
-          auto store = open_store(options->output, store::Store::Access::ReadWrite);
-          if (!store) return fail(store.error());
-          auto stored = store_attestation(**store, *text, opened->payload, absolute_path(source));
-          if (!stored) return fail(stored.error());
-        }
-      }
-      sort_findings(findings);
+      std::vector<Finding> findings = std::move(checked.findings);
       report::ScanReport report{.command = "provenance verify",
                                 .host = host_name(),
                                 .started_ns = started,
@@ -230,7 +171,7 @@ Runner register_provenance(CLI::App& app) {
       if (find->parsed()) {
         std::string hex = options->sha256;
         if (!options->file.empty()) {
-          auto digest = file_sha256(options->file);
+          auto digest = attest::file_sha256(options->file);
           if (!digest) return fail(digest.error());
           hex = *digest;
         }

@@ -168,13 +168,7 @@ Runner register_sig(CLI::App& app) {
         }
         trust::SigReport report =
             trust::check_signatures(options->files[index], file->bytes(), *store);
-        for (Finding& f : blocked.check(report.signatures, report.path)) {
-          // A blocked certificate is a critical anomaly of signatures that may verify.
-          if (report.verdict == "valid" || report.verdict == "untrusted") {
-            report.verdict = "anomalous";
-          }
-          report.findings.push_back(std::move(f));
-        }
+        blocked.judge(report);
         sort_findings(report.findings);
         if (report.is_signed) {
           for (Finding& f : trust::sideload_findings(report, *store, listings))

@@ -1,40 +1,35 @@
 #pragma once
-// Runs a scan for `scan` and `audit` and prints its report.
+// What `scan` and `audit` share: their options, and printing a scan's report.
 #include <functional>
 #include <string>
-#include <utility>
-#include <vector>
 
-#include "catena/scan/scanner.hpp"
+#include "catena/report/render.hpp"
+#include "catena/scan/session.hpp"
 #include "common.hpp"
+#include "progress.hpp"
 
 namespace catena::cli {
 
 struct ScanCommand {
   std::string name;  // "scan" or "audit"
   OutputOptions output;
-  scan::ScanOptions scan;
-  bool dpkg = true;
-  std::vector<std::string> yara;  // --yara paths
-  /// Compute the MD5 of packaged files in the scan's read (the audit verifies packages next).
-  bool md5_for_packages = false;
-  int64_t scan_id = 0;  // set before after_scan runs
-  /// Checks that run after the scan (audit: package verification); their findings are stored
-  /// with the scan and reported with it. They may add lines to the report's summary.
-  std::function<std::vector<Finding>(store::Store& store,
-                                     std::vector<std::pair<std::string, std::string>>& summary)>
-      after_scan;
-  /// Completes the report before it is printed (audit: build access and the standard).
-  std::function<void(report::ScanReport& report)> finish_report;
-  /// Also write the report as HTML to this file.
-  std::string html;
+  scan::Session session;
+  std::string html;  // also write the report as HTML to this file
 };
-
-int run_scan_command(ScanCommand& command);
 
 /// The options `scan` and `audit` share; `digests` receives the --digests text.
 void add_scan_options(CLI::App& app, ScanCommand& command, std::string& digests);
 /// "sha256,md5" → DigestSet algorithm bits; Usage error for an unknown name.
 [[nodiscard]] Result<unsigned> parse_digests(const std::string& text);
+
+/// Opens the store and wires cancellation and the progress line into `command.session`, then
+/// calls `run` and prints the report it fills. `run` returns false when it was interrupted
+/// (the report is printed all the same) or an error. Returns the exit code.
+int run_scan_like(
+    ScanCommand& command,
+    const std::function<Result<bool>(store::Store& store, report::ScanReport& report)>& run);
+
+/// A report of a scan summary, findings and steps not yet added.
+report::ScanReport report_of(const std::string& command, const scan::ScanSummary& summary);
 
 }  // namespace catena::cli

@@ -33,6 +33,16 @@ Error line_error(size_t line, const std::string& message) {
 
 }  // namespace
 
+size_t SignerBlocklist::judge(trust::SigReport& report) const {
+  std::vector<Finding> blocked = check(report.signatures, report.path);
+  // A blocked certificate is a critical anomaly of signatures that may well verify.
+  if (!blocked.empty() && (report.verdict == "valid" || report.verdict == "untrusted")) {
+    report.verdict = "anomalous";
+  }
+  for (Finding& f : blocked) report.findings.push_back(std::move(f));
+  return blocked.size();
+}
+
 std::string canonical_serial(std::string_view hex) {
   std::string out = ascii_lower(hex);
   const size_t first = out.find_first_not_of('0');

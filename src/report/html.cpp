@@ -103,7 +103,7 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
       put(out, "<p>Build access was not examined: the host is held to the standard.</p>\n");
     } else if (access.build_access) {
       put(out, "<p>This host <strong>holds build access</strong> via:</p>\n<ul>\n");
-      for (const store::AccessRecord& d : access.discoveries) {
+      for (const access::Discovery& d : access.discoveries) {
         if (!d.build_critical) continue;
         put(out, "<li><code>" + html(d.kind) + "</code> " + html(d.path) +
                      (d.target.empty() ? "" : " &rarr; " + html(d.target)) + "</li>\n");
@@ -163,7 +163,7 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
     put(out,
         "<table><tr><th>kind</th><th>reaches</th><th>account</th><th>file</th><th>owner, "
         "mode</th><th>protection</th><th>fingerprint</th><th>build-critical</th></tr>\n");
-    for (const store::AccessRecord& d : access.discoveries) {
+    for (const access::Discovery& d : access.discoveries) {
       put(out, "<tr><td>" + html(d.kind) + "</td><td class=\"mono\">" + html(d.target) +
                    "</td><td>" + html(d.account) + "</td><td class=\"mono\">" + html(d.path) +
                    "</td><td>" + html(d.owner) + fmt::format(" {:04o}", d.mode & 07777) +

@@ -78,7 +78,7 @@ json record_object(const store::FileRecord& r) {
   return object;
 }
 
-json access_object(const store::AccessRecord& d) {
+json access_object(const access::Discovery& d) {
   json object = json::object();
   object["kind"] = d.kind;
   object["category"] = d.category;
@@ -97,7 +97,7 @@ json access_object(const store::AccessRecord& d) {
 }
 
 // "signing-key /home/dev/signing/release.pem (CN=Acme)": one line per build-critical discovery.
-std::string access_line(const store::AccessRecord& d) {
+std::string access_line(const access::Discovery& d) {
   std::string line = d.kind + "  " + escape_for_terminal(d.path);
   if (!d.target.empty()) line += "  -> " + escape_for_terminal(d.target);
   if (!d.account.empty()) line += "  as " + escape_for_terminal(d.account);
@@ -108,7 +108,7 @@ std::string access_line(const store::AccessRecord& d) {
 void write_table_access(std::FILE* out, const ScanReport& report, Style style) {
   const AccessSection& access = *report.access;
   size_t critical = 0;
-  for (const store::AccessRecord& d : access.discoveries) critical += d.build_critical ? 1 : 0;
+  for (const access::Discovery& d : access.discoveries) critical += d.build_critical ? 1 : 0;
   if (!access.examined) {
     std::fputs("Build access: not examined; the host is held to the standard\n", out);
   } else if (access.build_access) {
@@ -119,10 +119,10 @@ void write_table_access(std::FILE* out, const ScanReport& report, Style style) {
                  access.discoveries.size(),
                  access.standard.empty() ? "" : " (the standard's rules are advice here)");
   }
-  for (const store::AccessRecord& d : access.discoveries) {
+  for (const access::Discovery& d : access.discoveries) {
     if (d.build_critical) std::fprintf(out, "  * %s\n", access_line(d).c_str());
   }
-  for (const store::AccessRecord& d : access.discoveries) {
+  for (const access::Discovery& d : access.discoveries) {
     if (!d.build_critical) std::fprintf(out, "    %s\n", access_line(d).c_str());
   }
   if (access.standard.empty()) return;
@@ -256,7 +256,7 @@ json report_object(const ScanReport& report) {
   if (report.access) {
     const AccessSection& access = *report.access;
     json discoveries = json::array();
-    for (const store::AccessRecord& d : access.discoveries) {
+    for (const access::Discovery& d : access.discoveries) {
       discoveries.push_back(access_object(d));
     }
     object["build_access"] = {{"holds", access.build_access},

@@ -55,18 +55,12 @@ void analyse_signature(const ContentView& view,
   }();
   trust::SigReport report =
       trust::check_signatures("", view.whole, store, /*finding_digests=*/false);
+  if (facts.blocked_signers != nullptr) facts.blocked_signers->judge(report);
   facts.signature = report.verdict;
-  if (facts.blocked_signers != nullptr) {
-    for (Finding& f : facts.blocked_signers->check(report.signatures, "")) {
-      if (facts.signature == "valid" || facts.signature == "untrusted") {
-        facts.signature = "anomalous";
-      }
-      findings.push_back(std::move(f));
-    }
-  }
   for (Finding& f : report.findings) {
     if (f.rule.starts_with("PE_") || f.rule.starts_with("MACHO_") || f.rule.starts_with("MSI_") ||
-        f.rule.starts_with("MODULE_") || f.rule == "SIG_SIGNATURE_INVALID") {
+        f.rule.starts_with("MODULE_") || f.rule == "SIG_SIGNATURE_INVALID" ||
+        f.rule == "SIG_SIGNER_BLOCKED") {
       findings.push_back(std::move(f));
     }
   }

@@ -1331,7 +1331,7 @@ constexpr std::string_view kAccessColumns =
 
 Status Store::replace_access(const std::string& host,
                              int64_t discovered_ns,
-                             const std::vector<AccessRecord>& records) {
+                             const std::vector<access::Discovery>& records) {
   Transaction txn(db_);
   CATENA_TRY_STATUS(txn.begin());
   Statement remove(db_, "DELETE FROM access_discoveries WHERE host = ?");
@@ -1342,7 +1342,7 @@ Status Store::replace_access(const std::string& host,
                             std::string(kAccessColumns) +
                             ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return db_error(db_, "cannot store build access");
-  for (const AccessRecord& r : records) {
+  for (const access::Discovery& r : records) {
     sqlite3_reset(insert.get());
     insert.bind_text(1, host);
     insert.bind_int(2, discovered_ns);
@@ -1366,17 +1366,17 @@ Status Store::replace_access(const std::string& host,
   return txn.commit();
 }
 
-Result<std::vector<AccessRecord>> Store::list_access(const std::string& host) {
+Result<std::vector<access::Discovery>> Store::list_access(const std::string& host) {
   Statement stmt(db_, "SELECT " + std::string(kAccessColumns) +
                           " FROM access_discoveries WHERE ? = '' OR host = ? ORDER BY host, path, "
                           "kind, target, id");
   if (!stmt.ok()) return db_error(db_, "cannot read build access");
   stmt.bind_text(1, host);
   stmt.bind_text(2, host);
-  std::vector<AccessRecord> out;
+  std::vector<access::Discovery> out;
   int rc = 0;
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    AccessRecord r;
+    access::Discovery r;
     r.kind = stmt.column_text(0);
     r.category = stmt.column_text(1);
     r.target = stmt.column_text(2);

@@ -337,7 +337,7 @@ TEST(StoreAccess, AStoreOthersCanReadIsReported) {
 TEST(StoreAccess, ReplacesAHostsRecordsAndFindsSharedCredentials) {
   auto store = Store::open_memory();
   ASSERT_TRUE(store);
-  AccessRecord token{.kind = "npm-token",
+  access::Discovery token{.kind = "npm-token",
                      .category = "publish",
                      .target = "registry.npmjs.org",
                      .path = std::string("/home/a/.npmrc\xff", 15),
@@ -347,7 +347,7 @@ TEST(StoreAccess, ReplacesAHostsRecordsAndFindsSharedCredentials) {
                      .protection = "none",
                      .holds_secret = true,
                      .build_critical = true};
-  AccessRecord key = token;
+  access::Discovery key = token;
   key.kind = "ssh-private-key";
   key.fingerprint = "SHA256:bb";
   ASSERT_TRUE((*store)->replace_access("laptop", 1, {token, key}));

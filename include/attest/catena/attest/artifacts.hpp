@@ -72,4 +72,7 @@ bool fnmatch_python(std::string_view pattern, std::string_view name);
 /// True when `text` is well-formed UTF-8 (JSON can carry it as is).
 bool is_utf8(std::string_view text);
 
+/// The SHA-256 (hex) of one regular file, read as record_artifacts reads.
+[[nodiscard]] Result<std::string> file_sha256(const std::string& path);
+
 }  // namespace catena::attest

@@ -35,11 +35,9 @@
 
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
-#include "catena/store/store.hpp"
+#include "catena/access/discovery.hpp"
 
 namespace catena::access {
-
-using Discovery = store::AccessRecord;
 
 /// The build-critical part of the infrastructure, from `catena.toml`:
 ///

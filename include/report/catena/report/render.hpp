@@ -36,7 +36,7 @@ struct AuditRule {
 struct AccessSection {
   bool examined = true;  // false: access was not looked for (the standard is enforced)
   bool build_access = false;
-  std::vector<store::AccessRecord> discoveries;
+  std::vector<access::Discovery> discoveries;
   uint64_t files_examined = 0;
   std::string standard;  // empty: no standard was evaluated (`access scan`)
   std::string verdict;   // "pass", "fail" or "advice"

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "catena/access/discovery.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
@@ -239,25 +240,6 @@ struct AttestationHit {
   std::string name;
 };
 
-/// Something on a host's disk that grants access to build, source, signing, publishing or cloud
-/// infrastructure. Never the secret itself: a key's public fingerprint or a salted hash of a
-/// token (`fingerprint`), so that one credential is recognised on several hosts.
-struct AccessRecord {
-  std::string kind;           // "ssh-private-key", "npm-token", "pkcs12", ..., "unparsed"
-  std::string category;       // "ssh", "source", "ci", "publish", "cloud", "signing", "key"
-  std::string target;         // what it gives access to: host, URL, registry, context (no secret)
-  std::string account;        // a user name or key id that is not secret, or empty
-  std::string path;           // exact bytes
-  std::string owner;          // the file owner's name (or uid)
-  uint32_t mode = 0;          // permission bits of the file
-  std::string fingerprint;    // "SHA256:..." (key), "hmac-sha256:..." (token), or empty
-  std::string protection;     // "passphrase", "none", "hardware", "not-applicable", "unknown"
-  bool holds_secret = false;  // the file holds secret material (vs. configuration)
-  bool signing = false;       // code-signing material
-  bool build_critical = false;
-  std::string detail;  // key type and bits, certificate subject, reason a file was unparsed
-};
-
 class Store {
  public:
   enum class Access { ReadWrite, ReadOnly };
@@ -402,9 +384,9 @@ class Store {
   /// Replaces everything recorded about `host`'s build access with `records`.
   [[nodiscard]] Status replace_access(const std::string& host,
                                       int64_t discovered_ns,
-                                      const std::vector<AccessRecord>& records);
+                                      const std::vector<access::Discovery>& records);
   /// The build access recorded for `host` (every host when empty), ordered by path.
-  [[nodiscard]] Result<std::vector<AccessRecord>> list_access(const std::string& host);
+  [[nodiscard]] Result<std::vector<access::Discovery>> list_access(const std::string& host);
   /// For every credential recorded on a host other than `host`: its fingerprint and the hosts
   /// that hold it. One query, whatever the number of discoveries.
   [[nodiscard]] Result<std::map<std::string, std::vector<std::string>>> credential_hosts(

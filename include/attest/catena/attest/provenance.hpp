@@ -124,4 +124,23 @@ std::vector<Finding> check_policy(const Provenance& provenance,
                                   int64_t now_ns,
                                   const std::string& source);
 
+/// What `catena provenance verify` checks, as one call: the envelope carries a valid signature
+/// by every key (else PROV_SIGNATURE_INVALID); only then is the payload read as SLSA provenance
+/// (else PROV_STATEMENT_MALFORMED); each artifact file's SHA-256 is a subject (else
+/// PROV_SUBJECT_MISMATCH); the policy holds (PROV_POLICY_VIOLATION). `source` names the envelope
+/// in findings. `provenance` is set only for an authenticated, parsed payload; the artifacts are
+/// read only then, and one that cannot be read is an error.
+struct ProvenanceCheck {
+  std::vector<Finding> findings;  // most severe first
+  std::optional<VerifiedEnvelope> envelope;
+  std::optional<Provenance> provenance;
+};
+[[nodiscard]] Result<ProvenanceCheck> verify_provenance(
+    std::string_view envelope_text,
+    const std::vector<trust::VerifyingKey>& keys,
+    const std::vector<std::string>& artifacts,
+    const Policy* policy,
+    int64_t now_ns,
+    const std::string& source);
+
 }  // namespace catena::attest

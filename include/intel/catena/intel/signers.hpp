@@ -20,6 +20,7 @@
 #include "catena/core/result.hpp"
 #include "catena/store/store.hpp"
 #include "catena/trust/authenticode.hpp"
+#include "catena/trust/sig.hpp"
 
 namespace catena::intel {
 
@@ -38,6 +39,10 @@ class SignerBlocklist {
   /// SIG_SIGNER_BLOCKED for each blocked certificate among the signatures' certificates.
   std::vector<Finding> check(const std::vector<trust::Signature>& signatures,
                              const std::string& path) const;
+  /// The verdict of a signature check with blocked signers applied: SIG_SIGNER_BLOCKED added to
+  /// `report.findings`, and a verdict that would pass ("valid", "untrusted") made "anomalous".
+  /// Returns how many findings were added.
+  size_t judge(trust::SigReport& report) const;
 
  private:
   std::vector<store::BlockedSignerRecord> signers_;
