@@ -21,7 +21,7 @@ constexpr int64_t kRacyWindowNs = 2'000'000'000;
 class StoredDigests final : public pkg::KnownDigests {
  public:
   explicit StoredDigests(std::string prefix) : prefix_(std::move(prefix)) {}
-  void add(store::StatDigest&& digest) {
+  void add(scan::StatDigest&& digest) {
     // A later source (the scan of this run) replaces an older record of the same path.
     std::string path = digest.path;
     by_path_.insert_or_assign(std::move(path), std::move(digest));
@@ -29,7 +29,7 @@ class StoredDigests final : public pkg::KnownDigests {
   std::optional<Md5> md5(const std::string& path, const struct stat& st) const override {
     auto it = by_path_.find(prefix_.empty() ? path : prefix_ + path);
     if (it == by_path_.end()) return std::nullopt;
-    const store::StatDigest& d = it->second;
+    const scan::StatDigest& d = it->second;
     if (d.device != st.st_dev || d.inode != st.st_ino ||
         d.size != static_cast<uint64_t>(st.st_size) || d.mtime_ns != to_ns(st.st_mtim) ||
         d.ctime_ns != to_ns(st.st_ctim) ||
@@ -42,12 +42,12 @@ class StoredDigests final : public pkg::KnownDigests {
 
  private:
   std::string prefix_;  // the root the verified paths are relative to ("" for /)
-  std::unordered_map<std::string, store::StatDigest> by_path_;
+  std::unordered_map<std::string, scan::StatDigest> by_path_;
 };
 
 }  // namespace
 
-Result<pkg::VerifyReport> verify_packages_with_store(store::Store& store,
+Result<pkg::VerifyReport> verify_packages_with_store(scan::ScanStore& store,
                                                      const std::string& host,
                                                      int64_t scan_id,
                                                      pkg::VerifyOptions options,
@@ -58,12 +58,12 @@ Result<pkg::VerifyReport> verify_packages_with_store(store::Store& store,
   StoredDigests known(prefix);
   if (!full) {
     CATENA_TRY_STATUS(store.for_each_stat_digest(
-        host, scan_id, [&](store::StatDigest&& d) { known.add(std::move(d)); }));
+        host, scan_id, [&](scan::StatDigest&& d) { known.add(std::move(d)); }));
     options.known = &known;
   }
   const int64_t started_ns = now_ns();
   CATENA_TRY(pkg::VerifyReport report, pkg::verify_packages(options));
-  std::vector<store::StatDigest> read;
+  std::vector<scan::StatDigest> read;
   read.reserve(report.hashed.size());
   for (const pkg::HashedFile& h : report.hashed) {
     read.push_back({.path = prefix + h.path,

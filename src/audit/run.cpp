@@ -89,7 +89,7 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
   // What ran: a rule of the standard no check could break is "skipped", not "pass".
   result.examined = Examined{.packages = false, .access = false, .baselines = false};
   const scan::ScanMeta meta{.kind = "audit", .host = host, .arguments = request.arguments};
-  auto scanned = scan::run_session(store, session, meta, &result.scan);
+  auto scanned = scan::run_session(store, store, session, meta, &result.scan);
   if (!scanned && scanned.error().code != ErrorCode::Interrupted) {
     return tl::unexpected(scanned.error());
   }
@@ -144,8 +144,8 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
       }
     }
     // Every baseline this host has is checked too.
-    CATENA_TRY(std::vector<store::BaselineRecord> baselines, store.list_baselines());
-    for (const store::BaselineRecord& b : baselines) {
+    CATENA_TRY(std::vector<baseline::BaselineRecord> baselines, store.list_baselines());
+    for (const baseline::BaselineRecord& b : baselines) {
       if (b.host != host) continue;
       baseline::Options options{
           .name = b.name, .jobs = session.scan.jobs, .cancel = session.scan.cancel};

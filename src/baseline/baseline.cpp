@@ -131,7 +131,7 @@ std::string packages_json(const pkg::DpkgLocation& location) {
   return out.dump();
 }
 
-Result<scan::ScanSummary> take_scan(store::Store& store,
+Result<scan::ScanSummary> take_scan(Stores store,
                                     const RuleSet& rules,
                                     const Options& options,
                                     const std::string& kind) {
@@ -154,7 +154,7 @@ Result<scan::ScanSummary> take_scan(store::Store& store,
   }());
   if (owners) scan.owners = &*owners;
   scan::ScanMeta meta{.kind = kind, .host = options.host, .arguments = {}};
-  return scan::run_scan(store, scan, meta);
+  return scan::run_scan(store.scans, scan, meta);
 }
 
 std::string octal(uint32_t mode) {
@@ -165,15 +165,15 @@ std::string octal(uint32_t mode) {
 
 // The attributes of `watched` that differ, as (name, old, new).
 std::vector<std::tuple<std::string, std::string, std::string>> differences(
-    const store::FileRecord& a, const store::FileRecord& b, unsigned watched) {
+    const scan::FileRecord& a, const scan::FileRecord& b, unsigned watched) {
   std::vector<std::tuple<std::string, std::string, std::string>> out;
   const auto hex = [](const std::optional<Sha256>& d) { return d ? to_hex(*d) : std::string("-"); };
   if ((watched & kType) && a.type != b.type) {
-    out.emplace_back("type", std::string(store::file_type_name(a.type)),
-                     std::string(store::file_type_name(b.type)));
+    out.emplace_back("type", std::string(scan::file_type_name(a.type)),
+                     std::string(scan::file_type_name(b.type)));
   }
-  if ((watched & kContent) && a.type == store::FileType::Regular &&
-      b.type == store::FileType::Regular && a.sha256 != b.sha256) {
+  if ((watched & kContent) && a.type == scan::FileType::Regular &&
+      b.type == scan::FileType::Regular && a.sha256 != b.sha256) {
     out.emplace_back("sha256", hex(a.sha256), hex(b.sha256));
   }
   if ((watched & kSize) && a.size != b.size) {
@@ -217,10 +217,10 @@ std::vector<std::tuple<std::string, std::string, std::string>> differences(
   return out;
 }
 
-Result<std::vector<store::FileRecord>> records_of(store::Store& store, int64_t scan_id) {
-  std::vector<store::FileRecord> out;
+Result<std::vector<scan::FileRecord>> records_of(Stores store, int64_t scan_id) {
+  std::vector<scan::FileRecord> out;
   CATENA_TRY_STATUS(
-      store.for_each_file(scan_id, [&](const store::FileRecord& r) { out.push_back(r); }));
+      store.scans.for_each_file(scan_id, [&](const scan::FileRecord& r) { out.push_back(r); }));
   return out;
 }
 
@@ -284,25 +284,25 @@ std::optional<std::string> md5_of(const std::string& path) {
 
 struct Diff {
   std::vector<Finding> findings;
-  std::vector<store::FileRecord> accepted;  // the baseline moved by the package-explained changes
+  std::vector<scan::FileRecord> accepted;  // the baseline moved by the package-explained changes
 };
 
-Diff compare(const std::vector<store::FileRecord>& old_records,
-             const std::vector<store::FileRecord>& new_records,
+Diff compare(const std::vector<scan::FileRecord>& old_records,
+             const std::vector<scan::FileRecord>& new_records,
              const RuleSet& rules,
              const PackageChanges& packages) {
   Diff out;
   // The MD5 the package database can vouch for is computed only for the few changed files an
   // upgraded package names, so a check reads every other file once, for SHA-256 alone.
-  const auto explained_by = [&](const store::FileRecord& r) -> const std::string* {
-    if (r.type != store::FileType::Regular) return nullptr;
+  const auto explained_by = [&](const scan::FileRecord& r) -> const std::string* {
+    if (r.type != scan::FileType::Regular) return nullptr;
     auto found = packages.md5_by_path.find(r.path);
     if (found == packages.md5_by_path.end()) return nullptr;
     const std::optional<std::string> md5 = md5_of(r.path);
     if (!md5 || *md5 != found->second.first) return nullptr;
     return &found->second.second;
   };
-  const auto explained_finding = [&](const store::FileRecord& r, const std::string& package,
+  const auto explained_finding = [&](const scan::FileRecord& r, const std::string& package,
                                      const char* change) {
     Finding f = make_finding("FILE_CHANGED_BY_PACKAGE", r.path);
     f.sha256 = r.sha256;
@@ -323,7 +323,7 @@ Diff compare(const std::vector<store::FileRecord>& old_records,
     const bool take_new = a == old_records.size() ||
                           (b < new_records.size() && new_records[b].path < old_records[a].path);
     if (take_old) {
-      const store::FileRecord& r = old_records[a++];
+      const scan::FileRecord& r = old_records[a++];
       // A file its package took away when that package was upgraded or removed.
       bool explained = false;
       if (!r.package.empty()) {
@@ -345,23 +345,23 @@ Diff compare(const std::vector<store::FileRecord>& old_records,
       continue;
     }
     if (take_new) {
-      const store::FileRecord& r = new_records[b++];
+      const scan::FileRecord& r = new_records[b++];
       if (const std::string* package = explained_by(r)) {
         out.findings.push_back(explained_finding(r, *package, "added"));
         out.accepted.push_back(r);
       } else {
         Finding f = make_finding("FILE_ADDED", r.path);
         f.sha256 = r.sha256;
-        f.add_evidence("type", std::string(store::file_type_name(r.type)));
+        f.add_evidence("type", std::string(scan::file_type_name(r.type)));
         f.add_evidence("mode", octal(r.mode));
         f.add_evidence("uid", std::to_string(r.uid));
-        if (r.type == store::FileType::Symlink) f.add_evidence("link_target", r.link_target);
+        if (r.type == scan::FileType::Symlink) f.add_evidence("link_target", r.link_target);
         out.findings.push_back(std::move(f));
       }
       continue;
     }
-    const store::FileRecord& before = old_records[a++];
-    const store::FileRecord& after = new_records[b++];
+    const scan::FileRecord& before = old_records[a++];
+    const scan::FileRecord& after = new_records[b++];
     const auto changed = differences(before, after, rules.attributes_of(after.path));
     if (changed.empty()) {
       out.accepted.push_back(before);
@@ -538,19 +538,19 @@ Result<Config> config_from_json(std::string_view text) {
   return config;
 }
 
-Result<store::BaselineRecord> create(store::Store& store, const Options& options) {
+Result<BaselineRecord> create(Stores store, const Options& options) {
   if (options.name.empty()) return make_error(ErrorCode::Usage, "a baseline needs a name");
   if (options.config.rules.empty()) return make_error(ErrorCode::Usage, "nothing selected");
   CATENA_TRY(RuleSet rules, RuleSet::make(options.config));
   CATENA_TRY(scan::ScanSummary summary, take_scan(store, rules, options, "baseline"));
-  store::BaselineRecord record{.name = options.name,
-                               .host = summary.host,
-                               .scan_id = summary.scan_id,
-                               .created_ns = now_ns(),
-                               .updated_ns = now_ns(),
-                               .config = config_to_json(options.config),
-                               .packages = packages_json(options.dpkg)};
-  CATENA_TRY(record.id, store.put_baseline(record));
+  BaselineRecord record{.name = options.name,
+                        .host = summary.host,
+                        .scan_id = summary.scan_id,
+                        .created_ns = now_ns(),
+                        .updated_ns = now_ns(),
+                        .config = config_to_json(options.config),
+                        .packages = packages_json(options.dpkg)};
+  CATENA_TRY(record.id, store.baselines.put_baseline(record));
   return record;
 }
 
@@ -558,36 +558,37 @@ namespace {
 
 // The baseline, a fresh scan of its paths, and the differences between them.
 struct Compared {
-  store::BaselineRecord baseline;
+  BaselineRecord baseline;
   std::vector<std::string> roots;
   scan::ScanSummary summary;
   Diff diff;
 };
 
-Result<Compared> compare_records(store::Store& store,
+Result<Compared> compare_records(Stores store,
                                  const Options& options,
-                                 store::BaselineRecord baseline,
-                                 const std::vector<store::FileRecord>& old_records) {
+                                 BaselineRecord baseline,
+                                 const std::vector<scan::FileRecord>& old_records) {
   Compared out;
   out.baseline = std::move(baseline);
   CATENA_TRY(Config config, config_from_json(out.baseline.config));
   CATENA_TRY(RuleSet rules, RuleSet::make(config));
   out.roots = rules.roots();
   CATENA_TRY(out.summary, take_scan(store, rules, options, "baseline-check"));
-  CATENA_TRY(std::vector<store::FileRecord> new_records, records_of(store, out.summary.scan_id));
+  CATENA_TRY(std::vector<scan::FileRecord> new_records, records_of(store, out.summary.scan_id));
   out.diff = compare(old_records, new_records, rules,
                      package_changes(options.dpkg, out.baseline.packages));
   return out;
 }
 
-Result<Compared> compare_with_now(store::Store& store, const Options& options) {
-  CATENA_TRY(store::BaselineRecord baseline, store.get_baseline(this_host(options), options.name));
-  CATENA_TRY(std::vector<store::FileRecord> old_records, records_of(store, baseline.scan_id));
+Result<Compared> compare_with_now(Stores store, const Options& options) {
+  CATENA_TRY(BaselineRecord baseline,
+             store.baselines.get_baseline(this_host(options), options.name));
+  CATENA_TRY(std::vector<scan::FileRecord> old_records, records_of(store, baseline.scan_id));
   return compare_records(store, options, std::move(baseline), old_records);
 }
 
-CheckReport report_of(store::Store& store, Compared& compared, Status* stored) {
-  *stored = store.add_batch(compared.summary.scan_id, {}, compared.diff.findings);
+CheckReport report_of(Stores store, Compared& compared, Status* stored) {
+  *stored = store.scans.add_batch(compared.summary.scan_id, {}, compared.diff.findings);
   CheckReport report{.baseline = compared.baseline,
                      .scan_id = compared.summary.scan_id,
                      .files = compared.summary.totals.files,
@@ -601,9 +602,9 @@ CheckReport report_of(store::Store& store, Compared& compared, Status* stored) {
   return report;
 }
 
-json record_to_json(const store::FileRecord& r) {
+json record_to_json(const scan::FileRecord& r) {
   json out = {{"path_b64", base64_encode(r.path)},
-              {"type", std::string(store::file_type_name(r.type))},
+              {"type", std::string(scan::file_type_name(r.type))},
               {"size", r.size},
               {"mode", r.mode},
               {"uid", r.uid},
@@ -613,22 +614,21 @@ json record_to_json(const store::FileRecord& r) {
               {"inode", r.inode},
               {"package", r.package}};
   if (r.sha256) out["sha256"] = to_hex(*r.sha256);
-  if (r.type == store::FileType::Symlink) out["link_b64"] = base64_encode(r.link_target);
+  if (r.type == scan::FileType::Symlink) out["link_b64"] = base64_encode(r.link_target);
   if (!r.xattrs.empty()) out["xattrs_b64"] = base64_encode(r.xattrs);
   return out;
 }
 
-Result<store::FileRecord> record_from_json(const json& j) {
-  store::FileRecord r;
+Result<scan::FileRecord> record_from_json(const json& j) {
+  scan::FileRecord r;
   try {
     CATENA_TRY(r.path, base64_decode(j.at("path_b64").get<std::string>()));
     const std::string type = j.at("type").get<std::string>();
     bool known = false;
-    for (store::FileType t :
-         {store::FileType::Regular, store::FileType::Symlink, store::FileType::Fifo,
-          store::FileType::Socket, store::FileType::CharDevice, store::FileType::BlockDevice,
-          store::FileType::Other}) {
-      if (store::file_type_name(t) == type) {
+    for (scan::FileType t : {scan::FileType::Regular, scan::FileType::Symlink, scan::FileType::Fifo,
+                             scan::FileType::Socket, scan::FileType::CharDevice,
+                             scan::FileType::BlockDevice, scan::FileType::Other}) {
+      if (scan::file_type_name(t) == type) {
         r.type = t;
         known = true;
       }
@@ -659,7 +659,7 @@ Result<store::FileRecord> record_from_json(const json& j) {
 
 }  // namespace
 
-Result<CheckReport> check(store::Store& store, const Options& options) {
+Result<CheckReport> check(Stores store, const Options& options) {
   CATENA_TRY(Compared compared, compare_with_now(store, options));
   Status stored;
   CheckReport report = report_of(store, compared, &stored);
@@ -667,12 +667,12 @@ Result<CheckReport> check(store::Store& store, const Options& options) {
   return report;
 }
 
-Result<CheckReport> update(store::Store& store, const Options& options) {
+Result<CheckReport> update(Stores store, const Options& options) {
   CATENA_TRY(Compared compared, compare_with_now(store, options));
-  const store::BaselineRecord& baseline = compared.baseline;
+  const BaselineRecord& baseline = compared.baseline;
   const scan::ScanSummary& summary = compared.summary;
   Diff& diff = compared.diff;
-  store::BaselineRecord moved = baseline;
+  BaselineRecord moved = baseline;
   moved.updated_ns = now_ns();
   moved.packages = packages_json(options.dpkg);
   if (!options.accept_packages) {
@@ -680,22 +680,22 @@ Result<CheckReport> update(store::Store& store, const Options& options) {
   } else {
     // A record set of its own: the old state, moved only where a package explains the change.
     CATENA_TRY(int64_t merged,
-               store.begin_scan({.host = baseline.host,
-                                 .kind = "baseline",
-                                 .started_ns = now_ns(),
-                                 .catena_version = CATENA_VERSION,
-                                 .arguments = {"baseline", "update", "--accept-packages"},
-                                 .roots = compared.roots}));
+               store.scans.begin_scan({.host = baseline.host,
+                                       .kind = "baseline",
+                                       .started_ns = now_ns(),
+                                       .catena_version = CATENA_VERSION,
+                                       .arguments = {"baseline", "update", "--accept-packages"},
+                                       .roots = compared.roots}));
     for (size_t begin = 0; begin < diff.accepted.size(); begin += scan::kBatchRecords) {
       const size_t end = std::min(diff.accepted.size(), begin + scan::kBatchRecords);
       CATENA_TRY_STATUS(
-          store.add_batch(merged, std::span(diff.accepted.data() + begin, end - begin), {}));
+          store.scans.add_batch(merged, std::span(diff.accepted.data() + begin, end - begin), {}));
     }
-    store::ScanTotals totals{.files = diff.accepted.size(), .finished_ns = now_ns()};
-    CATENA_TRY_STATUS(store.finish_scan(merged, totals, store::ScanStatus::Complete));
+    scan::ScanTotals totals{.files = diff.accepted.size(), .finished_ns = now_ns()};
+    CATENA_TRY_STATUS(store.scans.finish_scan(merged, totals, scan::ScanStatus::Complete));
     moved.scan_id = merged;
   }
-  CATENA_TRY_STATUS(store.put_baseline(moved));
+  CATENA_TRY_STATUS(store.baselines.put_baseline(moved));
   CheckReport report{.baseline = moved,
                      .scan_id = summary.scan_id,
                      .files = summary.totals.files,
@@ -707,11 +707,12 @@ Result<CheckReport> update(store::Store& store, const Options& options) {
   return report;
 }
 
-Result<std::string> export_signed(store::Store& store,
+Result<std::string> export_signed(Stores store,
                                   const Options& options,
                                   const trust::SigningKey& key) {
-  CATENA_TRY(store::BaselineRecord baseline, store.get_baseline(this_host(options), options.name));
-  CATENA_TRY(std::vector<store::FileRecord> records, records_of(store, baseline.scan_id));
+  CATENA_TRY(BaselineRecord baseline,
+             store.baselines.get_baseline(this_host(options), options.name));
+  CATENA_TRY(std::vector<scan::FileRecord> records, records_of(store, baseline.scan_id));
   json payload = {{"format", "catena-baseline"},
                   {"version", kExportVersion},
                   {"name", baseline.name},
@@ -721,13 +722,13 @@ Result<std::string> export_signed(store::Store& store,
                   {"config", json::parse(baseline.config, nullptr, false)},
                   {"packages", json::parse(baseline.packages, nullptr, false)}};
   json list = json::array();
-  for (const store::FileRecord& r : records) list.push_back(record_to_json(r));
+  for (const scan::FileRecord& r : records) list.push_back(record_to_json(r));
   payload["records"] = std::move(list);
   const std::string payload_text = payload.dump(-1, ' ', false, json::error_handler_t::replace);
   return trust::dsse_sign(kExportPayloadType, payload_text, key);
 }
 
-Result<CheckReport> check_exported(store::Store& store,
+Result<CheckReport> check_exported(Stores store,
                                    std::string_view envelope_text,
                                    const trust::VerifyingKey& key,
                                    const Options& options) {
@@ -759,19 +760,19 @@ Result<CheckReport> check_exported(store::Store& store,
       !payload.contains("config") || !payload.contains("packages")) {
     return make_error(ErrorCode::Parse, "the baseline lacks records, config or packages");
   }
-  std::vector<store::FileRecord> records;
+  std::vector<scan::FileRecord> records;
   for (const json& r : payload["records"]) {
-    CATENA_TRY(store::FileRecord record, record_from_json(r));
+    CATENA_TRY(scan::FileRecord record, record_from_json(r));
     records.push_back(std::move(record));
   }
   std::sort(records.begin(), records.end(),
-            [](const store::FileRecord& a, const store::FileRecord& b) { return a.path < b.path; });
-  store::BaselineRecord baseline{.name = payload.value("name", ""),
-                                 .host = host,
-                                 .created_ns = payload.value("created_ns", int64_t{0}),
-                                 .updated_ns = payload.value("updated_ns", int64_t{0}),
-                                 .config = payload["config"].dump(),
-                                 .packages = payload["packages"].dump()};
+            [](const scan::FileRecord& a, const scan::FileRecord& b) { return a.path < b.path; });
+  BaselineRecord baseline{.name = payload.value("name", ""),
+                          .host = host,
+                          .created_ns = payload.value("created_ns", int64_t{0}),
+                          .updated_ns = payload.value("updated_ns", int64_t{0}),
+                          .config = payload["config"].dump(),
+                          .packages = payload["packages"].dump()};
   CATENA_TRY(Compared compared, compare_records(store, options, std::move(baseline), records));
   Status stored;
   CheckReport report = report_of(store, compared, &stored);

@@ -1,11 +1,11 @@
 #include <cstdio>
 
-#include "shared_options.hpp"
 #include "catena/audit/run.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/time.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "shared_options.hpp"
 
 namespace catena::cli {
 
@@ -62,7 +62,7 @@ Runner register_access(CLI::App& app) {
       const std::string host = options->host.empty() ? host_name() : options->host;
       const int64_t started = now_ns();
       auto run = audit::run_access(**store, homes, config->inventory, host, !options->no_system,
-                            options->access_key);
+                                   options->access_key);
       if (!run) return fail(run.error());
       report::ScanReport report{.command = "access scan",
                                 .host = host,

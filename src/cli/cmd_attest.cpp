@@ -39,7 +39,7 @@ const std::set<std::string> kDefaultEnvValues = {"PATH",
 
 // "<path>\0<sha256>\n" of every record in path order: a digest of what the scan saw.
 Result<attest::LastScan> last_scan_of(store::Store& store, const std::string& host) {
-  CATENA_TRY(std::optional<store::ScanRecord> scan, store.latest_scan_of_host(host));
+  CATENA_TRY(std::optional<scan::ScanRecord> scan, store.latest_scan_of_host(host));
   if (!scan) return make_error(ErrorCode::NotFound, "no scan of this host in the store");
   CATENA_TRY(Sha256 digest, store.scan_content_digest(scan->id));
   return attest::LastScan{scan->id, to_hex(digest), scan->started_ns};

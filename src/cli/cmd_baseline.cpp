@@ -41,7 +41,7 @@ int report_check(const BaselineCommand& command,
                             .host = check.baseline.host,
                             .started_ns = check.baseline.updated_ns,
                             .finished_ns = now_ns(),
-                            .status = store::ScanStatus::Complete,
+                            .status = scan::ScanStatus::Complete,
                             .totals = {.files = check.files,
                                        .bytes = check.bytes,
                                        .files_read = check.files_read,
@@ -200,7 +200,7 @@ Runner register_baseline(CLI::App& app) {
       auto all = (*store)->list_baselines();
       if (!all) return fail(all.error());
       nlohmann::json out = nlohmann::json::array();
-      for (const store::BaselineRecord& b : *all) {
+      for (const baseline::BaselineRecord& b : *all) {
         if (command->output.format == "table") {
           std::printf("%-20s %-20s scan %-6lld updated %s\n", escape_for_terminal(b.name).c_str(),
                       escape_for_terminal(b.host).c_str(), static_cast<long long>(b.scan_id),

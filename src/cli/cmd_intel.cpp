@@ -39,17 +39,17 @@ int match_stored(store::Store& store, const std::string& format) {
   nlohmann::json matches = nlohmann::json::array();
   std::vector<std::string> lines;
   std::optional<Error> failed;
-  auto visited = store.for_each_indicator_hit([&](store::IndicatorHit&& hit) {
+  auto visited = store.for_each_indicator_hit([&](intel::IndicatorHit&& hit) {
     if (failed) return;
     auto found = store.find_by_sha256(hit.content);
     if (!found) {
       failed = found.error();
       return;
     }
-    const store::IndicatorRecord& i = hit.indicator;
+    const intel::IndicatorRecord& i = hit.indicator;
     const std::string indicator =
         to_hex(std::span(reinterpret_cast<const uint8_t*>(i.digest.data()), i.digest.size()));
-    for (const store::Occurrence& o : *found) {
+    for (const scan::Occurrence& o : *found) {
       bool needs_b64 = false;
       nlohmann::json item = {{"feed", i.feed},
                              {"algorithm", i.algorithm},
@@ -60,7 +60,7 @@ int match_stored(store::Store& store, const std::string& format) {
                              {"host", o.host},
                              {"scan_id", o.scan_id},
                              {"scan_started", format_rfc3339(o.scan_started_ns)},
-                             {"scan_status", store::scan_status_name(o.scan_status)},
+                             {"scan_status", scan::scan_status_name(o.scan_status)},
                              {"path", json_path_text(o.file.path, &needs_b64)}};
       matches.push_back(std::move(item));
       lines.push_back(format_rfc3339(o.scan_started_ns) + "  " + o.host + "  scan " +
@@ -80,7 +80,7 @@ int match_stored(store::Store& store, const std::string& format) {
     if (!scans) return fail(scans.error());
     if (scans->empty()) continue;
     nlohmann::json ids = nlohmann::json::array();
-    for (const store::ScanRecord& scan : *scans) {
+    for (const scan::ScanRecord& scan : *scans) {
       ids.push_back({{"scan_id", scan.id},
                      {"host", scan.host},
                      {"started", format_rfc3339(scan.started_ns)}});
@@ -166,7 +166,7 @@ Runner register_intel(CLI::App& app) {
         if (!text) return fail(text.error());
         auto signers = intel::parse_signer_list(std::string_view(text->data(), text->size()));
         if (!signers) return rejected(signers.error());
-        store::FeedRecord record{.id = 0,
+        intel::FeedRecord record{.id = 0,
                                  .name = name,
                                  .source = options->file,
                                  .format = "signers",
@@ -189,7 +189,7 @@ Runner register_intel(CLI::App& app) {
       const bool json_feed = format == intel::FeedFormat::Stix ||
                              format == intel::FeedFormat::Misp ||
                              (format == intel::FeedFormat::Auto && looks_like_json(options->file));
-      store::FeedRecord record{.id = 0,
+      intel::FeedRecord record{.id = 0,
                                .name = name,
                                .source = options->file,
                                .format = "",
@@ -203,7 +203,7 @@ Runner register_intel(CLI::App& app) {
                                       {.column = options->column});
         if (!feed) return rejected(feed.error());
         record.format = std::string(intel::feed_format_name(feed->format));
-        std::vector<store::IndicatorRecord> rows;
+        std::vector<intel::IndicatorRecord> rows;
         rows.reserve(feed->indicators.size());
         for (intel::Indicator& i : feed->indicators) {
           rows.push_back({name, std::string(intel::algorithm_name(i.algorithm)),
@@ -253,7 +253,7 @@ Runner register_intel(CLI::App& app) {
       if (!feeds) return fail(feeds.error());
       if (options->output.format == "json") {
         nlohmann::json out = nlohmann::json::array();
-        for (const store::FeedRecord& f : *feeds) {
+        for (const intel::FeedRecord& f : *feeds) {
           out.push_back({{"feed", f.name},
                          {"source", f.source},
                          {"format", f.format},
@@ -263,7 +263,7 @@ Runner register_intel(CLI::App& app) {
         std::printf("%s\n",
                     out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       } else {
-        for (const store::FeedRecord& f : *feeds) {
+        for (const intel::FeedRecord& f : *feeds) {
           std::printf("%-24s %8llu  %-5s %s  %s\n", escape_for_terminal(f.name).c_str(),
                       static_cast<unsigned long long>(f.indicators), f.format.c_str(),
                       format_rfc3339(f.imported_ns).c_str(), escape_for_terminal(f.source).c_str());

@@ -30,7 +30,7 @@ int run_list(const OutputOptions& output, int64_t scan_id) {
   if (!scan) return fail(scan.error());
   report::InventoryWriter writer(stdout, *format);
   auto visited =
-      (*store)->for_each_file(scan_id, [&](const store::FileRecord& r) { writer.add(r); });
+      (*store)->for_each_file(scan_id, [&](const scan::FileRecord& r) { writer.add(r); });
   writer.finish();
   if (!visited) return fail(visited.error());
   return kExitOk;
@@ -46,7 +46,7 @@ int run_find(const OutputOptions& output, const std::string& hex) {
   auto found = (*store)->find_by_sha256(*sha256);
   if (!found) return fail(found.error());
   report::InventoryWriter writer(stdout, *format);
-  for (const store::Occurrence& o : *found) writer.add(o);
+  for (const scan::Occurrence& o : *found) writer.add(o);
   writer.finish();
   if (found->empty() && *format == report::Format::Table) {
     std::fprintf(stdout, "No host has or had content %s in the store.\n", to_hex(*sha256).c_str());

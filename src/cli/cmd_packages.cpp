@@ -122,7 +122,7 @@ Runner register_packages(CLI::App& app) {
                               .host = host_name(),
                               .started_ns = started,
                               .finished_ns = now_ns(),
-                              .status = store::ScanStatus::Complete,
+                              .status = scan::ScanStatus::Complete,
                               .totals = {.files = result->files, .bytes = result->bytes},
                               .roots = {options->verify.location.root},
                               .findings = std::move(result->findings),

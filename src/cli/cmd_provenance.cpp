@@ -120,7 +120,7 @@ Runner register_provenance(CLI::App& app) {
                                 .host = host_name(),
                                 .started_ns = started,
                                 .finished_ns = now_ns(),
-                                .status = store::ScanStatus::Complete,
+                                .status = scan::ScanStatus::Complete,
                                 .roots = {source},
                                 .findings = std::move(findings),
                                 .fail_on = *fail_on,
@@ -167,7 +167,7 @@ Runner register_provenance(CLI::App& app) {
     if (find->parsed() || list->parsed()) {
       auto store = open_store(options->output, store::Store::Access::ReadOnly);
       if (!store) return fail(store.error());
-      std::vector<store::AttestationHit> hits;
+      std::vector<attest::AttestationHit> hits;
       if (find->parsed()) {
         std::string hex = options->sha256;
         if (!options->file.empty()) {

@@ -148,7 +148,7 @@ Runner register_scan(CLI::App& app) {
         *command, [&](store::Store& store, report::ScanReport& report) -> Result<bool> {
           scan::ScanSummary interrupted;
           const scan::ScanMeta meta{.kind = "scan", .host = {}, .arguments = process_arguments()};
-          auto summary = scan::run_session(store, command->session, meta, &interrupted);
+          auto summary = scan::run_session(store, store, command->session, meta, &interrupted);
           if (!summary && summary.error().code != ErrorCode::Interrupted) {
             return tl::unexpected(summary.error());
           }

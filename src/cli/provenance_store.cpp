@@ -11,15 +11,15 @@ Result<int64_t> store_attestation(store::Store& store,
                                   std::string_view statement,
                                   const std::string& source) {
   CATENA_TRY(attest::Provenance provenance, attest::parse_provenance(statement));
-  store::AttestationRecord record{.envelope_sha256 = sha256_of(std::as_bytes(std::span(envelope))),
-                                  .host = provenance.host,
-                                  .builder_id = provenance.builder_id,
-                                  .step = provenance.step,
-                                  .started_ns = provenance.started_ns,
-                                  .finished_ns = provenance.finished_ns,
-                                  .exit_code = provenance.exit_code,
-                                  .stored_ns = now_ns(),
-                                  .source = source};
+  attest::AttestationRecord record{.envelope_sha256 = sha256_of(std::as_bytes(std::span(envelope))),
+                                   .host = provenance.host,
+                                   .builder_id = provenance.builder_id,
+                                   .step = provenance.step,
+                                   .started_ns = provenance.started_ns,
+                                   .finished_ns = provenance.finished_ns,
+                                   .exit_code = provenance.exit_code,
+                                   .stored_ns = now_ns(),
+                                   .source = source};
   const auto add = [&](const std::string& role, const std::string& name, const std::string& hex) {
     auto digest = sha256_from_hex(hex);
     if (digest) record.digests.push_back({*digest, role, name});

@@ -5,11 +5,11 @@
 
 namespace catena::intel {
 
-Status IndicatorIndex::load(store::Store& store) {
-  return store.for_each_indicator([this](store::IndicatorRecord&& i) { add(std::move(i)); });
+Status IndicatorIndex::load(IntelStore& store) {
+  return store.for_each_indicator([this](intel::IndicatorRecord&& i) { add(std::move(i)); });
 }
 
-void IndicatorIndex::add(store::IndicatorRecord indicator) {
+void IndicatorIndex::add(intel::IndicatorRecord indicator) {
   has_md5_ = has_md5_ || indicator.algorithm == "md5";
   has_sha1_ = has_sha1_ || indicator.algorithm == "sha1";
   std::string key = indicator.algorithm + ":" + indicator.digest;
@@ -30,7 +30,7 @@ std::vector<Finding> IndicatorIndex::match(const std::string& path,
     if (digest.empty()) continue;
     auto found = by_digest_.find(std::string(algorithm) + ":" + std::string(digest));
     if (found == by_digest_.end()) continue;
-    for (const store::IndicatorRecord& i : found->second) {
+    for (const intel::IndicatorRecord& i : found->second) {
       Finding f = make_finding("IOC_MATCH", path);
       f.add_evidence("feed", i.feed);
       f.add_evidence("algorithm", i.algorithm);

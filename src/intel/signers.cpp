@@ -49,9 +49,9 @@ std::string canonical_serial(std::string_view hex) {
   return first == std::string::npos ? std::string("0") : out.substr(first);
 }
 
-Result<std::vector<store::BlockedSignerRecord>> parse_signer_list(std::string_view text) {
+Result<std::vector<intel::BlockedSignerRecord>> parse_signer_list(std::string_view text) {
   if (text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);
-  std::vector<store::BlockedSignerRecord> out;
+  std::vector<intel::BlockedSignerRecord> out;
   size_t number = 0;
   size_t start = 0;
   while (start < text.size()) {
@@ -64,7 +64,7 @@ Result<std::vector<store::BlockedSignerRecord>> parse_signer_list(std::string_vi
       line = line.substr(0, hash);
     line = trim_space(line);
     if (line.empty()) continue;
-    store::BlockedSignerRecord signer;
+    intel::BlockedSignerRecord signer;
     if (line.find('=') == std::string_view::npos) {
       const size_t space = line.find_first_of(" \t");
       signer.thumbprint = thumbprint_of(line.substr(0, space));
@@ -114,12 +114,12 @@ Result<std::vector<store::BlockedSignerRecord>> parse_signer_list(std::string_vi
   return out;
 }
 
-Status SignerBlocklist::load(store::Store& store) {
+Status SignerBlocklist::load(IntelStore& store) {
   return store.for_each_blocked_signer(
-      [this](store::BlockedSignerRecord&& signer) { add(std::move(signer)); });
+      [this](intel::BlockedSignerRecord&& signer) { add(std::move(signer)); });
 }
 
-void SignerBlocklist::add(store::BlockedSignerRecord signer) {
+void SignerBlocklist::add(intel::BlockedSignerRecord signer) {
   signer.thumbprint = ascii_lower(signer.thumbprint);
   if (!signer.serial.empty()) signer.serial = canonical_serial(signer.serial);
   signers_.push_back(std::move(signer));
@@ -127,7 +127,7 @@ void SignerBlocklist::add(store::BlockedSignerRecord signer) {
 
 std::string SignerBlocklist::identity() const {
   std::vector<std::string> lines;
-  for (const store::BlockedSignerRecord& s : signers_) {
+  for (const intel::BlockedSignerRecord& s : signers_) {
     lines.push_back(s.thumbprint + '\0' + s.issuer + '\0' + s.serial + '\0' + s.label);
   }
   std::sort(lines.begin(), lines.end());
@@ -146,7 +146,7 @@ std::vector<Finding> SignerBlocklist::check(const std::vector<trust::Signature>&
   for (const trust::Signature& sig : signatures) {
     for (const trust::CertificateId& cert : sig.certificates) {
       const std::string serial = canonical_serial(cert.serial);
-      for (const store::BlockedSignerRecord& blocked : signers_) {
+      for (const intel::BlockedSignerRecord& blocked : signers_) {
         const bool hit = !blocked.thumbprint.empty()
                              ? blocked.thumbprint == cert.thumbprint_sha256
                              : blocked.serial == serial &&

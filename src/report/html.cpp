@@ -84,7 +84,7 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
   put(out, "<div class=\"meta\">" + html(format_rfc3339(report.started_ns)) + " to " +
                html(format_rfc3339(report.finished_ns)) + " &middot; scan " +
                std::to_string(report.scan_id) + " &middot; " +
-               html(store::scan_status_name(report.status)) + "</div>\n");
+               html(scan::scan_status_name(report.status)) + "</div>\n");
   size_t skipped = 0;
   if (report.access) {
     for (const AuditRule& rule : report.access->rules) skipped += rule.status == "skipped" ? 1 : 0;

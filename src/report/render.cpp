@@ -51,10 +51,10 @@ json finding_object(const Finding& f) {
   return object;
 }
 
-json record_object(const store::FileRecord& r) {
+json record_object(const scan::FileRecord& r) {
   json object = json::object();
   put_bytes(object, "path", r.path);
-  object["type"] = store::file_type_name(r.type);
+  object["type"] = scan::file_type_name(r.type);
   object["size"] = r.size;
   object["mode"] = octal_mode(r.mode);
   object["uid"] = r.uid;
@@ -73,7 +73,7 @@ json record_object(const store::FileRecord& r) {
     json details = json::parse(r.details, nullptr, false);
     if (!details.is_discarded()) object["details"] = std::move(details);
   }
-  if (r.type == store::FileType::Symlink) put_bytes(object, "link_target", r.link_target);
+  if (r.type == scan::FileType::Symlink) put_bytes(object, "link_target", r.link_target);
   if (r.changed) object["changed_during_scan"] = true;
   return object;
 }
@@ -214,12 +214,12 @@ std::string_view verdict(const ScanReport& report) {
   for (const Finding& f : report.findings) {
     if (f.severity >= report.fail_on) return "fail";
   }
-  return report.status == store::ScanStatus::Complete && !report.totals.incomplete ? "pass"
+  return report.status == scan::ScanStatus::Complete && !report.totals.incomplete ? "pass"
                                                                                    : "incomplete";
 }
 
 std::string finding_json(const Finding& finding) { return dump(finding_object(finding)); }
-std::string record_json(const store::FileRecord& record) { return dump(record_object(record)); }
+std::string record_json(const scan::FileRecord& record) { return dump(record_object(record)); }
 
 namespace {
 
@@ -232,8 +232,8 @@ json report_object(const ScanReport& report) {
   object["host"] = utf8_text(report.host);
   object["started"] = format_rfc3339(report.started_ns);
   object["finished"] = format_rfc3339(report.finished_ns);
-  object["status"] = store::scan_status_name(report.status);
-  object["complete"] = report.status == store::ScanStatus::Complete && !report.totals.incomplete;
+  object["status"] = scan::scan_status_name(report.status);
+  object["complete"] = report.status == scan::ScanStatus::Complete && !report.totals.incomplete;
   object["roots"] = roots_array(report.roots);
   object["files"] = report.totals.files;
   object["bytes"] = report.totals.bytes;
@@ -335,9 +335,9 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
   const double seconds = static_cast<double>(report.finished_ns - report.started_ns) / 1e9;
   // A walk that finished without examining everything is not "complete".
   const std::string status =
-      report.status == store::ScanStatus::Complete && report.totals.incomplete
+      report.status == scan::ScanStatus::Complete && report.totals.incomplete
           ? "incomplete (not everything could be examined)"
-          : std::string(store::scan_status_name(report.status));
+          : std::string(scan::scan_status_name(report.status));
   if (report.scan_id != 0) {
     std::fprintf(out, "catena %s: scan %lld on %s, %s\n", report.command.c_str(),
                  static_cast<long long>(report.scan_id), escape_for_terminal(report.host).c_str(),
@@ -402,7 +402,7 @@ void InventoryWriter::write_json(const std::string& object) {
   }
 }
 
-void InventoryWriter::add(const store::FileRecord& r) {
+void InventoryWriter::add(const scan::FileRecord& r) {
   switch (format_) {
     case Format::Json:
     case Format::Sarif:
@@ -414,9 +414,9 @@ void InventoryWriter::add(const store::FileRecord& r) {
         std::fprintf(out_, "%-64s  %-10s  %12s  %-6s  %-20s  %s\n", "SHA256", "FORMAT", "SIZE",
                      "MODE", "PACKAGE", "PATH");
       }
-      std::string sha = r.sha256 ? to_hex(*r.sha256) : std::string(store::file_type_name(r.type));
+      std::string sha = r.sha256 ? to_hex(*r.sha256) : std::string(scan::file_type_name(r.type));
       std::string path = escape_for_terminal(r.path);
-      if (r.type == store::FileType::Symlink) path += " -> " + escape_for_terminal(r.link_target);
+      if (r.type == scan::FileType::Symlink) path += " -> " + escape_for_terminal(r.link_target);
       std::fprintf(out_, "%-64s  %-10s  %12llu  %-6s  %-20s  %s\n", sha.c_str(),
                    r.format.empty() ? "-" : r.format.c_str(),
                    static_cast<unsigned long long>(r.size), octal_mode(r.mode).c_str(),
@@ -427,12 +427,12 @@ void InventoryWriter::add(const store::FileRecord& r) {
   ++count_;
 }
 
-void InventoryWriter::add(const store::Occurrence& o) {
+void InventoryWriter::add(const scan::Occurrence& o) {
   json object = record_object(o.file);
   object["scan_id"] = o.scan_id;
   object["host"] = utf8_text(o.host);
   object["scan_started"] = format_rfc3339(o.scan_started_ns);
-  object["scan_status"] = store::scan_status_name(o.scan_status);
+  object["scan_status"] = scan::scan_status_name(o.scan_status);
   switch (format_) {
     case Format::Json:
     case Format::Sarif:
@@ -463,11 +463,11 @@ void InventoryWriter::finish() {
 
 namespace catena::report {
 
-void write_scan_list(std::FILE* out, const std::vector<store::ScanRecord>& scans, Format format) {
+void write_scan_list(std::FILE* out, const std::vector<scan::ScanRecord>& scans, Format format) {
   if (format == Format::Table) {
     std::fprintf(out, "%-6s  %-6s  %-20s  %-20s  %-11s  %10s  %10s  %s\n", "SCAN", "KIND", "HOST",
                  "STARTED", "STATUS", "FILES", "ERRORS", "ROOTS");
-    for (const store::ScanRecord& s : scans) {
+    for (const scan::ScanRecord& s : scans) {
       std::string roots;
       for (const std::string& root : s.roots) {
         roots += (roots.empty() ? "" : " ") + escape_for_terminal(root);
@@ -476,13 +476,13 @@ void write_scan_list(std::FILE* out, const std::vector<store::ScanRecord>& scans
                    "%-6" PRId64 "  %-6s  %-20s  %-20s  %-11s  %10" PRIu64 "  %10" PRIu64 "  %s\n",
                    s.id, escape_for_terminal(s.kind).c_str(), escape_for_terminal(s.host).c_str(),
                    format_rfc3339(s.started_ns).substr(0, 19).c_str(),
-                   std::string(store::scan_status_name(s.status)).c_str(), s.totals.files,
+                   std::string(scan::scan_status_name(s.status)).c_str(), s.totals.files,
                    s.totals.errors, roots.c_str());
     }
     return;
   }
   nlohmann::json array = nlohmann::json::array();
-  for (const store::ScanRecord& s : scans) {
+  for (const scan::ScanRecord& s : scans) {
     nlohmann::json object = nlohmann::json::object();
     object["scan_id"] = s.id;
     object["kind"] = utf8_text(s.kind);
@@ -490,7 +490,7 @@ void write_scan_list(std::FILE* out, const std::vector<store::ScanRecord>& scans
     object["started"] = format_rfc3339(s.started_ns);
     object["finished"] =
         s.finished_ns ? nlohmann::json(format_rfc3339(*s.finished_ns)) : nlohmann::json(nullptr);
-    object["status"] = store::scan_status_name(s.status);
+    object["status"] = scan::scan_status_name(s.status);
     object["catena_version"] = utf8_text(s.catena_version);
     object["roots"] = roots_array(s.roots);
     object["files"] = s.totals.files;

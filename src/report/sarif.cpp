@@ -96,7 +96,7 @@ std::string sarif_document(const ScanReport& report) {
   driver["rules"] = std::move(rules);
 
   json invocation = json::object();
-  invocation["executionSuccessful"] = report.status == store::ScanStatus::Complete;
+  invocation["executionSuccessful"] = report.status == scan::ScanStatus::Complete;
   invocation["startTimeUtc"] = format_rfc3339(report.started_ns);
   invocation["endTimeUtc"] = format_rfc3339(report.finished_ns);
   invocation["properties"] = {{"scan_id", report.scan_id},

@@ -33,8 +33,8 @@
 namespace catena::scan {
 namespace {
 
-using store::FileRecord;
-using store::FileType;
+using scan::FileRecord;
+using scan::FileType;
 
 // Results waiting for the writer; workers block when it falls behind, bounding memory.
 constexpr size_t kMaxPendingResults = 8192;
@@ -77,23 +77,89 @@ MapResult hash_mapped(int fd,
                       uint64_t size,
                       DigestSet& digests,
                       DigestValues& values,
-                      const std::function<void(const ContentView&, const DigestValues&)>& analyse,
                       const std::function<void()>& before_read) {
   constexpr size_t kUpdateBytes = 4 << 20;
+  // Only the digest loop runs under the fault guard: it owns nothing, so the jump out of it when
+  // the file shrinks under the mapping loses only the digest state, which reset() restores.
   const MapResult result = with_mapping(fd, size, [&](std::span<const std::byte> whole) {
     if (before_read) before_read();
     for_each_window(whole, kUpdateBytes,
                     [&](std::span<const std::byte> window) { digests.update(window); });
-    values = digests.finish();
-    analyse(
-        {whole.first(static_cast<size_t>(std::min<uint64_t>(size, formats::kClassifyHeadBytes))),
-         whole, size},
-        values);
   });
-  // The digest state may be abandoned mid-update; reset() re-initialises it.
-  if (result == MapResult::Changed) digests.reset();
+  if (result == MapResult::Done) {
+    values = digests.finish();
+  } else if (result == MapResult::Changed) {
+    digests.reset();
+  }
   return result;
 }
+
+// Reads exactly `out.size()` bytes from `offset`; false on an error or a short file.
+bool pread_exact(int fd, std::span<std::byte> out, uint64_t offset) {
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// The bytes all workers hold in private copies for the analysers: bounded, so that workers
+// analysing large executables at the same time wait for each other instead of adding up.
+class ByteBudget {
+ public:
+  explicit ByteBudget(uint64_t capacity) : free_(capacity), capacity_(capacity) {}
+  // Blocks until `bytes` are free; false when more than the whole budget is asked for.
+  bool acquire(uint64_t bytes) {
+    if (bytes > capacity_) return false;
+    std::unique_lock lock(mutex_);
+    freed_.wait(lock, [&] { return free_ >= bytes; });
+    free_ -= bytes;
+    return true;
+  }
+  void release(uint64_t bytes) {
+    {
+      std::lock_guard lock(mutex_);
+      free_ += bytes;
+    }
+    freed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  uint64_t free_;
+  const uint64_t capacity_;
+};
+
+// A private copy of a whole file for the analysers, its bytes counted against the budget.
+class HeldContent {
+ public:
+  explicit HeldContent(ByteBudget& budget) : budget_(budget) {}
+  ~HeldContent() {
+    if (held_ > 0) budget_.release(held_);
+  }
+  HeldContent(const HeldContent&) = delete;
+  HeldContent& operator=(const HeldContent&) = delete;
+
+  enum class Outcome { Held, TooLarge, Failed };
+  // Reads `size` bytes of `fd` into the copy; Failed when the file no longer has them.
+  Outcome load(int fd, uint64_t size) {
+    if (!budget_.acquire(size)) return Outcome::TooLarge;
+    held_ = size;
+    bytes_.resize(static_cast<size_t>(size));
+    return pread_exact(fd, bytes_, 0) ? Outcome::Held : Outcome::Failed;
+  }
+  std::span<const std::byte> bytes() const { return bytes_; }
+
+ private:
+  ByteBudget& budget_;
+  uint64_t held_ = 0;
+  std::vector<std::byte> bytes_;
+};
 
 // What the analysers are given besides the bytes: the same for every file of a scan.
 ContentFacts analysis_inputs(const ScanOptions& options) {
@@ -108,7 +174,7 @@ ContentFacts analysis_inputs(const ScanOptions& options) {
 
 // A record taken so soon after the file's last change that a rewrite within the same clock tick
 // would not have changed its times (see ScanOptions::racy_window_ns).
-bool racy(const store::ReferenceFile& ref, int64_t window_ns) {
+bool racy(const scan::ReferenceFile& ref, int64_t window_ns) {
   return std::max(ref.mtime_ns, ref.ctime_ns) + window_ns >= ref.recorded_ns;
 }
 
@@ -154,7 +220,7 @@ std::string join_components(const std::vector<std::string>& components) {
 // by the workers. A content another worker is analysing is waited for, not analysed twice.
 class ContentMemory {
  public:
-  void add_stored(store::ContentFacts&& facts) {
+  void add_stored(scan::AnalysedContent&& facts) {
     KnownContent known;
     known.components =
         std::make_shared<const std::vector<std::string>>(split_components(facts.analysis));
@@ -199,7 +265,7 @@ class ContentMemory {
 
 // The records of the host's previous scans of the same series, by path.
 struct Reference {
-  std::vector<store::ReferenceFile> files;
+  std::vector<scan::ReferenceFile> files;
   std::unordered_map<std::string_view, size_t> by_path;
   std::vector<uint32_t> analysis_of;  // files[i]'s content's analysers: an index into components
   std::vector<std::vector<std::string>> components;
@@ -240,15 +306,18 @@ struct Item {
   std::string canonical_path;        // for the package lookup, done by the writer
   std::vector<Finding> findings;
   bool error = false;
-  size_t reference = kNoReference;              // the series' record of this path, if any
-  bool reused = false;                          // not read: the reference's stat anchors held
-  std::optional<store::ContentFacts> analysed;  // facts this scan produced for the content
+  size_t reference = kNoReference;                // the series' record of this path, if any
+  bool reused = false;                            // not read: the reference's stat anchors held
+  std::optional<scan::AnalysedContent> analysed;  // facts this scan produced for the content
 };
 
 // What the workers share besides the queues: the reference, the facts by content, and the
 // analysers this scan runs.
 struct Engine {
+  explicit Engine(uint64_t analysis_budget) : budget(analysis_budget) {}
   const Reference* reference = nullptr;  // nullptr: nothing to compare with
+  ByteBudget budget;                     // private copies of contents being analysed
+  std::atomic<uint64_t> sparse_left{0};  // bytes of holes the scan may still hash
   bool reuse = false;                    // take unchanged files from the reference (not --full)
   ContentMemory memory;
   std::array<std::string, kAnalyserCount> components;  // empty: the analyser does not run
@@ -590,7 +659,7 @@ class Walker {
     return it == engine_.reference->by_path.end() ? kNoReference : it->second;
   }
 
-  static bool same_stat(const store::ReferenceFile& ref, const struct stat& st) {
+  static bool same_stat(const scan::ReferenceFile& ref, const struct stat& st) {
     return ref.type == file_type_of(st.st_mode) && ref.size == static_cast<uint64_t>(st.st_size) &&
            ref.mode == st.st_mode && ref.uid == st.st_uid && ref.gid == st.st_gid &&
            ref.mtime_ns == to_ns(st.st_mtim) && ref.ctime_ns == to_ns(st.st_ctim) &&
@@ -623,7 +692,7 @@ class Walker {
   // scan, with every digest and analysis this scan asks for: it is not opened.
   std::optional<Item> try_reuse(const Entry& entry, size_t reference) {
     if (!engine_.reuse || reference == kNoReference) return std::nullopt;
-    const store::ReferenceFile& ref = engine_.reference->files[reference];
+    const scan::ReferenceFile& ref = engine_.reference->files[reference];
     if (!ref.from_complete_scan || ref.changed || racy(ref, options_.racy_window_ns) ||
         !same_stat(ref, entry.st)) {
       return std::nullopt;
@@ -663,15 +732,41 @@ class Walker {
     return item;
   }
 
+  // A file with more holes than kSparseHoleBytes takes them from the scan's budget; false when
+  // the budget cannot cover them (the file is not read).
+  bool take_sparse_budget(const struct stat& st) {
+    const auto size = static_cast<uint64_t>(st.st_size);
+    const uint64_t allocated = uint64_t{512} * static_cast<uint64_t>(st.st_blocks);
+    const uint64_t holes = size > allocated ? size - allocated : 0;
+    if (holes <= kSparseHoleBytes) return true;
+    uint64_t left = engine_.sparse_left.load();
+    do {
+      if (left < holes) return false;
+    } while (!engine_.sparse_left.compare_exchange_weak(left, left - holes));
+    return true;
+  }
+
+  // Whether the analysers of a content need all of its bytes, not just its head.
+  static bool wants_whole(const ContentView& view, const ContentFacts& facts) {
+    const std::string_view head_format = formats::format_name(formats::classify_format(view.head));
+    if (head_format == "ole") return true;  // an MSI's root entry may lie anywhere in it
+    if (facts.format_only) return false;
+    return costly_format(head_format) ||
+           (facts.yara != nullptr && view.size <= facts.yara_max_bytes);
+  }
+
   // Runs the analysers the content still needs: none when this scan or an earlier one already
   // analysed it with the same analysers and inputs. `whole_held` says whether the view has
-  // every byte (only then are the facts complete enough to remember).
-  void analyse(const ContentView& view,
+  // every byte (only then are the facts complete enough to remember); when it has not and the
+  // analysers need them, they are read from `fd` into a private copy (never a mapping: bytes
+  // that cannot change or fault under the parsers, OpenSSL and libyara).
+  void analyse(ContentView view,
                const Sha256& sha256,
                bool whole_held,
+               int fd,
                ContentFacts& facts,
                std::vector<Finding>& findings,
-               std::optional<store::ContentFacts>& analysed) {
+               std::optional<scan::AnalysedContent>& analysed) {
     if (const KnownContent* done = engine_.memory.find_or_claim(sha256)) {
       known_findings(done->findings, findings);
       facts.format = done->format;
@@ -715,6 +810,32 @@ class Walker {
       engine_.memory.release(sha256, std::move(merged));
       return;
     }
+    HeldContent held(engine_.budget);
+    if (!whole_held && fd >= 0) {
+      if (!wants_whole(view, facts)) {
+        whole_held = true;  // the head is all this content's analysers read
+      } else {
+        switch (held.load(fd, view.size)) {
+          case HeldContent::Outcome::Held:
+            view.whole = held.bytes();
+            whole_held = true;
+            break;
+          case HeldContent::Outcome::TooLarge:
+            if (!facts.format_only) {
+              Finding f = make_finding("ANALYSIS_SIZE_LIMIT", "");
+              f.message =
+                  "Larger than the analysis limit: hashed and classified, but its "
+                  "signature and structure were not checked.";
+              f.add_evidence("size", std::to_string(view.size));
+              f.add_evidence("limit", std::to_string(options_.analysis_max_bytes));
+              findings.push_back(std::move(f));
+            }
+            break;
+          case HeldContent::Outcome::Failed:
+            break;  // it shrank: the fstat after the read reports the change
+        }
+      }
+    }
     // The format decides which other analysers apply: it runs whenever another one does.
     run[0] = true;
     for (size_t i = 0; i < kAnalyserCount; ++i) {
@@ -737,7 +858,7 @@ class Walker {
     merged->format = facts.format;
     merged->signature = facts.signature;
     merged->details = facts.details;
-    analysed = store::ContentFacts{
+    analysed = scan::AnalysedContent{
         .sha256 = sha256, .analysis = join_components(components), .findings = merged->findings};
     // A light content without findings costs nothing to classify again; not kept.
     const bool keep =
@@ -801,12 +922,28 @@ class Walker {
         return record_special(entry);
       }
       fill_metadata(r, before);
+      if (attempt == 0 && !take_sparse_budget(before)) {
+        Finding f = make_finding("FILE_NOT_HASHED", entry.path);
+        f.message =
+            "Mostly holes: hashing it would read its size in zeros, past the scan's budget "
+            "for sparse files.";
+        f.add_evidence("size", std::to_string(before.st_size));
+        f.add_evidence("allocated",
+                       std::to_string(uint64_t{512} * static_cast<uint64_t>(before.st_blocks)));
+        f.add_evidence("budget", std::to_string(options_.sparse_budget_bytes));
+        Item unread;
+        unread.reference = reference;
+        unread.canonical_path = canonical_of(entry);
+        unread.record = std::move(r);
+        unread.findings.push_back(std::move(f));
+        return unread;
+      }
       if (!first_size) first_size = before.st_size;
       if (options_.xattrs) r.xattrs = read_xattrs_fd(fd.get());
       uint64_t total = 0;
       ContentFacts facts = analysis_inputs(options_);
       std::vector<Finding> content_findings;
-      std::optional<store::ContentFacts> analysed;
+      std::optional<scan::AnalysedContent> analysed;
       DigestValues values;
       const auto expected = static_cast<uint64_t>(before.st_size);
       int read_error = 0;
@@ -816,19 +953,22 @@ class Walker {
       // The first attempt maps a large file; a retry reads it, which cannot fault.
       MapResult mapped = MapResult::Unavailable;
       if (attempt == 0 && expected >= kMapThresholdBytes) {
-        mapped = hash_mapped(
-            fd.get(), expected, digests, values,
-            [&](const ContentView& view, const DigestValues& got) {
-              analyse(view, *got.sha256, true, facts, content_findings, analysed);
-            },
-            before_read);
+        mapped = hash_mapped(fd.get(), expected, digests, values, before_read);
         if (mapped == MapResult::Changed) {
-          // Abandoned mid-way: a claim on the content may still be open.
-          if (values.sha256) engine_.memory.release(*values.sha256, nullptr);
           changed_once = true;
           continue;
         }
-        if (mapped == MapResult::Done) total = expected;
+        if (mapped == MapResult::Done) {
+          total = expected;
+          head.resize(
+              static_cast<size_t>(std::min<uint64_t>(expected, formats::kClassifyHeadBytes)));
+          if (!pread_exact(fd.get(), head, 0)) {  // shrank since it was hashed
+            changed_once = true;
+            continue;
+          }
+          analyse({head, {}, expected}, *values.sha256, false, fd.get(), facts, content_findings,
+                  analysed);
+        }
       } else {
         before_read();
       }
@@ -883,8 +1023,8 @@ class Walker {
         const std::span<const std::byte> first =
             whole_in_buffer ? whole.first(std::min(whole.size(), formats::kClassifyHeadBytes))
                             : std::span<const std::byte>(head);
-        analyse({first, whole, expected}, *values.sha256, whole_in_buffer || expected == 0, facts,
-                content_findings, analysed);
+        analyse({first, whole, expected}, *values.sha256, whole_in_buffer || expected == 0,
+                fd.get(), facts, content_findings, analysed);
       }
       if (options_.after_read_hook) options_.after_read_hook(entry.path, attempt);
       struct stat after {};
@@ -966,7 +1106,7 @@ std::string series_key(const ScanOptions& options, const std::vector<Root>& root
   return "files:" + to_hex(sha256_of(std::as_bytes(std::span(text))));
 }
 
-FileRecord record_of(const store::ReferenceFile& ref) {
+FileRecord record_of(const scan::ReferenceFile& ref) {
   FileRecord r;
   r.path = ref.path;
   r.type = ref.type;
@@ -989,7 +1129,7 @@ FileRecord record_of(const store::ReferenceFile& ref) {
 
 // Whether a fresh record says nothing its reference does not: then nothing is written. A racy
 // reference is rewritten, so that the new record (taken later) is no longer racy.
-bool same_record(const store::ReferenceFile& ref, const FileRecord& r, int64_t racy_window_ns) {
+bool same_record(const scan::ReferenceFile& ref, const FileRecord& r, int64_t racy_window_ns) {
   return ref.from_complete_scan && !ref.changed && !r.changed && !racy(ref, racy_window_ns) &&
          ref.type == r.type && ref.size == r.size && ref.mode == r.mode && ref.uid == r.uid &&
          ref.gid == r.gid && ref.mtime_ns == r.mtime_ns && ref.ctime_ns == r.ctime_ns &&
@@ -1001,7 +1141,7 @@ bool same_record(const store::ReferenceFile& ref, const FileRecord& r, int64_t r
 
 }  // namespace
 
-Result<ScanSummary> run_scan(store::Store& store,
+Result<ScanSummary> run_scan(ScanStore& store,
                              const ScanOptions& options,
                              const ScanMeta& meta,
                              ScanSummary* summary_on_interrupt) {
@@ -1014,16 +1154,16 @@ Result<ScanSummary> run_scan(store::Store& store,
   for (const Root& root : roots) summary.roots.push_back(root.path);
   const int64_t started_mono = monotonic_ns();
 
-  store::NewScan new_scan{.host = summary.host,
-                          .kind = meta.kind,
-                          .started_ns = summary.started_ns,
-                          .catena_version = CATENA_VERSION,
-                          .arguments = meta.arguments,
-                          .roots = summary.roots,
-                          .digests = std::string("sha256") +
-                                     ((options.digests & DigestSet::kMd5) ? ",md5" : "") +
-                                     ((options.digests & DigestSet::kSha1) ? ",sha1" : ""),
-                          .series_key = series_key(options, roots)};
+  scan::NewScan new_scan{.host = summary.host,
+                         .kind = meta.kind,
+                         .started_ns = summary.started_ns,
+                         .catena_version = CATENA_VERSION,
+                         .arguments = meta.arguments,
+                         .roots = summary.roots,
+                         .digests = std::string("sha256") +
+                                    ((options.digests & DigestSet::kMd5) ? ",md5" : "") +
+                                    ((options.digests & DigestSet::kSha1) ? ",sha1" : ""),
+                         .series_key = series_key(options, roots)};
   // A full pass reads every file: asked for, due (full_every), or none has completed yet.
   bool full_pass = options.full || new_scan.series_key.empty();
   if (!full_pass) {
@@ -1043,7 +1183,7 @@ Result<ScanSummary> run_scan(store::Store& store,
   // pass) not read again either.
   Reference reference;
   std::map<std::string, uint32_t> analysis_ids;
-  auto loaded = store.for_each_reference_file(summary.scan_id, [&](store::ReferenceFile&& file) {
+  auto loaded = store.for_each_reference_file(summary.scan_id, [&](scan::ReferenceFile&& file) {
     auto [it, added] =
         analysis_ids.emplace(file.analysis, static_cast<uint32_t>(reference.components.size()));
     if (added) reference.components.push_back(split_components(file.analysis));
@@ -1053,21 +1193,22 @@ Result<ScanSummary> run_scan(store::Store& store,
     reference.files.push_back(std::move(file));
   });
   if (!loaded) {
-    (void)store.finish_scan(summary.scan_id, summary.totals, store::ScanStatus::Failed);
+    (void)store.finish_scan(summary.scan_id, summary.totals, scan::ScanStatus::Failed);
     return tl::unexpected(loaded.error());
   }
   reference.by_path.reserve(reference.files.size());
   for (size_t i = 0; i < reference.files.size(); ++i) {
     reference.by_path.emplace(reference.files[i].path, i);
   }
-  Engine engine;
+  Engine engine(options.analysis_max_bytes);
+  engine.sparse_left = options.sparse_budget_bytes;
   engine.reference = &reference;
   engine.reuse = !full_pass;
   engine.components = analyser_components(analysis_inputs(options));
   auto remembered = store.for_each_analysed_content(
-      [&](store::ContentFacts&& facts) { engine.memory.add_stored(std::move(facts)); });
+      [&](scan::AnalysedContent&& facts) { engine.memory.add_stored(std::move(facts)); });
   if (!remembered) {
-    (void)store.finish_scan(summary.scan_id, summary.totals, store::ScanStatus::Failed);
+    (void)store.finish_scan(summary.scan_id, summary.totals, scan::ScanStatus::Failed);
     return tl::unexpected(remembered.error());
   }
   std::vector<bool> seen(reference.files.size(), false);
@@ -1085,8 +1226,8 @@ Result<ScanSummary> run_scan(store::Store& store,
   bool owners_loaded = owners != nullptr || !options.owners_loader;
   std::optional<Error> store_error;
   std::vector<Item> batch;
-  std::vector<store::FileChange> changes;
-  std::vector<store::ContentFacts> analysed;
+  std::vector<scan::FileChange> changes;
+  std::vector<scan::AnalysedContent> analysed;
   int64_t last_progress = 0;
   bool more = true;
   while (more) {
@@ -1101,7 +1242,7 @@ Result<ScanSummary> run_scan(store::Store& store,
     }
     for (Item& item : batch) {
       if (item.error) ++summary.totals.errors;
-      const store::ReferenceFile* ref =
+      const scan::ReferenceFile* ref =
           item.reference == kNoReference ? nullptr : &reference.files[item.reference];
       if (ref != nullptr) seen[item.reference] = true;
       if (item.reused) {
@@ -1171,9 +1312,9 @@ Result<ScanSummary> run_scan(store::Store& store,
     }
   }
   summary.totals.finished_ns = now_ns();
-  summary.status = store_error   ? store::ScanStatus::Failed
-                   : interrupted ? store::ScanStatus::Interrupted
-                                 : store::ScanStatus::Complete;
+  summary.status = store_error   ? scan::ScanStatus::Failed
+                   : interrupted ? scan::ScanStatus::Interrupted
+                                 : scan::ScanStatus::Complete;
   sort_findings(summary.findings);
   auto finished = store.finish_scan(summary.scan_id, summary.totals, summary.status);
   if (store_error) return tl::unexpected(*store_error);

@@ -11,7 +11,8 @@
 
 namespace catena::scan {
 
-Result<ScanSummary> run_session(store::Store& store,
+Result<ScanSummary> run_session(ScanStore& store,
+                                intel::IntelStore& intel,
                                 Session& session,
                                 const ScanMeta& meta,
                                 ScanSummary* summary_on_interrupt) {
@@ -23,14 +24,14 @@ Result<ScanSummary> run_session(store::Store& store,
   // Every stored indicator is matched against every file; MD5 and SHA-1 are computed in the same
   // read only when some feed needs them.
   intel::IndicatorIndex indicators;
-  CATENA_TRY_STATUS(indicators.load(store));
+  CATENA_TRY_STATUS(indicators.load(intel));
   if (!indicators.empty()) {
     options.indicators = &indicators;
     if (indicators.has_md5()) options.digests |= DigestSet::kMd5;
     if (indicators.has_sha1()) options.digests |= DigestSet::kSha1;
   }
   intel::SignerBlocklist blocked_signers;
-  CATENA_TRY_STATUS(blocked_signers.load(store));
+  CATENA_TRY_STATUS(blocked_signers.load(intel));
   if (!blocked_signers.empty()) options.blocked_signers = &blocked_signers;
   // A rule that does not compile stops the run before anything is read.
   std::optional<intel::YaraRules> yara;

@@ -273,6 +273,32 @@ TEST_F(IntotoHostile, CatenaLinksVerifyAndTheirBytesAreBound) {
   EXPECT_THAT(extra.out, HasSubstr("x.so"));
 }
 
+// Signing and verifying share one canonical encoder: a link whose strings need every escape and
+// whose text is not in canonical order still verifies, byte for byte.
+TEST_F(IntotoHostile, WhatIsSignedIsWhatIsVerified) {
+  write_layout(layout_signed());
+  auto key = trust::SigningKey::load(dir_ / "func");
+  ASSERT_TRUE(key.has_value());
+  const std::vector<std::string> command = {
+      "sh", "-c", "printf '\"a\\\\b\"' \x01\x1f \t caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac /"};
+  auto text = write_intoto_link({.name = "build",
+                                 .command = command,
+                                 .products = {{"out.bin", {{"sha256", std::string(64, 'a')}}}}},
+                                *key);
+  ASSERT_TRUE(text.has_value());
+  // Written indented (not canonical); the verifier re-encodes what it reads.
+  write_text(dir_ / intoto_link_filename("build", key->sslib().keyid), *text);
+  const auto verdict = verify();
+  EXPECT_EQ(verdict.exit_code, 0) << verdict.out << verdict.err;
+  // One byte of a signed string changed: the signature no longer holds.
+  std::string tampered = *text;
+  const size_t at = tampered.find("caf");
+  ASSERT_NE(at, std::string::npos);
+  tampered[at] = 'C';
+  write_text(dir_ / intoto_link_filename("build", key->sslib().keyid), tampered);
+  EXPECT_EQ(verify().exit_code, 1);
+}
+
 TEST_F(IntotoHostile, MalformedAndAmbiguousMetadataFails) {
   write_layout(layout_signed());
   write_link({{"out.bin", {{"sha256", std::string(64, 'a')}}}});

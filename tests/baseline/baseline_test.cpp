@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "catena/core/text.hpp"
+#include "catena/store/store.hpp"
 #include "support/dpkg_root.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"

@@ -45,7 +45,7 @@ TEST(Verdict, FollowsFailOnAndCompleteness) {
   EXPECT_EQ(verdict(report), "fail");
   report.fail_on = Severity::Critical;
   EXPECT_EQ(verdict(report), "pass");
-  report.status = store::ScanStatus::Interrupted;
+  report.status = scan::ScanStatus::Interrupted;
   EXPECT_EQ(verdict(report), "incomplete");
 }
 

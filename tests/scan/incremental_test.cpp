@@ -16,13 +16,14 @@
 
 #include "catena/intel/yara.hpp"
 #include "catena/scan/scanner.hpp"
+#include "catena/store/store.hpp"
 #include "support/matchers.hpp"
 #include "support/tree.hpp"
 
 namespace catena::scan {
 namespace {
 
-using store::FileRecord;
+using scan::FileRecord;
 using test::IsOk;
 
 // Files written by a test are "racy" (changed within the window of the scan that records them)

@@ -7,6 +7,8 @@
 
 #include <map>
 
+#include "catena/core/fs.hpp"
+#include "catena/store/store.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -14,8 +16,8 @@
 namespace catena::scan {
 namespace {
 
-using store::FileRecord;
-using store::FileType;
+using scan::FileRecord;
+using scan::FileType;
 using test::HasError;
 using test::IsOk;
 
@@ -65,7 +67,7 @@ TEST_F(ScannerTest, RecordsFilesSymlinksAndSpecialFilesWithoutOpeningThem) {
   ASSERT_EQ(::mkfifo((tree_ / "pipe").c_str(), 0644), 0);
 
   Scanned s = scan({.roots = {tree_.path()}, .jobs = 2});
-  EXPECT_EQ(s.summary.status, store::ScanStatus::Complete);
+  EXPECT_EQ(s.summary.status, scan::ScanStatus::Complete);
   EXPECT_EQ(s.summary.totals.files, 3u);
   EXPECT_EQ(s.summary.totals.bytes, 300000u + 18u);
   EXPECT_EQ(s.summary.totals.errors, 0u);
@@ -112,7 +114,7 @@ TEST_F(ScannerTest, SurvivesAMappedFileTruncatedWhileItIsHashed) {
     }
   };
   Scanned s = scan(options);
-  EXPECT_EQ(s.summary.status, store::ScanStatus::Complete);
+  EXPECT_EQ(s.summary.status, scan::ScanStatus::Complete);
   const FileRecord& big = s.records.at(tree_ / "big");
   EXPECT_EQ(big.size, 100u);
   EXPECT_EQ(to_hex(*big.sha256), test::sha256_hex(std::string(100, 'q')));
@@ -123,6 +125,89 @@ TEST_F(ScannerTest, SurvivesAMappedFileTruncatedWhileItIsHashed) {
     EXPECT_EQ(f.evidence.at(0).second, std::to_string(8 << 20));
     EXPECT_EQ(f.evidence.at(1).second, "100");
   }
+}
+
+// An ELF of `size` bytes: /usr/bin/ls with `tag` and zeros after it (still an ELF, its own
+// content).
+std::string padded_elf(size_t size, char tag) {
+  auto ls = read_small_file("/usr/bin/ls", 16 << 20);
+  EXPECT_TRUE(ls) << "needs /usr/bin/ls";
+  std::string out = ls ? *ls : std::string();
+  out.push_back(tag);
+  if (out.size() < size) out.resize(size, '\0');
+  return out;
+}
+
+TEST_F(ScannerTest, AnalysersReadAPrivateCopyBoundedByTheAnalysisLimit) {
+  // Both are mapped to be hashed (over kMapThresholdBytes); only the one within the limit is
+  // copied and analysed, the other is hashed, classified and named.
+  tree_.write("small.elf", padded_elf(300 << 10, 's'), 0755);
+  tree_.write("big.elf", padded_elf(600 << 10, 'b'), 0755);
+  ScanOptions options{.roots = {tree_.path()}, .jobs = 2};
+  options.analysis_max_bytes = 400 << 10;
+  Scanned s = scan(options);
+  const FileRecord& small = s.records.at(tree_ / "small.elf");
+  const FileRecord& big = s.records.at(tree_ / "big.elf");
+  EXPECT_EQ(small.format, "elf");
+  EXPECT_EQ(big.format, "elf");
+  EXPECT_FALSE(small.details.empty());
+  EXPECT_TRUE(big.details.empty());
+  ASSERT_EQ(count_rule(s.summary, "ANALYSIS_SIZE_LIMIT"), 1u);
+  for (const Finding& f : s.summary.findings) {
+    if (f.rule == "ANALYSIS_SIZE_LIMIT") {
+      EXPECT_EQ(f.path, tree_ / "big.elf");
+    }
+  }
+  // Without the limit both are analysed.
+  options.analysis_max_bytes = 1 << 20;
+  options.full = true;
+  Scanned again = scan(options);
+  EXPECT_FALSE(again.records.at(tree_ / "big.elf").details.empty());
+  EXPECT_EQ(count_rule(again.summary, "ANALYSIS_SIZE_LIMIT"), 0u);
+}
+
+TEST_F(ScannerTest, WorkersWaitForTheAnalysisBudgetAndAllFinish) {
+  // Each copy takes most of the budget: four workers must take turns, and none is skipped.
+  for (char tag = 'a'; tag < 'a' + 8; ++tag) {
+    tree_.write(std::string("bin/tool-") + tag, padded_elf(300 << 10, tag), 0755);
+  }
+  ScanOptions options{.roots = {tree_.path()}, .jobs = 4};
+  options.analysis_max_bytes = 400 << 10;
+  Scanned s = scan(options);
+  EXPECT_EQ(s.summary.status, scan::ScanStatus::Complete);
+  for (char tag = 'a'; tag < 'a' + 8; ++tag) {
+    EXPECT_FALSE(s.records.at(tree_ / (std::string("bin/tool-") + tag)).details.empty()) << tag;
+  }
+  EXPECT_EQ(count_rule(s.summary, "ANALYSIS_SIZE_LIMIT"), 0u);
+}
+
+TEST_F(ScannerTest, SparseFilesDrawOnTheScansBudgetOfHoles) {
+  // 200 MiB of holes each, costing no disk: a budget that covers one of them.
+  for (const char* name : {"a.img", "b.img"}) {
+    const std::string path = tree_ / name;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, "end", 3, (off_t{200} << 20) - 3), 3);
+    ::close(fd);
+  }
+  ScanOptions options{.roots = {tree_.path()}, .jobs = 2};
+  options.sparse_budget_bytes = 300ull << 20;
+  Scanned s = scan(options);
+  EXPECT_EQ(s.summary.status, scan::ScanStatus::Complete);
+  const bool a_hashed = s.records.at(tree_ / "a.img").sha256.has_value();
+  const bool b_hashed = s.records.at(tree_ / "b.img").sha256.has_value();
+  EXPECT_NE(a_hashed, b_hashed);
+  ASSERT_EQ(count_rule(s.summary, "FILE_NOT_HASHED"), 1u);
+  for (const Finding& f : s.summary.findings) {
+    if (f.rule == "FILE_NOT_HASHED") {
+      EXPECT_EQ(f.path, tree_ / (a_hashed ? "b.img" : "a.img"));
+    }
+  }
+  // The default budget (16 GiB) hashes both.
+  Scanned full = scan(ScanOptions{.roots = {tree_.path()}, .jobs = 2, .full = true});
+  EXPECT_TRUE(full.records.at(tree_ / "a.img").sha256.has_value());
+  EXPECT_TRUE(full.records.at(tree_ / "b.img").sha256.has_value());
+  EXPECT_EQ(count_rule(full.summary, "FILE_NOT_HASHED"), 0u);
 }
 
 TEST_F(ScannerTest, FlagsAFileThatKeepsChanging) {
@@ -155,7 +240,7 @@ TEST_F(ScannerTest, CountsVanishedFilesWithoutFailing) {
     }
   };
   Scanned s = scan(options);
-  EXPECT_EQ(s.summary.status, store::ScanStatus::Complete);
+  EXPECT_EQ(s.summary.status, scan::ScanStatus::Complete);
   EXPECT_EQ(s.summary.totals.files, 1u);
   EXPECT_EQ(count_rule(s.summary, "FILE_VANISHED"), 4u);
   EXPECT_EQ(s.summary.totals.errors, 4u);
@@ -178,7 +263,7 @@ TEST_F(ScannerTest, FilesSwappedAfterListingCannotRedirectOrBlockTheScan) {
     ASSERT_EQ(::mkfifo((tree_ / "to-fifo").c_str(), 0644), 0);
   };
   Scanned s = scan(options);
-  EXPECT_EQ(s.summary.status, store::ScanStatus::Complete);
+  EXPECT_EQ(s.summary.status, scan::ScanStatus::Complete);
   EXPECT_EQ(s.summary.totals.files, 1u);
   EXPECT_EQ(s.records.at(tree_ / "to-symlink").type, FileType::Symlink);
   EXPECT_EQ(s.records.at(tree_ / "to-symlink").link_target, outside / "secret");
@@ -204,11 +289,11 @@ TEST_F(ScannerTest, StopsOnCancelAndMarksTheScanInterrupted) {
   ScanSummary partial;
   auto result = run_scan(*store_, options, ScanMeta{}, &partial);
   ASSERT_THAT(result, HasError(ErrorCode::Interrupted));
-  EXPECT_EQ(partial.status, store::ScanStatus::Interrupted);
+  EXPECT_EQ(partial.status, scan::ScanStatus::Interrupted);
   EXPECT_LT(partial.totals.files, 50u);
   auto stored = store_->get_scan(partial.scan_id);
   ASSERT_THAT(stored, IsOk());
-  EXPECT_EQ(stored->status, store::ScanStatus::Interrupted);
+  EXPECT_EQ(stored->status, scan::ScanStatus::Interrupted);
   EXPECT_EQ(stored->totals.files, partial.totals.files);
 }
 

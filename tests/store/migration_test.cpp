@@ -11,6 +11,10 @@
 #include "support/tree.hpp"
 
 namespace catena::store {
+
+// The records the store keeps live with their modules.
+using scan::FileRecord;
+using scan::NewScan;
 namespace {
 
 using test::IsOk;

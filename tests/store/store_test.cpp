@@ -10,6 +10,13 @@
 #include "support/tree.hpp"
 
 namespace catena::store {
+
+// The records the store keeps live with their modules.
+using attest::AttestationRecord;
+using scan::FileRecord;
+using scan::FileType;
+using scan::NewScan;
+using scan::ScanStatus;
 namespace {
 
 using test::HasError;
@@ -338,15 +345,15 @@ TEST(StoreAccess, ReplacesAHostsRecordsAndFindsSharedCredentials) {
   auto store = Store::open_memory();
   ASSERT_TRUE(store);
   access::Discovery token{.kind = "npm-token",
-                     .category = "publish",
-                     .target = "registry.npmjs.org",
-                     .path = std::string("/home/a/.npmrc\xff", 15),
-                     .owner = "a",
-                     .mode = 0600,
-                     .fingerprint = "hmac-sha256:aa",
-                     .protection = "none",
-                     .holds_secret = true,
-                     .build_critical = true};
+                          .category = "publish",
+                          .target = "registry.npmjs.org",
+                          .path = std::string("/home/a/.npmrc\xff", 15),
+                          .owner = "a",
+                          .mode = 0600,
+                          .fingerprint = "hmac-sha256:aa",
+                          .protection = "none",
+                          .holds_secret = true,
+                          .build_critical = true};
   access::Discovery key = token;
   key.kind = "ssh-private-key";
   key.fingerprint = "SHA256:bb";

@@ -33,9 +33,9 @@
 #include <string_view>
 #include <vector>
 
+#include "catena/access/discovery.hpp"
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
-#include "catena/access/discovery.hpp"
 
 namespace catena::access {
 

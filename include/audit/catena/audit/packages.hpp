@@ -16,14 +16,14 @@
 
 #include "catena/core/result.hpp"
 #include "catena/pkg/verify.hpp"
-#include "catena/store/store.hpp"
+#include "catena/scan/scan_store.hpp"
 
 namespace catena::audit {
 
 /// `scan_id` 0: no scan of this run to take digests from. `full`: read every file (the digests
 /// read are still recorded). Files of a root other than "/" (a mounted image) are recorded by
 /// their path on this host (the root's path + the packaged path).
-[[nodiscard]] Result<pkg::VerifyReport> verify_packages_with_store(store::Store& store,
+[[nodiscard]] Result<pkg::VerifyReport> verify_packages_with_store(scan::ScanStore& store,
                                                                    const std::string& host,
                                                                    int64_t scan_id,
                                                                    pkg::VerifyOptions options,

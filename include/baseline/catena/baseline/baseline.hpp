@@ -5,21 +5,23 @@
 /// unexplained change; `update` moves the baseline forward.
 ///
 ///   Options options{.name = "tools", .config = default_config()};
-///   CATENA_TRY(store::BaselineRecord b, create(store, options));
+///   CATENA_TRY(BaselineRecord b, create(store, options));
 ///   CATENA_TRY(CheckReport report, check(store, options));
 ///
 /// A baseline covers files, symlinks and special files; directories themselves are not
 /// recorded (a file added to or removed from one is).
 #include <atomic>
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "catena/baseline/baseline_store.hpp"
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
 #include "catena/pkg/dpkg.hpp"
-#include "catena/store/store.hpp"
+#include "catena/scan/scan_store.hpp"
 #include "catena/trust/keys.hpp"
 
 namespace catena::baseline {
@@ -78,11 +80,23 @@ struct Options {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+/// Where a baseline is kept: its scans and its named record. One backend keeps both (the
+/// SQLite store does), so a store converts to this as it is.
+struct Stores {
+  template <typename Both>
+  requires std::derived_from<Both, scan::ScanStore> && std::derived_from<Both, BaselineStore>
+  Stores(Both& both) : scans(both), baselines(both) {}  // NOLINT(google-explicit-constructor)
+  Stores(scan::ScanStore& scan_store, BaselineStore& baseline_store)
+      : scans(scan_store), baselines(baseline_store) {}
+  scan::ScanStore& scans;
+  BaselineStore& baselines;
+};
+
 /// Creates (or replaces) the baseline from a fresh scan. Usage error for an empty selection.
-[[nodiscard]] Result<store::BaselineRecord> create(store::Store& store, const Options& options);
+[[nodiscard]] Result<BaselineRecord> create(Stores store, const Options& options);
 
 struct CheckReport {
-  store::BaselineRecord baseline;
+  BaselineRecord baseline;
   int64_t scan_id = 0;  // the scan taken for the check
   uint64_t files = 0;
   uint64_t bytes = 0;
@@ -92,11 +106,11 @@ struct CheckReport {
 };
 
 /// Compares the paths' current state with the baseline. NotFound when there is none.
-[[nodiscard]] Result<CheckReport> check(store::Store& store, const Options& options);
+[[nodiscard]] Result<CheckReport> check(Stores store, const Options& options);
 
 /// Checks, then moves the baseline to the current state (with accept_packages: only the
 /// package-explained changes). Returns the check that was folded in.
-[[nodiscard]] Result<CheckReport> update(store::Store& store, const Options& options);
+[[nodiscard]] Result<CheckReport> update(Stores store, const Options& options);
 
 /// The DSSE payload type and format version of an exported baseline.
 inline constexpr std::string_view kExportPayloadType = "application/vnd.catena.baseline+json";
@@ -106,14 +120,14 @@ inline constexpr uint64_t kMaxExportBytes = 1ull << 30;
 
 /// The baseline as a DSSE envelope (JSON) signed with `key`: its records, config and package
 /// versions, so that it can be kept off the host and checked against later.
-[[nodiscard]] Result<std::string> export_signed(store::Store& store,
+[[nodiscard]] Result<std::string> export_signed(Stores store,
                                                 const Options& options,
                                                 const trust::SigningKey& key);
 
 /// Checks this host against an exported baseline. Refuses (Usage error, nothing checked) an
 /// envelope whose signature does not verify with `key`, a baseline of another host (unless
 /// options.host names it) or of another format version; Parse error for a damaged file.
-[[nodiscard]] Result<CheckReport> check_exported(store::Store& store,
+[[nodiscard]] Result<CheckReport> check_exported(Stores store,
                                                  std::string_view envelope,
                                                  const trust::VerifyingKey& key,
                                                  const Options& options);

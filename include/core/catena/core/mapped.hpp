@@ -9,7 +9,9 @@
 /// A mapped file that is truncated raises SIGBUS on access. with_mapping installs (once per
 /// process) a handler that jumps back to the thread that was reading, so the caller learns the
 /// file changed instead of the process ending. Whatever `use` had done is abandoned mid-way:
-/// the caller must reset any state `use` touched.
+/// the caller must reset any state `use` touched. So `use` must be a loop that owns nothing
+/// (a digest update, never a parser or a library that allocates or locks): the scan's analysers
+/// read a private copy instead (scan::ScanOptions::analysis_max_bytes).
 #include <cstddef>
 #include <cstdint>
 #include <functional>

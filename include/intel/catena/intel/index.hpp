@@ -10,14 +10,14 @@
 
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
-#include "catena/store/store.hpp"
+#include "catena/intel/intel_store.hpp"
 
 namespace catena::intel {
 
 class IndicatorIndex {
  public:
-  [[nodiscard]] Status load(store::Store& store);
-  void add(store::IndicatorRecord indicator);
+  [[nodiscard]] Status load(IntelStore& store);
+  void add(intel::IndicatorRecord indicator);
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
   /// Whether some indicator is an MD5 or a SHA-1, so that the scan computes that digest too.
@@ -31,7 +31,7 @@ class IndicatorIndex {
 
  private:
   // Keyed by algorithm name + digest bytes, so an MD5 never matches a SHA-1's prefix.
-  std::unordered_map<std::string, std::vector<store::IndicatorRecord>> by_digest_;
+  std::unordered_map<std::string, std::vector<intel::IndicatorRecord>> by_digest_;
   size_t count_ = 0;
   bool has_md5_ = false, has_sha1_ = false;
 };

@@ -3,7 +3,7 @@
 /// hunted by its SHA-256 thumbprint or by its issuer and serial number, wherever it appears in a
 /// signature — as the signer, in the chain, or among the timestamp's certificates.
 ///
-///   CATENA_TRY(std::vector<store::BlockedSignerRecord> list, parse_signer_list(text));
+///   CATENA_TRY(std::vector<intel::BlockedSignerRecord> list, parse_signer_list(text));
 ///   SignerBlocklist blocked;  CATENA_TRY_STATUS(blocked.load(store));
 ///   std::vector<Finding> hits = blocked.check(report.signatures, path);   // SIG_SIGNER_BLOCKED
 ///
@@ -18,20 +18,20 @@
 
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
-#include "catena/store/store.hpp"
+#include "catena/intel/intel_store.hpp"
 #include "catena/trust/authenticode.hpp"
 #include "catena/trust/sig.hpp"
 
 namespace catena::intel {
 
 /// Errors are Parse with "line N: ...".
-[[nodiscard]] Result<std::vector<store::BlockedSignerRecord>> parse_signer_list(
+[[nodiscard]] Result<std::vector<intel::BlockedSignerRecord>> parse_signer_list(
     std::string_view text);
 
 class SignerBlocklist {
  public:
-  [[nodiscard]] Status load(store::Store& store);
-  void add(store::BlockedSignerRecord signer);
+  [[nodiscard]] Status load(IntelStore& store);
+  void add(intel::BlockedSignerRecord signer);
   bool empty() const { return signers_.empty(); }
   /// SHA-256 (hex) over the blocked signers in a canonical order: what a stored verdict of a
   /// signature depends on.
@@ -45,7 +45,7 @@ class SignerBlocklist {
   size_t judge(trust::SigReport& report) const;
 
  private:
-  std::vector<store::BlockedSignerRecord> signers_;
+  std::vector<intel::BlockedSignerRecord> signers_;
 };
 
 /// Lower-case hex without leading zeros (serial numbers compare as numbers).

@@ -10,9 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "catena/access/discovery.hpp"
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
-#include "catena/store/store.hpp"
+#include "catena/scan/scan_store.hpp"
 
 namespace catena::report {
 
@@ -55,8 +56,8 @@ struct ScanReport {
   std::string host;
   int64_t started_ns = 0;
   int64_t finished_ns = 0;
-  store::ScanStatus status = store::ScanStatus::Complete;
-  store::ScanTotals totals;
+  scan::ScanStatus status = scan::ScanStatus::Complete;
+  scan::ScanTotals totals;
   std::vector<std::string> roots;
   std::vector<Finding> findings;  // sorted, most severe first
   Severity fail_on = Severity::High;
@@ -87,8 +88,8 @@ void write_html_report(std::FILE* out, const ScanReport& report);
 class InventoryWriter {
  public:
   InventoryWriter(std::FILE* out, Format format);
-  void add(const store::FileRecord& record);
-  void add(const store::Occurrence& occurrence);
+  void add(const scan::FileRecord& record);
+  void add(const scan::Occurrence& occurrence);
   void finish();
 
  private:
@@ -100,7 +101,7 @@ class InventoryWriter {
 };
 
 /// The scans of the store, one row or object each.
-void write_scan_list(std::FILE* out, const std::vector<store::ScanRecord>& scans, Format format);
+void write_scan_list(std::FILE* out, const std::vector<scan::ScanRecord>& scans, Format format);
 
 /// The overall verdict: the standard's when one was evaluated ("fail" when it failed), else
 /// verdict(); findings at or above fail_on always fail.
@@ -109,6 +110,6 @@ std::string_view overall_verdict(const ScanReport& report);
 /// A finding as a JSON object text (used by json, jsonl and tests).
 std::string finding_json(const Finding& finding);
 /// An inventory record as a JSON object text.
-std::string record_json(const store::FileRecord& record);
+std::string record_json(const scan::FileRecord& record);
 
 }  // namespace catena::report

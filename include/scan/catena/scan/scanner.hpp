@@ -28,7 +28,7 @@
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
 #include "catena/pkg/dpkg.hpp"
-#include "catena/store/store.hpp"
+#include "catena/scan/scan_store.hpp"
 
 namespace catena::intel {
 class IndicatorIndex;
@@ -45,6 +45,8 @@ inline constexpr size_t kReadChunkBytes = 256 * 1024;
 /// reading thread (see core/mapped.hpp) and treats the file as
 /// changed, reading it again with read(2).
 inline constexpr uint64_t kMapThresholdBytes = 256 * 1024;
+/// A file with more holes than this draws on ScanOptions::sparse_budget_bytes.
+inline constexpr uint64_t kSparseHoleBytes = 64ull << 20;
 /// Records committed to the store per transaction.
 inline constexpr size_t kBatchRecords = 2000;
 
@@ -93,6 +95,16 @@ struct ScanOptions {
   /// Files larger than the cap, or that take longer than the timeout, are reported skipped.
   const intel::YaraRules* yara = nullptr;
   uint64_t yara_max_bytes = 256ull << 20;
+  /// The analysers (signature, structure, YARA) read a private copy of a file, never a mapping
+  /// that can change or fault under them; this bounds the bytes all workers hold in such copies
+  /// at once. An executable larger than it is hashed and classified but not analysed
+  /// (ANALYSIS_SIZE_LIMIT).
+  uint64_t analysis_max_bytes = 256ull << 20;
+  /// Bytes of holes (a sparse file's unallocated ranges, read as zeros) the whole scan may hash.
+  /// Any user can create a 100 GB file that costs no disk and two minutes of hashing; files with
+  /// more than kSparseHoleBytes of holes draw on this budget, and one that finds it spent is
+  /// recorded without a digest (FILE_NOT_HASHED).
+  uint64_t sparse_budget_bytes = 16ull << 30;
   int yara_timeout_seconds = 10;
   /// Signing certificates to flag in any signature the scan verifies (SIG_SIGNER_BLOCKED).
   const intel::SignerBlocklist* blocked_signers = nullptr;
@@ -126,8 +138,8 @@ struct ScanSummary {
   int64_t scan_id = 0;
   std::string host;
   int64_t started_ns = 0;
-  store::ScanStatus status = store::ScanStatus::Running;
-  store::ScanTotals totals;
+  scan::ScanStatus status = scan::ScanStatus::Running;
+  scan::ScanTotals totals;
   std::vector<std::string> roots;  // absolute, after de-duplication
   std::vector<Finding> findings;   // sorted, most severe first
   bool full_pass = true;           // every file was read
@@ -137,7 +149,7 @@ struct ScanSummary {
 };
 
 /// Runs a scan into `store`. On interruption returns Interrupted and fills *summary_on_interrupt.
-[[nodiscard]] Result<ScanSummary> run_scan(store::Store& store,
+[[nodiscard]] Result<ScanSummary> run_scan(ScanStore& store,
                                            const ScanOptions& options,
                                            const ScanMeta& meta,
                                            ScanSummary* summary_on_interrupt = nullptr);

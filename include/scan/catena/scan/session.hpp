@@ -5,11 +5,13 @@
 /// parses options and renders the summary.
 ///
 ///   scan::Session session{.scan = options, .yara = {"rules/"}};
-///   CATENA_TRY(scan::ScanSummary s, scan::run_session(*store, session, {.kind = "scan"}));
+///   CATENA_TRY(scan::ScanSummary s,
+///              scan::run_session(*store, *store, session, {.kind = "scan"}));
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "catena/intel/intel_store.hpp"
 #include "catena/scan/scanner.hpp"
 
 namespace catena::scan {
@@ -27,7 +29,8 @@ struct Session {
 /// Loads what `session` asks for, then runs the scan. Errors: a rule file that does not
 /// compile, a store that cannot be read; on interruption returns Interrupted and fills
 /// *summary_on_interrupt, as run_scan does.
-[[nodiscard]] Result<ScanSummary> run_session(store::Store& store,
+[[nodiscard]] Result<ScanSummary> run_session(ScanStore& store,
+                                              intel::IntelStore& intel,
                                               Session& session,
                                               const ScanMeta& meta,
                                               ScanSummary* summary_on_interrupt = nullptr);

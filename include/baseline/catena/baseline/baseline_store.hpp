@@ -1,0 +1,45 @@
+#pragma once
+/// What baselines keep: a named, frozen scan of a host and the configuration that chose it.
+///
+/// The baseline commands write through this interface (the scan itself through scan::ScanStore).
+/// The SQLite store (store::Store) implements it; a second backend (the fleet server's PostgreSQL)
+/// implements the same interface.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "catena/core/result.hpp"
+
+namespace catena::baseline {
+
+/// A named baseline: a frozen scan of this host's selected paths, the configuration that chose
+/// them and the package versions installed when it was taken.
+struct BaselineRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string host;
+  int64_t scan_id = 0;
+  int64_t created_ns = 0;
+  int64_t updated_ns = 0;
+  std::string config;    // JSON
+  std::string packages;  // JSON object: qualified package name -> version
+};
+
+/// Named baselines of hosts.
+class BaselineStore {
+ public:
+  virtual ~BaselineStore() = default;
+
+  /// Creates the baseline, or moves an existing one of the same host and name to the record's
+  /// scan, config and packages (keeping its creation time). Returns its id.
+  [[nodiscard]] virtual Result<int64_t> put_baseline(const BaselineRecord& baseline) = 0;
+  /// NotFound when this host has no baseline of that name.
+  [[nodiscard]] virtual Result<BaselineRecord> get_baseline(const std::string& host,
+                                                            const std::string& name) = 0;
+  [[nodiscard]] virtual Result<std::vector<BaselineRecord>> list_baselines() = 0;
+  /// NotFound when there is no such baseline.
+  [[nodiscard]] virtual Status delete_baseline(const std::string& host,
+                                               const std::string& name) = 0;
+};
+
+}  // namespace catena::baseline

@@ -1,0 +1,243 @@
+// access::AccessStore: build access per host, and the key its fingerprints are made with.
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "catena/core/digest.hpp"
+#include "catena/core/text.hpp"
+#include "catena/core/time.hpp"
+#include "sqlite.hpp"
+
+namespace catena::store {
+
+namespace {
+
+// What the settings keep to recognise the right key: a digest of it, which says nothing about
+// a secret fingerprinted with it.
+std::string key_check(std::string_view key) {
+  const std::string text = "catena access key check\n" + std::string(key);
+  return to_hex(sha256_of(std::as_bytes(std::span(text.data(), text.size()))));
+}
+
+Result<std::string> random_key() {
+  std::array<uint8_t, 32> bytes{};
+  if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
+    return make_error(ErrorCode::Io, "cannot generate a random key");
+  }
+  return to_hex(std::span<const uint8_t>(bytes));
+}
+
+// Reads a key file that only its owner can read; NotFound when there is none.
+Result<std::string> read_key_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) return make_error(ErrorCode::NotFound, "no access key " + path);
+    return make_io_error("cannot read access key " + path, errno);
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return make_io_error("cannot read access key " + path, errno);
+  if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::Io, path + " is not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    return make_error(ErrorCode::Io, "access key " + path +
+                                         " is readable by other users; make it private "
+                                         "(chmod 600) before catena uses it");
+  }
+  char buffer[128];
+  const ssize_t n = ::read(fd, buffer, sizeof buffer);
+  if (n < 0) return make_io_error("cannot read access key " + path, errno);
+  std::string key(trim_space(std::string_view(buffer, static_cast<size_t>(n))));
+  if (key.size() < 32) return make_error(ErrorCode::Parse, "access key " + path + " is too short");
+  return key;
+}
+
+// Creates the key file with `key` (0600, never over an existing file); on a race the file the
+// other process wrote wins.
+Result<std::string> create_key_file(const std::string& path, const std::string& key) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return read_key_file(path);
+    return make_io_error("cannot create access key " + path, errno);
+  }
+  const std::string line = key + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return make_error(ErrorCode::Io, "cannot write access key " + path);
+  }
+  return key;
+}
+
+}  // namespace
+
+std::string Store::default_access_key_path(const std::string& store_path) {
+  return store_path + ".access-key";
+}
+
+Result<std::string> Store::access_key(const std::string& key_path) {
+  std::string path = key_path;
+  if (path.empty() && path_ != ":memory:") path = default_access_key_path(path_);
+  Statement legacy(db_, "SELECT value FROM settings WHERE name = 'access_salt'");
+  if (!legacy.ok()) return db_error(db_, "cannot read settings");
+  std::string old_key;
+  if (sqlite3_step(legacy.get()) == SQLITE_ROW) old_key = legacy.column_text(0);
+  sqlite3_reset(legacy.get());
+  std::string key;
+  if (path.empty()) {
+    CATENA_TRY(key, random_key());
+  } else if (auto existing = read_key_file(path)) {
+    key = std::move(*existing);
+  } else if (existing.error().code != ErrorCode::NotFound) {
+    return tl::unexpected(existing.error());
+  } else if (!old_key.empty()) {
+    CATENA_TRY(key, create_key_file(path, old_key));  // moved out of the database
+  } else {
+    CATENA_TRY(std::string fresh, random_key());
+    CATENA_TRY(key, create_key_file(path, fresh));
+  }
+  if (!old_key.empty()) {
+    // The key leaves the database for good: its page is overwritten, the log emptied.
+    CATENA_TRY_STATUS(exec(db_, "PRAGMA secure_delete=ON", "cannot configure store"));
+    CATENA_TRY_STATUS(
+        exec(db_, "DELETE FROM settings WHERE name = 'access_salt'", "cannot store settings"));
+    CATENA_TRY_STATUS(exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", "cannot checkpoint store"));
+  }
+  const std::string check = key_check(key);
+  Statement insert(db_,
+                   "INSERT OR IGNORE INTO settings(name, value) VALUES('access_key_check', ?)");
+  if (!insert.ok()) return db_error(db_, "cannot store settings");
+  insert.bind_text(1, check);
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot store settings");
+  Statement stored(db_, "SELECT value FROM settings WHERE name = 'access_key_check'");
+  if (!stored.ok() || sqlite3_step(stored.get()) != SQLITE_ROW) {
+    return db_error(db_, "cannot read settings");
+  }
+  if (stored.column_text(0) != check) {
+    return make_error(ErrorCode::Usage,
+                      "the access key " + (path.empty() ? std::string("(new)") : path) +
+                          " is not the key the credential fingerprints in " + path_ +
+                          " were made with; give the right one with --access-key");
+  }
+  return key;
+}
+
+std::optional<Finding> Store::exposure_finding() const {
+  const std::string how = exposure();
+  if (how.empty()) return std::nullopt;
+  Finding f{.rule = "STORE_READABLE_BY_OTHERS", .severity = Severity::Medium, .path = path_};
+  f.message =
+      "The catena store is " + how + ": it lists every host's credentials and where they are.";
+  f.add_evidence("readable", how);
+  return f;
+}
+
+std::string Store::exposure() const {
+  struct stat st {};
+  if (path_ == ":memory:" || ::stat(path_.c_str(), &st) != 0) return {};
+  if ((st.st_mode & 0004) != 0) return "readable by every user";
+  if ((st.st_mode & 0040) != 0) return "readable by its group";
+  return {};
+}
+
+namespace {
+constexpr std::string_view kAccessColumns =
+    "kind, category, target, account, path, owner, mode, fingerprint, protection, holds_secret, "
+    "signing, build_critical, detail";
+}  // namespace
+
+Status Store::replace_access(const std::string& host,
+                             int64_t discovered_ns,
+                             const std::vector<access::Discovery>& records) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  Statement remove(db_, "DELETE FROM access_discoveries WHERE host = ?");
+  if (!remove.ok()) return db_error(db_, "cannot store build access");
+  remove.bind_text(1, host);
+  if (sqlite3_step(remove.get()) != SQLITE_DONE) return db_error(db_, "cannot store build access");
+  Statement insert(db_, "INSERT INTO access_discoveries(host, discovered_ns, " +
+                            std::string(kAccessColumns) +
+                            ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!insert.ok()) return db_error(db_, "cannot store build access");
+  for (const access::Discovery& r : records) {
+    sqlite3_reset(insert.get());
+    insert.bind_text(1, host);
+    insert.bind_int(2, discovered_ns);
+    insert.bind_text(3, r.kind);
+    insert.bind_text(4, r.category);
+    insert.bind_text(5, r.target);
+    insert.bind_text(6, r.account);
+    insert.bind_blob(7, r.path);
+    insert.bind_text(8, r.owner);
+    insert.bind_int(9, r.mode);
+    insert.bind_text(10, r.fingerprint);
+    insert.bind_text(11, r.protection);
+    insert.bind_int(12, r.holds_secret ? 1 : 0);
+    insert.bind_int(13, r.signing ? 1 : 0);
+    insert.bind_int(14, r.build_critical ? 1 : 0);
+    insert.bind_text(15, r.detail);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) {
+      return db_error(db_, "cannot store build access");
+    }
+  }
+  return txn.commit();
+}
+
+Result<std::vector<access::Discovery>> Store::list_access(const std::string& host) {
+  Statement stmt(db_, "SELECT " + std::string(kAccessColumns) +
+                          " FROM access_discoveries WHERE ? = '' OR host = ? ORDER BY host, path, "
+                          "kind, target, id");
+  if (!stmt.ok()) return db_error(db_, "cannot read build access");
+  stmt.bind_text(1, host);
+  stmt.bind_text(2, host);
+  std::vector<access::Discovery> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    access::Discovery r;
+    r.kind = stmt.column_text(0);
+    r.category = stmt.column_text(1);
+    r.target = stmt.column_text(2);
+    r.account = stmt.column_text(3);
+    r.path = stmt.column_text(4);
+    r.owner = stmt.column_text(5);
+    r.mode = static_cast<uint32_t>(stmt.column_int(6));
+    r.fingerprint = stmt.column_text(7);
+    r.protection = stmt.column_text(8);
+    r.holds_secret = stmt.column_int(9) != 0;
+    r.signing = stmt.column_int(10) != 0;
+    r.build_critical = stmt.column_int(11) != 0;
+    r.detail = stmt.column_text(12);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read build access");
+  return out;
+}
+
+Result<std::map<std::string, std::vector<std::string>>> Store::credential_hosts(
+    const std::string& host) {
+  Statement stmt(db_,
+                 "SELECT DISTINCT fingerprint, host FROM access_discoveries WHERE holds_secret = 1 "
+                 "AND fingerprint <> '' AND host <> ? ORDER BY fingerprint, host");
+  if (!stmt.ok()) return db_error(db_, "cannot read build access");
+  stmt.bind_text(1, host);
+  std::map<std::string, std::vector<std::string>> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    out[stmt.column_text(0)].push_back(stmt.column_text(1));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read build access");
+  return out;
+}
+
+}  // namespace catena::store

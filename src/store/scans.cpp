@@ -1,0 +1,598 @@
+// scan::ScanStore: scans, their series and file records, findings, contents and their facts.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "catena/core/digest.hpp"
+#include "catena/core/text.hpp"
+#include "catena/core/time.hpp"
+#include "sqlite.hpp"
+
+namespace catena::store {
+
+Result<int64_t> Store::begin_scan(const NewScan& scan) {
+  if (scan_lock_fd_ < 0) {
+    scan_lock_fd_ = open_lock_file(path_);
+    if (scan_lock_fd_ >= 0) ofd_lock(scan_lock_fd_, F_RDLCK, kScanByte, true);
+  }
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  CATENA_TRY(int64_t host, host_id(scan.host));
+  Statement insert(db_,
+                   "INSERT INTO scans(host_id, kind, started_ns, catena_version, arguments, roots, "
+                   "status, digests, full_pass) VALUES(?, ?, ?, ?, ?, ?, 'running', ?, ?)");
+  if (!insert.ok()) return db_error(db_, "cannot record scan");
+  insert.bind_int(1, host);
+  insert.bind_text(2, scan.kind);
+  insert.bind_int(3, scan.started_ns);
+  insert.bind_text(4, scan.catena_version);
+  insert.bind_text(5, encode_string_list(scan.arguments));
+  insert.bind_text(6, encode_string_list(scan.roots));
+  insert.bind_text(7, scan.digests);
+  insert.bind_int(8, scan.full_pass ? 1 : 0);
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot record scan");
+  const int64_t id = sqlite3_last_insert_rowid(db_);
+  // Two live scans of one series would both replace the same records: the second (and a scan
+  // without a key) gets a series of its own. Scans of dead processes were marked interrupted
+  // when the store was opened, so a running one here is alive.
+  std::string key = scan.series_key.empty() ? "scan:" + std::to_string(id) : scan.series_key;
+  if (!scan.series_key.empty()) {
+    Statement busy(db_,
+                   "SELECT count(*) FROM scans s JOIN scan_series r ON r.id = s.series_id "
+                   "WHERE r.host_id = ? AND r.key = ? AND s.status = 'running'");
+    if (!busy.ok()) return db_error(db_, "cannot record scan");
+    busy.bind_int(1, host);
+    busy.bind_text(2, key);
+    if (sqlite3_step(busy.get()) != SQLITE_ROW) return db_error(db_, "cannot record scan");
+    if (busy.column_int(0) > 0) key = "scan:" + std::to_string(id);
+  }
+  Statement series(db_,
+                   "INSERT INTO scan_series(host_id, key) VALUES(?, ?) "
+                   "ON CONFLICT(host_id, key) DO UPDATE SET key = excluded.key RETURNING id");
+  if (!series.ok()) return db_error(db_, "cannot record scan series");
+  series.bind_int(1, host);
+  series.bind_text(2, key);
+  if (sqlite3_step(series.get()) != SQLITE_ROW) return db_error(db_, "cannot record scan series");
+  const int64_t series_id = series.column_int(0);
+  series.reset();  // a RETURNING statement left mid-step would keep the commit from finishing
+  Statement link(db_, "UPDATE scans SET series_id = ? WHERE id = ?");
+  if (!link.ok()) return db_error(db_, "cannot record scan");
+  link.bind_int(1, series_id);
+  link.bind_int(2, id);
+  if (sqlite3_step(link.get()) != SQLITE_DONE) return db_error(db_, "cannot record scan");
+  CATENA_TRY_STATUS(txn.commit());
+  return id;
+}
+
+Status Store::put_stat_digests(const std::string& host, std::span<const StatDigest> digests) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  CATENA_TRY(const int64_t host_key, host_id(host));
+  Statement put(db_,
+                "INSERT OR REPLACE INTO stat_digests(host_id, path, device, inode, size, "
+                "mtime_ns, ctime_ns, md5, recorded_ns) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!put.ok()) return db_error(db_, "cannot record digests");
+  for (const StatDigest& d : digests) {
+    put.reset();
+    put.bind_int(1, host_key);
+    put.bind_blob(2, d.path);
+    put.bind_int(3, static_cast<int64_t>(d.device));
+    put.bind_int(4, static_cast<int64_t>(d.inode));
+    put.bind_int(5, static_cast<int64_t>(d.size));
+    put.bind_int(6, d.mtime_ns);
+    put.bind_int(7, d.ctime_ns);
+    put.bind_digest(8, std::optional<Md5>(d.md5));
+    put.bind_int(9, d.recorded_ns);
+    if (sqlite3_step(put.get()) != SQLITE_DONE) return db_error(db_, "cannot record digests");
+  }
+  return txn.commit();
+}
+
+Status Store::for_each_stat_digest(const std::string& host,
+                                   int64_t scan_id,
+                                   const std::function<void(StatDigest&&)>& visit) {
+  const auto read_rows = [&](Statement& stmt) -> Status {
+    int rc = 0;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      const auto md5 = stmt.column_digest<16>(6);
+      if (!md5) continue;
+      visit(StatDigest{.path = stmt.column_text(0),
+                       .device = static_cast<uint64_t>(stmt.column_int(1)),
+                       .inode = static_cast<uint64_t>(stmt.column_int(2)),
+                       .size = static_cast<uint64_t>(stmt.column_int(3)),
+                       .mtime_ns = stmt.column_int(4),
+                       .ctime_ns = stmt.column_int(5),
+                       .md5 = *md5,
+                       .recorded_ns = stmt.column_int(7)});
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "cannot read digests");
+    return {};
+  };
+  Statement recorded(db_,
+                     "SELECT d.path, d.device, d.inode, d.size, d.mtime_ns, d.ctime_ns, d.md5, "
+                     "d.recorded_ns "
+                     "FROM stat_digests d JOIN hosts h ON h.id = d.host_id WHERE h.name = ?");
+  if (!recorded.ok()) return db_error(db_, "cannot read digests");
+  recorded.bind_text(1, host);
+  CATENA_TRY_STATUS(read_rows(recorded));
+  if (scan_id == 0) return {};
+  Statement scanned(db_,
+                    "SELECT f.path, f.device, f.inode, f.size, f.mtime_ns, f.ctime_ns, "
+                    "c.md5, w.started_ns FROM scans s JOIN files f ON " +
+                        std::string(kFilesOfScan) +
+                        " JOIN contents c ON c.sha256 = f.sha256 "
+                        "JOIN scans w ON w.id = f.scan_id "
+                        "WHERE s.id = ? AND f.changed = 0 AND c.md5 IS NOT NULL");
+  if (!scanned.ok()) return db_error(db_, "cannot read digests");
+  scanned.bind_int(1, scan_id);
+  return read_rows(scanned);
+}
+
+Result<std::optional<int64_t>> Store::last_full_pass_ns(const std::string& host,
+                                                        const std::string& series_key) {
+  Statement stmt(db_,
+                 "SELECT max(s.started_ns) FROM scans s JOIN scan_series r ON r.id = s.series_id "
+                 "JOIN hosts h ON h.id = r.host_id "
+                 "WHERE h.name = ? AND r.key = ? AND s.full_pass = 1 AND s.status = 'complete' "
+                 "AND s.incomplete = 0");
+  if (!stmt.ok()) return db_error(db_, "cannot read scans");
+  stmt.bind_text(1, host);
+  stmt.bind_text(2, series_key);
+  if (sqlite3_step(stmt.get()) != SQLITE_ROW) return db_error(db_, "cannot read scans");
+  if (stmt.column_is_null(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(stmt.column_int(0));
+}
+
+Status Store::for_each_reference_file(int64_t scan_id,
+                                      const std::function<void(ReferenceFile&&)>& visit) {
+  // Only records written by an earlier scan: the scan's own are not a reference for itself.
+  Statement stmt(db_,
+                 "SELECT f.id, f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, "
+                 "f.ctime_ns, f.inode, f.device, f.sha256, c.md5, c.sha1, f.package, f.xattrs, "
+                 "f.changed, w.status, c.analysis, f.link_target, w.started_ns "
+                 "FROM scans s JOIN files f ON f.series_id = s.series_id "
+                 "JOIN scans w ON w.id = f.scan_id "
+                 "LEFT JOIN contents c ON c.sha256 = f.sha256 "
+                 "WHERE s.id = ? AND f.until_scan_id IS NULL AND f.scan_id < s.id");
+  if (!stmt.ok()) return db_error(db_, "cannot read the reference scan");
+  stmt.bind_int(1, scan_id);
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    ReferenceFile r;
+    r.row = stmt.column_int(0);
+    r.path = stmt.column_text(1);
+    r.type = parse_file_type(stmt.column_text(2));
+    r.size = static_cast<uint64_t>(stmt.column_int(3));
+    r.mode = static_cast<uint32_t>(stmt.column_int(4));
+    r.uid = static_cast<uint32_t>(stmt.column_int(5));
+    r.gid = static_cast<uint32_t>(stmt.column_int(6));
+    r.mtime_ns = stmt.column_int(7);
+    r.ctime_ns = stmt.column_int(8);
+    r.inode = static_cast<uint64_t>(stmt.column_int(9));
+    r.device = static_cast<uint64_t>(stmt.column_int(10));
+    r.sha256 = stmt.column_digest<32>(11);
+    r.md5 = stmt.column_digest<16>(12);
+    r.sha1 = stmt.column_digest<20>(13);
+    r.package = stmt.column_text(14);
+    r.xattrs = stmt.column_text(15);
+    r.changed = stmt.column_int(16) != 0;
+    r.from_complete_scan = stmt.column_text(17) == scan_status_name(ScanStatus::Complete);
+    r.analysis = stmt.column_text(18);
+    r.link_target = stmt.column_text(19);
+    r.recorded_ns = stmt.column_int(20);
+    visit(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read the reference scan");
+  return {};
+}
+
+Status Store::for_each_analysed_content(const std::function<void(AnalysedContent&&)>& visit) {
+  Statement stmt(db_,
+                 "SELECT sha256, analysis, findings FROM contents WHERE analysis IS NOT NULL AND "
+                 "(findings IS NOT NULL OR format IN ('elf', 'pe', 'macho', 'macho_fat', 'msi'))");
+  if (!stmt.ok()) return db_error(db_, "cannot read contents");
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    AnalysedContent facts;
+    const auto sha256 = stmt.column_digest<32>(0);
+    if (!sha256) continue;
+    facts.sha256 = *sha256;
+    facts.analysis = stmt.column_text(1);
+    if (!stmt.column_is_null(2)) {
+      const auto parsed = nlohmann::json::parse(stmt.column_text(2), nullptr, false);
+      // Facts that cannot be read back are as good as none: the content is analysed again.
+      if (!parsed.is_array()) continue;
+      for (const auto& item : parsed) {
+        if (!item.is_object() || !item.contains("analyser") || !item["analyser"].is_string()) {
+          continue;
+        }
+        auto finding = decode_finding(item);
+        if (!finding) continue;
+        facts.findings.emplace_back(item["analyser"].get<std::string>(), std::move(*finding));
+      }
+    }
+    visit(std::move(facts));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read contents");
+  return {};
+}
+
+Status Store::add_batch(int64_t scan_id,
+                        std::span<const FileRecord> files,
+                        std::span<const Finding> findings) {
+  return write_batch(
+      scan_id, files.size(), [&](size_t i) -> const FileRecord& { return files[i]; },
+      [](size_t) { return int64_t{0}; }, {}, findings, {});
+}
+
+Status Store::add_changes(int64_t scan_id,
+                          std::span<const FileChange> changes,
+                          std::span<const int64_t> closed,
+                          std::span<const Finding> findings,
+                          std::span<const AnalysedContent> analysed) {
+  return write_batch(
+      scan_id, changes.size(), [&](size_t i) -> const FileRecord& { return changes[i].record; },
+      [&](size_t i) { return changes[i].replaces; }, closed, findings, analysed);
+}
+
+Status Store::write_batch(int64_t scan_id,
+                          size_t count,
+                          const std::function<const FileRecord&(size_t)>& record_at,
+                          const std::function<int64_t(size_t)>& replaces_at,
+                          std::span<const int64_t> closed,
+                          std::span<const Finding> findings,
+                          std::span<const AnalysedContent> analysed) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  CATENA_TRY(const int64_t series_id,
+             query_int(db_, "SELECT series_id FROM scans WHERE id = " + std::to_string(scan_id),
+                       "cannot read scan"));
+  Statement content(db_,
+                    "INSERT INTO contents(sha256, size, format, md5, sha1, first_seen_ns, "
+                    "signature, details, analysis, findings) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(sha256) DO UPDATE SET "
+                    "details = coalesce(excluded.details, contents.details), "
+                    "md5 = coalesce(contents.md5, excluded.md5), "
+                    "sha1 = coalesce(contents.sha1, excluded.sha1), "
+                    "signature = coalesce(excluded.signature, contents.signature), "
+                    "findings = iif(excluded.analysis IS NULL, contents.findings, "
+                    "excluded.findings), "
+                    "analysis = coalesce(excluded.analysis, contents.analysis)");
+  Statement file(db_,
+                 "INSERT INTO files(scan_id, path, type, size, mode, uid, gid, mtime_ns, ctime_ns, "
+                 "inode, device, sha256, package, link_target, changed, xattrs, series_id) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Statement close(db_, "UPDATE files SET until_scan_id = ? WHERE id = ? AND until_scan_id IS NULL");
+  Statement facts(db_, "UPDATE contents SET analysis = ?, findings = ? WHERE sha256 = ?");
+  Statement finding(
+      db_,
+      "INSERT INTO findings(scan_id, rule, severity, path, sha256, message, evidence) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?)");
+  if (!content.ok() || !file.ok() || !finding.ok() || !close.ok() || !facts.ok()) {
+    return db_error(db_, "cannot prepare insert");
+  }
+  const auto close_row = [&](int64_t row) -> Status {
+    close.reset();
+    close.bind_int(1, scan_id);
+    close.bind_int(2, row);
+    if (sqlite3_step(close.get()) != SQLITE_DONE) return db_error(db_, "cannot close record");
+    return {};
+  };
+  const int64_t now = now_ns();
+  // A content's facts go with its first record of the batch (one statement, not two); the facts
+  // of a content no record of the batch carries are updated on their own below.
+  std::unordered_map<Sha256, const AnalysedContent*, DigestHash> facts_of;
+  for (const AnalysedContent& fact : analysed) facts_of.emplace(fact.sha256, &fact);
+  const auto findings_text = [](const AnalysedContent& fact) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& [analyser, f] : fact.findings) items.push_back(encode_finding(analyser, f));
+    return items.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  for (size_t i = 0; i < count; ++i) {
+    const FileRecord& r = record_at(i);
+    if (r.sha256) {
+      content.reset();
+      const auto fact = facts_of.find(*r.sha256);
+      if (fact != facts_of.end() && fact->second != nullptr) {
+        content.bind_text(9, fact->second->analysis);
+        if (fact->second->findings.empty()) {
+          content.bind_null(10);
+        } else {
+          content.bind_text(10, findings_text(*fact->second));
+        }
+        fact->second = nullptr;  // stored
+      } else {
+        content.bind_null(9);
+        content.bind_null(10);
+      }
+      content.bind_digest(1, r.sha256);
+      content.bind_int(2, static_cast<int64_t>(r.size));
+      content.bind_text(3, r.format);
+      content.bind_digest(4, r.md5);
+      content.bind_digest(5, r.sha1);
+      content.bind_int(6, now);
+      if (r.signature.empty()) {
+        content.bind_null(7);
+      } else {
+        content.bind_text(7, r.signature);
+      }
+      if (r.details.empty()) {
+        content.bind_null(8);
+      } else {
+        content.bind_text(8, r.details);
+      }
+      if (sqlite3_step(content.get()) != SQLITE_DONE) return db_error(db_, "cannot store content");
+    }
+    if (const int64_t replaced = replaces_at(i); replaced != 0) {
+      CATENA_TRY_STATUS(close_row(replaced));
+    }
+    file.reset();
+    file.bind_int(1, scan_id);
+    file.bind_blob(2, r.path);
+    file.bind_text(3, file_type_name(r.type));
+    file.bind_int(4, static_cast<int64_t>(r.size));
+    file.bind_int(5, r.mode);
+    file.bind_int(6, r.uid);
+    file.bind_int(7, r.gid);
+    file.bind_int(8, r.mtime_ns);
+    file.bind_int(9, r.ctime_ns);
+    file.bind_int(10, static_cast<int64_t>(r.inode));
+    file.bind_int(11, static_cast<int64_t>(r.device));
+    file.bind_digest(12, r.sha256);
+    file.bind_text(13, r.package);
+    if (r.type == FileType::Symlink) {
+      file.bind_blob(14, r.link_target);
+    } else {
+      file.bind_null(14);
+    }
+    file.bind_int(15, r.changed ? 1 : 0);
+    if (r.xattrs.empty()) {
+      file.bind_null(16);
+    } else {
+      file.bind_blob(16, r.xattrs);
+    }
+    file.bind_int(17, series_id);
+    if (sqlite3_step(file.get()) != SQLITE_DONE) return db_error(db_, "cannot store file record");
+  }
+  for (const int64_t row : closed) CATENA_TRY_STATUS(close_row(row));
+  for (const AnalysedContent& fact : analysed) {
+    if (facts_of.at(fact.sha256) == nullptr) continue;
+    facts.reset();
+    facts.bind_text(1, fact.analysis);
+    if (fact.findings.empty()) {
+      facts.bind_null(2);
+    } else {
+      facts.bind_text(2, findings_text(fact));
+    }
+    facts.bind_digest(3, std::optional<Sha256>(fact.sha256));
+    if (sqlite3_step(facts.get()) != SQLITE_DONE) return db_error(db_, "cannot store facts");
+  }
+  for (const Finding& f : findings) {
+    finding.reset();
+    finding.bind_int(1, scan_id);
+    finding.bind_text(2, f.rule);
+    finding.bind_text(3, severity_name(f.severity));
+    finding.bind_blob(4, f.path);
+    finding.bind_digest(5, f.sha256);
+    finding.bind_text(6, f.message);
+    finding.bind_text(7, encode_evidence(f).dump());
+    if (sqlite3_step(finding.get()) != SQLITE_DONE) return db_error(db_, "cannot store finding");
+  }
+  return txn.commit();
+}
+
+Status Store::finish_scan(int64_t scan_id, const ScanTotals& totals, ScanStatus status) {
+  Statement update(
+      db_,
+      "UPDATE scans SET finished_ns = ?, status = ?, files = ?, bytes = ?, errors = ?, "
+      "files_read = ?, files_reused = ?, incomplete = ? WHERE id = ?");
+  if (!update.ok()) return db_error(db_, "cannot finish scan");
+  update.bind_int(1, totals.finished_ns);
+  update.bind_text(2, scan_status_name(status));
+  update.bind_int(3, static_cast<int64_t>(totals.files));
+  update.bind_int(4, static_cast<int64_t>(totals.bytes));
+  update.bind_int(5, static_cast<int64_t>(totals.errors));
+  update.bind_int(6, static_cast<int64_t>(totals.files_read));
+  update.bind_int(7, static_cast<int64_t>(totals.files_reused));
+  update.bind_int(8, totals.incomplete ? 1 : 0);
+  update.bind_int(9, scan_id);
+  if (sqlite3_step(update.get()) != SQLITE_DONE) return db_error(db_, "cannot finish scan");
+  if (sqlite3_changes(db_) != 1) {
+    return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
+  }
+  return {};
+}
+
+namespace {
+constexpr std::string_view kScanColumns =
+    "s.id, h.name, s.kind, s.started_ns, s.finished_ns, s.catena_version, s.arguments, s.roots, "
+    "s.status, s.files, s.bytes, s.errors, s.files_read, s.files_reused, s.incomplete";
+
+Result<ScanRecord> read_scan_columns(const Statement& stmt) {
+  ScanRecord r;
+  r.id = stmt.column_int(0);
+  r.host = stmt.column_text(1);
+  r.kind = stmt.column_text(2);
+  r.started_ns = stmt.column_int(3);
+  if (!stmt.column_is_null(4)) r.finished_ns = stmt.column_int(4);
+  r.catena_version = stmt.column_text(5);
+  r.arguments = decode_string_list(stmt.column_text(6));
+  r.roots = decode_string_list(stmt.column_text(7));
+  CATENA_TRY(r.status, parse_status(stmt.column_text(8)));
+  r.totals.files = static_cast<uint64_t>(stmt.column_int(9));
+  r.totals.bytes = static_cast<uint64_t>(stmt.column_int(10));
+  r.totals.errors = static_cast<uint64_t>(stmt.column_int(11));
+  r.totals.files_read = static_cast<uint64_t>(stmt.column_int(12));
+  r.totals.files_reused = static_cast<uint64_t>(stmt.column_int(13));
+  r.totals.incomplete = stmt.column_int(14) != 0;
+  if (r.finished_ns) r.totals.finished_ns = *r.finished_ns;
+  return r;
+}
+}  // namespace
+
+Result<ScanRecord> Store::get_scan(int64_t scan_id) {
+  std::optional<Result<ScanRecord>> out;
+  CATENA_TRY(bool found, first_row(
+                             db_, "cannot read scan",
+                             std::string("SELECT ") + std::string(kScanColumns) +
+                                 " FROM scans s JOIN hosts h ON h.id = s.host_id WHERE s.id = ?",
+                             [&](const Statement& row) { out = read_scan_columns(row); }, scan_id));
+  if (!found) return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
+  return std::move(*out);
+}
+
+Result<std::optional<int64_t>> Store::latest_scan_id() {
+  std::optional<int64_t> out;
+  CATENA_TRY_STATUS(
+      first_row(db_, "cannot read scans", "SELECT max(id) FROM scans", [&](const Statement& row) {
+        if (!row.column_is_null(0)) out = row.column_int(0);
+      }));
+  return out;
+}
+
+Result<std::vector<ScanRecord>> Store::list_scans() {
+  std::vector<ScanRecord> out;
+  CATENA_TRY_STATUS(for_each_row(db_, "cannot read scans",
+                                 std::string("SELECT ") + std::string(kScanColumns) +
+                                     " FROM scans s JOIN hosts h ON h.id = s.host_id ORDER BY s.id",
+                                 [&](const Statement& row) -> Status {
+                                   CATENA_TRY(ScanRecord record, read_scan_columns(row));
+                                   out.push_back(std::move(record));
+                                   return {};
+                                 }));
+  return out;
+}
+
+Status Store::for_each_file(int64_t scan_id, const std::function<void(const FileRecord&)>& visit) {
+  return for_each_row(
+      db_, "cannot read files",
+      std::string("SELECT ") + std::string(kFileColumns) + " FROM scans s JOIN files f ON " +
+          std::string(kFilesOfScan) +
+          " LEFT JOIN contents c ON c.sha256 = f.sha256 "
+          "WHERE s.id = ? ORDER BY f.path",
+      [&](const Statement& row) { visit(read_file_columns(row, 0)); }, scan_id);
+}
+
+Result<std::vector<Finding>> Store::findings_of(int64_t scan_id) {
+  std::vector<Finding> out;
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot read findings",
+      "SELECT rule, severity, path, sha256, message, evidence FROM findings "
+      "WHERE scan_id = ? ORDER BY id",
+      [&](const Statement& row) -> Status {
+        Finding f;
+        f.rule = row.column_text(0);
+        CATENA_TRY(f.severity, parse_severity(row.column_text(1)));
+        f.path = row.column_text(2);
+        f.sha256 = row.column_digest<32>(3);
+        f.message = row.column_text(4);
+        decode_evidence(nlohmann::json::parse(row.column_text(5), nullptr, false), f);
+        out.push_back(std::move(f));
+        return {};
+      },
+      scan_id));
+  return out;
+}
+
+Result<std::vector<Occurrence>> Store::find_by_sha256(const Sha256& sha256) {
+  std::vector<Occurrence> out;
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot search files",
+      std::string("SELECT s.id, h.name, s.started_ns, s.status, ") + std::string(kFileColumns) +
+          " FROM files f JOIN scans s ON s.id = f.scan_id "
+          "JOIN hosts h ON h.id = s.host_id "
+          "LEFT JOIN contents c ON c.sha256 = f.sha256 "
+          "WHERE f.sha256 = ? ORDER BY s.started_ns, s.id, f.path",
+      [&](const Statement& row) -> Status {
+        Occurrence o;
+        o.scan_id = row.column_int(0);
+        o.host = row.column_text(1);
+        o.scan_started_ns = row.column_int(2);
+        CATENA_TRY(o.scan_status, parse_status(row.column_text(3)));
+        o.file = read_file_columns(row, 4);
+        out.push_back(std::move(o));
+        return {};
+      },
+      sha256));
+  return out;
+}
+
+Result<std::optional<std::string>> Store::content_format(const Sha256& sha256) {
+  Statement stmt(db_, "SELECT format FROM contents WHERE sha256 = ?");
+  if (!stmt.ok()) return db_error(db_, "cannot read contents");
+  stmt.bind_digest(1, std::optional<Sha256>(sha256));
+  const int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return db_error(db_, "cannot read contents");
+  return std::optional<std::string>(stmt.column_text(0));
+}
+
+Result<std::optional<ScanRecord>> Store::latest_scan_of_host(const std::string& host) {
+  Statement stmt(db_, std::string("SELECT ") + std::string(kScanColumns) +
+                          " FROM scans s JOIN hosts h ON h.id = s.host_id WHERE h.name = ? "
+                          "ORDER BY s.started_ns DESC, s.id DESC LIMIT 1");
+  if (!stmt.ok()) return db_error(db_, "cannot read scans");
+  stmt.bind_text(1, host);
+  const int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) return std::optional<ScanRecord>();
+  if (rc != SQLITE_ROW) return db_error(db_, "cannot read scans");
+  CATENA_TRY(ScanRecord record, read_scan_columns(stmt));
+  return std::optional<ScanRecord>(std::move(record));
+}
+
+Result<Sha256> Store::scan_content_digest(int64_t scan_id) {
+  Statement cached(db_, "SELECT content_digest, status FROM scans WHERE id = ?");
+  if (!cached.ok()) return db_error(db_, "cannot read scan");
+  cached.bind_int(1, scan_id);
+  if (sqlite3_step(cached.get()) != SQLITE_ROW) {
+    return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
+  }
+  if (auto digest = cached.column_digest<32>(0)) return *digest;
+  const bool running = cached.column_text(1) == scan_status_name(ScanStatus::Running);
+  Statement files(db_, "SELECT f.path, f.sha256 FROM scans s JOIN files f ON " +
+                           std::string(kFilesOfScan) + " WHERE s.id = ? ORDER BY f.path");
+  if (!files.ok()) return db_error(db_, "cannot read files");
+  files.bind_int(1, scan_id);
+  DigestSet digest(DigestSet::kSha256);
+  std::string line;
+  int rc = 0;
+  while ((rc = sqlite3_step(files.get())) == SQLITE_ROW) {
+    line = files.column_text(0);
+    line += '\0';
+    if (auto sha256 = files.column_digest<32>(1)) line += to_hex(*sha256);
+    line += '\n';
+    digest.update(std::as_bytes(std::span(line)));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "cannot read files");
+  const Sha256 out = *digest.finish().sha256;
+  // A running scan still gains records: its digest is not kept. A read-only store keeps none.
+  if (!running && !sqlite3_db_readonly(db_, "main")) {
+    Statement keep(db_, "UPDATE scans SET content_digest = ? WHERE id = ?");
+    if (keep.ok()) {
+      keep.bind_digest(1, std::optional<Sha256>(out));
+      keep.bind_int(2, scan_id);
+      (void)sqlite3_step(keep.get());
+    }
+  }
+  return out;
+}
+
+Result<std::vector<ScanRecord>> Store::scans_without_digest(const std::string& algorithm) {
+  std::vector<int64_t> ids;
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot read scans",
+      "SELECT id FROM scans WHERE digests IS NULL OR "
+      "(',' || digests || ',') NOT LIKE ? ORDER BY id",
+      [&](const Statement& row) { ids.push_back(row.column_int(0)); }, "%," + algorithm + ",%"));
+  std::vector<ScanRecord> out;
+  for (int64_t id : ids) {
+    CATENA_TRY(ScanRecord scan, get_scan(id));
+    out.push_back(std::move(scan));
+  }
+  return out;
+}
+
+}  // namespace catena::store
