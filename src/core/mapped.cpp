@@ -14,7 +14,29 @@ namespace {
 
 thread_local sigjmp_buf* t_bus_jump = nullptr;
 
-extern "C" void on_sigbus(int signal_number, siginfo_t*, void*) {
+// A mapping being read by code that must not be jumped out of: a fault in it is answered by
+// replacing the rest of the mapping with zero pages.
+struct ZeroFill {
+  uintptr_t begin = 0;
+  uintptr_t end = 0;  // page-rounded
+  volatile sig_atomic_t filled = 0;
+};
+thread_local ZeroFill* t_zero_fill = nullptr;
+uintptr_t g_page_size = 4096;
+
+extern "C" void on_sigbus(int signal_number, siginfo_t* info, void*) {
+  ZeroFill* zero = t_zero_fill;
+  const auto address = reinterpret_cast<uintptr_t>(info != nullptr ? info->si_addr : nullptr);
+  if (zero != nullptr && address >= zero->begin && address < zero->end) {
+    // mmap is a plain system call on Linux: safe here in practice, as JITs and sanitizers use it.
+    const uintptr_t page = address & ~(g_page_size - 1);
+    void* replaced = ::mmap(reinterpret_cast<void*>(page), zero->end - page, PROT_READ,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (replaced != MAP_FAILED) {
+      zero->filled = 1;
+      return;  // the faulting read runs again, on a zero page
+    }
+  }
   if (t_bus_jump != nullptr) siglongjmp(*t_bus_jump, 1);
   // Not ours: die as SIGBUS would have.
   ::signal(signal_number, SIG_DFL);
@@ -24,6 +46,7 @@ extern "C" void on_sigbus(int signal_number, siginfo_t*, void*) {
 void install_sigbus_handler() {
   static std::once_flag once;
   std::call_once(once, [] {
+    g_page_size = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
     struct sigaction action {};
     action.sa_sigaction = on_sigbus;
     action.sa_flags = SA_SIGINFO;
@@ -55,6 +78,23 @@ MapResult with_mapping(int fd,
   t_bus_jump = nullptr;
   ::munmap(base, static_cast<size_t>(size));
   return result;
+}
+
+MapResult with_stable_mapping(int fd,
+                              uint64_t size,
+                              const std::function<void(std::span<const std::byte>)>& use) {
+  if (size == 0 || size > SIZE_MAX) return MapResult::Unavailable;
+  install_sigbus_handler();
+  void* base = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
+  if (base == MAP_FAILED) return MapResult::Unavailable;
+  ZeroFill zero;
+  zero.begin = reinterpret_cast<uintptr_t>(base);
+  zero.end = (zero.begin + static_cast<uintptr_t>(size) + g_page_size - 1) & ~(g_page_size - 1);
+  t_zero_fill = &zero;
+  use(std::span(static_cast<const std::byte*>(base), static_cast<size_t>(size)));
+  t_zero_fill = nullptr;
+  ::munmap(base, static_cast<size_t>(size));
+  return zero.filled != 0 ? MapResult::Changed : MapResult::Done;
 }
 
 void for_each_window(std::span<const std::byte> bytes,

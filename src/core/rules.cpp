@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 61> kRules = {{
+constexpr std::array<RuleInfo, 60> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -85,9 +85,6 @@ constexpr std::array<RuleInfo, 61> kRules = {{
     {"YARA_MATCH", Severity::High, "A YARA rule matched the file."},
     {"FILE_NOT_HASHED", Severity::Medium,
      "A sparse file's holes exceed what the scan may hash: recorded without a digest."},
-    {"ANALYSIS_SIZE_LIMIT", Severity::Medium,
-     "An executable is larger than the analysis limit: its signature and structure were not "
-     "checked."},
     {"YARA_SKIPPED", Severity::Low,
      "YARA rules were not applied to a file (too large, timed out, or not held in memory)."},
     {"SIG_SIGNER_BLOCKED", Severity::Critical,

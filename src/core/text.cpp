@@ -216,14 +216,21 @@ std::string ascii_lower(std::string_view text) {
   return out;
 }
 
-std::optional<std::string_view> TrimmedLines::next() {
+std::optional<std::string_view> Lines::next() {
   if (pos_ >= text_.size()) return std::nullopt;
   size_t end = text_.find('\n', pos_);
   if (end == std::string_view::npos) end = text_.size();
-  const std::string_view line = trim_space(text_.substr(pos_, end - pos_));
+  offset_ = pos_;
+  const std::string_view line = text_.substr(pos_, end - pos_);
   pos_ = end + 1;
   ++number_;
   return line;
+}
+
+std::optional<std::string_view> TrimmedLines::next() {
+  const auto line = lines_.next();
+  if (!line) return std::nullopt;
+  return trim_space(*line);
 }
 
 }  // namespace catena

@@ -61,12 +61,9 @@ Result<std::string> dearmor(std::string_view text) {
   const size_t body = std::min(blank == std::string_view::npos ? text.size() : blank + 2,
                                blank_crlf == std::string_view::npos ? text.size() : blank_crlf + 4);
   std::string base64;
-  size_t pos = body;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+  Lines lines(text.substr(std::min(body, text.size())));
+  while (auto next = lines.next()) {
+    std::string_view line = *next;
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (line.starts_with("-----END") || line.starts_with('=')) break;
     base64.append(line);

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "catena/core/text.hpp"
+
 namespace catena::pkg {
 namespace {
 
@@ -63,15 +65,11 @@ Result<void> for_each_paragraph(std::string_view text,
     return more;
   };
 
-  size_t pos = 0;
-  size_t line_number = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    ++line_number;
-    const size_t line_begin = pos;
-    const std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+  Lines lines(text);
+  while (auto next = lines.next()) {
+    const size_t line_number = lines.number();
+    const size_t line_begin = lines.offset();
+    const std::string_view line = *next;
     if (trim(line).empty()) {
       if (!flush()) return {};
       continue;
@@ -107,14 +105,13 @@ Result<void> for_each_paragraph(std::string_view text,
 
 std::vector<std::string_view> continuation_lines(std::string_view value) {
   std::vector<std::string_view> out;
-  size_t pos = value.find('\n');
-  while (pos != std::string_view::npos) {
-    const size_t begin = pos + 1;
-    size_t end = value.find('\n', begin);
-    const std::string_view line = trim(
-        value.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
-    if (!line.empty()) out.push_back(line);
-    pos = end;
+  const size_t first_end = value.find('\n');
+  if (first_end == std::string_view::npos) return out;
+  // Trimmed as a control field is (space, tab; CR at the end), not as free text.
+  Lines lines(value.substr(first_end + 1));
+  while (auto line = lines.next()) {
+    const std::string_view trimmed = trim(*line);
+    if (!trimmed.empty()) out.push_back(trimmed);
   }
   return out;
 }

@@ -110,15 +110,11 @@ Result<std::vector<InstalledPackage>> parse_status(std::string_view text) {
 
 Md5sums parse_md5sums(std::string_view text) {
   Md5sums out;
-  size_t pos = 0;
-  size_t line_number = 0;
   constexpr size_t kHexDigits = 32;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    ++line_number;
-    const std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+  Lines lines(text);
+  while (auto next = lines.next()) {
+    const size_t line_number = lines.number();
+    const std::string_view line = *next;
     if (line.empty()) continue;
     if (line.size() < kHexDigits + 3 || !is_hex(line.substr(0, kHexDigits))) {
       out.bad_lines.push_back({line_number, "expected 32 hex digits, two separators and a path"});

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "catena/core/fs.hpp"
+#include "catena/core/text.hpp"
 
 namespace catena::pkg {
 
@@ -89,13 +90,8 @@ bool wanted(const std::string& dir,
 
 Result<std::vector<Diversion>> parse_diversions(std::string_view text) {
   std::vector<std::string_view> lines;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    lines.push_back(text.substr(pos, end - pos));
-    pos = end + 1;
-  }
+  Lines reader(text);
+  while (auto line = reader.next()) lines.push_back(*line);
   if (lines.size() % 3 != 0) {
     return make_error(ErrorCode::Parse, "diversions: incomplete entry at line " +
                                             std::to_string(lines.size() / 3 * 3 + 1));
@@ -122,18 +118,13 @@ Result<std::vector<Diversion>> parse_diversions(std::string_view text) {
 
 Result<std::vector<std::string_view>> parse_list(std::string_view text) {
   std::vector<std::string_view> out;
-  size_t pos = 0;
-  size_t line_number = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    ++line_number;
-    const std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+  Lines lines(text);
+  while (auto next = lines.next()) {
+    const std::string_view line = *next;
     if (line.empty()) continue;
     if (line.front() != '/') {
       return make_error(ErrorCode::Parse,
-                        "line " + std::to_string(line_number) + " is not an absolute path");
+                        "line " + std::to_string(lines.number()) + " is not an absolute path");
     }
     // "/." is how dpkg lists the root directory itself.
     if (line == "/.") continue;

@@ -150,15 +150,17 @@ class HeldContent {
   Outcome load(int fd, uint64_t size) {
     if (!budget_.acquire(size)) return Outcome::TooLarge;
     held_ = size;
-    bytes_.resize(static_cast<size_t>(size));
-    return pread_exact(fd, bytes_, 0) ? Outcome::Held : Outcome::Failed;
+    // Not zero-filled first: every byte is read over.
+    bytes_ = std::make_unique_for_overwrite<std::byte[]>(static_cast<size_t>(size));
+    return pread_exact(fd, std::span(bytes_.get(), static_cast<size_t>(size)), 0) ? Outcome::Held
+                                                                                  : Outcome::Failed;
   }
-  std::span<const std::byte> bytes() const { return bytes_; }
+  std::span<const std::byte> bytes() const { return {bytes_.get(), static_cast<size_t>(held_)}; }
 
  private:
   ByteBudget& budget_;
   uint64_t held_ = 0;
-  std::vector<std::byte> bytes_;
+  std::unique_ptr<std::byte[]> bytes_;
 };
 
 // What the analysers are given besides the bytes: the same for every file of a scan.
@@ -811,6 +813,7 @@ class Walker {
       return;
     }
     HeldContent held(engine_.budget);
+    bool from_mapping = false;  // larger than the copies' budget
     if (!whole_held && fd >= 0) {
       if (!wants_whole(view, facts)) {
         whole_held = true;  // the head is all this content's analysers read
@@ -821,15 +824,7 @@ class Walker {
             whole_held = true;
             break;
           case HeldContent::Outcome::TooLarge:
-            if (!facts.format_only) {
-              Finding f = make_finding("ANALYSIS_SIZE_LIMIT", "");
-              f.message =
-                  "Larger than the analysis limit: hashed and classified, but its "
-                  "signature and structure were not checked.";
-              f.add_evidence("size", std::to_string(view.size));
-              f.add_evidence("limit", std::to_string(options_.analysis_max_bytes));
-              findings.push_back(std::move(f));
-            }
+            from_mapping = true;
             break;
           case HeldContent::Outcome::Failed:
             break;  // it shrank: the fstat after the read reports the change
@@ -838,15 +833,38 @@ class Walker {
     }
     // The format decides which other analysers apply: it runs whenever another one does.
     run[0] = true;
-    for (size_t i = 0; i < kAnalyserCount; ++i) {
-      if (!run[i]) continue;
-      const size_t before = findings.size();
-      run_analyser(i, view, facts, findings);
-      engine_.runs[i].fetch_add(1, std::memory_order_relaxed);
-      if (!engine_.components[i].empty()) components.push_back(engine_.components[i]);
-      for (size_t k = before; k < findings.size(); ++k) {
-        merged->findings.emplace_back(std::string(analyser_name(i)), findings[k]);
+    const size_t first_finding = findings.size();
+    const auto run_all = [&](const ContentView& bytes) {
+      for (size_t i = 0; i < kAnalyserCount; ++i) {
+        if (!run[i]) continue;
+        const size_t before = findings.size();
+        run_analyser(i, bytes, facts, findings);
+        engine_.runs[i].fetch_add(1, std::memory_order_relaxed);
+        if (!engine_.components[i].empty()) components.push_back(engine_.components[i]);
+        for (size_t k = before; k < findings.size(); ++k) {
+          merged->findings.emplace_back(std::string(analyser_name(i)), findings[k]);
+        }
       }
+    };
+    if (from_mapping) {
+      // Too large to copy: a mapping whose faults turn into zero pages, never a jump out of the
+      // analysers. When the file shrank under it, what they concluded is thrown away.
+      const MapResult mapped = with_stable_mapping(fd, view.size, [&](auto bytes) {
+        ContentView whole = view;
+        whole.whole = bytes;
+        run_all(whole);
+      });
+      if (mapped == MapResult::Done) {
+        whole_held = true;
+      } else if (mapped == MapResult::Changed) {
+        findings.resize(first_finding);
+        facts.signature.clear();
+        facts.details.clear();
+      } else {
+        run_all(view);  // not mappable: the head is what there is
+      }
+    } else {
+      run_all(view);
     }
     if (!whole_held) {
       engine_.memory.release(sha256, nullptr);
@@ -950,24 +968,44 @@ class Walker {
       const auto before_read = [&, attempt] {
         if (options_.before_read_hook) options_.before_read_hook(entry.path, attempt);
       };
-      // The first attempt maps a large file; a retry reads it, which cannot fault.
+      // The first attempt of a large file: what its analysers need whole (an executable) is
+      // read once into a private copy and hashed and analysed from it; anything else is hashed
+      // from a mapping and analysed from its head. A retry reads it, which cannot fault.
       MapResult mapped = MapResult::Unavailable;
+      HeldContent held(engine_.budget);
       if (attempt == 0 && expected >= kMapThresholdBytes) {
-        mapped = hash_mapped(fd.get(), expected, digests, values, before_read);
-        if (mapped == MapResult::Changed) {
+        head.resize(static_cast<size_t>(std::min<uint64_t>(expected, formats::kClassifyHeadBytes)));
+        if (!pread_exact(fd.get(), head, 0)) {  // shrank since fstat
           changed_once = true;
           continue;
         }
-        if (mapped == MapResult::Done) {
-          total = expected;
-          head.resize(
-              static_cast<size_t>(std::min<uint64_t>(expected, formats::kClassifyHeadBytes)));
-          if (!pread_exact(fd.get(), head, 0)) {  // shrank since it was hashed
+        auto outcome = HeldContent::Outcome::TooLarge;
+        if (wants_whole({head, {}, expected}, facts)) {
+          before_read();
+          outcome = held.load(fd.get(), expected);
+          if (outcome == HeldContent::Outcome::Failed) {
             changed_once = true;
             continue;
           }
-          analyse({head, {}, expected}, *values.sha256, false, fd.get(), facts, content_findings,
+        }
+        if (outcome == HeldContent::Outcome::Held) {
+          digests.update(held.bytes());  // heap memory: not for_each_window, which drops pages
+          values = digests.finish();
+          mapped = MapResult::Done;
+          total = expected;
+          analyse({head, held.bytes(), expected}, *values.sha256, true, -1, facts, content_findings,
                   analysed);
+        } else {
+          mapped = hash_mapped(fd.get(), expected, digests, values, before_read);
+          if (mapped == MapResult::Changed) {
+            changed_once = true;
+            continue;
+          }
+          if (mapped == MapResult::Done) {
+            total = expected;
+            analyse({head, {}, expected}, *values.sha256, false, fd.get(), facts, content_findings,
+                    analysed);
+          }
         }
       } else {
         before_read();

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "support/matchers.hpp"
 
@@ -96,6 +100,37 @@ TEST(TrimmedLines, YieldsEachLineTrimmedAndNumbered) {
   TrimmedLines trailing("x\n");
   EXPECT_EQ(*trailing.next(), "x");
   EXPECT_FALSE(trailing.next());  // no phantom empty line after the last newline
+}
+
+}  // namespace
+}  // namespace catena
+
+namespace catena {
+namespace {
+
+TEST(Lines, KeepEveryByteOfEachLine) {
+  // A dpkg list may name "/usr/bin/a " (trailing space) or a path with a CR: nothing is trimmed.
+  const std::string_view text = "/usr/bin/a \n\n\t/x\r\n/last";
+  Lines lines(text);
+  std::vector<std::pair<std::string_view, size_t>> got;
+  while (auto line = lines.next()) {
+    EXPECT_EQ(text.substr(lines.offset(), line->size()), *line);
+    got.emplace_back(*line, lines.number());
+  }
+  const std::vector<std::pair<std::string_view, size_t>> want = {
+      {"/usr/bin/a ", 1}, {"", 2}, {"\t/x\r", 3}, {"/last", 4}};
+  EXPECT_EQ(got, want);
+}
+
+TEST(Lines, AFinalNewlineEndsTheLastLineAndStartsNone) {
+  Lines one("a\n");
+  EXPECT_EQ(one.next(), std::optional<std::string_view>("a"));
+  EXPECT_EQ(one.next(), std::nullopt);
+  Lines none("");
+  EXPECT_EQ(none.next(), std::nullopt);
+  Lines blank("\n");
+  EXPECT_EQ(blank.next(), std::optional<std::string_view>(""));
+  EXPECT_EQ(blank.next(), std::nullopt);
 }
 
 }  // namespace

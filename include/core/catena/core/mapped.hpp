@@ -11,7 +11,7 @@
 /// file changed instead of the process ending. Whatever `use` had done is abandoned mid-way:
 /// the caller must reset any state `use` touched. So `use` must be a loop that owns nothing
 /// (a digest update, never a parser or a library that allocates or locks): the scan's analysers
-/// read a private copy instead (scan::ScanOptions::analysis_max_bytes).
+/// read a private copy, or with_stable_mapping() for a file larger than the copies' budget.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -27,6 +27,15 @@ enum class MapResult { Done, Changed, Unavailable };
 MapResult with_mapping(int fd,
                        uint64_t size,
                        const std::function<void(std::span<const std::byte>)>& use);
+
+/// Maps `size` bytes of `fd` for code that must never be jumped out of (parsers, OpenSSL,
+/// libyara): a page that faults because the file shrank is replaced, with the rest of the
+/// mapping, by zero pages, and the read goes on. Changed when that happened: the caller throws
+/// away what `use` computed. The bytes can still change under `use` if the file is written
+/// while it runs (a mapping is no snapshot); callers compare fstat before and after.
+MapResult with_stable_mapping(int fd,
+                              uint64_t size,
+                              const std::function<void(std::span<const std::byte>)>& use);
 
 /// Calls `consume` with successive windows of a mapping, each brought in with one call and
 /// released from this process after it, so that a file of any size costs one window of

@@ -37,21 +37,40 @@ std::string human_bytes(uint64_t bytes);
 /// `text` without leading and trailing ASCII white space (space, tab, CR, LF, FF, VT).
 std::string_view trim_space(std::string_view text);
 
-/// Reads text line by line ('\n'-separated), each line without surrounding white space:
-///   TrimmedLines lines(text);
-///   while (auto line = lines.next()) { ... lines.number() ... }
-class TrimmedLines {
+/// Reads text line by line ('\n'-separated), each line exactly as it is (no byte removed: a
+/// path in a dpkg list may end in a space). A final '\n' ends the last line; it starts none.
+///   Lines lines(text);
+///   while (auto line = lines.next()) { ... lines.number(), lines.offset() ... }
+class Lines {
  public:
-  explicit TrimmedLines(std::string_view text) : text_(text) {}
+  explicit Lines(std::string_view text) : text_(text) {}
   /// The next line, or nullopt after the last.
   std::optional<std::string_view> next();
   /// The 1-based number of the line next() returned last.
   size_t number() const { return number_; }
+  /// Where in the text the line next() returned last begins.
+  size_t offset() const { return offset_; }
 
  private:
   std::string_view text_;
   size_t pos_ = 0;
   size_t number_ = 0;
+  size_t offset_ = 0;
+};
+
+/// Reads text line by line ('\n'-separated), each line without surrounding white space:
+///   TrimmedLines lines(text);
+///   while (auto line = lines.next()) { ... lines.number() ... }
+class TrimmedLines {
+ public:
+  explicit TrimmedLines(std::string_view text) : lines_(text) {}
+  /// The next line, or nullopt after the last.
+  std::optional<std::string_view> next();
+  /// The 1-based number of the line next() returned last.
+  size_t number() const { return lines_.number(); }
+
+ private:
+  Lines lines_;
 };
 
 /// `text` with ASCII letters in lower case (other bytes unchanged, whatever the locale).

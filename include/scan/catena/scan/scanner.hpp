@@ -95,10 +95,10 @@ struct ScanOptions {
   /// Files larger than the cap, or that take longer than the timeout, are reported skipped.
   const intel::YaraRules* yara = nullptr;
   uint64_t yara_max_bytes = 256ull << 20;
-  /// The analysers (signature, structure, YARA) read a private copy of a file, never a mapping
-  /// that can change or fault under them; this bounds the bytes all workers hold in such copies
-  /// at once. An executable larger than it is hashed and classified but not analysed
-  /// (ANALYSIS_SIZE_LIMIT).
+  /// The analysers (signature, structure, YARA) read a private copy of a file, never the
+  /// mapping that is hashed under the fault guard; this bounds the bytes all workers hold in
+  /// such copies at once. A file larger than it is analysed from a mapping whose faults become
+  /// zero pages (core/mapped.hpp with_stable_mapping), its results dropped if that happened.
   uint64_t analysis_max_bytes = 256ull << 20;
   /// Bytes of holes (a sparse file's unallocated ranges, read as zeros) the whole scan may hash.
   /// Any user can create a 100 GB file that costs no disk and two minutes of hashing; files with
