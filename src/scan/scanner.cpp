@@ -112,11 +112,16 @@ bool pread_exact(int fd, std::span<std::byte> out, uint64_t offset) {
 class ByteBudget {
  public:
   explicit ByteBudget(uint64_t capacity) : free_(capacity), capacity_(capacity) {}
-  // Blocks until `bytes` are free; false when more than the whole budget is asked for.
-  bool acquire(uint64_t bytes) {
+  // Takes `bytes`, waiting for them when `wait` (else false when they are not free now); false
+  // when more than the whole budget is asked for.
+  bool acquire(uint64_t bytes, bool wait) {
     if (bytes > capacity_) return false;
     std::unique_lock lock(mutex_);
-    freed_.wait(lock, [&] { return free_ >= bytes; });
+    if (wait) {
+      freed_.wait(lock, [&] { return free_ >= bytes; });
+    } else if (free_ < bytes) {
+      return false;
+    }
     free_ -= bytes;
     return true;
   }
@@ -146,9 +151,11 @@ class HeldContent {
   HeldContent& operator=(const HeldContent&) = delete;
 
   enum class Outcome { Held, TooLarge, Failed };
-  // Reads `size` bytes of `fd` into the copy; Failed when the file no longer has them.
-  Outcome load(int fd, uint64_t size) {
-    if (!budget_.acquire(size)) return Outcome::TooLarge;
+  // Reads `size` bytes of `fd` into the copy; Failed when the file no longer has them. Without
+  // `wait`, bytes the budget cannot give at once are TooLarge too: a worker that holds a claim
+  // on a content must not wait for budget that a worker waiting for that claim holds.
+  Outcome load(int fd, uint64_t size, bool wait) {
+    if (!budget_.acquire(size, wait)) return Outcome::TooLarge;
     held_ = size;
     // Not zero-filled first: every byte is read over.
     bytes_ = std::make_unique_for_overwrite<std::byte[]>(static_cast<size_t>(size));
@@ -760,8 +767,9 @@ class Walker {
   // Runs the analysers the content still needs: none when this scan or an earlier one already
   // analysed it with the same analysers and inputs. `whole_held` says whether the view has
   // every byte (only then are the facts complete enough to remember); when it has not and the
-  // analysers need them, they are read from `fd` into a private copy (never a mapping: bytes
-  // that cannot change or fault under the parsers, OpenSSL and libyara).
+  // analysers need them, they are read from `fd` into a private copy (bytes that cannot change
+  // or fault under the parsers, OpenSSL and libyara), or, when the copies' budget cannot hold
+  // them, given a mapping whose faults become zero pages.
   void analyse(ContentView view,
                const Sha256& sha256,
                bool whole_held,
@@ -818,12 +826,12 @@ class Walker {
       if (!wants_whole(view, facts)) {
         whole_held = true;  // the head is all this content's analysers read
       } else {
-        switch (held.load(fd, view.size)) {
+        switch (held.load(fd, view.size, /*wait=*/false)) {
           case HeldContent::Outcome::Held:
             view.whole = held.bytes();
             whole_held = true;
             break;
-          case HeldContent::Outcome::TooLarge:
+          case HeldContent::Outcome::TooLarge:  // or the budget is taken just now
             from_mapping = true;
             break;
           case HeldContent::Outcome::Failed:
@@ -982,7 +990,7 @@ class Walker {
         auto outcome = HeldContent::Outcome::TooLarge;
         if (wants_whole({head, {}, expected}, facts)) {
           before_read();
-          outcome = held.load(fd.get(), expected);
+          outcome = held.load(fd.get(), expected, /*wait=*/true);
           if (outcome == HeldContent::Outcome::Failed) {
             changed_once = true;
             continue;
