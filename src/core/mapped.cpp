@@ -55,45 +55,49 @@ void install_sigbus_handler() {
   });
 }
 
+// A private read-only mapping of `size` bytes of `fd`, not populated (a mapping of a huge file
+// would pin all of it); nullptr when the file cannot be mapped.
+const std::byte* map_file(int fd, uint64_t size) {
+  if (size == 0 || size > SIZE_MAX) return nullptr;
+  install_sigbus_handler();
+  void* base = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
+  return base == MAP_FAILED ? nullptr : static_cast<const std::byte*>(base);
+}
+
 }  // namespace
 
 MapResult with_mapping(int fd,
                        uint64_t size,
                        const std::function<void(std::span<const std::byte>)>& use) {
-  if (size == 0 || size > SIZE_MAX) return MapResult::Unavailable;
-  install_sigbus_handler();
-  // Not populated: a mapping of a huge file would pin all of it. for_each_window() brings the
-  // pages in (and lets them go) a window at a time.
-  void* base = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
-  if (base == MAP_FAILED) return MapResult::Unavailable;
-  ::madvise(base, static_cast<size_t>(size), MADV_SEQUENTIAL);
+  // for_each_window() brings the pages in (and lets them go) a window at a time.
+  const std::byte* base = map_file(fd, size);
+  if (base == nullptr) return MapResult::Unavailable;
+  ::madvise(const_cast<std::byte*>(base), static_cast<size_t>(size), MADV_SEQUENTIAL);
   sigjmp_buf jump;
   volatile MapResult result = MapResult::Done;
   if (sigsetjmp(jump, 1) == 0) {
     t_bus_jump = &jump;
-    use(std::span(static_cast<const std::byte*>(base), static_cast<size_t>(size)));
+    use(std::span(base, static_cast<size_t>(size)));
   } else {
     result = MapResult::Changed;
   }
   t_bus_jump = nullptr;
-  ::munmap(base, static_cast<size_t>(size));
+  ::munmap(const_cast<std::byte*>(base), static_cast<size_t>(size));
   return result;
 }
 
 MapResult with_stable_mapping(int fd,
                               uint64_t size,
                               const std::function<void(std::span<const std::byte>)>& use) {
-  if (size == 0 || size > SIZE_MAX) return MapResult::Unavailable;
-  install_sigbus_handler();
-  void* base = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
-  if (base == MAP_FAILED) return MapResult::Unavailable;
+  const std::byte* base = map_file(fd, size);
+  if (base == nullptr) return MapResult::Unavailable;
   ZeroFill zero;
   zero.begin = reinterpret_cast<uintptr_t>(base);
   zero.end = (zero.begin + static_cast<uintptr_t>(size) + g_page_size - 1) & ~(g_page_size - 1);
   t_zero_fill = &zero;
-  use(std::span(static_cast<const std::byte*>(base), static_cast<size_t>(size)));
+  use(std::span(base, static_cast<size_t>(size)));
   t_zero_fill = nullptr;
-  ::munmap(base, static_cast<size_t>(size));
+  ::munmap(const_cast<std::byte*>(base), static_cast<size_t>(size));
   return zero.filled != 0 ? MapResult::Changed : MapResult::Done;
 }
 

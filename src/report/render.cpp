@@ -215,7 +215,7 @@ std::string_view verdict(const ScanReport& report) {
     if (f.severity >= report.fail_on) return "fail";
   }
   return report.status == scan::ScanStatus::Complete && !report.totals.incomplete ? "pass"
-                                                                                   : "incomplete";
+                                                                                  : "incomplete";
 }
 
 std::string finding_json(const Finding& finding) { return dump(finding_object(finding)); }
@@ -334,10 +334,9 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
   }
   const double seconds = static_cast<double>(report.finished_ns - report.started_ns) / 1e9;
   // A walk that finished without examining everything is not "complete".
-  const std::string status =
-      report.status == scan::ScanStatus::Complete && report.totals.incomplete
-          ? "incomplete (not everything could be examined)"
-          : std::string(scan::scan_status_name(report.status));
+  const std::string status = report.status == scan::ScanStatus::Complete && report.totals.incomplete
+                                 ? "incomplete (not everything could be examined)"
+                                 : std::string(scan::scan_status_name(report.status));
   if (report.scan_id != 0) {
     std::fprintf(out, "catena %s: scan %lld on %s, %s\n", report.command.c_str(),
                  static_cast<long long>(report.scan_id), escape_for_terminal(report.host).c_str(),
