@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <memory>
+#include <string_view>
 #include <unordered_map>
 
 #include "catena/core/time.hpp"
@@ -22,14 +24,18 @@ class StoredDigests final : public pkg::KnownDigests {
  public:
   explicit StoredDigests(std::string prefix) : prefix_(std::move(prefix)) {}
   void add(scan::StatDigest&& digest) {
-    // A later source (the scan of this run) replaces an older record of the same path.
-    std::string path = digest.path;
-    by_path_.insert_or_assign(std::move(path), std::move(digest));
+    // A later source (the scan of this run) replaces an older record of the same path. The key
+    // views the record's own path (a node's value never moves).
+    by_path_.erase(std::string_view(digest.path));
+    auto node = std::make_unique<scan::StatDigest>(std::move(digest));
+    const std::string_view key = node->path;
+    by_path_.emplace(key, std::move(node));
   }
   std::optional<Md5> md5(const std::string& path, const struct stat& st) const override {
-    auto it = by_path_.find(prefix_.empty() ? path : prefix_ + path);
+    const std::string full = prefix_.empty() ? std::string() : prefix_ + path;
+    auto it = by_path_.find(prefix_.empty() ? std::string_view(path) : std::string_view(full));
     if (it == by_path_.end()) return std::nullopt;
-    const scan::StatDigest& d = it->second;
+    const scan::StatDigest& d = *it->second;
     if (d.device != st.st_dev || d.inode != st.st_ino ||
         d.size != static_cast<uint64_t>(st.st_size) || d.mtime_ns != to_ns(st.st_mtim) ||
         d.ctime_ns != to_ns(st.st_ctim) ||
@@ -42,7 +48,7 @@ class StoredDigests final : public pkg::KnownDigests {
 
  private:
   std::string prefix_;  // the root the verified paths are relative to ("" for /)
-  std::unordered_map<std::string, scan::StatDigest> by_path_;
+  std::unordered_map<std::string_view, std::unique_ptr<scan::StatDigest>> by_path_;
 };
 
 }  // namespace

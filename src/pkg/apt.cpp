@@ -4,6 +4,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 
 #include "catena/core/rules.hpp"
@@ -31,7 +32,8 @@ bool is_packages_index(std::string_view name) {
 
 }  // namespace
 
-Result<std::string> read_maybe_compressed(const std::string& path) {
+Result<void> for_each_decompressed_chunk(
+    const std::string& path, const std::function<Result<void>(std::string_view)>& consume) {
   struct Free {
     void operator()(archive* a) const { archive_read_free(a); }
   };
@@ -51,24 +53,70 @@ Result<std::string> read_maybe_compressed(const std::string& path) {
                                                         ? archive_error_string(reader.get())
                                                         : "unknown error"));
   }
-  std::string out;
-  char chunk[1 << 16];
+  uint64_t total = 0;
+  std::vector<char> chunk(1 << 16);
   while (true) {
-    const la_ssize_t n = archive_read_data(reader.get(), chunk, sizeof(chunk));
+    const la_ssize_t n = archive_read_data(reader.get(), chunk.data(), chunk.size());
     if (n < 0) {
       const char* why = archive_error_string(reader.get());
       return make_error(ErrorCode::Parse, why != nullptr ? why : "decompression failed");
     }
     if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > kMaxPackagesIndexBytes) {
+    total += static_cast<uint64_t>(n);
+    if (total > kMaxPackagesIndexBytes) {
       return make_error(ErrorCode::LimitExceeded, "larger than the cap on a Packages index");
     }
-    out.append(chunk, static_cast<size_t>(n));
+    CATENA_TRY_STATUS(consume(std::string_view(chunk.data(), static_cast<size_t>(n))));
   }
+  return {};
+}
+
+Result<std::string> read_maybe_compressed(const std::string& path) {
+  std::string out;
+  auto read = for_each_decompressed_chunk(path, [&](std::string_view chunk) -> Result<void> {
+    out.append(chunk);
+    return {};
+  });
+  if (!read) return tl::unexpected(read.error());
   return out;
 }
 
-AptIndex AptIndex::load(const std::string& lists_dir) {
+Result<void> for_each_paragraph_of_file(const std::string& path,
+                                        const std::function<bool(const Paragraph&)>& on_paragraph) {
+  // Whole paragraphs are parsed as they arrive (a blank line always ends one), so an index of
+  // any size costs one paragraph and one chunk of memory.
+  std::string pending;
+  bool stopped = false;
+  const auto parse = [&](std::string_view text) -> Result<void> {
+    return for_each_paragraph(text, [&](const Paragraph& p) {
+      stopped = stopped || !on_paragraph(p);
+      return !stopped;
+    });
+  };
+  auto read = for_each_decompressed_chunk(path, [&](std::string_view chunk) -> Result<void> {
+    if (stopped) return {};
+    const size_t from = pending.empty() ? 0 : pending.size() - 1;
+    pending.append(chunk);
+    // Only the new bytes (and the one before them) can hold a blank line not yet seen.
+    size_t end = std::string_view(pending).substr(from).rfind("\n\n");
+    if (end != std::string_view::npos) end += from;
+    if (end == std::string_view::npos) {
+      if (pending.size() > kMaxParagraphBytes) {
+        return make_error(ErrorCode::LimitExceeded, "a paragraph larger than the cap");
+      }
+      return {};
+    }
+    CATENA_TRY_STATUS(parse(std::string_view(pending).substr(0, end + 2)));
+    pending.erase(0, end + 2);
+    return {};
+  });
+  if (!read) return read;
+  if (!stopped && !pending.empty()) CATENA_TRY_STATUS(parse(pending));
+  return {};
+}
+
+AptIndex AptIndex::load(const std::string& lists_dir,
+                        const std::unordered_set<std::string_view>* only) {
   AptIndex index;
   struct CloseDir {
     void operator()(DIR* d) const { ::closedir(d); }
@@ -82,15 +130,11 @@ AptIndex AptIndex::load(const std::string& lists_dir) {
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
     const std::string path = lists_dir + "/" + name;
-    auto text = read_maybe_compressed(path);
-    if (!text) {
-      index.unreadable.push_back(path + ": " + text.error().message);
-      continue;
-    }
-    auto parsed = for_each_paragraph(*text, [&](const Paragraph& p) {
+    auto parsed = for_each_paragraph_of_file(path, [&](const Paragraph& p) {
       const std::string_view package = p.get("Package");
       const std::string_view version = p.get("Version");
       if (package.empty() || version.empty()) return true;
+      if (only != nullptr && !only->contains(package)) return true;
       const std::string_view arch = p.get("Architecture");
       if (index.offered.insert(key_of(package, version, arch)).second) {
         index.versions[std::string(package)].emplace_back(version);

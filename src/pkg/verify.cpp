@@ -88,17 +88,46 @@ struct Check {
 
 enum class Problem { None, Missing, Modified, Unverifiable };
 
+// What the check of one file found. Most files match: what only a problem needs sits behind a
+// pointer, so that the outcomes of a host's ~150,000 listed paths stay small.
 struct Outcome {
+  struct Details {
+    std::string error;  // for Unverifiable
+    std::optional<Sha256> sha256;
+    std::string format;
+    std::string type = "file";
+    std::string link_target;
+  };
   Problem problem = Problem::None;
-  std::string error;  // for Unverifiable
-  std::string actual_md5;
-  std::optional<Sha256> sha256;
-  std::string format;
-  std::string type = "file";
-  std::string link_target;
-  uint64_t size = 0;
   uint32_t mode = 0;
+  uint64_t size = 0;
   uint64_t bytes = 0;
+  std::optional<Md5> md5;  // what was read (or known unchanged since read)
+  std::unique_ptr<Details> details;
+
+  Outcome() = default;
+  Outcome(const Outcome& other)
+      : problem(other.problem),
+        mode(other.mode),
+        size(other.size),
+        bytes(other.bytes),
+        md5(other.md5),
+        details(other.details ? std::make_unique<Details>(*other.details) : nullptr) {}
+  Outcome& operator=(const Outcome& other) {
+    if (this != &other) *this = Outcome(other);
+    return *this;
+  }
+  Outcome(Outcome&&) noexcept = default;
+  Outcome& operator=(Outcome&&) noexcept = default;
+
+  Details& detail() {
+    if (!details) details = std::make_unique<Details>();
+    return *details;
+  }
+  const Details& seen() const {
+    static const Details kNone;
+    return details ? *details : kNone;
+  }
 };
 
 std::string_view type_name(mode_t mode) {
@@ -155,7 +184,7 @@ Outcome check_file(const RootFs& fs,
         out.problem = Problem::Missing;
       } else {
         out.problem = Problem::Unverifiable;
-        out.error = errno_text(err);
+        out.detail().error = errno_text(err);
       }
       return out;
     }
@@ -164,15 +193,15 @@ Outcome check_file(const RootFs& fs,
     if (check.expected.empty()) return out;
     if (!S_ISREG(st.st_mode)) {
       out.problem = Problem::Modified;
-      out.type = std::string(type_name(st.st_mode));
-      if (S_ISLNK(st.st_mode)) out.link_target = fs.read_link(check.path);
+      out.detail().type = std::string(type_name(st.st_mode));
+      if (S_ISLNK(st.st_mode)) out.detail().link_target = fs.read_link(check.path);
       return out;
     }
     out = hash_file(fs, check, st, md5, buffer);
-    if (out.error != kReplaced) return out;
+    if (out.seen().error != kReplaced) return out;
   }
   out.problem = Problem::Unverifiable;
-  out.error = "the file kept changing while it was being checked";
+  out.detail().error = "the file kept changing while it was being checked";
   return out;
 }
 
@@ -186,9 +215,9 @@ Outcome hash_open_file(int fd_or_error,
   out.size = static_cast<uint64_t>(known.st_size);
   if (fd_or_error < 0) {
     out.problem = Problem::Unverifiable;
-    out.error = fd_or_error == -ENOENT || fd_or_error == -ELOOP || fd_or_error == -ENXIO
-                    ? std::string(kReplaced)
-                    : errno_text(-fd_or_error);
+    out.detail().error = fd_or_error == -ENOENT || fd_or_error == -ELOOP || fd_or_error == -ENXIO
+                             ? std::string(kReplaced)
+                             : errno_text(-fd_or_error);
     return out;
   }
   const UniqueFd fd(fd_or_error);
@@ -196,7 +225,7 @@ Outcome hash_open_file(int fd_or_error,
   if (::fstat(fd.get(), &opened) != 0 || opened.st_ino != known.st_ino ||
       opened.st_dev != known.st_dev || !S_ISREG(opened.st_mode)) {
     out.problem = Problem::Unverifiable;
-    out.error = kReplaced;
+    out.detail().error = kReplaced;
     return out;
   }
   md5.reset();
@@ -209,7 +238,7 @@ Outcome hash_open_file(int fd_or_error,
     });
     if (mapped == MapResult::Changed) {
       out.problem = Problem::Unverifiable;
-      out.error = kReplaced;
+      out.detail().error = kReplaced;
       return out;
     }
     out.bytes = size;
@@ -217,12 +246,12 @@ Outcome hash_open_file(int fd_or_error,
   if (mapped != MapResult::Done) {
     if (const int err = digest_fd(fd.get(), md5, buffer, out.bytes, nullptr); err != 0) {
       out.problem = Problem::Unverifiable;
-      out.error = errno_text(err);
+      out.detail().error = errno_text(err);
       return out;
     }
   }
-  out.actual_md5 = to_hex(*md5.finish().md5);
-  if (out.actual_md5 == check.expected) return out;
+  out.md5 = *md5.finish().md5;
+  if (to_hex(*out.md5) == check.expected) return out;
   // Modified: the evidence is its SHA-256 and what it is, from a second read.
   out.problem = Problem::Modified;
   out.size = size;
@@ -230,8 +259,8 @@ Outcome hash_open_file(int fd_or_error,
   std::vector<std::byte> head;
   uint64_t bytes = 0;
   if (digest_fd(fd.get(), sha, buffer, bytes, &head) == 0) {
-    out.sha256 = *sha.finish().sha256;
-    out.format = std::string(formats::format_name(formats::classify_format(head)));
+    out.detail().sha256 = *sha.finish().sha256;
+    out.detail().format = std::string(formats::format_name(formats::classify_format(head)));
     out.size = bytes;
   }
   return out;
@@ -255,6 +284,7 @@ bool matches_filter(const InstalledPackage& p, const std::vector<std::string>& n
 }
 
 Finding finding_for(const Check& check, const Outcome& outcome, const InstalledPackage& package) {
+  const Outcome::Details& seen = outcome.seen();
   Finding f;
   switch (outcome.problem) {
     case Problem::Missing:
@@ -265,7 +295,7 @@ Finding finding_for(const Check& check, const Outcome& outcome, const InstalledP
       if (check.conffile) {
         f = make_finding("PKG_CONFFILE_MODIFIED", check.path);
         // An edited conffile is normal administration; an executable one runs as root.
-        if ((outcome.mode & 0111) != 0 || outcome.type != "file") f.severity = Severity::Medium;
+        if ((outcome.mode & 0111) != 0 || seen.type != "file") f.severity = Severity::Medium;
         if (check.expected == "newconffile") {
           f.message =
               "A conffile has no recorded hash: its package was unpacked but never "
@@ -273,11 +303,11 @@ Finding finding_for(const Check& check, const Outcome& outcome, const InstalledP
         }
       } else {
         f = make_finding("PKG_FILE_MODIFIED", check.path);
-        f.severity = outcome.type == "file"
-                         ? modified_file_severity(check.path, outcome.format, outcome.mode)
+        f.severity = seen.type == "file"
+                         ? modified_file_severity(check.path, seen.format, outcome.mode)
                          : (in_tool_dir(check.path) ? Severity::High : Severity::Medium);
-        if (outcome.type != "file") {
-          f.message = "A packaged file was replaced by a " + outcome.type + ".";
+        if (seen.type != "file") {
+          f.message = "A packaged file was replaced by a " + seen.type + ".";
         }
       }
       break;
@@ -290,18 +320,18 @@ Finding finding_for(const Check& check, const Outcome& outcome, const InstalledP
   f.add_evidence("package", package.qualified_name());
   if (!check.expected.empty()) f.add_evidence("expected_md5", check.expected);
   if (outcome.problem == Problem::Modified) {
-    if (!outcome.actual_md5.empty()) f.add_evidence("actual_md5", outcome.actual_md5);
-    if (outcome.sha256) {
-      f.sha256 = outcome.sha256;
-      f.add_evidence("sha256", to_hex(*outcome.sha256));
+    if (outcome.md5) f.add_evidence("actual_md5", to_hex(*outcome.md5));
+    if (seen.sha256) {
+      f.sha256 = seen.sha256;
+      f.add_evidence("sha256", to_hex(*seen.sha256));
     }
-    if (!outcome.format.empty()) f.add_evidence("format", outcome.format);
-    f.add_evidence("type", outcome.type);
-    if (!outcome.link_target.empty()) f.add_evidence("link_target", outcome.link_target);
+    if (!seen.format.empty()) f.add_evidence("format", seen.format);
+    f.add_evidence("type", seen.type);
+    if (!seen.link_target.empty()) f.add_evidence("link_target", seen.link_target);
     f.add_evidence("mode", octal(outcome.mode));
-    if (outcome.type == "file") f.add_evidence("size", std::to_string(outcome.size));
+    if (seen.type == "file") f.add_evidence("size", std::to_string(outcome.size));
   }
-  if (outcome.problem == Problem::Unverifiable) f.add_evidence("error", outcome.error);
+  if (outcome.problem == Problem::Unverifiable) f.add_evidence("error", seen.error);
   if (check.conffile) f.add_evidence("conffile", "true");
   if (check.diversion != nullptr) {
     f.add_evidence("diverted_from", check.listed);
@@ -474,8 +504,12 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
                                     ? join_root(db.root(), "/var/lib/apt/lists")
                                     : options.apt_lists_dir;
       std::vector<const InstalledPackage*> wanted;
-      for (uint32_t pkg_idx : selected) wanted.push_back(&packages[pkg_idx]);
-      repository_findings = packages_not_from_repository(wanted, AptIndex::load(lists));
+      std::unordered_set<std::string_view> names;
+      for (uint32_t pkg_idx : selected) {
+        wanted.push_back(&packages[pkg_idx]);
+        names.insert(packages[pkg_idx].name);
+      }
+      repository_findings = packages_not_from_repository(wanted, AptIndex::load(lists, &names));
     });
   }
   const auto join_side_threads = [&] {
@@ -491,6 +525,9 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   VerifyReport report;
   std::vector<Finding> findings;
   std::vector<Check> checks;
+  size_t listed = 0;
+  for (const PackageWork& w : work) listed += w.checks.size();
+  checks.reserve(listed);
   for (PackageWork& w : work) {
     if (w.loaded) ++report.packages;
     for (Finding& f : w.findings) findings.push_back(std::move(f));
@@ -547,7 +584,7 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
           Outcome& out = outcomes[index];
           out.mode = st.st_mode & 07777;
           out.size = static_cast<uint64_t>(st.st_size);
-          out.actual_md5 = check.expected;
+          out.md5 = *md5;
           reused[index] = 1;
           continue;
         }
@@ -558,7 +595,7 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
       }
       Outcome out =
           hash_open_file(open_read_at(dir_fd.get(), base), check, st, state.md5, state.buffer);
-      if (out.error == kReplaced) out = check_file(fs, check, state.md5, state.buffer);
+      if (out.seen().error == kReplaced) out = check_file(fs, check, state.md5, state.buffer);
       outcomes[index] = std::move(out);
     }
   });
@@ -580,7 +617,7 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   parallel_for<HashState>(large.size(), jobs, options.cancel, [&](size_t n, HashState& state) {
     const size_t index = large[n];
     Outcome out = hash_file(fs, checks[index], stats[index], state.md5, state.buffer);
-    if (out.error == kReplaced) out = check_file(fs, checks[index], state.md5, state.buffer);
+    if (out.seen().error == kReplaced) out = check_file(fs, checks[index], state.md5, state.buffer);
     outcomes[index] = std::move(out);
   });
   {
@@ -589,9 +626,9 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
       const Outcome& hashed = outcomes[source];
       Outcome out = hashed;
       out.bytes = 0;
-      if (hashed.actual_md5.empty()) {
+      if (!hashed.md5) {
         out = check_file(fs, checks[index], state.md5, state.buffer);  // unreadable, or it changed
-      } else if (hashed.actual_md5 == checks[index].expected) {
+      } else if (to_hex(*hashed.md5) == checks[index].expected) {
         out.problem = Problem::None;
       } else if (hashed.problem != Problem::Modified) {
         out = check_file(fs, checks[index], state.md5, state.buffer);  // for the evidence
@@ -608,13 +645,10 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
     report.bytes += outcome.bytes;
     if (reused[check_idx] != 0) ++report.files_reused;
     // A digest read now, of the file the stat describes, is worth remembering.
-    if (reused[check_idx] == 0 && stat_known[check_idx] != 0 && outcome.bytes > 0 &&
-        outcome.actual_md5.size() == 32 && S_ISREG(stats[check_idx].st_mode)) {
-      if (auto bytes = hex_decode(outcome.actual_md5); bytes && bytes->size() == 16) {
-        HashedFile hashed{.path = checks[check_idx].path, .st = stats[check_idx]};
-        std::memcpy(hashed.md5.data(), bytes->data(), 16);
-        report.hashed.push_back(std::move(hashed));
-      }
+    if (reused[check_idx] == 0 && stat_known[check_idx] != 0 && outcome.bytes > 0 && outcome.md5 &&
+        S_ISREG(stats[check_idx].st_mode)) {
+      report.hashed.push_back(
+          {.path = checks[check_idx].path, .st = stats[check_idx], .md5 = *outcome.md5});
     }
     if (!checks[check_idx].expected.empty() && outcome.problem != Problem::Missing &&
         outcome.problem != Problem::Unverifiable) {

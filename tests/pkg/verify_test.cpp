@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "../../src/pkg/apt.hpp"
 #include "support/dpkg_root.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
@@ -279,6 +280,47 @@ TEST_F(VerifyTest, JudgesPackagesAgainstTheAptLists) {
       verify({.unowned = false, .repository = true, .apt_lists_dir = no_lists.path()});
   ASSERT_EQ(unknown.findings.size(), 1u);
   EXPECT_EQ(unknown.findings[0].rule, "PKG_REPOSITORY_UNKNOWN");
+}
+
+TEST_F(VerifyTest, AnIndexIsParsedAsItIsDecompressedWhateverItsSize) {
+  root_.install({.name = "tool", .version = "1.0", .files = {{"/usr/bin/tool", "t"}}});
+  root_.install({.name = "last", .version = "7", .files = {{"/usr/bin/last", "l"}}});
+  root_.install({.name = "gone", .version = "1", .files = {{"/usr/bin/gone", "g"}}});
+  // Many chunks of decompressed text: paragraphs straddle every chunk boundary.
+  std::string index;
+  for (int n = 0; n < 20000; ++n) {
+    index += "Package: filler" + std::to_string(n) + "\nVersion: 1\nArchitecture: amd64\n";
+    index += "Description: a line long enough to move the boundaries around " +
+             std::string(static_cast<size_t>(n % 97), 'x') + "\n\n";
+    if (n == 10000) index += "Package: tool\nVersion: 1.0\nArchitecture: amd64\n\n";
+  }
+  index += "Package: last\nVersion: 7\nArchitecture: amd64\n";  // no blank line at the end
+  ASSERT_GT(index.size(), 1u << 20);
+  test::TempDir lists;
+  lists.write("plain", index);
+  ASSERT_EQ(test::run_command({"gzip", "-n", lists / "plain"}).exit_code, 0);
+  ASSERT_EQ(::rename((lists / "plain.gz").c_str(),
+                     (lists / "deb.example.org_dists_x_main_binary-amd64_Packages.gz").c_str()),
+            0);
+  VerifyReport report =
+      verify({.unowned = false, .repository = true, .apt_lists_dir = lists.path()});
+  std::vector<std::string> foreign;
+  for (const Finding& f : report.findings) {
+    ASSERT_NE(f.rule, "PKG_REPOSITORY_UNKNOWN");
+    if (f.rule == "PKG_NOT_FROM_REPOSITORY") foreign.push_back(evidence(f, "package"));
+  }
+  EXPECT_EQ(foreign, std::vector<std::string>{"gone"});
+
+  // A "paragraph" that never ends is not buffered without bound: the index is unreadable.
+  test::TempDir hostile;
+  std::string endless;
+  while (endless.size() <= pkg::kMaxParagraphBytes) endless += "Package: x\n";
+  hostile.write("deb.example.org_dists_x_main_binary-amd64_Packages", endless);
+  report = verify({.unowned = false, .repository = true, .apt_lists_dir = hostile.path()});
+  ASSERT_EQ(report.findings.size(), 1u);
+  EXPECT_EQ(report.findings[0].rule, "PKG_REPOSITORY_UNKNOWN");
+  EXPECT_NE(evidence(report.findings[0], "unreadable").find("paragraph larger than the cap"),
+            std::string::npos);
 }
 
 TEST_F(VerifyTest, HardLinkedFilesAreHashedOnceAndJudgedEach) {

@@ -99,7 +99,7 @@ struct ScanOptions {
   /// mapping that is hashed under the fault guard; this bounds the bytes all workers hold in
   /// such copies at once. A file larger than it is analysed from a mapping whose faults become
   /// zero pages (core/mapped.hpp with_stable_mapping), its results dropped if that happened.
-  uint64_t analysis_max_bytes = 256ull << 20;
+  uint64_t analysis_max_bytes = 64ull << 20;
   /// Bytes of holes (a sparse file's unallocated ranges, read as zeros) the whole scan may hash.
   /// Any user can create a 100 GB file that costs no disk and two minutes of hashing; files with
   /// more than kSparseHoleBytes of holes draw on this budget, and one that finds it spent is
