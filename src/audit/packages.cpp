@@ -51,11 +51,55 @@ class StoredDigests final : public pkg::KnownDigests {
   std::unordered_map<std::string_view, std::unique_ptr<scan::StatDigest>> by_path_;
 };
 
+bool under(std::string_view path, std::string_view dir) {
+  if (dir == "/") return path.starts_with('/');
+  return path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/';
+}
+
 }  // namespace
+
+void ScanHarvest::add(const scan::SeenFile& file) {
+  if (file.type != scan::FileType::Regular) return;
+  if (file.md5 && !file.changed) {
+    digests.push_back({.path = std::string(file.path),
+                       .device = file.device,
+                       .inode = file.inode,
+                       .size = file.size,
+                       .mtime_ns = file.mtime_ns,
+                       .ctime_ns = file.ctime_ns,
+                       .md5 = *file.md5,
+                       .recorded_ns = file.read_ns});
+  }
+  if (!file.package.empty()) return;
+  for (const std::string& dir : tool_dirs_) {
+    if (!under(file.path, dir)) continue;
+    if (auto f = pkg::unowned_executable(std::string(file.path), file.mode, file.size, file.uid,
+                                         file.format, file.sha256)) {
+      unowned.push_back(std::move(*f));
+    }
+    return;
+  }
+}
+
+std::vector<std::string> covered_tool_dirs(const scan::ScanOptions& scan) {
+  std::vector<std::string> out;
+  // An exclusion could leave out any file: then the package step looks for itself.
+  if (!scan.excludes.empty() || scan.exclude_path) return out;
+  for (const std::string& dir : pkg::system_tool_dirs("/", false)) {
+    for (std::string root : scan.roots) {
+      while (root.size() > 1 && root.back() == '/') root.pop_back();
+      if (root == dir || under(dir, root)) {
+        out.push_back(dir);
+        break;
+      }
+    }
+  }
+  return out;
+}
 
 Result<pkg::VerifyReport> verify_packages_with_store(scan::ScanStore& store,
                                                      const std::string& host,
-                                                     int64_t scan_id,
+                                                     ScanHarvest* harvest,
                                                      pkg::VerifyOptions options,
                                                      bool full) {
   // Records are by absolute path on this host: a root's files are recorded under the root.
@@ -63,10 +107,16 @@ Result<pkg::VerifyReport> verify_packages_with_store(scan::ScanStore& store,
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
   StoredDigests known(prefix);
   if (!full) {
-    CATENA_TRY_STATUS(store.for_each_stat_digest(
-        host, scan_id, [&](scan::StatDigest&& d) { known.add(std::move(d)); }));
+    CATENA_TRY_STATUS(
+        store.for_each_stat_digest(host, [&](scan::StatDigest&& d) { known.add(std::move(d)); }));
+    if (harvest != nullptr) {
+      for (scan::StatDigest& d : harvest->digests) known.add(std::move(d));
+      harvest->digests.clear();
+    }
     options.known = &known;
   }
+  const bool unowned = options.unowned && options.packages.empty();
+  if (harvest != nullptr) options.unowned_judged = harvest->tool_dirs();
   const int64_t started_ns = now_ns();
   CATENA_TRY(pkg::VerifyReport report, pkg::verify_packages(options));
   std::vector<scan::StatDigest> read;
@@ -83,6 +133,11 @@ Result<pkg::VerifyReport> verify_packages_with_store(scan::ScanStore& store,
   }
   if (!read.empty()) CATENA_TRY_STATUS(store.put_stat_digests(host, read));
   report.hashed.clear();
+  if (harvest != nullptr && unowned) {
+    for (Finding& f : harvest->unowned) report.findings.push_back(std::move(f));
+    harvest->unowned.clear();
+    sort_findings(report.findings);
+  }
   return report;
 }
 

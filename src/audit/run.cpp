@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "catena/audit/packages.hpp"
 #include "catena/baseline/baseline.hpp"
@@ -88,8 +89,15 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
   AuditResult result;
   // What ran: a rule of the standard no check could break is "skipped", not "pass".
   result.examined = Examined{.packages = false, .access = false, .baselines = false};
+  // The package step takes what the scan saw of this system instead of looking again.
+  std::optional<ScanHarvest> harvest;
+  if (session.md5_for_packages) {
+    harvest.emplace(covered_tool_dirs(session.scan));
+    session.scan.on_file = [&harvest](const scan::SeenFile& file) { harvest->add(file); };
+  }
   const scan::ScanMeta meta{.kind = "audit", .host = host, .arguments = request.arguments};
   auto scanned = scan::run_session(store, store, session, meta, &result.scan);
+  session.scan.on_file = nullptr;
   if (!scanned && scanned.error().code != ErrorCode::Interrupted) {
     return tl::unexpected(scanned.error());
   }
@@ -122,8 +130,8 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
       verify.jobs = session.scan.jobs;
       verify.cancel = session.scan.cancel;
       const int64_t start = now_ns();
-      auto report =
-          verify_packages_with_store(store, host, result.scan.scan_id, verify, session.scan.full);
+      auto report = verify_packages_with_store(store, host, harvest ? &*harvest : nullptr, verify,
+                                               session.scan.full);
       if (report) {
         result.steps.emplace_back("packages", std::to_string(report->packages) + " verified, " +
                                                   std::to_string(report->files) + " files (" +

@@ -110,7 +110,7 @@ Runner register_packages(CLI::App& app) {
     } else if (!options->db.empty()) {
       auto store = store::Store::open(absolute_path(options->db), store::Store::Access::ReadWrite);
       if (!store) return fail(store.error());
-      result = audit::verify_packages_with_store(**store, host_name(), 0, options->verify,
+      result = audit::verify_packages_with_store(**store, host_name(), nullptr, options->verify,
                                                  options->full);
     } else if (options->full) {
       return fail(Error{ErrorCode::Usage, "--full needs --db", {}});

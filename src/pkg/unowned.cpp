@@ -19,10 +19,12 @@ namespace {
 constexpr int kMaxDepth = 64;
 constexpr size_t kHeadBytes = 4096;
 
-bool executable_format(formats::FileFormat format) {
+bool executable_format(std::string_view format) {
   using formats::FileFormat;
-  return format == FileFormat::Elf || format == FileFormat::Pe || format == FileFormat::MachO ||
-         format == FileFormat::MachOFat;
+  for (FileFormat f : {FileFormat::Elf, FileFormat::Pe, FileFormat::MachO, FileFormat::MachOFat}) {
+    if (format == formats::format_name(f)) return true;
+  }
+  return false;
 }
 
 class UnownedWalker {
@@ -79,10 +81,9 @@ class UnownedWalker {
     std::array<std::byte, kHeadBytes> head{};
     const ssize_t n = ::pread(fd.get(), head.data(), head.size(), 0);
     if (n < 0) return;
-    const formats::FileFormat format =
-        formats::classify_format(std::span(head.data(), static_cast<size_t>(n)));
+    const std::string_view format = formats::format_name(
+        formats::classify_format(std::span(head.data(), static_cast<size_t>(n))));
     if ((st.st_mode & 0111) == 0 && !executable_format(format)) return;
-    Finding f = make_finding("UNOWNED_EXECUTABLE", path);
     DigestSet sha(DigestSet::kSha256);
     std::vector<std::byte> buffer(1 << 16);
     off_t offset = 0;
@@ -98,14 +99,12 @@ class UnownedWalker {
       sha.update(std::span(buffer.data(), static_cast<size_t>(got)));
       offset += got;
     }
-    if (complete) f.sha256 = *sha.finish().sha256;
-    char mode[8];
-    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    f.add_evidence("mode", mode);
-    f.add_evidence("size", std::to_string(st.st_size));
-    f.add_evidence("format", std::string(formats::format_name(format)));
-    f.add_evidence("uid", std::to_string(st.st_uid));
-    findings.push_back(std::move(f));
+    std::optional<Sha256> digest;
+    if (complete) digest = *sha.finish().sha256;
+    if (auto f = unowned_executable(path, st.st_mode, static_cast<uint64_t>(st.st_size), st.st_uid,
+                                    format, digest)) {
+      findings.push_back(std::move(*f));
+    }
   }
 
   const PackageOwners& owners_;
@@ -113,6 +112,24 @@ class UnownedWalker {
 };
 
 }  // namespace
+
+std::optional<Finding> unowned_executable(const std::string& path,
+                                          uint32_t mode,
+                                          uint64_t size,
+                                          uint32_t uid,
+                                          std::string_view format,
+                                          const std::optional<Sha256>& sha256) {
+  if ((mode & 0111) == 0 && !executable_format(format)) return std::nullopt;
+  Finding f = make_finding("UNOWNED_EXECUTABLE", path);
+  f.sha256 = sha256;
+  char octal[8];
+  std::snprintf(octal, sizeof(octal), "%04o", static_cast<unsigned>(mode & 07777));
+  f.add_evidence("mode", octal);
+  f.add_evidence("size", std::to_string(size));
+  f.add_evidence("format", std::string(format));
+  f.add_evidence("uid", std::to_string(uid));
+  return f;
+}
 
 Result<std::vector<Finding>> find_unowned_executables(const DpkgLocation& location,
                                                       const std::vector<std::string>& dirs,

@@ -487,8 +487,12 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   std::thread unowned_thread;
   if (options.unowned && options.packages.empty()) {
     unowned_thread = std::thread([&] {
-      auto found = find_unowned_executables(
-          options.location, system_tool_dirs(db.root(), options.strict), options.cancel);
+      std::vector<std::string> dirs = system_tool_dirs(db.root(), options.strict);
+      std::erase_if(dirs, [&](const std::string& dir) {
+        return std::find(options.unowned_judged.begin(), options.unowned_judged.end(), dir) !=
+               options.unowned_judged.end();
+      });
+      auto found = find_unowned_executables(options.location, dirs, options.cancel);
       if (found) {
         unowned_findings = std::move(*found);
       } else {

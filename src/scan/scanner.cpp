@@ -1299,6 +1299,23 @@ Result<ScanSummary> run_scan(ScanStore& store,
         // The file is as it was; its owner may not be (a package installed or removed).
         const std::string package =
             owners != nullptr ? owners->owner_of(item.canonical_path) : ref->package;
+        if (options.on_file) {
+          options.on_file({.path = ref->path,
+                           .type = ref->type,
+                           .mode = ref->mode,
+                           .uid = ref->uid,
+                           .size = ref->size,
+                           .inode = ref->inode,
+                           .device = ref->device,
+                           .mtime_ns = ref->mtime_ns,
+                           .ctime_ns = ref->ctime_ns,
+                           .sha256 = ref->sha256,
+                           .md5 = ref->md5,
+                           .format = ref->format,
+                           .package = package,
+                           .changed = ref->changed,
+                           .read_ns = ref->recorded_ns});
+        }
         if (package != ref->package) {
           changes.push_back({.record = record_of(*ref), .replaces = ref->row});
           changes.back().record.package = package;
@@ -1309,6 +1326,23 @@ Result<ScanSummary> run_scan(ScanStore& store,
         if (record.type == FileType::Regular && record.sha256) {
           ++summary.totals.files;
           summary.totals.bytes += record.size;
+        }
+        if (options.on_file) {
+          options.on_file({.path = record.path,
+                           .type = record.type,
+                           .mode = record.mode,
+                           .uid = record.uid,
+                           .size = record.size,
+                           .inode = record.inode,
+                           .device = record.device,
+                           .mtime_ns = record.mtime_ns,
+                           .ctime_ns = record.ctime_ns,
+                           .sha256 = record.sha256,
+                           .md5 = record.md5,
+                           .format = record.format,
+                           .package = record.package,
+                           .changed = record.changed,
+                           .read_ns = summary.started_ns});
         }
         if (ref == nullptr || !same_record(*ref, record, options.racy_window_ns)) {
           changes.push_back({.record = std::move(record), .replaces = ref ? ref->row : 0});

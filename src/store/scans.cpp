@@ -92,43 +92,24 @@ Status Store::put_stat_digests(const std::string& host, std::span<const StatDige
 }
 
 Status Store::for_each_stat_digest(const std::string& host,
-                                   int64_t scan_id,
                                    const std::function<void(StatDigest&&)>& visit) {
-  const auto read_rows = [&](Statement& stmt) -> Status {
-    int rc = 0;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      const auto md5 = stmt.column_digest<16>(6);
-      if (!md5) continue;
-      visit(StatDigest{.path = stmt.column_text(0),
-                       .device = static_cast<uint64_t>(stmt.column_int(1)),
-                       .inode = static_cast<uint64_t>(stmt.column_int(2)),
-                       .size = static_cast<uint64_t>(stmt.column_int(3)),
-                       .mtime_ns = stmt.column_int(4),
-                       .ctime_ns = stmt.column_int(5),
-                       .md5 = *md5,
-                       .recorded_ns = stmt.column_int(7)});
-    }
-    if (rc != SQLITE_DONE) return db_error(db_, "cannot read digests");
-    return {};
-  };
-  Statement recorded(db_,
-                     "SELECT d.path, d.device, d.inode, d.size, d.mtime_ns, d.ctime_ns, d.md5, "
-                     "d.recorded_ns "
-                     "FROM stat_digests d JOIN hosts h ON h.id = d.host_id WHERE h.name = ?");
-  if (!recorded.ok()) return db_error(db_, "cannot read digests");
-  recorded.bind_text(1, host);
-  CATENA_TRY_STATUS(read_rows(recorded));
-  if (scan_id == 0) return {};
-  Statement scanned(db_,
-                    "SELECT f.path, f.device, f.inode, f.size, f.mtime_ns, f.ctime_ns, "
-                    "c.md5, w.started_ns FROM scans s JOIN files f ON " +
-                        std::string(kFilesOfScan) +
-                        " JOIN contents c ON c.sha256 = f.sha256 "
-                        "JOIN scans w ON w.id = f.scan_id "
-                        "WHERE s.id = ? AND f.changed = 0 AND c.md5 IS NOT NULL");
-  if (!scanned.ok()) return db_error(db_, "cannot read digests");
-  scanned.bind_int(1, scan_id);
-  return read_rows(scanned);
+  return for_each_row(
+      db_, "cannot read digests",
+      "SELECT d.path, d.device, d.inode, d.size, d.mtime_ns, d.ctime_ns, d.md5, d.recorded_ns "
+      "FROM stat_digests d JOIN hosts h ON h.id = d.host_id WHERE h.name = ?",
+      [&](const Statement& row) {
+        const auto md5 = row.column_digest<16>(6);
+        if (!md5) return;
+        visit(StatDigest{.path = row.column_text(0),
+                         .device = static_cast<uint64_t>(row.column_int(1)),
+                         .inode = static_cast<uint64_t>(row.column_int(2)),
+                         .size = static_cast<uint64_t>(row.column_int(3)),
+                         .mtime_ns = row.column_int(4),
+                         .ctime_ns = row.column_int(5),
+                         .md5 = *md5,
+                         .recorded_ns = row.column_int(7)});
+      },
+      host);
 }
 
 Result<std::optional<int64_t>> Store::last_full_pass_ns(const std::string& host,
@@ -152,7 +133,7 @@ Status Store::for_each_reference_file(int64_t scan_id,
   Statement stmt(db_,
                  "SELECT f.id, f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, "
                  "f.ctime_ns, f.inode, f.device, f.sha256, c.md5, c.sha1, f.package, f.xattrs, "
-                 "f.changed, w.status, c.analysis, f.link_target, w.started_ns "
+                 "f.changed, w.status, c.analysis, f.link_target, w.started_ns, c.format "
                  "FROM scans s JOIN files f ON f.series_id = s.series_id "
                  "JOIN scans w ON w.id = f.scan_id "
                  "LEFT JOIN contents c ON c.sha256 = f.sha256 "
@@ -183,6 +164,7 @@ Status Store::for_each_reference_file(int64_t scan_id,
     r.analysis = stmt.column_text(18);
     r.link_target = stmt.column_text(19);
     r.recorded_ns = stmt.column_int(20);
+    r.format = stmt.column_text(21);
     visit(std::move(r));
   }
   if (rc != SQLITE_DONE) return db_error(db_, "cannot read the reference scan");

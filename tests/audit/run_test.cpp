@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <atomic>
 
+#include "catena/audit/packages.hpp"
 #include "catena/core/fs.hpp"
+#include "catena/pkg/verify.hpp"
 #include "support/tree.hpp"
 
 namespace catena::audit {
@@ -93,6 +95,75 @@ TEST_F(AuditRun, NoPlaceToScanIsAUsageError) {
   auto result = run_audit(*store_, a);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::Usage);
+}
+
+}  // namespace
+}  // namespace catena::audit
+
+namespace catena::audit {
+namespace {
+
+scan::SeenFile seen(std::string_view path,
+                    uint32_t mode,
+                    std::string_view format,
+                    std::string_view package,
+                    const std::optional<Sha256>& sha256,
+                    const std::optional<Md5>& md5,
+                    bool changed = false) {
+  return {.path = path,
+          .mode = mode,
+          .size = 7,
+          .sha256 = sha256,
+          .md5 = md5,
+          .format = format,
+          .package = package,
+          .changed = changed,
+          .read_ns = 42};
+}
+
+TEST(ScanHarvest, JudgesUnownedExecutablesInTheToolDirectoriesAndKeepsDigests) {
+  const std::optional<Sha256> sha = Sha256{1};
+  const std::optional<Md5> md5 = Md5{2};
+  const std::optional<Md5> none;
+  ScanHarvest harvest({"/usr/bin", "/usr/lib"});
+  harvest.add(seen("/usr/bin/dropped", 0755, "elf", "", sha, none));           // unowned
+  harvest.add(seen("/usr/lib/x/payload.so", 0644, "elf", "", sha, none));      // ELF, no x bit
+  harvest.add(seen("/usr/lib/x/notes.txt", 0644, "text", "", sha, none));      // not executable
+  harvest.add(seen("/usr/bin/ls", 0755, "elf", "coreutils", sha, md5));        // owned
+  harvest.add(seen("/usr/share/tool", 0755, "script", "", sha, none));         // not a tool dir
+  harvest.add(seen("/usr/binary/tool", 0755, "elf", "", sha, none));           // a sibling name
+  harvest.add(seen("/usr/bin/busy", 0755, "elf", "busybox", sha, md5, true));  // changed
+  std::vector<std::string> unowned;
+  for (const Finding& f : harvest.unowned) {
+    EXPECT_EQ(f.rule, "UNOWNED_EXECUTABLE");
+    EXPECT_EQ(f.sha256, sha);
+    unowned.push_back(f.path);
+  }
+  EXPECT_EQ(unowned, (std::vector<std::string>{"/usr/bin/dropped", "/usr/lib/x/payload.so"}));
+  ASSERT_EQ(harvest.digests.size(), 1u);  // the changed file's digest describes no moment
+  EXPECT_EQ(harvest.digests[0].path, "/usr/bin/ls");
+  EXPECT_EQ(harvest.digests[0].md5, *md5);
+  EXPECT_EQ(harvest.digests[0].recorded_ns, 42);
+}
+
+TEST(ScanHarvest, OnlyToolDirectoriesTheScanSeesWholeAreCovered) {
+  const std::vector<std::string> tools = pkg::system_tool_dirs("/", false);
+  ASSERT_NE(std::find(tools.begin(), tools.end(), "/usr/bin"), tools.end());
+  scan::ScanOptions whole;
+  whole.roots = {"/usr/"};
+  std::vector<std::string> covered = covered_tool_dirs(whole);
+  EXPECT_NE(std::find(covered.begin(), covered.end(), "/usr/bin"), covered.end());
+  for (const std::string& dir : covered) EXPECT_TRUE(dir.starts_with("/usr/")) << dir;
+
+  scan::ScanOptions one;
+  one.roots = {"/usr/bin"};
+  EXPECT_EQ(covered_tool_dirs(one), std::vector<std::string>{"/usr/bin"});
+  one.roots = {"/usr/bi"};
+  EXPECT_TRUE(covered_tool_dirs(one).empty());
+
+  // An exclusion could hide any file: the package step then walks for itself.
+  whole.excludes = {"*.so"};
+  EXPECT_TRUE(covered_tool_dirs(whole).empty());
 }
 
 }  // namespace

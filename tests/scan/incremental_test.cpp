@@ -138,6 +138,49 @@ TEST_F(IncrementalTest, AnUnchangedTreeIsNotReadOrWrittenAgain) {
   }
 }
 
+TEST_F(IncrementalTest, EveryFileIsHandedOnReadOrReusedWithItsDigestsAndFormat) {
+  tree_.write("bin/tool", "#!/bin/sh\necho tool\n", 0755);
+  tree_.write("data/notes", "plain text");
+  wait_out_window();
+  struct Seen {
+    std::optional<Md5> md5;
+    std::optional<Sha256> sha256;
+    std::string format;
+    uint32_t mode = 0;
+    int64_t read_ns = 0;
+  };
+  const auto collect = [&](std::map<std::string, Seen>& into) {
+    ScanOptions o = options();
+    o.digests = DigestSet::kSha256 | DigestSet::kMd5;
+    o.on_file = [&](const SeenFile& f) {
+      EXPECT_FALSE(into.contains(std::string(f.path))) << f.path;  // once per file
+      into[std::string(f.path)] = {f.md5, f.sha256, std::string(f.format), f.mode, f.read_ns};
+    };
+    return scan(o);
+  };
+  std::map<std::string, Seen> first;
+  const ScanRun read = collect(first);
+  ASSERT_EQ(read.summary.totals.files_read, 2u);
+  wait_out_window();
+  std::map<std::string, Seen> second;
+  const ScanRun reused = collect(second);
+  ASSERT_EQ(reused.summary.totals.files_reused, 2u);  // nothing read: all from the reference
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_EQ(second.size(), 2u);
+  for (const auto& [path, seen] : first) {
+    const Seen& again = second.at(path);
+    ASSERT_TRUE(seen.md5.has_value()) << path;
+    EXPECT_EQ(again.md5, seen.md5) << path;
+    EXPECT_EQ(again.sha256, read.records.at(path).sha256) << path;
+    EXPECT_EQ(again.format, seen.format) << path;
+    EXPECT_EQ(again.mode, seen.mode) << path;
+    // A reused file's digest dates from the scan that read it.
+    EXPECT_EQ(again.read_ns, read.summary.started_ns) << path;
+  }
+  EXPECT_EQ(first.at(tree_ / "bin/tool").format, "script");
+  EXPECT_EQ(to_hex(*first.at(tree_ / "data/notes").md5), "31bc5c2b8fd4f20cd747347b7504a385");
+}
+
 TEST_F(IncrementalTest, ContentRewrittenWithItsMtimePutBackIsFound) {
   tree_.write("tool", "original-bytes");
   tree_.write("other", "unchanged");

@@ -4,8 +4,11 @@
 /// the audit's own scan, or by an earlier verification on this host) is checked against the
 /// package's MD5 without being read; every file read is remembered for the next run.
 ///
+///   ScanHarvest harvest(covered_tool_dirs(session.scan));   // before the scan
+///   session.scan.on_file = [&](const scan::SeenFile& f) { harvest.add(f); };
+///   ... run the scan ...
 ///   CATENA_TRY(pkg::VerifyReport report,
-///              verify_packages_with_store(store, host_name(), scan_id, options, false));
+///              verify_packages_with_store(store, host_name(), &harvest, options, false));
 ///
 /// Only a match is taken from the store: a file whose recorded MD5 differs from its package's
 /// is read, so a finding always carries evidence from now. The anchors are the same ones an
@@ -13,19 +16,45 @@
 /// rewrite a file and restore its ctime is seen at the next full pass (`full`).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "catena/core/result.hpp"
 #include "catena/pkg/verify.hpp"
 #include "catena/scan/scan_store.hpp"
+#include "catena/scan/scanner.hpp"
 
 namespace catena::audit {
 
-/// `scan_id` 0: no scan of this run to take digests from. `full`: read every file (the digests
+/// What the package step needs of the files a scan of this system (root "/") just saw, kept as
+/// the scan goes (its on_file), so that the step neither reads the store's records nor walks
+/// the system directories again: the MD5 of each packaged file the scan read or reused, and
+/// the executables no package owns in the system tool directories the scan covered whole.
+class ScanHarvest {
+ public:
+  /// `tool_dirs`: the system tool directories (pkg::system_tool_dirs) the scan covers whole.
+  explicit ScanHarvest(std::vector<std::string> tool_dirs) : tool_dirs_(std::move(tool_dirs)) {}
+  /// Called on the scan's writer thread, once per file.
+  void add(const scan::SeenFile& file);
+
+  const std::vector<std::string>& tool_dirs() const { return tool_dirs_; }
+  std::vector<scan::StatDigest> digests;  // files whose MD5 is known, with their anchors
+  std::vector<Finding> unowned;           // UNOWNED_EXECUTABLE in tool_dirs()
+
+ private:
+  std::vector<std::string> tool_dirs_;
+};
+
+/// The system tool directories of "/" (not strict) that a scan with these options sees whole:
+/// under one of its roots, with no exclusion that could leave a file out. The others are
+/// walked by the package step as before.
+std::vector<std::string> covered_tool_dirs(const scan::ScanOptions& scan);
+
+/// `harvest`: what this run's scan saw (nullptr: no scan). `full`: read every file (the digests
 /// read are still recorded). Files of a root other than "/" (a mounted image) are recorded by
 /// their path on this host (the root's path + the packaged path).
 [[nodiscard]] Result<pkg::VerifyReport> verify_packages_with_store(scan::ScanStore& store,
                                                                    const std::string& host,
-                                                                   int64_t scan_id,
+                                                                   ScanHarvest* harvest,
                                                                    pkg::VerifyOptions options,
                                                                    bool full);
 

@@ -62,6 +62,9 @@ struct VerifyOptions {
   bool unowned = true;
   /// Also report unowned executables under /usr/local and /opt.
   bool strict = false;
+  /// System tool directories (of system_tool_dirs) whose unowned executables the caller has
+  /// already judged (the audit, from the files its scan just saw): not walked again.
+  std::vector<std::string> unowned_judged;
   /// Check installed versions against apt's package lists.
   bool repository = true;
   std::string apt_lists_dir;  // default: <root>/var/lib/apt/lists
@@ -93,6 +96,15 @@ Severity modified_file_severity(std::string_view path, std::string_view format, 
 /// /usr/lib*, /usr/libexec, /bin, /sbin, /lib* (and /usr/local, /opt when `strict`), as they
 /// exist under `root`, symlinked aliases (merged-/usr) left out.
 std::vector<std::string> system_tool_dirs(const std::string& root, bool strict);
+
+/// UNOWNED_EXECUTABLE for a regular file no package owns when it is an executable (an execute
+/// bit, or ELF/PE/Mach-O content by `format`, a format_name()); nullopt when it is not.
+std::optional<Finding> unowned_executable(const std::string& path,
+                                          uint32_t mode,
+                                          uint64_t size,
+                                          uint32_t uid,
+                                          std::string_view format,
+                                          const std::optional<Sha256>& sha256);
 
 /// UNOWNED_EXECUTABLE findings for `dirs` (root-relative) under `root`.
 [[nodiscard]] Result<std::vector<Finding>> find_unowned_executables(

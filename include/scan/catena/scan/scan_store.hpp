@@ -100,6 +100,7 @@ struct ReferenceFile {
   bool from_complete_scan = false;  // written by a scan that completed: only those are reused
   int64_t recorded_ns = 0;          // when the scan that wrote it started
   std::string analysis;             // contents.analysis of its content
+  std::string format;               // contents.format of its content
 };
 
 /// What a content's analysers concluded, as stored: "name=version/inputs" pairs joined by ';'
@@ -176,9 +177,9 @@ class ScanStore {
   /// Records MD5s read outside a scan (package verification), replacing those of the same paths.
   [[nodiscard]] virtual Status put_stat_digests(const std::string& host,
                                                 std::span<const StatDigest> digests) = 0;
-  /// The host's recorded MD5s, then those of the scan's records that have one (scan_id 0: none).
+  /// The host's recorded MD5s (a scan's own come to its caller through ScanOptions::on_file).
   [[nodiscard]] virtual Status for_each_stat_digest(
-      const std::string& host, int64_t scan_id, const std::function<void(StatDigest&&)>& visit) = 0;
+      const std::string& host, const std::function<void(StatDigest&&)>& visit) = 0;
   /// When the host's series last completed a full pass (nullopt: never).
   [[nodiscard]] virtual Result<std::optional<int64_t>> last_full_pass_ns(
       const std::string& host, const std::string& series_key) = 0;

@@ -56,6 +56,26 @@ struct Progress {
   int64_t elapsed_ns = 0;
 };
 
+/// A file as a scan leaves it: read now, or unchanged since the record it reused. Views are
+/// valid during the call only.
+struct SeenFile {
+  std::string_view path;
+  FileType type = FileType::Regular;
+  uint32_t mode = 0;
+  uint32_t uid = 0;
+  uint64_t size = 0;
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  const std::optional<Sha256>& sha256;
+  const std::optional<Md5>& md5;
+  std::string_view format;
+  std::string_view package;
+  bool changed = false;  // it changed while read: its digests describe no single moment
+  int64_t read_ns = 0;   // when the scan that read it started (no later than the read)
+};
+
 struct ScanOptions {
   std::vector<std::string> roots;
   unsigned jobs = 0;  // 0: one per core
@@ -122,6 +142,10 @@ struct ScanOptions {
   const std::atomic<bool>* cancel = nullptr;
   /// Called on the writer thread about every 100 ms.
   std::function<void(const Progress&)> on_progress;
+  /// Called on the writer thread with every file the scan records or reuses (after its owning
+  /// package is known): what a later step needs of every file (the audit's package check)
+  /// without reading the store or walking the tree again.
+  std::function<void(const SeenFile&)> on_file;
   /// Test hook: runs after a file is opened (and mapped, when it is) and before it is read.
   std::function<void(const std::string& path, int attempt)> before_read_hook;
   /// Test hook: runs after each read of a file and before it is checked for change.

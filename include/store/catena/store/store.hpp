@@ -79,9 +79,7 @@ class Store final : public scan::ScanStore,
   [[nodiscard]] Status put_stat_digests(const std::string& host,
                                         std::span<const scan::StatDigest> digests) override;
   [[nodiscard]] Status for_each_stat_digest(
-      const std::string& host,
-      int64_t scan_id,
-      const std::function<void(scan::StatDigest&&)>& visit) override;
+      const std::string& host, const std::function<void(scan::StatDigest&&)>& visit) override;
   [[nodiscard]] Result<std::optional<int64_t>> last_full_pass_ns(
       const std::string& host, const std::string& series_key) override;
   [[nodiscard]] Status for_each_reference_file(
