@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "catena/core/content.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/parallel.hpp"
@@ -286,30 +287,17 @@ Result<ArtifactSet> record_artifacts(const std::vector<std::string>& paths,
   }
   std::vector<std::string> digests(walk.files.size());
   std::vector<std::string> failures(walk.files.size());
-  struct State {
-    DigestSet digests{DigestSet::kSha256};
-    std::vector<std::byte> buffer = std::vector<std::byte>(1 << 20);
-  };
   const unsigned jobs =
       options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
-  parallel_for<State>(walk.files.size(), jobs, options.cancel, [&](size_t i, State& state) {
-    const UniqueFd fd(::open(walk.files[i].c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd.valid()) {
-      failures[i] = errno_text(errno);
+  parallel_for<NoState>(walk.files.size(), jobs, options.cancel, [&](size_t i, NoState&) {
+    // Followed as in-toto follows them: the walk kept only links to regular files.
+    const FileContent content = read_content(AT_FDCWD, walk.files[i], {.follow = true});
+    if (content.status != FileContent::Status::Read) {
+      failures[i] = content.status == FileContent::Status::Unreadable ? errno_text(content.error)
+                                                                      : describe_failure(content);
       return;
     }
-    state.digests.reset();
-    while (true) {
-      const ssize_t n = ::read(fd.get(), state.buffer.data(), state.buffer.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        failures[i] = errno_text(errno);
-        return;
-      }
-      if (n == 0) break;
-      state.digests.update(std::span<const std::byte>(state.buffer.data(), static_cast<size_t>(n)));
-    }
-    digests[i] = to_hex(*state.digests.finish().sha256);
+    digests[i] = to_hex(*content.digests.sha256);
   });
   if (options.cancel != nullptr && options.cancel->load()) {
     return make_error(ErrorCode::Interrupted, "interrupted while hashing artifacts");

@@ -15,6 +15,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "catena/core/content.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
 #include "catena/core/text.hpp"
@@ -268,18 +269,9 @@ PackageChanges package_changes(const pkg::DpkgLocation& location, const std::str
 }
 
 std::optional<std::string> md5_of(const std::string& path) {
-  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-  if (!fd.valid()) return std::nullopt;
-  DigestSet md5(DigestSet::kMd5);
-  std::vector<std::byte> buffer(1 << 16);
-  while (true) {
-    const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) break;
-    md5.update(std::span(buffer.data(), static_cast<size_t>(n)));
-  }
-  return to_hex(*md5.finish().md5);
+  const FileContent content = read_content(AT_FDCWD, path, {.digests = DigestSet::kMd5});
+  if (content.status != FileContent::Status::Read) return std::nullopt;
+  return to_hex(*content.digests.md5);
 }
 
 struct Diff {

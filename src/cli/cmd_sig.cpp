@@ -1,5 +1,4 @@
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -7,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "catena/core/content.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
@@ -21,38 +21,9 @@ namespace {
 
 using nlohmann::json;
 
-// Read-only view of a file; mapped so that a large installer costs no copy.
-class MappedFile {
- public:
-  static Result<MappedFile> open(const std::string& path) {
-    MappedFile out;
-    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-    if (!fd.valid()) return make_io_error("cannot open " + path, errno);
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return make_io_error("cannot stat " + path, errno);
-    if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::Usage, path + " is not a regular file");
-    out.size_ = static_cast<size_t>(st.st_size);
-    if (out.size_ == 0) return out;
-    void* base = ::mmap(nullptr, out.size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-    if (base == MAP_FAILED) return make_io_error("cannot map " + path, errno);
-    out.base_ = base;
-    return out;
-  }
-  MappedFile() = default;
-  MappedFile(MappedFile&& other) noexcept : base_(other.base_), size_(other.size_) {
-    other.base_ = nullptr;
-  }
-  ~MappedFile() {
-    if (base_ != nullptr) ::munmap(base_, size_);
-  }
-  std::span<const std::byte> bytes() const {
-    return {static_cast<const std::byte*>(base_), base_ == nullptr ? 0 : size_};
-  }
-
- private:
-  void* base_ = nullptr;
-  size_t size_ = 0;
-};
+// Files up to this size are verified from a private copy, larger ones (installers) from a
+// mapping whose faults become zero pages: either way the parsers see bytes that cannot fault.
+constexpr uint64_t kSigCopyBytes = 64ull << 20;
 
 json signature_json(const trust::Signature& s) {
   json out = {{"kind", s.kind}, {"depth", s.depth}};
@@ -161,13 +132,15 @@ Runner register_sig(CLI::App& app) {
       while (true) {
         const size_t index = next.fetch_add(1);
         if (index >= options->files.size()) break;
-        auto file = MappedFile::open(options->files[index]);
-        if (!file) {
-          errors[index] = file.error().describe();
+        trust::SigReport report;
+        auto read = with_whole_content(
+            options->files[index], kSigCopyBytes, [&](std::span<const std::byte> bytes) {
+              report = trust::check_signatures(options->files[index], bytes, *store);
+            });
+        if (!read) {
+          errors[index] = read.error().describe();
           continue;
         }
-        trust::SigReport report =
-            trust::check_signatures(options->files[index], file->bytes(), *store);
         blocked.judge(report);
         sort_findings(report.findings);
         if (report.is_signed) {

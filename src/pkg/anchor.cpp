@@ -219,15 +219,11 @@ std::string base_name(std::string_view path) {
 }
 
 Result<Sha256> sha256_of_file(const std::string& path) {
-  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-  if (!fd.valid()) return make_io_error("cannot open " + path, errno);
-  DigestSet sha(DigestSet::kSha256);
-  std::vector<std::byte> buffer(1 << 18);
-  uint64_t bytes = 0;
-  if (const int err = digest_fd(fd.get(), sha, buffer, bytes, nullptr); err != 0) {
-    return make_io_error("cannot read " + path, err);
+  const FileContent content = read_content(AT_FDCWD, path, {});
+  if (content.status != FileContent::Status::Read) {
+    return make_error(ErrorCode::Io, "cannot read " + path + ": " + describe_failure(content));
   }
-  return *sha.finish().sha256;
+  return *content.digests.sha256;
 }
 
 Finding not_anchored(const InstalledPackage& p, std::string reason) {
@@ -316,7 +312,6 @@ void verify_one(const DpkgDatabase& db,
   std::unordered_map<std::string_view, bool> conffiles;
   for (const Conffile& c : p.conffiles) conffiles.emplace(c.path, true);
   out.anchored = true;
-  std::vector<std::byte> buffer(1 << 18);
   const std::string name = p.qualified_name();
   for (const DebFile& file : *files) {
     if (!listed.contains(file.path)) continue;
@@ -328,7 +323,7 @@ void verify_one(const DpkgDatabase& db,
       path = diversion->to;
     }
     const bool conffile = conffiles.contains(file.path);
-    const FileDigest now = digest_path(fs, path, DigestSet::kSha256, buffer);
+    const FileDigest now = digest_path(fs, path, DigestSet::kSha256);
     ++out.files;
     out.bytes += now.kind == FileDigest::Regular ? now.size : 0;
     Finding f;

@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 
+#include "catena/core/content.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
@@ -73,36 +74,16 @@ class UnownedWalker {
 
  private:
   void inspect(int dir_fd, const char* name, const std::string& path) {
-    const UniqueFd fd(
-        ::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (!fd.valid()) return;
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return;
-    std::array<std::byte, kHeadBytes> head{};
-    const ssize_t n = ::pread(fd.get(), head.data(), head.size(), 0);
-    if (n < 0) return;
-    const std::string_view format = formats::format_name(
-        formats::classify_format(std::span(head.data(), static_cast<size_t>(n))));
-    if ((st.st_mode & 0111) == 0 && !executable_format(format)) return;
-    DigestSet sha(DigestSet::kSha256);
-    std::vector<std::byte> buffer(1 << 16);
-    off_t offset = 0;
-    bool complete = true;
-    while (true) {
-      const ssize_t got = ::pread(fd.get(), buffer.data(), buffer.size(), offset);
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) {
-        complete = false;
-        break;
-      }
-      if (got == 0) break;
-      sha.update(std::span(buffer.data(), static_cast<size_t>(got)));
-      offset += got;
-    }
+    // The head first: a file with no execute bit is hashed only when its content runs.
+    const FileContent head = read_content(dir_fd, name, {.digests = 0, .head_bytes = kHeadBytes});
+    if (head.status != FileContent::Status::Read) return;
+    const std::string_view format = formats::format_name(formats::classify_format(head.head));
+    if ((head.st.st_mode & 0111) == 0 && !executable_format(format)) return;
+    const FileContent content = read_content(dir_fd, name, {.expect = &head.st});
     std::optional<Sha256> digest;
-    if (complete) digest = *sha.finish().sha256;
-    if (auto f = unowned_executable(path, st.st_mode, static_cast<uint64_t>(st.st_size), st.st_uid,
-                                    format, digest)) {
+    if (content.status == FileContent::Status::Read) digest = content.digests.sha256;
+    if (auto f = unowned_executable(path, head.st.st_mode, static_cast<uint64_t>(head.st.st_size),
+                                    head.st.st_uid, format, digest)) {
       findings.push_back(std::move(*f));
     }
   }

@@ -17,7 +17,6 @@
 
 #include "apt.hpp"
 #include "catena/core/digest.hpp"
-#include "catena/core/mapped.hpp"
 #include "catena/core/rules.hpp"
 #include "catena/formats/format.hpp"
 #include "catena/pkg/database.hpp"
@@ -27,11 +26,6 @@
 namespace catena::pkg {
 namespace {
 
-constexpr size_t kHashBufferBytes = 256 * 1024;
-// A mapped file is hashed this many bytes at a time, each window released after it.
-constexpr size_t kMapWindowBytes = 4 << 20;
-// Files at least this large are hashed from a mapping, which saves copying them.
-constexpr uint64_t kMapThresholdBytes = 256 * 1024;
 // Files at least this large are hashed last, largest first.
 constexpr uint64_t kLargeFileBytes = 1 << 20;
 // Outcome::error of a file swapped between its lstat and its open: check it again.
@@ -149,18 +143,10 @@ std::string octal(uint32_t mode) {
 
 // Hashes the file opened as `fd_or_error` (-errno when the open failed), which `known` (its
 // lstat) says is regular. Outcome::error is kReplaced when it is not the file `known` describes.
-Outcome hash_open_file(int fd_or_error,
-                       const Check& check,
-                       const struct stat& known,
-                       DigestSet& md5,
-                       std::vector<std::byte>& buffer);
+Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& known);
 
-Outcome hash_file(const RootFs& fs,
-                  const Check& check,
-                  const struct stat& known,
-                  DigestSet& md5,
-                  std::vector<std::byte>& buffer) {
-  return hash_open_file(fs.open_read(check.path), check, known, md5, buffer);
+Outcome hash_file(const RootFs& fs, const Check& check, const struct stat& known) {
+  return hash_open_file(fs.open_read(check.path), check, known);
 }
 
 // Opens `name` in the directory `dir_fd` for reading; the fd, or -errno.
@@ -171,10 +157,7 @@ int open_read_at(int dir_fd, const std::string& name) {
   return fd >= 0 ? fd : -errno;
 }
 
-Outcome check_file(const RootFs& fs,
-                   const Check& check,
-                   DigestSet& md5,
-                   std::vector<std::byte>& buffer) {
+Outcome check_file(const RootFs& fs, const Check& check) {
   Outcome out;
   constexpr int kAttempts = 2;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
@@ -197,7 +180,7 @@ Outcome check_file(const RootFs& fs,
       if (S_ISLNK(st.st_mode)) out.detail().link_target = fs.read_link(check.path);
       return out;
     }
-    out = hash_file(fs, check, st, md5, buffer);
+    out = hash_file(fs, check, st);
     if (out.seen().error != kReplaced) return out;
   }
   out.problem = Problem::Unverifiable;
@@ -205,11 +188,7 @@ Outcome check_file(const RootFs& fs,
   return out;
 }
 
-Outcome hash_open_file(int fd_or_error,
-                       const Check& check,
-                       const struct stat& known,
-                       DigestSet& md5,
-                       std::vector<std::byte>& buffer) {
+Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& known) {
   Outcome out;
   out.mode = known.st_mode & 07777;
   out.size = static_cast<uint64_t>(known.st_size);
@@ -221,47 +200,30 @@ Outcome hash_open_file(int fd_or_error,
     return out;
   }
   const UniqueFd fd(fd_or_error);
-  struct stat opened {};
-  if (::fstat(fd.get(), &opened) != 0 || opened.st_ino != known.st_ino ||
-      opened.st_dev != known.st_dev || !S_ISREG(opened.st_mode)) {
+  // MD5 alone, as dpkg: the common case (unchanged) costs one digest.
+  const FileContent content =
+      read_open_content(fd.get(), {.digests = DigestSet::kMd5, .expect = &known});
+  if (content.status != FileContent::Status::Read) {
     out.problem = Problem::Unverifiable;
-    out.detail().error = kReplaced;
+    out.detail().error = content.status == FileContent::Status::Unreadable
+                             ? errno_text(content.error)
+                             : std::string(kReplaced);
     return out;
   }
-  md5.reset();
-  const auto size = static_cast<uint64_t>(opened.st_size);
-  MapResult mapped = MapResult::Unavailable;
-  if (size >= kMapThresholdBytes) {
-    mapped = with_mapping(fd.get(), size, [&](std::span<const std::byte> bytes) {
-      for_each_window(bytes, kMapWindowBytes,
-                      [&](std::span<const std::byte> window) { md5.update(window); });
-    });
-    if (mapped == MapResult::Changed) {
-      out.problem = Problem::Unverifiable;
-      out.detail().error = kReplaced;
-      return out;
-    }
-    out.bytes = size;
-  }
-  if (mapped != MapResult::Done) {
-    if (const int err = digest_fd(fd.get(), md5, buffer, out.bytes, nullptr); err != 0) {
-      out.problem = Problem::Unverifiable;
-      out.detail().error = errno_text(err);
-      return out;
-    }
-  }
-  out.md5 = *md5.finish().md5;
+  out.bytes = content.bytes;
+  out.md5 = *content.digests.md5;
   if (to_hex(*out.md5) == check.expected) return out;
   // Modified: the evidence is its SHA-256 and what it is, from a second read.
   out.problem = Problem::Modified;
-  out.size = size;
-  DigestSet sha(DigestSet::kSha256);
-  std::vector<std::byte> head;
-  uint64_t bytes = 0;
-  if (digest_fd(fd.get(), sha, buffer, bytes, &head) == 0) {
-    out.detail().sha256 = *sha.finish().sha256;
-    out.detail().format = std::string(formats::format_name(formats::classify_format(head)));
-    out.size = bytes;
+  out.size = content.bytes;
+  const FileContent evidence = read_open_content(
+      fd.get(),
+      {.digests = DigestSet::kSha256, .head_bytes = formats::kClassifyHeadBytes, .expect = &known});
+  if (evidence.status == FileContent::Status::Read) {
+    out.detail().sha256 = *evidence.digests.sha256;
+    out.detail().format =
+        std::string(formats::format_name(formats::classify_format(evidence.head)));
+    out.size = evidence.bytes;
   }
   return out;
 }
@@ -354,11 +316,6 @@ Severity modified_file_severity(std::string_view path, std::string_view format, 
 }
 
 namespace {
-
-struct HashState {
-  DigestSet md5{DigestSet::kMd5};
-  std::vector<std::byte> buffer = std::vector<std::byte>(kHashBufferBytes);
-};
 
 // What one package contributes: the files to check and the findings about its database files.
 struct PackageWork {
@@ -562,7 +519,7 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   std::vector<char> deferred(checks.size(), 0);
   std::vector<char> reused(checks.size(), 0);
   std::vector<char> stat_known(checks.size(), 0);
-  parallel_for<HashState>(groups.size(), jobs, options.cancel, [&](size_t g, HashState& state) {
+  parallel_for<NoState>(groups.size(), jobs, options.cancel, [&](size_t g, NoState&) {
     const auto [begin, end] = groups[g];
     const std::string dir(dir_of(by_dir[begin]));
     const UniqueFd dir_fd(fs.open_dir(dir.empty() ? "/" : dir));
@@ -570,7 +527,7 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
       const size_t index = by_dir[n];
       const Check& check = checks[index];
       if (!dir_fd.valid()) {
-        outcomes[index] = check_file(fs, check, state.md5, state.buffer);
+        outcomes[index] = check_file(fs, check);
         continue;
       }
       const std::string base = check.path.substr(check.path.rfind('/') + 1);
@@ -580,7 +537,7 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
       stat_known[index] = exists ? 1 : 0;
       if (!exists || !S_ISREG(st.st_mode)) {
         // Missing, unreadable or not a file: the full check says which.
-        outcomes[index] = check_file(fs, check, state.md5, state.buffer);
+        outcomes[index] = check_file(fs, check);
         continue;
       }
       if (options.known != nullptr) {
@@ -597,9 +554,8 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
         deferred[index] = 1;
         continue;
       }
-      Outcome out =
-          hash_open_file(open_read_at(dir_fd.get(), base), check, st, state.md5, state.buffer);
-      if (out.seen().error == kReplaced) out = check_file(fs, check, state.md5, state.buffer);
+      Outcome out = hash_open_file(open_read_at(dir_fd.get(), base), check, st);
+      if (out.seen().error == kReplaced) out = check_file(fs, check);
       outcomes[index] = std::move(out);
     }
   });
@@ -618,24 +574,23 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   }
   std::sort(large.begin(), large.end(),
             [&](size_t a, size_t b) { return stats[a].st_size > stats[b].st_size; });
-  parallel_for<HashState>(large.size(), jobs, options.cancel, [&](size_t n, HashState& state) {
+  parallel_for<NoState>(large.size(), jobs, options.cancel, [&](size_t n, NoState&) {
     const size_t index = large[n];
-    Outcome out = hash_file(fs, checks[index], stats[index], state.md5, state.buffer);
-    if (out.seen().error == kReplaced) out = check_file(fs, checks[index], state.md5, state.buffer);
+    Outcome out = hash_file(fs, checks[index], stats[index]);
+    if (out.seen().error == kReplaced) out = check_file(fs, checks[index]);
     outcomes[index] = std::move(out);
   });
   {
-    HashState state;
     for (const auto& [index, source] : links) {
       const Outcome& hashed = outcomes[source];
       Outcome out = hashed;
       out.bytes = 0;
       if (!hashed.md5) {
-        out = check_file(fs, checks[index], state.md5, state.buffer);  // unreadable, or it changed
+        out = check_file(fs, checks[index]);  // unreadable, or it changed
       } else if (to_hex(*hashed.md5) == checks[index].expected) {
         out.problem = Problem::None;
       } else if (hashed.problem != Problem::Modified) {
-        out = check_file(fs, checks[index], state.md5, state.buffer);  // for the evidence
+        out = check_file(fs, checks[index]);  // for the evidence
       }
       outcomes[index] = std::move(out);
     }
@@ -703,10 +658,7 @@ std::vector<std::string> system_tool_dirs(const std::string& root, bool strict) 
   return out;
 }
 
-FileDigest digest_path(const RootFs& fs,
-                       const std::string& path,
-                       unsigned algorithms,
-                       std::vector<std::byte>& buffer) {
+FileDigest digest_path(const RootFs& fs, const std::string& path, unsigned algorithms) {
   FileDigest out;
   constexpr int kAttempts = 2;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
@@ -732,20 +684,18 @@ FileDigest digest_path(const RootFs& fs,
       return out;
     }
     const UniqueFd fd(fd_or_error);
-    struct stat opened {};
-    if (::fstat(fd.get(), &opened) != 0 || opened.st_ino != st.st_ino ||
-        opened.st_dev != st.st_dev || !S_ISREG(opened.st_mode)) {
-      continue;
-    }
-    DigestSet digests(algorithms);
-    std::vector<std::byte> head;
-    if (const int err = digest_fd(fd.get(), digests, buffer, out.size, &head); err != 0) {
+    const FileContent content = read_open_content(
+        fd.get(),
+        {.digests = algorithms, .head_bytes = formats::kClassifyHeadBytes, .expect = &st});
+    if (content.status == FileContent::Status::Unreadable) {
       out.kind = FileDigest::Unreadable;
-      out.error = errno_text(err);
+      out.error = errno_text(content.error);
       return out;
     }
-    out.digests = digests.finish();
-    out.format = std::string(formats::format_name(formats::classify_format(head)));
+    if (content.status != FileContent::Status::Read) continue;  // replaced: look again
+    out.size = content.bytes;
+    out.digests = content.digests;
+    out.format = std::string(formats::format_name(formats::classify_format(content.head)));
     out.kind = FileDigest::Regular;
     return out;
   }
