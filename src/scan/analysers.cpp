@@ -20,6 +20,15 @@ namespace {
 
 using AnalyseFn = void (*)(const ContentView&, ContentFacts&, std::vector<Finding>&);
 
+// The content parsed once by its format, whichever analyser asks first.
+const formats::ParsedImage& parsed_image(const ContentView& view, ContentFacts& facts) {
+  if (!facts.image) {
+    const auto format = formats::parse_format_name(facts.format);
+    facts.image = formats::parse_image(view.whole, format.value_or(formats::FileFormat::Other));
+  }
+  return *facts.image;
+}
+
 struct Analyser {
   std::string_view name;
   int version;
@@ -53,8 +62,8 @@ void analyse_signature(const ContentView& view,
     auto loaded = trust::TrustStore::load({});
     return loaded ? *loaded : trust::TrustStore{};
   }();
-  trust::SigReport report =
-      trust::check_signatures("", view.whole, store, /*finding_digests=*/false);
+  trust::SigReport report = trust::check_signatures("", view.whole, parsed_image(view, facts),
+                                                    store, /*finding_digests=*/false);
   if (facts.blocked_signers != nullptr) facts.blocked_signers->judge(report);
   facts.signature = report.verdict;
   for (Finding& f : report.findings) {
@@ -71,8 +80,9 @@ void analyse_signature(const ContentView& view,
 void analyse_structure(const ContentView& view, ContentFacts& facts, std::vector<Finding>&) {
   if (view.whole.empty()) return;
   nlohmann::json out;
-  if (facts.format == "elf") {
-    auto elf = formats::parse_elf(view.whole);
+  const formats::ParsedImage& image = parsed_image(view, facts);
+  if (image.elf) {
+    const auto& elf = *image.elf;
     if (!elf) return;
     out = {{"class", elf->is64 ? 64 : 32},
            {"endian", elf->big_endian ? "big" : "little"},
@@ -85,8 +95,8 @@ void analyse_structure(const ContentView& view, ContentFacts& facts, std::vector
     if (!elf->runpath.empty()) out["runpath"] = elf->runpath;
     if (!elf->build_id.empty()) out["build_id"] = elf->build_id;
     if (elf->module_signature) out["module_signature_bytes"] = elf->module_signature_length;
-  } else if (facts.format == "pe") {
-    auto pe = formats::parse_pe(view.whole);
+  } else if (image.pe) {
+    const auto& pe = *image.pe;
     if (!pe) return;
     out = {{"machine", pe->machine},
            {"pe32_plus", pe->pe32_plus},
@@ -100,8 +110,8 @@ void analyse_structure(const ContentView& view, ContentFacts& facts, std::vector
     if (!pe->exports.empty()) out["exports"] = pe->exports.size();
     if (!pe->fixed_file_version.empty()) out["file_version"] = pe->fixed_file_version;
     if (!pe->version_info.empty()) out["version_info"] = pe->version_info;
-  } else if (facts.format == "macho" || facts.format == "macho_fat") {
-    auto macho = formats::parse_macho(view.whole);
+  } else if (image.macho) {
+    const auto& macho = *image.macho;
     if (!macho) return;
     nlohmann::json slices = nlohmann::json::array();
     for (const formats::MachoSlice& slice : macho->slices) {
@@ -119,8 +129,8 @@ void analyse_structure(const ContentView& view, ContentFacts& facts, std::vector
       slices.push_back(std::move(item));
     }
     out = {{"fat", macho->fat}, {"slices", std::move(slices)}};
-  } else if (facts.format == "msi") {
-    auto ole = formats::parse_ole(view.whole);
+  } else if (image.ole) {
+    const auto& ole = *image.ole;
     if (!ole) return;
     nlohmann::json streams = nlohmann::json::array();
     for (uint32_t id : ole->entries[0].children) {

@@ -5,11 +5,13 @@
 // reads the file again.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "catena/core/finding.hpp"
+#include "catena/formats/image.hpp"
 
 namespace catena::intel {
 class YaraRules;
@@ -33,6 +35,9 @@ struct ContentFacts {
   int yara_timeout_seconds = 0;
   // Set by the analysers.
   std::string format;
+  // The content parsed by its format, the first time an analyser asks (parsed_image()); every
+  // later analyser of the same read takes it instead of parsing again.
+  std::optional<formats::ParsedImage> image;
   std::string signature;  // the verdict of catena sig, for formats it verifies
   std::string details;    // the format's structure as a JSON object (ELF, PE), or empty
 };
@@ -47,8 +52,8 @@ std::string_view analyser_name(size_t index);
 std::array<std::string, kAnalyserCount> analyser_components(const ContentFacts& inputs);
 
 /// Runs one analyser of the table over the view. The format analyser must have run (or
-/// `facts.format` been set) before the others. For a mapped file it runs inside the
-/// SIGBUS-protected region, so an analyser may read any byte of `whole`.
+/// `facts.format` been set) before the others. `whole` is a private copy or a stable mapping
+/// (core/mapped.hpp): an analyser may read any byte of it and is never jumped out of.
 void run_analyser(size_t index,
                   const ContentView& view,
                   ContentFacts& facts,

@@ -134,10 +134,12 @@ void judge(SigReport& report, const std::function<std::optional<Sha256>()>& sha)
 
 void check_pe(SigReport& report,
               std::span<const std::byte> bytes,
+              const formats::ParsedImage& image,
               const TrustStore& store,
               const std::function<std::optional<Sha256>()>& sha) {
   const std::string& path = report.path;
-  auto pe = formats::parse_pe(bytes);
+  if (!image.pe) return;
+  const auto& pe = *image.pe;
   if (!pe) {
     Finding f = make_finding("PE_CERT_TABLE_MALFORMED", path);
     f.message = "The PE headers cannot be parsed, so no signature can be checked.";
@@ -202,9 +204,11 @@ void check_pe(SigReport& report,
 
 void check_macho(SigReport& report,
                  std::span<const std::byte> bytes,
+                 const formats::ParsedImage& image,
                  const TrustStore& store,
                  const std::function<std::optional<Sha256>()>& sha) {
-  auto macho = formats::parse_macho(bytes);
+  if (!image.macho) return;
+  const auto& macho = *image.macho;
   if (!macho) {
     Finding f = make_finding("MACHO_SIGNATURE_MALFORMED", report.path);
     f.message = "The Mach-O headers cannot be parsed, so no signature can be checked.";
@@ -233,9 +237,11 @@ void check_macho(SigReport& report,
 
 void check_msi(SigReport& report,
                std::span<const std::byte> bytes,
+               const formats::ParsedImage& image,
                const TrustStore& store,
                const std::function<std::optional<Sha256>()>& sha) {
-  auto ole = formats::parse_ole(bytes);
+  if (!image.ole) return;
+  const auto& ole = *image.ole;
   if (!ole) {
     Finding f = make_finding("MSI_STRUCTURE_MALFORMED", report.path);
     f.message = "The compound file cannot be parsed, so no signature can be checked.";
@@ -265,9 +271,11 @@ void check_msi(SigReport& report,
 
 void check_elf(SigReport& report,
                std::span<const std::byte> bytes,
+               const formats::ParsedImage& image,
                const TrustStore& store,
                const std::function<std::optional<Sha256>()>& sha) {
-  auto elf = formats::parse_elf(bytes);
+  if (!image.elf) return;
+  const auto& elf = *image.elf;
   if (!elf || !elf->module_signature) return;
   report.signatures = verify_module_signature(bytes, *elf, store);
   report.is_signed = !report.signatures.empty();
@@ -280,10 +288,18 @@ SigReport check_signatures(const std::string& path,
                            std::span<const std::byte> bytes,
                            const TrustStore& store,
                            bool finding_digests) {
+  // The whole file: an MSI's root directory entry may be anywhere in it.
+  return check_signatures(path, bytes, formats::parse_image(bytes), store, finding_digests);
+}
+
+SigReport check_signatures(const std::string& path,
+                           std::span<const std::byte> bytes,
+                           const formats::ParsedImage& image,
+                           const TrustStore& store,
+                           bool finding_digests) {
   SigReport report;
   report.path = path;
-  // The whole file: an MSI's root directory entry may be anywhere in it.
-  report.format = std::string(formats::format_name(formats::classify_format(bytes)));
+  report.format = std::string(formats::format_name(image.format));
   report.verdict = "unsigned";
   // The file's SHA-256 goes with each finding; computed only when there is one.
   std::optional<Sha256> sha_cache;
@@ -293,13 +309,13 @@ SigReport check_signatures(const std::string& path,
     return sha_cache;
   };
   if (report.format == "pe") {
-    check_pe(report, bytes, store, sha);
+    check_pe(report, bytes, image, store, sha);
   } else if (report.format == "macho" || report.format == "macho_fat") {
-    check_macho(report, bytes, store, sha);
+    check_macho(report, bytes, image, store, sha);
   } else if (report.format == "elf") {
-    check_elf(report, bytes, store, sha);
+    check_elf(report, bytes, image, store, sha);
   } else if (report.format == "msi") {
-    check_msi(report, bytes, store, sha);
+    check_msi(report, bytes, image, store, sha);
   }
   return report;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "catena/core/finding.hpp"
+#include "catena/formats/image.hpp"
 #include "catena/trust/authenticode.hpp"
 
 namespace catena::trust {
@@ -37,6 +38,14 @@ inline constexpr uint64_t kMaxSideloadDllBytes = 1ull << 30;
 /// anyway (the scan): computing it here would read every byte once more.
 SigReport check_signatures(const std::string& path,
                            std::span<const std::byte> bytes,
+                           const TrustStore& store,
+                           bool finding_digests = true);
+
+/// The same for a content already parsed (formats::parse_image of these bytes): the scan parses
+/// each content once for all its analysers.
+SigReport check_signatures(const std::string& path,
+                           std::span<const std::byte> bytes,
+                           const formats::ParsedImage& image,
                            const TrustStore& store,
                            bool finding_digests = true);
 
