@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/auxv.h>
-#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -18,6 +17,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "catena/core/content.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/time.hpp"
@@ -27,6 +27,8 @@ namespace catena::attest {
 namespace {
 
 constexpr uint64_t kMaxHashedBytes = uint64_t{4} << 30;
+// Executables up to this size are read into a private copy, larger ones mapped (stably).
+constexpr uint64_t kCopyBytes = uint64_t{64} << 20;
 
 struct FileFacts {
   std::string sha256;
@@ -63,19 +65,16 @@ class FileCache {
       facts.error = "larger than 4 GiB, not hashed";
       return facts;
     }
-    if (size == 0) {
-      facts.sha256 = to_hex(sha256_of({}));
-      return facts;
+    // Bytes that cannot fault or change under the ELF parser (core/content.hpp).
+    auto read = with_whole_open_content(fd, kCopyBytes, [&](std::span<const std::byte> bytes) {
+      facts.sha256 = to_hex(sha256_of(bytes));
+      if (auto elf = formats::parse_elf(bytes)) facts.interpreter = elf->interpreter;
+    });
+    if (!read) {
+      facts.sha256.clear();
+      facts.interpreter.clear();
+      facts.error = read.error().message;
     }
-    void* base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (base == MAP_FAILED) {
-      facts.error = errno_text(errno);
-      return facts;
-    }
-    const std::span<const std::byte> bytes(static_cast<const std::byte*>(base), size);
-    facts.sha256 = to_hex(sha256_of(bytes));
-    if (auto elf = formats::parse_elf(bytes)) facts.interpreter = elf->interpreter;
-    ::munmap(base, size);
     return facts;
   }
 

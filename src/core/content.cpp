@@ -179,6 +179,40 @@ std::string describe_failure(const FileContent& content) {
   return "unknown";
 }
 
+Result<void> with_whole_open_content(int fd,
+                                     uint64_t copy_max,
+                                     const std::function<void(std::span<const std::byte>)>& use) {
+  struct stat before {};
+  if (::fstat(fd, &before) != 0) return make_io_error("cannot stat", errno);
+  if (!S_ISREG(before.st_mode)) return make_error(ErrorCode::Usage, "not a regular file");
+  const auto size = static_cast<uint64_t>(before.st_size);
+  bool shrank = false;
+  if (size <= copy_max) {
+    // Not zero-filled first: every byte is read over.
+    auto bytes = std::make_unique_for_overwrite<std::byte[]>(static_cast<size_t>(size));
+    uint64_t done = 0;
+    while (done < size) {
+      const ssize_t n = ::pread(fd, bytes.get() + done, static_cast<size_t>(size - done),
+                                static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return make_io_error("cannot read", errno);
+      if (n == 0) break;
+      done += static_cast<uint64_t>(n);
+    }
+    shrank = done != size;
+    if (!shrank) use(std::span<const std::byte>(bytes.get(), static_cast<size_t>(size)));
+  } else {
+    const MapResult mapped = with_stable_mapping(fd, size, use);
+    if (mapped == MapResult::Unavailable) return make_io_error("cannot map", errno);
+    shrank = mapped == MapResult::Changed;
+  }
+  struct stat after {};
+  if (shrank || ::fstat(fd, &after) != 0 || !same_state(before, after)) {
+    return make_error(ErrorCode::Io, "changed while it was read");
+  }
+  return {};
+}
+
 Result<void> with_whole_content(const std::string& path,
                                 uint64_t copy_max,
                                 const std::function<void(std::span<const std::byte>)>& use) {
@@ -189,35 +223,8 @@ Result<void> with_whole_content(const std::string& path,
     return make_io_error("cannot open " + path, -opened);
   }
   const UniqueFd fd(opened);
-  struct stat before {};
-  if (::fstat(fd.get(), &before) != 0) return make_io_error("cannot stat " + path, errno);
-  if (!S_ISREG(before.st_mode))
-    return make_error(ErrorCode::Usage, path + " is not a regular file");
-  const auto size = static_cast<uint64_t>(before.st_size);
-  bool shrank = false;
-  if (size <= copy_max) {
-    // Not zero-filled first: every byte is read over.
-    auto bytes = std::make_unique_for_overwrite<std::byte[]>(static_cast<size_t>(size));
-    uint64_t done = 0;
-    while (done < size) {
-      const ssize_t n = ::pread(fd.get(), bytes.get() + done, static_cast<size_t>(size - done),
-                                static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return make_io_error("cannot read " + path, errno);
-      if (n == 0) break;
-      done += static_cast<uint64_t>(n);
-    }
-    shrank = done != size;
-    if (!shrank) use(std::span<const std::byte>(bytes.get(), static_cast<size_t>(size)));
-  } else {
-    const MapResult mapped = with_stable_mapping(fd.get(), size, use);
-    if (mapped == MapResult::Unavailable) return make_io_error("cannot map " + path, errno);
-    shrank = mapped == MapResult::Changed;
-  }
-  struct stat after {};
-  if (shrank || ::fstat(fd.get(), &after) != 0 || !same_state(before, after)) {
-    return make_error(ErrorCode::Io, path + " changed while it was read");
-  }
+  auto done = with_whole_open_content(fd.get(), copy_max, use);
+  if (!done) return make_error(done.error().code, path + ": " + done.error().message);
   return {};
 }
 

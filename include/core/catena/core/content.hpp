@@ -81,4 +81,8 @@ std::string describe_failure(const FileContent& content);
     uint64_t copy_max,
     const std::function<void(std::span<const std::byte>)>& use);
 
+/// The same for a descriptor the caller opened (not closed); errors do not name a path.
+[[nodiscard]] Result<void> with_whole_open_content(
+    int fd, uint64_t copy_max, const std::function<void(std::span<const std::byte>)>& use);
+
 }  // namespace catena
