@@ -11,6 +11,7 @@
 #include "catena/formats/macho.hpp"
 #include "catena/formats/ole.hpp"
 #include "catena/formats/pe.hpp"
+#include "catena/intel/index.hpp"
 #include "catena/intel/signers.hpp"
 #include "catena/intel/yara.hpp"
 #include "catena/trust/sig.hpp"
@@ -32,6 +33,7 @@ const formats::ParsedImage& parsed_image(const ContentView& view, ContentFacts& 
 struct Analyser {
   std::string_view name;
   int version;
+  Needs needs;
   AnalyseFn analyse;
 };
 
@@ -192,23 +194,40 @@ void analyse_yara(const ContentView& view, ContentFacts& facts, std::vector<Find
   }
 }
 
+// Indicators of compromise: the content's digests against the feeds' hashes (IOC_MATCH).
+void analyse_ioc(const ContentView& view, ContentFacts& facts, std::vector<Finding>& findings) {
+  if (facts.indicators == nullptr || facts.indicators->empty() || view.digests == nullptr) return;
+  const auto raw = [](const auto& digest) {
+    return digest ? std::string_view(reinterpret_cast<const char*>(digest->data()), digest->size())
+                  : std::string_view();
+  };
+  const DigestValues& d = *view.digests;
+  for (Finding& f : facts.indicators->match("", raw(d.sha256), raw(d.md5), raw(d.sha1))) {
+    findings.push_back(std::move(f));
+  }
+}
+
 // One explicit table, run in order; no self-registration. A change to what an analyser
 // concludes raises its version, so that stored results of the old one are not reused.
 constexpr std::array<Analyser, kAnalyserCount> kAnalysers = {{
-    {"format", 1, analyse_format},
-    {"signature", 1, analyse_signature},
-    {"structure", 1, analyse_structure},
-    {"yara", 1, analyse_yara},
+    {"format", 1, Needs::Head, analyse_format},
+    {"signature", 1, Needs::Whole, analyse_signature},
+    {"structure", 1, Needs::Whole, analyse_structure},
+    {"yara", 1, Needs::Whole, analyse_yara},
+    {"ioc", 1, Needs::Digests, analyse_ioc},
 }};
 
 }  // namespace
 
 std::string_view analyser_name(size_t index) { return kAnalysers.at(index).name; }
 
+Needs analyser_needs(size_t index) { return kAnalysers.at(index).needs; }
+
 std::array<std::string, kAnalyserCount> analyser_components(const ContentFacts& inputs) {
   std::array<std::string, kAnalyserCount> out;
   for (size_t i = 0; i < kAnalysers.size(); ++i) {
     const Analyser& analyser = kAnalysers[i];
+    if (analyser.needs == Needs::Digests) continue;  // run for every file, never remembered
     std::string inputs_text;
     if (analyser.name == "signature" || analyser.name == "structure") {
       // --no-analysis keeps the format (the inventory needs it) and YARA (asked for by name).

@@ -10,20 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "catena/core/digest.hpp"
 #include "catena/core/finding.hpp"
 #include "catena/formats/image.hpp"
 
 namespace catena::intel {
 class YaraRules;
 class SignerBlocklist;
+class IndicatorIndex;
 }  // namespace catena::intel
 
 namespace catena::scan {
 
 struct ContentView {
-  std::span<const std::byte> head;   // the first bytes, up to formats::kClassifyHeadBytes
-  std::span<const std::byte> whole;  // every byte when the file is mapped or fits in one read
-  uint64_t size = 0;                 // the file's size; whole is empty when it is not held
+  std::span<const std::byte> head;        // the first bytes, up to formats::kClassifyHeadBytes
+  std::span<const std::byte> whole;       // every byte when the file is mapped or fits in one read
+  uint64_t size = 0;                      // the file's size; whole is empty when it is not held
+  const DigestValues* digests = nullptr;  // for the analysers that need only the digests
 };
 
 struct ContentFacts {
@@ -31,6 +34,7 @@ struct ContentFacts {
   bool format_only = false;  // classify, and run no other analyser
   const intel::YaraRules* yara = nullptr;
   const intel::SignerBlocklist* blocked_signers = nullptr;
+  const intel::IndicatorIndex* indicators = nullptr;
   uint64_t yara_max_bytes = 0;
   int yara_timeout_seconds = 0;
   // Set by the analysers.
@@ -45,8 +49,16 @@ struct ContentFacts {
 /// The analysers of the table, in the order they run. An analyser's result depends on the
 /// content, its version and its inputs (trust store, rule files, blocklists); `component` names
 /// all three ("yara=1/<rules digest>"), so a stored result is reused only while it holds.
-inline constexpr size_t kAnalyserCount = 4;
+inline constexpr size_t kAnalyserCount = 5;
 std::string_view analyser_name(size_t index);
+
+/// What an analyser reads. Head and Whole analysers run during the read of a content whose
+/// result is not yet known, and their results are remembered by content. A Digests analyser
+/// (indicator matching) runs for every file, read or reused, from its digests alone, and is
+/// never remembered: a lookup costs less than a stored result, and its inputs (the feeds)
+/// change between scans.
+enum class Needs { Head, Whole, Digests };
+Needs analyser_needs(size_t index);
 
 /// The component string of each analyser this scan runs (empty for one it does not run).
 std::array<std::string, kAnalyserCount> analyser_components(const ContentFacts& inputs);

@@ -176,6 +176,7 @@ ContentFacts analysis_inputs(const ScanOptions& options) {
   inputs.format_only = !options.analyse;
   inputs.yara = options.yara;
   inputs.blocked_signers = options.blocked_signers;
+  inputs.indicators = options.indicators;
   inputs.yara_max_bytes = options.yara_max_bytes;
   inputs.yara_timeout_seconds = options.yara_timeout_seconds;
   return inputs;
@@ -685,15 +686,14 @@ class Walker {
     }
   }
 
+  // The table's analysers that need only digests, for a file read now or reused.
   void match_indicators(const FileRecord& r, std::vector<Finding>& out) const {
-    if (options_.indicators == nullptr || options_.indicators->empty()) return;
-    const auto view = [](const auto& digest) {
-      return digest
-                 ? std::string_view(reinterpret_cast<const char*>(digest->data()), digest->size())
-                 : std::string_view();
-    };
-    for (Finding& f : options_.indicators->match("", view(r.sha256), view(r.md5), view(r.sha1))) {
-      out.push_back(std::move(f));
+    const DigestValues digests{.sha256 = r.sha256, .md5 = r.md5, .sha1 = r.sha1};
+    const ContentView view{.digests = &digests};
+    ContentFacts inputs;
+    inputs.indicators = options_.indicators;
+    for (size_t i = 0; i < kAnalyserCount; ++i) {
+      if (analyser_needs(i) == Needs::Digests) run_analyser(i, view, inputs, out);
     }
   }
 

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "catena/intel/index.hpp"
 #include "catena/intel/yara.hpp"
 #include "catena/scan/scanner.hpp"
 #include "catena/store/store.hpp"
@@ -179,6 +180,31 @@ TEST_F(IncrementalTest, EveryFileIsHandedOnReadOrReusedWithItsDigestsAndFormat) 
   }
   EXPECT_EQ(first.at(tree_ / "bin/tool").format, "script");
   EXPECT_EQ(to_hex(*first.at(tree_ / "data/notes").md5), "31bc5c2b8fd4f20cd747347b7504a385");
+}
+
+TEST_F(IncrementalTest, AnIndicatorPublishedLaterMatchesAFileThatIsNotReadAgain) {
+  tree_.write("bin/dropper", "payload bytes");  // as below
+  tree_.write("bin/benign", "nothing to see");
+  wait_out_window();
+  ASSERT_EQ(scan(options()).summary.totals.files_read, 2u);
+  wait_out_window();
+  // The feed names the dropper's SHA-256 only now: the unchanged file is matched from its
+  // recorded digest, by the table's digest analyser, without being read.
+  const std::string payload = "payload bytes";
+  const std::string sha = to_hex(sha256_of(std::as_bytes(std::span(payload))));
+  intel::IndicatorIndex index;
+  auto raw = hex_decode(sha);
+  ASSERT_TRUE(raw);
+  index.add({.algorithm = "sha256", .digest = *raw, .label = "dropper"});
+  ScanOptions o = options();
+  o.indicators = &index;
+  const ScanRun second = scan(o);
+  EXPECT_EQ(second.summary.totals.files_read, 0u);
+  std::vector<std::string> matched;
+  for (const Finding& f : second.summary.findings) {
+    if (f.rule == "IOC_MATCH") matched.push_back(f.path);
+  }
+  EXPECT_EQ(matched, std::vector<std::string>{tree_ / "bin/dropper"});
 }
 
 TEST_F(IncrementalTest, ContentRewrittenWithItsMtimePutBackIsFound) {
