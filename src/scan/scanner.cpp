@@ -38,6 +38,8 @@ using scan::FileType;
 
 // Results waiting for the writer; workers block when it falls behind, bounding memory.
 constexpr size_t kMaxPendingResults = 8192;
+// Entries a directory listing hands over at a time.
+constexpr size_t kListChunk = 4096;
 constexpr size_t kWakeWriterItems = 512;
 
 int64_t to_ns(const timespec& ts) {
@@ -415,6 +417,7 @@ class Walker {
   }
 
   bool incomplete() const { return incomplete_; }
+  size_t peak_queued_files() const { return peak_queued_; }
 
   void stop() {
     std::lock_guard lock(mutex_);
@@ -451,13 +454,29 @@ class Walker {
         dirs_.pop_back();
         ++active_;
         lock.unlock();
-        std::vector<Entry> subdirs;
-        std::vector<Entry> files;
-        list_directory(entry, subdirs, files);
+        // Entries are handed over a chunk at a time, and a lister that outruns the readers reads
+        // files itself until the queue is short again: a directory of a million entries costs
+        // the queue's bound, not a million entries.
+        const auto flush = [&](std::vector<Entry>& subdirs, std::vector<Entry>& files) {
+          std::unique_lock queue(mutex_);
+          for (Entry& e : subdirs) dirs_.push_back(std::move(e));
+          for (Entry& e : files) push_file(std::move(e));
+          subdirs.clear();
+          files.clear();
+          peak_queued_ = std::max(peak_queued_, files_.size());
+          wake_.notify_all();
+          while (files_.size() > options_.max_queued_files && !stopped_ && !cancelled()) {
+            std::pop_heap(files_.begin(), files_.end(), smaller_file);
+            Entry file = std::move(files_.back());
+            files_.pop_back();
+            queue.unlock();
+            results_.push(read_file(file, wants_md5(file) ? with_md5 : digests, buffer));
+            queue.lock();
+          }
+        };
+        list_directory(entry, flush);
         lock.lock();
         --active_;
-        for (Entry& e : subdirs) dirs_.push_back(std::move(e));
-        for (Entry& e : files) push_file(std::move(e));
       } else if (active_ == 0) {
         break;
       } else {
@@ -502,7 +521,12 @@ class Walker {
     return out;
   }
 
-  void list_directory(const Entry& entry, std::vector<Entry>& subdirs, std::vector<Entry>& files) {
+  using Flush = std::function<void(std::vector<Entry>& subdirs, std::vector<Entry>& files)>;
+
+  // Lists a directory, handing its entries to `flush` every kListChunk entries and at the end.
+  void list_directory(const Entry& entry, const Flush& flush) {
+    std::vector<Entry> subdirs;
+    std::vector<Entry> files;
     const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
                       (entry.parent ? O_NOFOLLOW : 0);
     UniqueFd fd(
@@ -607,8 +631,10 @@ class Walker {
       } else {
         results_.push(record_special(child));
       }
+      if (subdirs.size() + files.size() >= kListChunk) flush(subdirs, files);
     }
     ::closedir(stream);
+    flush(subdirs, files);
   }
 
   // The path for the package lookup; empty when there is no package database to ask.
@@ -1131,6 +1157,7 @@ class Walker {
   }
   std::vector<Entry> files_;
   std::vector<Entry> dirs_;
+  size_t peak_queued_ = 0;  // the longest the file queue grew
   size_t active_ = 0;
   bool stopped_ = false;
   std::atomic<bool> incomplete_{false};
@@ -1374,6 +1401,7 @@ Result<ScanSummary> run_scan(ScanStore& store,
   // A complete walk saw every file of the series that still exists: the others are gone. A walk
   // that could not look everywhere (depth, descriptors) knows nothing of what it missed.
   summary.totals.incomplete = walker.incomplete();
+  summary.peak_queued_files = walker.peak_queued_files();
   if (!store_error && !interrupted && !summary.totals.incomplete) {
     std::vector<int64_t> gone;
     for (size_t i = 0; i < seen.size(); ++i) {

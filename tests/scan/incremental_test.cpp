@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "catena/core/fs.hpp"
 #include "catena/intel/index.hpp"
 #include "catena/intel/yara.hpp"
 #include "catena/scan/scanner.hpp"
@@ -494,6 +495,31 @@ TEST(HostileTree, DeeperThanTheLimitIsAHighFindingAndAnIncompleteScan) {
   auto stored = (*store)->get_scan(summary->scan_id);
   ASSERT_THAT(stored, IsOk());
   EXPECT_TRUE(stored->totals.incomplete);
+}
+
+TEST(HostileTree, AHugeDirectoryCostsTheQueueBoundNotItsSize) {
+  test::TempDir tree;
+  constexpr size_t kFiles = 20000;
+  tree.mkdir("huge");
+  for (size_t i = 0; i < kFiles; ++i) {
+    const UniqueFd fd(::open((tree / ("huge/f" + std::to_string(i))).c_str(),
+                             O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    ASSERT_TRUE(fd.valid());
+  }
+  for (const unsigned jobs : {1u, 2u}) {
+    auto store = store::Store::open_memory();
+    ASSERT_THAT(store, IsOk());
+    ScanOptions options;
+    options.roots = {tree.path()};
+    options.jobs = jobs;
+    options.max_queued_files = 100;
+    auto summary = run_scan(**store, options, ScanMeta{});
+    ASSERT_THAT(summary, IsOk());
+    EXPECT_EQ(summary->totals.files, kFiles) << jobs;  // every file, none lost to the bound
+    // One worker lists the whole directory before it would read a file: without the bound the
+    // queue holds all 20,000. With it, the bound plus one listing chunk (4,096).
+    EXPECT_LE(summary->peak_queued_files, 100u + 4096u) << jobs;
+  }
 }
 
 }  // namespace

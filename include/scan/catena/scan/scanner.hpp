@@ -101,6 +101,10 @@ struct ScanOptions {
   /// full pass is older than `full_every_ns` (0: never forced), or when it has none.
   bool full = false;
   int64_t full_every_ns = 7LL * 24 * 3600 * 1'000'000'000;
+  /// Files listed but not yet read, at most (plus one listing chunk of 4,096): a worker listing
+  /// a huge directory reads files itself while the queue is longer, so that a directory of a
+  /// million entries costs this many entries of memory (~300 bytes each), not a million.
+  size_t max_queued_files = 65536;
   /// A record whose mtime or ctime lies within this window of the moment it was recorded is
   /// "racy" (as git calls it): file systems keep times in coarse ticks (ext4: the kernel's
   /// jiffy, FAT: 2 s), so a rewrite in the same tick leaves the anchors unchanged. Such a file
@@ -170,6 +174,9 @@ struct ScanSummary {
   /// How many contents each analyser this scan ran examined (a content analysed by an earlier
   /// scan, or a copy of one this scan analysed, is not counted).
   std::vector<std::pair<std::string, uint64_t>> analyser_runs;
+  /// The longest the queue of files waiting to be read grew (bounded by max_queued_files plus
+  /// one listing chunk): what a huge directory cost.
+  size_t peak_queued_files = 0;
 };
 
 /// Runs a scan into `store`. On interruption returns Interrupted and fills *summary_on_interrupt.
