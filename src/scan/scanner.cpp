@@ -190,14 +190,6 @@ bool racy(const scan::ReferenceFile& ref, int64_t window_ns) {
   return std::max(ref.mtime_ns, ref.ctime_ns) + window_ns >= ref.recorded_ns;
 }
 
-struct Sha256Hash {
-  size_t operator()(const Sha256& digest) const {
-    size_t out = 0;
-    std::memcpy(&out, digest.data(), sizeof out);
-    return out;
-  }
-};
-
 // What is known of a content before it is read: its stored facts (from earlier scans) or those
 // this scan produced. `analysis` is the set of analyser components the facts came from.
 struct KnownContent {
@@ -269,10 +261,10 @@ class ContentMemory {
   }
 
  private:
-  std::unordered_map<Sha256, KnownContent, Sha256Hash> stored_;  // read-only once workers run
+  std::unordered_map<Sha256, KnownContent, DigestHash> stored_;  // read-only once workers run
   std::mutex mutex_;
   std::condition_variable done_;
-  std::unordered_map<Sha256, std::shared_ptr<const KnownContent>, Sha256Hash> scanned_;
+  std::unordered_map<Sha256, std::shared_ptr<const KnownContent>, DigestHash> scanned_;
 };
 
 // The records of the host's previous scans of the same series, by path.
@@ -309,6 +301,9 @@ struct Entry {
   struct stat st {};
   const Root* root = nullptr;
   dev_t root_device = 0;  // for --one-file-system
+  // The canonical path, once computed for a file being read (the MD5 question and the owner
+  // lookup both need it); the worker reading the entry is its only user.
+  mutable std::string canonical;
 };
 
 constexpr size_t kNoReference = SIZE_MAX;
@@ -640,6 +635,7 @@ class Walker {
   // The path for the package lookup; empty when there is no package database to ask.
   std::string canonical_of(const Entry& entry, bool always = false) const {
     if (!always && options_.owners == nullptr && !options_.owners_loader) return {};
+    if (!entry.canonical.empty()) return entry.canonical;
     const Root& root = *entry.root;
     if (root.canonical.empty() || entry.path.size() < root.path.size()) return entry.path;
     std::string out = root.canonical;
@@ -686,7 +682,9 @@ class Walker {
 
   bool wants_md5(const Entry& entry) const {
     if ((options_.digests & DigestSet::kMd5) != 0) return true;
-    return options_.md5_for && options_.md5_for(canonical_of(entry, true));
+    if (!options_.md5_for) return false;
+    if (entry.canonical.empty()) entry.canonical = canonical_of(entry, true);
+    return options_.md5_for(entry.canonical);
   }
 
   size_t reference_of(const std::string& path) const {

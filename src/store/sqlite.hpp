@@ -233,14 +233,6 @@ std::vector<std::string> decode_string_list(const std::string& text);
 Result<ScanStatus> parse_status(const std::string& text);
 FileType parse_file_type(const std::string& text);
 
-struct DigestHash {
-  size_t operator()(const Sha256& digest) const {
-    size_t out = 0;
-    std::memcpy(&out, digest.data(), sizeof out);
-    return out;
-  }
-};
-
 // The records of scan `s`: those of its series written by it or before it and not closed by then.
 constexpr std::string_view kFilesOfScan =
     "f.series_id = s.series_id AND f.scan_id <= s.id AND "

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -59,5 +60,16 @@ class DigestSet {
 
 /// One-shot SHA-256 of a buffer.
 Sha256 sha256_of(std::span<const std::byte> data);
+
+/// Hash of a digest for unordered containers: its first bytes, a digest being uniformly random.
+struct DigestHash {
+  template <size_t N>
+  size_t operator()(const std::array<uint8_t, N>& digest) const {
+    static_assert(N >= sizeof(size_t));
+    size_t out = 0;
+    std::memcpy(&out, digest.data(), sizeof out);
+    return out;
+  }
+};
 
 }  // namespace catena
