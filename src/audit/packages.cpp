@@ -70,7 +70,11 @@ void ScanHarvest::add(const scan::SeenFile& file) {
                        .md5 = *file.md5,
                        .recorded_ns = file.read_ns});
   }
-  if (!file.package.empty()) return;
+  if (!file.owners_known) {
+    owners_missing_ = true;
+    unowned.clear();
+  }
+  if (owners_missing_ || !file.package.empty()) return;
   for (const std::string& dir : tool_dirs_) {
     if (!under(file.path, dir)) continue;
     if (auto f = pkg::unowned_executable(std::string(file.path), file.mode, file.size, file.uid,
@@ -133,7 +137,7 @@ Result<pkg::VerifyReport> verify_packages_with_store(scan::ScanStore& store,
   }
   if (!read.empty()) CATENA_TRY_STATUS(store.put_stat_digests(host, read));
   report.hashed.clear();
-  if (harvest != nullptr && unowned) {
+  if (harvest != nullptr && unowned && !harvest->owners_missing()) {
     for (Finding& f : harvest->unowned) report.findings.push_back(std::move(f));
     harvest->unowned.clear();
     sort_findings(report.findings);

@@ -1338,6 +1338,7 @@ Result<ScanSummary> run_scan(ScanStore& store,
                            .md5 = ref->md5,
                            .format = ref->format,
                            .package = package,
+                           .owners_known = owners != nullptr,
                            .changed = ref->changed,
                            .read_ns = ref->recorded_ns});
         }
@@ -1366,6 +1367,7 @@ Result<ScanSummary> run_scan(ScanStore& store,
                            .md5 = record.md5,
                            .format = record.format,
                            .package = record.package,
+                           .owners_known = owners != nullptr,
                            .changed = record.changed,
                            .read_ns = summary.started_ns});
         }

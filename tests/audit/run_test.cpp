@@ -117,6 +117,7 @@ scan::SeenFile seen(std::string_view path,
           .md5 = md5,
           .format = format,
           .package = package,
+          .owners_known = true,
           .changed = changed,
           .read_ns = 42};
 }
@@ -144,6 +145,20 @@ TEST(ScanHarvest, JudgesUnownedExecutablesInTheToolDirectoriesAndKeepsDigests) {
   EXPECT_EQ(harvest.digests[0].path, "/usr/bin/ls");
   EXPECT_EQ(harvest.digests[0].md5, *md5);
   EXPECT_EQ(harvest.digests[0].recorded_ns, 42);
+}
+
+TEST(ScanHarvest, WithoutAPackageDatabaseNothingIsJudgedUnowned) {
+  const std::optional<Sha256> sha = Sha256{1};
+  const std::optional<Md5> none;
+  ScanHarvest harvest({"/usr/bin"});
+  harvest.add(seen("/usr/bin/a", 0755, "elf", "", sha, none));
+  scan::SeenFile unknown = seen("/usr/bin/b", 0755, "elf", "", sha, none);
+  unknown.owners_known = false;  // the owners could not be loaded: every file looks unowned
+  harvest.add(unknown);
+  harvest.add(seen("/usr/bin/c", 0755, "elf", "", sha, none));
+  EXPECT_TRUE(harvest.owners_missing());
+  EXPECT_TRUE(harvest.unowned.empty());
+  EXPECT_TRUE(harvest.tool_dirs().empty());  // the package step walks them itself
 }
 
 TEST(ScanHarvest, OnlyToolDirectoriesTheScanSeesWholeAreCovered) {

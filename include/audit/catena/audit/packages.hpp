@@ -36,12 +36,19 @@ class ScanHarvest {
   /// Called on the scan's writer thread, once per file.
   void add(const scan::SeenFile& file);
 
-  const std::vector<std::string>& tool_dirs() const { return tool_dirs_; }
+  /// The tool directories judged here; none when the scan had no package database to ask
+  /// (every file would look unowned): the package step then walks them itself.
+  const std::vector<std::string>& tool_dirs() const {
+    static const std::vector<std::string> kNone;
+    return owners_missing_ ? kNone : tool_dirs_;
+  }
+  bool owners_missing() const { return owners_missing_; }
   std::vector<scan::StatDigest> digests;  // files whose MD5 is known, with their anchors
   std::vector<Finding> unowned;           // UNOWNED_EXECUTABLE in tool_dirs()
 
  private:
   std::vector<std::string> tool_dirs_;
+  bool owners_missing_ = false;
 };
 
 /// The system tool directories of "/" (not strict) that a scan with these options sees whole:

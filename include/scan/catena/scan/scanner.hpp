@@ -72,8 +72,9 @@ struct SeenFile {
   const std::optional<Md5>& md5;
   std::string_view format;
   std::string_view package;
-  bool changed = false;  // it changed while read: its digests describe no single moment
-  int64_t read_ns = 0;   // when the scan that read it started (no later than the read)
+  bool owners_known = false;  // a package database was asked: an empty package means unowned
+  bool changed = false;       // it changed while read: its digests describe no single moment
+  int64_t read_ns = 0;        // when the scan that read it started (no later than the read)
 };
 
 struct ScanOptions {
