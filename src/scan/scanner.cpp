@@ -1198,6 +1198,28 @@ FileRecord record_of(const scan::ReferenceFile& ref) {
   return r;
 }
 
+// A file as on_file sees it, from a record read now (FileRecord) or reused (ReferenceFile):
+// both carry these fields under these names.
+template <typename Record>
+SeenFile seen_file(const Record& r, std::string_view package, bool owners_known, int64_t read_ns) {
+  return {.path = r.path,
+          .type = r.type,
+          .mode = r.mode,
+          .uid = r.uid,
+          .size = r.size,
+          .inode = r.inode,
+          .device = r.device,
+          .mtime_ns = r.mtime_ns,
+          .ctime_ns = r.ctime_ns,
+          .sha256 = r.sha256,
+          .md5 = r.md5,
+          .format = r.format,
+          .package = package,
+          .owners_known = owners_known,
+          .changed = r.changed,
+          .read_ns = read_ns};
+}
+
 // Whether a fresh record says nothing its reference does not: then nothing is written. A racy
 // reference is rewritten, so that the new record (taken later) is no longer racy.
 bool same_record(const scan::ReferenceFile& ref, const FileRecord& r, int64_t racy_window_ns) {
@@ -1325,22 +1347,7 @@ Result<ScanSummary> run_scan(ScanStore& store,
         const std::string package =
             owners != nullptr ? owners->owner_of(item.canonical_path) : ref->package;
         if (options.on_file) {
-          options.on_file({.path = ref->path,
-                           .type = ref->type,
-                           .mode = ref->mode,
-                           .uid = ref->uid,
-                           .size = ref->size,
-                           .inode = ref->inode,
-                           .device = ref->device,
-                           .mtime_ns = ref->mtime_ns,
-                           .ctime_ns = ref->ctime_ns,
-                           .sha256 = ref->sha256,
-                           .md5 = ref->md5,
-                           .format = ref->format,
-                           .package = package,
-                           .owners_known = owners != nullptr,
-                           .changed = ref->changed,
-                           .read_ns = ref->recorded_ns});
+          options.on_file(seen_file(*ref, package, owners != nullptr, ref->recorded_ns));
         }
         if (package != ref->package) {
           changes.push_back({.record = record_of(*ref), .replaces = ref->row});
@@ -1354,22 +1361,7 @@ Result<ScanSummary> run_scan(ScanStore& store,
           summary.totals.bytes += record.size;
         }
         if (options.on_file) {
-          options.on_file({.path = record.path,
-                           .type = record.type,
-                           .mode = record.mode,
-                           .uid = record.uid,
-                           .size = record.size,
-                           .inode = record.inode,
-                           .device = record.device,
-                           .mtime_ns = record.mtime_ns,
-                           .ctime_ns = record.ctime_ns,
-                           .sha256 = record.sha256,
-                           .md5 = record.md5,
-                           .format = record.format,
-                           .package = record.package,
-                           .owners_known = owners != nullptr,
-                           .changed = record.changed,
-                           .read_ns = summary.started_ns});
+          options.on_file(seen_file(record, record.package, owners != nullptr, summary.started_ns));
         }
         if (ref == nullptr || !same_record(*ref, record, options.racy_window_ns)) {
           changes.push_back({.record = std::move(record), .replaces = ref ? ref->row : 0});
