@@ -138,7 +138,13 @@ Result<pkg::VerifyReport> verify_packages_with_store(scan::ScanStore& store,
   if (!read.empty()) CATENA_TRY_STATUS(store.put_stat_digests(host, read));
   report.hashed.clear();
   if (harvest != nullptr && unowned && !harvest->owners_missing()) {
-    for (Finding& f : harvest->unowned) report.findings.push_back(std::move(f));
+    for (Finding& f : harvest->unowned) {
+      if (options.on_finding) {
+        options.on_finding(std::move(f));
+      } else {
+        report.findings.push_back(std::move(f));
+      }
+    }
     harvest->unowned.clear();
     sort_findings(report.findings);
   }

@@ -105,9 +105,10 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
   result.examined.scan = !result.interrupted;
   if (scanned) result.scan = std::move(*scanned);
 
-  std::vector<Finding> more;
+  // The later steps' findings go to the store with the scan's as they come.
+  scan::FindingWriter more(store, result.scan.scan_id);
   if (!result.interrupted) {
-    more = refused_place_findings(places);
+    for (Finding& f : refused_place_findings(places)) more.add(std::move(f));
     if (request.access) {
       const std::vector<std::string> homes =
           request.access_homes.empty() ? access_homes(request.places) : request.access_homes;
@@ -117,7 +118,8 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
         result.steps.emplace_back("access", std::to_string(run->discoveries.size()) +
                                                 " discoveries in " + std::to_string(homes.size()) +
                                                 " homes" + seconds_since(start));
-        more.insert(more.end(), run->findings.begin(), run->findings.end());
+        for (Finding& f : run->findings) more.add(std::move(f));
+        run->findings.clear();
         result.access = std::move(*run);
         result.examined.access = true;
       } else {
@@ -129,6 +131,7 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
       verify.location.root = packages_root;
       verify.jobs = session.scan.jobs;
       verify.cancel = session.scan.cancel;
+      verify.on_finding = [&more](Finding&& f) { more.add(std::move(f)); };
       const int64_t start = now_ns();
       auto report = verify_packages_with_store(store, host, harvest ? &*harvest : nullptr, verify,
                                                session.scan.full);
@@ -138,7 +141,6 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
                                                   std::to_string(report->files_reused) +
                                                   " digests known, not read again)" +
                                                   seconds_since(start));
-        for (Finding& f : report->findings) more.push_back(std::move(f));
         result.examined.packages = true;
       } else if (report.error().code == ErrorCode::NotFound) {
         result.steps.emplace_back("packages", "no dpkg database: not verified");
@@ -147,7 +149,7 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
         Finding f = make_finding("PKG_DATABASE_DAMAGED", packages_root);
         f.message = "The dpkg database could not be read, so no package was verified.";
         f.add_evidence("error", report.error().describe());
-        more.push_back(std::move(f));
+        more.add(std::move(f));
         result.steps.emplace_back("packages", "not verified: " + report.error().describe());
       }
     }
@@ -167,18 +169,19 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
       result.steps.emplace_back(
           "baseline", b.name + ": " + std::to_string(checked->findings.size()) + " findings");
       result.examined.baselines = true;
-      for (Finding& f : checked->findings) more.push_back(std::move(f));
+      CATENA_TRY_STATUS(
+          checked->findings.for_each([&](const Finding& f) { more.add(Finding(f)); }));
     }
-    CATENA_TRY_STATUS(store.add_batch(result.scan.scan_id, {}, more));
+    CATENA_TRY_STATUS(more.flush());
   }
-  result.findings = result.scan.findings;
-  for (Finding& f : more) result.findings.push_back(std::move(f));
-  sort_findings(result.findings);
+  FindingCounts counts = result.scan.findings.counts();
+  counts.add(more.counts());
+  result.findings = scan::stored_findings(store, result.scan.scan_id, counts);
   // Without an access run (interrupted, or not asked for) there is no judgement of access: the
   // host is treated as one with build access, so the standard is enforced, not advice.
   const bool build_access = !result.access.has_value() || result.access->build_access;
-  result.verdict =
-      evaluate(request.config.standard, result.findings, build_access, result.examined);
+  CATENA_TRY(result.verdict,
+             evaluate(request.config.standard, result.findings, build_access, result.examined));
   return result;
 }
 

@@ -259,30 +259,45 @@ bool rule_examined(const StandardRule& rule, const Examined& examined) {
 
 }  // namespace
 
-Verdict evaluate(const Standard& standard,
-                 const std::vector<Finding>& findings,
-                 bool build_access,
-                 const Examined& examined) {
+Evaluation::Evaluation(const Standard& standard) : standard_(&standard) {
+  for (const StandardRule& rule : standard.rules) results_.push_back({.rule = &rule});
+}
+
+void Evaluation::add(const Finding& f) {
+  const uint64_t id = ++seen_;
+  auto named = named_.find(f.rule);
+  if (named == named_.end()) {
+    std::vector<bool> names(standard_->rules.size(), false);
+    for (size_t r = 0; r < standard_->rules.size(); ++r) {
+      for (const std::string& pattern : standard_->rules[r].findings) {
+        names[r] = names[r] || glob_match(pattern, f.rule);
+      }
+    }
+    named = named_.emplace(f.rule, std::move(names)).first;
+  }
+  for (size_t r = 0; r < standard_->rules.size(); ++r) {
+    const StandardRule& rule = standard_->rules[r];
+    if (!named->second[r] || f.severity < rule.min_severity) continue;
+    bool in_path = rule.paths.empty();
+    for (const std::string& pattern : rule.paths) in_path = in_path || glob_match(pattern, f.path);
+    if (!in_path) continue;
+    RuleResult& result = results_[r];
+    ++result.count;
+    if (result.examples.size() < kRuleExamples) {
+      result.examples.push_back({.id = id, .rule = f.rule, .path = f.path});
+    }
+  }
+}
+
+Verdict Evaluation::finish(bool build_access, const Examined& examined) const {
   Verdict verdict;
   verdict.build_access = build_access;
   bool failed = false;
-  for (const StandardRule& rule : standard.rules) {
-    RuleResult result{.rule = &rule};
-    for (size_t i = 0; i < findings.size(); ++i) {
-      const Finding& f = findings[i];
-      if (f.severity < rule.min_severity) continue;
-      bool named = false;
-      for (const std::string& pattern : rule.findings) named = named || glob_match(pattern, f.rule);
-      if (!named) continue;
-      bool in_path = rule.paths.empty();
-      for (const std::string& pattern : rule.paths)
-        in_path = in_path || glob_match(pattern, f.path);
-      if (in_path) result.findings.push_back(i);
-    }
-    if (!result.findings.empty()) {
+  for (RuleResult result : results_) {
+    if (result.count > 0) {
       result.status = build_access ? RuleStatus::Fail : RuleStatus::Advice;
       failed = true;
-    } else if (!rule_examined(rule, examined)) {
+    } else if (!rule_examined(*result.rule, examined)) {
       result.status = RuleStatus::Skipped;
       ++verdict.skipped;
     }
@@ -290,6 +305,15 @@ Verdict evaluate(const Standard& standard,
   }
   verdict.verdict = !build_access ? "advice" : failed ? "fail" : "pass";
   return verdict;
+}
+
+Result<Verdict> evaluate(const Standard& standard,
+                         const FindingStream& findings,
+                         bool build_access,
+                         const Examined& examined) {
+  Evaluation evaluation(standard);
+  CATENA_TRY_STATUS(findings.for_each([&](const Finding& f) { evaluation.add(f); }));
+  return evaluation.finish(build_access, examined);
 }
 
 }  // namespace catena::audit

@@ -587,10 +587,13 @@ CheckReport report_of(Stores store, Compared& compared, Status* stored) {
                      .bytes = compared.summary.totals.bytes,
                      .files_read = compared.summary.totals.files_read,
                      .files_reused = compared.summary.totals.files_reused,
-                     .findings = std::move(compared.diff.findings)};
-  // The scan's own findings (unreadable files, world-writable tools) belong to the check too.
-  for (Finding& f : compared.summary.findings) report.findings.push_back(std::move(f));
-  sort_findings(report.findings);
+                     .findings = {}};
+  // The scan's own findings (unreadable files, world-writable tools) belong to the check too:
+  // the check's findings are its scan's, read from the store.
+  FindingCounts counts = compared.summary.findings.counts();
+  for (const Finding& f : compared.diff.findings) counts.add(f.severity);
+  compared.diff.findings.clear();
+  report.findings = scan::stored_findings(store.scans, compared.summary.scan_id, counts);
   return report;
 }
 
@@ -695,7 +698,6 @@ Result<CheckReport> update(Stores store, const Options& options) {
                      .files_read = summary.totals.files_read,
                      .files_reused = summary.totals.files_reused,
                      .findings = std::move(diff.findings)};
-  sort_findings(report.findings);
   return report;
 }
 

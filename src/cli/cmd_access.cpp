@@ -76,9 +76,7 @@ Runner register_access(CLI::App& app) {
       report.access = report::AccessSection{.build_access = run->build_access,
                                             .discoveries = std::move(run->discoveries),
                                             .files_examined = run->files_examined};
-      report::write_scan_report(stdout, report, *format, output_style());
-      std::fflush(stdout);
-      return exit_code_for(report.findings, *fail_on);
+      return print_report(report, *format, *fail_on);
     }
     auto store = open_store(options->output, store::Store::Access::ReadOnly);
     if (!store) return fail(store.error());
@@ -90,8 +88,7 @@ Runner register_access(CLI::App& app) {
                               .show_totals = false};
     report.access = report::AccessSection{.build_access = access::holds_build_access(*records),
                                           .discoveries = std::move(*records)};
-    report::write_scan_report(stdout, report, *format, output_style());
-    return kExitOk;
+    return print_report(report, *format, *fail_on);  // a listing has no findings
   };
 }
 

@@ -22,7 +22,8 @@ report::AccessSection access_section(audit::AuditResult& result, const audit::Co
     section.rules.push_back({.id = rule.rule->id,
                              .title = rule.rule->title,
                              .status = std::string(audit::rule_status_name(rule.status)),
-                             .findings = rule.findings});
+                             .count = rule.count,
+                             .examples = rule.examples});
   }
   return section;
 }

@@ -52,9 +52,7 @@ int report_check(const BaselineCommand& command,
                             .store_path = store_path(command.output),
                             .summary = {{"baseline", check.baseline.name},
                                         {"taken", format_rfc3339(check.baseline.created_ns)}}};
-  report::write_scan_report(stdout, report, *format, output_style());
-  std::fflush(stdout);
-  return exit_code_for(report.findings, *fail_on);
+  return print_report(report, *format, *fail_on);
 }
 
 }  // namespace

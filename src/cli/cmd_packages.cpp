@@ -132,9 +132,7 @@ Runner register_packages(CLI::App& app) {
       report.summary.emplace_back("reused", std::to_string(result->files_reused) +
                                                 " files unchanged since they were read, not read");
     }
-    report::write_scan_report(stdout, report, *format, output_style());
-    std::fflush(stdout);
-    return exit_code_for(report.findings, *fail_on);
+    return print_report(report, *format, *fail_on);
   };
 }
 

@@ -132,9 +132,7 @@ Runner register_provenance(CLI::App& app) {
                           {"materials", std::to_string(provenance->materials.size())},
                           {"tools", std::to_string(provenance->tools.size())}};
       }
-      report::write_scan_report(stdout, report, *format, output_style());
-      std::fflush(stdout);
-      return exit_code_for(report.findings, *fail_on);
+      return print_report(report, *format, *fail_on);
     }
     if (import->parsed()) {
       auto keys = load_keys(options->keys);

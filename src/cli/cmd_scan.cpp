@@ -98,27 +98,17 @@ int run_scan_like(
   if (!completed) return fail(completed.error());
   report.fail_on = *fail_on;
   report.store_path = store_path(command.output);
-  report::write_scan_report(stdout, report, *format, output_style());
+  auto printed = report::write_scan_report(stdout, report, *format, output_style());
   std::fflush(stdout);
+  if (!printed) return fail(printed.error());
   if (!command.html.empty()) {
-    std::string page;
-    {
-      char* buffer = nullptr;
-      size_t size = 0;
-      std::FILE* memory = ::open_memstream(&buffer, &size);
-      if (memory == nullptr) return fail(Error{ErrorCode::Io, "cannot render the HTML report", {}});
-      report::write_html_report(memory, report);
-      std::fclose(memory);
-      page.assign(buffer, size);
-      std::free(buffer);
-    }
-    if (auto written = write_file_atomically(command.html, page, 0644); !written) {
-      return fail(written.error());
-    }
+    auto written = write_file_atomically(
+        command.html, 0644, [&](std::FILE* out) { return report::write_html_report(out, report); });
+    if (!written) return fail(written.error());
   }
   if (!*completed) return fail(Error{ErrorCode::Interrupted, "interrupted", {}});
   if (report::overall_verdict(report) == "fail") return kExitFindings;
-  return exit_code_for(report.findings, *fail_on);
+  return exit_code_for(report.findings.counts(), *fail_on);
 }
 
 Runner register_scan(CLI::App& app) {

@@ -121,7 +121,7 @@ Runner register_sig(CLI::App& app) {
       }
     }
     json all = json::array();
-    std::vector<Finding> every;
+    FindingCounts every;
     int status = kExitOk;
     // Files are checked in parallel (the trust store is shared read-only) and reported in order.
     std::vector<std::optional<trust::SigReport>> reports(options->files.size());
@@ -204,7 +204,7 @@ Runner register_sig(CLI::App& app) {
         }
       }
       all.push_back(std::move(item));
-      every.insert(every.end(), report.findings.begin(), report.findings.end());
+      for (const Finding& f : report.findings) every.add(f.severity);
     }
     if (options->format == "json") std::printf("%s\n", all.dump(2).c_str());
     std::fflush(stdout);

@@ -86,11 +86,15 @@ std::vector<std::string>& process_arguments() {
   return arguments;
 }
 
-int exit_code_for(const std::vector<Finding>& findings, Severity fail_on) {
-  for (const Finding& f : findings) {
-    if (f.severity >= fail_on) return kExitFindings;
-  }
-  return kExitOk;
+int exit_code_for(const FindingCounts& findings, Severity fail_on) {
+  return findings.at_least(fail_on) > 0 ? kExitFindings : kExitOk;
+}
+
+int print_report(const report::ScanReport& report, report::Format format, Severity fail_on) {
+  auto printed = report::write_scan_report(stdout, report, format, output_style());
+  std::fflush(stdout);
+  if (!printed) return fail(printed.error());
+  return exit_code_for(report.findings.counts(), fail_on);
 }
 
 }  // namespace catena::cli

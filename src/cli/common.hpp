@@ -52,6 +52,9 @@ const std::atomic<bool>& install_cancel_handlers();
 std::vector<std::string>& process_arguments();
 
 /// Exit code for a finished report: 1 when a finding is at or above fail_on.
-int exit_code_for(const std::vector<Finding>& findings, Severity fail_on);
+int exit_code_for(const FindingCounts& findings, Severity fail_on);
+/// Prints `report` to stdout: the exit code for its findings at or above `fail_on`, or that of
+/// the error that cut the output short.
+int print_report(const report::ScanReport& report, report::Format format, Severity fail_on);
 
 }  // namespace catena::cli

@@ -48,4 +48,43 @@ std::optional<Severity> max_severity(const std::vector<Finding>& findings) {
   return out;
 }
 
+void FindingCounts::add(const FindingCounts& other) {
+  total += other.total;
+  for (size_t i = 0; i < by_severity.size(); ++i) by_severity[i] += other.by_severity[i];
+}
+
+uint64_t FindingCounts::at_least(Severity severity) const {
+  uint64_t out = 0;
+  for (size_t i = static_cast<size_t>(severity); i < by_severity.size(); ++i) {
+    out += by_severity[i];
+  }
+  return out;
+}
+
+std::optional<Severity> FindingCounts::max() const {
+  for (size_t i = by_severity.size(); i-- > 0;) {
+    if (by_severity[i] > 0) return static_cast<Severity>(i);
+  }
+  return std::nullopt;
+}
+
+FindingStream::FindingStream(std::vector<Finding> findings) : held_(std::move(findings)) {
+  sort_findings(held_);
+  for (const Finding& f : held_) counts_.add(f.severity);
+}
+
+Status FindingStream::for_each(const Visitor& visit) const {
+  if (source_) return source_(visit);
+  for (const Finding& f : held_) visit(f);
+  return {};
+}
+
+Result<std::vector<Finding>> FindingStream::collect() const {
+  if (!source_) return held_;
+  std::vector<Finding> out;
+  out.reserve(counts_.total);
+  CATENA_TRY_STATUS(for_each([&](const Finding& f) { out.push_back(f); }));
+  return out;
+}
+
 }  // namespace catena

@@ -60,27 +60,45 @@ Result<std::string> read_small_file(const std::string& path, uint64_t max_bytes)
 }
 
 Result<void> write_file_atomically(const std::string& path, std::string_view text, unsigned mode) {
+  return write_file_atomically(path, mode, [&](std::FILE* out) -> Status {
+    std::fwrite(text.data(), 1, text.size(), out);
+    return {};
+  });
+}
+
+Result<void> write_file_atomically(const std::string& path,
+                                   unsigned mode,
+                                   const std::function<Status(std::FILE*)>& write) {
   std::string temp = path + ".XXXXXX";
-  const UniqueFd fd(::mkstemp(temp.data()));
-  if (!fd.valid()) return make_io_error("cannot create a file beside " + path, errno);
-  const auto fail = [&](const char* what) {
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) return make_io_error("cannot create a file beside " + path, errno);
+  std::FILE* out = ::fdopen(fd, "w");
+  if (out == nullptr) {
     const int err = errno;
+    ::close(fd);
     ::unlink(temp.c_str());
-    return make_io_error(std::string(what) + " " + path, err);
-  };
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("cannot write");
-    }
-    done += static_cast<size_t>(n);
+    return make_io_error("cannot write " + path, err);
   }
-  if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0 || ::fsync(fd.get()) != 0) {
-    return fail("cannot write");
+  Status written = write(out);
+  bool failed = std::fflush(out) != 0 || std::ferror(out) != 0;
+  int err = failed ? errno : 0;
+  if (!failed && (::fchmod(fd, static_cast<mode_t>(mode)) != 0 || ::fsync(fd) != 0)) {
+    failed = true;
+    err = errno;
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) return fail("cannot write");
+  if (std::fclose(out) != 0 && !failed) {
+    failed = true;
+    err = errno;
+  }
+  if (written && !failed && ::rename(temp.c_str(), path.c_str()) != 0) {
+    failed = true;
+    err = errno;
+  }
+  if (!written || failed) {
+    ::unlink(temp.c_str());
+    if (!written) return written;
+    return make_io_error("cannot write " + path, err);
+  }
   return {};
 }
 

@@ -485,13 +485,20 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   });
   VerifyReport report;
   std::vector<Finding> findings;
+  const auto emit = [&](Finding&& f) {
+    if (options.on_finding) {
+      options.on_finding(std::move(f));
+    } else {
+      findings.push_back(std::move(f));
+    }
+  };
   std::vector<Check> checks;
   size_t listed = 0;
   for (const PackageWork& w : work) listed += w.checks.size();
   checks.reserve(listed);
   for (PackageWork& w : work) {
     if (w.loaded) ++report.packages;
-    for (Finding& f : w.findings) findings.push_back(std::move(f));
+    for (Finding& f : w.findings) emit(std::move(f));
     std::move(w.checks.begin(), w.checks.end(), std::back_inserter(checks));
   }
   work.clear();
@@ -614,11 +621,10 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
       ++report.files;
     }
     if (outcome.problem == Problem::None) continue;
-    findings.push_back(
-        finding_for(checks[check_idx], outcome, packages[checks[check_idx].package]));
+    emit(finding_for(checks[check_idx], outcome, packages[checks[check_idx].package]));
   }
-  for (Finding& f : unowned_findings) findings.push_back(std::move(f));
-  for (Finding& f : repository_findings) findings.push_back(std::move(f));
+  for (Finding& f : unowned_findings) emit(std::move(f));
+  for (Finding& f : repository_findings) emit(std::move(f));
   sort_findings(findings);
   report.findings = std::move(findings);
   return report;

@@ -70,7 +70,7 @@ void put(std::FILE* out, const std::string& text) { std::fputs(text.c_str(), out
 
 }  // namespace
 
-void write_html_report(std::FILE* out, const ScanReport& report) {
+Status write_html_report(std::FILE* out, const ScanReport& report) {
   const std::string_view overall = overall_verdict(report);
   const std::string title = "catena " + report.command + " of " + report.host;
   put(out,
@@ -119,11 +119,13 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
       put(out, "<table><tr><th>status</th><th>rule</th><th>findings</th></tr>\n");
       for (const AuditRule& rule : access.rules) {
         std::string refs;
-        for (size_t index : rule.findings) {
+        for (const FindingRef& f : rule.examples) {
           if (!refs.empty()) refs += ", ";
-          const Finding& f = report.findings[index];
-          refs += "<a href=\"#f" + std::to_string(index + 1) + "\">#" + std::to_string(index + 1) +
-                  " " + html(f.rule) + "</a>";
+          refs += "<a href=\"#f" + std::to_string(f.id) + "\">#" + std::to_string(f.id) + " " +
+                  html(f.rule) + "</a>";
+        }
+        if (rule.count > rule.examples.size()) {
+          refs += " and " + std::to_string(rule.count - rule.examples.size()) + " more";
         }
         put(out, "<tr><td class=\"status " + html(rule.status) + "\">" +
                      html(upper_ascii(rule.status)) + "</td><td><strong class=\"rid\">" +
@@ -140,8 +142,9 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
   } else {
     put(out,
         "<table><tr><th>#</th><th>severity</th><th>rule</th><th>path and evidence</th></tr>\n");
-    for (size_t i = 0; i < report.findings.size(); ++i) {
-      const Finding& f = report.findings[i];
+    uint64_t number = 0;
+    CATENA_TRY_STATUS(report.findings.for_each([&](const Finding& f) {
+      const uint64_t i = number++;
       std::string evidence;
       for (const auto& [key, value] : f.evidence) {
         evidence +=
@@ -152,7 +155,7 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
                    html(severity_name(f.severity)) + "</td><td>" + html(f.rule) +
                    "</td><td><span class=\"mono\"><code>" + html(f.path) + "</code></span><br>" +
                    html(f.message) + evidence + "</td></tr>\n");
-    }
+    }));
     put(out, "</table>\n");
   }
 
@@ -189,6 +192,7 @@ void write_html_report(std::FILE* out, const ScanReport& report) {
     put(out, "<tr><th>store</th><td class=\"mono\">" + html(report.store_path) + "</td></tr>\n");
   }
   put(out, "</table>\n<p class=\"meta\">catena " CATENA_VERSION "</p>\n</main></body></html>\n");
+  return {};
 }
 
 }  // namespace catena::report

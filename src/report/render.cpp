@@ -139,31 +139,35 @@ void write_table_access(std::FILE* out, const ScanReport& report, Style style) {
       std::fprintf(out, "  %-6s %s: %s\n", status.c_str(), rule.id.c_str(), rule.title.c_str());
     }
     constexpr size_t kShown = 5;
-    for (size_t i = 0; i < rule.findings.size() && i < kShown; ++i) {
-      const Finding& f = report.findings[rule.findings[i]];
-      std::fprintf(out, "         #%zu %s  %s\n", rule.findings[i] + 1, f.rule.c_str(),
+    for (size_t i = 0; i < rule.examples.size() && i < kShown; ++i) {
+      const FindingRef& f = rule.examples[i];
+      std::fprintf(out, "         #%" PRIu64 " %s  %s\n", f.id, f.rule.c_str(),
                    escape_for_terminal(f.path).c_str());
     }
-    if (rule.findings.size() > kShown) {
-      std::fprintf(out, "         ... and %zu more\n", rule.findings.size() - kShown);
+    if (rule.count > kShown) {
+      std::fprintf(out, "         ... and %" PRIu64 " more\n", rule.count - kShown);
     }
   }
 }
 
 // `numbered`: each finding gets the "#n" that the standard's rules refer to.
-void write_table_findings(std::FILE* out,
-                          const std::vector<Finding>& findings,
-                          Style style,
-                          bool numbered) {
+Status write_table_findings(std::FILE* out,
+                            const FindingStream& findings,
+                            Style style,
+                            bool numbered) {
   if (findings.empty()) {
     std::fputs("No findings.\n", out);
-    return;
+    return {};
   }
-  std::fprintf(out, "Findings (%zu), most severe first:\n", findings.size());
-  for (size_t i = 0; i < findings.size(); ++i) {
-    const Finding& f = findings[i];
-    const std::string severity = (numbered ? fmt::format("#{:<4}", i + 1) : std::string()) +
-                                 fmt::format("{:<8}", upper(severity_name(f.severity)));
+  std::fprintf(out, "Findings (%" PRIu64 "), most severe first:\n", findings.size());
+  // Numbers as wide as the largest, so that columns never run together.
+  const size_t width = std::to_string(findings.size()).size() + 1;
+  uint64_t number = 0;
+  return findings.for_each([&](const Finding& f) {
+    ++number;
+    const std::string severity =
+        (numbered ? fmt::format("#{:<{}}", number, width) : std::string()) +
+        fmt::format("{:<8}", upper(severity_name(f.severity)));
     if (style.color) {
       std::fprintf(out, "  %s%s\x1b[0m %s  %s\n", std::string(severity_color(f.severity)).c_str(),
                    severity.c_str(), f.rule.c_str(), escape_for_terminal(f.path).c_str());
@@ -180,7 +184,7 @@ void write_table_findings(std::FILE* out,
       }
       std::fprintf(out, "           %s\n", line.c_str());
     }
-  }
+  });
 }
 
 // The roots of a scan as JSON: [{"path": ...}], each path in the injective JSON form.
@@ -211,9 +215,7 @@ std::string_view overall_verdict(const ScanReport& report) {
 }
 
 std::string_view verdict(const ScanReport& report) {
-  for (const Finding& f : report.findings) {
-    if (f.severity >= report.fail_on) return "fail";
-  }
+  if (report.findings.counts().at_least(report.fail_on) > 0) return "fail";
   return report.status == scan::ScanStatus::Complete && !report.totals.incomplete ? "pass"
                                                                                   : "incomplete";
 }
@@ -276,10 +278,11 @@ json report_object(const ScanReport& report) {
       json rules = json::array();
       for (const AuditRule& rule : access.rules) {
         json ids = json::array();
-        for (size_t index : rule.findings) ids.push_back(index + 1);
+        for (const FindingRef& f : rule.examples) ids.push_back(f.id);
         rules.push_back({{"id", rule.id},
                          {"title", rule.title},
                          {"status", rule.status},
+                         {"count", rule.count},
                          {"findings", std::move(ids)}});
       }
       object["rules"] = std::move(rules);
@@ -288,47 +291,46 @@ json report_object(const ScanReport& report) {
   return object;
 }
 
-json findings_array(const ScanReport& report) {
-  json findings = json::array();
-  for (size_t i = 0; i < report.findings.size(); ++i) {
-    json item = finding_object(report.findings[i]);
-    if (report.access) item["id"] = i + 1;  // what rules[].findings refer to
-    findings.push_back(std::move(item));
-  }
-  return findings;
-}
-
 }  // namespace
 
-void write_scan_report(std::FILE* out, const ScanReport& report, Format format, Style style) {
+Status write_scan_report(std::FILE* out, const ScanReport& report, Format format, Style style) {
   switch (format) {
     case Format::Json: {
       json object = report_object(report);
-      object["findings"] = findings_array(report);
-      std::fputs(dump(object, 2).c_str(), out);
+      object["findings"] = kArraySlot;
+      uint64_t number = 0;
+      Status status = write_with_array(out, object, 2, [&](const auto& write) {
+        return report.findings.for_each([&](const Finding& f) {
+          json item = finding_object(f);
+          ++number;
+          if (report.access) item["id"] = number;  // what rules[].findings refer to
+          write(item);
+        });
+      });
       std::fputc('\n', out);
-      return;
+      return status;
     }
     case Format::Jsonl: {
-      for (const Finding& f : report.findings) {
+      CATENA_TRY_STATUS(report.findings.for_each([&](const Finding& f) {
         json object = finding_object(f);
         object["record"] = "finding";
         if (report.scan_id != 0) object["scan_id"] = report.scan_id;
         std::fputs(dump(object).c_str(), out);
         std::fputc('\n', out);
-      }
+      }));
       // The last line: what the json form says besides its findings.
       json summary = report_object(report);
       summary["record"] = "summary";
       summary["findings"] = report.findings.size();
       std::fputs(dump(summary).c_str(), out);
       std::fputc('\n', out);
-      return;
+      return {};
     }
-    case Format::Sarif:
-      std::fputs(sarif_document(report).c_str(), out);
+    case Format::Sarif: {
+      Status status = write_sarif(out, report);
       std::fputc('\n', out);
-      return;
+      return status;
+    }
     case Format::Table:
       break;
   }
@@ -386,7 +388,7 @@ void write_scan_report(std::FILE* out, const ScanReport& report, Format format, 
   } else {
     std::fprintf(out, "Verdict: %s\n", verdict_text.c_str());
   }
-  write_table_findings(out, report.findings, style, report.access.has_value());
+  return write_table_findings(out, report.findings, style, report.access.has_value());
 }
 
 InventoryWriter::InventoryWriter(std::FILE* out, Format format) : out_(out), format_(format) {}

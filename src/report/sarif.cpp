@@ -46,27 +46,29 @@ std::string_view security_severity(Severity s) {
 
 }  // namespace
 
-std::string sarif_document(const ScanReport& report) {
-  // Rules appear once each, in order of first use; results point at them by index.
+Status write_sarif(std::FILE* out, const ScanReport& report) {
+  // Rules appear once each, in order of first use; results point at them by index. The rules
+  // come from a first pass over the findings, the results from a second: neither holds them.
   std::map<std::string, size_t> rule_index;
   json rules = json::array();
-  json results = json::array();
-  for (const Finding& f : report.findings) {
+  CATENA_TRY_STATUS(report.findings.for_each([&](const Finding& f) {
     auto [it, inserted] = rule_index.try_emplace(f.rule, rule_index.size());
-    if (inserted) {
-      const auto info = find_rule(f.rule);
-      json rule = json::object();
-      rule["id"] = f.rule;
-      rule["shortDescription"] = {{"text", info ? std::string(info->summary) : f.rule}};
-      const Severity default_severity = info ? info->severity : f.severity;
-      rule["defaultConfiguration"] = {{"level", sarif_level(default_severity)}};
-      rule["properties"] = {{"security-severity", security_severity(default_severity)},
-                            {"tags", json::array({"security", "supply-chain"})}};
-      rules.push_back(std::move(rule));
-    }
+    if (!inserted) return;
+    const auto info = find_rule(f.rule);
+    json rule = json::object();
+    rule["id"] = f.rule;
+    rule["shortDescription"] = {{"text", info ? std::string(info->summary) : f.rule}};
+    const Severity default_severity = info ? info->severity : f.severity;
+    rule["defaultConfiguration"] = {{"level", sarif_level(default_severity)}};
+    rule["properties"] = {{"security-severity", security_severity(default_severity)},
+                          {"tags", json::array({"security", "supply-chain"})}};
+    rules.push_back(std::move(rule));
+  }));
+  const auto result_of = [&](const Finding& f) {
     json result = json::object();
     result["ruleId"] = f.rule;
-    result["ruleIndex"] = it->second;
+    const auto it = rule_index.find(f.rule);
+    result["ruleIndex"] = it != rule_index.end() ? it->second : 0;
     result["level"] = sarif_level(f.severity);
     result["message"] = {{"text", utf8_text(f.message)}};
     if (!f.path.empty()) {
@@ -86,8 +88,8 @@ std::string sarif_document(const ScanReport& report) {
     for (const auto& [key, value] : f.evidence) put_bytes(evidence, key, value);
     properties["evidence"] = std::move(evidence);
     result["properties"] = std::move(properties);
-    results.push_back(std::move(result));
-  }
+    return result;
+  };
 
   json driver = json::object();
   driver["name"] = "catena";
@@ -108,7 +110,7 @@ std::string sarif_document(const ScanReport& report) {
   json run = json::object();
   run["tool"] = {{"driver", std::move(driver)}};
   run["invocations"] = json::array({std::move(invocation)});
-  run["results"] = std::move(results);
+  run["results"] = kArraySlot;
   if (report.access) {
     // The audit's verdict travels with the results; result indices are 0-based.
     const AccessSection& access = *report.access;
@@ -117,8 +119,13 @@ std::string sarif_document(const ScanReport& report) {
     if (!access.standard.empty()) {
       json rules_status = json::array();
       for (const AuditRule& rule : access.rules) {
-        rules_status.push_back(
-            {{"id", rule.id}, {"status", rule.status}, {"results", rule.findings}});
+        // Result indices are 0-based; a report numbers its findings from 1.
+        json results = json::array();
+        for (const FindingRef& f : rule.examples) results.push_back(f.id - 1);
+        rules_status.push_back({{"id", rule.id},
+                                {"status", rule.status},
+                                {"count", rule.count},
+                                {"results", std::move(results)}});
       }
       properties["standard"] = utf8_text(access.standard);
       properties["verdict"] = access.verdict;
@@ -131,7 +138,9 @@ std::string sarif_document(const ScanReport& report) {
   document["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";
   document["version"] = "2.1.0";
   document["runs"] = json::array({std::move(run)});
-  return dump(document, 2);
+  return write_with_array(out, document, 2, [&](const auto& write) {
+    return report.findings.for_each([&](const Finding& f) { write(result_of(f)); });
+  });
 }
 
 }  // namespace catena::report

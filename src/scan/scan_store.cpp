@@ -36,4 +36,20 @@ std::string_view file_type_name(FileType type) {
   return "other";
 }
 
+void FindingWriter::add(Finding&& finding) {
+  counts_.add(finding.severity);
+  batch_.push_back(std::move(finding));
+  if (batch_.size() >= kBatch) (void)flush();
+}
+
+Status FindingWriter::flush() {
+  if (!error_ && !batch_.empty()) {
+    auto added = store_.add_batch(scan_id_, {}, batch_);
+    if (!added) error_ = added.error();
+  }
+  batch_.clear();
+  if (error_) return tl::unexpected(*error_);
+  return {};
+}
+
 }  // namespace catena::scan

@@ -1321,6 +1321,9 @@ Result<ScanSummary> run_scan(ScanStore& store,
   std::vector<Item> batch;
   std::vector<scan::FileChange> changes;
   std::vector<scan::AnalysedContent> analysed;
+  // Findings go to the store with their batch and are counted; none is held after it.
+  std::vector<Finding> batch_findings;
+  FindingCounts counts;
   int64_t last_progress = 0;
   bool more = true;
   while (more) {
@@ -1328,7 +1331,7 @@ Result<ScanSummary> run_scan(ScanStore& store,
     more = results.pop_some(batch, 100);
     changes.clear();
     analysed.clear();
-    const size_t findings_before = summary.findings.size();
+    batch_findings.clear();
     if (!owners_loaded && !batch.empty()) {
       owners = options.owners_loader();
       owners_loaded = true;
@@ -1368,13 +1371,13 @@ Result<ScanSummary> run_scan(ScanStore& store,
         }
       }
       if (item.analysed) analysed.push_back(std::move(*item.analysed));
-      for (Finding& f : item.findings) summary.findings.push_back(std::move(f));
+      for (Finding& f : item.findings) {
+        counts.add(f.severity);
+        batch_findings.push_back(std::move(f));
+      }
     }
-    if (!store_error &&
-        (!changes.empty() || !analysed.empty() || summary.findings.size() > findings_before)) {
-      const std::span<const Finding> new_findings(summary.findings.data() + findings_before,
-                                                  summary.findings.size() - findings_before);
-      auto added = store.add_changes(summary.scan_id, changes, {}, new_findings, analysed);
+    if (!store_error && (!changes.empty() || !analysed.empty() || !batch_findings.empty())) {
+      auto added = store.add_changes(summary.scan_id, changes, {}, batch_findings, analysed);
       if (!added) {
         store_error = added.error();
         walker.stop();
@@ -1415,7 +1418,7 @@ Result<ScanSummary> run_scan(ScanStore& store,
   summary.status = store_error   ? scan::ScanStatus::Failed
                    : interrupted ? scan::ScanStatus::Interrupted
                                  : scan::ScanStatus::Complete;
-  sort_findings(summary.findings);
+  summary.findings = stored_findings(store, summary.scan_id, counts);
   auto finished = store.finish_scan(summary.scan_id, summary.totals, summary.status);
   if (store_error) return tl::unexpected(*store_error);
   if (!finished) return tl::unexpected(finished.error());

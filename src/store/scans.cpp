@@ -458,12 +458,14 @@ Status Store::for_each_file(int64_t scan_id, const std::function<void(const File
       [&](const Statement& row) { visit(read_file_columns(row, 0)); }, scan_id);
 }
 
-Result<std::vector<Finding>> Store::findings_of(int64_t scan_id) {
-  std::vector<Finding> out;
-  CATENA_TRY_STATUS(for_each_row(
+Status Store::for_each_finding(int64_t scan_id, const std::function<void(const Finding&)>& visit) {
+  // SQLite sorts in its temporary store, which spills to disk: a scan's findings are never
+  // all in memory, here or in the caller.
+  return for_each_row(
       db_, "cannot read findings",
-      "SELECT rule, severity, path, sha256, message, evidence FROM findings "
-      "WHERE scan_id = ? ORDER BY id",
+      "SELECT rule, severity, path, sha256, message, evidence FROM findings WHERE scan_id = ? "
+      "ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 "
+      "WHEN 'low' THEN 3 ELSE 4 END, rule, path, id",
       [&](const Statement& row) -> Status {
         Finding f;
         f.rule = row.column_text(0);
@@ -472,11 +474,10 @@ Result<std::vector<Finding>> Store::findings_of(int64_t scan_id) {
         f.sha256 = row.column_digest<32>(3);
         f.message = row.column_text(4);
         decode_evidence(nlohmann::json::parse(row.column_text(5), nullptr, false), f);
-        out.push_back(std::move(f));
+        visit(f);
         return {};
       },
-      scan_id));
-  return out;
+      scan_id);
 }
 
 Result<std::vector<Occurrence>> Store::find_by_sha256(const Sha256& sha256) {

@@ -28,6 +28,22 @@ const RuleResult& result_of(const Verdict& verdict, std::string_view id) {
   return verdict.rules.front();
 }
 
+Verdict judge(const Standard& standard,
+              std::vector<Finding> findings,
+              bool build_access,
+              const Examined& examined = {}) {
+  auto verdict = evaluate(standard, FindingStream(std::move(findings)), build_access, examined);
+  EXPECT_TRUE(verdict) << verdict.error().describe();
+  return verdict ? std::move(*verdict) : Verdict{};
+}
+
+// The report numbers of a rule's examples.
+std::vector<uint64_t> ids(const RuleResult& result) {
+  std::vector<uint64_t> out;
+  for (const FindingRef& f : result.examples) out.push_back(f.id);
+  return out;
+}
+
 TEST(Standard, BuildServerStandardFailsOnlyTheRulesItsFindingsBreak) {
   const Standard standard = build_server_standard();
   const std::vector<Finding> findings = {
@@ -37,19 +53,20 @@ TEST(Standard, BuildServerStandardFailsOnlyTheRulesItsFindingsBreak) {
       finding("PE_CERT_PADDING", Severity::High, "/opt/x.dll"),
       finding("FILE_CHANGED_BY_PACKAGE", Severity::Info),
   };
-  const Verdict verdict = evaluate(standard, findings, true);
+  const Verdict verdict = judge(standard, findings, true);
   EXPECT_EQ(verdict.verdict, "fail");
   EXPECT_EQ(result_of(verdict, "no-indicator-match").status, RuleStatus::Fail);
-  EXPECT_EQ(result_of(verdict, "no-indicator-match").findings, std::vector<size_t>{0});
+  // Numbered as the report numbers them: most severe first.
+  EXPECT_EQ(ids(result_of(verdict, "no-indicator-match")), std::vector<uint64_t>{1});
   EXPECT_EQ(result_of(verdict, "no-modified-packaged-executable").status, RuleStatus::Pass);
   EXPECT_EQ(result_of(verdict, "credentials-protected").status, RuleStatus::Pass);
-  EXPECT_EQ(result_of(verdict, "no-signature-anomaly").findings, std::vector<size_t>{3});
+  EXPECT_EQ(ids(result_of(verdict, "no-signature-anomaly")), std::vector<uint64_t>{2});
   EXPECT_EQ(result_of(verdict, "clean-baseline").status, RuleStatus::Pass);
 
-  const Verdict advice = evaluate(standard, findings, false);
+  const Verdict advice = judge(standard, findings, false);
   EXPECT_EQ(advice.verdict, "advice");
   EXPECT_EQ(result_of(advice, "no-indicator-match").status, RuleStatus::Advice);
-  EXPECT_EQ(evaluate(standard, {}, true).verdict, "pass");
+  EXPECT_EQ(judge(standard, {}, true).verdict, "pass");
 }
 
 TEST(Standard, RulesNoExaminedCheckCanBreakAreSkipped) {
@@ -60,7 +77,7 @@ TEST(Standard, RulesNoExaminedCheckCanBreakAreSkipped) {
   EXPECT_EQ(check_of("IOC_MATCH"), "scan");
   const Standard standard = build_server_standard();
   const Examined scan_only{.packages = false, .access = false, .baselines = false};
-  const Verdict partial = evaluate(standard, {}, true, scan_only);
+  const Verdict partial = judge(standard, {}, true, scan_only);
   EXPECT_EQ(partial.verdict, "pass");
   EXPECT_EQ(partial.skipped, 6u);
   EXPECT_EQ(result_of(partial, "no-modified-packaged-executable").status, RuleStatus::Skipped);
@@ -69,9 +86,9 @@ TEST(Standard, RulesNoExaminedCheckCanBreakAreSkipped) {
   // A finding still fails a rule whatever was examined; a rule mixing checks is examined when
   // one of them ran.
   const Verdict failed =
-      evaluate(standard, {finding("PKG_FILE_MODIFIED", Severity::High)}, true, scan_only);
+      judge(standard, {finding("PKG_FILE_MODIFIED", Severity::High)}, true, scan_only);
   EXPECT_EQ(result_of(failed, "no-modified-packaged-executable").status, RuleStatus::Fail);
-  EXPECT_EQ(evaluate(standard, {}, true).skipped, 0u);
+  EXPECT_EQ(judge(standard, {}, true).skipped, 0u);
 }
 
 TEST(Standard, CustomRulesWithSeverityAndPaths) {
@@ -89,9 +106,29 @@ TEST(Standard, CustomRulesWithSeverityAndPaths) {
       finding("SIG_UNTRUSTED", Severity::Low, "/opt/tool"),       // below the severity
       finding("SIG_SIGNATURE_INVALID", Severity::High, "/opt/a/b"),
   };
-  const Verdict verdict = evaluate(config->standard, findings, true);
-  EXPECT_EQ(verdict.rules[0].findings, std::vector<size_t>{2});
+  const Verdict verdict = judge(config->standard, findings, true);
+  EXPECT_EQ(ids(verdict.rules[0]), std::vector<uint64_t>{1});
   EXPECT_EQ(verdict.verdict, "fail");
+}
+
+TEST(Standard, CountsEveryFindingAndNamesTheFirstFew) {
+  std::vector<Finding> findings;
+  for (int i = 0; i < 1000; ++i) {
+    findings.push_back(
+        finding("WORLD_WRITABLE_EXECUTABLE", Severity::High, "/usr/bin/t" + std::to_string(i)));
+  }
+  findings.push_back(finding("IOC_MATCH", Severity::Critical, "/usr/bin/evil"));
+  const Standard standard = build_server_standard();  // the verdict points into it
+  const Verdict verdict = judge(standard, findings, true);
+  const RuleResult& writable = result_of(verdict, "no-writable-tools");
+  EXPECT_EQ(writable.status, RuleStatus::Fail);
+  EXPECT_EQ(writable.count, 1000u);
+  ASSERT_EQ(writable.examples.size(), kRuleExamples);
+  // The IOC match is the most severe: #1; the writable tools follow in path order.
+  EXPECT_EQ(writable.examples.front().id, 2u);
+  EXPECT_EQ(writable.examples.front().path, "/usr/bin/t0");
+  EXPECT_EQ(writable.examples.back().id, kRuleExamples + 1);
+  EXPECT_EQ(result_of(verdict, "no-indicator-match").count, 1u);
 }
 
 TEST(Standard, ScanFullEveryIsADuration) {

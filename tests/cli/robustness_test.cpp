@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -164,6 +165,86 @@ TEST_F(RobustnessTest, TwoHundredThousandFilesWithProgressOnATerminal) {
   const RunResult piped = run_catena({"inventory", "scans", "--db", db(), "--format", "jsonl"});
   EXPECT_EQ(piped.err, "");
   EXPECT_EQ(query_text(db(), "SELECT count(*) FROM files"), "200000");
+}
+
+// An audit with ten thousand findings: each output form carries every one, most severe
+// first, and the standard's verdict counts them all while naming only the first few. The
+// findings are read back from the store as they are printed (nothing holds them all; the
+// figures of memory are in docs/benchmarks.md, not asserted here).
+TEST_F(RobustnessTest, EveryFindingOfAHugeAuditIsPrintedInOrderAndCounted) {
+  constexpr int kWritable = 10000;
+  for (int idx = 0; idx < kWritable; ++idx) {
+    if (idx % 1000 == 0) tree_.mkdir("d" + std::to_string(idx / 1000));
+    const std::string path =
+        tree_ / ("d" + std::to_string(idx / 1000) + "/t" + std::to_string(idx));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, "#!/bin/sh\n", 10), 10);
+    ::close(fd);
+    ASSERT_EQ(::chmod(path.c_str(), 0777), 0);
+  }
+  ASSERT_EQ(::chmod((tree_ / "d7").c_str(), 0777), 0);  // one more finding, of another rule
+  const std::string html = work_ / "audit.html";
+  const RunResult r =
+      run_catena({"audit", "--db", db(), "--format", "json", "--no-dpkg", "--no-access", "--path",
+                  "", "--home", work_ / "nohome", "--system-dir", tree_.path(), "--html", html});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json doc = json::parse(r.out);
+  const json& findings = doc["findings"];
+  ASSERT_EQ(findings.size(), kWritable + 1u);
+  const auto rank = [](const std::string& severity) {
+    for (int i = 0; const char* name : {"info", "low", "medium", "high", "critical"}) {
+      if (severity == name) return i;
+      ++i;
+    }
+    return -1;
+  };
+  size_t writable = 0;
+  for (size_t i = 0; i < findings.size(); ++i) {
+    const json& f = findings[i];
+    EXPECT_EQ(f["id"], i + 1);
+    writable += f["rule"] == "WORLD_WRITABLE_EXECUTABLE" ? 1 : 0;
+    if (i == 0) continue;
+    const json& before = findings[i - 1];
+    const int now = rank(f["severity"]);
+    const int was = rank(before["severity"]);
+    ASSERT_LE(now, was) << i;
+    if (now == was && f["rule"] == before["rule"]) {
+      ASSERT_LT(before["path"].get<std::string>(), f["path"].get<std::string>()) << i;
+    }
+  }
+  EXPECT_EQ(writable, static_cast<size_t>(kWritable));
+  const json* rule = nullptr;
+  for (const json& candidate : doc["rules"]) {
+    if (candidate["id"] == "no-writable-tools") rule = &candidate;
+  }
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ((*rule)["status"], "fail");
+  EXPECT_EQ((*rule)["count"], kWritable + 1);
+  ASSERT_EQ((*rule)["findings"].size(), 20u);
+  for (const json& id : (*rule)["findings"]) {
+    const std::string named = findings[id.get<size_t>() - 1]["rule"];
+    EXPECT_TRUE(named == "WORLD_WRITABLE_EXECUTABLE" || named == "WORLD_WRITABLE_DIR") << named;
+  }
+  // The page has one row per finding.
+  std::ifstream page(html);
+  const std::string text((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+  size_t rows = 0;
+  for (size_t at = text.find("<tr id=\"f"); at != std::string::npos;
+       at = text.find("<tr id=\"f", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, kWritable + 1u);
+  // SARIF and jsonl carry them all too.
+  const RunResult sarif =
+      run_catena({"scan", tree_.path(), "--db", db(), "--no-dpkg", "--format", "sarif"});
+  ASSERT_EQ(sarif.exit_code, 1) << sarif.err;
+  const json run = json::parse(sarif.out)["runs"][0];
+  EXPECT_EQ(run["results"].size(), kWritable + 1u);
+  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), 2u);
+  const RunResult lines =
+      run_catena({"scan", tree_.path(), "--db", db(), "--no-dpkg", "--format", "jsonl"});
+  EXPECT_EQ(std::count(lines.out.begin(), lines.out.end(), '\n'), kWritable + 2);
 }
 
 TEST_F(RobustnessTest, InterruptLeavesAConsistentStoreMarkedIncomplete) {

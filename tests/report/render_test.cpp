@@ -14,7 +14,7 @@ std::string render(const ScanReport& report, Format format, Style style = {}) {
   char* buffer = nullptr;
   size_t size = 0;
   std::FILE* out = open_memstream(&buffer, &size);
-  write_scan_report(out, report, format, style);
+  EXPECT_TRUE(write_scan_report(out, report, format, style));
   std::fclose(out);
   std::string text(buffer, size);
   std::free(buffer);
@@ -33,7 +33,7 @@ ScanReport sample() {
             .sha256 = Sha256{},
             .message = "m"};
   f.add_evidence("mode", "0777");
-  report.findings = {
+  report.findings = std::vector<Finding>{
       f,
       Finding{
           .rule = "FILE_VANISHED", .severity = Severity::Info, .path = "/t/a", .message = "gone"}};
@@ -47,6 +47,27 @@ TEST(Verdict, FollowsFailOnAndCompleteness) {
   EXPECT_EQ(verdict(report), "pass");
   report.status = scan::ScanStatus::Interrupted;
   EXPECT_EQ(verdict(report), "incomplete");
+}
+
+TEST(WriteScanReport, FindingsThatCannotBeReadAreAnErrorInEveryForm) {
+  ScanReport report = sample();
+  FindingCounts counts;
+  counts.add(Severity::High);
+  counts.add(Severity::High);
+  // A store that fails after the first finding: the output is cut short and says so.
+  report.findings = FindingStream(counts, [](const FindingStream::Visitor& visit) -> Status {
+    visit(Finding{.rule = "WORLD_WRITABLE_EXECUTABLE", .severity = Severity::High, .path = "/a"});
+    return make_error(ErrorCode::Io, "disk I/O error");
+  });
+  for (Format format : {Format::Table, Format::Json, Format::Jsonl, Format::Sarif}) {
+    std::FILE* out = std::fopen("/dev/null", "w");
+    ASSERT_NE(out, nullptr);
+    EXPECT_THAT(write_scan_report(out, report, format, {}), test::HasError(ErrorCode::Io));
+    std::fclose(out);
+  }
+  std::FILE* out = std::fopen("/dev/null", "w");
+  EXPECT_THAT(write_html_report(out, report), test::HasError(ErrorCode::Io));
+  std::fclose(out);
 }
 
 TEST(WriteScanReport, JsonKeepsExactPathBytes) {

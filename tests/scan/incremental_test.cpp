@@ -49,7 +49,7 @@ struct ScanRun {
   }
   size_t count_rule(std::string_view rule) const {
     size_t n = 0;
-    for (const Finding& f : summary.findings) n += f.rule == rule ? 1 : 0;
+    for (const Finding& f : test::all(summary.findings)) n += f.rule == rule ? 1 : 0;
     return n;
   }
 };
@@ -202,7 +202,7 @@ TEST_F(IncrementalTest, AnIndicatorPublishedLaterMatchesAFileThatIsNotReadAgain)
   const ScanRun second = scan(o);
   EXPECT_EQ(second.summary.totals.files_read, 0u);
   std::vector<std::string> matched;
-  for (const Finding& f : second.summary.findings) {
+  for (const Finding& f : test::all(second.summary.findings)) {
     if (f.rule == "IOC_MATCH") matched.push_back(f.path);
   }
   EXPECT_EQ(matched, std::vector<std::string>{tree_ / "bin/dropper"});
@@ -407,7 +407,7 @@ TEST_F(IncrementalTest, NewYaraRulesReAnalyseWhatTheyNeedAndKeepTheRest) {
   EXPECT_EQ(other.runs("yara"), 2u);
   EXPECT_EQ(other.runs("structure"), 0u);
   ASSERT_EQ(other.count_rule("YARA_MATCH"), 1u);
-  for (const Finding& f : other.summary.findings) {
+  for (const Finding& f : test::all(other.summary.findings)) {
     if (f.rule != "YARA_MATCH") continue;
     for (const auto& [key, value] : f.evidence) {
       if (key == "rule") {
@@ -462,7 +462,7 @@ TEST(HostileTree, ADeepChainIsWalkedWithFewDescriptors) {
   ASSERT_THAT(summary, IsOk());
   EXPECT_FALSE(summary->totals.incomplete);
   size_t writable = 0;
-  for (const Finding& f : summary->findings) {
+  for (const Finding& f : test::all(summary->findings)) {
     EXPECT_NE(f.rule, "SCAN_RESOURCE_LIMIT") << f.path;
     EXPECT_NE(f.rule, "DIR_UNREADABLE") << f.path;
     writable += f.rule == "WORLD_WRITABLE_EXECUTABLE" ? 1 : 0;
@@ -486,7 +486,7 @@ TEST(HostileTree, DeeperThanTheLimitIsAHighFindingAndAnIncompleteScan) {
   EXPECT_TRUE(summary->totals.incomplete);
   EXPECT_EQ(summary->totals.files, 0u);
   size_t limits = 0;
-  for (const Finding& f : summary->findings) {
+  for (const Finding& f : test::all(summary->findings)) {
     if (f.rule != "SCAN_DEPTH_LIMIT") continue;
     ++limits;
     EXPECT_EQ(f.severity, Severity::High);

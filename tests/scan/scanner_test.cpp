@@ -48,7 +48,7 @@ class ScannerTest : public ::testing::Test {
 
   size_t count_rule(const ScanSummary& summary, std::string_view rule) {
     size_t count = 0;
-    for (const Finding& f : summary.findings) count += f.rule == rule ? 1 : 0;
+    for (const Finding& f : test::all(summary.findings)) count += f.rule == rule ? 1 : 0;
     return count;
   }
 
@@ -98,7 +98,7 @@ TEST_F(ScannerTest, ReadsAFileThatChangedOnceAgainAndSaysItChanged) {
   ASSERT_EQ(count_rule(s.summary, "FILE_CHANGED_DURING_SCAN"), 1u);
   EXPECT_EQ(to_hex(*s.records.at(tree_ / "f").sha256), test::sha256_hex("after, longer"));
   EXPECT_FALSE(s.records.at(tree_ / "f").changed);  // what is recorded held still
-  for (const Finding& f : s.summary.findings) {
+  for (const Finding& f : test::all(s.summary.findings)) {
     if (f.rule != "FILE_CHANGED_DURING_SCAN") continue;
     EXPECT_EQ(f.evidence.at(0), (std::pair<std::string, std::string>{"size_before", "6"}));
   }
@@ -120,7 +120,7 @@ TEST_F(ScannerTest, SurvivesAMappedFileTruncatedWhileItIsHashed) {
   EXPECT_EQ(to_hex(*big.sha256), test::sha256_hex(std::string(100, 'q')));
   // Truncated below a page while mapped: not silent, and the size before is the size before.
   ASSERT_EQ(count_rule(s.summary, "FILE_CHANGED_DURING_SCAN"), 1u);
-  for (const Finding& f : s.summary.findings) {
+  for (const Finding& f : test::all(s.summary.findings)) {
     if (f.rule != "FILE_CHANGED_DURING_SCAN") continue;
     EXPECT_EQ(f.evidence.at(0).second, std::to_string(8 << 20));
     EXPECT_EQ(f.evidence.at(1).second, "100");
@@ -187,7 +187,7 @@ TEST_F(ScannerTest, SparseFilesDrawOnTheScansBudgetOfHoles) {
   const bool b_hashed = s.records.at(tree_ / "b.img").sha256.has_value();
   EXPECT_NE(a_hashed, b_hashed);
   ASSERT_EQ(count_rule(s.summary, "FILE_NOT_HASHED"), 1u);
-  for (const Finding& f : s.summary.findings) {
+  for (const Finding& f : test::all(s.summary.findings)) {
     if (f.rule == "FILE_NOT_HASHED") {
       EXPECT_EQ(f.path, tree_ / (a_hashed ? "b.img" : "a.img"));
     }
@@ -213,7 +213,7 @@ TEST_F(ScannerTest, FlagsAFileThatKeepsChanging) {
   ASSERT_EQ(count_rule(s.summary, "FILE_CHANGED_DURING_SCAN"), 2u);
   EXPECT_TRUE(s.records.at(tree_ / "log").changed);
   EXPECT_TRUE(s.records.at(tree_ / "biglog").changed);
-  EXPECT_EQ(s.summary.findings[0].severity, Severity::Medium);
+  EXPECT_EQ(test::all(s.summary.findings)[0].severity, Severity::Medium);
 }
 
 TEST_F(ScannerTest, CountsVanishedFilesWithoutFailing) {
@@ -306,7 +306,7 @@ TEST_F(ScannerTest, FlagsWorldWritableExecutablesAndDirectories) {
   Scanned s = scan({.roots = {tree_.path()}});
   ASSERT_EQ(count_rule(s.summary, "WORLD_WRITABLE_EXECUTABLE"), 1u);
   ASSERT_EQ(count_rule(s.summary, "WORLD_WRITABLE_DIR"), 1u);
-  for (const Finding& f : s.summary.findings) {
+  for (const Finding& f : test::all(s.summary.findings)) {
     if (f.rule == "WORLD_WRITABLE_EXECUTABLE") {
       EXPECT_EQ(f.path, tree_ / "bin/open");
       EXPECT_TRUE(f.sha256.has_value());

@@ -89,7 +89,7 @@ TEST(Migration, EveryEarlierSchemaKeepsEveryRecord) {
                                     }),
                 IsOk());
     EXPECT_EQ(target, "tool");
-    auto findings = store.findings_of(2);
+    auto findings = scan::stored_findings(store, 2, {}).collect();
     ASSERT_THAT(findings, IsOk());
     ASSERT_EQ(findings->size(), 1u);
     EXPECT_EQ(findings->front().evidence.front().second, "0777");

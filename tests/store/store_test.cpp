@@ -85,11 +85,39 @@ TEST(Store, RoundTripsScansRecordsAndFindings) {
   EXPECT_EQ(read[2].format, "elf");
   EXPECT_EQ(read[2].mtime_ns, files[0].mtime_ns);
 
-  auto stored_findings = (*store)->findings_of(*scan_id);
+  auto stored_findings = scan::stored_findings(**store, *scan_id, {}).collect();
   ASSERT_THAT(stored_findings, IsOk());
   ASSERT_EQ(stored_findings->size(), 1u);
   EXPECT_EQ((*stored_findings)[0].path, "/p\xff");
   EXPECT_EQ((*stored_findings)[0].evidence[0].second, "v\xff");
+}
+
+TEST(Store, FindingsComeBackMostSevereFirstAsSortFindingsOrdersThem) {
+  auto store = Store::open_memory();
+  ASSERT_THAT(store, IsOk());
+  auto scan_id = (*store)->begin_scan(new_scan("h", 1));
+  ASSERT_THAT(scan_id, IsOk());
+  std::vector<Finding> findings;
+  const Severity severities[] = {Severity::Low, Severity::Critical, Severity::Info, Severity::High,
+                                 Severity::Medium};
+  for (int i = 0; i < 200; ++i) {
+    // Paths compared as bytes: "\xff" after every ASCII byte.
+    findings.push_back({.rule = i % 3 == 0 ? "B_RULE" : "A_RULE",
+                        .severity = severities[(i * 7) % 5],
+                        .path = (i % 11 == 0 ? "/\xff" : "/p") + std::to_string((i * 37) % 101),
+                        .message = "m"});
+  }
+  ASSERT_THAT((*store)->add_batch(*scan_id, {}, findings), IsOk());
+  std::vector<Finding> read;
+  ASSERT_THAT((*store)->for_each_finding(*scan_id, [&](const Finding& f) { read.push_back(f); }),
+              IsOk());
+  sort_findings(findings);
+  ASSERT_EQ(read.size(), findings.size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_EQ(read[i].severity, findings[i].severity) << i;
+    EXPECT_EQ(read[i].rule, findings[i].rule) << i;
+    EXPECT_EQ(read[i].path, findings[i].path) << i;
+  }
 }
 
 TEST(Store, FindsAContentAcrossHostsAndScans) {

@@ -2,6 +2,7 @@
 // gmock matchers for Result<T>, after LLVM's Testing/Support/Error.h.
 #include <gmock/gmock.h>
 
+#include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
 
 namespace catena::test {
@@ -38,6 +39,16 @@ MATCHER_P2(HasErrorContaining, code, text, "") {
   *result_listener << "error " << error_code_name(arg.error().code) << ": "
                    << arg.error().describe();
   return arg.error().code == code && arg.error().message.find(text) != std::string::npos;
+}
+
+// Every finding of a stream (a test's few), failing the test when they cannot be read.
+inline std::vector<Finding> all(const FindingStream& stream) {
+  auto collected = stream.collect();
+  if (!collected) {
+    ADD_FAILURE() << "findings cannot be read: " << collected.error().describe();
+    return {};
+  }
+  return std::move(*collected);
 }
 
 }  // namespace catena::test

@@ -58,9 +58,11 @@ struct Audit {
 };
 
 struct AuditResult {
-  scan::ScanSummary scan;         // the scan's own summary (its findings included)
-  bool interrupted = false;       // the scan was cancelled: no later step ran
-  std::vector<Finding> findings;  // every finding of every step, most severe first
+  scan::ScanSummary scan;    // the scan's own summary (its findings included)
+  bool interrupted = false;  // the scan was cancelled: no later step ran
+  /// Every finding of every step, most severe first, read from the store given to run_audit
+  /// (which must outlive the result) as they are visited: an audit holds none of them.
+  FindingStream findings;
   /// One line per step after the scan ("access", "packages", "baseline"), with its time.
   std::vector<std::pair<std::string, std::string>> steps;
   std::optional<AccessRun> access;  // when the access step ran

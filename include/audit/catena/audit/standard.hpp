@@ -24,6 +24,7 @@
 /// are errors, so a misspelt rule never passes silently.
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "catena/access/access.hpp"
@@ -82,8 +83,12 @@ std::string_view check_of(std::string_view finding_rule);
 struct RuleResult {
   const StandardRule* rule = nullptr;
   RuleStatus status = RuleStatus::Pass;
-  std::vector<size_t> findings;  // indices into the findings evaluated
+  uint64_t count = 0;                // every finding that breaks the rule
+  std::vector<FindingRef> examples;  // the first kRuleExamples of them
 };
+
+/// How many findings a rule's result names; the count is always exact.
+constexpr size_t kRuleExamples = 20;
 
 struct Verdict {
   bool build_access = false;
@@ -92,11 +97,29 @@ struct Verdict {
   size_t skipped = 0;  // rules not examined: a "pass" with skipped rules is incomplete
 };
 
-/// Judges `findings` against `standard`. `standard` must outlive the result. A rule none of
-/// whose finding rules can come from an examined check is skipped.
-Verdict evaluate(const Standard& standard,
-                 const std::vector<Finding>& findings,
-                 bool build_access,
-                 const Examined& examined = {});
+/// Judges findings against a standard one at a time, holding only counts and examples: the
+/// verdict of an audit with millions of findings is exact and costs no more memory than one
+/// with ten. `standard` must outlive the evaluation and its verdict.
+class Evaluation {
+ public:
+  explicit Evaluation(const Standard& standard);
+  /// The next finding in report order: the n-th call is finding n.
+  void add(const Finding& finding);
+  Verdict finish(bool build_access, const Examined& examined) const;
+
+ private:
+  const Standard* standard_;
+  uint64_t seen_ = 0;
+  std::vector<RuleResult> results_;
+  // Which of the standard's rules name a finding rule id, by id: fnmatch once per id.
+  std::unordered_map<std::string, std::vector<bool>> named_;
+};
+
+/// Judges `findings` against `standard`. A rule none of whose finding rules can come from an
+/// examined check is skipped. Errors: the findings cannot be read.
+[[nodiscard]] Result<Verdict> evaluate(const Standard& standard,
+                                       const FindingStream& findings,
+                                       bool build_access,
+                                       const Examined& examined = {});
 
 }  // namespace catena::audit

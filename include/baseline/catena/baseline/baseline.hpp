@@ -102,7 +102,8 @@ struct CheckReport {
   uint64_t bytes = 0;
   uint64_t files_read = 0;  // the rest were unchanged since an earlier check's read
   uint64_t files_reused = 0;
-  std::vector<Finding> findings;  // sorted, most severe first
+  /// Most severe first; a check's are read from the store (which must outlive the report).
+  FindingStream findings;
 };
 
 /// Compares the paths' current state with the baseline. NotFound when there is none.

@@ -4,6 +4,9 @@
 ///   Finding f{.rule = "WORLD_WRITABLE_EXECUTABLE", .severity = Severity::High, .path = path,
 ///             .message = "..."};
 ///   f.add_evidence("mode", "0777");
+#include <array>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,5 +43,59 @@ void sort_findings(std::vector<Finding>& findings);
 
 /// The most severe finding's severity, or nullopt when there are none.
 std::optional<Severity> max_severity(const std::vector<Finding>& findings);
+
+/// A finding named by its number in a report (1 = the first, most severe), with what a reader
+/// needs to recognise it: how a standard's rule points at the findings that break it.
+struct FindingRef {
+  uint64_t id = 0;
+  std::string rule;
+  std::string path;
+};
+
+/// How many findings there are of each severity: what a verdict and an exit code need, without
+/// holding the findings.
+struct FindingCounts {
+  uint64_t total = 0;
+  std::array<uint64_t, 5> by_severity{};
+
+  void add(Severity severity) {
+    ++total;
+    ++by_severity[static_cast<size_t>(severity)];
+  }
+  void add(const FindingCounts& other);
+  /// How many are at or above `severity`.
+  uint64_t at_least(Severity severity) const;
+  std::optional<Severity> max() const;
+};
+
+/// A report's findings, most severe first (the order of sort_findings), visited one at a time.
+/// A scan or an audit may have millions: theirs are read from the store as they are visited and
+/// never held together. A check of a few files holds its own.
+///
+///   FindingStream stream(std::move(findings));        // held, sorted here
+///   CATENA_TRY_STATUS(stream.for_each([&](const Finding& f) { print(f); }));
+class FindingStream {
+ public:
+  using Visitor = std::function<void(const Finding&)>;
+  /// Calls the visitor with each finding in order; an error when they cannot be read.
+  using Source = std::function<Status(const Visitor&)>;
+
+  FindingStream() = default;
+  FindingStream(std::vector<Finding> findings);  // NOLINT: a held list is a stream
+  FindingStream(FindingCounts counts, Source source)
+      : counts_(counts), source_(std::move(source)) {}
+
+  const FindingCounts& counts() const { return counts_; }
+  uint64_t size() const { return counts_.total; }
+  bool empty() const { return counts_.total == 0; }
+  [[nodiscard]] Status for_each(const Visitor& visit) const;
+  /// Every finding in one vector: for tests and for reports known to be small.
+  [[nodiscard]] Result<std::vector<Finding>> collect() const;
+
+ private:
+  FindingCounts counts_;
+  std::vector<Finding> held_;
+  Source source_;
+};
 
 }  // namespace catena

@@ -2,6 +2,8 @@
 /// File-system helpers shared by the modules: an owning file descriptor, bounded reads of small
 /// text files, and path arithmetic on byte strings.
 #include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -62,6 +64,11 @@ bool path_is_within(std::string_view path, std::string_view prefix);
 [[nodiscard]] Result<void> write_file_atomically(const std::string& path,
                                                  std::string_view text,
                                                  unsigned mode);
+/// The same for text too large to hold: `write` writes it to the stream it is given; its error
+/// (or a failed write) leaves `path` as it was.
+[[nodiscard]] Result<void> write_file_atomically(const std::string& path,
+                                                 unsigned mode,
+                                                 const std::function<Status(std::FILE*)>& write);
 
 /// This host's name (uname nodename).
 std::string host_name();

@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,9 @@ struct VerifyOptions {
   /// Digests that need not be computed again (nullptr: every file is read). Only a match with
   /// the package's hash is taken from it: a file that differs is read for the evidence.
   const KnownDigests* known = nullptr;
+  /// Where findings go as they are made (the audit stores them with its scan); unset: into
+  /// VerifyReport::findings.
+  std::function<void(Finding&&)> on_finding;
 };
 
 struct VerifyReport {
@@ -79,7 +83,7 @@ struct VerifyReport {
   uint64_t files = 0;              // files checked against a hash
   uint64_t bytes = 0;              // bytes hashed
   uint64_t files_reused = 0;       // files whose MD5 came from `known`, not from a read
-  std::vector<Finding> findings;   // sorted, most severe first
+  std::vector<Finding> findings;   // sorted, most severe first; empty with on_finding
   std::vector<HashedFile> hashed;  // what was read and hashed, with its stat anchors
 };
 

@@ -30,7 +30,8 @@ struct AuditRule {
   std::string id;
   std::string title;
   std::string status;
-  std::vector<size_t> findings;  // indices into ScanReport::findings
+  uint64_t count = 0;                // findings that break the rule
+  std::vector<FindingRef> examples;  // the first of them, by their number in the report
 };
 
 /// Build access found on the host and, for an audit, the verdict of the standard.
@@ -59,7 +60,7 @@ struct ScanReport {
   scan::ScanStatus status = scan::ScanStatus::Complete;
   scan::ScanTotals totals;
   std::vector<std::string> roots;
-  std::vector<Finding> findings;  // sorted, most severe first
+  FindingStream findings;  // most severe first; a scan's are read from the store as printed
   Severity fail_on = Severity::High;
   std::string store_path;
   /// Named counts of what was checked ("packages": "849"), printed after the totals.
@@ -77,12 +78,16 @@ struct ScanReport {
 std::string_view verdict(const ScanReport& report);
 
 /// Writes the report to `out` in `format`. The SARIF and json forms are one document; jsonl is
-/// one finding per line.
-void write_scan_report(std::FILE* out, const ScanReport& report, Format format, Style style);
+/// one finding per line. Findings are written as they are read, never held together; an error
+/// when they cannot be read (the output is then cut short).
+[[nodiscard]] Status write_scan_report(std::FILE* out,
+                                       const ScanReport& report,
+                                       Format format,
+                                       Style style);
 
 /// A single self-contained HTML page of the report (no scripts, no external resources):
 /// verdict, build access, the standard's rules, findings with evidence, inventory summary.
-void write_html_report(std::FILE* out, const ScanReport& report);
+[[nodiscard]] Status write_html_report(std::FILE* out, const ScanReport& report);
 
 /// A streaming writer of inventory records (json: one array; jsonl: one object per line).
 class InventoryWriter {

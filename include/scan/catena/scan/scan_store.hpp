@@ -206,7 +206,10 @@ class ScanStore {
   /// Calls `visit` for each record of the scan, in path byte order.
   [[nodiscard]] virtual Status for_each_file(
       int64_t scan_id, const std::function<void(const FileRecord&)>& visit) = 0;
-  [[nodiscard]] virtual Result<std::vector<Finding>> findings_of(int64_t scan_id) = 0;
+  /// Calls `visit` for each finding stored with the scan, most severe first, then by rule and
+  /// path (the order of sort_findings), one at a time.
+  [[nodiscard]] virtual Status for_each_finding(
+      int64_t scan_id, const std::function<void(const Finding&)>& visit) = 0;
   /// Every record of this content in every scan of every host, oldest scan first.
   [[nodiscard]] virtual Result<std::vector<Occurrence>> find_by_sha256(const Sha256& sha256) = 0;
   /// The stored format of a content, or nullopt when it has never been seen.
@@ -216,5 +219,32 @@ class ScanStore {
   /// is no longer running.
   [[nodiscard]] virtual Result<Sha256> scan_content_digest(int64_t scan_id) = 0;
 };
+
+/// Findings added to a scan after it ran (the audit's later steps), written a batch at a time
+/// and counted, so that no step holds them all.
+class FindingWriter {
+ public:
+  FindingWriter(ScanStore& store, int64_t scan_id) : store_(store), scan_id_(scan_id) {}
+  void add(Finding&& finding);
+  /// Writes what is left; the first error of any write.
+  [[nodiscard]] Status flush();
+  const FindingCounts& counts() const { return counts_; }
+
+ private:
+  static constexpr size_t kBatch = 1024;
+  ScanStore& store_;
+  int64_t scan_id_;
+  std::vector<Finding> batch_;
+  FindingCounts counts_;
+  std::optional<Error> error_;
+};
+
+/// The findings stored with a scan as a stream (`counts` says how many there are); `store`
+/// must outlive it.
+inline FindingStream stored_findings(ScanStore& store, int64_t scan_id, FindingCounts counts) {
+  return FindingStream(counts, [&store, scan_id](const FindingStream::Visitor& visit) {
+    return store.for_each_finding(scan_id, visit);
+  });
+}
 
 }  // namespace catena::scan

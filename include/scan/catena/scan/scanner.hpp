@@ -170,8 +170,10 @@ struct ScanSummary {
   scan::ScanStatus status = scan::ScanStatus::Running;
   scan::ScanTotals totals;
   std::vector<std::string> roots;  // absolute, after de-duplication
-  std::vector<Finding> findings;   // sorted, most severe first
-  bool full_pass = true;           // every file was read
+  /// Every finding of the scan, read from the store as it is visited (the store must outlive
+  /// the summary): a scan holds none of them in memory.
+  FindingStream findings;
+  bool full_pass = true;  // every file was read
   /// How many contents each analyser this scan ran examined (a content analysed by an earlier
   /// scan, or a copy of one this scan analysed, is not counted).
   std::vector<std::pair<std::string, uint64_t>> analyser_runs;
