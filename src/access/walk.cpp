@@ -6,7 +6,6 @@
 // never a system secret (/etc/shadow, host keys, ...), whoever owns the link.
 #include "walk.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -20,6 +19,7 @@
 
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
+#include "catena/core/walk.hpp"
 #include "keys.hpp"
 #include "readers.hpp"
 
@@ -141,7 +141,7 @@ std::string join(const std::string& dir, std::string_view name) {
   return dir == "/" ? "/" + std::string(name) : dir + "/" + std::string(name);
 }
 
-class Walker {
+class Walker : public WalkVisitor {
  public:
   Walker(const Options& options, Report& report) : options_(options), report_(report) {}
 
@@ -192,72 +192,44 @@ class Walker {
       record_unreadable(root, "replaced while it was examined");
       return;
     }
-    walk_dir(fd.fd, root, 0, max_depth);
+    walk_dir(fd.fd, root, max_depth);
   }
 
  private:
-  // Takes ownership of `fd`.
-  void walk_dir(int fd, const std::string& path, unsigned depth, unsigned max_depth) {
-    DIR* handle = ::fdopendir(fd);
-    if (handle == nullptr) {
-      ::close(fd);
-      record_unreadable(path, std::strerror(errno));
-      return;
-    }
-    struct Closer {
-      DIR* d;
-      ~Closer() { ::closedir(d); }
-    } closer{handle};
-    ++report_.directories_walked;
-    std::vector<std::string> names;
-    errno = 0;
-    while (dirent* entry = ::readdir(handle)) {
-      std::string_view name = entry->d_name;
-      if (name == "." || name == "..") continue;
-      names.emplace_back(name);
-    }
-    std::sort(names.begin(), names.end());
-    const int dfd = ::dirfd(handle);
-    for (const std::string& name : names) {
-      const std::string child = join(path, name);
-      struct stat st {};
-      if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished
-      if (!S_ISDIR(st.st_mode)) {
-        examine_entry(dfd, path, name, st);
-        continue;
-      }
-      const bool repository = name == ".git";
-      if (!repository && (depth + 1 > max_depth || skipped_directory(child, name))) continue;
-      if (options_.before_open) options_.before_open(child);
-      const int cfd =
-          ::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-      if (cfd < 0) {
-        record_unreadable(child, errno == ELOOP || errno == ENOTDIR
-                                     ? "replaced by something else while it was examined"
-                                     : std::strerror(errno));
-        continue;
-      }
-      struct stat opened {};
-      if (::fstat(cfd, &opened) != 0 || !same_inode(st, opened)) {
-        ::close(cfd);
-        record_unreadable(child, "replaced while it was examined");
-        continue;
-      }
-      if (repository) {
-        // A repository: its remotes and credentials, not its objects.
-        Fd git(cfd);
-        struct stat config {};
-        if (::fstatat(git.fd, "config", &config, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISREG(config.st_mode)) {
-          examine_entry(git.fd, child, "config", config);
-        }
-        continue;
-      }
-      walk_dir(cfd, child, depth + 1, max_depth);
-    }
+  void walk_dir(int fd, const std::string& path, unsigned max_depth) {
+    const WalkOptions walk{.max_depth = max_depth,
+                           .one_file_system = false,  // a home's mounts are the home's too
+                           .before_open = options_.before_open};
+    report_.directories_walked += walk_tree(fd, path, walk, *this).directories;
   }
 
-  void record_unreadable(const std::string& path, std::string reason) {
+  void file(const WalkEntry& entry) override {
+    examine_entry(entry.dir_fd, entry.dir, std::string(entry.name), *entry.st);
+  }
+
+  bool wants(const WalkEntry& entry) override {
+    return entry.name == ".git" || !skipped_directory(entry.path, entry.name);
+  }
+
+  bool enter(const WalkEntry& entry, int fd) override {
+    if (entry.name != ".git") return true;
+    // A repository: its remotes and credentials, not its objects (at any depth).
+    struct stat config {};
+    if (::fstatat(fd, "config", &config, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(config.st_mode)) {
+      examine_entry(fd, entry.path, "config", config);
+    }
+    return false;
+  }
+
+  void problem(const std::string& path, WalkProblem problem, int error) override {
+    if (problem == WalkProblem::TooDeep) return;  // the depth is a bound of the search, not a gap
+    Discovery d = unparsed("directory", describe_walk_problem(problem, error));
+    d.holds_secret = false;
+    d.path = path;
+    report_.discoveries.push_back(std::move(d));
+  }
+
+  void record_unreadable(const std::string& path, const std::string& reason) {
     Discovery d = unparsed("directory", "cannot be read: " + reason);
     d.holds_secret = false;
     d.path = path;

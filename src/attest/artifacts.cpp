@@ -1,6 +1,5 @@
 #include "catena/attest/artifacts.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/parallel.hpp"
+#include "catena/core/walk.hpp"
 
 namespace catena::attest {
 namespace {
@@ -146,49 +146,38 @@ bool is_excluded(std::string_view path, const std::vector<std::string>& patterns
   return false;
 }
 
-std::string join(std::string_view dir, std::string_view name) {
-  if (dir == ".") return std::string(name);
-  std::string out(dir);
-  if (!out.empty() && out.back() != '/') out += '/';
-  out += name;
-  return out;
-}
+// A build tree deeper than this is not a build tree; its deeper directories are unrecorded
+// (named in the provenance), and the walk holds at most this many descriptors.
+constexpr unsigned kMaxArtifactDepth = 256;
 
-struct Walk {
-  const ArtifactOptions& options;
+// Materials and products as in-toto records them: every regular file, symlinks to files
+// followed, symlinks to directories not (os.walk's default), excluded paths left out.
+class ArtifactWalk : public WalkVisitor {
+ public:
+  explicit ArtifactWalk(const ArtifactOptions& options) : options_(options) {}
+
+  void file(const WalkEntry& entry) override {
+    if (is_excluded(entry.path, options_.exclude)) return;
+    if (entry.is_regular()) {
+      files.push_back(entry.path);
+      return;
+    }
+    if (entry.type != DT_LNK) return;
+    struct stat target {};
+    const std::string name(entry.name);
+    if (::fstatat(entry.dir_fd, name.c_str(), &target, 0) != 0) return;  // broken, as in-toto
+    if (S_ISREG(target.st_mode)) files.push_back(entry.path);
+  }
+  bool wants(const WalkEntry& entry) override { return !is_excluded(entry.path, options_.exclude); }
+  void problem(const std::string& path, WalkProblem problem, int error) override {
+    errors.push_back(path + ": " + describe_walk_problem(problem, error));
+  }
+
   std::vector<std::string> files;
   std::vector<std::string> errors;
 
-  void directory(const std::string& dir) {
-    DIR* handle = ::opendir(dir.c_str());
-    if (handle == nullptr) {
-      errors.push_back(dir + ": cannot list: " + errno_text(errno));
-      return;
-    }
-    std::vector<std::string> names;
-    while (const dirent* entry = ::readdir(handle)) {
-      const std::string_view name(entry->d_name);
-      if (name != "." && name != "..") names.emplace_back(name);
-    }
-    ::closedir(handle);
-    for (const std::string& name : names) {
-      const std::string path = join(dir, name);
-      if (is_excluded(path, options.exclude)) continue;
-      struct stat link_info {};
-      if (::lstat(path.c_str(), &link_info) != 0) {
-        errors.push_back(path + ": " + errno_text(errno));
-        continue;
-      }
-      if (S_ISDIR(link_info.st_mode)) {
-        directory(path);
-        continue;
-      }
-      // Symlinks to files are followed, symlinks to directories are not (os.walk's default).
-      struct stat info {};
-      if (::stat(path.c_str(), &info) != 0) continue;  // a broken symlink, as in-toto skips
-      if (S_ISREG(info.st_mode)) files.push_back(path);
-    }
-  }
+ private:
+  const ArtifactOptions& options_;
 };
 
 }  // namespace
@@ -270,7 +259,11 @@ std::string normpath(std::string_view path) {
 
 Result<ArtifactSet> record_artifacts(const std::vector<std::string>& paths,
                                      const ArtifactOptions& options) {
-  Walk walk{options};
+  ArtifactWalk walk(options);
+  // A build tree is walked wherever its files are (one_file_system off), as deep as a build
+  // can sensibly go; a deeper directory is an error of the attestation, never a silent gap.
+  const WalkOptions tree{
+      .max_depth = kMaxArtifactDepth, .one_file_system = false, .cancel = options.cancel};
   for (const std::string& given : paths) {
     const std::string path = normpath(given);
     if (is_excluded(path, options.exclude)) continue;
@@ -278,7 +271,13 @@ Result<ArtifactSet> record_artifacts(const std::vector<std::string>& paths,
     if (::stat(path.c_str(), &info) != 0) {
       walk.errors.push_back(path + ": " + errno_text(errno));
     } else if (S_ISDIR(info.st_mode)) {
-      walk.directory(path);
+      // A named directory is followed if it is a symlink, as in-toto does; below it nothing is.
+      const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK));
+      if (!fd.valid()) {
+        walk.errors.push_back(path + ": " + errno_text(errno));
+        continue;
+      }
+      walk_tree(fd.get(), path == "." ? "" : path, tree, walk);
     } else if (S_ISREG(info.st_mode)) {
       walk.files.push_back(path);
     } else {

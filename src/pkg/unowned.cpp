@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
+#include "catena/core/walk.hpp"
 #include "catena/formats/format.hpp"
 #include "catena/pkg/verify.hpp"
 
@@ -28,68 +28,35 @@ bool executable_format(std::string_view format) {
   return false;
 }
 
-class UnownedWalker {
+// Regular files no package owns, judged by their mode and, when they have no execute bit, by
+// their head (an ELF without +x is still code a loader can map).
+class UnownedVisitor : public WalkVisitor {
  public:
-  UnownedWalker(const PackageOwners& owners, const std::atomic<bool>* cancel)
-      : owners_(owners), cancel_(cancel) {}
+  explicit UnownedVisitor(const PackageOwners& owners) : owners_(owners) {}
 
-  void walk(int dir_fd, const std::string& path, dev_t device, int depth) {
-    if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) return;
-    DIR* dir = ::fdopendir(dir_fd);
-    if (dir == nullptr) {
-      ::close(dir_fd);
-      return;
+  void file(const WalkEntry& entry) override {
+    if (!entry.is_regular() || !owners_.owner_of(entry.path).empty()) return;
+    const std::string name(entry.name);
+    // The head first: a file with no execute bit is hashed only when its content runs.
+    const FileContent head =
+        read_content(entry.dir_fd, name, {.digests = 0, .head_bytes = kHeadBytes});
+    if (head.status != FileContent::Status::Read) return;
+    const std::string_view format = formats::format_name(formats::classify_format(head.head));
+    if ((head.st.st_mode & 0111) == 0 && !executable_format(format)) return;
+    const FileContent content = read_content(entry.dir_fd, name, {.expect = &head.st});
+    std::optional<Sha256> digest;
+    if (content.status == FileContent::Status::Read) digest = content.digests.sha256;
+    if (auto f =
+            unowned_executable(entry.path, head.st.st_mode, static_cast<uint64_t>(head.st.st_size),
+                               head.st.st_uid, format, digest)) {
+      findings.push_back(std::move(*f));
     }
-    while (dirent* entry = ::readdir(dir)) {
-      const std::string_view name(entry->d_name);
-      if (name == "." || name == "..") continue;
-      const std::string child = (path == "/" ? "" : path) + "/" + std::string(name);
-      unsigned char type = entry->d_type;
-      struct stat st {};
-      if (type == DT_UNKNOWN) {
-        if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
-      }
-      if (type == DT_DIR) {
-        if (depth >= kMaxDepth) continue;
-        const int child_fd =
-            ::openat(::dirfd(dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (child_fd < 0) continue;
-        struct stat dir_st {};
-        if (::fstat(child_fd, &dir_st) != 0 || dir_st.st_dev != device) {
-          ::close(child_fd);  // another file system mounted here is not part of this tree
-          continue;
-        }
-        walk(child_fd, child, device, depth + 1);
-        continue;
-      }
-      if (type != DT_REG) continue;
-      if (!owners_.owner_of(child).empty()) continue;
-      inspect(::dirfd(dir), entry->d_name, child);
-    }
-    ::closedir(dir);
   }
 
   std::vector<Finding> findings;
 
  private:
-  void inspect(int dir_fd, const char* name, const std::string& path) {
-    // The head first: a file with no execute bit is hashed only when its content runs.
-    const FileContent head = read_content(dir_fd, name, {.digests = 0, .head_bytes = kHeadBytes});
-    if (head.status != FileContent::Status::Read) return;
-    const std::string_view format = formats::format_name(formats::classify_format(head.head));
-    if ((head.st.st_mode & 0111) == 0 && !executable_format(format)) return;
-    const FileContent content = read_content(dir_fd, name, {.expect = &head.st});
-    std::optional<Sha256> digest;
-    if (content.status == FileContent::Status::Read) digest = content.digests.sha256;
-    if (auto f = unowned_executable(path, head.st.st_mode, static_cast<uint64_t>(head.st.st_size),
-                                    head.st.st_uid, format, digest)) {
-      findings.push_back(std::move(*f));
-    }
-  }
-
   const PackageOwners& owners_;
-  const std::atomic<bool>* cancel_;
 };
 
 }  // namespace
@@ -116,20 +83,16 @@ Result<std::vector<Finding>> find_unowned_executables(const DpkgLocation& locati
                                                       const std::vector<std::string>& dirs,
                                                       const std::atomic<bool>* cancel) {
   CATENA_TRY(PackageOwners owners, PackageOwners::load(location, dirs));
-  UnownedWalker walker(owners, cancel);
+  UnownedVisitor visitor(owners);
+  // Only the listing's file types: a file is looked at only when no package owns it.
+  const WalkOptions walk{.max_depth = kMaxDepth, .stat_files = false, .cancel = cancel};
   const std::string root = location.root.empty() ? "/" : location.root;
   for (const std::string& dir : dirs) {
-    const int fd =
-        ::open(join_root(root, dir).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) continue;
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      continue;
-    }
-    walker.walk(fd, dir, st.st_dev, 0);
+    const UniqueFd fd(
+        ::open(join_root(root, dir).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.valid()) walk_tree(fd.get(), dir, walk, visitor);
   }
-  return std::move(walker.findings);
+  return std::move(visitor.findings);
 }
 
 }  // namespace catena::pkg

@@ -360,6 +360,22 @@ TEST_F(IntotoHostile, KeysMustBeWhatTheyClaim) {
       trust::VerifyingKey::from_sslib("ecdsa", "ecdsa-sha2-nistp256", func->sslib().public_value));
 }
 
+// A build tree deeper than any build makes: what lies below the limit is an error of the
+// record (named, so the provenance lists it unrecorded), never silently left out.
+TEST(IntotoArtifacts, ATreeDeeperThanTheLimitIsAnErrorNotAGap) {
+  test::TempDir tree;
+  std::string deep = "top";
+  for (int i = 0; i < 300; ++i) deep += "/d";
+  tree.write(deep + "/tool", "x");
+  tree.write("top/near", "y");
+  auto set = record_artifacts({tree / "top"}, {});
+  ASSERT_THAT(set, IsOk());
+  EXPECT_EQ(set->artifacts.size(), 1u);
+  EXPECT_TRUE(set->artifacts.contains(tree / "top/near"));
+  ASSERT_EQ(set->errors.size(), 1u);
+  EXPECT_THAT(set->errors[0], HasSubstr("deeper than"));
+}
+
 TEST(IntotoKeys, KeyIdsMatchSecuresystemslibForEveryKeyType) {
   test::TempDir dir;
   for (const char* type : {"rsa", "ed25519", "ecdsa"}) {
