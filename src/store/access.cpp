@@ -89,11 +89,10 @@ std::string Store::default_access_key_path(const std::string& store_path) {
 Result<std::string> Store::access_key(const std::string& key_path) {
   std::string path = key_path;
   if (path.empty() && path_ != ":memory:") path = default_access_key_path(path_);
-  Statement legacy(db_, "SELECT value FROM settings WHERE name = 'access_salt'");
-  if (!legacy.ok()) return db_error(db_, "cannot read settings");
   std::string old_key;
-  if (sqlite3_step(legacy.get()) == SQLITE_ROW) old_key = legacy.column_text(0);
-  sqlite3_reset(legacy.get());
+  CATENA_TRY_STATUS(first_row(db_, "cannot read settings",
+                              "SELECT value FROM settings WHERE name = 'access_salt'",
+                              [&](const Statement& row) { old_key = row.column_text(0); }));
   std::string key;
   if (path.empty()) {
     CATENA_TRY(key, random_key());
@@ -115,16 +114,16 @@ Result<std::string> Store::access_key(const std::string& key_path) {
     CATENA_TRY_STATUS(exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", "cannot checkpoint store"));
   }
   const std::string check = key_check(key);
-  Statement insert(db_,
-                   "INSERT OR IGNORE INTO settings(name, value) VALUES('access_key_check', ?)");
-  if (!insert.ok()) return db_error(db_, "cannot store settings");
-  insert.bind_text(1, check);
-  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot store settings");
-  Statement stored(db_, "SELECT value FROM settings WHERE name = 'access_key_check'");
-  if (!stored.ok() || sqlite3_step(stored.get()) != SQLITE_ROW) {
-    return db_error(db_, "cannot read settings");
-  }
-  if (stored.column_text(0) != check) {
+  CATENA_TRY_STATUS(run(db_, "cannot store settings",
+                        "INSERT OR IGNORE INTO settings(name, value) VALUES('access_key_check', ?)",
+                        check));
+  std::string stored;
+  CATENA_TRY(const bool found,
+             first_row(db_, "cannot read settings",
+                       "SELECT value FROM settings WHERE name = 'access_key_check'",
+                       [&](const Statement& row) { stored = row.column_text(0); }));
+  if (!found) return make_error(ErrorCode::Db, "cannot read settings of " + path_);
+  if (stored != check) {
     return make_error(ErrorCode::Usage,
                       "the access key " + (path.empty() ? std::string("(new)") : path) +
                           " is not the key the credential fingerprints in " + path_ +
@@ -162,81 +161,57 @@ Status Store::replace_access(const std::string& host,
                              const std::vector<access::Discovery>& records) {
   Transaction txn(db_);
   CATENA_TRY_STATUS(txn.begin());
-  Statement remove(db_, "DELETE FROM access_discoveries WHERE host = ?");
-  if (!remove.ok()) return db_error(db_, "cannot store build access");
-  remove.bind_text(1, host);
-  if (sqlite3_step(remove.get()) != SQLITE_DONE) return db_error(db_, "cannot store build access");
+  constexpr std::string_view kWhat = "cannot store build access";
+  CATENA_TRY_STATUS(run(db_, kWhat, "DELETE FROM access_discoveries WHERE host = ?", host));
   Statement insert(db_, "INSERT INTO access_discoveries(host, discovered_ns, " +
                             std::string(kAccessColumns) +
                             ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!insert.ok()) return db_error(db_, "cannot store build access");
+  if (!insert.ok()) return db_error(db_, kWhat);
   for (const access::Discovery& r : records) {
-    sqlite3_reset(insert.get());
-    insert.bind_text(1, host);
-    insert.bind_int(2, discovered_ns);
-    insert.bind_text(3, r.kind);
-    insert.bind_text(4, r.category);
-    insert.bind_text(5, r.target);
-    insert.bind_text(6, r.account);
-    insert.bind_blob(7, r.path);
-    insert.bind_text(8, r.owner);
-    insert.bind_int(9, r.mode);
-    insert.bind_text(10, r.fingerprint);
-    insert.bind_text(11, r.protection);
-    insert.bind_int(12, r.holds_secret ? 1 : 0);
-    insert.bind_int(13, r.signing ? 1 : 0);
-    insert.bind_int(14, r.build_critical ? 1 : 0);
-    insert.bind_text(15, r.detail);
-    if (sqlite3_step(insert.get()) != SQLITE_DONE) {
-      return db_error(db_, "cannot store build access");
-    }
+    CATENA_TRY_STATUS(run_again(db_, insert, kWhat, host, discovered_ns, r.kind, r.category,
+                                r.target, r.account, Blob{r.path}, r.owner, r.mode, r.fingerprint,
+                                r.protection, r.holds_secret, r.signing, r.build_critical,
+                                r.detail));
   }
   return txn.commit();
 }
 
 Result<std::vector<access::Discovery>> Store::list_access(const std::string& host) {
-  Statement stmt(db_, "SELECT " + std::string(kAccessColumns) +
-                          " FROM access_discoveries WHERE ? = '' OR host = ? ORDER BY host, path, "
-                          "kind, target, id");
-  if (!stmt.ok()) return db_error(db_, "cannot read build access");
-  stmt.bind_text(1, host);
-  stmt.bind_text(2, host);
   std::vector<access::Discovery> out;
-  int rc = 0;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    access::Discovery r;
-    r.kind = stmt.column_text(0);
-    r.category = stmt.column_text(1);
-    r.target = stmt.column_text(2);
-    r.account = stmt.column_text(3);
-    r.path = stmt.column_text(4);
-    r.owner = stmt.column_text(5);
-    r.mode = static_cast<uint32_t>(stmt.column_int(6));
-    r.fingerprint = stmt.column_text(7);
-    r.protection = stmt.column_text(8);
-    r.holds_secret = stmt.column_int(9) != 0;
-    r.signing = stmt.column_int(10) != 0;
-    r.build_critical = stmt.column_int(11) != 0;
-    r.detail = stmt.column_text(12);
-    out.push_back(std::move(r));
-  }
-  if (rc != SQLITE_DONE) return db_error(db_, "cannot read build access");
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot read build access",
+      "SELECT " + std::string(kAccessColumns) +
+          " FROM access_discoveries WHERE ?1 = '' OR host = ?1 ORDER BY host, path, kind, target, "
+          "id",
+      [&](const Statement& stmt) {
+        access::Discovery r;
+        r.kind = stmt.column_text(0);
+        r.category = stmt.column_text(1);
+        r.target = stmt.column_text(2);
+        r.account = stmt.column_text(3);
+        r.path = stmt.column_text(4);
+        r.owner = stmt.column_text(5);
+        r.mode = static_cast<uint32_t>(stmt.column_int(6));
+        r.fingerprint = stmt.column_text(7);
+        r.protection = stmt.column_text(8);
+        r.holds_secret = stmt.column_int(9) != 0;
+        r.signing = stmt.column_int(10) != 0;
+        r.build_critical = stmt.column_int(11) != 0;
+        r.detail = stmt.column_text(12);
+        out.push_back(std::move(r));
+      },
+      host));
   return out;
 }
 
 Result<std::map<std::string, std::vector<std::string>>> Store::credential_hosts(
     const std::string& host) {
-  Statement stmt(db_,
-                 "SELECT DISTINCT fingerprint, host FROM access_discoveries WHERE holds_secret = 1 "
-                 "AND fingerprint <> '' AND host <> ? ORDER BY fingerprint, host");
-  if (!stmt.ok()) return db_error(db_, "cannot read build access");
-  stmt.bind_text(1, host);
   std::map<std::string, std::vector<std::string>> out;
-  int rc = 0;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    out[stmt.column_text(0)].push_back(stmt.column_text(1));
-  }
-  if (rc != SQLITE_DONE) return db_error(db_, "cannot read build access");
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot read build access",
+      "SELECT DISTINCT fingerprint, host FROM access_discoveries WHERE holds_secret = 1 "
+      "AND fingerprint <> '' AND host <> ? ORDER BY fingerprint, host",
+      [&](const Statement& row) { out[row.column_text(0)].push_back(row.column_text(1)); }, host));
   return out;
 }
 

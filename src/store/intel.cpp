@@ -143,14 +143,8 @@ Result<int64_t> Store::import_signer_feed(const FeedRecord& feed,
                 "VALUES (?, ?, ?, ?, ?)");
   if (!add.ok()) return db_error(db_, "cannot store blocked signers");
   for (const BlockedSignerRecord& b : signers) {
-    sqlite3_reset(add.get());
-    add.bind_int(1, feed_id);
-    add.bind_text(2, b.thumbprint);
-    add.bind_text(3, b.issuer);
-    add.bind_text(4, b.serial);
-    add.bind_text(5, b.label);
-    if (sqlite3_step(add.get()) != SQLITE_DONE)
-      return db_error(db_, "cannot store blocked signers");
+    CATENA_TRY_STATUS(run_again(db_, add, "cannot store blocked signers", feed_id, b.thumbprint,
+                                b.issuer, b.serial, b.label));
   }
   CATENA_TRY_STATUS(txn.commit());
   return feed_id;

@@ -21,48 +21,39 @@ Result<int64_t> Store::begin_scan(const NewScan& scan) {
   Transaction txn(db_);
   CATENA_TRY_STATUS(txn.begin());
   CATENA_TRY(int64_t host, host_id(scan.host));
-  Statement insert(db_,
-                   "INSERT INTO scans(host_id, kind, started_ns, catena_version, arguments, roots, "
-                   "status, digests, full_pass) VALUES(?, ?, ?, ?, ?, ?, 'running', ?, ?)");
-  if (!insert.ok()) return db_error(db_, "cannot record scan");
-  insert.bind_int(1, host);
-  insert.bind_text(2, scan.kind);
-  insert.bind_int(3, scan.started_ns);
-  insert.bind_text(4, scan.catena_version);
-  insert.bind_text(5, encode_string_list(scan.arguments));
-  insert.bind_text(6, encode_string_list(scan.roots));
-  insert.bind_text(7, scan.digests);
-  insert.bind_int(8, scan.full_pass ? 1 : 0);
-  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot record scan");
+  CATENA_TRY_STATUS(run(db_, "cannot record scan",
+                        "INSERT INTO scans(host_id, kind, started_ns, catena_version, arguments, "
+                        "roots, status, digests, full_pass) "
+                        "VALUES(?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+                        host, scan.kind, scan.started_ns, scan.catena_version,
+                        encode_string_list(scan.arguments), encode_string_list(scan.roots),
+                        scan.digests, scan.full_pass));
   const int64_t id = sqlite3_last_insert_rowid(db_);
   // Two live scans of one series would both replace the same records: the second (and a scan
   // without a key) gets a series of its own. Scans of dead processes were marked interrupted
   // when the store was opened, so a running one here is alive.
   std::string key = scan.series_key.empty() ? "scan:" + std::to_string(id) : scan.series_key;
   if (!scan.series_key.empty()) {
-    Statement busy(db_,
-                   "SELECT count(*) FROM scans s JOIN scan_series r ON r.id = s.series_id "
-                   "WHERE r.host_id = ? AND r.key = ? AND s.status = 'running'");
-    if (!busy.ok()) return db_error(db_, "cannot record scan");
-    busy.bind_int(1, host);
-    busy.bind_text(2, key);
-    if (sqlite3_step(busy.get()) != SQLITE_ROW) return db_error(db_, "cannot record scan");
-    if (busy.column_int(0) > 0) key = "scan:" + std::to_string(id);
+    int64_t running = 0;
+    CATENA_TRY_STATUS(first_row(
+        db_, "cannot record scan",
+        "SELECT count(*) FROM scans s JOIN scan_series r ON r.id = s.series_id "
+        "WHERE r.host_id = ? AND r.key = ? AND s.status = 'running'",
+        [&](const Statement& row) { running = row.column_int(0); }, host, key));
+    if (running > 0) key = "scan:" + std::to_string(id);
   }
-  Statement series(db_,
-                   "INSERT INTO scan_series(host_id, key) VALUES(?, ?) "
-                   "ON CONFLICT(host_id, key) DO UPDATE SET key = excluded.key RETURNING id");
-  if (!series.ok()) return db_error(db_, "cannot record scan series");
-  series.bind_int(1, host);
-  series.bind_text(2, key);
-  if (sqlite3_step(series.get()) != SQLITE_ROW) return db_error(db_, "cannot record scan series");
-  const int64_t series_id = series.column_int(0);
-  series.reset();  // a RETURNING statement left mid-step would keep the commit from finishing
-  Statement link(db_, "UPDATE scans SET series_id = ? WHERE id = ?");
-  if (!link.ok()) return db_error(db_, "cannot record scan");
-  link.bind_int(1, series_id);
-  link.bind_int(2, id);
-  if (sqlite3_step(link.get()) != SQLITE_DONE) return db_error(db_, "cannot record scan");
+  // The RETURNING statement is finalised by first_row: one left mid-step would keep the commit
+  // from finishing.
+  int64_t series_id = 0;
+  CATENA_TRY(const bool series,
+             first_row(
+                 db_, "cannot record scan series",
+                 "INSERT INTO scan_series(host_id, key) VALUES(?, ?) "
+                 "ON CONFLICT(host_id, key) DO UPDATE SET key = excluded.key RETURNING id",
+                 [&](const Statement& row) { series_id = row.column_int(0); }, host, key));
+  if (!series) return make_error(ErrorCode::Db, "cannot record scan series");
+  CATENA_TRY_STATUS(
+      run(db_, "cannot record scan", "UPDATE scans SET series_id = ? WHERE id = ?", series_id, id));
   CATENA_TRY_STATUS(txn.commit());
   return id;
 }
@@ -76,17 +67,8 @@ Status Store::put_stat_digests(const std::string& host, std::span<const StatDige
                 "mtime_ns, ctime_ns, md5, recorded_ns) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!put.ok()) return db_error(db_, "cannot record digests");
   for (const StatDigest& d : digests) {
-    put.reset();
-    put.bind_int(1, host_key);
-    put.bind_blob(2, d.path);
-    put.bind_int(3, static_cast<int64_t>(d.device));
-    put.bind_int(4, static_cast<int64_t>(d.inode));
-    put.bind_int(5, static_cast<int64_t>(d.size));
-    put.bind_int(6, d.mtime_ns);
-    put.bind_int(7, d.ctime_ns);
-    put.bind_digest(8, std::optional<Md5>(d.md5));
-    put.bind_int(9, d.recorded_ns);
-    if (sqlite3_step(put.get()) != SQLITE_DONE) return db_error(db_, "cannot record digests");
+    CATENA_TRY_STATUS(run_again(db_, put, "cannot record digests", host_key, Blob{d.path}, d.device,
+                                d.inode, d.size, d.mtime_ns, d.ctime_ns, d.md5, d.recorded_ns));
   }
   return txn.commit();
 }
@@ -114,92 +96,87 @@ Status Store::for_each_stat_digest(const std::string& host,
 
 Result<std::optional<int64_t>> Store::last_full_pass_ns(const std::string& host,
                                                         const std::string& series_key) {
-  Statement stmt(db_,
-                 "SELECT max(s.started_ns) FROM scans s JOIN scan_series r ON r.id = s.series_id "
-                 "JOIN hosts h ON h.id = r.host_id "
-                 "WHERE h.name = ? AND r.key = ? AND s.full_pass = 1 AND s.status = 'complete' "
-                 "AND s.incomplete = 0");
-  if (!stmt.ok()) return db_error(db_, "cannot read scans");
-  stmt.bind_text(1, host);
-  stmt.bind_text(2, series_key);
-  if (sqlite3_step(stmt.get()) != SQLITE_ROW) return db_error(db_, "cannot read scans");
-  if (stmt.column_is_null(0)) return std::optional<int64_t>();
-  return std::optional<int64_t>(stmt.column_int(0));
+  std::optional<int64_t> last;
+  CATENA_TRY_STATUS(first_row(
+      db_, "cannot read scans",
+      "SELECT max(s.started_ns) FROM scans s JOIN scan_series r ON r.id = s.series_id "
+      "JOIN hosts h ON h.id = r.host_id "
+      "WHERE h.name = ? AND r.key = ? AND s.full_pass = 1 AND s.status = 'complete' "
+      "AND s.incomplete = 0",
+      [&](const Statement& row) {
+        if (!row.column_is_null(0)) last = row.column_int(0);
+      },
+      host, series_key));
+  return last;
 }
 
 Status Store::for_each_reference_file(int64_t scan_id,
                                       const std::function<void(ReferenceFile&&)>& visit) {
   // Only records written by an earlier scan: the scan's own are not a reference for itself.
-  Statement stmt(db_,
-                 "SELECT f.id, f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, "
-                 "f.ctime_ns, f.inode, f.device, f.sha256, c.md5, c.sha1, f.package, f.xattrs, "
-                 "f.changed, w.status, c.analysis, f.link_target, w.started_ns, c.format "
-                 "FROM scans s JOIN files f ON f.series_id = s.series_id "
-                 "JOIN scans w ON w.id = f.scan_id "
-                 "LEFT JOIN contents c ON c.sha256 = f.sha256 "
-                 "WHERE s.id = ? AND f.until_scan_id IS NULL AND f.scan_id < s.id");
-  if (!stmt.ok()) return db_error(db_, "cannot read the reference scan");
-  stmt.bind_int(1, scan_id);
-  int rc = 0;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    ReferenceFile r;
-    r.row = stmt.column_int(0);
-    r.path = stmt.column_text(1);
-    r.type = parse_file_type(stmt.column_text(2));
-    r.size = static_cast<uint64_t>(stmt.column_int(3));
-    r.mode = static_cast<uint32_t>(stmt.column_int(4));
-    r.uid = static_cast<uint32_t>(stmt.column_int(5));
-    r.gid = static_cast<uint32_t>(stmt.column_int(6));
-    r.mtime_ns = stmt.column_int(7);
-    r.ctime_ns = stmt.column_int(8);
-    r.inode = static_cast<uint64_t>(stmt.column_int(9));
-    r.device = static_cast<uint64_t>(stmt.column_int(10));
-    r.sha256 = stmt.column_digest<32>(11);
-    r.md5 = stmt.column_digest<16>(12);
-    r.sha1 = stmt.column_digest<20>(13);
-    r.package = stmt.column_text(14);
-    r.xattrs = stmt.column_text(15);
-    r.changed = stmt.column_int(16) != 0;
-    r.from_complete_scan = stmt.column_text(17) == scan_status_name(ScanStatus::Complete);
-    r.analysis = stmt.column_text(18);
-    r.link_target = stmt.column_text(19);
-    r.recorded_ns = stmt.column_int(20);
-    r.format = stmt.column_text(21);
-    visit(std::move(r));
-  }
-  if (rc != SQLITE_DONE) return db_error(db_, "cannot read the reference scan");
-  return {};
+  return for_each_row(
+      db_, "cannot read the reference scan",
+      "SELECT f.id, f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, "
+      "f.ctime_ns, f.inode, f.device, f.sha256, c.md5, c.sha1, f.package, f.xattrs, "
+      "f.changed, w.status, c.analysis, f.link_target, w.started_ns, c.format "
+      "FROM scans s JOIN files f ON f.series_id = s.series_id "
+      "JOIN scans w ON w.id = f.scan_id "
+      "LEFT JOIN contents c ON c.sha256 = f.sha256 "
+      "WHERE s.id = ? AND f.until_scan_id IS NULL AND f.scan_id < s.id",
+      [&](const Statement& stmt) {
+        ReferenceFile r;
+        r.row = stmt.column_int(0);
+        r.path = stmt.column_text(1);
+        r.type = parse_file_type(stmt.column_text(2));
+        r.size = static_cast<uint64_t>(stmt.column_int(3));
+        r.mode = static_cast<uint32_t>(stmt.column_int(4));
+        r.uid = static_cast<uint32_t>(stmt.column_int(5));
+        r.gid = static_cast<uint32_t>(stmt.column_int(6));
+        r.mtime_ns = stmt.column_int(7);
+        r.ctime_ns = stmt.column_int(8);
+        r.inode = static_cast<uint64_t>(stmt.column_int(9));
+        r.device = static_cast<uint64_t>(stmt.column_int(10));
+        r.sha256 = stmt.column_digest<32>(11);
+        r.md5 = stmt.column_digest<16>(12);
+        r.sha1 = stmt.column_digest<20>(13);
+        r.package = stmt.column_text(14);
+        r.xattrs = stmt.column_text(15);
+        r.changed = stmt.column_int(16) != 0;
+        r.from_complete_scan = stmt.column_text(17) == scan_status_name(ScanStatus::Complete);
+        r.analysis = stmt.column_text(18);
+        r.link_target = stmt.column_text(19);
+        r.recorded_ns = stmt.column_int(20);
+        r.format = stmt.column_text(21);
+        visit(std::move(r));
+      },
+      scan_id);
 }
 
 Status Store::for_each_analysed_content(const std::function<void(AnalysedContent&&)>& visit) {
-  Statement stmt(db_,
-                 "SELECT sha256, analysis, findings FROM contents WHERE analysis IS NOT NULL AND "
-                 "(findings IS NOT NULL OR format IN ('elf', 'pe', 'macho', 'macho_fat', 'msi'))");
-  if (!stmt.ok()) return db_error(db_, "cannot read contents");
-  int rc = 0;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    AnalysedContent facts;
-    const auto sha256 = stmt.column_digest<32>(0);
-    if (!sha256) continue;
-    facts.sha256 = *sha256;
-    facts.analysis = stmt.column_text(1);
-    if (!stmt.column_is_null(2)) {
-      const auto parsed = nlohmann::json::parse(stmt.column_text(2), nullptr, false);
-      // Facts that cannot be read back are as good as none: the content is analysed again.
-      if (!parsed.is_array()) continue;
-      for (const auto& item : parsed) {
-        if (!item.is_object() || !item.contains("analyser") || !item["analyser"].is_string()) {
-          continue;
+  return for_each_row(
+      db_, "cannot read contents",
+      "SELECT sha256, analysis, findings FROM contents WHERE analysis IS NOT NULL AND "
+      "(findings IS NOT NULL OR format IN ('elf', 'pe', 'macho', 'macho_fat', 'msi'))",
+      [&](const Statement& row) {
+        AnalysedContent facts;
+        const auto sha256 = row.column_digest<32>(0);
+        if (!sha256) return;
+        facts.sha256 = *sha256;
+        facts.analysis = row.column_text(1);
+        if (!row.column_is_null(2)) {
+          const auto parsed = nlohmann::json::parse(row.column_text(2), nullptr, false);
+          // Facts that cannot be read back are as good as none: the content is analysed again.
+          if (!parsed.is_array()) return;
+          for (const auto& item : parsed) {
+            if (!item.is_object() || !item.contains("analyser") || !item["analyser"].is_string()) {
+              continue;
+            }
+            auto finding = decode_finding(item);
+            if (!finding) continue;
+            facts.findings.emplace_back(item["analyser"].get<std::string>(), std::move(*finding));
+          }
         }
-        auto finding = decode_finding(item);
-        if (!finding) continue;
-        facts.findings.emplace_back(item["analyser"].get<std::string>(), std::move(*finding));
-      }
-    }
-    visit(std::move(facts));
-  }
-  if (rc != SQLITE_DONE) return db_error(db_, "cannot read contents");
-  return {};
+        visit(std::move(facts));
+      });
 }
 
 Status Store::add_batch(int64_t scan_id,
@@ -256,12 +233,12 @@ Status Store::write_batch(int64_t scan_id,
   if (!content.ok() || !file.ok() || !finding.ok() || !close.ok() || !facts.ok()) {
     return db_error(db_, "cannot prepare insert");
   }
-  const auto close_row = [&](int64_t row) -> Status {
-    close.reset();
-    close.bind_int(1, scan_id);
-    close.bind_int(2, row);
-    if (sqlite3_step(close.get()) != SQLITE_DONE) return db_error(db_, "cannot close record");
-    return {};
+  const auto close_row = [&](int64_t row) {
+    return run_again(db_, close, "cannot close record", scan_id, row);
+  };
+  // What is empty is stored as NULL.
+  const auto text_or_null = [](std::string_view text) {
+    return text.empty() ? std::nullopt : std::optional<std::string_view>(text);
   };
   const int64_t now = now_ns();
   // A content's facts go with its first record of the batch (one statement, not two); the facts
@@ -276,113 +253,55 @@ Status Store::write_batch(int64_t scan_id,
   for (size_t i = 0; i < count; ++i) {
     const FileRecord& r = record_at(i);
     if (r.sha256) {
-      content.reset();
+      std::optional<std::string_view> analysis;
+      std::optional<std::string> analysis_findings;
       const auto fact = facts_of.find(*r.sha256);
       if (fact != facts_of.end() && fact->second != nullptr) {
-        content.bind_text(9, fact->second->analysis);
-        if (fact->second->findings.empty()) {
-          content.bind_null(10);
-        } else {
-          content.bind_text(10, findings_text(*fact->second));
-        }
+        analysis = fact->second->analysis;
+        if (!fact->second->findings.empty()) analysis_findings = findings_text(*fact->second);
         fact->second = nullptr;  // stored
-      } else {
-        content.bind_null(9);
-        content.bind_null(10);
       }
-      content.bind_digest(1, r.sha256);
-      content.bind_int(2, static_cast<int64_t>(r.size));
-      content.bind_text(3, r.format);
-      content.bind_digest(4, r.md5);
-      content.bind_digest(5, r.sha1);
-      content.bind_int(6, now);
-      if (r.signature.empty()) {
-        content.bind_null(7);
-      } else {
-        content.bind_text(7, r.signature);
-      }
-      if (r.details.empty()) {
-        content.bind_null(8);
-      } else {
-        content.bind_text(8, r.details);
-      }
-      if (sqlite3_step(content.get()) != SQLITE_DONE) return db_error(db_, "cannot store content");
+      CATENA_TRY_STATUS(run_again(db_, content, "cannot store content", r.sha256, r.size, r.format,
+                                  r.md5, r.sha1, now, text_or_null(r.signature),
+                                  text_or_null(r.details), analysis, analysis_findings));
     }
     if (const int64_t replaced = replaces_at(i); replaced != 0) {
       CATENA_TRY_STATUS(close_row(replaced));
     }
-    file.reset();
-    file.bind_int(1, scan_id);
-    file.bind_blob(2, r.path);
-    file.bind_text(3, file_type_name(r.type));
-    file.bind_int(4, static_cast<int64_t>(r.size));
-    file.bind_int(5, r.mode);
-    file.bind_int(6, r.uid);
-    file.bind_int(7, r.gid);
-    file.bind_int(8, r.mtime_ns);
-    file.bind_int(9, r.ctime_ns);
-    file.bind_int(10, static_cast<int64_t>(r.inode));
-    file.bind_int(11, static_cast<int64_t>(r.device));
-    file.bind_digest(12, r.sha256);
-    file.bind_text(13, r.package);
-    if (r.type == FileType::Symlink) {
-      file.bind_blob(14, r.link_target);
-    } else {
-      file.bind_null(14);
-    }
-    file.bind_int(15, r.changed ? 1 : 0);
-    if (r.xattrs.empty()) {
-      file.bind_null(16);
-    } else {
-      file.bind_blob(16, r.xattrs);
-    }
-    file.bind_int(17, series_id);
-    if (sqlite3_step(file.get()) != SQLITE_DONE) return db_error(db_, "cannot store file record");
+    const std::optional<Blob> link_target =
+        r.type == FileType::Symlink ? std::optional<Blob>(Blob{r.link_target}) : std::nullopt;
+    const std::optional<Blob> xattrs =
+        r.xattrs.empty() ? std::nullopt : std::optional<Blob>(Blob{r.xattrs});
+    CATENA_TRY_STATUS(run_again(db_, file, "cannot store file record", scan_id, Blob{r.path},
+                                file_type_name(r.type), r.size, r.mode, r.uid, r.gid, r.mtime_ns,
+                                r.ctime_ns, r.inode, r.device, r.sha256, r.package, link_target,
+                                r.changed, xattrs, series_id));
   }
   for (const int64_t row : closed) CATENA_TRY_STATUS(close_row(row));
   for (const AnalysedContent& fact : analysed) {
     if (facts_of.at(fact.sha256) == nullptr) continue;
-    facts.reset();
-    facts.bind_text(1, fact.analysis);
-    if (fact.findings.empty()) {
-      facts.bind_null(2);
-    } else {
-      facts.bind_text(2, findings_text(fact));
-    }
-    facts.bind_digest(3, std::optional<Sha256>(fact.sha256));
-    if (sqlite3_step(facts.get()) != SQLITE_DONE) return db_error(db_, "cannot store facts");
+    const std::optional<std::string> fact_findings =
+        fact.findings.empty() ? std::nullopt : std::optional<std::string>(findings_text(fact));
+    CATENA_TRY_STATUS(
+        run_again(db_, facts, "cannot store facts", fact.analysis, fact_findings, fact.sha256));
   }
   for (const Finding& f : findings) {
-    finding.reset();
-    finding.bind_int(1, scan_id);
-    finding.bind_text(2, f.rule);
-    finding.bind_text(3, severity_name(f.severity));
-    finding.bind_blob(4, f.path);
-    finding.bind_digest(5, f.sha256);
-    finding.bind_text(6, f.message);
-    finding.bind_text(7, encode_evidence(f).dump());
-    if (sqlite3_step(finding.get()) != SQLITE_DONE) return db_error(db_, "cannot store finding");
+    CATENA_TRY_STATUS(run_again(db_, finding, "cannot store finding", scan_id, f.rule,
+                                severity_name(f.severity), Blob{f.path}, f.sha256, f.message,
+                                encode_evidence(f).dump()));
   }
   return txn.commit();
 }
 
 Status Store::finish_scan(int64_t scan_id, const ScanTotals& totals, ScanStatus status) {
-  Statement update(
-      db_,
-      "UPDATE scans SET finished_ns = ?, status = ?, files = ?, bytes = ?, errors = ?, "
-      "files_read = ?, files_reused = ?, incomplete = ? WHERE id = ?");
-  if (!update.ok()) return db_error(db_, "cannot finish scan");
-  update.bind_int(1, totals.finished_ns);
-  update.bind_text(2, scan_status_name(status));
-  update.bind_int(3, static_cast<int64_t>(totals.files));
-  update.bind_int(4, static_cast<int64_t>(totals.bytes));
-  update.bind_int(5, static_cast<int64_t>(totals.errors));
-  update.bind_int(6, static_cast<int64_t>(totals.files_read));
-  update.bind_int(7, static_cast<int64_t>(totals.files_reused));
-  update.bind_int(8, totals.incomplete ? 1 : 0);
-  update.bind_int(9, scan_id);
-  if (sqlite3_step(update.get()) != SQLITE_DONE) return db_error(db_, "cannot finish scan");
-  if (sqlite3_changes(db_) != 1) {
+  CATENA_TRY(
+      const int64_t changed,
+      run(db_, "cannot finish scan",
+          "UPDATE scans SET finished_ns = ?, status = ?, files = ?, bytes = ?, errors = ?, "
+          "files_read = ?, files_reused = ?, incomplete = ? WHERE id = ?",
+          totals.finished_ns, scan_status_name(status), totals.files, totals.bytes, totals.errors,
+          totals.files_read, totals.files_reused, totals.incomplete, scan_id));
+  if (changed != 1) {
     return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
   }
   return {};
@@ -504,61 +423,59 @@ Result<std::vector<Occurrence>> Store::find_by_sha256(const Sha256& sha256) {
 }
 
 Result<std::optional<std::string>> Store::content_format(const Sha256& sha256) {
-  Statement stmt(db_, "SELECT format FROM contents WHERE sha256 = ?");
-  if (!stmt.ok()) return db_error(db_, "cannot read contents");
-  stmt.bind_digest(1, std::optional<Sha256>(sha256));
-  const int rc = sqlite3_step(stmt.get());
-  if (rc == SQLITE_DONE) return std::optional<std::string>();
-  if (rc != SQLITE_ROW) return db_error(db_, "cannot read contents");
-  return std::optional<std::string>(stmt.column_text(0));
+  std::optional<std::string> format;
+  CATENA_TRY_STATUS(first_row(
+      db_, "cannot read contents", "SELECT format FROM contents WHERE sha256 = ?",
+      [&](const Statement& row) { format = row.column_text(0); }, sha256));
+  return format;
 }
 
 Result<std::optional<ScanRecord>> Store::latest_scan_of_host(const std::string& host) {
-  Statement stmt(db_, std::string("SELECT ") + std::string(kScanColumns) +
-                          " FROM scans s JOIN hosts h ON h.id = s.host_id WHERE h.name = ? "
-                          "ORDER BY s.started_ns DESC, s.id DESC LIMIT 1");
-  if (!stmt.ok()) return db_error(db_, "cannot read scans");
-  stmt.bind_text(1, host);
-  const int rc = sqlite3_step(stmt.get());
-  if (rc == SQLITE_DONE) return std::optional<ScanRecord>();
-  if (rc != SQLITE_ROW) return db_error(db_, "cannot read scans");
-  CATENA_TRY(ScanRecord record, read_scan_columns(stmt));
-  return std::optional<ScanRecord>(std::move(record));
+  std::optional<Result<ScanRecord>> record;
+  CATENA_TRY_STATUS(first_row(
+      db_, "cannot read scans",
+      std::string("SELECT ") + std::string(kScanColumns) +
+          " FROM scans s JOIN hosts h ON h.id = s.host_id WHERE h.name = ? "
+          "ORDER BY s.started_ns DESC, s.id DESC LIMIT 1",
+      [&](const Statement& row) { record = read_scan_columns(row); }, host));
+  if (!record) return std::optional<ScanRecord>();
+  if (!*record) return tl::unexpected(record->error());
+  return std::optional<ScanRecord>(std::move(**record));
 }
 
 Result<Sha256> Store::scan_content_digest(int64_t scan_id) {
-  Statement cached(db_, "SELECT content_digest, status FROM scans WHERE id = ?");
-  if (!cached.ok()) return db_error(db_, "cannot read scan");
-  cached.bind_int(1, scan_id);
-  if (sqlite3_step(cached.get()) != SQLITE_ROW) {
-    return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
-  }
-  if (auto digest = cached.column_digest<32>(0)) return *digest;
-  const bool running = cached.column_text(1) == scan_status_name(ScanStatus::Running);
-  Statement files(db_, "SELECT f.path, f.sha256 FROM scans s JOIN files f ON " +
-                           std::string(kFilesOfScan) + " WHERE s.id = ? ORDER BY f.path");
-  if (!files.ok()) return db_error(db_, "cannot read files");
-  files.bind_int(1, scan_id);
+  std::optional<Sha256> cached;
+  bool running = false;
+  CATENA_TRY(const bool found,
+             first_row(
+                 db_, "cannot read scan", "SELECT content_digest, status FROM scans WHERE id = ?",
+                 [&](const Statement& row) {
+                   cached = row.column_digest<32>(0);
+                   running = row.column_text(1) == scan_status_name(ScanStatus::Running);
+                 },
+                 scan_id));
+  if (!found) return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
+  if (cached) return *cached;
   DigestSet digest(DigestSet::kSha256);
   std::string line;
-  int rc = 0;
-  while ((rc = sqlite3_step(files.get())) == SQLITE_ROW) {
-    line = files.column_text(0);
-    line += '\0';
-    if (auto sha256 = files.column_digest<32>(1)) line += to_hex(*sha256);
-    line += '\n';
-    digest.update(std::as_bytes(std::span(line)));
-  }
-  if (rc != SQLITE_DONE) return db_error(db_, "cannot read files");
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot read files",
+      "SELECT f.path, f.sha256 FROM scans s JOIN files f ON " + std::string(kFilesOfScan) +
+          " WHERE s.id = ? ORDER BY f.path",
+      [&](const Statement& row) {
+        line = row.column_text(0);
+        line += '\0';
+        if (auto sha256 = row.column_digest<32>(1)) line += to_hex(*sha256);
+        line += '\n';
+        digest.update(std::as_bytes(std::span(line)));
+      },
+      scan_id));
   const Sha256 out = *digest.finish().sha256;
-  // A running scan still gains records: its digest is not kept. A read-only store keeps none.
+  // A running scan still gains records: its digest is not kept. A read-only store keeps none,
+  // and a failure to keep it costs only its recomputation.
   if (!running && !sqlite3_db_readonly(db_, "main")) {
-    Statement keep(db_, "UPDATE scans SET content_digest = ? WHERE id = ?");
-    if (keep.ok()) {
-      keep.bind_digest(1, std::optional<Sha256>(out));
-      keep.bind_int(2, scan_id);
-      (void)sqlite3_step(keep.get());
-    }
+    (void)run(db_, "cannot keep the scan's digest",
+              "UPDATE scans SET content_digest = ? WHERE id = ?", out, scan_id);
   }
   return out;
 }

@@ -122,13 +122,6 @@ inline void bind_one(Statement& stmt, int index, const char* value) {
 }
 inline void bind_one(Statement& stmt, int index, Blob value) { stmt.bind_blob(index, value.bytes); }
 inline void bind_one(Statement& stmt, int index, std::nullopt_t) { stmt.bind_null(index); }
-inline void bind_one(Statement& stmt, int index, const std::optional<int64_t>& value) {
-  if (value) {
-    stmt.bind_int(index, *value);
-  } else {
-    stmt.bind_null(index);
-  }
-}
 template <size_t N>
 void bind_one(Statement& stmt, int index, const std::array<uint8_t, N>& digest) {
   stmt.bind_digest(index, std::optional<std::array<uint8_t, N>>(digest));
@@ -137,6 +130,14 @@ template <typename Integer>
 requires(std::is_integral_v<Integer> && !std::is_same_v<Integer, int64_t>) void bind_one(
     Statement& stmt, int index, Integer value) {
   stmt.bind_int(index, static_cast<int64_t>(value));
+}
+template <typename T>
+void bind_one(Statement& stmt, int index, const std::optional<T>& value) {
+  if (value) {
+    bind_one(stmt, index, *value);
+  } else {
+    stmt.bind_null(index);
+  }
 }
 }  // namespace detail
 
@@ -192,6 +193,16 @@ Result<int64_t> run(sqlite3* db, std::string_view what, std::string_view sql, co
   bind_all(stmt, args...);
   if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db_error(db, what);
   return static_cast<int64_t>(sqlite3_changes(db));
+}
+
+/// A statement prepared once and run again for each row of a batch: reset, bind `args`, step.
+template <typename... Args>
+Status run_again(sqlite3* db, Statement& stmt, std::string_view what, const Args&... args) {
+  stmt.reset();
+  sqlite3_clear_bindings(stmt.get());
+  bind_all(stmt, args...);
+  if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db_error(db, what);
+  return {};
 }
 
 // Scoped transaction: rolls back unless committed.

@@ -230,15 +230,14 @@ Status Store::prepare_schema(Access access) {
 }
 
 Result<int64_t> Store::host_id(const std::string& name) {
-  Statement insert(db_, "INSERT INTO hosts(name) VALUES(?) ON CONFLICT(name) DO NOTHING");
-  if (!insert.ok()) return db_error(db_, "cannot record host");
-  insert.bind_text(1, name);
-  if (sqlite3_step(insert.get()) != SQLITE_DONE) return db_error(db_, "cannot record host");
-  Statement select(db_, "SELECT id FROM hosts WHERE name = ?");
-  if (!select.ok()) return db_error(db_, "cannot read host");
-  select.bind_text(1, name);
-  if (sqlite3_step(select.get()) != SQLITE_ROW) return db_error(db_, "cannot read host");
-  return select.column_int(0);
+  CATENA_TRY_STATUS(run(db_, "cannot record host",
+                        "INSERT INTO hosts(name) VALUES(?) ON CONFLICT(name) DO NOTHING", name));
+  int64_t id = 0;
+  CATENA_TRY(const bool found, first_row(
+                                   db_, "cannot read host", "SELECT id FROM hosts WHERE name = ?",
+                                   [&](const Statement& row) { id = row.column_int(0); }, name));
+  if (!found) return make_error(ErrorCode::Db, "cannot read host " + name);
+  return id;
 }
 
 }  // namespace catena::store
