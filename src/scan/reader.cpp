@@ -1,0 +1,617 @@
+// The scan's reader: a listed file compared with its reference record, reused or read once
+// (every digest in one pass), its content analysed when the content is new; special files
+// recorded from their lstat.
+#include "reader.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+
+#include "catena/core/mapped.hpp"
+#include "catena/core/rules.hpp"
+#include "catena/core/text.hpp"
+#include "catena/core/time.hpp"
+#include "catena/core/xattr.hpp"
+#include "catena/formats/format.hpp"
+#include "catena/intel/index.hpp"
+#include "checks.hpp"
+
+namespace catena::scan {
+namespace {
+
+// Hashes `size` bytes of `fd` from a read-only mapping, then hands the digests and the bytes
+// to `analyse` (which may skip what is already known of the content).
+MapResult hash_mapped(int fd,
+                      uint64_t size,
+                      DigestSet& digests,
+                      DigestValues& values,
+                      const std::function<void()>& before_read) {
+  constexpr size_t kUpdateBytes = 4 << 20;
+  // Only the digest loop runs under the fault guard: it owns nothing, so the jump out of it when
+  // the file shrinks under the mapping loses only the digest state, which reset() restores.
+  const MapResult result = with_mapping(fd, size, [&](std::span<const std::byte> whole) {
+    if (before_read) before_read();
+    for_each_window(whole, kUpdateBytes,
+                    [&](std::span<const std::byte> window) { digests.update(window); });
+  });
+  if (result == MapResult::Done) {
+    values = digests.finish();
+  } else if (result == MapResult::Changed) {
+    digests.reset();
+  }
+  return result;
+}
+
+}  // namespace
+
+class FileReader::Impl {
+ public:
+  Impl(const ScanOptions& options,
+       ResultQueue& results,
+       Engine& engine,
+       std::atomic<bool>& incomplete)
+      : options_(options), results_(results), engine_(engine), incomplete_(incomplete) {}
+
+  bool cancelled() const {
+    return options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed);
+  }
+
+  // Out of descriptors or memory is not the file's doing: the scan could not look, and says so.
+  std::string_view open_error_rule(int err, std::string_view otherwise) {
+    if (err == EMFILE || err == ENFILE || err == ENOMEM) {
+      incomplete_ = true;
+      return "SCAN_RESOURCE_LIMIT";
+    }
+    return err == ENOENT ? "FILE_VANISHED" : otherwise;
+  }
+
+  void report_error(const std::string& path, std::string_view rule, int err) {
+    Item item;
+    item.error = true;
+    Finding f = make_finding(rule, path);
+    f.add_evidence("error", errno_text(err));
+    item.findings.push_back(std::move(f));
+    results_.push(std::move(item));
+  }
+
+  // The path for the package lookup; empty when there is no package database to ask.
+  std::string canonical_of(const Entry& entry, bool always = false) const {
+    if (!always && options_.owners == nullptr && !options_.owners_loader) return {};
+    if (!entry.canonical.empty()) return entry.canonical;
+    const Root& root = *entry.root;
+    if (root.canonical.empty() || entry.path.size() < root.path.size()) return entry.path;
+    std::string out = root.canonical;
+    const std::string_view rest = std::string_view(entry.path).substr(root.path.size());
+    if (!rest.empty() && out == "/" && rest.front() == '/') {
+      out = std::string(rest);
+    } else {
+      out.append(rest);
+    }
+    return out;
+  }
+
+  Item record_special(const Entry& entry) {
+    const size_t reference = reference_of(entry.path);
+    if (auto reused = try_reuse(entry, reference)) return std::move(*reused);
+    Item item;
+    item.reference = reference;
+    FileRecord r;
+    r.path = entry.path;
+    fill_metadata(r, entry.st);
+    if (S_ISLNK(entry.st.st_mode)) {
+      std::string target(4096, '\0');
+      while (true) {
+        const ssize_t n = ::readlinkat(entry.parent_fd ? entry.parent_fd->get() : AT_FDCWD,
+                                       entry.name.c_str(), target.data(), target.size());
+        if (n < 0) {
+          target.clear();
+          break;
+        }
+        if (static_cast<size_t>(n) < target.size()) {
+          target.resize(static_cast<size_t>(n));
+          break;
+        }
+        if (target.size() >= 1 << 20) break;
+        target.resize(target.size() * 2);
+      }
+      r.link_target = std::move(target);
+    }
+    if (options_.xattrs) r.xattrs = read_xattrs_path(entry.path);
+    item.canonical_path = canonical_of(entry);
+    item.record = std::move(r);
+    return item;
+  }
+
+  bool wants_md5(const Entry& entry) const {
+    if ((options_.digests & DigestSet::kMd5) != 0) return true;
+    if (!options_.md5_for) return false;
+    if (entry.canonical.empty()) entry.canonical = canonical_of(entry, true);
+    return options_.md5_for(entry.canonical);
+  }
+
+  size_t reference_of(const std::string& path) const {
+    if (engine_.reference == nullptr) return kNoReference;
+    auto it = engine_.reference->by_path.find(path);
+    return it == engine_.reference->by_path.end() ? kNoReference : it->second;
+  }
+
+  static bool same_stat(const scan::ReferenceFile& ref, const struct stat& st) {
+    return ref.type == file_type_of(st.st_mode) && ref.size == static_cast<uint64_t>(st.st_size) &&
+           ref.mode == st.st_mode && ref.uid == st.st_uid && ref.gid == st.st_gid &&
+           ref.mtime_ns == to_ns(st.st_mtim) && ref.ctime_ns == to_ns(st.st_ctim) &&
+           ref.inode == st.st_ino && ref.device == st.st_dev;
+  }
+
+  // Findings the content's stored or scanned facts hold for the analysers this scan runs.
+  void known_findings(const std::vector<std::pair<std::string, Finding>>& findings,
+                      std::vector<Finding>& out) const {
+    for (const auto& [analyser, f] : findings) {
+      for (size_t i = 0; i < kAnalyserCount; ++i) {
+        if (analyser_name(i) == analyser && !engine_.components[i].empty()) out.push_back(f);
+      }
+    }
+  }
+
+  // The table's analysers that need only digests, for a file read now or reused.
+  void match_indicators(const FileRecord& r, std::vector<Finding>& out) const {
+    const DigestValues digests{.sha256 = r.sha256, .md5 = r.md5, .sha1 = r.sha1};
+    const ContentView view{.digests = &digests};
+    ContentFacts inputs;
+    inputs.indicators = options_.indicators;
+    for (size_t i = 0; i < kAnalyserCount; ++i) {
+      if (analyser_needs(i) == Needs::Digests) run_analyser(i, view, inputs, out);
+    }
+  }
+
+  // An entry whose stat anchors equal those of its reference record, written by a complete
+  // scan, with every digest and analysis this scan asks for: it is not opened.
+  std::optional<Item> try_reuse(const Entry& entry, size_t reference) {
+    if (!engine_.reuse || reference == kNoReference) return std::nullopt;
+    const scan::ReferenceFile& ref = engine_.reference->files[reference];
+    if (!ref.from_complete_scan || ref.changed || racy(ref, options_.racy_window_ns) ||
+        !same_stat(ref, entry.st)) {
+      return std::nullopt;
+    }
+    const bool regular = S_ISREG(entry.st.st_mode);
+    if (regular) {
+      if (!ref.sha256 || (!ref.md5 && wants_md5(entry)) ||
+          ((options_.digests & DigestSet::kSha1) && !ref.sha1)) {
+        return std::nullopt;
+      }
+      const auto& have = engine_.reference->components[engine_.reference->analysis_of[reference]];
+      for (const std::string& c : engine_.components) {
+        if (!c.empty() && !std::binary_search(have.begin(), have.end(), c)) return std::nullopt;
+      }
+    }
+    if (options_.xattrs && read_xattrs_path(entry.path) != ref.xattrs) return std::nullopt;
+    Item item;
+    item.reused = true;
+    item.reference = reference;
+    if (regular) {
+      if (const KnownContent* known = engine_.memory.stored(*ref.sha256)) {
+        known_findings(known->findings, item.findings);
+      }
+      FileRecord digests_only;
+      digests_only.sha256 = ref.sha256;
+      digests_only.md5 = ref.md5;
+      digests_only.sha1 = ref.sha1;
+      match_indicators(digests_only, item.findings);
+      check_file_metadata(entry.path, entry.st, item.findings);
+      for (Finding& f : item.findings) {
+        if (!f.sha256) f.sha256 = ref.sha256;
+        if (f.path.empty()) f.path = entry.path;
+      }
+      engine_.files_reused.fetch_add(1, std::memory_order_relaxed);
+    }
+    item.canonical_path = canonical_of(entry);
+    return item;
+  }
+
+  // A file with more holes than kSparseHoleBytes takes them from the scan's budget; false when
+  // the budget cannot cover them (the file is not read).
+  bool take_sparse_budget(const struct stat& st) {
+    const auto size = static_cast<uint64_t>(st.st_size);
+    const uint64_t allocated = uint64_t{512} * static_cast<uint64_t>(st.st_blocks);
+    const uint64_t holes = size > allocated ? size - allocated : 0;
+    if (holes <= kSparseHoleBytes) return true;
+    uint64_t left = engine_.sparse_left.load();
+    do {
+      if (left < holes) return false;
+    } while (!engine_.sparse_left.compare_exchange_weak(left, left - holes));
+    return true;
+  }
+
+  // Whether the analysers of a content need all of its bytes, not just its head.
+  static bool wants_whole(const ContentView& view, const ContentFacts& facts) {
+    const std::string_view head_format = formats::format_name(formats::classify_format(view.head));
+    if (head_format == "ole") return true;  // an MSI's root entry may lie anywhere in it
+    if (facts.format_only) return false;
+    return costly_format(head_format) ||
+           (facts.yara != nullptr && view.size <= facts.yara_max_bytes);
+  }
+
+  // Runs the analysers the content still needs: none when this scan or an earlier one already
+  // analysed it with the same analysers and inputs. `whole_held` says whether the view has
+  // every byte (only then are the facts complete enough to remember); when it has not and the
+  // analysers need them, they are read from `fd` into a private copy (bytes that cannot change
+  // or fault under the parsers, OpenSSL and libyara), or, when the copies' budget cannot hold
+  // them, given a mapping whose faults become zero pages.
+  void analyse(ContentView view,
+               const Sha256& sha256,
+               bool whole_held,
+               int fd,
+               ContentFacts& facts,
+               std::vector<Finding>& findings,
+               std::optional<scan::AnalysedContent>& analysed) {
+    if (const KnownContent* done = engine_.memory.find_or_claim(sha256)) {
+      known_findings(done->findings, findings);
+      facts.format = done->format;
+      facts.signature = done->signature;
+      facts.details = done->details;
+      return;
+    }
+    const KnownContent* stored = engine_.memory.stored(sha256);
+    std::array<bool, kAnalyserCount> run{};
+    bool any = false;
+    for (size_t i = 0; i < kAnalyserCount; ++i) {
+      if (engine_.components[i].empty()) continue;
+      run[i] = stored == nullptr ||
+               !std::binary_search(stored->components->begin(), stored->components->end(),
+                                   engine_.components[i]);
+      any = any || run[i];
+    }
+    // Stored results of analysers that do not run again: kept, and issued when enabled.
+    auto merged = std::make_shared<KnownContent>();
+    std::vector<std::string> components;
+    if (stored != nullptr) {
+      for (const std::string& c : *stored->components) {
+        const std::string name = c.substr(0, c.find('='));
+        bool replaced = false;
+        for (size_t i = 0; i < kAnalyserCount; ++i) {
+          if (analyser_name(i) == name && run[i]) replaced = true;
+        }
+        if (!replaced) components.push_back(c);
+      }
+      for (const auto& [analyser, f] : stored->findings) {
+        bool replaced = false;
+        for (size_t i = 0; i < kAnalyserCount; ++i) {
+          if (analyser_name(i) == analyser && run[i]) replaced = true;
+        }
+        if (!replaced) merged->findings.emplace_back(analyser, f);
+      }
+      known_findings(merged->findings, findings);
+    }
+    if (!any) {
+      merged->components = stored->components;
+      engine_.memory.release(sha256, std::move(merged));
+      return;
+    }
+    HeldContent held(engine_.budget);
+    bool from_mapping = false;  // larger than the copies' budget
+    if (!whole_held && fd >= 0) {
+      if (!wants_whole(view, facts)) {
+        whole_held = true;  // the head is all this content's analysers read
+      } else {
+        switch (held.load(fd, view.size, /*wait=*/false)) {
+          case HeldContent::Outcome::Held:
+            view.whole = held.bytes();
+            whole_held = true;
+            break;
+          case HeldContent::Outcome::TooLarge:  // or the budget is taken just now
+            from_mapping = true;
+            break;
+          case HeldContent::Outcome::Failed:
+            break;  // it shrank: the fstat after the read reports the change
+        }
+      }
+    }
+    // The format decides which other analysers apply: it runs whenever another one does.
+    run[0] = true;
+    const size_t first_finding = findings.size();
+    const auto run_all = [&](const ContentView& bytes) {
+      for (size_t i = 0; i < kAnalyserCount; ++i) {
+        if (!run[i]) continue;
+        const size_t before = findings.size();
+        run_analyser(i, bytes, facts, findings);
+        engine_.runs[i].fetch_add(1, std::memory_order_relaxed);
+        if (!engine_.components[i].empty()) components.push_back(engine_.components[i]);
+        for (size_t k = before; k < findings.size(); ++k) {
+          merged->findings.emplace_back(std::string(analyser_name(i)), findings[k]);
+        }
+      }
+    };
+    if (from_mapping) {
+      // Too large to copy: a mapping whose faults turn into zero pages, never a jump out of the
+      // analysers. When the file shrank under it, what they concluded is thrown away.
+      const MapResult mapped = with_stable_mapping(fd, view.size, [&](auto bytes) {
+        ContentView whole = view;
+        whole.whole = bytes;
+        run_all(whole);
+      });
+      if (mapped == MapResult::Done) {
+        whole_held = true;
+      } else if (mapped == MapResult::Changed) {
+        findings.resize(first_finding);
+        facts.signature.clear();
+        facts.details.clear();
+      } else {
+        run_all(view);  // not mappable: the head is what there is
+      }
+    } else {
+      run_all(view);
+    }
+    if (!whole_held) {
+      engine_.memory.release(sha256, nullptr);
+      return;
+    }
+    std::sort(components.begin(), components.end());
+    components.erase(std::unique(components.begin(), components.end()), components.end());
+    merged->components = std::make_shared<const std::vector<std::string>>(components);
+    merged->format = facts.format;
+    merged->signature = facts.signature;
+    merged->details = facts.details;
+    analysed = scan::AnalysedContent{
+        .sha256 = sha256, .analysis = join_components(components), .findings = merged->findings};
+    // A light content without findings costs nothing to classify again; not kept.
+    const bool keep =
+        costly_format(facts.format) || !merged->findings.empty() || options_.yara != nullptr;
+    engine_.memory.release(sha256, keep ? std::move(merged) : nullptr);
+  }
+
+  Item read_file(Entry& entry, DigestSet& digests, std::vector<std::byte>& buffer) {
+    const size_t reference = reference_of(entry.path);
+    if (auto reused = try_reuse(entry, reference)) return std::move(*reused);
+    Item item;
+    item.reference = reference;
+    FileRecord r;
+    r.path = entry.path;
+    fill_metadata(r, entry.st);
+    const int dirfd = entry.parent_fd ? entry.parent_fd->get() : AT_FDCWD;
+    const int base_flags =
+        O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (entry.parent ? O_NOFOLLOW : 0);
+    bool stable = false;
+    constexpr int kAttempts = 2;
+    std::vector<std::byte> head;
+    // The size when the read began: a retry after a truncation sees the truncated size.
+    std::optional<int64_t> first_size;
+    bool changed_once = false;
+    for (int attempt = 0; attempt < kAttempts && !stable; ++attempt) {
+      // O_NOATIME keeps the scan from disturbing access times (evidence in an investigation);
+      // the kernel allows it only to the file's owner and root.
+      UniqueFd fd(::openat(dirfd, entry.name.c_str(), base_flags | O_NOATIME));
+      if (!fd.valid() && errno == EPERM)
+        fd = UniqueFd(::openat(dirfd, entry.name.c_str(), base_flags));
+      if (!fd.valid()) {
+        const int err = errno;
+        if (err == ENOENT) {
+          report_error(entry.path, "FILE_VANISHED", err);
+          return Item{};
+        }
+        if (err == ELOOP || err == ENXIO || err == EWOULDBLOCK) {
+          // Swapped for a symlink, FIFO or device after listing: record what is there now.
+          struct stat now {};
+          if (::fstatat(dirfd, entry.name.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+              !S_ISREG(now.st_mode)) {
+            entry.st = now;
+            return record_special(entry);
+          }
+        }
+        report_error(entry.path, open_error_rule(err, "FILE_UNREADABLE"), err);
+        // The metadata is still worth recording: an unreadable tool is itself notable.
+        Item unread;
+        unread.reference = reference;
+        unread.canonical_path = canonical_of(entry);
+        unread.record = std::move(r);
+        return unread;
+      }
+      struct stat before {};
+      if (::fstat(fd.get(), &before) != 0) {
+        report_error(entry.path, "FILE_UNREADABLE", errno);
+        return Item{};
+      }
+      if (!S_ISREG(before.st_mode)) {
+        entry.st = before;
+        return record_special(entry);
+      }
+      fill_metadata(r, before);
+      if (attempt == 0 && !take_sparse_budget(before)) {
+        Finding f = make_finding("FILE_NOT_HASHED", entry.path);
+        f.message =
+            "Mostly holes: hashing it would read its size in zeros, past the scan's budget "
+            "for sparse files.";
+        f.add_evidence("size", std::to_string(before.st_size));
+        f.add_evidence("allocated",
+                       std::to_string(uint64_t{512} * static_cast<uint64_t>(before.st_blocks)));
+        f.add_evidence("budget", std::to_string(options_.sparse_budget_bytes));
+        Item unread;
+        unread.reference = reference;
+        unread.canonical_path = canonical_of(entry);
+        unread.record = std::move(r);
+        unread.findings.push_back(std::move(f));
+        return unread;
+      }
+      if (!first_size) first_size = before.st_size;
+      if (options_.xattrs) r.xattrs = read_xattrs_fd(fd.get());
+      uint64_t total = 0;
+      ContentFacts facts = analysis_inputs(options_);
+      std::vector<Finding> content_findings;
+      std::optional<scan::AnalysedContent> analysed;
+      DigestValues values;
+      const auto expected = static_cast<uint64_t>(before.st_size);
+      int read_error = 0;
+      const auto before_read = [&, attempt] {
+        if (options_.before_read_hook) options_.before_read_hook(entry.path, attempt);
+      };
+      // The first attempt of a large file: what its analysers need whole (an executable) is
+      // read once into a private copy and hashed and analysed from it; anything else is hashed
+      // from a mapping and analysed from its head. A retry reads it, which cannot fault.
+      MapResult mapped = MapResult::Unavailable;
+      HeldContent held(engine_.budget);
+      if (attempt == 0 && expected >= kMapThresholdBytes) {
+        head.resize(static_cast<size_t>(std::min<uint64_t>(expected, formats::kClassifyHeadBytes)));
+        if (!pread_exact(fd.get(), head, 0)) {  // shrank since fstat
+          changed_once = true;
+          continue;
+        }
+        auto outcome = HeldContent::Outcome::TooLarge;
+        if (wants_whole({head, {}, expected}, facts)) {
+          before_read();
+          outcome = held.load(fd.get(), expected, /*wait=*/true);
+          if (outcome == HeldContent::Outcome::Failed) {
+            changed_once = true;
+            continue;
+          }
+        }
+        if (outcome == HeldContent::Outcome::Held) {
+          digests.update(held.bytes());  // heap memory: not for_each_window, which drops pages
+          values = digests.finish();
+          mapped = MapResult::Done;
+          total = expected;
+          analyse({head, held.bytes(), expected}, *values.sha256, true, -1, facts, content_findings,
+                  analysed);
+        } else {
+          mapped = hash_mapped(fd.get(), expected, digests, values, before_read);
+          if (mapped == MapResult::Changed) {
+            changed_once = true;
+            continue;
+          }
+          if (mapped == MapResult::Done) {
+            total = expected;
+            analyse({head, {}, expected}, *values.sha256, false, fd.get(), facts, content_findings,
+                    analysed);
+          }
+        }
+      } else {
+        before_read();
+      }
+      bool whole_in_buffer = false;
+      head.clear();
+      while (mapped != MapResult::Done) {
+        if (cancelled()) return Item{};
+        // Fill the buffer completely so the first chunk holds the head for classification.
+        size_t filled = 0;
+        // Exactly the size fstat reported is read: growth shows in the fstat that follows.
+        const uint64_t remaining = expected - total;
+        if (remaining == 0) break;
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, buffer.size()));
+        while (filled < want) {
+          const ssize_t n = ::read(fd.get(), buffer.data() + filled, want - filled);
+          if (n < 0) {
+            if (errno == EINTR) continue;
+            read_error = errno;
+            break;
+          }
+          if (n == 0) break;
+          filled += static_cast<size_t>(n);
+        }
+        if (read_error != 0) break;
+        const std::span<const std::byte> chunk(buffer.data(), filled);
+        if (total == 0) {
+          whole_in_buffer = filled == expected;
+          // A file larger than the buffer keeps its head for the format analyser.
+          if (!whole_in_buffer) {
+            const auto first = chunk.first(std::min(chunk.size(), formats::kClassifyHeadBytes));
+            head.assign(first.begin(), first.end());
+          }
+        }
+        digests.update(chunk);
+        total += filled;
+        if (filled < want) break;  // EOF before the expected size: the file shrank
+      }
+      if (read_error != 0) {
+        digests.reset();
+        report_error(entry.path, "FILE_UNREADABLE", read_error);
+        Item unread;
+        unread.reference = reference;
+        unread.canonical_path = canonical_of(entry);
+        unread.record = std::move(r);
+        return unread;
+      }
+      if (mapped != MapResult::Done) {
+        values = digests.finish();
+        const std::span<const std::byte> whole =
+            whole_in_buffer ? std::span<const std::byte>(buffer.data(), static_cast<size_t>(total))
+                            : std::span<const std::byte>();
+        const std::span<const std::byte> first =
+            whole_in_buffer ? whole.first(std::min(whole.size(), formats::kClassifyHeadBytes))
+                            : std::span<const std::byte>(head);
+        analyse({first, whole, expected}, *values.sha256, whole_in_buffer || expected == 0,
+                fd.get(), facts, content_findings, analysed);
+      }
+      if (options_.after_read_hook) options_.after_read_hook(entry.path, attempt);
+      struct stat after {};
+      const bool after_ok = ::fstat(fd.get(), &after) == 0;
+      stable = after_ok && total == expected && same_content_state(before, after);
+      r.sha256 = *values.sha256;
+      r.md5 = values.md5;
+      r.sha1 = values.sha1;
+      r.size = total;
+      match_indicators(r, content_findings);
+      r.format = std::move(facts.format);
+      r.signature = std::move(facts.signature);
+      r.details = std::move(facts.details);
+      if (stable || attempt + 1 == kAttempts) {
+        for (Finding& f : content_findings) item.findings.push_back(std::move(f));
+        // Facts of a content that changed while read are not remembered.
+        if (stable) item.analysed = std::move(analysed);
+      }
+      if (!stable) changed_once = true;
+      // Changed while read: said even when the retry read it whole (a truncation below a page
+      // faults the mapping and the retry sees a stable, smaller file).
+      if (changed_once && (stable || attempt + 1 == kAttempts)) {
+        r.changed = !stable;
+        Finding f = make_finding("FILE_CHANGED_DURING_SCAN", entry.path);
+        f.sha256 = r.sha256;
+        f.message = stable ? "File changed while it was read; the recorded hash is of its "
+                             "content after the change."
+                           : "File kept changing while it was read twice; the recorded hash is "
+                             "of one moment's content.";
+        f.add_evidence("size_before", std::to_string(first_size.value_or(before.st_size)));
+        f.add_evidence("size_after", after_ok ? std::to_string(after.st_size) : "unknown");
+        f.add_evidence("bytes_read", std::to_string(total));
+        item.findings.push_back(std::move(f));
+      }
+    }
+    engine_.files_read.fetch_add(1, std::memory_order_relaxed);
+    check_file_metadata(entry.path, entry.st, item.findings);
+    // Content analysers know the bytes, not the path.
+    for (Finding& f : item.findings) {
+      if (!f.sha256) f.sha256 = r.sha256;
+      if (f.path.empty()) f.path = entry.path;
+    }
+    item.canonical_path = canonical_of(entry);
+    item.record = std::move(r);
+    return item;
+  }
+
+  const ScanOptions& options_;
+  ResultQueue& results_;
+  Engine& engine_;
+  std::atomic<bool>& incomplete_;
+};
+
+FileReader::FileReader(const ScanOptions& options,
+                       ResultQueue& results,
+                       Engine& engine,
+                       std::atomic<bool>& incomplete)
+    : impl_(std::make_unique<Impl>(options, results, engine, incomplete)) {}
+FileReader::~FileReader() = default;
+
+Item FileReader::read_file(Entry& entry, DigestSet& digests, std::vector<std::byte>& buffer) {
+  return impl_->read_file(entry, digests, buffer);
+}
+Item FileReader::record_special(const Entry& entry) { return impl_->record_special(entry); }
+bool FileReader::wants_md5(const Entry& entry) const { return impl_->wants_md5(entry); }
+std::string_view FileReader::open_error_rule(int err, std::string_view otherwise) {
+  return impl_->open_error_rule(err, otherwise);
+}
+void FileReader::report_error(const std::string& path, std::string_view rule, int err) {
+  impl_->report_error(path, rule, err);
+}
+
+}  // namespace catena::scan
