@@ -36,6 +36,40 @@ int run_list(const OutputOptions& output, int64_t scan_id) {
   return kExitOk;
 }
 
+// The findings a scan or an audit stored, most severe first, read from the store as they are
+// printed. What an audit judged against its standard is not stored: the verdict here is by
+// --fail-on only.
+int run_findings(const OutputOptions& output, int64_t scan_id) {
+  auto format = report::parse_format(output.format);
+  if (!format) return fail(format.error());
+  auto fail_on = parse_severity(output.fail_on);
+  if (!fail_on) return fail(fail_on.error());
+  auto store = open_store(output, store::Store::Access::ReadOnly);
+  if (!store) return fail(store.error());
+  if (scan_id == 0) {
+    auto latest = (*store)->latest_scan_id();
+    if (!latest) return fail(latest.error());
+    if (!*latest) return fail(Error{ErrorCode::NotFound, "the store has no scans yet", {}});
+    scan_id = **latest;
+  }
+  auto scan = (*store)->get_scan(scan_id);
+  if (!scan) return fail(scan.error());
+  auto counts = (*store)->finding_counts(scan_id);
+  if (!counts) return fail(counts.error());
+  report::ScanReport report{.command = scan->kind,
+                            .scan_id = scan_id,
+                            .host = scan->host,
+                            .started_ns = scan->started_ns,
+                            .finished_ns = scan->finished_ns.value_or(scan->started_ns),
+                            .status = scan->status,
+                            .totals = scan->totals,
+                            .roots = scan->roots,
+                            .findings = scan::stored_findings(**store, scan_id, *counts),
+                            .fail_on = *fail_on,
+                            .store_path = store_path(output)};
+  return print_report(report, *format, *fail_on);
+}
+
 int run_find(const OutputOptions& output, const std::string& hex) {
   auto format = inventory_format(output);
   if (!format) return fail(format.error());
@@ -69,7 +103,7 @@ int run_scans(const OutputOptions& output) {
 
 Runner register_inventory(CLI::App& app) {
   struct State {
-    OutputOptions list_output, find_output, scans_output;
+    OutputOptions list_output, find_output, scans_output, findings_output;
     int64_t scan_id = 0;
     std::string sha256;
   };
@@ -87,12 +121,19 @@ Runner register_inventory(CLI::App& app) {
   find->add_option("--sha256", state->sha256, "SHA-256 of the content (64 hex digits)")->required();
   add_output_options(*find, state->find_output, /*with_fail_on=*/false, /*sarif=*/false);
 
+  CLI::App* findings = inventory->add_subcommand(
+      "findings", "Print the findings of one scan or audit, most severe first");
+  findings->add_option("--scan", state->scan_id, "Scan id (default: the most recent scan)")
+      ->check(CLI::PositiveNumber);
+  add_output_options(*findings, state->findings_output, /*with_fail_on=*/true, /*sarif=*/true);
+
   CLI::App* scans = inventory->add_subcommand("scans", "List the scans in the store");
   add_output_options(*scans, state->scans_output, /*with_fail_on=*/false, /*sarif=*/false);
 
   return [=]() -> int {
     if (list->parsed()) return run_list(state->list_output, state->scan_id);
     if (find->parsed()) return run_find(state->find_output, state->sha256);
+    if (findings->parsed()) return run_findings(state->findings_output, state->scan_id);
     if (scans->parsed()) return run_scans(state->scans_output);
     return -1;
   };

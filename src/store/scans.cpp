@@ -399,6 +399,22 @@ Status Store::for_each_finding(int64_t scan_id, const std::function<void(const F
       scan_id);
 }
 
+Result<FindingCounts> Store::finding_counts(int64_t scan_id) {
+  FindingCounts counts;
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot read findings",
+      "SELECT severity, count(*) FROM findings WHERE scan_id = ? GROUP BY severity",
+      [&](const Statement& row) -> Status {
+        CATENA_TRY(const Severity severity, parse_severity(row.column_text(0)));
+        const auto n = static_cast<uint64_t>(row.column_int(1));
+        counts.total += n;
+        counts.by_severity[static_cast<size_t>(severity)] += n;
+        return {};
+      },
+      scan_id));
+  return counts;
+}
+
 Result<std::vector<Occurrence>> Store::find_by_sha256(const Sha256& sha256) {
   std::vector<Occurrence> out;
   CATENA_TRY_STATUS(for_each_row(

@@ -245,6 +245,20 @@ TEST_F(RobustnessTest, EveryFindingOfAHugeAuditIsPrintedInOrderAndCounted) {
   const RunResult lines =
       run_catena({"scan", tree_.path(), "--db", db(), "--no-dpkg", "--format", "jsonl"});
   EXPECT_EQ(std::count(lines.out.begin(), lines.out.end(), '\n'), kWritable + 2);
+  // Later, the audit's findings again from the store, in the same order.
+  const std::string audit_id = std::to_string(doc["scan_id"].get<int64_t>());
+  const RunResult stored =
+      run_catena({"inventory", "findings", "--db", db(), "--scan", audit_id, "--format", "json"});
+  ASSERT_EQ(stored.exit_code, 1) << stored.err;
+  const json again = json::parse(stored.out);
+  ASSERT_EQ(again["findings"].size(), findings.size());
+  EXPECT_EQ(again["findings"][0]["path"], findings[0]["path"]);
+  EXPECT_EQ(again["findings"][kWritable]["path"], findings[kWritable]["path"]);
+  EXPECT_EQ(again["command"], "audit");
+  EXPECT_EQ(run_catena({"inventory", "findings", "--db", db(), "--scan", audit_id, "--fail-on",
+                        "critical", "--format", "jsonl"})
+                .exit_code,
+            0);
 }
 
 TEST_F(RobustnessTest, InterruptLeavesAConsistentStoreMarkedIncomplete) {

@@ -210,6 +210,8 @@ class ScanStore {
   /// path (the order of sort_findings), one at a time.
   [[nodiscard]] virtual Status for_each_finding(
       int64_t scan_id, const std::function<void(const Finding&)>& visit) = 0;
+  /// How many findings of each severity are stored with the scan.
+  [[nodiscard]] virtual Result<FindingCounts> finding_counts(int64_t scan_id) = 0;
   /// Every record of this content in every scan of every host, oldest scan first.
   [[nodiscard]] virtual Result<std::vector<Occurrence>> find_by_sha256(const Sha256& sha256) = 0;
   /// The stored format of a content, or nullopt when it has never been seen.

@@ -97,6 +97,7 @@ class Store final : public scan::ScanStore,
       int64_t scan_id, const std::function<void(const scan::FileRecord&)>& visit) override;
   [[nodiscard]] Status for_each_finding(int64_t scan_id,
                                         const std::function<void(const Finding&)>& visit) override;
+  [[nodiscard]] Result<FindingCounts> finding_counts(int64_t scan_id) override;
   [[nodiscard]] Result<std::vector<scan::Occurrence>> find_by_sha256(const Sha256& sha256) override;
   [[nodiscard]] Result<std::optional<std::string>> content_format(const Sha256& sha256) override;
   [[nodiscard]] Result<Sha256> scan_content_digest(int64_t scan_id) override;
