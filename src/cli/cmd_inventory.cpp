@@ -15,16 +15,23 @@ Result<report::Format> inventory_format(const OutputOptions& output) {
   return format;
 }
 
+// The scan asked for, or (0) the most recent one.
+Result<int64_t> scan_or_latest(store::Store& store, int64_t scan_id) {
+  if (scan_id != 0) return scan_id;
+  CATENA_TRY(const std::optional<int64_t> latest, store.latest_scan_id());
+  if (!latest) return make_error(ErrorCode::NotFound, "the store has no scans yet");
+  return *latest;
+}
+
 int run_list(const OutputOptions& output, int64_t scan_id) {
   auto format = inventory_format(output);
   if (!format) return fail(format.error());
   auto store = open_store(output, store::Store::Access::ReadOnly);
   if (!store) return fail(store.error());
-  if (scan_id == 0) {
-    auto latest = (*store)->latest_scan_id();
-    if (!latest) return fail(latest.error());
-    if (!*latest) return fail(Error{ErrorCode::NotFound, "the store has no scans yet", {}});
-    scan_id = **latest;
+  if (auto chosen = scan_or_latest(**store, scan_id)) {
+    scan_id = *chosen;
+  } else {
+    return fail(chosen.error());
   }
   auto scan = (*store)->get_scan(scan_id);
   if (!scan) return fail(scan.error());
@@ -46,11 +53,10 @@ int run_findings(const OutputOptions& output, int64_t scan_id) {
   if (!fail_on) return fail(fail_on.error());
   auto store = open_store(output, store::Store::Access::ReadOnly);
   if (!store) return fail(store.error());
-  if (scan_id == 0) {
-    auto latest = (*store)->latest_scan_id();
-    if (!latest) return fail(latest.error());
-    if (!*latest) return fail(Error{ErrorCode::NotFound, "the store has no scans yet", {}});
-    scan_id = **latest;
+  if (auto chosen = scan_or_latest(**store, scan_id)) {
+    scan_id = *chosen;
+  } else {
+    return fail(chosen.error());
   }
   auto scan = (*store)->get_scan(scan_id);
   if (!scan) return fail(scan.error());
