@@ -16,11 +16,13 @@ Result<report::Format> inventory_format(const OutputOptions& output) {
 }
 
 // The scan asked for, or (0) the most recent one.
-Result<int64_t> scan_or_latest(store::Store& store, int64_t scan_id) {
-  if (scan_id != 0) return scan_id;
-  CATENA_TRY(const std::optional<int64_t> latest, store.latest_scan_id());
-  if (!latest) return make_error(ErrorCode::NotFound, "the store has no scans yet");
-  return *latest;
+Result<scan::ScanRecord> chosen_scan(store::Store& store, int64_t scan_id) {
+  if (scan_id == 0) {
+    CATENA_TRY(const std::optional<int64_t> latest, store.latest_scan_id());
+    if (!latest) return make_error(ErrorCode::NotFound, "the store has no scans yet");
+    scan_id = *latest;
+  }
+  return store.get_scan(scan_id);
 }
 
 int run_list(const OutputOptions& output, int64_t scan_id) {
@@ -28,13 +30,9 @@ int run_list(const OutputOptions& output, int64_t scan_id) {
   if (!format) return fail(format.error());
   auto store = open_store(output, store::Store::Access::ReadOnly);
   if (!store) return fail(store.error());
-  if (auto chosen = scan_or_latest(**store, scan_id)) {
-    scan_id = *chosen;
-  } else {
-    return fail(chosen.error());
-  }
-  auto scan = (*store)->get_scan(scan_id);
+  auto scan = chosen_scan(**store, scan_id);
   if (!scan) return fail(scan.error());
+  scan_id = scan->id;
   report::InventoryWriter writer(stdout, *format);
   auto visited =
       (*store)->for_each_file(scan_id, [&](const scan::FileRecord& r) { writer.add(r); });
@@ -53,13 +51,9 @@ int run_findings(const OutputOptions& output, int64_t scan_id) {
   if (!fail_on) return fail(fail_on.error());
   auto store = open_store(output, store::Store::Access::ReadOnly);
   if (!store) return fail(store.error());
-  if (auto chosen = scan_or_latest(**store, scan_id)) {
-    scan_id = *chosen;
-  } else {
-    return fail(chosen.error());
-  }
-  auto scan = (*store)->get_scan(scan_id);
+  auto scan = chosen_scan(**store, scan_id);
   if (!scan) return fail(scan.error());
+  scan_id = scan->id;
   auto counts = (*store)->finding_counts(scan_id);
   if (!counts) return fail(counts.error());
   report::ScanReport report{.command = scan->kind,
