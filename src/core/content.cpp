@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -45,66 +46,125 @@ int open_for_content(int dir_fd, const std::string& name, const ReadSpec& spec) 
 
 enum class Pass { Done, Changed, Failed };
 
-// One read of the whole file into the digests (and the head); Changed when it shrank under a
-// mapping or returned fewer bytes than fstat said.
-Pass read_once(int fd, uint64_t size, const ReadSpec& spec, FileContent& out) {
-  out.head.clear();
-  if (spec.head_bytes > 0) {
-    out.head.resize(static_cast<size_t>(std::min<uint64_t>(size, spec.head_bytes)));
-    size_t done = 0;
-    while (done < out.head.size()) {
-      const ssize_t n =
-          ::pread(fd, out.head.data() + done, out.head.size() - done, static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        out.error = errno;
-        return Pass::Failed;
-      }
-      if (n == 0) return Pass::Changed;
-      done += static_cast<size_t>(n);
-    }
-  }
-  if (spec.digests == 0) {
-    out.bytes = out.head.size();
-    return Pass::Done;
-  }
-  DigestSet digests(spec.digests);
-  if (size >= kContentMapBytes) {
-    // The guard jumps out of this loop when the file shrinks: it owns nothing but the digests.
-    const MapResult mapped = with_mapping(fd, size, [&](std::span<const std::byte> whole) {
-      for_each_window(whole, kWindowBytes,
-                      [&](std::span<const std::byte> window) { digests.update(window); });
-    });
-    if (mapped == MapResult::Changed) return Pass::Changed;
-    if (mapped == MapResult::Done) {
-      out.digests = digests.finish();
-      out.bytes = size;
-      return Pass::Done;
-    }
-  }
-  std::vector<std::byte> buffer(static_cast<size_t>(std::min<uint64_t>(size, kBufferBytes)));
-  uint64_t total = 0;
-  while (total < size) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(size - total, buffer.size()));
-    const ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(total));
+// Reads exactly `out.size()` bytes from `offset`: Done, Changed when the file is shorter,
+// Failed (errno in `error`).
+Pass pread_all(int fd, std::span<std::byte> out, uint64_t offset, int& error) {
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      out.error = errno;
+      error = errno;
       return Pass::Failed;
     }
-    if (n == 0) return Pass::Changed;  // shorter than fstat said
-    digests.update(std::span(buffer.data(), static_cast<size_t>(n)));
-    total += static_cast<uint64_t>(n);
+    if (n == 0) return Pass::Changed;
+    done += static_cast<size_t>(n);
   }
-  out.digests = digests.finish();
-  out.bytes = total;
   return Pass::Done;
 }
 
 }  // namespace
 
-FileContent read_open_content(int fd, const ReadSpec& spec) {
+struct ContentReader::State {
+  std::vector<std::byte> buffer;
+  // One set of contexts per combination of algorithms, made on first use.
+  std::array<std::unique_ptr<DigestSet>, 8> digest_sets;
+
+  DigestSet& digests_for(unsigned algorithms) {
+    auto& set = digest_sets[algorithms & 7];
+    if (!set) set = std::make_unique<DigestSet>(algorithms);
+    return *set;
+  }
+
+  // One pass over the whole file into the digests (and the head); Changed when it shrank
+  // under a mapping or was shorter than fstat said.
+  Pass read_once(
+      int fd, const struct stat& st, int attempt, const ReadSpec& spec, FileContent& out) {
+    const auto size = static_cast<uint64_t>(st.st_size);
+    const ReadHooks* hooks = spec.hooks;
+    out.head.clear();
+    out.bytes = 0;
+    out.digests = {};
+    const bool large = size >= kContentMapBytes;
+    if (large || spec.digests == 0) {
+      out.head.resize(static_cast<size_t>(std::min<uint64_t>(size, spec.head_bytes)));
+      const Pass head = pread_all(fd, out.head, 0, out.error);
+      if (head != Pass::Done) return head;
+      if (spec.digests == 0) {
+        out.bytes = out.head.size();
+        return Pass::Done;
+      }
+    }
+    DigestSet& digests = digests_for(spec.digests);
+    const auto handed = [&](std::span<const std::byte> whole, bool held) {
+      out.bytes = size;
+      out.digests = digests.finish();
+      if (hooks != nullptr && hooks->pass) {
+        hooks->pass(ReadPass{.fd = fd,
+                             .attempt = attempt,
+                             .st = &st,
+                             .head = out.head,
+                             .whole = whole,
+                             .held = held,
+                             .digests = &out.digests});
+      }
+      return Pass::Done;
+    };
+    const auto before_bytes = [&] {
+      if (hooks != nullptr && hooks->before_bytes) hooks->before_bytes(attempt);
+    };
+    if (large && attempt == 0) {
+      std::span<const std::byte> held;
+      if (hooks != nullptr && hooks->hold) held = hooks->hold(fd, st, out.head);
+      if (!held.empty() && held.size() == size) {
+        before_bytes();
+        digests.update(held);  // heap memory: not for_each_window, which drops pages
+        return handed(held, true);
+      }
+      // The guard jumps out of this loop when the file shrinks: it owns nothing but the
+      // digests, which reset() restores.
+      const MapResult mapped = with_mapping(fd, size, [&](std::span<const std::byte> whole) {
+        before_bytes();
+        for_each_window(whole, kWindowBytes,
+                        [&](std::span<const std::byte> window) { digests.update(window); });
+      });
+      if (mapped == MapResult::Changed) {
+        digests.reset();
+        return Pass::Changed;
+      }
+      if (mapped == MapResult::Done) return handed({}, false);
+    }
+    before_bytes();
+    if (buffer.empty()) buffer.resize(kBufferBytes);
+    const bool fits = size <= buffer.size();
+    uint64_t total = 0;
+    while (total < size) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(size - total, buffer.size()));
+      const Pass chunk = pread_all(fd, std::span(buffer.data(), want), total, out.error);
+      if (chunk != Pass::Done) {
+        digests.reset();
+        out.bytes = total;  // the short chunk is not counted: it was not hashed
+        return chunk;
+      }
+      if (total == 0 && spec.head_bytes > 0) {
+        out.head.assign(buffer.begin(),
+                        buffer.begin() + static_cast<ptrdiff_t>(std::min(want, spec.head_bytes)));
+      }
+      digests.update(std::span(buffer.data(), want));
+      total += want;
+    }
+    return fits ? handed(std::span(buffer.data(), static_cast<size_t>(size)), true)
+                : handed({}, false);
+  }
+};
+
+ContentReader::ContentReader() : state_(std::make_unique<State>()) {}
+ContentReader::~ContentReader() = default;
+
+FileContent ContentReader::read_open(int fd, const ReadSpec& spec) {
   FileContent out;
+  const ReadHooks* hooks = spec.hooks;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     struct stat before {};
     if (::fstat(fd, &before) != 0) {
@@ -113,6 +173,7 @@ FileContent read_open_content(int fd, const ReadSpec& spec) {
       return out;
     }
     out.st = before;
+    if (attempt == 0) out.first_size = before.st_size;
     if (!S_ISREG(before.st_mode)) {
       out.status = FileContent::Status::NotRegular;
       return out;
@@ -121,13 +182,22 @@ FileContent read_open_content(int fd, const ReadSpec& spec) {
       out.status = FileContent::Status::Changed;
       return out;
     }
-    const Pass pass = read_once(fd, static_cast<uint64_t>(before.st_size), spec, out);
-    if (pass == Pass::Failed) {
-      out.status = FileContent::Status::Unreadable;
+    if (hooks != nullptr && hooks->begin && !hooks->begin(fd, before, attempt)) {
+      out.status = FileContent::Status::Declined;
       return out;
     }
+    out.passes = attempt + 1;
+    const Pass pass = state_->read_once(fd, before, attempt, spec, out);
+    if (pass == Pass::Failed) {
+      out.status = FileContent::Status::Unreadable;
+      out.digests = {};
+      return out;
+    }
+    if (hooks != nullptr && hooks->after) hooks->after(attempt);
     struct stat after {};
-    if (pass == Pass::Done && ::fstat(fd, &after) == 0 && same_state(before, after)) {
+    if (::fstat(fd, &after) != 0) continue;
+    out.st = after;
+    if (pass == Pass::Done && same_state(before, after)) {
       out.status = FileContent::Status::Read;
       return out;
     }
@@ -137,11 +207,11 @@ FileContent read_open_content(int fd, const ReadSpec& spec) {
   return out;
 }
 
-FileContent read_content(int dir_fd, const std::string& name, const ReadSpec& spec) {
+FileContent ContentReader::read(int dir_fd, const std::string& name, const ReadSpec& spec) {
   const int fd = open_for_content(dir_fd, name, spec);
   if (fd >= 0) {
     const UniqueFd owned(fd);
-    return read_open_content(owned.get(), spec);
+    return read_open(owned.get(), spec);
   }
   FileContent out;
   const int err = -fd;
@@ -163,6 +233,14 @@ FileContent read_content(int dir_fd, const std::string& name, const ReadSpec& sp
   return out;
 }
 
+FileContent read_content(int dir_fd, const std::string& name, const ReadSpec& spec) {
+  return ContentReader().read(dir_fd, name, spec);
+}
+
+FileContent read_open_content(int fd, const ReadSpec& spec) {
+  return ContentReader().read_open(fd, spec);
+}
+
 std::string describe_failure(const FileContent& content) {
   switch (content.status) {
     case FileContent::Status::Read:
@@ -173,6 +251,8 @@ std::string describe_failure(const FileContent& content) {
       return "not a regular file";
     case FileContent::Status::Changed:
       return "changed while it was read";
+    case FileContent::Status::Declined:
+      return "not read";
     case FileContent::Status::Unreadable:
       return std::strerror(content.error);
   }

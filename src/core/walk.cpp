@@ -57,38 +57,21 @@ class TreeWalk {
       }
       if (!visitor_.wants(entry)) continue;
       if (options_.before_open) options_.before_open(child);
-      const int child_fd =
-          ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-      if (child_fd < 0) {
-        const int err = errno;
-        visitor_.problem(
-            child, err == ELOOP || err == ENOTDIR ? WalkProblem::Replaced : WalkProblem::Unreadable,
-            err);
+      OpenedDirectory opened = open_walk_directory(fd, name, &st, /*follow=*/false);
+      if (!opened.fd.valid()) {
+        visitor_.problem(child, opened.problem, opened.error);
         continue;
       }
-      struct stat opened {};
-      if (::fstat(child_fd, &opened) != 0 || opened.st_dev != st.st_dev ||
-          opened.st_ino != st.st_ino) {
-        ::close(child_fd);
-        visitor_.problem(child, WalkProblem::Replaced, 0);
-        continue;
-      }
-      if (options_.one_file_system && opened.st_dev != device_) {
-        ::close(child_fd);  // another file system mounted here is not part of this tree
-        continue;
-      }
-      if (!visitor_.enter(entry, child_fd)) {
-        ::close(child_fd);
-        continue;
-      }
+      const int child_fd = opened.fd.get();
+      // Another file system mounted here is not part of this tree.
+      if (options_.one_file_system && opened.st.st_dev != device_) continue;
+      if (!visitor_.enter(entry, child_fd)) continue;
       if (depth + 1 > options_.max_depth) {
-        ::close(child_fd);
         ++stats.too_deep;
         visitor_.problem(child, WalkProblem::TooDeep, 0);
         continue;
       }
       directory(child_fd, child, depth + 1);
-      ::close(child_fd);
     }
   }
 
@@ -100,22 +83,8 @@ class TreeWalk {
   bool list(int fd,
             const std::string& path,
             std::vector<std::pair<std::string, unsigned char>>& names) {
-    const int listing = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR* stream = listing >= 0 ? ::fdopendir(listing) : nullptr;
-    if (stream == nullptr) {
-      const int err = errno;
-      if (listing >= 0) ::close(listing);
-      visitor_.problem(path, WalkProblem::Unreadable, err);
-      return false;
-    }
-    errno = 0;
-    while (const dirent* entry = ::readdir(stream)) {
-      const std::string_view name(entry->d_name);
-      if (name != "." && name != "..") names.emplace_back(name, entry->d_type);
-      errno = 0;
-    }
-    const int err = errno;
-    ::closedir(stream);
+    const int err = list_walk_directory(
+        fd, [&](std::string_view name, unsigned char type) { names.emplace_back(name, type); });
     if (err != 0) {
       visitor_.problem(path, WalkProblem::Unreadable, err);
       return false;
@@ -130,6 +99,59 @@ class TreeWalk {
 };
 
 }  // namespace
+
+OpenedDirectory open_walk_directory(int parent_fd,
+                                    const std::string& name,
+                                    const struct stat* listed,
+                                    bool follow) {
+  OpenedDirectory out;
+  out.fd = UniqueFd(::openat(
+      parent_fd, name.c_str(),
+      O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW)));
+  if (!out.fd.valid()) {
+    out.error = errno;
+    // A symlink (O_NOFOLLOW) or a file where the listing saw a directory.
+    out.problem = listed != nullptr && (out.error == ELOOP || out.error == ENOTDIR)
+                      ? WalkProblem::Replaced
+                      : WalkProblem::Unreadable;
+    return out;
+  }
+  if (::fstat(out.fd.get(), &out.st) != 0) {
+    out.error = errno;
+    out.fd.reset();
+    return out;
+  }
+  if (listed != nullptr && (out.st.st_dev != listed->st_dev || out.st.st_ino != listed->st_ino)) {
+    out.fd.reset();
+    out.problem = WalkProblem::Replaced;
+    return out;
+  }
+  return out;
+}
+
+int list_walk_directory(
+    int fd, const std::function<void(std::string_view name, unsigned char type)>& visit) {
+  const int listing = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* stream = listing >= 0 ? ::fdopendir(listing) : nullptr;
+  if (stream == nullptr) {
+    const int err = errno;
+    if (listing >= 0) ::close(listing);
+    return err;
+  }
+  int err = 0;
+  while (true) {
+    errno = 0;
+    const dirent* entry = ::readdir(stream);
+    if (entry == nullptr) {
+      err = errno;
+      break;
+    }
+    const std::string_view name(entry->d_name);
+    if (name != "." && name != "..") visit(name, entry->d_type);
+  }
+  ::closedir(stream);
+  return err;
+}
 
 std::string describe_walk_problem(WalkProblem problem, int error) {
   switch (problem) {

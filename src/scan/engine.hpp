@@ -59,11 +59,6 @@ inline void fill_metadata(FileRecord& r, const struct stat& st) {
   r.device = st.st_dev;
 }
 
-inline bool same_content_state(const struct stat& a, const struct stat& b) {
-  return a.st_size == b.st_size && a.st_ino == b.st_ino && a.st_dev == b.st_dev &&
-         to_ns(a.st_mtim) == to_ns(b.st_mtim) && to_ns(a.st_ctim) == to_ns(b.st_ctim);
-}
-
 // Reads exactly `out.size()` bytes from `offset`; false on an error or a short file.
 inline bool pread_exact(int fd, std::span<std::byte> out, uint64_t offset) {
   size_t done = 0;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <functional>
 
+#include "catena/core/content.hpp"
 #include "catena/core/mapped.hpp"
 #include "catena/core/rules.hpp"
 #include "catena/core/text.hpp"
@@ -22,32 +23,6 @@
 #include "checks.hpp"
 
 namespace catena::scan {
-namespace {
-
-// Hashes `size` bytes of `fd` from a read-only mapping, then hands the digests and the bytes
-// to `analyse` (which may skip what is already known of the content).
-MapResult hash_mapped(int fd,
-                      uint64_t size,
-                      DigestSet& digests,
-                      DigestValues& values,
-                      const std::function<void()>& before_read) {
-  constexpr size_t kUpdateBytes = 4 << 20;
-  // Only the digest loop runs under the fault guard: it owns nothing, so the jump out of it when
-  // the file shrinks under the mapping loses only the digest state, which reset() restores.
-  const MapResult result = with_mapping(fd, size, [&](std::span<const std::byte> whole) {
-    if (before_read) before_read();
-    for_each_window(whole, kUpdateBytes,
-                    [&](std::span<const std::byte> window) { digests.update(window); });
-  });
-  if (result == MapResult::Done) {
-    values = digests.finish();
-  } else if (result == MapResult::Changed) {
-    digests.reset();
-  }
-  return result;
-}
-
-}  // namespace
 
 class FileReader::Impl {
  public:
@@ -71,10 +46,14 @@ class FileReader::Impl {
   }
 
   void report_error(const std::string& path, std::string_view rule, int err) {
+    report_problem(path, rule, errno_text(err));
+  }
+
+  void report_problem(const std::string& path, std::string_view rule, std::string text) {
     Item item;
     item.error = true;
     Finding f = make_finding(rule, path);
-    f.add_evidence("error", errno_text(err));
+    f.add_evidence("error", std::move(text));
     item.findings.push_back(std::move(f));
     results_.push(std::move(item));
   }
@@ -363,7 +342,10 @@ class FileReader::Impl {
     engine_.memory.release(sha256, keep ? std::move(merged) : nullptr);
   }
 
-  Item read_file(Entry& entry, DigestSet& digests, std::vector<std::byte>& buffer) {
+  // Reads a listed file once through the content reader: every digest in one pass, the
+  // analysers handed the bytes of that pass before the fstat that says whether the file held
+  // still, one retry when it did not.
+  Item read_file(Entry& entry, ContentReader& reader) {
     const size_t reference = reference_of(entry.path);
     if (auto reused = try_reuse(entry, reference)) return std::move(*reused);
     Item item;
@@ -371,211 +353,120 @@ class FileReader::Impl {
     FileRecord r;
     r.path = entry.path;
     fill_metadata(r, entry.st);
-    const int dirfd = entry.parent_fd ? entry.parent_fd->get() : AT_FDCWD;
-    const int base_flags =
-        O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (entry.parent ? O_NOFOLLOW : 0);
-    bool stable = false;
-    constexpr int kAttempts = 2;
-    std::vector<std::byte> head;
-    // The size when the read began: a retry after a truncation sees the truncated size.
-    std::optional<int64_t> first_size;
-    bool changed_once = false;
-    for (int attempt = 0; attempt < kAttempts && !stable; ++attempt) {
-      // O_NOATIME keeps the scan from disturbing access times (evidence in an investigation);
-      // the kernel allows it only to the file's owner and root.
-      UniqueFd fd(::openat(dirfd, entry.name.c_str(), base_flags | O_NOATIME));
-      if (!fd.valid() && errno == EPERM)
-        fd = UniqueFd(::openat(dirfd, entry.name.c_str(), base_flags));
-      if (!fd.valid()) {
-        const int err = errno;
-        if (err == ENOENT) {
-          report_error(entry.path, "FILE_VANISHED", err);
-          return Item{};
-        }
-        if (err == ELOOP || err == ENXIO || err == EWOULDBLOCK) {
-          // Swapped for a symlink, FIFO or device after listing: record what is there now.
-          struct stat now {};
-          if (::fstatat(dirfd, entry.name.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-              !S_ISREG(now.st_mode)) {
-            entry.st = now;
-            return record_special(entry);
-          }
-        }
-        report_error(entry.path, open_error_rule(err, "FILE_UNREADABLE"), err);
-        // The metadata is still worth recording: an unreadable tool is itself notable.
-        Item unread;
-        unread.reference = reference;
-        unread.canonical_path = canonical_of(entry);
-        unread.record = std::move(r);
-        return unread;
-      }
-      struct stat before {};
-      if (::fstat(fd.get(), &before) != 0) {
-        report_error(entry.path, "FILE_UNREADABLE", errno);
+    // What the analysers concluded of the last pass; a pass that did not read every byte
+    // leaves nothing.
+    ContentFacts facts = analysis_inputs(options_);
+    std::vector<Finding> content_findings;
+    std::optional<scan::AnalysedContent> analysed;
+    std::optional<DigestValues> last_digests;
+    std::optional<HeldContent> held;
+    ReadHooks hooks;
+    hooks.begin = [&](int fd, const struct stat& st, int attempt) {
+      fill_metadata(r, st);
+      facts = analysis_inputs(options_);
+      content_findings.clear();
+      analysed.reset();
+      last_digests.reset();
+      if (attempt == 0 && !take_sparse_budget(st)) return false;
+      if (options_.xattrs) r.xattrs = read_xattrs_fd(fd);
+      return true;
+    };
+    // What a large file's analysers need whole (an executable) is copied once, then hashed and
+    // analysed from the copy; anything else is hashed from a mapping and analysed from its head.
+    hooks.hold = [&](int fd, const struct stat& st,
+                     std::span<const std::byte> head) -> std::span<const std::byte> {
+      const auto size = static_cast<uint64_t>(st.st_size);
+      if (!wants_whole({head, {}, size}, facts)) return {};
+      held.emplace(engine_.budget);
+      // A file that shrank is hashed from its mapping, which sees the change.
+      return held->load(fd, size, /*wait=*/true) == HeldContent::Outcome::Held
+                 ? held->bytes()
+                 : std::span<const std::byte>();
+    };
+    hooks.before_bytes = [&](int attempt) {
+      if (options_.before_read_hook) options_.before_read_hook(entry.path, attempt);
+    };
+    hooks.pass = [&](const ReadPass& pass) {
+      last_digests = *pass.digests;
+      const ContentView view{pass.head, pass.whole, static_cast<uint64_t>(pass.st->st_size)};
+      analyse(view, *pass.digests->sha256, pass.held, pass.fd, facts, content_findings, analysed);
+      held.reset();  // its budget goes back before the next file
+    };
+    hooks.after = [&](int attempt) {
+      if (options_.after_read_hook) options_.after_read_hook(entry.path, attempt);
+    };
+    const unsigned algorithms =
+        options_.digests | DigestSet::kSha256 | (wants_md5(entry) ? unsigned{DigestSet::kMd5} : 0u);
+    const FileContent content =
+        reader.read(entry.parent_fd ? entry.parent_fd->get() : AT_FDCWD, entry.name,
+                    {.digests = algorithms,
+                     .head_bytes = formats::kClassifyHeadBytes,
+                     .follow = !entry.parent,  // a root was named by a person
+                     .hooks = &hooks});
+    const auto unread = [&](std::optional<Finding> finding) {
+      Item out;
+      out.reference = reference;
+      out.canonical_path = canonical_of(entry);
+      out.record = std::move(r);
+      if (finding) out.findings.push_back(std::move(*finding));
+      return out;
+    };
+    switch (content.status) {
+      case FileContent::Status::Missing:
+        report_error(entry.path, "FILE_VANISHED", content.error);
         return Item{};
-      }
-      if (!S_ISREG(before.st_mode)) {
-        entry.st = before;
+      case FileContent::Status::NotRegular:
+        // Swapped for a symlink, FIFO or device after listing: record what is there now.
+        entry.st = content.st;
         return record_special(entry);
-      }
-      fill_metadata(r, before);
-      if (attempt == 0 && !take_sparse_budget(before)) {
+      case FileContent::Status::Unreadable:
+        report_error(entry.path, open_error_rule(content.error, "FILE_UNREADABLE"), content.error);
+        // The metadata is still worth recording: an unreadable tool is itself notable.
+        return unread(std::nullopt);
+      case FileContent::Status::Declined: {
         Finding f = make_finding("FILE_NOT_HASHED", entry.path);
         f.message =
             "Mostly holes: hashing it would read its size in zeros, past the scan's budget "
             "for sparse files.";
-        f.add_evidence("size", std::to_string(before.st_size));
+        f.add_evidence("size", std::to_string(content.st.st_size));
         f.add_evidence("allocated",
-                       std::to_string(uint64_t{512} * static_cast<uint64_t>(before.st_blocks)));
+                       std::to_string(uint64_t{512} * static_cast<uint64_t>(content.st.st_blocks)));
         f.add_evidence("budget", std::to_string(options_.sparse_budget_bytes));
-        Item unread;
-        unread.reference = reference;
-        unread.canonical_path = canonical_of(entry);
-        unread.record = std::move(r);
-        unread.findings.push_back(std::move(f));
-        return unread;
+        return unread(std::move(f));
       }
-      if (!first_size) first_size = before.st_size;
-      if (options_.xattrs) r.xattrs = read_xattrs_fd(fd.get());
-      uint64_t total = 0;
-      ContentFacts facts = analysis_inputs(options_);
-      std::vector<Finding> content_findings;
-      std::optional<scan::AnalysedContent> analysed;
-      DigestValues values;
-      const auto expected = static_cast<uint64_t>(before.st_size);
-      int read_error = 0;
-      const auto before_read = [&, attempt] {
-        if (options_.before_read_hook) options_.before_read_hook(entry.path, attempt);
-      };
-      // The first attempt of a large file: what its analysers need whole (an executable) is
-      // read once into a private copy and hashed and analysed from it; anything else is hashed
-      // from a mapping and analysed from its head. A retry reads it, which cannot fault.
-      MapResult mapped = MapResult::Unavailable;
-      HeldContent held(engine_.budget);
-      if (attempt == 0 && expected >= kMapThresholdBytes) {
-        head.resize(static_cast<size_t>(std::min<uint64_t>(expected, formats::kClassifyHeadBytes)));
-        if (!pread_exact(fd.get(), head, 0)) {  // shrank since fstat
-          changed_once = true;
-          continue;
-        }
-        auto outcome = HeldContent::Outcome::TooLarge;
-        if (wants_whole({head, {}, expected}, facts)) {
-          before_read();
-          outcome = held.load(fd.get(), expected, /*wait=*/true);
-          if (outcome == HeldContent::Outcome::Failed) {
-            changed_once = true;
-            continue;
-          }
-        }
-        if (outcome == HeldContent::Outcome::Held) {
-          digests.update(held.bytes());  // heap memory: not for_each_window, which drops pages
-          values = digests.finish();
-          mapped = MapResult::Done;
-          total = expected;
-          analyse({head, held.bytes(), expected}, *values.sha256, true, -1, facts, content_findings,
-                  analysed);
-        } else {
-          mapped = hash_mapped(fd.get(), expected, digests, values, before_read);
-          if (mapped == MapResult::Changed) {
-            changed_once = true;
-            continue;
-          }
-          if (mapped == MapResult::Done) {
-            total = expected;
-            analyse({head, {}, expected}, *values.sha256, false, fd.get(), facts, content_findings,
-                    analysed);
-          }
-        }
-      } else {
-        before_read();
-      }
-      bool whole_in_buffer = false;
-      head.clear();
-      while (mapped != MapResult::Done) {
-        if (cancelled()) return Item{};
-        // Fill the buffer completely so the first chunk holds the head for classification.
-        size_t filled = 0;
-        // Exactly the size fstat reported is read: growth shows in the fstat that follows.
-        const uint64_t remaining = expected - total;
-        if (remaining == 0) break;
-        const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, buffer.size()));
-        while (filled < want) {
-          const ssize_t n = ::read(fd.get(), buffer.data() + filled, want - filled);
-          if (n < 0) {
-            if (errno == EINTR) continue;
-            read_error = errno;
-            break;
-          }
-          if (n == 0) break;
-          filled += static_cast<size_t>(n);
-        }
-        if (read_error != 0) break;
-        const std::span<const std::byte> chunk(buffer.data(), filled);
-        if (total == 0) {
-          whole_in_buffer = filled == expected;
-          // A file larger than the buffer keeps its head for the format analyser.
-          if (!whole_in_buffer) {
-            const auto first = chunk.first(std::min(chunk.size(), formats::kClassifyHeadBytes));
-            head.assign(first.begin(), first.end());
-          }
-        }
-        digests.update(chunk);
-        total += filled;
-        if (filled < want) break;  // EOF before the expected size: the file shrank
-      }
-      if (read_error != 0) {
-        digests.reset();
-        report_error(entry.path, "FILE_UNREADABLE", read_error);
-        Item unread;
-        unread.reference = reference;
-        unread.canonical_path = canonical_of(entry);
-        unread.record = std::move(r);
-        return unread;
-      }
-      if (mapped != MapResult::Done) {
-        values = digests.finish();
-        const std::span<const std::byte> whole =
-            whole_in_buffer ? std::span<const std::byte>(buffer.data(), static_cast<size_t>(total))
-                            : std::span<const std::byte>();
-        const std::span<const std::byte> first =
-            whole_in_buffer ? whole.first(std::min(whole.size(), formats::kClassifyHeadBytes))
-                            : std::span<const std::byte>(head);
-        analyse({first, whole, expected}, *values.sha256, whole_in_buffer || expected == 0,
-                fd.get(), facts, content_findings, analysed);
-      }
-      if (options_.after_read_hook) options_.after_read_hook(entry.path, attempt);
-      struct stat after {};
-      const bool after_ok = ::fstat(fd.get(), &after) == 0;
-      stable = after_ok && total == expected && same_content_state(before, after);
-      r.sha256 = *values.sha256;
-      r.md5 = values.md5;
-      r.sha1 = values.sha1;
-      r.size = total;
+      case FileContent::Status::Read:
+      case FileContent::Status::Changed:
+        break;
+    }
+    const bool stable = content.status == FileContent::Status::Read;
+    r.size = content.bytes;
+    if (last_digests) {
+      // Of a file that kept changing: the last pass's, which read every byte.
+      r.sha256 = last_digests->sha256;
+      r.md5 = last_digests->md5;
+      r.sha1 = last_digests->sha1;
       match_indicators(r, content_findings);
-      r.format = std::move(facts.format);
-      r.signature = std::move(facts.signature);
-      r.details = std::move(facts.details);
-      if (stable || attempt + 1 == kAttempts) {
-        for (Finding& f : content_findings) item.findings.push_back(std::move(f));
-        // Facts of a content that changed while read are not remembered.
-        if (stable) item.analysed = std::move(analysed);
-      }
-      if (!stable) changed_once = true;
-      // Changed while read: said even when the retry read it whole (a truncation below a page
-      // faults the mapping and the retry sees a stable, smaller file).
-      if (changed_once && (stable || attempt + 1 == kAttempts)) {
-        r.changed = !stable;
-        Finding f = make_finding("FILE_CHANGED_DURING_SCAN", entry.path);
-        f.sha256 = r.sha256;
-        f.message = stable ? "File changed while it was read; the recorded hash is of its "
-                             "content after the change."
-                           : "File kept changing while it was read twice; the recorded hash is "
-                             "of one moment's content.";
-        f.add_evidence("size_before", std::to_string(first_size.value_or(before.st_size)));
-        f.add_evidence("size_after", after_ok ? std::to_string(after.st_size) : "unknown");
-        f.add_evidence("bytes_read", std::to_string(total));
-        item.findings.push_back(std::move(f));
-      }
+    }
+    r.format = std::move(facts.format);
+    r.signature = std::move(facts.signature);
+    r.details = std::move(facts.details);
+    for (Finding& f : content_findings) item.findings.push_back(std::move(f));
+    // Facts of a content that changed while read are not remembered.
+    if (stable) item.analysed = std::move(analysed);
+    // Changed while read: said even when the retry read it whole (a truncation below a page
+    // faults the mapping and the retry sees a stable, smaller file).
+    if (!stable || content.passes > 1) {
+      r.changed = !stable;
+      Finding f = make_finding("FILE_CHANGED_DURING_SCAN", entry.path);
+      f.sha256 = r.sha256;
+      f.message = stable ? "File changed while it was read; the recorded hash is of its "
+                           "content after the change."
+                         : "File kept changing while it was read twice; the recorded hash is "
+                           "of one moment's content.";
+      f.add_evidence("size_before", std::to_string(content.first_size));
+      f.add_evidence("size_after", std::to_string(content.st.st_size));
+      f.add_evidence("bytes_read", std::to_string(content.bytes));
+      item.findings.push_back(std::move(f));
     }
     engine_.files_read.fetch_add(1, std::memory_order_relaxed);
     check_file_metadata(entry.path, entry.st, item.findings);
@@ -602,8 +493,8 @@ FileReader::FileReader(const ScanOptions& options,
     : impl_(std::make_unique<Impl>(options, results, engine, incomplete)) {}
 FileReader::~FileReader() = default;
 
-Item FileReader::read_file(Entry& entry, DigestSet& digests, std::vector<std::byte>& buffer) {
-  return impl_->read_file(entry, digests, buffer);
+Item FileReader::read_file(Entry& entry, ContentReader& reader) {
+  return impl_->read_file(entry, reader);
 }
 Item FileReader::record_special(const Entry& entry) { return impl_->record_special(entry); }
 bool FileReader::wants_md5(const Entry& entry) const { return impl_->wants_md5(entry); }
@@ -612,6 +503,9 @@ std::string_view FileReader::open_error_rule(int err, std::string_view otherwise
 }
 void FileReader::report_error(const std::string& path, std::string_view rule, int err) {
   impl_->report_error(path, rule, err);
+}
+void FileReader::report_problem(const std::string& path, std::string_view rule, std::string text) {
+  impl_->report_problem(path, rule, std::move(text));
 }
 
 }  // namespace catena::scan

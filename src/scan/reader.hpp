@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catena/core/content.hpp"
 #include "engine.hpp"
 
 namespace catena::scan {
@@ -24,7 +25,7 @@ class FileReader {
   FileReader& operator=(const FileReader&) = delete;
 
   /// A regular file: reused from its reference record when it is unchanged, else read.
-  Item read_file(Entry& entry, DigestSet& digests, std::vector<std::byte>& buffer);
+  Item read_file(Entry& entry, ContentReader& reader);
   /// A symlink, FIFO, socket or device: recorded from its lstat, never opened.
   Item record_special(const Entry& entry);
   /// Whether the file's MD5 is wanted (asked for, or a packaged file the audit verifies next).
@@ -34,6 +35,8 @@ class FileReader {
   std::string_view open_error_rule(int err, std::string_view otherwise);
   /// An error as a finding on the writer's queue.
   void report_error(const std::string& path, std::string_view rule, int err);
+  /// The same with the error said in words.
+  void report_problem(const std::string& path, std::string_view rule, std::string text);
 
  private:
   class Impl;

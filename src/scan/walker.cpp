@@ -4,7 +4,6 @@
 // the readers reads files itself.
 #include "walker.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
@@ -21,7 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include "catena/core/content.hpp"
 #include "catena/core/rules.hpp"
+#include "catena/core/walk.hpp"
 #include "checks.hpp"
 #include "reader.hpp"
 
@@ -73,9 +74,7 @@ class Walker::Impl {
   }
 
   void work() {
-    DigestSet digests(options_.digests | DigestSet::kSha256);
-    DigestSet with_md5(options_.digests | DigestSet::kSha256 | DigestSet::kMd5);
-    std::vector<std::byte> buffer(kReadChunkBytes);
+    ContentReader content;
     std::unique_lock lock(mutex_);
     while (true) {
       wake_.wait(lock, [&] {
@@ -88,8 +87,7 @@ class Walker::Impl {
         files_.pop_back();
         ++active_;
         lock.unlock();
-        results_.push(
-            reader_.read_file(entry, reader_.wants_md5(entry) ? with_md5 : digests, buffer));
+        results_.push(reader_.read_file(entry, content));
         lock.lock();
         --active_;
       } else if (!dirs_.empty()) {
@@ -113,8 +111,7 @@ class Walker::Impl {
             Entry file = std::move(files_.back());
             files_.pop_back();
             queue.unlock();
-            results_.push(
-                reader_.read_file(file, reader_.wants_md5(file) ? with_md5 : digests, buffer));
+            results_.push(reader_.read_file(file, content));
             queue.lock();
           }
         };
@@ -153,19 +150,27 @@ class Walker::Impl {
   void list_directory(const Entry& entry, const Flush& flush) {
     std::vector<Entry> subdirs;
     std::vector<Entry> files;
-    const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-                      (entry.parent ? O_NOFOLLOW : 0);
-    UniqueFd fd(
-        ::openat(entry.parent_fd ? entry.parent_fd->get() : AT_FDCWD, entry.name.c_str(), flags));
-    if (!fd.valid()) {
-      reader_.report_error(entry.path, reader_.open_error_rule(errno, "DIR_UNREADABLE"), errno);
+    // A root was named by a person and may be a symlink; below it nothing is followed, and a
+    // directory is the one its parent's listing saw.
+    OpenedDirectory opened =
+        open_walk_directory(entry.parent_fd ? entry.parent_fd->get() : AT_FDCWD, entry.name,
+                            entry.parent ? &entry.st : nullptr, /*follow=*/!entry.parent);
+    if (!opened.fd.valid()) {
+      if (opened.error != 0) {
+        reader_.report_error(entry.path, reader_.open_error_rule(opened.error, "DIR_UNREADABLE"),
+                             opened.error);
+      } else {
+        reader_.report_problem(entry.path, "DIR_UNREADABLE",
+                               describe_walk_problem(opened.problem, 0));
+      }
       return;
     }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      reader_.report_error(entry.path, "DIR_UNREADABLE", errno != 0 ? errno : ENOTDIR);
+    if (!S_ISDIR(opened.st.st_mode)) {
+      reader_.report_error(entry.path, "DIR_UNREADABLE", ENOTDIR);
       return;
     }
+    UniqueFd fd = std::move(opened.fd);
+    const struct stat& st = opened.st;
     auto dir = std::make_shared<Dir>();
     dir->device = st.st_dev;
     dir->inode = st.st_ino;
@@ -197,30 +202,14 @@ class Walker::Impl {
       if (!item.findings.empty()) results_.push(std::move(item));
     }
 
-    // readdir needs its own descriptor: the directory's stays open for openat of children.
-    const int listing_fd = ::dup(fd.get());
-    DIR* stream = listing_fd >= 0 ? ::fdopendir(listing_fd) : nullptr;
-    if (stream == nullptr) {
-      const int err = errno;
-      if (listing_fd >= 0) ::close(listing_fd);
-      reader_.report_error(entry.path, reader_.open_error_rule(err, "DIR_UNREADABLE"), err);
-      return;
-    }
     auto dir_fd = std::make_shared<DirFd>();
     dir_fd->fd = std::move(fd);
     std::shared_ptr<const Dir> shared_dir = dir;
     std::shared_ptr<const DirFd> shared_fd = dir_fd;
     const bool one_fs = options_.one_file_system;
     bool depth_reported = false;
-    while (true) {
-      errno = 0;
-      dirent* ent = ::readdir(stream);
-      if (ent == nullptr) {
-        if (errno != 0) reader_.report_error(entry.path, "DIR_UNREADABLE", errno);
-        break;
-      }
-      const std::string_view name(ent->d_name);
-      if (name == "." || name == "..") continue;
+    const int listed = list_walk_directory(shared_fd->get(), [&](std::string_view name,
+                                                                 unsigned char) {
       Entry child;
       child.parent = shared_dir;
       child.parent_fd = shared_fd;
@@ -228,14 +217,14 @@ class Walker::Impl {
       child.path = child_path(entry.path, name);
       child.root = entry.root;
       child.root_device = entry.root_device;
-      if (excluded(child.path, name)) continue;
+      if (excluded(child.path, name)) return;
       if (::fstatat(shared_fd->get(), child.name.c_str(), &child.st, AT_SYMLINK_NOFOLLOW) != 0) {
         reader_.report_error(child.path, errno == ENOENT ? "FILE_VANISHED" : "FILE_UNREADABLE",
                              errno);
-        continue;
+        return;
       }
       if (S_ISDIR(child.st.st_mode)) {
-        if (one_fs && child.st.st_dev != entry.root_device) continue;
+        if (one_fs && child.st.st_dev != entry.root_device) return;
         if (dir->depth + 1 > options_.max_depth) {
           // Deeper than any real tree: a hostile one. Said once per directory, never skipped
           // in silence, and the scan is not complete.
@@ -250,7 +239,7 @@ class Walker::Impl {
             item.findings.push_back(std::move(f));
             results_.push(std::move(item));
           }
-          continue;
+          return;
         }
         subdirs.push_back(std::move(child));
       } else if (S_ISREG(child.st.st_mode)) {
@@ -259,8 +248,10 @@ class Walker::Impl {
         results_.push(reader_.record_special(child));
       }
       if (subdirs.size() + files.size() >= kListChunk) flush(subdirs, files);
+    });
+    if (listed != 0) {
+      reader_.report_error(entry.path, reader_.open_error_rule(listed, "DIR_UNREADABLE"), listed);
     }
-    ::closedir(stream);
     flush(subdirs, files);
   }
   const ScanOptions& options_;

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <span>
 #include <string>
+#include <vector>
 
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -85,6 +87,128 @@ TEST(ReadContent, HeadOnlyReadsNoDigest) {
   EXPECT_EQ(c.head.size(), 4096u);
   EXPECT_EQ(c.bytes, 4096u);
   EXPECT_FALSE(c.digests.sha256.has_value());
+}
+
+std::string text_of(std::span<const std::byte> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// What the scan hooks into a read: the bytes of each pass before the fstat that checks it.
+TEST(ReadContentHooks, EachPassHandsItsBytesBeforeTheCheck) {
+  test::TempDir dir;
+  const std::string large(2 * kContentMapBytes + 5, 'L');
+  dir.write("small", "small content");
+  dir.write("large", large);
+  for (const bool hold : {false, true}) {
+    std::vector<std::string> calls;
+    std::string copy;  // what `hold` keeps until the read returns
+    std::string whole;
+    bool held = false;
+    std::string pass_sha256;
+    ReadHooks hooks;
+    hooks.begin = [&](int, const struct stat&, int attempt) {
+      calls.push_back("begin " + std::to_string(attempt));
+      return true;
+    };
+    if (hold) {
+      hooks.hold = [&](int, const struct stat& st, std::span<const std::byte> head) {
+        calls.push_back("hold " + std::to_string(head.size()));
+        copy = large;
+        EXPECT_EQ(static_cast<size_t>(st.st_size), copy.size());
+        return std::as_bytes(std::span(copy));
+      };
+    }
+    hooks.pass = [&](const ReadPass& pass) {
+      calls.push_back("pass");
+      held = pass.held;
+      whole = text_of(pass.whole);
+      pass_sha256 = to_hex(*pass.digests->sha256);
+    };
+    hooks.after = [&](int attempt) { calls.push_back("after " + std::to_string(attempt)); };
+    ContentReader reader;
+    for (const char* name : {"small", "large"}) {
+      calls.clear();
+      const FileContent c = reader.read(AT_FDCWD, dir / name, {.head_bytes = 4, .hooks = &hooks});
+      ASSERT_EQ(c.status, FileContent::Status::Read);
+      EXPECT_EQ(c.passes, 1);
+      EXPECT_EQ(pass_sha256, to_hex(*c.digests.sha256));
+      EXPECT_EQ(pass_sha256, tool_digest("sha256sum", dir / name));
+      if (name == std::string("small")) {
+        EXPECT_EQ(calls, (std::vector<std::string>{"begin 0", "pass", "after 0"}));
+        EXPECT_TRUE(held);  // in the reader's buffer
+        EXPECT_EQ(whole, "small content");
+      } else if (hold) {
+        EXPECT_EQ(calls, (std::vector<std::string>{"begin 0", "hold 4", "pass", "after 0"}));
+        EXPECT_TRUE(held);
+        EXPECT_EQ(whole, large);
+      } else {
+        EXPECT_EQ(calls, (std::vector<std::string>{"begin 0", "pass", "after 0"}));
+        EXPECT_FALSE(held);  // hashed from a mapping, which may fault: not handed over
+        EXPECT_TRUE(whole.empty());
+      }
+    }
+  }
+}
+
+TEST(ReadContentHooks, ATruncationUnderTheMappingIsReadAgainAndSaid) {
+  test::TempDir dir;
+  dir.write("big", std::string(4 << 20, 'q'));
+  ReadHooks hooks;
+  int passes = 0;
+  hooks.before_bytes = [&](int attempt) {
+    if (attempt == 0) {
+      ASSERT_EQ(::truncate((dir / "big").c_str(), 100), 0);
+    }
+  };
+  hooks.pass = [&](const ReadPass&) { ++passes; };
+  ContentReader reader;
+  const FileContent c = reader.read(AT_FDCWD, dir / "big", {.hooks = &hooks});
+  ASSERT_EQ(c.status, FileContent::Status::Read);
+  EXPECT_EQ(c.passes, 2);
+  EXPECT_EQ(passes, 1);  // the faulted pass handed nothing
+  EXPECT_EQ(c.first_size, 4 << 20);
+  EXPECT_EQ(c.st.st_size, 100);
+  EXPECT_EQ(to_hex(*c.digests.sha256), tool_digest("sha256sum", dir / "big"));
+  // The same reader, its digest contexts reused, hashes the next file from a clean state.
+  dir.write("next", std::string(3 << 20, 'n'));
+  const FileContent next = reader.read(AT_FDCWD, dir / "next", {});
+  ASSERT_EQ(next.status, FileContent::Status::Read);
+  EXPECT_EQ(to_hex(*next.digests.sha256), tool_digest("sha256sum", dir / "next"));
+}
+
+TEST(ReadContentHooks, AFileThatKeepsChangingIsChangedAfterTwoPasses) {
+  test::TempDir dir;
+  dir.write("log", "start");
+  ReadHooks hooks;
+  int passes = 0;
+  hooks.pass = [&](const ReadPass&) { ++passes; };
+  hooks.after = [&](int) {
+    const int fd = ::open((dir / "log").c_str(), O_WRONLY | O_APPEND);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, "more", 4), 4);
+    ::close(fd);
+  };
+  const FileContent c = read_content(AT_FDCWD, dir / "log", {.hooks = &hooks});
+  EXPECT_EQ(c.status, FileContent::Status::Changed);
+  EXPECT_EQ(c.passes, 2);
+  EXPECT_EQ(passes, 2);
+  EXPECT_EQ(c.first_size, 5);
+  EXPECT_EQ(c.st.st_size, 13);  // as last seen
+  EXPECT_FALSE(c.digests.sha256.has_value());
+}
+
+TEST(ReadContentHooks, ABeginThatSaysNoReadsNothing) {
+  test::TempDir dir;
+  dir.write("f", "content");
+  ReadHooks hooks;
+  bool passed = false;
+  hooks.begin = [](int, const struct stat&, int) { return false; };
+  hooks.pass = [&](const ReadPass&) { passed = true; };
+  const FileContent c = read_content(AT_FDCWD, dir / "f", {.hooks = &hooks});
+  EXPECT_EQ(c.status, FileContent::Status::Declined);
+  EXPECT_FALSE(passed);
+  EXPECT_FALSE(c.digests.sha256.has_value());
+  EXPECT_EQ(c.st.st_size, 7);
 }
 
 TEST(WholeContent, CopyOrStableMappingGiveTheSameBytes) {

@@ -139,7 +139,7 @@ std::string padded_elf(size_t size, char tag) {
 }
 
 TEST_F(ScannerTest, AFileLargerThanTheAnalysisBudgetIsStillAnalysed) {
-  // Both are over kMapThresholdBytes; one fits the copies' budget, the other is analysed from a
+  // Both are over kContentMapBytes; one fits the copies' budget, the other is analysed from a
   // mapping that cannot be jumped out of. Both get their structure.
   tree_.write("small.elf", padded_elf(300 << 10, 's'), 0755);
   tree_.write("big.elf", padded_elf(600 << 10, 'b'), 0755);

@@ -26,6 +26,8 @@
 #include <string>
 #include <string_view>
 
+#include "catena/core/fs.hpp"
+
 namespace catena {
 
 /// What a walk is shown of an entry; valid only during the call.
@@ -96,6 +98,28 @@ WalkStats walk_tree(int root_fd,
                     const std::string& root_path,
                     const WalkOptions& options,
                     WalkVisitor& visitor);
+
+/// One directory, opened as every walk opens one (walk_tree above, the scan's parallel
+/// walker): relative to its parent's descriptor with O_DIRECTORY | O_NONBLOCK, O_NOFOLLOW
+/// unless `follow` (a root a person named), then fstat'd and, given `listed` (the lstat the
+/// listing made), checked to be that very directory.
+struct OpenedDirectory {
+  UniqueFd fd;                                    // valid when opened
+  struct stat st {};                              // of what was opened
+  WalkProblem problem = WalkProblem::Unreadable;  // when not
+  int error = 0;                                  // errno, 0 for Replaced without one
+};
+OpenedDirectory open_walk_directory(int parent_fd,
+                                    const std::string& name,
+                                    const struct stat* listed,
+                                    bool follow);
+
+/// Lists the directory open as `fd` (borrowed: readdir gets a descriptor of its own, so `fd`
+/// stays the parent of the children's openat) and calls `visit` with each entry's name and
+/// d_type, "." and ".." left out, in the order the file system gives them. 0, or the errno of
+/// a listing that failed (what was visited before stays visited).
+int list_walk_directory(
+    int fd, const std::function<void(std::string_view name, unsigned char type)>& visit);
 
 /// Joins a directory and a name as the walk does: "" + n = n, "/" + n = "/n", d + n = "d/n".
 std::string join_walk_path(std::string_view dir, std::string_view name);

@@ -38,13 +38,6 @@ class YaraRules;
 
 namespace catena::scan {
 
-/// Files are read and hashed in chunks of this size, so a file of any size costs bounded memory.
-inline constexpr size_t kReadChunkBytes = 256 * 1024;
-/// Files at least this large are hashed from a read-only mapping instead, which saves the copy
-/// into user space. A file truncated while mapped raises SIGBUS; the scanner catches it on the
-/// reading thread (see core/mapped.hpp) and treats the file as
-/// changed, reading it again with read(2).
-inline constexpr uint64_t kMapThresholdBytes = 256 * 1024;
 /// A file with more holes than this draws on ScanOptions::sparse_budget_bytes.
 inline constexpr uint64_t kSparseHoleBytes = 64ull << 20;
 /// Records committed to the store per transaction.
