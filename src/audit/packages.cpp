@@ -58,27 +58,28 @@ bool under(std::string_view path, std::string_view dir) {
 
 }  // namespace
 
-void ScanHarvest::add(const scan::SeenFile& file) {
+void ScanHarvest::add(const scan::SeenFile& seen) {
+  const scan::FileRecord& file = seen.record;
   if (file.type != scan::FileType::Regular) return;
   if (file.md5 && !file.changed) {
-    digests.push_back({.path = std::string(file.path),
+    digests.push_back({.path = file.path,
                        .device = file.device,
                        .inode = file.inode,
                        .size = file.size,
                        .mtime_ns = file.mtime_ns,
                        .ctime_ns = file.ctime_ns,
                        .md5 = *file.md5,
-                       .recorded_ns = file.read_ns});
+                       .recorded_ns = seen.read_ns});
   }
-  if (!file.owners_known) {
+  if (!seen.owners_known) {
     owners_missing_ = true;
     unowned.clear();
   }
-  if (owners_missing_ || !file.package.empty()) return;
+  if (owners_missing_ || !seen.package.empty()) return;
   for (const std::string& dir : tool_dirs_) {
     if (!under(file.path, dir)) continue;
-    if (auto f = pkg::unowned_executable(std::string(file.path), file.mode, file.size, file.uid,
-                                         file.format, file.sha256)) {
+    if (auto f = pkg::unowned_executable(file.path, file.mode, file.size, file.uid, file.format,
+                                         file.sha256)) {
       unowned.push_back(std::move(*f));
     }
     return;

@@ -150,7 +150,7 @@ inline ContentFacts analysis_inputs(const ScanOptions& options) {
 // A record taken so soon after the file's last change that a rewrite within the same clock tick
 // would not have changed its times (see ScanOptions::racy_window_ns).
 inline bool racy(const scan::ReferenceFile& ref, int64_t window_ns) {
-  return std::max(ref.mtime_ns, ref.ctime_ns) + window_ns >= ref.recorded_ns;
+  return std::max(ref.record.mtime_ns, ref.record.ctime_ns) + window_ns >= ref.recorded_ns;
 }
 
 // What is known of a content before it is read: its stored facts (from earlier scans) or those

@@ -119,7 +119,7 @@ class FileReader::Impl {
     return it == engine_.reference->by_path.end() ? kNoReference : it->second;
   }
 
-  static bool same_stat(const scan::ReferenceFile& ref, const struct stat& st) {
+  static bool same_stat(const FileRecord& ref, const struct stat& st) {
     return ref.type == file_type_of(st.st_mode) && ref.size == static_cast<uint64_t>(st.st_size) &&
            ref.mode == st.st_mode && ref.uid == st.st_uid && ref.gid == st.st_gid &&
            ref.mtime_ns == to_ns(st.st_mtim) && ref.ctime_ns == to_ns(st.st_ctim) &&
@@ -151,9 +151,10 @@ class FileReader::Impl {
   // scan, with every digest and analysis this scan asks for: it is not opened.
   std::optional<Item> try_reuse(const Entry& entry, size_t reference) {
     if (!engine_.reuse || reference == kNoReference) return std::nullopt;
-    const scan::ReferenceFile& ref = engine_.reference->files[reference];
-    if (!ref.from_complete_scan || ref.changed || racy(ref, options_.racy_window_ns) ||
-        !same_stat(ref, entry.st)) {
+    const scan::ReferenceFile& reference_file = engine_.reference->files[reference];
+    const FileRecord& ref = reference_file.record;
+    if (!reference_file.from_complete_scan || ref.changed ||
+        racy(reference_file, options_.racy_window_ns) || !same_stat(ref, entry.st)) {
       return std::nullopt;
     }
     const bool regular = S_ISREG(entry.st.st_mode);

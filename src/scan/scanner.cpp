@@ -31,57 +31,17 @@ std::string series_key(const ScanOptions& options, const std::vector<Root>& root
   return "files:" + to_hex(sha256_of(std::as_bytes(std::span(text))));
 }
 
-FileRecord record_of(const scan::ReferenceFile& ref) {
-  FileRecord r;
-  r.path = ref.path;
-  r.type = ref.type;
-  r.size = ref.size;
-  r.mode = ref.mode;
-  r.uid = ref.uid;
-  r.gid = ref.gid;
-  r.mtime_ns = ref.mtime_ns;
-  r.ctime_ns = ref.ctime_ns;
-  r.inode = ref.inode;
-  r.device = ref.device;
-  r.sha256 = ref.sha256;
-  r.md5 = ref.md5;
-  r.sha1 = ref.sha1;
-  r.package = ref.package;
-  r.link_target = ref.link_target;
-  r.xattrs = ref.xattrs;
-  return r;
-}
-
-// A file as on_file sees it, from a record read now (FileRecord) or reused (ReferenceFile):
-// both carry these fields under these names.
-template <typename Record>
-SeenFile seen_file(const Record& r, std::string_view package, bool owners_known, int64_t read_ns) {
-  return {.path = r.path,
-          .type = r.type,
-          .mode = r.mode,
-          .uid = r.uid,
-          .size = r.size,
-          .inode = r.inode,
-          .device = r.device,
-          .mtime_ns = r.mtime_ns,
-          .ctime_ns = r.ctime_ns,
-          .sha256 = r.sha256,
-          .md5 = r.md5,
-          .format = r.format,
-          .package = package,
-          .owners_known = owners_known,
-          .changed = r.changed,
-          .read_ns = read_ns};
-}
-
 // Whether a fresh record says nothing its reference does not: then nothing is written. A racy
 // reference is rewritten, so that the new record (taken later) is no longer racy.
-bool same_record(const scan::ReferenceFile& ref, const FileRecord& r, int64_t racy_window_ns) {
-  return ref.from_complete_scan && !ref.changed && !r.changed && !racy(ref, racy_window_ns) &&
-         ref.type == r.type && ref.size == r.size && ref.mode == r.mode && ref.uid == r.uid &&
-         ref.gid == r.gid && ref.mtime_ns == r.mtime_ns && ref.ctime_ns == r.ctime_ns &&
-         ref.inode == r.inode && ref.device == r.device && ref.sha256 == r.sha256 &&
-         ref.package == r.package && ref.xattrs == r.xattrs &&
+bool same_record(const scan::ReferenceFile& reference,
+                 const FileRecord& r,
+                 int64_t racy_window_ns) {
+  const FileRecord& ref = reference.record;
+  return reference.from_complete_scan && !ref.changed && !r.changed &&
+         !racy(reference, racy_window_ns) && ref.type == r.type && ref.size == r.size &&
+         ref.mode == r.mode && ref.uid == r.uid && ref.gid == r.gid && ref.mtime_ns == r.mtime_ns &&
+         ref.ctime_ns == r.ctime_ns && ref.inode == r.inode && ref.device == r.device &&
+         ref.sha256 == r.sha256 && ref.package == r.package && ref.xattrs == r.xattrs &&
          (r.type != FileType::Symlink || ref.link_target == r.link_target) && (!r.md5 || ref.md5) &&
          (!r.sha1 || ref.sha1);
 }
@@ -130,22 +90,23 @@ Result<ScanSummary> run_scan(ScanStore& store,
   // pass) not read again either.
   Reference reference;
   std::map<std::string, uint32_t> analysis_ids;
-  auto loaded = store.for_each_reference_file(summary.scan_id, [&](scan::ReferenceFile&& file) {
-    auto [it, added] =
-        analysis_ids.emplace(file.analysis, static_cast<uint32_t>(reference.components.size()));
-    if (added) reference.components.push_back(split_components(file.analysis));
-    reference.analysis_of.push_back(it->second);
-    file.analysis.clear();
-    file.analysis.shrink_to_fit();
-    reference.files.push_back(std::move(file));
-  });
+  auto loaded = store.reference_files(summary.scan_id);
   if (!loaded) {
     (void)store.finish_scan(summary.scan_id, summary.totals, scan::ScanStatus::Failed);
     return tl::unexpected(loaded.error());
   }
+  reference.files = std::move(*loaded);
+  reference.analysis_of.reserve(reference.files.size());
+  for (scan::ReferenceFile& file : reference.files) {
+    auto [it, added] =
+        analysis_ids.emplace(file.analysis, static_cast<uint32_t>(reference.components.size()));
+    if (added) reference.components.push_back(split_components(file.analysis));
+    reference.analysis_of.push_back(it->second);
+    file.analysis = std::string();  // held once per distinct analysis, in `components`
+  }
   reference.by_path.reserve(reference.files.size());
   for (size_t i = 0; i < reference.files.size(); ++i) {
-    reference.by_path.emplace(reference.files[i].path, i);
+    reference.by_path.emplace(reference.files[i].record.path, i);
   }
   Engine engine(options.analysis_max_bytes);
   engine.sparse_left = options.sparse_budget_bytes;
@@ -196,18 +157,21 @@ Result<ScanSummary> run_scan(ScanStore& store,
           item.reference == kNoReference ? nullptr : &reference.files[item.reference];
       if (ref != nullptr) seen[item.reference] = true;
       if (item.reused) {
-        if (ref->type == FileType::Regular) {
+        if (ref->record.type == FileType::Regular) {
           ++summary.totals.files;
-          summary.totals.bytes += ref->size;
+          summary.totals.bytes += ref->record.size;
         }
         // The file is as it was; its owner may not be (a package installed or removed).
         const std::string package =
-            owners != nullptr ? owners->owner_of(item.canonical_path) : ref->package;
+            owners != nullptr ? owners->owner_of(item.canonical_path) : ref->record.package;
         if (options.on_file) {
-          options.on_file(seen_file(*ref, package, owners != nullptr, ref->recorded_ns));
+          options.on_file({.record = ref->record,
+                           .package = package,
+                           .owners_known = owners != nullptr,
+                           .read_ns = ref->recorded_ns});
         }
-        if (package != ref->package) {
-          changes.push_back({.record = record_of(*ref), .replaces = ref->row});
+        if (package != ref->record.package) {
+          changes.push_back({.record = ref->record, .replaces = ref->row});
           changes.back().record.package = package;
         }
       } else if (item.record) {
@@ -218,7 +182,10 @@ Result<ScanSummary> run_scan(ScanStore& store,
           summary.totals.bytes += record.size;
         }
         if (options.on_file) {
-          options.on_file(seen_file(record, record.package, owners != nullptr, summary.started_ns));
+          options.on_file({.record = record,
+                           .package = record.package,
+                           .owners_known = owners != nullptr,
+                           .read_ns = summary.started_ns});
         }
         if (ref == nullptr || !same_record(*ref, record, options.racy_window_ns)) {
           changes.push_back({.record = std::move(record), .replaces = ref ? ref->row : 0});

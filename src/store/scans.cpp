@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <vector>
 
 #include "catena/core/digest.hpp"
 #include "catena/core/text.hpp"
@@ -110,23 +112,38 @@ Result<std::optional<int64_t>> Store::last_full_pass_ns(const std::string& host,
   return last;
 }
 
-Status Store::for_each_reference_file(int64_t scan_id,
-                                      const std::function<void(ReferenceFile&&)>& visit) {
-  // Only records written by an earlier scan: the scan's own are not a reference for itself.
-  return for_each_row(
-      db_, "cannot read the reference scan",
-      "SELECT f.id, f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, "
-      "f.ctime_ns, f.inode, f.device, f.sha256, c.md5, c.sha1, f.package, f.xattrs, "
-      "f.changed, w.status, c.analysis, f.link_target, w.started_ns, c.format "
+Result<std::vector<ReferenceFile>> Store::reference_files(int64_t scan_id) {
+  // Two sequential reads instead of a join: a join looks each record's content up in the
+  // contents table, a random B-tree descent per record (0.55 s of SQLite's time for 146,000
+  // records on this machine, against 0.13 s for the two reads); then the contents table is
+  // read once, in its own order.
+  constexpr std::string_view kFrom =
       "FROM scans s JOIN files f ON f.series_id = s.series_id "
       "JOIN scans w ON w.id = f.scan_id "
-      "LEFT JOIN contents c ON c.sha256 = f.sha256 "
-      "WHERE s.id = ? AND f.until_scan_id IS NULL AND f.scan_id < s.id",
+      "WHERE s.id = ? AND f.until_scan_id IS NULL AND f.scan_id < s.id";
+  std::vector<ReferenceFile> files;
+  CATENA_TRY_STATUS(first_row(
+      db_, "cannot read the reference scan", "SELECT count(*) " + std::string(kFrom),
+      [&](const Statement& row) { files.reserve(static_cast<size_t>(row.column_int(0))); },
+      scan_id));
+  // (first 8 bytes of the content's digest, record) pairs, sorted: a lookup compares
+  // integers, and the whole digest only on a match (a digest is uniformly random).
+  std::vector<std::pair<uint64_t, uint32_t>> by_content;
+  by_content.reserve(files.capacity());
+  const std::string_view complete = scan_status_name(ScanStatus::Complete);
+  // Only records written by an earlier scan: the scan's own are not a reference for itself.
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot read the reference scan",
+      "SELECT f.id, f.path, f.type, f.size, f.mode, f.uid, f.gid, f.mtime_ns, "
+      "f.ctime_ns, f.inode, f.device, f.sha256, f.package, f.xattrs, "
+      "f.changed, w.status, f.link_target, w.started_ns " +
+          std::string(kFrom),
       [&](const Statement& stmt) {
-        ReferenceFile r;
-        r.row = stmt.column_int(0);
+        ReferenceFile& ref = files.emplace_back();
+        ref.row = stmt.column_int(0);
+        FileRecord& r = ref.record;
         r.path = stmt.column_text(1);
-        r.type = parse_file_type(stmt.column_text(2));
+        r.type = parse_file_type(stmt.column_view(2));
         r.size = static_cast<uint64_t>(stmt.column_int(3));
         r.mode = static_cast<uint32_t>(stmt.column_int(4));
         r.uid = static_cast<uint32_t>(stmt.column_int(5));
@@ -136,19 +153,40 @@ Status Store::for_each_reference_file(int64_t scan_id,
         r.inode = static_cast<uint64_t>(stmt.column_int(9));
         r.device = static_cast<uint64_t>(stmt.column_int(10));
         r.sha256 = stmt.column_digest<32>(11);
-        r.md5 = stmt.column_digest<16>(12);
-        r.sha1 = stmt.column_digest<20>(13);
-        r.package = stmt.column_text(14);
-        r.xattrs = stmt.column_text(15);
-        r.changed = stmt.column_int(16) != 0;
-        r.from_complete_scan = stmt.column_text(17) == scan_status_name(ScanStatus::Complete);
-        r.analysis = stmt.column_text(18);
-        r.link_target = stmt.column_text(19);
-        r.recorded_ns = stmt.column_int(20);
-        r.format = stmt.column_text(21);
-        visit(std::move(r));
+        r.package = stmt.column_text(12);
+        r.xattrs = stmt.column_text(13);
+        r.changed = stmt.column_int(14) != 0;
+        ref.from_complete_scan = stmt.column_view(15) == complete;
+        r.link_target = stmt.column_text(16);
+        ref.recorded_ns = stmt.column_int(17);
+        if (r.sha256) {
+          by_content.emplace_back(DigestHash{}(*r.sha256), static_cast<uint32_t>(files.size() - 1));
+        }
       },
-      scan_id);
+      scan_id));
+  if (by_content.empty()) return files;
+  std::sort(by_content.begin(), by_content.end());
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot read contents", "SELECT sha256, md5, sha1, analysis, format FROM contents",
+      [&](const Statement& row) {
+        const auto sha256 = row.column_digest<32>(0);
+        if (!sha256) return;
+        const uint64_t key = DigestHash{}(*sha256);
+        auto it = std::lower_bound(by_content.begin(), by_content.end(),
+                                   std::pair<uint64_t, uint32_t>(key, 0));
+        if (it == by_content.end() || it->first != key) return;
+        const auto md5 = row.column_digest<16>(1);
+        const auto sha1 = row.column_digest<20>(2);
+        for (; it != by_content.end() && it->first == key; ++it) {
+          ReferenceFile& file = files[it->second];
+          if (file.record.sha256 != sha256) continue;
+          file.record.md5 = md5;
+          file.record.sha1 = sha1;
+          file.record.format = row.column_text(4);
+          file.analysis = row.column_text(3);
+        }
+      }));
+  return files;
 }
 
 Status Store::for_each_analysed_content(const std::function<void(AnalysedContent&&)>& visit) {

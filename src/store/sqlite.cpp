@@ -120,7 +120,7 @@ Result<ScanStatus> parse_status(const std::string& text) {
   return make_error(ErrorCode::Db, "unknown scan status in store: " + text);
 }
 
-FileType parse_file_type(const std::string& text) {
+FileType parse_file_type(std::string_view text) {
   for (FileType t : {FileType::Regular, FileType::Symlink, FileType::Fifo, FileType::Socket,
                      FileType::CharDevice, FileType::BlockDevice}) {
     if (text == file_type_name(t)) return t;

@@ -79,6 +79,13 @@ class Statement {
 
   int64_t column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
   bool column_is_null(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_NULL; }
+  /// Valid until the next step or reset: for a value compared, not kept.
+  std::string_view column_view(int index) const {
+    const auto* text = sqlite3_column_blob(stmt_, index);
+    const int size = sqlite3_column_bytes(stmt_, index);
+    return text ? std::string_view(static_cast<const char*>(text), static_cast<size_t>(size))
+                : std::string_view();
+  }
   std::string column_text(int index) const {
     const auto* text = sqlite3_column_blob(stmt_, index);
     const int size = sqlite3_column_bytes(stmt_, index);
@@ -242,7 +249,7 @@ std::optional<Finding> decode_finding(const nlohmann::json& item);
 std::string encode_string_list(const std::vector<std::string>& items);
 std::vector<std::string> decode_string_list(const std::string& text);
 Result<ScanStatus> parse_status(const std::string& text);
-FileType parse_file_type(const std::string& text);
+FileType parse_file_type(std::string_view text);
 
 // The records of scan `s`: those of its series written by it or before it and not closed by then.
 constexpr std::string_view kFilesOfScan =

@@ -104,23 +104,34 @@ TEST_F(AuditRun, NoPlaceToScanIsAUsageError) {
 namespace catena::audit {
 namespace {
 
-scan::SeenFile seen(std::string_view path,
-                    uint32_t mode,
-                    std::string_view format,
-                    std::string_view package,
-                    const std::optional<Sha256>& sha256,
-                    const std::optional<Md5>& md5,
-                    bool changed = false) {
-  return {.path = path,
-          .mode = mode,
-          .size = 7,
-          .sha256 = sha256,
-          .md5 = md5,
-          .format = format,
-          .package = package,
-          .owners_known = true,
-          .changed = changed,
-          .read_ns = 42};
+// A file as the scan hands it to on_file: the record and what the writer knows of it.
+struct Seen {
+  scan::FileRecord record;
+  std::string package;
+  bool owners_known = true;
+  scan::SeenFile view() const {
+    return {.record = record, .package = package, .owners_known = owners_known, .read_ns = 42};
+  }
+};
+
+Seen seen(std::string_view path,
+          uint32_t mode,
+          std::string_view format,
+          std::string_view package,
+          const std::optional<Sha256>& sha256,
+          const std::optional<Md5>& md5,
+          bool changed = false) {
+  Seen out;
+  out.record.path = std::string(path);
+  out.record.mode = mode;
+  out.record.size = 7;
+  out.record.sha256 = sha256;
+  out.record.md5 = md5;
+  out.record.format = std::string(format);
+  out.record.package = std::string(package);
+  out.record.changed = changed;
+  out.package = std::string(package);
+  return out;
 }
 
 TEST(ScanHarvest, JudgesUnownedExecutablesInTheToolDirectoriesAndKeepsDigests) {
@@ -128,13 +139,13 @@ TEST(ScanHarvest, JudgesUnownedExecutablesInTheToolDirectoriesAndKeepsDigests) {
   const std::optional<Md5> md5 = Md5{2};
   const std::optional<Md5> none;
   ScanHarvest harvest({"/usr/bin", "/usr/lib"});
-  harvest.add(seen("/usr/bin/dropped", 0755, "elf", "", sha, none));           // unowned
-  harvest.add(seen("/usr/lib/x/payload.so", 0644, "elf", "", sha, none));      // ELF, no x bit
-  harvest.add(seen("/usr/lib/x/notes.txt", 0644, "text", "", sha, none));      // not executable
-  harvest.add(seen("/usr/bin/ls", 0755, "elf", "coreutils", sha, md5));        // owned
-  harvest.add(seen("/usr/share/tool", 0755, "script", "", sha, none));         // not a tool dir
-  harvest.add(seen("/usr/binary/tool", 0755, "elf", "", sha, none));           // a sibling name
-  harvest.add(seen("/usr/bin/busy", 0755, "elf", "busybox", sha, md5, true));  // changed
+  harvest.add(seen("/usr/bin/dropped", 0755, "elf", "", sha, none).view());       // unowned
+  harvest.add(seen("/usr/lib/x/payload.so", 0644, "elf", "", sha, none).view());  // ELF, no x bit
+  harvest.add(seen("/usr/lib/x/notes.txt", 0644, "text", "", sha, none).view());  // not executable
+  harvest.add(seen("/usr/bin/ls", 0755, "elf", "coreutils", sha, md5).view());    // owned
+  harvest.add(seen("/usr/share/tool", 0755, "script", "", sha, none).view());     // not a tool dir
+  harvest.add(seen("/usr/binary/tool", 0755, "elf", "", sha, none).view());       // a sibling name
+  harvest.add(seen("/usr/bin/busy", 0755, "elf", "busybox", sha, md5, true).view());  // changed
   std::vector<std::string> unowned;
   for (const Finding& f : harvest.unowned) {
     EXPECT_EQ(f.rule, "UNOWNED_EXECUTABLE");
@@ -152,11 +163,11 @@ TEST(ScanHarvest, WithoutAPackageDatabaseNothingIsJudgedUnowned) {
   const std::optional<Sha256> sha = Sha256{1};
   const std::optional<Md5> none;
   ScanHarvest harvest({"/usr/bin"});
-  harvest.add(seen("/usr/bin/a", 0755, "elf", "", sha, none));
-  scan::SeenFile unknown = seen("/usr/bin/b", 0755, "elf", "", sha, none);
+  harvest.add(seen("/usr/bin/a", 0755, "elf", "", sha, none).view());
+  Seen unknown = seen("/usr/bin/b", 0755, "elf", "", sha, none);
   unknown.owners_known = false;  // the owners could not be loaded: every file looks unowned
-  harvest.add(unknown);
-  harvest.add(seen("/usr/bin/c", 0755, "elf", "", sha, none));
+  harvest.add(unknown.view());
+  harvest.add(seen("/usr/bin/c", 0755, "elf", "", sha, none).view());
   EXPECT_TRUE(harvest.owners_missing());
   EXPECT_TRUE(harvest.unowned.empty());
   EXPECT_TRUE(harvest.tool_dirs().empty());  // the package step walks them itself

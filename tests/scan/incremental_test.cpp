@@ -155,8 +155,9 @@ TEST_F(IncrementalTest, EveryFileIsHandedOnReadOrReusedWithItsDigestsAndFormat) 
     ScanOptions o = options();
     o.digests = DigestSet::kSha256 | DigestSet::kMd5;
     o.on_file = [&](const SeenFile& f) {
-      EXPECT_FALSE(into.contains(std::string(f.path))) << f.path;  // once per file
-      into[std::string(f.path)] = {f.md5, f.sha256, std::string(f.format), f.mode, f.read_ns};
+      const FileRecord& r = f.record;
+      EXPECT_FALSE(into.contains(r.path)) << r.path;  // once per file
+      into[r.path] = {r.md5, r.sha256, r.format, r.mode, f.read_ns};
     };
     return scan(o);
   };

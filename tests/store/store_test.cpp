@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <map>
+
 #include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
@@ -90,6 +92,52 @@ TEST(Store, RoundTripsScansRecordsAndFindings) {
   ASSERT_EQ(stored_findings->size(), 1u);
   EXPECT_EQ((*stored_findings)[0].path, "/p\xff");
   EXPECT_EQ((*stored_findings)[0].evidence[0].second, "v\xff");
+}
+
+// A scan's reference: the series' records with their contents' digests and format, whatever
+// contents they share and however close their digests are.
+TEST(Store, AReferenceCarriesEachRecordsContentFacts) {
+  auto store = Store::open_memory();
+  ASSERT_THAT(store, IsOk());
+  NewScan scan = new_scan("host-a", 100);
+  scan.series_key = "roots";
+  auto first = (*store)->begin_scan(scan);
+  ASSERT_THAT(first, IsOk());
+  std::vector<FileRecord> files = {record("/a", "shared"), record("/b", "shared"),
+                                   record("/c", "c"), record("/d", "d")};
+  // /c and /d: digests equal in their first 8 bytes (the lookup's key), different after.
+  files[2].sha256->fill(0x11);
+  files[3].sha256->fill(0x11);
+  (*files[3].sha256)[31] = 0x22;
+  for (size_t i = 0; i < files.size(); ++i) {
+    files[i].md5.emplace();
+    files[i].md5->fill(static_cast<uint8_t>(i));
+  }
+  files[3].format = "pe";
+  ASSERT_THAT((*store)->add_batch(*first, files, {}), IsOk());
+  ASSERT_THAT((*store)->finish_scan(*first, {.files = 4}, ScanStatus::Complete), IsOk());
+  scan.started_ns = 200;
+  auto second = (*store)->begin_scan(scan);
+  ASSERT_THAT(second, IsOk());
+
+  auto reference = (*store)->reference_files(*second);
+  ASSERT_THAT(reference, IsOk());
+  ASSERT_EQ(reference->size(), 4u);
+  std::map<std::string, scan::FileRecord> by_path;
+  std::map<std::string, scan::ReferenceFile> reference_of;
+  for (auto& r : *reference) {
+    by_path[r.record.path] = r.record;
+    reference_of[r.record.path] = r;
+  }
+  EXPECT_EQ(by_path["/a"].sha256, files[0].sha256);
+  EXPECT_EQ(by_path["/a"].md5, by_path["/b"].md5);  // one content, stored once
+  EXPECT_EQ(by_path["/b"].format, "elf");
+  EXPECT_EQ(by_path["/c"].md5, files[2].md5);
+  EXPECT_EQ(by_path["/c"].format, "elf");
+  EXPECT_EQ(by_path["/d"].md5, files[3].md5);
+  EXPECT_EQ(by_path["/d"].format, "pe");
+  EXPECT_TRUE(reference_of["/d"].from_complete_scan);
+  EXPECT_EQ(reference_of["/d"].recorded_ns, 100);
 }
 
 TEST(Store, FindingsComeBackMostSevereFirstAsSortFindingsOrdersThem) {

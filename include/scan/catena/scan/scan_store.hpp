@@ -77,30 +77,14 @@ struct ScanTotals {
 };
 
 /// A file record valid at the start of a scan of the series, as an incremental scan compares
-/// with it: identity and stat anchors, digests, and which analysers produced its content's facts.
+/// with it: the record (its content's format, MD5 and SHA-1 from the content), where it is in
+/// the store, and which analysers produced its content's facts.
 struct ReferenceFile {
-  int64_t row = 0;  // the record's id: closed when the file changed or vanished
-  std::string path;
-  FileType type = FileType::Regular;
-  uint64_t size = 0;
-  uint32_t mode = 0;
-  uint32_t uid = 0;
-  uint32_t gid = 0;
-  int64_t mtime_ns = 0;
-  int64_t ctime_ns = 0;
-  uint64_t inode = 0;
-  uint64_t device = 0;
-  std::optional<Sha256> sha256;
-  std::optional<Md5> md5;
-  std::optional<Sha1> sha1;
-  std::string package;
-  std::string xattrs;
-  std::string link_target;
-  bool changed = false;             // it kept changing while read: never reused
+  FileRecord record;
+  int64_t row = 0;                  // the record's id: closed when the file changed or vanished
   bool from_complete_scan = false;  // written by a scan that completed: only those are reused
   int64_t recorded_ns = 0;          // when the scan that wrote it started
   std::string analysis;             // contents.analysis of its content
-  std::string format;               // contents.format of its content
 };
 
 /// What a content's analysers concluded, as stored: "name=version/inputs" pairs joined by ';'
@@ -183,9 +167,9 @@ class ScanStore {
   /// When the host's series last completed a full pass (nullopt: never).
   [[nodiscard]] virtual Result<std::optional<int64_t>> last_full_pass_ns(
       const std::string& host, const std::string& series_key) = 0;
-  /// The records of the scan's series valid when it began (not those it wrote), streamed.
-  [[nodiscard]] virtual Status for_each_reference_file(
-      int64_t scan_id, const std::function<void(ReferenceFile&&)>& visit) = 0;
+  /// The records of the scan's series valid when it began (not those it wrote), with their
+  /// contents' MD5, SHA-1, analysis and format: what the scan holds while it walks.
+  [[nodiscard]] virtual Result<std::vector<ReferenceFile>> reference_files(int64_t scan_id) = 0;
   /// The stored facts of every analysed content that has findings or a format whose analysis
   /// costs (ELF, PE, Mach-O, MSI), streamed: what a scan need not analyse again.
   [[nodiscard]] virtual Status for_each_analysed_content(

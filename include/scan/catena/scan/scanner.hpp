@@ -52,21 +52,11 @@ struct Progress {
 /// A file as a scan leaves it: read now, or unchanged since the record it reused. Views are
 /// valid during the call only.
 struct SeenFile {
-  std::string_view path;
-  FileType type = FileType::Regular;
-  uint32_t mode = 0;
-  uint32_t uid = 0;
-  uint64_t size = 0;
-  uint64_t inode = 0;
-  uint64_t device = 0;
-  int64_t mtime_ns = 0;
-  int64_t ctime_ns = 0;
-  const std::optional<Sha256>& sha256;
-  const std::optional<Md5>& md5;
-  std::string_view format;
-  std::string_view package;
+  /// As read now, or as the earlier scan that read it recorded it (its content's format, MD5
+  /// and SHA-1 included); `changed`: its digests describe no single moment.
+  const FileRecord& record;
+  std::string_view package;   // its owner now (a reused record's may be older)
   bool owners_known = false;  // a package database was asked: an empty package means unowned
-  bool changed = false;       // it changed while read: its digests describe no single moment
   int64_t read_ns = 0;        // when the scan that read it started (no later than the read)
 };
 

@@ -82,8 +82,7 @@ class Store final : public scan::ScanStore,
       const std::string& host, const std::function<void(scan::StatDigest&&)>& visit) override;
   [[nodiscard]] Result<std::optional<int64_t>> last_full_pass_ns(
       const std::string& host, const std::string& series_key) override;
-  [[nodiscard]] Status for_each_reference_file(
-      int64_t scan_id, const std::function<void(scan::ReferenceFile&&)>& visit) override;
+  [[nodiscard]] Result<std::vector<scan::ReferenceFile>> reference_files(int64_t scan_id) override;
   [[nodiscard]] Status for_each_analysed_content(
       const std::function<void(scan::AnalysedContent&&)>& visit) override;
   [[nodiscard]] Result<scan::ScanRecord> get_scan(int64_t scan_id) override;
