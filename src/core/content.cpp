@@ -136,7 +136,10 @@ struct ContentReader::State {
       if (mapped == MapResult::Done) return handed({}, false);
     }
     before_bytes();
-    if (buffer.empty()) buffer.resize(kBufferBytes);
+    // Grown to the largest file read so far, up to its cap: a one-file reader allocates what
+    // its file needs, a reader kept across files allocates once.
+    const auto wanted = static_cast<size_t>(std::min<uint64_t>(size, kBufferBytes));
+    if (buffer.size() < wanted) buffer.resize(wanted);
     const bool fits = size <= buffer.size();
     uint64_t total = 0;
     while (total < size) {

@@ -143,10 +143,17 @@ std::string octal(uint32_t mode) {
 
 // Hashes the file opened as `fd_or_error` (-errno when the open failed), which `known` (its
 // lstat) says is regular. Outcome::error is kReplaced when it is not the file `known` describes.
-Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& known);
+// `reader` is the calling thread's (its buffer and digest contexts serve every file it reads).
+Outcome hash_open_file(ContentReader& reader,
+                       int fd_or_error,
+                       const Check& check,
+                       const struct stat& known);
 
-Outcome hash_file(const RootFs& fs, const Check& check, const struct stat& known) {
-  return hash_open_file(fs.open_read(check.path), check, known);
+Outcome hash_file(ContentReader& reader,
+                  const RootFs& fs,
+                  const Check& check,
+                  const struct stat& known) {
+  return hash_open_file(reader, fs.open_read(check.path), check, known);
 }
 
 // Opens `name` in the directory `dir_fd` for reading; the fd, or -errno.
@@ -157,7 +164,7 @@ int open_read_at(int dir_fd, const std::string& name) {
   return fd >= 0 ? fd : -errno;
 }
 
-Outcome check_file(const RootFs& fs, const Check& check) {
+Outcome check_file(ContentReader& reader, const RootFs& fs, const Check& check) {
   Outcome out;
   constexpr int kAttempts = 2;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
@@ -180,7 +187,7 @@ Outcome check_file(const RootFs& fs, const Check& check) {
       if (S_ISLNK(st.st_mode)) out.detail().link_target = fs.read_link(check.path);
       return out;
     }
-    out = hash_file(fs, check, st);
+    out = hash_file(reader, fs, check, st);
     if (out.seen().error != kReplaced) return out;
   }
   out.problem = Problem::Unverifiable;
@@ -188,7 +195,10 @@ Outcome check_file(const RootFs& fs, const Check& check) {
   return out;
 }
 
-Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& known) {
+Outcome hash_open_file(ContentReader& reader,
+                       int fd_or_error,
+                       const Check& check,
+                       const struct stat& known) {
   Outcome out;
   out.mode = known.st_mode & 07777;
   out.size = static_cast<uint64_t>(known.st_size);
@@ -202,7 +212,7 @@ Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& k
   const UniqueFd fd(fd_or_error);
   // MD5 alone, as dpkg: the common case (unchanged) costs one digest.
   const FileContent content =
-      read_open_content(fd.get(), {.digests = DigestSet::kMd5, .expect = &known});
+      reader.read_open(fd.get(), {.digests = DigestSet::kMd5, .expect = &known});
   if (content.status != FileContent::Status::Read) {
     out.problem = Problem::Unverifiable;
     out.detail().error = content.status == FileContent::Status::Unreadable
@@ -216,7 +226,7 @@ Outcome hash_open_file(int fd_or_error, const Check& check, const struct stat& k
   // Modified: the evidence is its SHA-256 and what it is, from a second read.
   out.problem = Problem::Modified;
   out.size = content.bytes;
-  const FileContent evidence = read_open_content(
+  const FileContent evidence = reader.read_open(
       fd.get(),
       {.digests = DigestSet::kSha256, .head_bytes = formats::kClassifyHeadBytes, .expect = &known});
   if (evidence.status == FileContent::Status::Read) {
@@ -526,46 +536,48 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   std::vector<char> deferred(checks.size(), 0);
   std::vector<char> reused(checks.size(), 0);
   std::vector<char> stat_known(checks.size(), 0);
-  parallel_for<NoState>(groups.size(), jobs, options.cancel, [&](size_t g, NoState&) {
-    const auto [begin, end] = groups[g];
-    const std::string dir(dir_of(by_dir[begin]));
-    const UniqueFd dir_fd(fs.open_dir(dir.empty() ? "/" : dir));
-    for (size_t n = begin; n < end; ++n) {
-      const size_t index = by_dir[n];
-      const Check& check = checks[index];
-      if (!dir_fd.valid()) {
-        outcomes[index] = check_file(fs, check);
-        continue;
-      }
-      const std::string base = check.path.substr(check.path.rfind('/') + 1);
-      struct stat& st = stats[index];
-      const bool exists = ::fstatat(dir_fd.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-      if (exists && check.expected.empty()) continue;
-      stat_known[index] = exists ? 1 : 0;
-      if (!exists || !S_ISREG(st.st_mode)) {
-        // Missing, unreadable or not a file: the full check says which.
-        outcomes[index] = check_file(fs, check);
-        continue;
-      }
-      if (options.known != nullptr) {
-        if (auto md5 = options.known->md5(check.path, st); md5 && to_hex(*md5) == check.expected) {
-          Outcome& out = outcomes[index];
-          out.mode = st.st_mode & 07777;
-          out.size = static_cast<uint64_t>(st.st_size);
-          out.md5 = *md5;
-          reused[index] = 1;
-          continue;
+  parallel_for<ContentReader>(
+      groups.size(), jobs, options.cancel, [&](size_t g, ContentReader& reader) {
+        const auto [begin, end] = groups[g];
+        const std::string dir(dir_of(by_dir[begin]));
+        const UniqueFd dir_fd(fs.open_dir(dir.empty() ? "/" : dir));
+        for (size_t n = begin; n < end; ++n) {
+          const size_t index = by_dir[n];
+          const Check& check = checks[index];
+          if (!dir_fd.valid()) {
+            outcomes[index] = check_file(reader, fs, check);
+            continue;
+          }
+          const std::string base = check.path.substr(check.path.rfind('/') + 1);
+          struct stat& st = stats[index];
+          const bool exists = ::fstatat(dir_fd.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+          if (exists && check.expected.empty()) continue;
+          stat_known[index] = exists ? 1 : 0;
+          if (!exists || !S_ISREG(st.st_mode)) {
+            // Missing, unreadable or not a file: the full check says which.
+            outcomes[index] = check_file(reader, fs, check);
+            continue;
+          }
+          if (options.known != nullptr) {
+            if (auto md5 = options.known->md5(check.path, st);
+                md5 && to_hex(*md5) == check.expected) {
+              Outcome& out = outcomes[index];
+              out.mode = st.st_mode & 07777;
+              out.size = static_cast<uint64_t>(st.st_size);
+              out.md5 = *md5;
+              reused[index] = 1;
+              continue;
+            }
+          }
+          if (static_cast<uint64_t>(st.st_size) >= kLargeFileBytes) {
+            deferred[index] = 1;
+            continue;
+          }
+          Outcome out = hash_open_file(reader, open_read_at(dir_fd.get(), base), check, st);
+          if (out.seen().error == kReplaced) out = check_file(reader, fs, check);
+          outcomes[index] = std::move(out);
         }
-      }
-      if (static_cast<uint64_t>(st.st_size) >= kLargeFileBytes) {
-        deferred[index] = 1;
-        continue;
-      }
-      Outcome out = hash_open_file(open_read_at(dir_fd.get(), base), check, st);
-      if (out.seen().error == kReplaced) out = check_file(fs, check);
-      outcomes[index] = std::move(out);
-    }
-  });
+      });
   // Hard links (mesa's drivers, perl, bzip2) are one content under several names: hash it once.
   std::vector<size_t> large;
   std::vector<std::pair<size_t, size_t>> links;  // (index, index of the name that is hashed)
@@ -581,23 +593,26 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   }
   std::sort(large.begin(), large.end(),
             [&](size_t a, size_t b) { return stats[a].st_size > stats[b].st_size; });
-  parallel_for<NoState>(large.size(), jobs, options.cancel, [&](size_t n, NoState&) {
-    const size_t index = large[n];
-    Outcome out = hash_file(fs, checks[index], stats[index]);
-    if (out.seen().error == kReplaced) out = check_file(fs, checks[index]);
-    outcomes[index] = std::move(out);
-  });
+  parallel_for<ContentReader>(large.size(), jobs, options.cancel,
+                              [&](size_t n, ContentReader& reader) {
+                                const size_t index = large[n];
+                                Outcome out = hash_file(reader, fs, checks[index], stats[index]);
+                                if (out.seen().error == kReplaced)
+                                  out = check_file(reader, fs, checks[index]);
+                                outcomes[index] = std::move(out);
+                              });
   {
+    ContentReader reader;
     for (const auto& [index, source] : links) {
       const Outcome& hashed = outcomes[source];
       Outcome out = hashed;
       out.bytes = 0;
       if (!hashed.md5) {
-        out = check_file(fs, checks[index]);  // unreadable, or it changed
+        out = check_file(reader, fs, checks[index]);  // unreadable, or it changed
       } else if (to_hex(*hashed.md5) == checks[index].expected) {
         out.problem = Problem::None;
       } else if (hashed.problem != Problem::Modified) {
-        out = check_file(fs, checks[index]);  // for the evidence
+        out = check_file(reader, fs, checks[index]);  // for the evidence
       }
       outcomes[index] = std::move(out);
     }

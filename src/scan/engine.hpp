@@ -37,40 +37,11 @@ inline int64_t to_ns(const timespec& ts) {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-inline FileType file_type_of(mode_t mode) {
-  if (S_ISREG(mode)) return FileType::Regular;
-  if (S_ISLNK(mode)) return FileType::Symlink;
-  if (S_ISFIFO(mode)) return FileType::Fifo;
-  if (S_ISSOCK(mode)) return FileType::Socket;
-  if (S_ISCHR(mode)) return FileType::CharDevice;
-  if (S_ISBLK(mode)) return FileType::BlockDevice;
-  return FileType::Other;
-}
-
-inline void fill_metadata(FileRecord& r, const struct stat& st) {
-  r.type = file_type_of(st.st_mode);
-  r.size = static_cast<uint64_t>(st.st_size);
-  r.mode = st.st_mode;
-  r.uid = st.st_uid;
-  r.gid = st.st_gid;
-  r.mtime_ns = to_ns(st.st_mtim);
-  r.ctime_ns = to_ns(st.st_ctim);
-  r.inode = st.st_ino;
-  r.device = st.st_dev;
-}
+FileType file_type_of(mode_t mode);
+void fill_metadata(FileRecord& r, const struct stat& st);
 
 // Reads exactly `out.size()` bytes from `offset`; false on an error or a short file.
-inline bool pread_exact(int fd, std::span<std::byte> out, uint64_t offset) {
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n =
-        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
+bool pread_exact(int fd, std::span<std::byte> out, uint64_t offset);
 
 // The bytes all workers hold in private copies for the analysers: bounded, so that workers
 // analysing large executables at the same time wait for each other instead of adding up.
@@ -79,24 +50,8 @@ class ByteBudget {
   explicit ByteBudget(uint64_t capacity) : free_(capacity), capacity_(capacity) {}
   // Takes `bytes`, waiting for them when `wait` (else false when they are not free now); false
   // when more than the whole budget is asked for.
-  bool acquire(uint64_t bytes, bool wait) {
-    if (bytes > capacity_) return false;
-    std::unique_lock lock(mutex_);
-    if (wait) {
-      freed_.wait(lock, [&] { return free_ >= bytes; });
-    } else if (free_ < bytes) {
-      return false;
-    }
-    free_ -= bytes;
-    return true;
-  }
-  void release(uint64_t bytes) {
-    {
-      std::lock_guard lock(mutex_);
-      free_ += bytes;
-    }
-    freed_.notify_all();
-  }
+  bool acquire(uint64_t bytes, bool wait);
+  void release(uint64_t bytes);
 
  private:
   std::mutex mutex_;
@@ -109,9 +64,7 @@ class ByteBudget {
 class HeldContent {
  public:
   explicit HeldContent(ByteBudget& budget) : budget_(budget) {}
-  ~HeldContent() {
-    if (held_ > 0) budget_.release(held_);
-  }
+  ~HeldContent();
   HeldContent(const HeldContent&) = delete;
   HeldContent& operator=(const HeldContent&) = delete;
 
@@ -119,14 +72,7 @@ class HeldContent {
   // Reads `size` bytes of `fd` into the copy; Failed when the file no longer has them. Without
   // `wait`, bytes the budget cannot give at once are TooLarge too: a worker that holds a claim
   // on a content must not wait for budget that a worker waiting for that claim holds.
-  Outcome load(int fd, uint64_t size, bool wait) {
-    if (!budget_.acquire(size, wait)) return Outcome::TooLarge;
-    held_ = size;
-    // Not zero-filled first: every byte is read over.
-    bytes_ = std::make_unique_for_overwrite<std::byte[]>(static_cast<size_t>(size));
-    return pread_exact(fd, std::span(bytes_.get(), static_cast<size_t>(size)), 0) ? Outcome::Held
-                                                                                  : Outcome::Failed;
-  }
+  Outcome load(int fd, uint64_t size, bool wait);
   std::span<const std::byte> bytes() const { return {bytes_.get(), static_cast<size_t>(held_)}; }
 
  private:
@@ -136,16 +82,7 @@ class HeldContent {
 };
 
 // What the analysers are given besides the bytes: the same for every file of a scan.
-inline ContentFacts analysis_inputs(const ScanOptions& options) {
-  ContentFacts inputs;
-  inputs.format_only = !options.analyse;
-  inputs.yara = options.yara;
-  inputs.blocked_signers = options.blocked_signers;
-  inputs.indicators = options.indicators;
-  inputs.yara_max_bytes = options.yara_max_bytes;
-  inputs.yara_timeout_seconds = options.yara_timeout_seconds;
-  return inputs;
-}
+ContentFacts analysis_inputs(const ScanOptions& options);
 
 // A record taken so soon after the file's last change that a rewrite within the same clock tick
 // would not have changed its times (see ScanOptions::racy_window_ns).
@@ -164,64 +101,21 @@ struct KnownContent {
   std::string details;
 };
 
-inline std::vector<std::string> split_components(std::string_view analysis) {
-  std::vector<std::string> out;
-  for (std::string_view rest = analysis; !rest.empty();) {
-    const size_t semi = rest.find(';');
-    std::string_view part = rest.substr(0, semi);
-    if (!part.empty()) out.emplace_back(part);
-    if (semi == std::string_view::npos) break;
-    rest.remove_prefix(semi + 1);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-inline std::string join_components(const std::vector<std::string>& components) {
-  std::string out;
-  for (const std::string& c : components) out += (out.empty() ? "" : ";") + c;
-  return out;
-}
+// The analysers a content's facts came from, as stored ("a;b;c") and as a sorted list.
+std::vector<std::string> split_components(std::string_view analysis);
+std::string join_components(const std::vector<std::string>& components);
 
 // Facts by content: the stored ones (read once at the start) and those of this scan, shared
 // by the workers. A content another worker is analysing is waited for, not analysed twice.
 class ContentMemory {
  public:
-  void add_stored(scan::AnalysedContent&& facts) {
-    KnownContent known;
-    known.components =
-        std::make_shared<const std::vector<std::string>>(split_components(facts.analysis));
-    known.findings = std::move(facts.findings);
-    stored_.emplace(facts.sha256, std::move(known));
-  }
+  void add_stored(scan::AnalysedContent&& facts);
   // The facts this scan produced for the content, or nullptr after claiming it: the caller
   // then analyses it (using stored() where it holds) and must release() it.
-  const KnownContent* find_or_claim(const Sha256& sha256) {
-    std::unique_lock lock(mutex_);
-    while (true) {
-      auto it = scanned_.find(sha256);
-      if (it == scanned_.end()) {
-        scanned_.emplace(sha256, nullptr);
-        return nullptr;
-      }
-      if (it->second) return it->second.get();
-      done_.wait(lock);
-    }
-  }
-  const KnownContent* stored(const Sha256& sha256) const {
-    auto it = stored_.find(sha256);
-    return it == stored_.end() ? nullptr : &it->second;
-  }
+  const KnownContent* find_or_claim(const Sha256& sha256);
+  const KnownContent* stored(const Sha256& sha256) const;
   // Ends a claim. With facts, later copies use them; without (a light format), they are read.
-  void release(const Sha256& sha256, std::shared_ptr<const KnownContent> facts) {
-    std::lock_guard lock(mutex_);
-    if (facts) {
-      scanned_[sha256] = std::move(facts);
-    } else {
-      scanned_.erase(sha256);
-    }
-    done_.notify_all();
-  }
+  void release(const Sha256& sha256, std::shared_ptr<const KnownContent> facts);
 
  private:
   std::unordered_map<Sha256, KnownContent, DigestHash> stored_;  // read-only once workers run
@@ -300,39 +194,12 @@ struct Engine {
 // A bounded multi-producer, single-consumer queue that can be closed.
 class ResultQueue {
  public:
-  void push(Item item) {
-    std::unique_lock lock(mutex_);
-    not_full_.wait(lock, [&] { return items_.size() < kMaxPendingResults || abandoned_; });
-    if (abandoned_) return;
-    items_.push_back(std::move(item));
-    // Waking the writer for every file costs a context switch each; it also wakes on its own
-    // every 100 ms, so a signal is only needed once a batch is ready.
-    if (items_.size() == kWakeWriterItems) not_empty_.notify_one();
-  }
+  void push(Item item);
   // Waits up to `timeout_ms` for items; returns false once closed and drained.
-  bool pop_some(std::vector<Item>& out, int timeout_ms) {
-    std::unique_lock lock(mutex_);
-    not_empty_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                        [&] { return !items_.empty() || closed_; });
-    while (!items_.empty() && out.size() < kBatchRecords) {
-      out.push_back(std::move(items_.front()));
-      items_.pop_front();
-    }
-    not_full_.notify_all();
-    return !(closed_ && items_.empty());
-  }
-  void close() {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    not_empty_.notify_all();
-  }
+  bool pop_some(std::vector<Item>& out, int timeout_ms);
+  void close();
   // The consumer gave up (store error): producers must not block forever.
-  void abandon() {
-    std::lock_guard lock(mutex_);
-    abandoned_ = true;
-    items_.clear();
-    not_full_.notify_all();
-  }
+  void abandon();
 
  private:
   std::mutex mutex_;
