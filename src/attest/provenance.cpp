@@ -40,21 +40,7 @@ void add_descriptors(const Artifacts& artifacts,
 }
 
 std::optional<int64_t> parse_time(const json& object, const char* name) {
-  const std::string text = string_member(object, name);
-  if (text.size() < 20 || text.back() != 'Z') return std::nullopt;
-  std::tm tm{};
-  const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr) return std::nullopt;
-  int64_t ns = static_cast<int64_t>(::timegm(&tm)) * 1'000'000'000;
-  if (*end == '.') {
-    int64_t scale = 100'000'000;
-    for (++end; *end >= '0' && *end <= '9'; ++end) {
-      ns += (*end - '0') * scale;
-      scale /= 10;
-    }
-  }
-  if (std::string_view(end) != "Z") return std::nullopt;
-  return ns;
+  return parse_rfc3339(string_member(object, name));
 }
 
 bool is_sha256_hex(std::string_view text) {

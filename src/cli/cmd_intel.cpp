@@ -1,5 +1,6 @@
 #include <cctype>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "catena/core/digest.hpp"
@@ -18,7 +19,7 @@ inline constexpr uint64_t kMaxFeedBytes = 2ull << 30;
 
 namespace {
 
-// The first byte that is not a BOM or white space is '{'.
+// The first byte that is not a BOM or white space is '{' or '[' (a MISP array of events).
 bool looks_like_json(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char c = 0;
@@ -27,7 +28,7 @@ bool looks_like_json(const std::string& path) {
     if (c == '\xef' || c == '\xbb' || c == '\xbf' || std::isspace(static_cast<unsigned char>(c))) {
       continue;
     }
-    return c == '{';
+    return c == '{' || c == '[';
   }
   return false;
 }
@@ -116,6 +117,8 @@ Runner register_intel(CLI::App& app) {
     std::string column;
     bool match = false;
     bool signers = false;
+    bool to_ids_only = false;
+    bool include_expired = false;
   };
   auto options = std::make_shared<Options>();
   CLI::App* import = group->add_subcommand(
@@ -129,6 +132,10 @@ Runner register_intel(CLI::App& app) {
   import->add_option("--format", options->format, "auto (default), plain, csv, stix or misp")
       ->check(CLI::IsMember({"auto", "plain", "csv", "stix", "misp"}));
   import->add_option("--column", options->column, "CSV: the header of the hash column");
+  import->add_flag("--to-ids-only", options->to_ids_only,
+                   "MISP: only attributes marked for detection (to_ids)");
+  import->add_flag("--include-expired", options->include_expired,
+                   "STIX: keep indicators whose valid_until has passed");
   import->add_option("--db", options->output.db, "Store path (default: the user's store)");
   CLI::App* list = group->add_subcommand("list", "List the imported feeds");
   list->add_option("--db", options->output.db, "Store path (default: the user's store)");
@@ -195,14 +202,21 @@ Runner register_intel(CLI::App& app) {
                                .format = "",
                                .imported_ns = now_ns(),
                                .indicators = 0};
-      uint64_t stored = 0, duplicates = 0, skipped = 0;
+      uint64_t stored = 0, duplicates = 0, skipped = 0, not_for_detection = 0;
+      std::string shape;
+      std::map<std::string, uint64_t> skipped_by;
       if (json_feed) {
         auto text = read_small_file(options->file, kMaxFeedBytes);
         if (!text) return fail(text.error());
         auto feed = intel::parse_feed(std::string_view(text->data(), text->size()), format,
-                                      {.column = options->column});
+                                      {.column = options->column,
+                                       .to_ids_only = options->to_ids_only,
+                                       .include_expired = options->include_expired});
         if (!feed) return rejected(feed.error());
         record.format = std::string(intel::feed_format_name(feed->format));
+        shape = feed->shape;
+        skipped_by = feed->skipped_by;
+        not_for_detection = feed->not_for_detection;
         std::vector<intel::IndicatorRecord> rows;
         rows.reserve(feed->indicators.size());
         for (intel::Indicator& i : feed->indicators) {
@@ -241,10 +255,22 @@ Runner register_intel(CLI::App& app) {
         stored = streamed->indicators - duplicates;
         skipped = streamed->skipped;
       }
-      std::printf("imported %llu indicators into feed %s (%s; %llu duplicates, %llu skipped)\n",
+      // "(misp: bare event; 2 duplicates, 5 skipped: deleted 2, not a file hash 3)"
+      std::string why;
+      for (const auto& [reason, count] : skipped_by) {
+        why += (why.empty() ? ": " : ", ") + reason + " " + std::to_string(count);
+      }
+      std::printf("imported %llu indicators into feed %s (%s%s; %llu duplicates, %llu skipped%s)\n",
                   static_cast<unsigned long long>(stored), escape_for_terminal(name).c_str(),
-                  record.format.c_str(), static_cast<unsigned long long>(duplicates),
-                  static_cast<unsigned long long>(skipped));
+                  record.format.c_str(), shape.empty() ? "" : (": " + shape).c_str(),
+                  static_cast<unsigned long long>(duplicates),
+                  static_cast<unsigned long long>(skipped), why.c_str());
+      if (not_for_detection > 0) {
+        std::printf(
+            "%llu of them not marked for detection (to_ids false): --to-ids-only leaves "
+            "them out\n",
+            static_cast<unsigned long long>(not_for_detection));
+      }
       if (options->match) return match_stored(**store, "table");
       return kExitOk;
     }

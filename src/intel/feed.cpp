@@ -8,6 +8,8 @@
 #include <set>
 
 #include "catena/core/text.hpp"
+#include "catena/core/time.hpp"
+#include "stix_pattern.hpp"
 
 namespace catena::intel {
 namespace {
@@ -62,19 +64,57 @@ Result<std::vector<std::string>> split_csv(std::string_view line) {
 class Collector {
  public:
   explicit Collector(FeedContents& out) : out_(out) {}
-  void add(Indicator indicator) {
+  // False for a duplicate (counted).
+  bool add(Indicator indicator) {
     const auto key = std::make_pair(indicator.algorithm, indicator.digest);
     if (!seen_.insert(key).second) {
       ++out_.duplicates;
-      return;
+      return false;
     }
     out_.indicators.push_back(std::move(indicator));
+    return true;
   }
 
  private:
   FeedContents& out_;
   std::set<std::pair<HashAlgorithm, std::string>> seen_;
 };
+
+// Counts an entry left out, by reason; `hash` when it held a file hash (an import that keeps
+// none of those fails instead of importing nothing in silence).
+void skip(FeedContents& out, const std::string& reason, bool hash = false) {
+  ++out.skipped;
+  ++out.skipped_by[reason];
+  if (hash) ++out.hashes_skipped;
+}
+
+// A MISP flag as MISP and PyMISP write them: true, 1, "1" or "true".
+bool misp_flag(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key)) return false;
+  const json& v = object[key];
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number_integer()) return v.get<int64_t>() != 0;
+  if (v.is_string()) return v.get<std::string>() == "1" || v.get<std::string>() == "true";
+  return false;
+}
+
+std::string string_field(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return {};
+  return object[key].get<std::string>();
+}
+
+// "where.key", or "key" at the top.
+std::string child_path(const std::string& where, const std::string& key) {
+  return where.empty() ? key : where + "." + key;
+}
+
+// An event without its {"Event": …} wrapper: it has what MISP writes on every event.
+bool looks_like_misp_event(const json& j) {
+  if (!j.is_object() || j.contains("type")) return false;  // a STIX object has a type
+  return j.contains("Attribute") || j.contains("Object") ||
+         (j.contains("info") && (j.contains("uuid") || j.contains("date") ||
+                                 j.contains("threat_level_id") || j.contains("analysis")));
+}
 
 }  // namespace
 
@@ -215,61 +255,22 @@ Status parse_lines(std::string_view text,
   return parser.finish();
 }
 
-// The file-hash comparisons of a STIX pattern: file:hashes.'SHA-256' = '...' (also MD5, SHA-1,
-// quoted or not), however they are combined. Other comparisons are not hashes and are ignored;
-// comparisons of hashes catena does not record (SHA-512, SSDEEP ...) are counted in `unusable`.
-Result<std::vector<std::pair<HashAlgorithm, std::string>>> pattern_hashes(std::string_view pattern,
-                                                                          uint64_t& unusable) {
-  std::vector<std::pair<HashAlgorithm, std::string>> out;
-  constexpr std::string_view kPrefix = "file:hashes.";
-  size_t at = 0;
-  while ((at = pattern.find(kPrefix, at)) != std::string_view::npos) {
-    at += kPrefix.size();
-    std::string key;
-    if (at < pattern.size() && pattern[at] == '\'') {
-      const size_t end = pattern.find('\'', at + 1);
-      if (end == std::string_view::npos)
-        return tl::unexpected(parse_error("an unterminated hash name"));
-      key = std::string(pattern.substr(at + 1, end - at - 1));
-      at = end + 1;
-    } else {
-      while (at < pattern.size() && (std::isalnum(static_cast<unsigned char>(pattern[at])) ||
-                                     pattern[at] == '-' || pattern[at] == '_')) {
-        key += pattern[at++];
-      }
-    }
-    while (at < pattern.size() && pattern[at] == ' ') ++at;
-    if (at >= pattern.size() || pattern[at] != '=') {
-      return tl::unexpected(parse_error("a hash comparison other than '='"));
-    }
-    ++at;
-    while (at < pattern.size() && pattern[at] == ' ') ++at;
-    if (at >= pattern.size() || pattern[at] != '\'') {
-      return tl::unexpected(parse_error("a hash value that is not a quoted string"));
-    }
-    const size_t end = pattern.find('\'', at + 1);
-    if (end == std::string_view::npos)
-      return tl::unexpected(parse_error("an unterminated hash value"));
-    const std::string_view value = pattern.substr(at + 1, end - at - 1);
-    at = end + 1;
-    const std::string name = ascii_lower(key);
-    if (name != "sha-256" && name != "sha256" && name != "sha-1" && name != "sha1" &&
-        name != "md5") {
-      ++unusable;  // SHA-512, SSDEEP, TLSH ...: not hashes catena records
-      continue;
-    }
-    CATENA_TRY(auto digest, parse_hex_digest(value));
-    out.push_back(std::move(digest));
-  }
-  return out;
+bool is_recorded_hash(const std::string& name) {
+  return name == "sha-256" || name == "sha256" || name == "sha-1" || name == "sha1" ||
+         name == "md5";
 }
 
-Status parse_stix(const json& doc, FeedContents& out) {
+// STIX 2.1: every indicator whose pattern compares a file's MD5, SHA-1 or SHA-256 with '='
+// gives one indicator per such comparison, however the pattern combines them. Everything else
+// is left out and counted by reason, one comparison or one object at a time: a clause catena
+// cannot use costs that clause, never the rest of the bundle.
+Status parse_stix(const json& doc, const FeedOptions& options, FeedContents& out) {
   Collector collect(out);
-  if (!doc.is_object() || doc.value("type", "") != "bundle" || !doc.contains("objects") ||
+  if (!doc.is_object() || string_field(doc, "type") != "bundle" || !doc.contains("objects") ||
       !doc["objects"].is_array()) {
     return tl::unexpected(parse_error("$: not a STIX 2.1 bundle (type \"bundle\" with objects)"));
   }
+  const int64_t now = options.now_ns != 0 ? options.now_ns : now_ns();
   const json& objects = doc["objects"];
   for (size_t idx = 0; idx < objects.size(); ++idx) {
     const json& object = objects[idx];
@@ -277,36 +278,67 @@ Status parse_stix(const json& doc, FeedContents& out) {
     if (!object.is_object() || !object.contains("type") || !object["type"].is_string()) {
       return tl::unexpected(parse_error(where + ": an object without a type"));
     }
-    if (object["type"] != "indicator" || object.value("pattern_type", "stix") != "stix") {
-      ++out.skipped;
+    if (object["type"] != "indicator") {
+      skip(out, "not an indicator");
       continue;
     }
-    if (!object.contains("pattern") || !object["pattern"].is_string()) {
-      return tl::unexpected(parse_error(where + ".pattern: missing"));
-    }
-    uint64_t unusable = 0;
-    auto hashes = pattern_hashes(object["pattern"].get<std::string>(), unusable);
-    out.skipped += unusable;
-    if (!hashes) return tl::unexpected(parse_error(where + ".pattern: " + hashes.error().message));
-    if (hashes->empty()) {
-      if (unusable == 0) ++out.skipped;  // an indicator of something other than a file hash
+    const std::string language =
+        object.contains("pattern_type") ? string_field(object, "pattern_type") : "stix";
+    if (language != "stix") {
+      skip(out, "not a STIX pattern");
       continue;
     }
-    std::string label = object.contains("name") && object["name"].is_string()
-                            ? object["name"].get<std::string>()
-                            : object.value("description", "");
+    const std::string pattern = string_field(object, "pattern");
+    // Whether the indicator held a file hash, for the lifecycle reasons below.
+    const bool names_hashes = ascii_lower(pattern).find("file:hashes.") != std::string::npos;
+    if (pattern.empty()) {
+      skip(out, "no pattern");
+      continue;
+    }
+    if (misp_flag(object, "revoked")) {
+      skip(out, "revoked", names_hashes);
+      continue;
+    }
+    if (!options.include_expired) {
+      const auto until = parse_rfc3339(string_field(object, "valid_until"));
+      if (until && *until <= now) {
+        skip(out, "expired (valid_until)", names_hashes);
+        continue;
+      }
+    }
+    auto comparisons = stix_comparisons(pattern);
+    if (!comparisons) {
+      skip(out, "pattern not understood", names_hashes);
+      continue;
+    }
+    std::string label = string_field(object, "name");
+    if (label.empty()) label = string_field(object, "description");
     std::string reference;
     if (object.contains("external_references") && object["external_references"].is_array()) {
       for (const json& ref : object["external_references"]) {
-        if (!ref.is_object()) continue;
-        const std::string name = ref.value("source_name", "");
+        const std::string name = string_field(ref, "source_name");
         if (name.empty()) continue;
         reference += (reference.empty() ? "" : ";") + name;
       }
     }
-    for (auto& [algorithm, digest] : *hashes) {
-      collect.add(Indicator{algorithm, std::move(digest), label, reference});
+    bool any = false;     // a hash of this indicator was imported
+    bool hashed = false;  // ... or left out with its reason
+    for (const PatternComparison& c : *comparisons) {
+      if (c.object != "file" || !c.property.starts_with("hashes.")) continue;
+      hashed = true;
+      const std::string name = c.property.substr(std::string_view("hashes.").size());
+      if (c.op != "=" || c.negated || !c.string_value) {
+        skip(out, "hash comparison other than '='", true);
+      } else if (!is_recorded_hash(name)) {
+        skip(out, "hash catena does not record (" + name + ")", true);
+      } else if (auto digest = parse_hex_digest(trim_space(c.value)); !digest) {
+        skip(out, "not a hex digest", true);
+      } else {
+        collect.add(Indicator{digest->first, std::move(digest->second), label, reference});
+        any = true;
+      }
     }
+    if (!any && !hashed) skip(out, "not a file hash");
   }
   return {};
 }
@@ -317,6 +349,7 @@ Status parse_misp_attributes(const json& attributes,
                              const std::string& where,
                              const std::string& event_label,
                              const std::string& reference,
+                             const FeedOptions& options,
                              Collector& collect,
                              FeedContents& out) {
   if (!attributes.is_array()) return tl::unexpected(parse_error(where + ": not an array"));
@@ -331,7 +364,16 @@ Status parse_misp_attributes(const json& attributes,
     const bool named = type == "filename|md5" || type == "filename|sha1" ||
                        type == "filename|sha256" || type == "malware-sample";
     if (!hash && !named) {
-      ++out.skipped;
+      skip(out, "not a file hash");
+      continue;
+    }
+    if (misp_flag(a, "deleted")) {
+      skip(out, "deleted", true);
+      continue;
+    }
+    const bool for_detection = misp_flag(a, "to_ids");
+    if (options.to_ids_only && !for_detection) {
+      skip(out, "not for detection (to_ids false)", true);
       continue;
     }
     if (!a.contains("value") || !a["value"].is_string()) {
@@ -352,45 +394,89 @@ Status parse_misp_attributes(const json& attributes,
     }
     auto digest = parse_hex_digest(trim_space(value));
     if (!digest) return tl::unexpected(parse_error(at + ".value: " + digest.error().message));
-    collect.add(Indicator{digest->first, std::move(digest->second), label, reference});
+    if (collect.add(Indicator{digest->first, std::move(digest->second), label, reference}) &&
+        !for_detection) {
+      ++out.not_for_detection;
+    }
   }
   return {};
 }
 
-Status parse_misp(const json& doc, FeedContents& out) {
-  Collector collect(out);
-  // A single event ({"Event": ...}) or a search response ({"response": [{"Event": ...}, ...]}).
-  std::vector<std::pair<std::string, const json*>> events;
-  if (doc.contains("Event")) {
-    events.emplace_back("Event", &doc["Event"]);
-  } else if (doc.contains("response") && doc["response"].is_array()) {
-    for (size_t idx = 0; idx < doc["response"].size(); ++idx) {
-      const json& item = doc["response"][idx];
-      if (!item.is_object() || !item.contains("Event")) {
-        return tl::unexpected(
-            parse_error("response[" + std::to_string(idx) + "]: not a MISP event"));
-      }
-      events.emplace_back("response[" + std::to_string(idx) + "].Event", &item["Event"]);
+// The events of a MISP document in every shape MISP and PyMISP write: {"Event": …}, the bare
+// event (PyMISP's to_json), {"response": [ … ]} of either (a search result), or a JSON array
+// of either. `shape` says which was found.
+Status misp_events(const json& doc,
+                   std::vector<std::pair<std::string, const json*>>& events,
+                   std::string& shape) {
+  const auto one = [&](const json& item, const std::string& where) -> Status {
+    if (item.is_object() && item.contains("Event")) {
+      events.emplace_back(child_path(where, "Event"), &item["Event"]);
+      return {};
     }
+    if (looks_like_misp_event(item)) {
+      events.emplace_back(where, &item);
+      return {};
+    }
+    return tl::unexpected(parse_error(
+        (where.empty() ? "$" : where) +
+        ": not a MISP event ({\"Event\": ...}, or an event with Attribute, Object or info)"));
+  };
+  const auto many = [&](const json& items, const std::string& where) -> Status {
+    for (size_t idx = 0; idx < items.size(); ++idx) {
+      CATENA_TRY_STATUS(one(items[idx], where + "[" + std::to_string(idx) + "]"));
+    }
+    return {};
+  };
+  if (doc.is_object() && doc.contains("response")) {
+    if (!doc["response"].is_array()) {
+      return tl::unexpected(parse_error("response: not an array"));
+    }
+    shape = "search response of " + std::to_string(doc["response"].size()) + " events";
+    return many(doc["response"], "response");
   }
+  if (doc.is_array()) {
+    shape = "array of " + std::to_string(doc.size()) + " events";
+    return many(doc, "");
+  }
+  shape = doc.is_object() && doc.contains("Event") ? "event" : "bare event";
+  return one(doc, "");
+}
+
+Status parse_misp(const json& doc, const FeedOptions& options, FeedContents& out) {
+  Collector collect(out);
+  std::vector<std::pair<std::string, const json*>> events;
+  CATENA_TRY_STATUS(misp_events(doc, events, out.shape));
   for (const auto& [where, event] : events) {
-    if (!event->is_object()) return tl::unexpected(parse_error(where + ": not an object"));
-    const std::string info = event->value("info", "");
-    const std::string reference = "MISP event " + event->value("uuid", event->value("id", "")) +
-                                  (info.empty() ? "" : ": " + info);
+    if (!event->is_object()) {
+      return tl::unexpected(parse_error((where.empty() ? "$" : where) + ": not an object"));
+    }
+    const std::string info = string_field(*event, "info");
+    std::string id = string_field(*event, "uuid");
+    if (id.empty()) id = string_field(*event, "id");
+    const std::string reference = "MISP event " + id + (info.empty() ? "" : ": " + info);
     if (event->contains("Attribute")) {
-      CATENA_TRY_STATUS(parse_misp_attributes((*event)["Attribute"], where + ".Attribute", info,
-                                              reference, collect, out));
+      CATENA_TRY_STATUS(parse_misp_attributes((*event)["Attribute"], child_path(where, "Attribute"),
+                                              info, reference, options, collect, out));
     }
     if (event->contains("Object")) {
       const json& objects = (*event)["Object"];
-      if (!objects.is_array()) return tl::unexpected(parse_error(where + ".Object: not an array"));
+      if (!objects.is_array()) {
+        return tl::unexpected(parse_error(child_path(where, "Object") + ": not an array"));
+      }
       for (size_t idx = 0; idx < objects.size(); ++idx) {
-        const std::string at = where + ".Object[" + std::to_string(idx) + "]";
+        const std::string at = child_path(where, "Object") + "[" + std::to_string(idx) + "]";
         if (!objects[idx].is_object()) return tl::unexpected(parse_error(at + ": not an object"));
         if (!objects[idx].contains("Attribute")) continue;
+        if (misp_flag(objects[idx], "deleted")) {
+          // Every attribute of a deleted object goes with it.
+          const json& attributes = objects[idx]["Attribute"];
+          for (size_t k = 0; attributes.is_array() && k < attributes.size(); ++k) {
+            skip(out, "deleted", true);
+          }
+          continue;
+        }
         CATENA_TRY_STATUS(parse_misp_attributes(objects[idx]["Attribute"], at + ".Attribute", info,
-                                                reference, collect, out));
+                                                reference, options, collect, out));
       }
     }
   }
@@ -471,7 +557,7 @@ Result<FeedContents> parse_feed(std::string_view text,
     std::string_view start = text;
     if (start.starts_with("\xef\xbb\xbf")) start.remove_prefix(3);
     start = trim_space(start);
-    if (start.starts_with('{')) {
+    if (start.starts_with('{') || start.starts_with('[')) {
       format = FeedFormat::Json;
     } else {
       const std::string_view first = start.substr(0, start.find('\n'));
@@ -486,16 +572,27 @@ Result<FeedContents> parse_feed(std::string_view text,
     const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) return tl::unexpected(parse_error("$: not valid JSON"));
     if (format == FeedFormat::Json) {
-      format = doc.is_object() && (doc.contains("Event") || doc.contains("response"))
-                   ? FeedFormat::Misp
-                   : FeedFormat::Stix;
+      const bool misp = doc.is_array() ||
+                        (doc.is_object() && (doc.contains("Event") || doc.contains("response"))) ||
+                        looks_like_misp_event(doc);
+      format = misp ? FeedFormat::Misp : FeedFormat::Stix;
       out.format = format;
     }
-    status = format == FeedFormat::Misp ? parse_misp(doc, out) : parse_stix(doc, out);
+    status =
+        format == FeedFormat::Misp ? parse_misp(doc, options, out) : parse_stix(doc, options, out);
+    if (format == FeedFormat::Stix && status) out.shape = "bundle";
   } else {
     status = parse_lines(text, format, options, out);
   }
   if (!status) return tl::unexpected(status.error());
+  if (out.indicators.empty() && out.hashes_skipped > 0) {
+    std::string reasons;
+    for (const auto& [reason, count] : out.skipped_by) {
+      reasons += (reasons.empty() ? "" : ", ") + reason + ": " + std::to_string(count);
+    }
+    return tl::unexpected(
+        parse_error("no indicator to import: every file hash was left out (" + reasons + ")"));
+  }
   return out;
 }
 

@@ -269,9 +269,10 @@ TEST_F(RobustnessTest, InterruptLeavesAConsistentStoreMarkedIncomplete) {
     ++expected_scans;
     test::Child child(
         {test::catena_binary(), "scan", tree_.path(), "--db", db(), "--format", "json", "-j", "1"});
-    // Wait until the scan has committed something, so the signal lands mid-scan.
+    // Wait until the scan has committed something, so the signal lands mid-scan (up to two
+    // minutes: a sanitizer build on a loaded machine can take half a minute to its first batch).
     std::string committed;
-    for (int tries = 0; tries < 600; ++tries) {
+    for (int tries = 0; tries < 2400; ++tries) {
       committed = query_text(
           db(), "SELECT count(*) FROM files WHERE scan_id = (SELECT max(id) FROM scans)");
       if (query_text(db(), "SELECT count(*) FROM scans") == std::to_string(expected_scans) &&

@@ -7,8 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
+#include <vector>
 
+#include "catena/core/time.hpp"
 #include "support/matchers.hpp"
 
 namespace catena::intel {
@@ -123,17 +126,83 @@ TEST(Feed, StixBundleIndicatorsWithOredHashes) {
   // identity, network indicator, sigma indicator, SHA-512 comparison, malware
   EXPECT_EQ(feed->skipped, 5u);
 
+  // An indicator without a pattern, or whose hash is no digest, is left out with its reason;
+  // when nothing is left the import fails and says why.
   auto bad = parse(R"({"type": "bundle", "objects": [{"type": "indicator"},
     {"type": "indicator", "pattern": "[file:hashes.MD5 = 'zz']"}]})");
   ASSERT_FALSE(bad.has_value());
-  EXPECT_NE(bad.error().message.find("objects[0].pattern"), std::string::npos)
+  EXPECT_NE(bad.error().message.find("no pattern: 1, not a hex digest: 1"), std::string::npos)
       << bad.error().message;
-  auto wrong_value = parse(R"({"type": "bundle", "objects": [
-    {"type": "indicator", "pattern": "[file:hashes.MD5 = 'zz']"}]})");
-  ASSERT_FALSE(wrong_value.has_value());
-  EXPECT_NE(wrong_value.error().message.find("objects[0].pattern"), std::string::npos);
   EXPECT_FALSE(parse("{\"type\": \"bundle\", \"objects\": [").has_value());
   EXPECT_FALSE(parse(R"({"type": "report"})").has_value());
+}
+
+// STIX patterns as the OASIS elevator and threat feeds write them: each comparison judged on
+// its own, the lifecycle honoured, one clause catena cannot use costing only that clause.
+TEST(Feed, StixComparisonsOneByOneAndIndicatorLifecycle) {
+  const std::string sha1 = kSha1;
+  const auto indicator = [](const std::string& id, const std::string& pattern,
+                            const std::string& extra = "") {
+    return R"({"type": "indicator", "id": "indicator--)" + id +
+           R"(", "pattern_type": "stix", "pattern": ")" + pattern + "\"" + extra + "}";
+  };
+  const std::string text =
+      R"({"type": "bundle", "id": "bundle--2", "objects": [)" +
+      indicator(
+          "1", "[file:hashes.'SHA-256' != '" + kSha256 + "' OR file:hashes.MD5 = '" + kMd5 + "']") +
+      "," +
+      indicator("2",
+                "[file:hashes.MD5 LIKE 'bb%' OR file:hashes.'SHA-1' MATCHES '^bf' OR "
+                "file:hashes.MD5 NOT = '" +
+                    kMd5 + "' OR file:hashes.MD5 IN ('" + kMd5 + "')]") +
+      "," +
+      indicator("3", "[file:hashes.'SHA-1' = '" + sha1 + "'] FOLLOWEDBY [file:name = 'it\\\\'s'" +
+                         " AND file:hashes.'SHA-256' = '" + kSha256 +
+                         "'] WITHIN 300 SECONDS START t'2023-01-01T00:00:00Z' STOP "
+                         "t'2024-01-01T00:00:00Z'") +
+      "," +
+      indicator("4", "[file:hashes.'SHA-256' = '" + std::string(64, 'd') + "']",
+                R"(, "revoked": true)") +
+      "," +
+      indicator("5", "[file:hashes.'SHA-256' = '" + std::string(64, 'e') + "']",
+                R"(, "valid_until": "2024-01-01T00:00:00Z")") +
+      "," +
+      indicator("6", "[file:hashes.'SHA-256' = '" + std::string(64, 'f') + "']",
+                R"(, "valid_until": "2099-01-01T00:00:00.5Z")") +
+      "," + indicator("7", "[file:hashes.'SHA-256' = 'unterminated]") + "," +
+      indicator("8", "[file:extensions.'windows-pebinary-ext'.sections[*].entropy > 7.0]") + "," +
+      R"({"type": "indicator", "id": "indicator--9", "name": "no pattern"}]})";
+  const int64_t now = *parse_rfc3339("2026-11-30T00:00:00Z");
+  auto feed = parse_feed(text, FeedFormat::Auto, {.now_ns = now});
+  ASSERT_THAT(feed, IsOk());
+  std::vector<std::string> got;
+  for (const Indicator& i : feed->indicators) got.push_back(hex(i.digest));
+  EXPECT_EQ(got, (std::vector<std::string>{kMd5, sha1, kSha256, std::string(64, 'f')}));
+  const std::map<std::string, uint64_t> expected = {
+      {"hash comparison other than '='", 5},  // !=, LIKE, MATCHES, NOT =, IN
+      {"revoked", 1},
+      {"expired (valid_until)", 1},
+      {"pattern not understood", 1},
+      {"not a file hash", 1},
+      {"no pattern", 1}};
+  EXPECT_EQ(feed->skipped_by, expected);
+  EXPECT_EQ(feed->skipped, 10u);
+
+  auto kept = parse_feed(text, FeedFormat::Auto, {.include_expired = true, .now_ns = now});
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->indicators.size(), 5u);
+  EXPECT_FALSE(kept->skipped_by.contains("expired (valid_until)"));
+}
+
+TEST(Time, ParsesTheRfc3339UtcThatStixAndInTotoWrite) {
+  EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(parse_rfc3339("2023-04-20T12:00:01.25Z"),
+            int64_t{1681992001} * 1'000'000'000 + 250'000'000);
+  for (const char* bad : {"", "2023-04-20", "2023-04-20T12:00:01", "2023-04-20T12:00:01+02:00",
+                          "2023-13-20T12:00:01Z", "2023-04-20T12:00:01Zx", "2023-04-20 12:00:01Z",
+                          "2023-0a-20T12:00:01Z"}) {
+    EXPECT_FALSE(parse_rfc3339(bad).has_value()) << bad;
+  }
 }
 
 TEST(Feed, MispEventAttributesAndObjects) {
@@ -163,6 +232,101 @@ TEST(Feed, MispEventAttributesAndObjects) {
   auto no_type = parse(R"({"Event": {"Attribute": [{"value": "x"}]}})");
   ASSERT_FALSE(no_type.has_value());
   EXPECT_NE(no_type.error().message.find("Event.Attribute[0].type"), std::string::npos);
+}
+
+// The event as PyMISP writes it (bare), wrapped, in a search response of either, or in an
+// array: the same indicators, and the shape named.
+TEST(Feed, MispEventInEveryShapeMispAndPyMispWrite) {
+  const std::string event = R"({"uuid": "e-2", "info": "X_TRADER", "date": "2023-04-20",
+    "Attribute": [{"type": "sha256", "value": ")" +
+                            kSha256 + R"(", "to_ids": true},
+      {"type": "md5", "value": ")" +
+                            kMd5 + R"(", "to_ids": false}],
+    "Object": [{"name": "file", "Attribute": [{"type": "sha1", "value": ")" +
+                            kSha1 + R"(", "to_ids": "1"}]}]})";
+  const std::vector<std::pair<std::string, std::string>> shapes = {
+      {event, "bare event"},
+      {R"({"Event": )" + event + "}", "event"},
+      {R"({"response": [)" + event + "]}", "search response of 1 events"},
+      {R"({"response": [{"Event": )" + event + "}]}", "search response of 1 events"},
+      {"[" + event + "]", "array of 1 events"},
+      {R"([{"Event": )" + event + "}]", "array of 1 events"},
+  };
+  for (const auto& [text, shape] : shapes) {
+    for (const FeedFormat format : {FeedFormat::Auto, FeedFormat::Misp}) {
+      auto feed = parse(text, format);
+      ASSERT_THAT(feed, IsOk()) << text;
+      EXPECT_EQ(feed->format, FeedFormat::Misp) << text;
+      EXPECT_EQ(feed->shape, shape);
+      ASSERT_EQ(feed->indicators.size(), 3u) << text;
+      EXPECT_EQ(feed->indicators[0].reference, "MISP event e-2: X_TRADER");
+      EXPECT_EQ(feed->not_for_detection, 1u);  // the MD5: imported, and counted
+    }
+  }
+  // Told it is MISP, something that is no event is an error, never 0 indicators and success.
+  for (const char* text : {R"({"type": "bundle", "objects": []})", R"({"name": "x"})",
+                           R"({"response": [{"name": "x"}]})", "[1]"}) {
+    auto feed = parse(text, FeedFormat::Misp);
+    ASSERT_FALSE(feed.has_value()) << text;
+    EXPECT_NE(feed.error().message.find("not a MISP event"), std::string::npos)
+        << feed.error().message;
+  }
+  // A STIX bundle is still STIX; fields of the wrong type do not throw.
+  auto stix = parse(R"({"type": "bundle", "id": "bundle--1", "objects": []})");
+  ASSERT_THAT(stix, IsOk());
+  EXPECT_EQ(stix->format, FeedFormat::Stix);
+  auto odd = parse(R"({"uuid": 5, "info": ["x"], "Attribute": [{"type": "sha256", "value": ")" +
+                   kSha256 + R"(", "deleted": null, "to_ids": {}}]})");
+  ASSERT_THAT(odd, IsOk());
+  EXPECT_EQ(odd->indicators.size(), 1u);
+  EXPECT_EQ(odd->indicators[0].reference, "MISP event ");
+}
+
+TEST(Feed, MispDeletedAndNotForDetectionAreLeftOutAndCounted) {
+  const std::string text = R"({"Event": {"uuid": "e-3", "info": "lifecycle",
+    "Attribute": [
+      {"type": "sha256", "value": ")" +
+                           kSha256 + R"(", "to_ids": true},
+      {"type": "md5", "value": ")" +
+                           kMd5 + R"(", "to_ids": false},
+      {"type": "sha1", "value": ")" +
+                           kSha1 + R"(", "to_ids": true, "deleted": true},
+      {"type": "domain", "value": "example.com"}],
+    "Object": [{"name": "file", "deleted": "1", "Attribute": [
+      {"type": "sha256", "value": ")" +
+                           std::string(64, 'b') + R"(", "to_ids": true},
+      {"type": "filename", "value": "a.dll"}]}]}})";
+  auto all = parse(text);
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->indicators.size(), 2u);
+  EXPECT_EQ(all->not_for_detection, 1u);
+  EXPECT_EQ(all->skipped_by.at("deleted"), 3u);  // the attribute, and the object's two
+  EXPECT_EQ(all->skipped_by.at("not a file hash"), 1u);
+  EXPECT_EQ(all->skipped, 4u);
+
+  auto detection = parse_feed(text, FeedFormat::Auto, {.to_ids_only = true});
+  ASSERT_THAT(detection, IsOk());
+  ASSERT_EQ(detection->indicators.size(), 1u);
+  EXPECT_EQ(hex(detection->indicators[0].digest), kSha256);
+  EXPECT_EQ(detection->skipped_by.at("not for detection (to_ids false)"), 1u);
+  EXPECT_EQ(detection->not_for_detection, 0u);
+
+  // Every hash left out: an error that says why, not an empty import.
+  const std::string gone = R"({"Event": {"Attribute": [
+      {"type": "sha256", "value": ")" +
+                           kSha256 +
+                           R"(", "deleted": true},
+      {"type": "md5", "value": ")" +
+                           kMd5 + R"(", "to_ids": false}]}})";
+  auto none = parse_feed(gone, FeedFormat::Auto, {.to_ids_only = true});
+  ASSERT_FALSE(none.has_value());
+  EXPECT_NE(none.error().message.find("deleted: 1"), std::string::npos) << none.error().message;
+  EXPECT_NE(none.error().message.find("not for detection (to_ids false): 1"), std::string::npos)
+      << none.error().message;
+  // An event with no hash at all imports nothing, and that is no error.
+  auto empty = parse(R"({"Event": {"Attribute": [{"type": "domain", "value": "x.org"}]}})");
+  ASSERT_THAT(empty, IsOk());
+  EXPECT_TRUE(empty->indicators.empty());
 }
 
 TEST(Feed, ManyLinesStayLinear) {

@@ -130,6 +130,69 @@ TEST(IntelCli, AMalformedFeedStoresNothingAndKeepsTheOldOne) {
   EXPECT_EQ(test::run_catena({"intel", "import", dir / "missing.txt", "--db", db}).exit_code, 2);
 }
 
+// A MISP event as PyMISP saves it (no {"Event": ...} wrapper), in a file with no telling name:
+// its hashes are imported, what was left out is said by reason, and a file whose every hash is
+// left out fails.
+TEST(IntelCli, APyMispEventImportsWhatItHoldsAndSaysWhatItLeftOut) {
+  test::TempDir dir;
+  const std::string db = dir / "c.db";
+  dir.write("event.json", R"({"uuid": "e-9", "info": "trojanized installer",
+    "Attribute": [
+      {"type": "sha256", "value": ")" +
+                              std::string(64, 'a') +
+                              R"(", "to_ids": true},
+      {"type": "md5", "value": ")" +
+                              std::string(32, 'b') +
+                              R"(", "to_ids": false},
+      {"type": "sha1", "value": ")" +
+                              std::string(40, 'c') +
+                              R"(", "deleted": true},
+      {"type": "ip-dst", "value": "192.0.2.1"}]})");
+  for (const char* format : {"auto", "misp"}) {
+    const test::RunResult r = test::run_catena(
+        {"intel", "import", dir / "event.json", "--feed", "x", "--format", format, "--db", db});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("imported 2 indicators into feed x (misp: bare event;"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("2 skipped: deleted 1, not a file hash 1)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("1 of them not marked for detection"), std::string::npos) << r.out;
+  }
+  const test::RunResult ids = test::run_catena(
+      {"intel", "import", dir / "event.json", "--feed", "x", "--to-ids-only", "--db", db});
+  ASSERT_EQ(ids.exit_code, 0) << ids.err;
+  EXPECT_NE(ids.out.find("imported 1 indicators"), std::string::npos) << ids.out;
+
+  dir.write("gone.json", R"({"Event": {"Attribute": [{"type": "sha256", "value": ")" +
+                             std::string(64, 'd') + R"(", "deleted": true}]}})");
+  const test::RunResult gone =
+      test::run_catena({"intel", "import", dir / "gone.json", "--feed", "x", "--db", db});
+  EXPECT_EQ(gone.exit_code, 2);
+  EXPECT_NE(gone.err.find("every file hash was left out (deleted: 1)"), std::string::npos)
+      << gone.err;
+  EXPECT_NE(gone.err.find("nothing imported"), std::string::npos) << gone.err;
+  const json feeds =
+      json::parse(test::run_catena({"intel", "list", "--db", db, "--format", "json"}).out);
+  ASSERT_EQ(feeds.size(), 1u);
+  EXPECT_EQ(feeds[0]["indicators"], 1);  // the --to-ids-only import, untouched
+
+  // A STIX indicator past its valid_until is left out unless asked for.
+  dir.write("old.json", R"({"type": "bundle", "id": "bundle--1", "objects": [
+    {"type": "indicator", "id": "indicator--1", "pattern_type": "stix",
+     "valid_until": "2020-01-01T00:00:00Z",
+     "pattern": "[file:hashes.'SHA-256' = ')" +
+                            std::string(64, 'e') + R"(']"}]})");
+  const test::RunResult expired =
+      test::run_catena({"intel", "import", dir / "old.json", "--feed", "old", "--db", db});
+  EXPECT_EQ(expired.exit_code, 2);
+  EXPECT_NE(expired.err.find("expired (valid_until): 1"), std::string::npos) << expired.err;
+  const test::RunResult included = test::run_catena(
+      {"intel", "import", dir / "old.json", "--feed", "old", "--include-expired", "--db", db});
+  EXPECT_EQ(included.exit_code, 0) << included.err;
+  EXPECT_NE(included.out.find("imported 1 indicators into feed old (stix: bundle;"),
+            std::string::npos)
+      << included.out;
+}
+
 // Retroactive matching: where and when each indicator was present, from the stored scans alone,
 // and an honest account of what could not be checked.
 TEST(IntelCli, MatchFindsPastPresenceWithoutReadingFiles) {

@@ -1,7 +1,9 @@
 #pragma once
 /// Wall-clock time as nanoseconds since the Unix epoch, and its RFC 3339 text form.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace catena {
 
@@ -11,5 +13,8 @@ int64_t now_ns();
 int64_t monotonic_ns();
 /// "2026-11-27T08:00:00.123456789Z" (UTC; the fraction is dropped when it is zero).
 std::string format_rfc3339(int64_t ns_since_epoch);
+/// The inverse for UTC text as STIX and in-toto write it: "YYYY-MM-DDTHH:MM:SS[.fraction]Z"
+/// (fraction digits past nanoseconds are ignored); nullopt for anything else.
+std::optional<int64_t> parse_rfc3339(std::string_view text);
 
 }  // namespace catena

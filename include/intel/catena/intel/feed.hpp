@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,19 +36,31 @@ std::string_view feed_format_name(FeedFormat format);
 
 struct FeedOptions {
   std::string column;  // CSV: the hash column's header name; empty to find it
+  /// MISP: only attributes marked for detection (to_ids); by default all, those not marked
+  /// counted in FeedContents::not_for_detection.
+  bool to_ids_only = false;
+  /// STIX: keep indicators whose valid_until has passed (by default left out, counted).
+  bool include_expired = false;
+  int64_t now_ns = 0;  // what "passed" is measured against; 0: the clock
 };
 
 struct FeedContents {
   FeedFormat format = FeedFormat::Plain;
+  std::string shape;                  // JSON: what was found ("bare event", "bundle", ...)
   std::vector<Indicator> indicators;  // duplicates removed (same algorithm and digest)
   uint64_t duplicates = 0;
-  uint64_t skipped = 0;  // comments and blank lines, or STIX objects of other types
+  uint64_t skipped = 0;  // every entry left out: comments and blank lines, other types, ...
+  std::map<std::string, uint64_t> skipped_by;  // JSON feeds: why ("deleted", "not a file hash")
+  uint64_t hashes_skipped = 0;                 // of those, entries that held a file hash
+  uint64_t not_for_detection = 0;              // MISP: imported, but not marked to_ids
 };
 
-/// Reads a feed. Auto: a JSON object is MISP when it has "Event" or "response", else STIX; a
-/// first line with a comma and no bare hash is CSV,
-/// otherwise a plain list. Errors are Parse with "line N: ..." or "objects[3].pattern: ...",
-/// "Event.Attribute[2].value: ...".
+/// Reads a feed. Auto: JSON is MISP when it is an array, has "Event" or "response", or is a
+/// bare MISP event (Attribute, Object, or info with uuid/date); else STIX. A first line with a
+/// comma and no bare hash is CSV, otherwise a plain list. Errors are Parse with "line N: ..."
+/// or "objects[3].pattern: ...", "Event.Attribute[2].value: ...". A JSON feed whose every file
+/// hash was left out (deleted, not for detection) is an error that says so: an import never
+/// takes nothing in silence.
 [[nodiscard]] Result<FeedContents> parse_feed(std::string_view text,
                                               FeedFormat format,
                                               const FeedOptions& options);
