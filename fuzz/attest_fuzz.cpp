@@ -1,6 +1,7 @@
-// Provenance and in-toto inputs: DSSE envelopes, Statements, policies, and in-toto layouts
-// (the input, when a JSON object, is signed on the fly as a layout's "signed" part so that the
-// layout parser and rule unpacking are reached, not only the signature check).
+// Provenance and in-toto inputs: DSSE envelopes, Statements, policies, GPG keys, and in-toto
+// layouts, read as they are (a metablock or an envelope) and, when the input is a JSON object,
+// signed on the fly as a layout's "signed" part so that the layout parser and rule unpacking
+// are reached, not only the signature check.
 #include <unistd.h>
 
 #include <cstddef>
@@ -17,6 +18,7 @@
 #include "catena/attest/provenance.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/trust/dsse.hpp"
+#include "catena/trust/openpgp.hpp"
 
 namespace {
 
@@ -47,6 +49,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)catena::attest::fnmatch_python(text.substr(0, split), text.substr(split + 1));
   }
   (void)catena::attest::normpath(text);
+  (void)catena::trust::GpgKey::from_json(text);
+  // The input itself as the root layout: metablocks, DSSE envelopes and GPG signatures are
+  // parsed before any signature can fail.
+  if (fixture.pub) {
+    const std::string raw = fixture.dir + "/raw.layout";
+    std::ofstream(raw, std::ios::trunc) << text;
+    catena::attest::IntotoVerifyOptions raw_options{
+        .layout_path = raw, .layout_keys = {*fixture.pub}, .link_dir = fixture.dir};
+    (void)catena::attest::verify_intoto(raw_options);
+  }
   auto doc = catena::attest::parse_strict_json(text);
   if (!doc || !doc->is_object() || !fixture.key) return 0;
   auto canonical = catena::attest::canonical_json(*doc);

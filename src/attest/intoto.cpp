@@ -14,6 +14,7 @@
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/time.hpp"
+#include "catena/trust/dsse.hpp"
 #include "strict_json.hpp"
 
 extern char** environ;
@@ -24,6 +25,7 @@ namespace {
 using nlohmann::json;
 
 constexpr uint64_t kMaxMetadataBytes = uint64_t{1} << 30;
+constexpr uint64_t kMaxKeyFileBytes = 1 << 20;
 
 // Reported to the verdict: which check failed, on what, and why.
 struct Failure {
@@ -42,11 +44,23 @@ std::string hex_of(std::string_view bytes) {
 // allocation per artifact.
 namespace sj = simdjson;
 
-// What a metablock says; `signed_part` points into the parser and is valid until its next parse.
+constexpr std::string_view kDssePayloadType = "application/vnd.in-toto+json";
+
+// A signature as a metablock or an envelope carries it; a GPG one also has its packet headers.
+struct Signature {
+  std::string bytes;
+  std::string other_headers;
+  bool gpg = false;
+};
+
+// What a metablock or a DSSE envelope says; `signed_part` points into the parser and is valid
+// until its next parse. `signed_bytes` is what the signatures sign: the canonical JSON of
+// "signed", or for an envelope the pre-authentication encoding of its payload.
 struct Metablock {
   sj::dom::element signed_part;
-  std::map<std::string, std::string> signatures;  // keyid -> signature bytes
-  std::string canonical;
+  std::map<std::string, Signature> signatures;  // keyid -> signature
+  std::string signed_bytes;
+  bool dsse = false;
 };
 
 std::optional<sj::dom::element> member(sj::dom::element object, std::string_view name) {
@@ -93,11 +107,8 @@ Result<Metablock> parse_metablock(std::string_view text, sj::dom::parser& parser
   if (!doc.is_object()) return make_error(ErrorCode::Parse, "metadata is not a JSON object");
   if (has_duplicate_keys(doc))
     return make_error(ErrorCode::Parse, "duplicate JSON key in metadata");
-  const auto signed_part = member(doc, "signed");
+  out.dsse = member(doc, "payloadType").has_value();
   const auto signatures = member(doc, "signatures");
-  if (!signed_part || !signed_part->is_object()) {
-    return make_error(ErrorCode::Parse, "metadata has no \"signed\" object");
-  }
   sj::dom::array list;
   if (!signatures || signatures->get(list)) {
     return make_error(ErrorCode::Parse, "metadata has no \"signatures\" list");
@@ -105,20 +116,77 @@ Result<Metablock> parse_metablock(std::string_view text, sj::dom::parser& parser
   for (const auto signature : list) {
     if (has_duplicate_keys(signature))
       return make_error(ErrorCode::Parse, "duplicate JSON key in a signature");
+    // A DSSE signature may leave its keyid out; it is then tried with every key.
     const std::string keyid = string_of(signature, "keyid");
-    const std::string_view sig = string_view_of(signature, "sig");
-    if (keyid.empty() || sig.empty()) {
-      return make_error(ErrorCode::Parse, "a signature lacks \"keyid\" or \"sig\"");
+    Signature entry;
+    if (out.dsse) {
+      auto bytes = trust::dsse_base64_decode(std::string(string_view_of(signature, "sig")));
+      if (!bytes || bytes->empty()) {
+        return make_error(ErrorCode::Parse, "an envelope's signature is not base64");
+      }
+      entry.bytes = std::move(*bytes);
+    } else if (member(signature, "other_headers")) {
+      // gpg's, as securesystemslib writes it: the signature packet's hashed part and value.
+      auto headers = hex_decode(string_view_of(signature, "other_headers"));
+      auto bytes = hex_decode(string_view_of(signature, "signature"));
+      if (keyid.empty() || !headers || !bytes || bytes->empty()) {
+        return make_error(ErrorCode::Parse,
+                          "a GPG signature lacks a keyid, or its "
+                          "\"other_headers\" or \"signature\" is not hex");
+      }
+      entry = {std::move(*bytes), std::move(*headers), true};
+    } else {
+      const std::string_view sig = string_view_of(signature, "sig");
+      if (keyid.empty() || sig.empty()) {
+        return make_error(ErrorCode::Parse, "a signature lacks \"keyid\" or \"sig\"");
+      }
+      auto bytes = hex_decode(sig);
+      if (!bytes) return make_error(ErrorCode::Parse, "signature of " + keyid + " is not hex");
+      entry.bytes = std::move(*bytes);
     }
-    auto bytes = hex_decode(sig);
-    if (!bytes) return make_error(ErrorCode::Parse, "signature of " + keyid + " is not hex");
-    if (!out.signatures.emplace(keyid, std::move(*bytes)).second) {
-      return make_error(ErrorCode::Parse, "two signatures by keyid " + keyid);
+    if (!out.signatures.emplace(keyid, std::move(entry)).second) {
+      return make_error(ErrorCode::Parse, "two signatures by keyid " +
+                                              (keyid.empty() ? std::string("(none)") : keyid));
     }
   }
+  if (out.dsse) {
+    // The payload is what was signed, byte for byte; it is parsed only after the check of
+    // its type, into the same parser (the envelope is no longer needed).
+    if (string_view_of(doc, "payloadType") != kDssePayloadType) {
+      return make_error(ErrorCode::Parse,
+                        "the envelope's payloadType is not " + std::string(kDssePayloadType));
+    }
+    CATENA_TRY(std::string payload,
+               trust::dsse_base64_decode(std::string(string_view_of(doc, "payload"))));
+    if (payload.empty()) return make_error(ErrorCode::Parse, "the envelope has no payload");
+    out.signed_bytes = trust::dsse_pae(kDssePayloadType, payload);
+    const size_t size = payload.size();
+    payload.append(sj::SIMDJSON_PADDING, '\0');
+    if (parser.capacity() < size &&
+        parser.allocate(std::max<size_t>(size, 64), kMaxJsonDepth) != sj::SUCCESS) {
+      return make_error(ErrorCode::LimitExceeded, "metadata too large to parse");
+    }
+    sj::dom::element inner;
+    if (const auto error = parser.parse(payload.data(), size, false).get(inner); error) {
+      return make_error(
+          ErrorCode::Parse,
+          std::string("the envelope's payload is malformed JSON: ") + sj::error_message(error));
+    }
+    if (!inner.is_object()) return make_error(ErrorCode::Parse, "the payload is not an object");
+    // Read as the signed part of a metablock; encoding it checks it as one (no duplicate
+    // key at any depth, no float).
+    std::string canonical;
+    CATENA_TRY_STATUS(encode_canonical(inner, canonical));
+    out.signed_part = inner;
+    return out;
+  }
+  const auto signed_part = member(doc, "signed");
+  if (!signed_part || !signed_part->is_object()) {
+    return make_error(ErrorCode::Parse, "metadata has no \"signed\" object");
+  }
   out.signed_part = *signed_part;
-  out.canonical.reserve(text.size());
-  CATENA_TRY_STATUS(encode_canonical(out.signed_part, out.canonical));
+  out.signed_bytes.reserve(text.size());
+  CATENA_TRY_STATUS(encode_canonical(out.signed_part, out.signed_bytes));
   return out;
 }
 
@@ -134,12 +202,26 @@ std::string_view unpadded(const std::string& text) {
   return std::string_view(text).substr(0, text.size() - sj::SIMDJSON_PADDING);
 }
 
-std::optional<std::string> signature_problem(const std::map<std::string, std::string>& signatures,
-                                             const std::string& canonical,
-                                             const trust::VerifyingKey& key) {
-  const auto it = signatures.find(key.sslib().keyid);
-  if (it == signatures.end()) return "no signature by key " + key.sslib().keyid;
-  if (!key.verify(canonical, it->second)) return "invalid signature by key " + key.sslib().keyid;
+std::optional<std::string> signature_problem(const std::map<std::string, Signature>& signatures,
+                                             const std::string& signed_bytes,
+                                             bool dsse,
+                                             const IntotoKey& key,
+                                             int64_t now) {
+  if (const trust::GpgKey* gpg = key.gpg()) {
+    for (const auto& [keyid, signature] : signatures) {
+      if (!signature.gpg || !gpg->covers(keyid)) continue;
+      return gpg->verify(signed_bytes, {keyid, signature.other_headers, signature.bytes}, now);
+    }
+    return "no GPG signature by key " + key.keyid() + (dsse ? " (an envelope carries none)" : "");
+  }
+  const trust::VerifyingKey& sslib = *key.sslib();
+  auto it = signatures.find(sslib.sslib().keyid);
+  if (it == signatures.end() && dsse) it = signatures.find(sslib.key_id());
+  if (it == signatures.end() && dsse) it = signatures.find("");
+  if (it == signatures.end()) return "no signature by key " + sslib.sslib().keyid;
+  if (it->second.gpg || !sslib.verify(signed_bytes, it->second.bytes)) {
+    return "invalid signature by key " + sslib.sslib().keyid;
+  }
   return std::nullopt;
 }
 
@@ -227,7 +309,7 @@ struct Item {
 struct Layout {
   int64_t expires = 0;
   std::string expires_text;
-  std::map<std::string, Result<trust::VerifyingKey>> keys;
+  std::map<std::string, Result<IntotoKey>> keys;
   std::vector<Item> steps;
   std::vector<Item> inspections;
 };
@@ -348,14 +430,35 @@ Result<Layout> parse_layout(sj::dom::element signed_part) {
       const std::string keyid(field.key);
       const sj::dom::element key = field.value;
       const auto keyval = member(key, "keyval");
-      const std::string public_value = keyval ? string_of(*keyval, "public") : std::string();
-      auto loaded = trust::VerifyingKey::from_sslib(string_of(key, "keytype"),
-                                                    string_of(key, "scheme"), public_value);
-      if (loaded && loaded->sslib().keyid != keyid) {
-        loaded = make_error(ErrorCode::Parse, "keyid " + keyid + " is not the id of its key (" +
-                                                  loaded->sslib().keyid + ")");
-      } else if (loaded && string_of(key, "keyid") != keyid) {
-        loaded = make_error(ErrorCode::Parse, "key " + keyid + " states another keyid");
+      // As the reference, a layout that carries a private key is refused whole: its owner
+      // published a secret, and nothing it vouches for can be trusted to be theirs alone.
+      const auto secret = keyval ? member(*keyval, "private") : std::nullopt;
+      std::string_view secret_text;
+      if (secret && (secret->get(secret_text) || !secret_text.empty())) {
+        return make_error(ErrorCode::Parse, "key " + keyid + " in the layout holds a private key");
+      }
+      Result<IntotoKey> loaded = make_error(ErrorCode::Parse, "");
+      if (member(key, "method")) {
+        // securesystemslib's GPG key: "method" is "pgp+...", the numbers are in keyval.public.
+        auto gpg = trust::GpgKey::from_json(sj::to_string(key));
+        loaded = gpg ? Result<IntotoKey>(IntotoKey(std::move(*gpg)))
+                     : Result<IntotoKey>(tl::unexpected(gpg.error()));
+        if (loaded && loaded->keyid() != keyid) {
+          loaded =
+              make_error(ErrorCode::Parse, "GPG key " + keyid + " states keyid " + loaded->keyid());
+        }
+      } else {
+        const std::string public_value = keyval ? string_of(*keyval, "public") : std::string();
+        auto sslib = trust::VerifyingKey::from_sslib(string_of(key, "keytype"),
+                                                     string_of(key, "scheme"), public_value);
+        loaded = sslib ? Result<IntotoKey>(IntotoKey(std::move(*sslib)))
+                       : Result<IntotoKey>(tl::unexpected(sslib.error()));
+        if (loaded && loaded->keyid() != keyid) {
+          loaded = make_error(ErrorCode::Parse, "keyid " + keyid + " is not the id of its key (" +
+                                                    loaded->keyid() + ")");
+        } else if (loaded && string_of(key, "keyid") != keyid) {
+          loaded = make_error(ErrorCode::Parse, "key " + keyid + " states another keyid");
+        }
       }
       layout.keys.emplace(keyid, std::move(loaded));
     }
@@ -418,7 +521,8 @@ struct Link {
   std::vector<std::string> command;
   std::vector<ArtifactView> materials;  // sorted by path
   std::vector<ArtifactView> products;   // sorted by path
-  std::shared_ptr<const void> owner;    // keeps what the views point into alive (an Arena)
+  // Keep what the views point into alive (Arenas; a sublayout's summary has two).
+  std::vector<std::shared_ptr<const void>> owners;
 
   static const ArtifactView* find(const std::vector<ArtifactView>& list, std::string_view path) {
     const auto it =
@@ -485,16 +589,16 @@ Result<std::vector<ArtifactView>> parse_artifacts(sj::dom::element object,
 }
 
 Result<Link> parse_link(sj::dom::element signed_part) {
-  const std::string type = string_of(signed_part, "_type");
-  if (type == "layout") return make_error(ErrorCode::Unsupported, "sublayouts are not supported");
-  if (type != "link") return make_error(ErrorCode::Parse, "_type is not \"link\"");
+  if (string_of(signed_part, "_type") != "link") {
+    return make_error(ErrorCode::Parse, "_type is not \"link\"");
+  }
   Link link;
   link.name = string_of(signed_part, "name");
   CATENA_TRY(link.command, string_list(signed_part, "command", false));
   auto arena = std::make_shared<Arena>();
   CATENA_TRY(link.materials, parse_artifacts(signed_part, "materials", *arena));
   CATENA_TRY(link.products, parse_artifacts(signed_part, "products", *arena));
-  link.owner = std::move(arena);
+  link.owners.push_back(std::move(arena));
   return link;
 }
 
@@ -521,7 +625,8 @@ Link link_of(std::string name,
     }
     return out;  // std::map: already sorted
   };
-  Link link{std::move(name), std::move(command), views(owned->first), views(owned->second), owned};
+  Link link{
+      std::move(name), std::move(command), views(owned->first), views(owned->second), {owned}};
   return link;
 }
 
@@ -672,12 +777,75 @@ Result<Link> run_inspection(const Item& item) {
   return link_of(item.name, item.run, std::move(before.artifacts), std::move(after.artifacts));
 }
 
-std::optional<Failure> verify_chain(const IntotoVerifyOptions& options,
-                                    const Metablock& block,
-                                    sj::dom::parser& parser,
-                                    IntotoVerdict& verdict) {
-  for (const trust::VerifyingKey& key : options.layout_keys) {
-    if (auto problem = signature_problem(block.signatures, block.canonical, key)) {
+// Sublayouts nest as deep as their owners delegate; real chains use one or two levels.
+constexpr int kMaxSublayoutDepth = 8;
+
+struct Chain {
+  const IntotoVerifyOptions& options;
+  sj::dom::parser& parser;
+  IntotoVerdict& verdict;
+  int64_t now = 0;
+};
+
+// A link file of a step, read before the next file is parsed into the shared parser: a link
+// is copied out, a sublayout kept as text to be parsed when it is verified.
+struct Found {
+  std::string keyid;
+  std::map<std::string, Signature> signatures;
+  std::string signed_bytes;
+  bool dsse = false;
+  Result<Link> link = make_error(ErrorCode::Parse, "not read");
+  std::string sublayout;  // the padded text of a link file that holds a layout
+};
+
+std::optional<Failure> verify_layout(Chain& chain,
+                                     const Metablock& block,
+                                     const std::vector<IntotoKey>& layout_keys,
+                                     const std::string& link_dir,
+                                     int depth,
+                                     Link& summary);
+
+// A sublayout is verified as the reference does it: with the one key of the functionary who
+// signed it, against the links in "<step>.<keyid8>/" under the superlayout's link directory;
+// what stands for it in the superlayout is its summary link (first step's materials, last
+// step's products and command), under the step's name.
+std::optional<Failure> verify_sublayout(Chain& chain,
+                                        const Item& step,
+                                        const Found& candidate,
+                                        const IntotoKey& key,
+                                        const std::string& link_dir,
+                                        int depth,
+                                        Link& summary) {
+  const auto failed = [&](std::string check, std::string reason) {
+    return Failure{
+        std::move(check), step.name, "",
+        "sublayout of step '" + step.name + "' by " + candidate.keyid + ": " + std::move(reason)};
+  };
+  if (depth + 1 > kMaxSublayoutDepth) {
+    return failed("format", "sublayouts nested deeper than " + std::to_string(kMaxSublayoutDepth));
+  }
+  auto block = parse_metablock(unpadded(candidate.sublayout), chain.parser);
+  if (!block) return failed("format", block.error().message);
+  const std::string sub_dir = path_join(link_dir, step.name + "." + candidate.keyid.substr(0, 8));
+  if (auto failure = verify_layout(chain, *block, {key}, sub_dir, depth + 1, summary)) {
+    return Failure{
+        failure->check, failure->item.empty() ? step.name : failure->item, failure->rule,
+        "sublayout of step '" + step.name + "' by " + candidate.keyid + ": " + failure->reason};
+  }
+  summary.name = step.name;
+  return std::nullopt;
+}
+
+std::optional<Failure> verify_layout(Chain& chain,
+                                     const Metablock& block,
+                                     const std::vector<IntotoKey>& layout_keys,
+                                     const std::string& link_dir,
+                                     int depth,
+                                     Link& summary) {
+  IntotoVerdict& verdict = chain.verdict;
+  for (const IntotoKey& key : layout_keys) {
+    if (auto problem =
+            signature_problem(block.signatures, block.signed_bytes, block.dsse, key, chain.now)) {
       return Failure{"signature", "", "", "layout: " + *problem};
     }
   }
@@ -686,23 +854,15 @@ std::optional<Failure> verify_chain(const IntotoVerifyOptions& options,
   for (const Item& inspection : layout->inspections) {
     verdict.inspections.push_back({inspection.name, inspection.run});
   }
-  const int64_t now = options.now != 0 ? options.now : now_ns() / 1'000'000'000;
-  if (layout->expires < now) {
+  if (layout->expires < chain.now) {
     return Failure{"expiry", "", "", "layout expired at " + layout->expires_text};
   }
 
   std::map<std::string, Link> chosen;
   for (const Item& step : layout->steps) {
-    // Each link is read out of the parser before the next file is parsed into it.
-    struct Found {
-      std::string keyid;
-      std::map<std::string, std::string> signatures;
-      std::string canonical;
-      Result<Link> link;
-    };
     std::vector<Found> found;
     for (const std::string& keyid : step.pubkeys) {
-      const std::string path = path_join(options.link_dir, intoto_link_filename(step.name, keyid));
+      const std::string path = path_join(link_dir, intoto_link_filename(step.name, keyid));
       // A link that is not there is not counted, as in the reference; one that cannot be
       // read fails verification.
       if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) continue;
@@ -711,10 +871,16 @@ std::optional<Failure> verify_chain(const IntotoVerifyOptions& options,
         return Failure{"format", step.name, "",
                        "step '" + step.name + "': " + text.error().message};
       }
-      auto parsed = parse_metablock(unpadded(*text), parser);
+      auto parsed = parse_metablock(unpadded(*text), chain.parser);
       if (!parsed) return Failure{"format", step.name, "", path + ": " + parsed.error().message};
-      found.push_back({keyid, std::move(parsed->signatures), std::move(parsed->canonical),
-                       parse_link(parsed->signed_part)});
+      Found entry{keyid, std::move(parsed->signatures), std::move(parsed->signed_bytes),
+                  parsed->dsse};
+      if (string_view_of(parsed->signed_part, "_type") == "layout") {
+        entry.sublayout = std::move(*text);
+      } else {
+        entry.link = parse_link(parsed->signed_part);
+      }
+      found.push_back(std::move(entry));
     }
     if (static_cast<int64_t>(found.size()) < step.threshold) {
       return Failure{"links", step.name, "",
@@ -736,10 +902,18 @@ std::optional<Failure> verify_chain(const IntotoVerifyOptions& options,
                                    key->second.error().message);
         continue;
       }
-      if (auto problem =
-              signature_problem(candidate.signatures, candidate.canonical, *key->second)) {
+      if (auto problem = signature_problem(candidate.signatures, candidate.signed_bytes,
+                                           candidate.dsse, *key->second, chain.now)) {
         verdict.warnings.push_back("step '" + step.name + "': skipped a link: " + *problem);
         continue;
+      }
+      if (!candidate.sublayout.empty()) {
+        Link sub_summary;
+        if (auto failure = verify_sublayout(chain, step, candidate, *key->second, link_dir, depth,
+                                            sub_summary)) {
+          return failure;
+        }
+        candidate.link = std::move(sub_summary);
       }
       Result<Link>& link = candidate.link;
       if (!link) {
@@ -787,8 +961,17 @@ std::optional<Failure> verify_chain(const IntotoVerifyOptions& options,
       if (auto failure = verify_rules(step, products, chosen)) return failure;
     }
   }
+  if (!layout->steps.empty()) {
+    const Link& first = chosen.at(layout->steps.front().name);
+    const Link& last = chosen.at(layout->steps.back().name);
+    summary.materials = first.materials;
+    summary.products = last.products;
+    summary.command = last.command;
+    summary.owners = first.owners;
+    summary.owners.insert(summary.owners.end(), last.owners.begin(), last.owners.end());
+  }
   if (layout->inspections.empty()) return std::nullopt;
-  if (!options.run_inspections) {
+  if (!chain.options.run_inspections) {
     std::string names;
     for (const Item& inspection : layout->inspections)
       names += (names.empty() ? "" : ", ") + inspection.name;
@@ -825,6 +1008,22 @@ json artifacts_json(const Artifacts& artifacts, std::vector<std::string>& unreco
 
 }  // namespace
 
+Result<IntotoKey> IntotoKey::load(const std::string& path) {
+  CATENA_TRY(const std::string text, read_small_file(path, kMaxKeyFileBytes));
+  if (trust::GpgKey::looks_like_gpg_key(text)) {
+    auto gpg = trust::GpgKey::from_json(text);
+    if (!gpg) return make_error(gpg.error().code, path + ": " + gpg.error().message);
+    return IntotoKey(std::move(*gpg));
+  }
+  CATENA_TRY(trust::VerifyingKey key, trust::VerifyingKey::load(path));
+  return IntotoKey(std::move(key));
+}
+
+const std::string& IntotoKey::keyid() const {
+  if (const trust::GpgKey* key = gpg()) return key->keyid();
+  return sslib()->sslib().keyid;
+}
+
 std::string intoto_link_filename(const std::string& step, const std::string& keyid) {
   return step + "." + keyid.substr(0, 8) + ".link";
 }
@@ -840,7 +1039,10 @@ Result<IntotoVerdict> verify_intoto(const IntotoVerifyOptions& options) {
   if (!block) {
     failure = Failure{"format", "", "", options.layout_path + ": " + block.error().message};
   } else {
-    failure = verify_chain(options, *block, parser, verdict);
+    Chain chain{options, parser, verdict,
+                options.now != 0 ? options.now : now_ns() / 1'000'000'000};
+    Link summary;
+    failure = verify_layout(chain, *block, options.layout_keys, options.link_dir, 0, summary);
   }
   if (failure) {
     verdict.check = std::move(failure->check);

@@ -25,10 +25,11 @@ Runner register_intoto(CLI::App& app) {
   verify->add_option("--layout", options->layout, "Signed root layout")->required();
   verify
       ->add_option("--layout-key", options->layout_keys,
-                   "Public key that must have signed the layout (PEM or securesystemslib "
-                   "JSON; repeatable)")
+                   "Public key(s) that must all have signed the layout: PEM, securesystemslib "
+                   "JSON, or a GPG key as securesystemslib exports it (JSON). Several may "
+                   "follow one --layout-key, or it may be repeated")
       ->required()
-      ->allow_extra_args(false);
+      ->allow_extra_args(true);
   verify->add_option("--link-dir", options->link_dir, "Directory of <step>.<keyid8>.link files");
   verify->add_flag("--run-inspections", options->run_inspections,
                    "Run the layout's inspection commands in the current directory (without "
@@ -41,7 +42,7 @@ Runner register_intoto(CLI::App& app) {
                                                .link_dir = options->link_dir,
                                                .run_inspections = options->run_inspections};
     for (const std::string& path : options->layout_keys) {
-      auto key = trust::VerifyingKey::load(path);
+      auto key = attest::IntotoKey::load(path);
       if (!key) return fail(key.error());
       verify_options.layout_keys.push_back(std::move(*key));
     }

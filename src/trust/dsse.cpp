@@ -12,8 +12,15 @@ namespace {
 
 using nlohmann::json;
 
+std::string string_at(const json& object, const char* name) {
+  const auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
 // Either alphabet, padding optional: DSSE leaves the choice to the signer.
-Result<std::string> decode_any_base64(std::string text) {
+Result<std::string> dsse_base64_decode(std::string text) {
   const bool standard = text.find_first_of("+/") != std::string::npos;
   const bool url_safe = text.find_first_of("-_") != std::string::npos;
   if (standard && url_safe) return make_error(ErrorCode::Parse, "base64 mixes two alphabets");
@@ -25,13 +32,6 @@ Result<std::string> decode_any_base64(std::string text) {
   while (text.size() % 4 != 0) text += '=';
   return base64_decode(text);
 }
-
-std::string string_at(const json& object, const char* name) {
-  const auto it = object.find(name);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-}  // namespace
 
 Result<std::string> dsse_sign(std::string_view payload_type,
                               std::string_view payload,
@@ -69,7 +69,7 @@ Result<DsseOpened> dsse_open(std::string_view envelope,
   }
   if (signatures_it->empty()) return make_error(ErrorCode::Parse, "the envelope has no signature");
   DsseOpened out;
-  CATENA_TRY(out.payload, decode_any_base64(payload_it->get<std::string>()));
+  CATENA_TRY(out.payload, dsse_base64_decode(payload_it->get<std::string>()));
   // PAE binds the type too: a payload signed as another type does not verify here.
   const std::string pae = dsse_pae(type, out.payload);
   std::set<std::string> keyids;
@@ -79,7 +79,7 @@ Result<DsseOpened> dsse_open(std::string_view envelope,
     if (!keyid.empty() && !keyids.insert(keyid).second) {
       return make_error(ErrorCode::Parse, "two signatures name keyid " + keyid);
     }
-    auto sig = decode_any_base64(string_at(signature, "sig"));
+    auto sig = dsse_base64_decode(string_at(signature, "sig"));
     if (!sig || sig->empty()) {
       out.problems.push_back("signature " + (keyid.empty() ? std::string("without keyid") : keyid) +
                              ": not base64");

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "catena/attest/artifacts.hpp"
+#include "catena/core/text.hpp"
+#include "catena/trust/dsse.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -33,21 +35,33 @@ struct Verdicts {
   test::RunResult catena;
 };
 
-// Both run in `dir`, where inspections find the files they look at.
-Verdicts verify_both(const std::string& dir, const std::vector<std::string>& extra = {}) {
+// Both run in `dir`, where inspections find the files they look at. The layout keys are
+// the chain's verify.json when it names them (GPG keys), an Ed25519 key file otherwise.
+// Without `reference`, only catena runs (in-toto 1.3.1 reads no DSSE envelope).
+Verdicts verify_both(const std::string& dir,
+                     const std::vector<std::string>& extra = {},
+                     bool reference_too = true) {
   const std::vector<std::string> in_dir = {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", dir};
-  Verdicts out;
-  std::vector<std::string> reference = in_dir;
-  for (const char* arg :
-       {"in-toto-verify", "-l", "root.layout", "-k", "layout-key.pub", "-t", "ed25519"}) {
-    reference.emplace_back(arg);
+  std::vector<std::string> reference_keys = {"-k", "layout-key.pub", "-t", "ed25519"};
+  std::vector<std::string> catena_keys = {"layout-key.pub"};
+  if (std::filesystem::exists(dir + "/verify.json")) {
+    const auto named = nlohmann::json::parse(read_text(dir + "/verify.json"));
+    reference_keys = named.at("reference").get<std::vector<std::string>>();
+    catena_keys = named.at("catena").get<std::vector<std::string>>();
   }
-  out.reference = test::run_command(reference);
+  Verdicts out;
+  if (reference_too) {
+    std::vector<std::string> reference = in_dir;
+    for (const char* arg : {"in-toto-verify", "-l", "root.layout"}) reference.emplace_back(arg);
+    reference.insert(reference.end(), reference_keys.begin(), reference_keys.end());
+    out.reference = test::run_command(reference);
+  }
   std::vector<std::string> ours = in_dir;
-  for (const char* arg : {CATENA_BINARY, "intoto", "verify", "--layout", "root.layout",
-                          "--layout-key", "layout-key.pub"}) {
+  for (const char* arg :
+       {CATENA_BINARY, "intoto", "verify", "--layout", "root.layout", "--layout-key"}) {
     ours.emplace_back(arg);
   }
+  ours.insert(ours.end(), catena_keys.begin(), catena_keys.end());
   ours.insert(ours.end(), extra.begin(), extra.end());
   out.catena = test::run_command(ours);
   return out;
@@ -63,11 +77,18 @@ TEST_P(IntotoParity, SameVerdictAsInTotoVerify) {
   const auto made = test::run_command({"/usr/bin/python3", kChainScript, scenario, dir.path()});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   const bool inspections = scenario == "inspection";
-  const Verdicts v =
-      verify_both(dir.path(), inspections ? std::vector<std::string>{"--run-inspections"}
-                                          : std::vector<std::string>{});
-  EXPECT_EQ(v.catena.exit_code, v.reference.exit_code)
-      << "catena: " << v.catena.out << v.catena.err << "\nreference: " << v.reference.err;
+  const bool dsse = scenario.starts_with("dsse");
+  const Verdicts v = verify_both(
+      dir.path(),
+      inspections ? std::vector<std::string>{"--run-inspections"} : std::vector<std::string>{},
+      !dsse);
+  if (dsse) {
+    // The reference cannot read envelopes: the verdict is the one the chain was built for.
+    EXPECT_EQ(v.catena.exit_code, scenario == "dsse" ? 0 : 1) << v.catena.out << v.catena.err;
+  } else {
+    EXPECT_EQ(v.catena.exit_code, v.reference.exit_code)
+        << "catena: " << v.catena.out << v.catena.err << "\nreference: " << v.reference.err;
+  }
   ASSERT_TRUE(v.catena.exit_code == 0 || v.catena.exit_code == 1) << v.catena.err;
   const std::map<std::string, std::vector<std::string>> expected_reason = {
       {"valid", {"PASS"}},
@@ -80,26 +101,50 @@ TEST_P(IntotoParity, SameVerdictAsInTotoVerify) {
       {"threshold", {"step 'build'", "requires 2"}},
       {"threshold-forged", {"step 'build'", "at least 2"}},
       {"wrong-layout-key", {"layout", "no signature by key"}},
+      {"private-key", {"layout", "holds a private key"}},
+      {"gpg", {"PASS"}},
+      {"gpg-tampered", {"step 'build'", "material rule 'DISALLOW *'", "src/foo.py"}},
+      {"sublayout", {"PASS"}},
+      {"sublayout-tampered",
+       {"sublayout of step 'build'", "step 'pack'", "product rule 'DISALLOW *'", "evil.so"}},
+      {"dsse", {"PASS"}},
+      {"dsse-tampered", {"step 'build'", "material rule 'DISALLOW *'", "src/foo.py"}},
   };
   for (const std::string& part : expected_reason.at(scenario)) {
     EXPECT_THAT(v.catena.out, HasSubstr(part)) << scenario;
   }
-  if (scenario == "valid") {
+  const std::string cleanup_link = [&] {
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      if (entry.path().filename().string().starts_with("cleanup.")) return entry.path().string();
+    }
+    return std::string();
+  }();
+  if (scenario == "valid" || scenario == "gpg" || scenario == "sublayout") {
     // Any change to a signed link's content breaks its signature: the chain fails.
-    const std::string link_path = [&] {
-      for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-        if (entry.path().filename().string().starts_with("cleanup.")) return entry.path().string();
-      }
-      return std::string();
-    }();
-    ASSERT_FALSE(link_path.empty());
-    std::string text = read_text(link_path);
+    ASSERT_FALSE(cleanup_link.empty());
+    std::string text = read_text(cleanup_link);
     const size_t at = text.find("\"sha256\": \"");
     ASSERT_NE(at, std::string::npos);
     text[at + 11] = text[at + 11] == '0' ? '1' : '0';
-    write_text(link_path, text);
+    write_text(cleanup_link, text);
     const Verdicts tampered = verify_both(dir.path());
     EXPECT_EQ(tampered.reference.exit_code, 1);
+    EXPECT_EQ(tampered.catena.exit_code, 1);
+    EXPECT_THAT(tampered.catena.out, HasSubstr("step 'cleanup'"));
+  }
+  if (scenario == "dsse") {
+    // The envelope's payload re-encoded with one artifact's digest changed: its signature
+    // no longer holds, and the step's link is not counted.
+    ASSERT_FALSE(cleanup_link.empty());
+    auto envelope = nlohmann::json::parse(read_text(cleanup_link));
+    auto payload = nlohmann::json::parse(*base64_decode(envelope["payload"].get<std::string>()));
+    auto& products = payload["products"];
+    ASSERT_FALSE(products.empty());
+    std::string& digest = products.begin().value()["sha256"].get_ref<std::string&>();
+    digest[0] = digest[0] == '0' ? '1' : '0';
+    envelope["payload"] = base64_encode(payload.dump());
+    write_text(cleanup_link, envelope.dump());
+    const Verdicts tampered = verify_both(dir.path(), {}, false);
     EXPECT_EQ(tampered.catena.exit_code, 1);
     EXPECT_THAT(tampered.catena.out, HasSubstr("step 'cleanup'"));
   }
@@ -122,7 +167,14 @@ INSTANTIATE_TEST_SUITE_P(Scenarios,
                                            "threshold",
                                            "threshold-forged",
                                            "inspection",
-                                           "wrong-layout-key"),
+                                           "wrong-layout-key",
+                                           "private-key",
+                                           "gpg",
+                                           "gpg-tampered",
+                                           "sublayout",
+                                           "sublayout-tampered",
+                                           "dsse",
+                                           "dsse-tampered"),
                          [](const auto& param_info) {
                            std::string name = param_info.param;
                            std::replace(name.begin(), name.end(), '-', '_');
@@ -219,7 +271,9 @@ class IntotoHostile : public ::testing::Test {
                 nlohmann::json::array({nlohmann::json::array({"CREATE", "out.bin"}),
                                        nlohmann::json::array({"DISALLOW", "*"})})}}}}};
   }
-  void write_layout(const nlohmann::json& signed_part) {
+  void write_layout(const nlohmann::json& signed_part,
+                    const std::string& path = "",
+                    const std::string& key_name = "owner") {
     write_text(dir_ / "signed.json", signed_part.dump());
     // The canonical bytes come from securesystemslib, not from the code under test.
     const auto signed_layout =
@@ -232,7 +286,7 @@ class IntotoHostile : public ::testing::Test {
     ASSERT_EQ(signed_layout.exit_code, 0) << signed_layout.err;
     std::string canonical = signed_layout.out;
     canonical.pop_back();
-    auto owner = trust::SigningKey::load(dir_ / "owner");
+    auto owner = trust::SigningKey::load(dir_ / key_name);
     ASSERT_TRUE(owner.has_value());
     auto sig = owner->sign(canonical);
     ASSERT_TRUE(sig.has_value());
@@ -244,7 +298,7 @@ class IntotoHostile : public ::testing::Test {
     }
     nlohmann::json doc = {{"signed", signed_part},
                           {"signatures", {{{"keyid", owner->sslib().keyid}, {"sig", hex}}}}};
-    write_text(dir_ / "root.layout", doc.dump(2));
+    write_text(path.empty() ? dir_ / "root.layout" : path, doc.dump(2));
   }
   void write_link(const Artifacts& products, const std::string& key_name = "func") {
     auto key = trust::SigningKey::load(dir_ / key_name);
@@ -342,6 +396,107 @@ TEST_F(IntotoHostile, MalformedAndAmbiguousMetadataFails) {
   // Reformatting the JSON keeps the canonical form, so the signature still holds.
   write_text(link_path, nlohmann::json::parse(good).dump(8));
   EXPECT_EQ(verify().exit_code, 0);
+}
+
+// A sublayout that delegates its step to its own signer again, file after file: verified
+// level by level, and refused past the nesting limit instead of recursing without end.
+TEST_F(IntotoHostile, SublayoutsNestOnlySoDeep) {
+  write_layout(layout_signed());
+  auto func = trust::VerifyingKey::load(dir_ / "func.pub");
+  const std::string name = intoto_link_filename("build", func->sslib().keyid);
+  const std::string sub_dir = "build." + func->sslib().keyid.substr(0, 8);
+  std::string dir = dir_.path();
+  for (int level = 0; level < 12; ++level) {
+    std::filesystem::create_directories(dir);
+    write_layout(layout_signed(), dir + "/" + name, "func");
+    dir += "/" + sub_dir;
+  }
+  const auto deep = verify();
+  EXPECT_EQ(deep.exit_code, 1) << deep.out << deep.err;
+  EXPECT_THAT(deep.out, HasSubstr("nested deeper than 8"));
+  // Two levels, the innermost a link: the chain passes, its summary standing for each level.
+  std::filesystem::remove_all(dir_ / (sub_dir + "/" + sub_dir));
+  auto key = trust::SigningKey::load(dir_ / "func");
+  auto link = write_intoto_link({.name = "build",
+                                 .command = {"make"},
+                                 .products = {{"out.bin", {{"sha256", std::string(64, 'a')}}}}},
+                                *key);
+  ASSERT_TRUE(link.has_value());
+  write_text(dir_ / (sub_dir + "/" + name), *link);
+  const auto two = verify();
+  EXPECT_EQ(two.exit_code, 0) << two.out << two.err;
+  // The innermost link's product breaks the outer layout's DISALLOW: named with its level.
+  link = write_intoto_link({.name = "build",
+                            .command = {"make"},
+                            .products = {{"out.bin", {{"sha256", std::string(64, 'a')}}},
+                                         {"x.so", {{"sha256", std::string(64, 'b')}}}}},
+                           *key);
+  write_text(dir_ / (sub_dir + "/" + name), *link);
+  const auto extra = verify();
+  EXPECT_EQ(extra.exit_code, 1);
+  EXPECT_THAT(extra.out, HasSubstr("sublayout of step 'build'"));
+  EXPECT_THAT(extra.out, HasSubstr("x.so"));
+}
+
+// Envelopes are read as strictly as metablocks: the payload's type is bound, its JSON must be
+// unambiguous, and a signature must verify over the pre-authentication encoding.
+TEST_F(IntotoHostile, EnvelopesAreReadStrictly) {
+  write_layout(layout_signed());
+  auto key = trust::SigningKey::load(dir_ / "func");
+  auto func = trust::VerifyingKey::load(dir_ / "func.pub");
+  const std::string link_path = dir_ / intoto_link_filename("build", func->sslib().keyid);
+  const auto envelope_of = [&](const std::string& payload, const std::string& type,
+                               const std::string& signed_type) {
+    auto sig = key->sign(trust::dsse_pae(signed_type, payload));
+    return nlohmann::json{
+        {"payloadType", type},
+        {"payload", base64_encode(payload)},
+        {"signatures", {{{"keyid", func->sslib().keyid}, {"sig", base64_encode(*sig)}}}}}
+        .dump();
+  };
+  const std::string good = R"({"_type":"link","name":"build","command":[],"materials":{},)"
+                           R"("products":{"out.bin":{"sha256":")" +
+                           std::string(64, 'a') + R"("}},"byproducts":{},"environment":{}})";
+  const std::string type = "application/vnd.in-toto+json";
+  write_text(link_path, envelope_of(good, type, type));
+  EXPECT_EQ(verify().exit_code, 0) << verify().out;
+  const std::vector<std::pair<std::string, std::string>> breakages = {
+      {"another payload type", envelope_of(good, "application/json", "application/json")},
+      {"signed as another type", envelope_of(good, type, "application/json")},
+      {"duplicate key inside",
+       envelope_of(
+           R"({"_type":"link","name":"build","products":{"x":{"sha256":"a","sha256":"b"}}})", type,
+           type)},
+      {"payload not JSON", envelope_of("not json", type, type)},
+      {"payload not base64",
+       [&] {
+         auto doc = nlohmann::json::parse(envelope_of(good, type, type));
+         doc["payload"] = "%%%";
+         return doc.dump();
+       }()},
+  };
+  for (const auto& [what, text] : breakages) {
+    write_text(link_path, text);
+    const auto result = verify();
+    EXPECT_EQ(result.exit_code, 1) << what << ": " << result.out << result.err;
+    EXPECT_THAT(result.out, HasSubstr("FAIL")) << what;
+  }
+}
+
+// Every key given must have signed the layout; several follow one --layout-key.
+TEST_F(IntotoHostile, EveryLayoutKeyMustHaveSigned) {
+  write_layout(layout_signed());
+  write_link({{"out.bin", {{"sha256", std::string(64, 'a')}}}});
+  const auto run = [&](std::vector<std::string> keys) {
+    std::vector<std::string> args = {"intoto",     "verify",    "--layout",    dir_ / "root.layout",
+                                     "--link-dir", dir_.path(), "--layout-key"};
+    args.insert(args.end(), keys.begin(), keys.end());
+    return test::run_catena(args);
+  };
+  EXPECT_EQ(run({dir_ / "owner.pub", dir_ / "owner.pub"}).exit_code, 0);
+  const auto second = run({dir_ / "owner.pub", dir_ / "func.pub"});
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_THAT(second.out, HasSubstr("no signature by key"));
 }
 
 TEST_F(IntotoHostile, KeysMustBeWhatTheyClaim) {

@@ -29,6 +29,10 @@ struct DsseOpened {
 /// no signature, or two signatures name the same keyid. A signature names its key by either
 /// key id (catena's or securesystemslib's) or by none; base64 may be standard or URL-safe,
 /// padded or not.
+/// Base64 as DSSE allows it: standard or URL-safe alphabet, padded or not. Parse error
+/// otherwise (also for a text that mixes the two alphabets).
+[[nodiscard]] Result<std::string> dsse_base64_decode(std::string text);
+
 [[nodiscard]] Result<DsseOpened> dsse_open(std::string_view envelope,
                                            std::string_view payload_type,
                                            const std::vector<VerifyingKey>& keys);
