@@ -18,7 +18,9 @@ key), gpg and gpg-tampered (every key a GnuPG key: the owner RSA, alice RSA sign
 subkey, bob Ed25519, carol DSA; signatures by gpg), sublayout and sublayout-tampered (the
 build step delegated to bob, whose own layout has two steps by carol), dsse and
 dsse-tampered (the layout and links in DSSE envelopes, as in-toto 2 writes them; in-toto
-1.3.1 reads none, so the test knows their verdicts).
+1.3.1 reads none, so the test knows their verdicts), extra-field and renamed-link (a
+correctly signed link with an unknown field in "signed", or named for another step: where the
+verdicts differ on purpose).
 
 When the verification needs other key arguments than the default, DIR/verify.json names
 them for both verifiers: {"reference": [...], "catena": [...]}.
@@ -300,3 +302,18 @@ else:
 if scenario != "missing-link":
     run("cleanup", alice, ["src", "foo.tar.gz"], ["src", "foo.tar.gz"],
         ["sh", "-c", "rm src/README"])
+
+if scenario in ("extra-field", "renamed-link"):
+    # Documented differences: the cleanup link re-signed by alice (securesystemslib's own
+    # canonical encoding and signature) with an extra field in "signed", or under the name of
+    # another step.
+    path = os.path.join(out, FILENAME_FORMAT.format(step_name="cleanup", keyid=alice["keyid"]))
+    with open(path) as f:
+        doc = json.load(f)
+    if scenario == "extra-field":
+        doc["signed"]["x-note"] = "an unknown field, signed"
+    else:
+        doc["signed"]["name"] = "build"
+    data = securesystemslib.formats.encode_canonical(doc["signed"]).encode()
+    doc["signatures"] = [securesystemslib.keys.create_signature(alice, data)]
+    write_json(path, doc)
