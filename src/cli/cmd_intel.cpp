@@ -119,6 +119,7 @@ Runner register_intel(CLI::App& app) {
     bool signers = false;
     bool to_ids_only = false;
     bool include_expired = false;
+    std::string summary_format = "table";
   };
   auto options = std::make_shared<Options>();
   CLI::App* import = group->add_subcommand(
@@ -137,6 +138,12 @@ Runner register_intel(CLI::App& app) {
   import->add_flag("--include-expired", options->include_expired,
                    "STIX: keep indicators whose valid_until has passed");
   import->add_option("--db", options->output.db, "Store path (default: the user's store)");
+  // --format names the feed's own format here, so the summary's has its own flag.
+  import
+      ->add_option("--summary-format", options->summary_format,
+                   "The import summary: table (default) or json (counts of what was imported "
+                   "and of what was left out, by reason)")
+      ->check(CLI::IsMember({"table", "json"}));
   CLI::App* list = group->add_subcommand("list", "List the imported feeds");
   list->add_option("--db", options->output.db, "Store path (default: the user's store)");
   list->add_option("--format", options->output.format, "Output format: table or json")
@@ -202,7 +209,7 @@ Runner register_intel(CLI::App& app) {
                                .format = "",
                                .imported_ns = now_ns(),
                                .indicators = 0};
-      uint64_t stored = 0, duplicates = 0, skipped = 0, not_for_detection = 0;
+      uint64_t stored = 0, duplicates = 0, skipped = 0, not_for_detection = 0, hashes_skipped = 0;
       std::string shape;
       std::map<std::string, uint64_t> skipped_by;
       if (json_feed) {
@@ -217,6 +224,7 @@ Runner register_intel(CLI::App& app) {
         shape = feed->shape;
         skipped_by = feed->skipped_by;
         not_for_detection = feed->not_for_detection;
+        hashes_skipped = feed->hashes_skipped;
         std::vector<intel::IndicatorRecord> rows;
         rows.reserve(feed->indicators.size());
         for (intel::Indicator& i : feed->indicators) {
@@ -254,6 +262,24 @@ Runner register_intel(CLI::App& app) {
         duplicates = *committed;
         stored = streamed->indicators - duplicates;
         skipped = streamed->skipped;
+      }
+      if (options->summary_format == "json") {
+        const nlohmann::json summary = {{"feed", name},
+                                        {"source", options->file},
+                                        {"format", record.format},
+                                        {"shape", shape},
+                                        {"imported", stored},
+                                        {"duplicates", duplicates},
+                                        {"skipped", skipped},
+                                        {"skipped_by", skipped_by},
+                                        {"hashes_skipped", hashes_skipped},
+                                        {"not_for_detection", not_for_detection},
+                                        {"to_ids_only", options->to_ids_only},
+                                        {"include_expired", options->include_expired}};
+        std::printf("%s\n",
+                    summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        if (options->match) return match_stored(**store, "json");
+        return kExitOk;
       }
       // "(misp: bare event; 2 duplicates, 5 skipped: deleted 2, not a file hash 3)"
       std::string why;

@@ -343,6 +343,12 @@ Status parse_stix(const json& doc, const FeedOptions& options, FeedContents& out
   return {};
 }
 
+// MISP attribute types that carry a file hash: the hash alone, or "name|hash".
+bool is_misp_hash_type(std::string_view type) {
+  return type == "md5" || type == "sha1" || type == "sha256" || type == "filename|md5" ||
+         type == "filename|sha1" || type == "filename|sha256" || type == "malware-sample";
+}
+
 // MISP: an event's attributes (and its objects' attributes) of hash types, or of
 // filename|hash types whose value is "name|hash". Other attribute types are counted as skipped.
 Status parse_misp_attributes(const json& attributes,
@@ -360,10 +366,9 @@ Status parse_misp_attributes(const json& attributes,
       return tl::unexpected(parse_error(at + ".type: missing"));
     }
     const std::string type = a["type"].get<std::string>();
-    const bool hash = type == "md5" || type == "sha1" || type == "sha256";
     const bool named = type == "filename|md5" || type == "filename|sha1" ||
                        type == "filename|sha256" || type == "malware-sample";
-    if (!hash && !named) {
+    if (!is_misp_hash_type(type)) {
       skip(out, "not a file hash");
       continue;
     }
@@ -376,8 +381,10 @@ Status parse_misp_attributes(const json& attributes,
       skip(out, "not for detection (to_ids false)", true);
       continue;
     }
+    // A value catena cannot read costs that attribute only, with its reason.
     if (!a.contains("value") || !a["value"].is_string()) {
-      return tl::unexpected(parse_error(at + ".value: missing"));
+      skip(out, "no value", true);
+      continue;
     }
     std::string value = a["value"].get<std::string>();
     std::string label = a.contains("comment") && a["comment"].is_string() &&
@@ -387,13 +394,17 @@ Status parse_misp_attributes(const json& attributes,
     if (named) {
       const size_t bar = value.rfind('|');
       if (bar == std::string::npos) {
-        return tl::unexpected(parse_error(at + ".value: not \"filename|hash\""));
+        skip(out, "not \"filename|hash\"", true);
+        continue;
       }
       label = value.substr(0, bar) + (label.empty() ? "" : " (" + label + ")");
       value = value.substr(bar + 1);
     }
     auto digest = parse_hex_digest(trim_space(value));
-    if (!digest) return tl::unexpected(parse_error(at + ".value: " + digest.error().message));
+    if (!digest) {
+      skip(out, "not a hex digest", true);
+      continue;
+    }
     if (collect.add(Indicator{digest->first, std::move(digest->second), label, reference}) &&
         !for_detection) {
       ++out.not_for_detection;
@@ -471,7 +482,8 @@ Status parse_misp(const json& doc, const FeedOptions& options, FeedContents& out
           // Every attribute of a deleted object goes with it.
           const json& attributes = objects[idx]["Attribute"];
           for (size_t k = 0; attributes.is_array() && k < attributes.size(); ++k) {
-            skip(out, "deleted", true);
+            const std::string type = string_field(attributes[k], "type");
+            skip(out, "deleted", is_misp_hash_type(type));
           }
           continue;
         }

@@ -225,10 +225,19 @@ TEST(Feed, MispEventAttributesAndObjects) {
   EXPECT_EQ(feed->indicators[2].algorithm, HashAlgorithm::Sha1);
   EXPECT_EQ(feed->skipped, 1u);
 
+  // A hash attribute catena cannot read costs that attribute, with its reason; a feed left
+  // with nothing fails and says why.
   auto missing = parse(R"({"Event": {"Attribute": [{"type": "sha256"}]}})");
   ASSERT_FALSE(missing.has_value());
-  EXPECT_NE(missing.error().message.find("Event.Attribute[0].value"), std::string::npos)
-      << missing.error().message;
+  EXPECT_NE(missing.error().message.find("no value"), std::string::npos) << missing.error().message;
+  auto some = parse(R"({"Event": {"Attribute": [{"type": "sha256", "value": "12zz"},
+      {"type": "filename|md5", "value": "x.dll"}, {"type": "sha256", "value": ")" +
+                    kSha256 + R"("}]}})");
+  ASSERT_THAT(some, IsOk());
+  EXPECT_EQ(some->indicators.size(), 1u);
+  EXPECT_EQ(some->skipped_by.at("not a hex digest"), 1u);
+  EXPECT_EQ(some->skipped_by.at("not \"filename|hash\""), 1u);
+  EXPECT_EQ(some->hashes_skipped, 2u);
   auto no_type = parse(R"({"Event": {"Attribute": [{"value": "x"}]}})");
   ASSERT_FALSE(no_type.has_value());
   EXPECT_NE(no_type.error().message.find("Event.Attribute[0].type"), std::string::npos);
