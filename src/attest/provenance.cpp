@@ -51,6 +51,41 @@ bool is_sha256_hex(std::string_view text) {
 
 }  // namespace
 
+// A name JSON can carry, or "path-hex:" and its bytes: what ran is recorded with its digest
+// whatever its name, so that a policy applies to it.
+std::string json_name(const std::string& path) {
+  return is_utf8(path) ? path : "path-hex:" + hex_of(path);
+}
+
+// A resource: by file URI when its name is text, by name and digest alone otherwise.
+json resource(const std::string& path, json annotations) {
+  json entry = {{"name", json_name(path)}, {"annotations", std::move(annotations)}};
+  if (is_utf8(path)) entry["uri"] = "file://" + path;
+  return entry;
+}
+
+// Why the record of what the build ran is not whole; empty when it is.
+std::vector<std::string> incompleteness(const TraceResult& trace) {
+  std::vector<std::string> out;
+  if (!trace.traced) out.push_back("the build was not traced: " + trace.trace_error);
+  out.insert(out.end(), trace.incomplete.begin(), trace.incomplete.end());
+  for (const TracedExec& exec : trace.execs) {
+    if (exec.sha256.empty()) {
+      out.push_back("tool " + json_name(exec.path) + " (pid " + std::to_string(exec.pid) +
+                    "): no digest" + (exec.error.empty() ? "" : " (" + exec.error + ")"));
+    }
+  }
+  for (const TracedLibrary& library : trace.libraries) {
+    if (library.sha256.empty()) out.push_back("library " + json_name(library.path) + ": no digest");
+  }
+  if (!trace.left_running.empty()) {
+    out.push_back(std::to_string(trace.left_running.size()) +
+                  " process(es) left running after the build: what they run next is not "
+                  "recorded");
+  }
+  return out;
+}
+
 Result<std::string> build_statement(const AttestInput& input) {
   std::vector<std::string> unrecorded;
   json subjects = json::array();
@@ -58,45 +93,29 @@ Result<std::string> build_statement(const AttestInput& input) {
   json dependencies = json::array();
   add_descriptors(input.materials.artifacts, "material", dependencies, unrecorded);
   for (const TracedExec& exec : input.trace.execs) {
-    if (!is_utf8(exec.path) || !is_utf8(exec.argv0) || !is_utf8(exec.interpreter)) {
-      unrecorded.push_back("tool path-hex:" + hex_of(exec.path));
-      continue;
-    }
     json annotations = {{"kind", "tool"},
-                        {"argv0", exec.argv0},
+                        {"argv0", json_name(exec.argv0)},
                         {"pid", exec.pid},
                         {"parentPid", exec.parent_pid},
                         {"time", format_rfc3339(exec.time_ns)}};
-    if (!exec.interpreter.empty()) annotations["interpreter"] = exec.interpreter;
+    if (!exec.interpreter.empty()) annotations["interpreter"] = json_name(exec.interpreter);
     if (const auto owner = input.tool_packages.find(exec.path);
         owner != input.tool_packages.end()) {
       annotations["package"] = owner->second;
     }
     if (!exec.error.empty()) annotations["error"] = exec.error;
-    json entry = {
-        {"uri", "file://" + exec.path}, {"name", exec.path}, {"annotations", annotations}};
+    json entry = resource(exec.path, std::move(annotations));
     if (!exec.sha256.empty()) entry["digest"] = {{"sha256", exec.sha256}};
     dependencies.push_back(std::move(entry));
     if (exec.script.empty()) continue;
-    if (!is_utf8(exec.script)) {
-      unrecorded.push_back("script path-hex:" + hex_of(exec.script));
-      continue;
-    }
-    json script = {
-        {"uri", "file://" + exec.script},
-        {"name", exec.script},
-        {"annotations", {{"kind", "script"}, {"pid", exec.pid}, {"interpreter", exec.path}}}};
+    json script =
+        resource(exec.script,
+                 {{"kind", "script"}, {"pid", exec.pid}, {"interpreter", json_name(exec.path)}});
     if (!exec.script_sha256.empty()) script["digest"] = {{"sha256", exec.script_sha256}};
     dependencies.push_back(std::move(script));
   }
   for (const TracedLibrary& library : input.trace.libraries) {
-    if (!is_utf8(library.path)) {
-      unrecorded.push_back("library path-hex:" + hex_of(library.path));
-      continue;
-    }
-    json entry = {{"uri", "file://" + library.path},
-                  {"name", library.path},
-                  {"annotations", {{"kind", "library"}}}};
+    json entry = resource(library.path, {{"kind", "library"}});
     if (!library.sha256.empty()) entry["digest"] = {{"sha256", library.sha256}};
     dependencies.push_back(std::move(entry));
   }
@@ -114,6 +133,18 @@ Result<std::string> build_statement(const AttestInput& input) {
                 {"executions", input.trace.execs.size()}};
   if (!input.trace.trace_error.empty()) trace["reason"] = input.trace.trace_error;
   if (!input.trace.left_running.empty()) trace["leftRunning"] = input.trace.left_running;
+  const std::vector<std::string> missing = incompleteness(input.trace);
+  trace["complete"] = missing.empty();
+  if (!missing.empty()) {
+    json reasons = json::array();
+    for (const std::string& reason : missing) reasons.push_back(json_name(reason));
+    trace["incomplete"] = std::move(reasons);
+  }
+  if (!input.trace.refused.empty()) {
+    json refused = json::array();
+    for (const std::string& attempt : input.trace.refused) refused.push_back(json_name(attempt));
+    trace["refused"] = std::move(refused);
+  }
   json result = {{"exitCode", input.trace.exit_code}};
   if (input.trace.signal != 0) result["signal"] = input.trace.signal;
   if (!input.trace.start_error.empty()) result["startError"] = input.trace.start_error;
@@ -189,9 +220,12 @@ Result<Provenance> parse_provenance(std::string_view statement_text) {
     return make_error(ErrorCode::Parse, "the Statement lacks subject or predicate");
   }
   Provenance out;
+  // Hex digests compared as numbers: a digest written in upper case is the same digest.
   const auto sha256_of_descriptor = [](const json& descriptor) -> std::string {
     const auto digest = descriptor.find("digest");
-    return digest != descriptor.end() ? string_member(*digest, "sha256") : std::string();
+    std::string text = digest != descriptor.end() ? string_member(*digest, "sha256") : "";
+    for (char& c : text) c = (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
+    return text;
   };
   for (const json& entry : *subject) {
     if (!entry.is_object()) return make_error(ErrorCode::Parse, "a subject is not an object");
@@ -241,6 +275,21 @@ Result<Provenance> parse_provenance(std::string_view statement_text) {
       } else if (name == "trace" && annotations.contains("traced") &&
                  annotations["traced"].is_boolean()) {
         out.traced = annotations["traced"].get<bool>();
+        if (annotations.contains("complete") && annotations["complete"].is_boolean()) {
+          out.complete = annotations["complete"].get<bool>();
+        }
+        for (const char* list : {"incomplete", "refused"}) {
+          if (!annotations.contains(list) || !annotations[list].is_array()) continue;
+          for (const json& item : annotations[list]) {
+            if (item.is_string()) {
+              (std::string_view(list) == "refused" ? out.refused : out.incomplete)
+                  .push_back(item.get<std::string>());
+            }
+          }
+        }
+        if (annotations.contains("leftRunning") && annotations["leftRunning"].is_array()) {
+          out.left_running = annotations["leftRunning"].size();
+        }
       } else if (name == "host") {
         out.host = string_member(annotations, "hostname");
       }
@@ -296,7 +345,8 @@ Result<Policy> parse_policy(std::string_view toml_text) {
       {"builder", {"ids", "hosts"}},
       {"materials", {"required", "forbidden"}},
       {"tools", {"allowed", "forbidden", "package_owned", "traced"}},
-      {"run", {"success", "max_age_days"}},
+      {"libraries", {"allowed", "forbidden"}},
+      {"run", {"success", "max_age_days", "allow_incomplete", "no_daemons"}},
   };
   for (const auto& [section, node] : table) {
     const std::string name(section.str());
@@ -327,6 +377,14 @@ Result<Policy> parse_policy(std::string_view toml_text) {
                             policy.tools_package_owned));
   CATENA_TRY_STATUS(boolean(table["tools"]["traced"].node(), "tools.traced", policy.require_trace));
   CATENA_TRY_STATUS(boolean(table["run"]["success"].node(), "run.success", policy.require_success));
+  CATENA_TRY_STATUS(boolean(table["run"]["allow_incomplete"].node(), "run.allow_incomplete",
+                            policy.allow_incomplete));
+  CATENA_TRY_STATUS(
+      boolean(table["run"]["no_daemons"].node(), "run.no_daemons", policy.no_daemons));
+  CATENA_TRY_STATUS(strings(table["libraries"]["allowed"].node(), "libraries.allowed", true,
+                            policy.allowed_libraries));
+  CATENA_TRY_STATUS(strings(table["libraries"]["forbidden"].node(), "libraries.forbidden", true,
+                            policy.forbidden_libraries));
   if (const toml::node* age = table["run"]["max_age_days"].node()) {
     const auto days = age->value<int64_t>();
     if (!age->is_integer() || !days || *days < 0) {
@@ -405,6 +463,27 @@ std::vector<Finding> check_policy(const Provenance& provenance,
           .add_evidence("sha256", tool.sha256.empty() ? "(unread)" : tool.sha256);
     }
   }
+  for (const auto& [path, digest] : provenance.libraries) {
+    const auto listed = [&](const std::vector<std::string>& list) {
+      return std::find(list.begin(), list.end(), digest) != list.end();
+    };
+    if (listed(policy.forbidden_libraries)) {
+      violation("libraries.forbidden",
+                "The build loaded a library whose digest the policy forbids.")
+          .add_evidence("library", path)
+          .add_evidence("sha256", digest);
+    }
+    if (!policy.allowed_libraries.empty() && !listed(policy.allowed_libraries)) {
+      violation("libraries.allowed",
+                "The build loaded a library that is not in the policy's allowlist.")
+          .add_evidence("library", path)
+          .add_evidence("sha256", digest.empty() ? "(unread)" : digest);
+    }
+  }
+  if (policy.no_daemons && provenance.left_running > 0) {
+    violation("run.no_daemons", "The build left processes running after it finished.")
+        .add_evidence("processes", std::to_string(provenance.left_running));
+  }
   if (policy.require_success && provenance.exit_code.value_or(-1) != 0) {
     violation("run.success", "The build command did not succeed.")
         .add_evidence("exit_code", provenance.exit_code ? std::to_string(*provenance.exit_code)
@@ -469,6 +548,16 @@ Result<ProvenanceCheck> verify_provenance(std::string_view envelope_text,
                         "what this build produced.");
     f.add_evidence("sha256", digest);
     f.add_evidence("provenance", source);
+    out.findings.push_back(std::move(f));
+  }
+  // catena's own provenance says whether it recorded everything the build ran; one that does
+  // not (or an older one that does not say) is not verified unless the policy accepts it.
+  if (parsed->build_type == kCatenaBuildType && parsed->complete != true &&
+      (policy == nullptr || !policy->allow_incomplete)) {
+    Finding f = finding("PROV_INCOMPLETE", source,
+                        "The provenance does not record everything the build ran.");
+    if (parsed->incomplete.empty()) f.add_evidence("reason", "(the provenance does not say)");
+    for (const std::string& reason : parsed->incomplete) f.add_evidence("reason", reason);
     out.findings.push_back(std::move(f));
   }
   if (policy != nullptr) {

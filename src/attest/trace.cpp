@@ -1,10 +1,18 @@
 #include "catena/attest/trace.hpp"
 
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,14 +53,16 @@ class FileCache {
       unreadable_.error = errno_text(errno);
       return unreadable_;
     }
-    const Key key{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+    // ctime too: a file rewritten in place with its size and mtime put back is another file.
+    const Key key{st.st_dev,          st.st_ino,         st.st_size,        st.st_mtim.tv_sec,
+                  st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
     const auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
     return cache_.emplace(key, compute(fd, st)).first->second;
   }
 
  private:
-  using Key = std::tuple<dev_t, ino_t, off_t, time_t, long>;
+  using Key = std::tuple<dev_t, ino_t, off_t, time_t, long, time_t, long>;
 
   static FileFacts compute(int fd, const struct stat& st) {
     FileFacts facts;
@@ -102,6 +112,9 @@ std::string read_link(const std::string& path) {
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
 }
 
+// What the build's seccomp filter hands the tracer (SECCOMP_RET_TRACE data).
+enum Attempt : uint16_t { kUntracedClone = 1, kAttach = 2 };
+
 class Tracer {
  public:
   Tracer(const TraceOptions& options, TraceResult& result) : options_(options), result_(result) {}
@@ -131,15 +144,22 @@ class Tracer {
 
   // The kernel keeps the name given to execve in the new image's auxiliary vector
   // (AT_EXECFN). When that file is not the executable running, a "#!" script was run: its
-  // interpreter is /proc/PID/exe, and the script itself is what a tampered build changes.
+  // interpreter is /proc/PID/exe, and the script itself is what a tampered build changes. The
+  // name is opened as the process sees it (its root, its working directory, its descriptors
+  // for /dev/fd/N), while it is stopped at its exec.
   void record_script(pid_t pid, int exe_fd, TracedExec& exec) {
     const std::string proc = "/proc/" + std::to_string(pid);
     const std::string auxv = read_proc_text(proc + "/auxv", 4096);
+    // A 32-bit program's vector holds 4-byte words.
+    unsigned char ident[5] = {};
+    const bool narrow =
+        ::pread(exe_fd, ident, sizeof ident, 0) == sizeof ident && ident[4] == 1 /* ELFCLASS32 */;
+    const size_t word = narrow ? 4 : 8;
     uint64_t address = 0;
-    for (size_t at = 0; at + 16 <= auxv.size(); at += 16) {
+    for (size_t at = 0; at + 2 * word <= auxv.size(); at += 2 * word) {
       uint64_t type = 0, value = 0;
-      std::memcpy(&type, auxv.data() + at, 8);
-      std::memcpy(&value, auxv.data() + at + 8, 8);
+      std::memcpy(&type, auxv.data() + at, word);
+      std::memcpy(&value, auxv.data() + at + word, word);
       if (type == AT_EXECFN) address = value;
       if (type == AT_NULL) break;
     }
@@ -156,16 +176,62 @@ class Tracer {
     name[n] = '\0';
     const std::string execfn(name, ::strnlen(name, static_cast<size_t>(n)));
     if (execfn.empty()) return;
-    // A relative name is relative to the process's working directory at exec time.
-    const std::string openable = execfn.front() == '/' ? execfn : proc + "/cwd/" + execfn;
-    const UniqueFd script(::open(openable.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!script.valid()) return;
+    std::string shown;
+    const UniqueFd script = open_as_process(proc, execfn, shown);
+    if (!script.valid()) {
+      result_.incomplete.push_back("pid " + std::to_string(pid) + ": cannot open " + shown +
+                                   ", the name it was run by: " + errno_text(errno));
+      return;
+    }
     struct stat script_st {
     }, exe_st{};
     if (::fstat(script.get(), &script_st) != 0 || ::fstat(exe_fd, &exe_st) != 0) return;
     if (script_st.st_dev == exe_st.st_dev && script_st.st_ino == exe_st.st_ino) return;
-    exec.script = execfn.front() == '/' ? execfn : read_link(proc + "/cwd") + "/" + execfn;
-    exec.script_sha256 = files_.of_fd(script.get()).sha256;
+    // Not the program and not a script: the name was pointed elsewhere after the exec.
+    char magic[2] = {};
+    if (::pread(script.get(), magic, 2, 0) != 2 || magic[0] != '#' || magic[1] != '!') {
+      result_.incomplete.push_back("pid " + std::to_string(pid) + ": " + shown +
+                                   ", the name it was run by, no longer names what ran");
+      return;
+    }
+    exec.script = shown;
+    const FileFacts& facts = files_.of_fd(script.get());
+    exec.script_sha256 = facts.sha256;
+    if (facts.sha256.empty()) {
+      result_.incomplete.push_back("script " + shown + ": " + facts.error);
+    }
+  }
+
+  // Opens `name` as process `proc` resolves it; `shown` is the name to record.
+  static UniqueFd open_as_process(const std::string& proc,
+                                  const std::string& name,
+                                  std::string& shown) {
+    constexpr int kFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    // /dev/fd/N and /proc/self/fd/N are the process's own descriptors (a memfd, fexecve).
+    for (const std::string_view prefix : {"/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/"}) {
+      if (!name.starts_with(prefix)) continue;
+      const std::string number = name.substr(prefix.size());
+      if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos) break;
+      const std::string link = proc + "/fd/" + number;
+      shown = read_link(link);
+      if (shown.empty()) shown = name;
+      return UniqueFd(::open(link.c_str(), kFlags));
+    }
+    if (name.front() == '/') {
+      // In the process's root: its mount namespace, its chroot; symlinks resolved there too.
+      shown = name;
+      const UniqueFd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!root.valid()) return UniqueFd();
+      struct open_how how {};
+      how.flags = kFlags;
+      how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+      return UniqueFd(
+          static_cast<int>(::syscall(SYS_openat2, root.get(), name.c_str(), &how, sizeof how)));
+    }
+    shown = read_link(proc + "/cwd") + "/" + name;
+    const UniqueFd cwd(::open((proc + "/cwd").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cwd.valid()) return UniqueFd();
+    return UniqueFd(::openat(cwd.get(), name.c_str(), kFlags));
   }
 
   // Executable mappings of a process about to exit: the shared libraries it really used.
@@ -195,6 +261,29 @@ class Tracer {
 
   void on_child(pid_t parent, pid_t child) { parent_of_.emplace(child, parent); }
 
+  // A call the build's filter stopped: recorded and refused (EPERM), the process going on.
+  void on_refused(pid_t pid) {
+    unsigned long data = 0;
+    struct user_regs_struct regs {};
+    if (::ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &data) != 0 ||
+        ::ptrace(PTRACE_GETREGS, pid, nullptr, &regs) != 0) {
+      return;
+    }
+    // A 32-bit call (int 0x80) passes its arguments in other registers.
+    const bool compat = regs.cs == 0x23;
+    const unsigned long long target = compat ? regs.rcx : regs.rsi;
+    const std::string who = "pid " + std::to_string(pid) + " (" +
+                            read_link("/proc/" + std::to_string(pid) + "/exe") + ")";
+    if (data == kUntracedClone) {
+      result_.refused.push_back(who + ": clone with CLONE_UNTRACED");
+    } else if (data == kAttach) {
+      result_.refused.push_back(who + ": ptrace attach to pid " + std::to_string(target));
+    }
+    regs.orig_rax = static_cast<unsigned long long>(-1);  // skip the call ...
+    regs.rax = static_cast<unsigned long long>(-EPERM);   // ... and fail it
+    ::ptrace(PTRACE_SETREGS, pid, nullptr, &regs);
+  }
+
  private:
   const TraceOptions& options_;
   TraceResult& result_;
@@ -202,6 +291,97 @@ class Tracer {
   std::unordered_map<pid_t, pid_t> parent_of_;
   std::unordered_set<std::string> seen_libraries_;
 };
+
+// What the child reports through its pipe before exec.
+constexpr int kExecFailed = 1, kFilterFailed = 2;
+#if defined(__x86_64__)
+constexpr bool kFilterSupported = true;
+#else
+constexpr bool kFilterSupported = false;
+#endif
+
+
+// A BPF program assembled with named jump targets, so that its branches stay readable.
+class FilterBuilder {
+ public:
+  void load(uint32_t offset) { code_.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offset)); }
+  void ret(uint32_t value) { code_.push_back(BPF_STMT(BPF_RET | BPF_K, value)); }
+  // if (A == k) goto yes, else fall through; or A & k for `set`.
+  void jump_if(uint32_t k, const std::string& yes, bool set = false) {
+    fixups_.push_back({code_.size(), yes});
+    code_.push_back(BPF_JUMP(BPF_JMP | (set ? BPF_JSET : BPF_JEQ) | BPF_K, k, 0, 0));
+  }
+  void jump_if_at_least(uint32_t k, const std::string& yes) {
+    fixups_.push_back({code_.size(), yes});
+    code_.push_back(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, k, 0, 0));
+  }
+  void label(const std::string& name) { labels_[name] = code_.size(); }
+  std::vector<sock_filter> finish() {
+    for (const auto& [at, name] : fixups_) {
+      code_[at].jt = static_cast<uint8_t>(labels_.at(name) - at - 1);
+    }
+    return code_;
+  }
+
+ private:
+  std::vector<sock_filter> code_;
+  std::vector<std::pair<size_t, std::string>> fixups_;
+  std::map<std::string, size_t> labels_;
+};
+
+constexpr uint32_t kNrOffset = offsetof(struct seccomp_data, nr);
+constexpr uint32_t kArchOffset = offsetof(struct seccomp_data, arch);
+constexpr uint32_t arg_low(int n) {
+  return static_cast<uint32_t>(offsetof(struct seccomp_data, args) + 8 * n);
+}
+
+// Installed in the build before its first exec, inherited by every descendant: a clone that
+// would leave the trace (CLONE_UNTRACED) and a ptrace attach are stopped and refused by the
+// tracer (and recorded); clone3, whose flags a filter cannot read, fails with ENOSYS so that
+// the C library falls back to clone. The 32-bit system-call table of a 64-bit kernel is
+// filtered by its own numbers; x32 calls are refused. Without a tracer (one detached after
+// the build), a SECCOMP_RET_TRACE call fails with ENOSYS: refused as well.
+std::vector<sock_filter> build_filter(bool allow_ptrace) {
+  constexpr uint32_t kTrace = SECCOMP_RET_TRACE;
+  constexpr uint32_t kNoSys = SECCOMP_RET_ERRNO | ENOSYS;
+  FilterBuilder f;
+  f.load(kArchOffset);
+  f.jump_if(AUDIT_ARCH_X86_64, "x86_64");
+  f.jump_if(AUDIT_ARCH_I386, "i386");
+  f.ret(SECCOMP_RET_ALLOW);
+  struct Table {
+    const char* name;
+    uint32_t clone, clone3, ptrace;
+  };
+  for (const Table& t : {Table{"x86_64", 56, 435, 101}, Table{"i386", 120, 435, 26}}) {
+    const std::string n = t.name;
+    f.label(n);
+    f.load(kNrOffset);
+    if (n == "x86_64") f.jump_if_at_least(0x40000000, "nosys");  // x32
+    f.jump_if(t.clone3, "nosys");
+    f.jump_if(t.clone, n + "-clone");
+    if (!allow_ptrace) f.jump_if(t.ptrace, n + "-ptrace");
+    f.ret(SECCOMP_RET_ALLOW);
+    f.label(n + "-clone");
+    f.load(arg_low(0));
+    f.jump_if(CLONE_UNTRACED, "untraced", true);
+    f.ret(SECCOMP_RET_ALLOW);
+    if (!allow_ptrace) {
+      f.label(n + "-ptrace");
+      f.load(arg_low(0));
+      f.jump_if(PTRACE_ATTACH, "attach");
+      f.jump_if(PTRACE_SEIZE, "attach");
+      f.ret(SECCOMP_RET_ALLOW);
+    }
+  }
+  f.label("nosys");
+  f.ret(kNoSys);
+  f.label("untraced");
+  f.ret(kTrace | kUntracedClone);
+  f.label("attach");
+  f.ret(kTrace | kAttach);
+  return f.finish();
+}
 
 bool is_group_stop_signal(int sig) {
   return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -225,6 +405,10 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
   }
   TraceResult result;
   result.started_ns = now_ns();
+  // Built before the fork: the child may only make async-signal-safe calls.
+  std::vector<sock_filter> filter = build_filter(options.allow_ptrace);
+  const struct sock_fprog program { static_cast<unsigned short>(filter.size()), filter.data() };
+  const bool unprivileged = ::geteuid() != 0;
   const pid_t child = ::fork();
   if (child < 0) {
     const int err = errno;
@@ -238,16 +422,25 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
     char byte = 0;
     while (::read(go[0], &byte, 1) < 0 && errno == EINTR) {
     }
+    if (byte == 't' && kFilterSupported) {
+      // Without CAP_SYS_ADMIN a filter needs no_new_privs: set-user-ID programs in the build
+      // then run without their privileges.
+      if ((unprivileged && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ||
+          ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) {
+        const int report[2] = {kFilterFailed, errno};
+        [[maybe_unused]] const ssize_t n = ::write(failed[1], report, sizeof report);
+      }
+    }
     ::execvp(args[0], args.data());
-    const int err = errno;
-    [[maybe_unused]] const ssize_t n = ::write(failed[1], &err, sizeof err);
+    const int report[2] = {kExecFailed, errno};
+    [[maybe_unused]] const ssize_t n = ::write(failed[1], report, sizeof report);
     ::_exit(127);
   }
   ::close(go[0]);
   ::close(failed[1]);
   if (options.trace) {
     const long flags = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
-                       PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
+                       PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP |
                        (options.libraries ? PTRACE_O_TRACEEXIT : 0);
     if (::ptrace(PTRACE_SEIZE, child, nullptr, reinterpret_cast<void*>(flags)) == 0) {
       result.traced = true;
@@ -257,12 +450,19 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
   } else {
     result.trace_error = "tracing turned off";
   }
-  // The child execs only once it is seized, so its first program is seen too.
-  [[maybe_unused]] const ssize_t written = ::write(go[1], "g", 1);
+  // The child execs only once it is seized, so its first program is seen too; it installs the
+  // filter only when traced (a SECCOMP_RET_TRACE call without a tracer fails).
+  [[maybe_unused]] const ssize_t written = ::write(go[1], result.traced ? "t" : "u", 1);
   ::close(go[1]);
 
   Tracer tracer(options, result);
   std::unordered_set<pid_t> alive = {child};
+  // A new process can report its first stop before its parent's fork event: it is held
+  // stopped until the event names its parent, so every exec knows its parent. One that is
+  // reaped before its event (killed while held) must not be counted alive afterwards.
+  std::unordered_set<pid_t> announced = {child};
+  std::unordered_set<pid_t> held;
+  std::unordered_set<pid_t> reaped_early;
   result.processes = 1;
   bool detaching = false;
   const auto start_detaching = [&] {
@@ -271,6 +471,12 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
       result.left_running.push_back(pid);
       ::ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr);
     }
+    // A held process is stopped already: released with the others.
+    for (const pid_t pid : held) {
+      ::ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
+      alive.erase(pid);
+    }
+    held.clear();
   };
   while (!alive.empty()) {
     int status = 0;
@@ -281,6 +487,8 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
     }
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
       alive.erase(pid);
+      held.erase(pid);
+      if (!announced.erase(pid)) reaped_early.insert(pid);
       if (pid == child) {
         if (WIFEXITED(status)) {
           result.exit_code = WEXITSTATUS(status);
@@ -295,20 +503,27 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
     }
     if (!WIFSTOPPED(status)) continue;
     if (alive.insert(pid).second) {
-      // A new process can report its first stop before its parent's fork event.
       ++result.processes;
       if (detaching) result.left_running.push_back(pid);
     }
     const int sig = WSTOPSIG(status);
     const int event = status >> 16;
+    if (!detaching && !announced.contains(pid)) {
+      held.insert(pid);  // released by its parent's fork event
+      continue;
+    }
     if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) {
       unsigned long message = 0;
       if (::ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &message) == 0) {
         const auto born = static_cast<pid_t>(message);
         tracer.on_child(pid, born);
-        if (alive.insert(born).second) {
-          ++result.processes;
-          if (detaching) result.left_running.push_back(born);
+        if (reaped_early.erase(born) == 0) {
+          announced.insert(born);
+          if (alive.insert(born).second) {
+            ++result.processes;
+            if (detaching) result.left_running.push_back(born);
+          }
+          if (held.erase(born) != 0) ::ptrace(PTRACE_CONT, born, nullptr, nullptr);
         }
       }
     }
@@ -333,6 +548,9 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
       case PTRACE_EVENT_EXIT:
         tracer.on_exit(pid);
         break;
+      case PTRACE_EVENT_SECCOMP:
+        tracer.on_refused(pid);
+        break;
       case PTRACE_EVENT_STOP:
         if (is_group_stop_signal(sig)) {
           // Job control: stay stopped until SIGCONT, as without a tracer.
@@ -349,10 +567,19 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
     ::ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(inject)));
   }
   if (result.finished_ns == 0) result.finished_ns = now_ns();
-  int err = 0;
+  int report[2] = {};
   ::fcntl(failed[0], F_SETFL, O_NONBLOCK);
-  if (::read(failed[0], &err, sizeof err) == static_cast<ssize_t>(sizeof err)) {
-    result.start_error = "cannot execute " + argv[0] + ": " + errno_text(err);
+  while (::read(failed[0], report, sizeof report) == static_cast<ssize_t>(sizeof report)) {
+    if (report[0] == kExecFailed) {
+      result.start_error = "cannot execute " + argv[0] + ": " + errno_text(report[1]);
+    } else {
+      result.incomplete.push_back("the build's system-call filter could not be installed (" +
+                                  errno_text(report[1]) + "): it could have left the trace");
+    }
+  }
+  if (result.traced && !kFilterSupported) {
+    result.incomplete.push_back(
+        "no system-call filter on this architecture: the build could have left the trace");
   }
   ::close(failed[0]);
   return result;

@@ -10,6 +10,7 @@
 #include "catena/attest/trace.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
+#include "catena/core/text.hpp"
 #include "catena/pkg/dpkg.hpp"
 #include "catena/trust/keys.hpp"
 #include "commands.hpp"
@@ -78,6 +79,7 @@ Runner register_attest(CLI::App& app) {
     std::string builder_id;
     bool no_trace = false;
     bool no_libraries = false;
+    bool allow_ptrace = false;
     bool no_store = false;
     std::string db;
     std::vector<std::string> command;
@@ -121,6 +123,10 @@ Runner register_attest(CLI::App& app) {
   attest->add_flag("--no-trace", options->no_trace, "Do not trace the command's programs");
   attest->add_flag("--no-libraries", options->no_libraries,
                    "Do not record the shared libraries traced processes mapped");
+  attest->add_flag("--allow-ptrace", options->allow_ptrace,
+                   "Let the build attach to processes with ptrace (refused and recorded "
+                   "otherwise; processes of the build are traced by catena and cannot be "
+                   "attached either way)");
   attest->add_flag("--no-store", options->no_store, "Do not keep the attestation in the store");
   attest->add_option("--db", options->db, "Store path (default: the user's store)");
   attest->add_option("command", options->command, "The build command, after --")->required();
@@ -135,9 +141,17 @@ Runner register_attest(CLI::App& app) {
     install_cancel_handlers();
     auto materials = attest::record_artifacts(options->materials, artifact_options);
     if (!materials) return fail(materials.error());
-    auto trace = attest::run_traced(
-        options->command, {.trace = !options->no_trace, .libraries = !options->no_libraries});
+    auto trace = attest::run_traced(options->command, {.trace = !options->no_trace,
+                                                       .libraries = !options->no_libraries,
+                                                       .allow_ptrace = options->allow_ptrace});
     if (!trace) return fail(trace.error());
+    for (const std::string& attempt : trace->refused) {
+      std::fprintf(stderr, "catena: warning: refused: %s\n", escape_for_terminal(attempt).c_str());
+    }
+    for (const std::string& reason : trace->incomplete) {
+      std::fprintf(stderr, "catena: warning: not recorded: %s\n",
+                   escape_for_terminal(reason).c_str());
+    }
     if (!trace->start_error.empty())
       std::fprintf(stderr, "catena: %s\n", trace->start_error.c_str());
     if (!options->no_trace && !trace->traced) {

@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 60> kRules = {{
+constexpr std::array<RuleInfo, 61> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -99,6 +99,8 @@ constexpr std::array<RuleInfo, 60> kRules = {{
      "A signed provenance payload is not an in-toto Statement with SLSA Provenance v1."},
     {"PROV_POLICY_VIOLATION", Severity::High,
      "Verified provenance breaks a rule of the provenance policy."},
+    {"PROV_INCOMPLETE", Severity::High,
+     "Verified provenance does not record everything the build ran."},
     {"ACCESS_SIGNING_KEY_UNPROTECTED", Severity::Critical,
      "Code-signing material is stored without a passphrase."},
     {"ACCESS_SSH_KEY_UNPROTECTED", Severity::Medium,

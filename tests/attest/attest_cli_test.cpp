@@ -268,6 +268,79 @@ TEST_F(Attest, PolicyRulesEachFail) {
   }
 }
 
+// What could not be recorded fails verification unless the policy accepts it: an untraced
+// build, a process left running. A tool whose path is not text is still recorded with its
+// digest, so a policy forbidding it applies.
+TEST_F(Attest, AnIncompleteRecordFailsClosed) {
+  ASSERT_EQ(attest({"sh", "-c", "cat src/main.c > out.bin"}, {"--no-trace"}).exit_code, 0);
+  const json untraced = statement_of(dir_ / "build.intoto.json");
+  json trace;
+  for (const json& byproduct : untraced["predicate"]["runDetails"]["byproducts"]) {
+    if (byproduct["name"] == "trace") trace = byproduct["annotations"];
+  }
+  EXPECT_EQ(trace["complete"], false);
+  EXPECT_THAT(trace["incomplete"][0].get<std::string>(), HasSubstr("not traced"));
+  const auto failed = verify({});
+  EXPECT_EQ(failed.exit_code, 1) << failed.out;
+  EXPECT_THAT(failed.out, HasSubstr("PROV_INCOMPLETE"));
+  write_text(dir_ / "policy.toml", "[run]\nallow_incomplete = true\n");
+  EXPECT_EQ(verify({"--policy", dir_ / "policy.toml"}).exit_code, 0);
+
+  // A daemon left behind: incomplete, and run.no_daemons names it.
+  ASSERT_EQ(attest({"sh", "-c", "cat src/main.c > out.bin; sleep 30 >/dev/null 2>&1 & exit 0"}).exit_code, 0);
+  write_text(dir_ / "policy.toml", "[run]\nallow_incomplete = true\nno_daemons = true\n");
+  const auto daemon = verify({"--policy", dir_ / "policy.toml"});
+  EXPECT_EQ(daemon.exit_code, 1);
+  EXPECT_THAT(daemon.out, HasSubstr("rule=run.no_daemons"));
+  EXPECT_THAT(verify({}).out, HasSubstr("left running"));
+
+  // A copy of cat under a name that is not UTF-8: recorded as path-hex with its digest.
+  const std::string odd = dir_ / "odd\xff";
+  std::filesystem::copy_file("/bin/cat", odd);
+  // The command names it by a glob: catena refuses a command line that is not text.
+  ASSERT_EQ(attest({"sh", "-c", "./odd* src/main.c > out.bin"}).exit_code, 0);
+  const std::string cat_digest = test::sha256_hex(read_text("/bin/cat"));
+  std::string upper = cat_digest;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  write_text(dir_ / "policy.toml", "[tools]\nforbidden = [\"" + upper + "\"]\n");
+  const auto forbidden = verify({"--policy", dir_ / "policy.toml"});
+  EXPECT_EQ(forbidden.exit_code, 1) << forbidden.out;
+  EXPECT_THAT(forbidden.out, HasSubstr("rule=tools.forbidden"));
+  EXPECT_THAT(forbidden.out, HasSubstr("path-hex:"));
+}
+
+// A statement signed with a digest written in upper case is the same digest to the policy.
+TEST(ProvenancePolicy, DigestsAreComparedAsNumbers) {
+  const std::string digest(64, 'a');
+  std::string upper(64, 'A');
+  const json statement = {{"_type", kStatementType},
+                          {"subject", json::array()},
+                          {"predicateType", kSlsaProvenanceType},
+                          {"predicate",
+                           {{"buildDefinition",
+                             {{"buildType", kCatenaBuildType},
+                              {"resolvedDependencies",
+                               {{{"name", "/tmp/payload"},
+                                 {"digest", {{"sha256", upper}}},
+                                 {"annotations", {{"kind", "tool"}}}},
+                                {{"name", "/tmp/libpayload.so"},
+                                 {"digest", {{"sha256", upper}}},
+                                 {"annotations", {{"kind", "library"}}}}}}}},
+                            {"runDetails", {{"builder", {{"id", "urn:x"}}}}}}}};
+  auto parsed = parse_provenance(statement.dump());
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  auto policy = parse_policy("[tools]\nforbidden = [\"" + digest +
+                             "\"]\n[libraries]\nforbidden = [\"" + digest + "\"]\n");
+  ASSERT_TRUE(policy.has_value());
+  std::set<std::string> rules;
+  for (const Finding& f : check_policy(*parsed, *policy, now_ns(), "p.json")) {
+    for (const auto& [key, value] : f.evidence) {
+      if (key == "rule") rules.insert(value);
+    }
+  }
+  EXPECT_EQ(rules, (std::set<std::string>{"tools.forbidden", "libraries.forbidden"}));
+}
+
 TEST(ProvenancePolicy, PackageOwnershipAndAgeFromTheStatement) {
   Provenance provenance;
   provenance.builder_id = "urn:catena:host:b1";

@@ -94,6 +94,10 @@ struct Provenance {
   std::optional<int64_t> finished_ns;
   std::optional<int64_t> exit_code;
   bool traced = false;
+  std::optional<bool> complete;         // catena's: everything that ran is recorded
+  std::vector<std::string> incomplete;  // why not
+  std::vector<std::string> refused;     // attempts to leave the trace, refused
+  size_t left_running = 0;              // processes the build left behind
 };
 
 /// Reads a Statement with an SLSA Provenance v1 predicate. Parse error when it is not one.
@@ -111,7 +115,11 @@ struct Policy {
   std::vector<std::string> forbidden_tools;      // sha256 hex
   bool tools_package_owned = false;
   bool require_trace = false;
+  std::vector<std::string> allowed_libraries;    // sha256 hex; empty: any
+  std::vector<std::string> forbidden_libraries;  // sha256 hex
   bool require_success = false;
+  bool allow_incomplete = false;  // accept provenance that does not record all that ran
+  bool no_daemons = false;        // the build may leave no process running
   std::optional<int64_t> max_age_seconds;
 };
 

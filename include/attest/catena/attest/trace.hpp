@@ -6,7 +6,11 @@
 ///   for (const TracedExec& exec : run.execs) use(exec.path, exec.sha256);
 ///
 /// Only fork/vfork/clone, exec and exit events stop a tracee (no system-call tracing), so a
-/// build pays little. When ptrace is refused (a container without CAP_SYS_PTRACE, a Yama
+/// build pays little. A seccomp filter installed in the build before its first exec (x86-64)
+/// keeps it in the trace: clone3 fails with ENOSYS (the C library falls back to clone), and a
+/// clone with CLONE_UNTRACED or a ptrace attach stops for the tracer, which records and
+/// refuses it. Without CAP_SYS_ADMIN the filter needs no_new_privs, so set-user-ID programs in
+/// the build run unprivileged. When ptrace is refused (a container without CAP_SYS_PTRACE, a Yama
 /// setting) the command still runs, untraced, and `traced` is false with the reason. When the
 /// command exits, processes it left running (daemons) are detached, listed and never left
 /// stopped; PTRACE_O_EXITKILL kills the build if catena itself dies mid-trace.
@@ -42,6 +46,9 @@ struct TracedLibrary {
 struct TraceOptions {
   bool trace = true;      // false: run without ptrace (recorded as not traced)
   bool libraries = true;  // shared libraries mapped by each traced process, read at its exit
+  /// Let the build attach with ptrace (a debugger's test suite). Processes of the build are
+  /// traced by catena and cannot be attached anyway; this only opens processes outside it.
+  bool allow_ptrace = false;
 };
 
 struct TraceResult {
@@ -56,6 +63,12 @@ struct TraceResult {
   std::vector<TracedExec> execs;
   std::vector<TracedLibrary> libraries;  // distinct, in first-seen order
   std::vector<int64_t> left_running;     // detached when the command exited
+  /// What ran but could not be recorded, each with why (a script that could not be read, a
+  /// name pointed elsewhere mid-exec): the record is incomplete when this is not empty.
+  std::vector<std::string> incomplete;
+  /// Calls the build made to leave the trace, refused (EPERM) and recorded: a clone with
+  /// CLONE_UNTRACED, a ptrace attach.
+  std::vector<std::string> refused;
 };
 
 /// Runs argv (searched on PATH, with this process's environment). A command that cannot be
