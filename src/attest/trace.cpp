@@ -1,6 +1,7 @@
 #include "catena/attest/trace.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
@@ -293,13 +294,12 @@ class Tracer {
 };
 
 // What the child reports through its pipe before exec.
-constexpr int kExecFailed = 1, kFilterFailed = 2;
+constexpr int kExecFailed = 1, kFilterFailed = 2, kIdentityFailed = 3;
 #if defined(__x86_64__)
 constexpr bool kFilterSupported = true;
 #else
 constexpr bool kFilterSupported = false;
 #endif
-
 
 // A BPF program assembled with named jump targets, so that its branches stay readable.
 class FilterBuilder {
@@ -394,13 +394,15 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  int go[2];
-  int failed[2];
-  if (::pipe2(go, O_CLOEXEC) != 0) return make_io_error("pipe", errno);
-  if (::pipe2(failed, O_CLOEXEC) != 0) {
+  int go[2] = {-1, -1};
+  int failed[2] = {-1, -1};
+  int ready[2] = {-1, -1};
+  if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(failed, O_CLOEXEC) != 0 ||
+      ::pipe2(ready, O_CLOEXEC) != 0) {
     const int err = errno;
-    ::close(go[0]);
-    ::close(go[1]);
+    for (const int fd : {go[0], go[1], failed[0], failed[1], ready[0], ready[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
     return make_io_error("pipe", err);
   }
   TraceResult result;
@@ -408,19 +410,35 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
   // Built before the fork: the child may only make async-signal-safe calls.
   std::vector<sock_filter> filter = build_filter(options.allow_ptrace);
   const struct sock_fprog program { static_cast<unsigned short>(filter.size()), filter.data() };
-  const bool unprivileged = ::geteuid() != 0;
+  const bool unprivileged = ::geteuid() != 0 || options.run_as.has_value();
+  const TraceOptions::Identity* identity = options.run_as ? &*options.run_as : nullptr;
+  // A caller that made itself non-dumpable (it holds a key) would make the child so too, and
+  // a non-dumpable process cannot be traced without CAP_SYS_PTRACE: the child undoes it
+  // before the tracer attaches (its exec resets it anyway).
+  const bool undumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0;
   const pid_t child = ::fork();
   if (child < 0) {
     const int err = errno;
-    for (const int fd : {go[0], go[1], failed[0], failed[1]}) ::close(fd);
+    for (const int fd : {go[0], go[1], failed[0], failed[1], ready[0], ready[1]}) ::close(fd);
     return make_io_error("fork", err);
   }
   if (child == 0) {
     // Only async-signal-safe calls from here to exec.
     ::close(go[1]);
     ::close(failed[0]);
+    ::close(ready[0]);
+    if (undumpable) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    [[maybe_unused]] const ssize_t told = ::write(ready[1], "r", 1);
+    ::close(ready[1]);
     char byte = 0;
     while (::read(go[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    if (identity != nullptr &&
+        (::setgroups(identity->groups.size(), identity->groups.data()) != 0 ||
+         ::setgid(identity->gid) != 0 || ::setuid(identity->uid) != 0)) {
+      const int report[2] = {kIdentityFailed, errno};
+      [[maybe_unused]] const ssize_t n = ::write(failed[1], report, sizeof report);
+      ::_exit(127);
     }
     if (byte == 't' && kFilterSupported) {
       // Without CAP_SYS_ADMIN a filter needs no_new_privs: set-user-ID programs in the build
@@ -438,6 +456,11 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
   }
   ::close(go[0]);
   ::close(failed[1]);
+  ::close(ready[1]);
+  char readiness = 0;
+  while (::read(ready[0], &readiness, 1) < 0 && errno == EINTR) {
+  }
+  ::close(ready[0]);
   if (options.trace) {
     const long flags = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
                        PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP |
@@ -572,6 +595,8 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
   while (::read(failed[0], report, sizeof report) == static_cast<ssize_t>(sizeof report)) {
     if (report[0] == kExecFailed) {
       result.start_error = "cannot execute " + argv[0] + ": " + errno_text(report[1]);
+    } else if (report[0] == kIdentityFailed) {
+      result.start_error = "cannot run the build as the user asked for: " + errno_text(report[1]);
     } else {
       result.incomplete.push_back("the build's system-call filter could not be installed (" +
                                   errno_text(report[1]) + "): it could have left the trace");

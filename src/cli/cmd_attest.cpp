@@ -1,6 +1,10 @@
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -64,12 +68,69 @@ std::map<std::string, std::string> owners_of(const std::vector<attest::TracedExe
   return out;
 }
 
+Result<attest::TraceOptions::Identity> identity_of(const std::string& user) {
+  if (::geteuid() != 0)
+    return make_error(ErrorCode::Usage, "--build-user needs catena to run as root");
+  struct passwd entry {};
+  struct passwd* found = nullptr;
+  std::vector<char> buffer(1 << 16);
+  if (::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 ||
+      found == nullptr) {
+    return make_error(ErrorCode::Usage, "--build-user: no account named " + user);
+  }
+  if (entry.pw_uid == 0) return make_error(ErrorCode::Usage, "--build-user: " + user + " is root");
+  attest::TraceOptions::Identity out{entry.pw_uid, entry.pw_gid, {}};
+  int count = 64;
+  out.groups.resize(static_cast<size_t>(count));
+  while (::getgrouplist(user.c_str(), entry.pw_gid, out.groups.data(), &count) < 0) {
+    out.groups.resize(static_cast<size_t>(count));
+  }
+  out.groups.resize(static_cast<size_t>(count));
+  return out;
+}
+
+// Whether the build could read the signing key: it runs as root, or as an account the key
+// file's mode lets read. Said, not refused: a developer's laptop has no second account.
+std::optional<std::string> key_exposure(const std::string& key_path,
+                                        const std::optional<attest::TraceOptions::Identity>& as) {
+  const uid_t uid = as ? as->uid : ::geteuid();
+  if (uid == 0) {
+    return "the build runs as root: it can read the signing key and catena's memory, and so "
+           "sign provenance of its own (run it as another account: --build-user)";
+  }
+  if (key_path.empty()) return std::nullopt;
+  struct stat st {};
+  if (::stat(key_path.c_str(), &st) != 0) return std::nullopt;
+  std::vector<gid_t> groups = as ? as->groups : std::vector<gid_t>{};
+  if (as) {
+    groups.push_back(as->gid);
+  } else {
+    groups.push_back(::getegid());
+    const int count = ::getgroups(0, nullptr);
+    if (count > 0) {
+      std::vector<gid_t> more(static_cast<size_t>(count));
+      if (::getgroups(count, more.data()) == count)
+        groups.insert(groups.end(), more.begin(), more.end());
+    }
+  }
+  const bool readable = st.st_uid == uid ? (st.st_mode & S_IRUSR) != 0
+                        : std::find(groups.begin(), groups.end(), st.st_gid) != groups.end()
+                            ? (st.st_mode & S_IRGRP) != 0
+                            : (st.st_mode & S_IROTH) != 0;
+  if (!readable) return std::nullopt;
+  return "the build runs as an account that can read the signing key " + key_path +
+         ": it could sign provenance of its own (give it a key it cannot read, or run it as "
+         "another account: --build-user)";
+}
+
 }  // namespace
 
 Runner register_attest(CLI::App& app) {
   struct Options {
     std::string step;
     std::string key;
+    int key_fd = -1;
+    std::string build_user;
     std::vector<std::string> materials;
     std::vector<std::string> products;
     std::vector<std::string> excludes;
@@ -91,9 +152,20 @@ Runner register_attest(CLI::App& app) {
       "Exit code: the command's own (128 + signal when it was killed); 2 when catena "
       "cannot attest.");
   attest->add_option("--step", options->step, "Name of the build step")->required();
-  attest
-      ->add_option("--key", options->key, "Private key to sign with (PEM or securesystemslib JSON)")
-      ->required();
+  CLI::Option* key_path =
+      attest->add_option("--key", options->key,
+                         "Private key to sign with (PEM or securesystemslib JSON); read before "
+                         "the build starts, its path then blanked from catena's command line");
+  CLI::Option* key_fd = attest->add_option(
+      "--key-fd", options->key_fd,
+      "Read the private key from this open descriptor instead (3 with `3<key`, or a pipe from "
+      "a secret store), then close it: the build never inherits it");
+  key_path->excludes(key_fd);
+  key_fd->excludes(key_path);
+  attest->add_option("--build-user", options->build_user,
+                     "Run the build as this account (catena must run as root): a key it "
+                     "cannot read, and a catena it cannot inspect, keep the signing out of "
+                     "its reach");
   attest
       ->add_option("-m,--material", options->materials,
                    "File or directory the build consumes, hashed before it runs (repeatable)")
@@ -132,8 +204,28 @@ Runner register_attest(CLI::App& app) {
   attest->add_option("command", options->command, "The build command, after --")->required();
   return [attest, options]() -> int {
     if (!attest->parsed()) return -1;
-    auto key = trust::SigningKey::load(options->key);
+    // Before the key is in memory: no core dump, no /proc/PID/mem or ptrace by another process
+    // of this user (the build).
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (options->key.empty() && options->key_fd < 0) {
+      return fail(Error{ErrorCode::Usage, "--key or --key-fd is required", {}});
+    }
+    auto key = options->key_fd >= 0
+                   ? trust::SigningKey::load_fd(options->key_fd,
+                                                "descriptor " + std::to_string(options->key_fd))
+                   : trust::SigningKey::load(options->key);
+    if (options->key_fd >= 0) ::close(options->key_fd);
+    hide_option_value("--key");
     if (!key) return fail(key.error());
+    std::optional<attest::TraceOptions::Identity> build_identity;
+    if (!options->build_user.empty()) {
+      auto identity = identity_of(options->build_user);
+      if (!identity) return fail(identity.error());
+      build_identity = std::move(*identity);
+    }
+    if (auto exposure = key_exposure(options->key, build_identity)) {
+      std::fprintf(stderr, "catena: warning: %s\n", exposure->c_str());
+    }
     attest::ArtifactOptions artifact_options;
     if (!options->excludes.empty()) artifact_options.exclude = options->excludes;
     // The first Ctrl-C reaches the build (same process group) and catena attests the
@@ -143,7 +235,8 @@ Runner register_attest(CLI::App& app) {
     if (!materials) return fail(materials.error());
     auto trace = attest::run_traced(options->command, {.trace = !options->no_trace,
                                                        .libraries = !options->no_libraries,
-                                                       .allow_ptrace = options->allow_ptrace});
+                                                       .allow_ptrace = options->allow_ptrace,
+                                                       .run_as = build_identity});
     if (!trace) return fail(trace.error());
     for (const std::string& attempt : trace->refused) {
       std::fprintf(stderr, "catena: warning: refused: %s\n", escape_for_terminal(attempt).c_str());

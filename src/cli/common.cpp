@@ -86,6 +86,31 @@ std::vector<std::string>& process_arguments() {
   return arguments;
 }
 
+namespace {
+int g_argc = 0;
+char** g_argv = nullptr;
+}  // namespace
+
+void set_argument_memory(int argc, char** argv) {
+  g_argc = argc;
+  g_argv = argv;
+}
+
+void hide_option_value(std::string_view option) {
+  const auto blank = [](char* text) {
+    for (char* c = text; *c != '\0'; ++c) *c = '*';
+  };
+  for (int i = 1; i < g_argc; ++i) {
+    const std::string_view arg = g_argv[i];
+    if (arg == "--") break;
+    if (arg == option && i + 1 < g_argc) {
+      blank(g_argv[i + 1]);
+    } else if (arg.size() > option.size() && arg.starts_with(option) && arg[option.size()] == '=') {
+      blank(g_argv[i] + option.size() + 1);
+    }
+  }
+}
+
 int exit_code_for(const FindingCounts& findings, Severity fail_on) {
   return findings.at_least(fail_on) > 0 ? kExitFindings : kExitOk;
 }

@@ -50,6 +50,11 @@ const std::atomic<bool>& install_cancel_handlers();
 
 /// The arguments the process was started with, recorded with each scan.
 std::vector<std::string>& process_arguments();
+/// The process's own argument memory (what /proc/PID/cmdline shows), set by main.
+void set_argument_memory(int argc, char** argv);
+/// Overwrites, in that memory, the value given to `option` ("--key PATH", "--key=PATH"), so
+/// that other processes reading our command line do not learn it.
+void hide_option_value(std::string_view option);
 
 /// Exit code for a finished report: 1 when a finding is at or above fail_on.
 int exit_code_for(const FindingCounts& findings, Severity fail_on);

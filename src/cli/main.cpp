@@ -9,6 +9,7 @@
 int main(int argc, char** argv) {
   using namespace catena::cli;
   for (int arg_idx = 0; arg_idx < argc; ++arg_idx) process_arguments().emplace_back(argv[arg_idx]);
+  set_argument_memory(argc, argv);
 
   CLI::App app{
       "catena: verify every tool on every machine that can reach your build.\n"

@@ -356,6 +356,33 @@ bool VerifyingKey::verify(std::string_view message, std::string_view signature) 
 
 Result<SigningKey> SigningKey::load(const std::string& path) {
   CATENA_TRY(std::string text, read_small_file(path, kMaxKeyFileBytes));
+  return from_text(std::move(text), path);
+}
+
+Result<SigningKey> SigningKey::load_fd(int fd, const std::string& name) {
+  std::string text;
+  char buffer[4096];
+  while (text.size() <= kMaxKeyFileBytes) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      OPENSSL_cleanse(buffer, sizeof buffer);
+      OPENSSL_cleanse(text.data(), text.size());
+      return make_io_error("cannot read " + name, err);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  OPENSSL_cleanse(buffer, sizeof buffer);
+  if (text.size() > kMaxKeyFileBytes) {
+    OPENSSL_cleanse(text.data(), text.size());
+    return make_error(ErrorCode::LimitExceeded, name + ": larger than a key");
+  }
+  return from_text(std::move(text), name);
+}
+
+Result<SigningKey> SigningKey::from_text(std::string text, const std::string& path) {
   KeyPtr key;
   std::string error = "not a PEM private key (or encrypted)";
   if (looks_like_json(text)) {

@@ -3,6 +3,8 @@
 // and broken input.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -287,7 +289,9 @@ TEST_F(Attest, AnIncompleteRecordFailsClosed) {
   EXPECT_EQ(verify({"--policy", dir_ / "policy.toml"}).exit_code, 0);
 
   // A daemon left behind: incomplete, and run.no_daemons names it.
-  ASSERT_EQ(attest({"sh", "-c", "cat src/main.c > out.bin; sleep 30 >/dev/null 2>&1 & exit 0"}).exit_code, 0);
+  ASSERT_EQ(
+      attest({"sh", "-c", "cat src/main.c > out.bin; sleep 30 >/dev/null 2>&1 & exit 0"}).exit_code,
+      0);
   write_text(dir_ / "policy.toml", "[run]\nallow_incomplete = true\nno_daemons = true\n");
   const auto daemon = verify({"--policy", dir_ / "policy.toml"});
   EXPECT_EQ(daemon.exit_code, 1);
@@ -307,6 +311,58 @@ TEST_F(Attest, AnIncompleteRecordFailsClosed) {
   EXPECT_EQ(forbidden.exit_code, 1) << forbidden.out;
   EXPECT_THAT(forbidden.out, HasSubstr("rule=tools.forbidden"));
   EXPECT_THAT(forbidden.out, HasSubstr("path-hex:"));
+}
+
+// A build that tries to take the signing key: the key file, catena's command line, its
+// memory, a ptrace attach. Run as another account (--build-user), it gets none of them, and
+// the attestation records the attach it tried; run as root, catena says the key is exposed.
+TEST_F(Attest, TheBuildCannotTakeTheKey) {
+  if (::geteuid() != 0) CATENA_SKIP_ENVIRONMENT() << "--build-user needs root";
+  ASSERT_EQ(::chmod(dir_.path().c_str(), 0777), 0);
+  const std::string key_text = read_text(dir_ / "key");
+  ASSERT_FALSE(key_text.empty());
+  const std::string thief =
+      "cat key > stolen-file 2>/dev/null; "
+      "tr '\\0' ' ' < /proc/$PPID/cmdline > cmdline.txt; "
+      "python3 -c \"import ctypes, sys\n"
+      "ppid = int(sys.argv[1])\n"
+      "try:\n    open('/proc/%d/mem' % ppid, 'rb'); print('mem opened')\n"
+      "except OSError as e:\n    print('mem denied', e.errno)\n"
+      "libc = ctypes.CDLL(None, use_errno=True)\n"
+      "print('attach', libc.ptrace(16, ppid, 0, 0), ctypes.get_errno())\n\" $PPID > tries.txt; "
+      "cat src/main.c > out.bin";
+  const auto run = attest({"sh", "-c", thief}, {"--build-user", "nobody"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.err, Not(HasSubstr("can read the signing key")));
+  EXPECT_THAT(run.err, HasSubstr("refused"));
+  EXPECT_EQ(read_text(dir_ / "stolen-file"), "");
+  const std::string cmdline = read_text(dir_ / "cmdline.txt");
+  EXPECT_THAT(cmdline, HasSubstr("--key ***"));
+  EXPECT_THAT(cmdline, Not(HasSubstr("--key key")));
+  const std::string tries = read_text(dir_ / "tries.txt");
+  EXPECT_THAT(tries, HasSubstr("mem denied"));
+  EXPECT_THAT(tries, HasSubstr("attach -1 1"));  // EPERM
+  json trace;
+  const json statement = statement_of(dir_ / "build.intoto.json");
+  for (const json& b : statement["predicate"]["runDetails"]["byproducts"]) {
+    if (b["name"] == "trace") trace = b["annotations"];
+  }
+  ASSERT_TRUE(trace.contains("refused")) << trace.dump();
+  EXPECT_THAT(trace["refused"][0].get<std::string>(), HasSubstr("ptrace attach"));
+  EXPECT_EQ(verify({}).exit_code, 0);
+  // Run as root, the build could read everything: catena says so.
+  const auto as_root = attest({"sh", "-c", "cat src/main.c > out.bin"});
+  EXPECT_THAT(as_root.err, HasSubstr("the build runs as root"));
+  // --key-fd: the key from a descriptor, which the build does not inherit.
+  const auto from_fd =
+      run_in(dir_.path(), {"/bin/sh", "-c",
+                           std::string(CATENA_BINARY) +
+                               " attest --step build --key-fd 3 --no-store -p out.bin -- sh -c "
+                               "'ls -l /proc/self/fd > fds.txt' 3< key"});
+  ASSERT_EQ(from_fd.exit_code, 0) << from_fd.err;
+  ASSERT_THAT(read_text(dir_ / "fds.txt"), HasSubstr(" 0 -> "));
+  EXPECT_THAT(read_text(dir_ / "fds.txt"), Not(HasSubstr("-> " + dir_ / "key")));
+  EXPECT_EQ(verify({}).exit_code, 0);
 }
 
 // A statement signed with a digest written in upper case is the same digest to the policy.

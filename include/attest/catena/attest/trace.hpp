@@ -14,8 +14,11 @@
 /// setting) the command still runs, untraced, and `traced` is false with the reason. When the
 /// command exits, processes it left running (daemons) are detached, listed and never left
 /// stopped; PTRACE_O_EXITKILL kills the build if catena itself dies mid-trace.
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +52,15 @@ struct TraceOptions {
   /// Let the build attach with ptrace (a debugger's test suite). Processes of the build are
   /// traced by catena and cannot be attached anyway; this only opens processes outside it.
   bool allow_ptrace = false;
+  /// Run the build as this account (needs root): its groups, then its group, then its user
+  /// are set in the child before its first exec; the build never runs as root when asked not
+  /// to (a failure to drop is a start error, exit 127).
+  struct Identity {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;
+  };
+  std::optional<Identity> run_as;
 };
 
 struct TraceResult {

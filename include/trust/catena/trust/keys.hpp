@@ -72,6 +72,10 @@ class SigningKey {
   /// A PEM private key file or a securesystemslib JSON private key file. Parse error
   /// otherwise (also for an encrypted key); the key's bytes never appear in a message.
   [[nodiscard]] static Result<SigningKey> load(const std::string& path);
+  /// The same, read from an open descriptor (a pipe, `3<key`); `name` names it in messages.
+  [[nodiscard]] static Result<SigningKey> load_fd(int fd, const std::string& name);
+  /// The same, from the file's text (wiped before returning).
+  [[nodiscard]] static Result<SigningKey> from_text(std::string text, const std::string& name);
   [[nodiscard]] Result<std::string> sign(std::string_view message) const;
   KeyType type() const { return type_; }
   const std::string& key_id() const { return key_id_; }
