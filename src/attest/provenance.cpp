@@ -99,9 +99,10 @@ Result<std::string> build_statement(const AttestInput& input) {
                         {"parentPid", exec.parent_pid},
                         {"time", format_rfc3339(exec.time_ns)}};
     if (!exec.interpreter.empty()) annotations["interpreter"] = json_name(exec.interpreter);
-    if (const auto owner = input.tool_packages.find(exec.path);
+    if (const auto owner = input.tool_packages.find({exec.path, exec.sha256});
         owner != input.tool_packages.end()) {
-      annotations["package"] = owner->second;
+      if (!owner->second.package.empty()) annotations["package"] = owner->second.package;
+      if (!owner->second.problem.empty()) annotations["packageProblem"] = owner->second.problem;
     }
     if (!exec.error.empty()) annotations["error"] = exec.error;
     json entry = resource(exec.path, std::move(annotations));

@@ -41,6 +41,7 @@ constexpr uint64_t kCopyBytes = uint64_t{64} << 20;
 
 struct FileFacts {
   std::string sha256;
+  std::string md5;  // what dpkg's md5sums record, to tell a package's file from a look-alike
   std::string interpreter;
   std::string error;
 };
@@ -78,11 +79,16 @@ class FileCache {
     }
     // Bytes that cannot fault or change under the ELF parser (core/content.hpp).
     auto read = with_whole_open_content(fd, kCopyBytes, [&](std::span<const std::byte> bytes) {
-      facts.sha256 = to_hex(sha256_of(bytes));
+      DigestSet digests(DigestSet::kSha256 | DigestSet::kMd5);
+      digests.update(bytes);
+      const DigestValues values = digests.finish();
+      facts.sha256 = to_hex(*values.sha256);
+      facts.md5 = to_hex(*values.md5);
       if (auto elf = formats::parse_elf(bytes)) facts.interpreter = elf->interpreter;
     });
     if (!read) {
       facts.sha256.clear();
+      facts.md5.clear();
       facts.interpreter.clear();
       facts.error = read.error().message;
     }
@@ -136,11 +142,13 @@ class Tracer {
     } else {
       const FileFacts& facts = files_.of_fd(fd.get());
       exec.sha256 = facts.sha256;
+      exec.md5 = facts.md5;
       exec.interpreter = facts.interpreter;
       exec.error = facts.error;
       record_script(pid, fd.get(), exec);
     }
-    result_.execs.push_back(std::move(exec));
+    result_.execs.push_back(exec);
+    if (exec.interpreter.empty()) record_loaded_program(pid, exec);
   }
 
   // The kernel keeps the name given to execve in the new image's auxiliary vector
@@ -235,29 +243,106 @@ class Tracer {
     return UniqueFd(::openat(cwd.get(), name.c_str(), kFlags));
   }
 
-  // Executable mappings of a process about to exit: the shared libraries it really used.
+  // Executable mappings of a process about to exit: the shared libraries it really used, read
+  // through /proc/PID/map_files (the mapped file itself: one deleted, renamed over or held
+  // only by a memfd is still read) or, without the capability that needs, by its path when
+  // that still names the mapped inode.
   void on_exit(pid_t pid) {
     if (!options_.libraries) return;
-    const std::string maps = read_proc_text("/proc/" + std::to_string(pid) + "/maps", 16 << 20);
-    const std::string exe = read_link("/proc/" + std::to_string(pid) + "/exe");
+    const std::string proc = "/proc/" + std::to_string(pid);
+    const std::string maps = read_proc_text(proc + "/maps", 16 << 20);
+    struct stat exe_st {};
+    const bool have_exe = ::stat((proc + "/exe").c_str(), &exe_st) == 0;
     size_t start = 0;
     while (start < maps.size()) {
       const size_t end = std::min(maps.find('\n', start), maps.size());
       const std::string_view line(maps.data() + start, end - start);
       start = end + 1;
-      // "addr perms offset dev inode path": the path starts at the first '/' past the inode.
+      // "start-end perms offset dev inode path": the path starts at the first '/'.
       const size_t perms = line.find(' ');
       if (perms == std::string_view::npos || perms + 4 >= line.size() || line[perms + 3] != 'x')
         continue;
       const size_t slash = line.find('/');
       if (slash == std::string_view::npos) continue;
       const std::string path(line.substr(slash));
-      if (path == exe || !seen_libraries_.insert(path).second) continue;
-      TracedLibrary library{path, {}};
-      const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-      if (fd.valid()) library.sha256 = files_.of_fd(fd.get()).sha256;
-      result_.libraries.push_back(std::move(library));
+      UniqueFd fd(::open((proc + "/map_files/" + std::string(line.substr(0, perms))).c_str(),
+                         O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+      struct stat st {};
+      if (!fd.valid()) {
+        UniqueFd by_name(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+        if (by_name.valid() && ::fstat(by_name.get(), &st) == 0 &&
+            std::to_string(st.st_ino) == inode_of(line)) {
+          fd = std::move(by_name);
+        }
+      }
+      if (fd.valid() && ::fstat(fd.get(), &st) == 0 && have_exe && st.st_dev == exe_st.st_dev &&
+          st.st_ino == exe_st.st_ino) {
+        continue;  // the program itself, recorded as the tool
+      }
+      const std::string digest = fd.valid() ? files_.of_fd(fd.get()).sha256 : std::string();
+      if (!seen_libraries_.insert(path + '\0' + digest).second) continue;
+      result_.libraries.push_back({path, digest});
     }
+  }
+
+  // The inode column of a maps line.
+  static std::string inode_of(std::string_view line) {
+    size_t at = 0;
+    for (int field = 0; field < 4; ++field) {
+      at = line.find(' ', at);
+      if (at == std::string_view::npos) return {};
+      at = line.find_first_not_of(' ', at);
+      if (at == std::string_view::npos) return {};
+    }
+    return std::string(line.substr(at, line.find(' ', at) - at));
+  }
+
+  // ld.so run as the program (`/lib64/ld-linux-x86-64.so.2 ./payload`): the program it will
+  // load is what the build ran. It is recorded as a tool too, read by the name ld.so was
+  // given, as the process sees it.
+  void record_loaded_program(pid_t pid, const TracedExec& loader) {
+    const std::string base = loader.path.substr(loader.path.rfind('/') + 1);
+    if (!base.starts_with("ld-") || base.find(".so") == std::string::npos) return;
+    const std::string proc = "/proc/" + std::to_string(pid);
+    const std::string cmdline = read_proc_text(proc + "/cmdline", 1 << 16);
+    std::vector<std::string> args;
+    for (size_t at = 0; at < cmdline.size();) {
+      const size_t end = std::min(cmdline.find('\0', at), cmdline.size());
+      args.emplace_back(cmdline.substr(at, end - at));
+      at = end + 1;
+    }
+    static const std::set<std::string> kWithValue = {
+        "--library-path",         "--inhibit-rpath",    "--audit", "--preload", "--argv0",
+        "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"};
+    std::string program;
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (kWithValue.contains(args[i])) {
+        ++i;
+      } else if (!args[i].starts_with("--")) {
+        program = args[i];
+        break;
+      }
+    }
+    if (program.empty()) return;  // --list, --help: ld.so runs nothing else
+    TracedExec exec;
+    exec.pid = loader.pid;
+    exec.parent_pid = loader.parent_pid;
+    exec.time_ns = loader.time_ns;
+    exec.argv0 = program;
+    exec.interpreter = loader.path;
+    std::string shown;
+    const UniqueFd fd = open_as_process(proc, program, shown);
+    exec.path = shown;
+    if (!fd.valid()) {
+      exec.error = "cannot open the program ld.so was given: " + errno_text(errno);
+      result_.incomplete.push_back("pid " + std::to_string(pid) + ": " + exec.error);
+    } else {
+      const FileFacts& facts = files_.of_fd(fd.get());
+      exec.sha256 = facts.sha256;
+      exec.md5 = facts.md5;
+      exec.error = facts.error;
+    }
+    result_.execs.push_back(std::move(exec));
   }
 
   void on_child(pid_t parent, pid_t child) { parent_of_.emplace(child, parent); }

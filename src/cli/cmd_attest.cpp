@@ -15,6 +15,7 @@
 #include "catena/core/digest.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
+#include "catena/pkg/database.hpp"
 #include "catena/pkg/dpkg.hpp"
 #include "catena/trust/keys.hpp"
 #include "commands.hpp"
@@ -50,20 +51,70 @@ Result<attest::LastScan> last_scan_of(store::Store& store, const std::string& ho
   return attest::LastScan{scan->id, to_hex(digest), scan->started_ns};
 }
 
-std::map<std::string, std::string> owners_of(const std::vector<attest::TracedExec>& execs) {
+// The other spelling of a path under Debian's merged /usr (/bin/sh and /usr/bin/sh), as a
+// package's file list may name either.
+std::string usrmerge_alias(const std::string& path) {
+  for (const std::string_view top : {"/bin/", "/sbin/", "/lib/", "/lib64/", "/lib32/"}) {
+    if (path.starts_with(top)) return "/usr" + path;
+    if (path.starts_with("/usr") && path.substr(4).starts_with(top)) return path.substr(4);
+  }
+  return {};
+}
+
+// Which package owns each tool that ran, by path, and only when that package's md5sums name
+// the bytes that ran: a file bind-mounted over a packaged path, or rewritten, is no package's.
+std::map<std::pair<std::string, std::string>, attest::AttestInput::PackageAttribution> owners_of(
+    const std::vector<attest::TracedExec>& execs) {
   std::set<std::string> paths, dirs;
   for (const auto& exec : execs) {
     if (exec.path.empty()) continue;
     paths.insert(exec.path);
     dirs.insert(std::filesystem::path(exec.path).parent_path().string());
   }
-  std::map<std::string, std::string> out;
+  std::map<std::pair<std::string, std::string>, attest::AttestInput::PackageAttribution> out;
   if (paths.empty()) return out;
   auto owners = pkg::PackageOwners::load({}, {dirs.begin(), dirs.end()});
   if (!owners) return out;  // not a Debian system: no owners recorded
-  for (const std::string& path : paths) {
-    const std::string owner = owners->owner_of(path);
-    if (!owner.empty()) out.emplace(path, owner);
+  auto database = pkg::DpkgDatabase::open({});
+  std::map<std::string, std::map<std::string, std::string>> shipped;  // package -> path -> md5
+  const auto md5sums_of =
+      [&](const std::string& package) -> const std::map<std::string, std::string>& {
+    auto [it, fresh] = shipped.try_emplace(package);
+    if (!fresh || !database) return it->second;
+    for (const pkg::InstalledPackage& installed : database->packages()) {
+      if (installed.qualified_name() != package && installed.name != package) continue;
+      auto text = database->read_info(installed, "md5sums");
+      if (!text) break;
+      for (auto& entry : pkg::parse_md5sums(*text).entries) {
+        it->second.emplace(std::move(entry.path), std::move(entry.md5));
+      }
+      break;
+    }
+    return it->second;
+  };
+  for (const auto& exec : execs) {
+    const std::string owner = owners->owner_of(exec.path);
+    if (owner.empty()) continue;
+    attest::AttestInput::PackageAttribution attribution;
+    // A path several packages list (rare for a program): each is tried.
+    for (size_t at = 0; at < owner.size();) {
+      const size_t comma = std::min(owner.find(',', at), owner.size());
+      std::string package = owner.substr(at, comma - at);
+      while (!package.empty() && package.front() == ' ') package.erase(0, 1);
+      at = comma + 1;
+      const auto& sums = md5sums_of(package);
+      auto listed = sums.find(exec.path);
+      if (listed == sums.end()) listed = sums.find(usrmerge_alias(exec.path));
+      if (listed == sums.end()) {
+        attribution.problem = package + " records no md5sum for it";
+      } else if (exec.md5.empty() || listed->second != exec.md5) {
+        attribution.problem = package + " shipped other bytes (md5 " + listed->second + ")";
+      } else {
+        attribution = {owner, {}};
+        break;
+      }
+    }
+    out.insert_or_assign({exec.path, exec.sha256}, std::move(attribution));
   }
   return out;
 }

@@ -365,6 +365,42 @@ TEST_F(Attest, TheBuildCannotTakeTheKey) {
   EXPECT_EQ(verify({}).exit_code, 0);
 }
 
+// A file bind-mounted over a packaged program in a private mount namespace runs under the
+// package's path: it is no package's, because its bytes are not what the package shipped.
+TEST_F(Attest, APackagedPathWithOtherBytesIsNoPackagesTool) {
+  if (::geteuid() != 0) CATENA_SKIP_ENVIRONMENT() << "mount namespaces need root";
+  if (!std::filesystem::exists("/var/lib/dpkg/info/coreutils.md5sums")) {
+    CATENA_SKIP_ENVIRONMENT() << "not a Debian system with coreutils";
+  }
+  std::filesystem::copy_file("/bin/echo", dir_ / "payload");
+  const auto run = attest({"sh", "-c",
+                           "/usr/bin/true && unshare -m --propagation private sh -c 'mount "
+                           "--bind payload /usr/bin/true && /usr/bin/true' && cat src/main.c > "
+                           "out.bin"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const json statement = statement_of(dir_ / "build.intoto.json");
+  const std::string echo_digest = test::sha256_hex(read_text("/bin/echo"));
+  int genuine = 0, impostor = 0;
+  for (const json& d : statement["predicate"]["buildDefinition"]["resolvedDependencies"]) {
+    if (d.value("name", "") != "/usr/bin/true") continue;
+    const json& a = d["annotations"];
+    if (d["digest"]["sha256"] == echo_digest) {
+      ++impostor;
+      EXPECT_FALSE(a.contains("package")) << a.dump();
+      EXPECT_THAT(a.value("packageProblem", ""), HasSubstr("coreutils shipped other bytes"));
+    } else {
+      ++genuine;
+      EXPECT_EQ(a.value("package", ""), "coreutils") << a.dump();
+    }
+  }
+  EXPECT_EQ(genuine, 1);
+  EXPECT_EQ(impostor, 1);
+  write_text(dir_ / "policy.toml", "[tools]\npackage_owned = true\n");
+  const auto verdict = verify({"--policy", dir_ / "policy.toml"});
+  EXPECT_EQ(verdict.exit_code, 1);
+  EXPECT_THAT(verdict.out, HasSubstr("tool=/usr/bin/true"));
+}
+
 // A statement signed with a digest written in upper case is the same digest to the policy.
 TEST(ProvenancePolicy, DigestsAreComparedAsNumbers) {
   const std::string digest(64, 'a');

@@ -268,5 +268,76 @@ int main(int argc, char** argv) {
   EXPECT_NE(allowed->exit_code, 2);
 }
 
+// ld.so run as the program: the program it loads is recorded as a tool with its digest.
+TEST(Evasion, AProgramRunThroughTheLoaderIsRecorded) {
+  test::TempDir dir;
+  const std::string payload = compile(dir, "payload", "int main(void) { return 0; }\n");
+  const std::string loader = "/lib64/ld-linux-x86-64.so.2";
+  if (::access(loader.c_str(), X_OK) != 0) CATENA_SKIP_ENVIRONMENT() << "no " << loader;
+  auto result =
+      run_traced({loader, "--library-path", "/nonexistent", payload}, {.libraries = false});
+  ASSERT_TRUE(result.has_value());
+  ASSERT_EQ(result->exit_code, 0);
+  const TracedExec* loaded = nullptr;
+  for (const TracedExec& exec : result->execs) {
+    if (exec.path == payload) loaded = &exec;
+  }
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_EQ(loaded->sha256, test::sha256_hex(read_bytes(payload)));
+  EXPECT_THAT(loaded->interpreter, HasSubstr("ld-linux"));
+}
+
+// A library deleted after it was loaded, and one loaded from a memfd: both recorded with the
+// digest of what was mapped.
+TEST(Evasion, DeletedAndFilelessLibrariesCarryTheirDigest) {
+  test::TempDir dir;
+  dir.write("lib.c", "int payload(void) { return 7; }\n");
+  const auto built =
+      test::run_command({"cc", "-shared", "-fPIC", "-o", dir / "libpayload.so", dir / "lib.c"});
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  const std::string library = read_bytes(dir / "libpayload.so");
+  const std::string loader = compile(dir, "loader", R"(
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+int main(int argc, char** argv) {
+  const char* path = argv[1];
+  char fdpath[64];
+  if (strcmp(argv[2], "memfd") == 0) {
+    FILE* in = fopen(path, "rb");
+    int fd = memfd_create("payload.so", 0);
+    char buffer[65536];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, in)) > 0) write(fd, buffer, n);
+    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+    path = fdpath;
+  }
+  void* handle = dlopen(path, RTLD_NOW);
+  if (!handle) return 2;
+  if (strcmp(argv[2], "delete") == 0) unlink(path);
+  int (*payload)(void) = (int (*)(void))dlsym(handle, "payload");
+  return payload && payload() == 7 ? 0 : 3;
+})",
+                                     {"-ldl"});
+  for (const std::string way : {"delete", "memfd"}) {
+    dir.write("libpayload.so", library, 0755);  // the first way deletes it
+    auto result = run_traced({loader, dir / "libpayload.so", way}, {});
+    ASSERT_TRUE(result.has_value());
+    ASSERT_EQ(result->exit_code, 0) << way;
+    const TracedLibrary* found = nullptr;
+    for (const TracedLibrary& l : result->libraries) {
+      if (l.path.find(way == "delete" ? "libpayload.so (deleted)" : "memfd:payload.so") !=
+          std::string::npos) {
+        found = &l;
+      }
+    }
+    ASSERT_NE(found, nullptr) << way;
+    EXPECT_EQ(found->sha256, test::sha256_hex(library)) << way;
+  }
+}
+
 }  // namespace
 }  // namespace catena::attest

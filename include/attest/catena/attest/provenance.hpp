@@ -45,7 +45,14 @@ struct AttestInput {
   ArtifactSet materials;
   ArtifactSet products;
   TraceResult trace;
-  std::map<std::string, std::string> tool_packages;  // tool path -> owning package(s)
+  /// (tool path, sha256) -> the dpkg package(s) owning the path, only when the package's
+  /// md5sums name the bytes that ran; otherwise the entry says why not (annotation
+  /// `packageProblem`), and the tool is not package-owned.
+  struct PackageAttribution {
+    std::string package;
+    std::string problem;
+  };
+  std::map<std::pair<std::string, std::string>, PackageAttribution> tool_packages;
   std::vector<std::string> environment_names;
   std::map<std::string, std::string> environment_values;  // the allowlisted ones only
   std::string builder_id;

@@ -32,6 +32,7 @@ struct TracedExec {
   std::string path;        // the executable the kernel ran (/proc/PID/exe)
   std::string argv0;
   std::string sha256;       // of the executed file; empty when it could not be read
+  std::string md5;          // of the same bytes: dpkg's md5sums record this
   std::string interpreter;  // the ELF program interpreter, if any
   /// When the program run was a script (a "#!" file the kernel handed to `path`): the file
   /// named to execve (AT_EXECFN), made absolute, and its SHA-256. A build script is a tool too.
