@@ -464,7 +464,9 @@ std::vector<Finding> check_policy(const Provenance& provenance,
           .add_evidence("sha256", tool.sha256.empty() ? "(unread)" : tool.sha256);
     }
   }
-  for (const auto& [path, digest] : provenance.libraries) {
+  for (const auto& library : provenance.libraries) {
+    const std::string& path = library.first;
+    const std::string& digest = library.second;
     const auto listed = [&](const std::vector<std::string>& list) {
       return std::find(list.begin(), list.end(), digest) != list.end();
     };

@@ -417,7 +417,7 @@ class FilterBuilder {
 constexpr uint32_t kNrOffset = offsetof(struct seccomp_data, nr);
 constexpr uint32_t kArchOffset = offsetof(struct seccomp_data, arch);
 constexpr uint32_t arg_low(int n) {
-  return static_cast<uint32_t>(offsetof(struct seccomp_data, args) + 8 * n);
+  return static_cast<uint32_t>(offsetof(struct seccomp_data, args) + 8 * static_cast<size_t>(n));
 }
 
 // Installed in the build before its first exec, inherited by every descendant: a clone that
