@@ -23,6 +23,8 @@ Runner register_packages(CLI::App& app) {
     std::vector<std::string> keyrings;
     std::string download_dir;
     bool no_download = false;
+    std::string snapshot;
+    unsigned max_release_age = 0;
     std::string db;
     bool full = false;
   };
@@ -57,13 +59,21 @@ Runner register_packages(CLI::App& app) {
                    "With --anchor archive: the build toolchain's packages (compilers, binutils, "
                    "make, cmake, git, dpkg-dev, C library headers, interpreters)");
   verify->add_option("--keyring", options->keyrings,
-                     "With --anchor archive: trust this OpenPGP keyring instead of the root's "
-                     "archive keyrings (repeatable)");
+                     "With --anchor archive: trust this OpenPGP keyring instead of this "
+                     "machine's Debian archive keyring (repeatable); the inspected root's own "
+                     "keyrings are never trusted");
   verify->add_option("--download-dir", options->download_dir,
-                     "With --anchor archive: where .debs missing from /var/cache/apt/archives "
-                     "are downloaded with apt-get (default ~/.cache/catena/debs)");
+                     "With --anchor archive: where .debs are also looked for (with --root or "
+                     "--no-download: .debs you bring, for anchoring an image offline) and, for "
+                     "this machine, downloaded with apt-get (default ~/.cache/catena/debs)");
   verify->add_flag("--no-download", options->no_download,
                    "With --anchor archive: never download a .deb");
+  verify->add_option("--archive-snapshot", options->snapshot,
+                     "With --anchor archive: judge the archive's Release files at this time "
+                     "(YYYY-MM-DD or RFC 3339), when the image was taken, instead of now");
+  verify->add_option("--max-release-age", options->max_release_age,
+                     "With --anchor archive: report a Release signed more than this many days "
+                     "before (default 0: no limit)");
   verify->add_option("--jobs,-j", options->verify.jobs,
                      "Files hashed in parallel (default: cores)");
   verify
@@ -95,8 +105,25 @@ Runner register_packages(CLI::App& app) {
                                 .packages = options->verify.packages,
                                 .toolchain = options->toolchain,
                                 .keyrings = options->keyrings,
+                                .max_release_age_days = options->max_release_age,
                                 .jobs = options->verify.jobs,
                                 .cancel = options->verify.cancel};
+      if (!options->snapshot.empty()) {
+        auto at = parse_rfc3339(options->snapshot.size() == 10 ? options->snapshot + "T00:00:00Z"
+                                                               : options->snapshot);
+        if (!at) {
+          return fail(Error{ErrorCode::Usage,
+                            "--archive-snapshot: not YYYY-MM-DD or RFC 3339: " + options->snapshot,
+                            {}});
+        }
+        anchor.at_ns = *at;
+      }
+      if (!options->download_dir.empty()) {
+        // .debs brought along are looked for whether or not anything may be downloaded.
+        const std::string root = options->verify.location.root;
+        anchor.deb_dirs = {(root == "/" ? "" : root) + "/var/cache/apt/archives",
+                           absolute_path(options->download_dir)};
+      }
       if (!options->no_download && options->verify.location.root == "/") {
         anchor.download_dir = options->download_dir.empty() ? default_cache_dir() + "/debs"
                                                             : absolute_path(options->download_dir);
@@ -105,6 +132,19 @@ Runner register_packages(CLI::App& app) {
         }
       }
       result = pkg::verify_against_archive(anchor);
+      // The anchor replaces how files are checked, not the other checks: unowned executables
+      // too (repository membership is the anchor's own: no signed index offering a version
+      // is PKG_NOT_ANCHORED).
+      if (result && options->verify.packages.empty() && !options->toolchain &&
+          !options->no_unowned) {
+        auto unowned = pkg::find_unowned_executables(
+            options->verify.location,
+            pkg::system_tool_dirs(options->verify.location.root, options->verify.strict),
+            options->verify.cancel);
+        if (!unowned) return fail(unowned.error());
+        for (Finding& f : *unowned) result->findings.push_back(std::move(f));
+        sort_findings(result->findings);
+      }
     } else if (options->toolchain || !options->keyrings.empty()) {
       return fail(Error{ErrorCode::Usage, "--toolchain and --keyring need --anchor archive", {}});
     } else if (!options->db.empty()) {

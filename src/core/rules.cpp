@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 61> kRules = {{
+constexpr std::array<RuleInfo, 65> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -38,6 +38,14 @@ constexpr std::array<RuleInfo, 61> kRules = {{
      "An executable in a system directory belongs to no installed package."},
     {"PKG_NOT_FROM_REPOSITORY", Severity::Medium,
      "An installed package version is offered by no configured apt repository."},
+    {"PKG_DATABASE_TAMPERED", Severity::High,
+     "A file its package's .deb installs is on disk but missing from the package's file list."},
+    {"ARCHIVE_RELEASE_EXPIRED", Severity::High,
+     "A signed Release is past its Valid-Until: a replayed archive state, not believed."},
+    {"ARCHIVE_RELEASE_STALE", Severity::Medium,
+     "A signed Release is older than the maximum age asked for."},
+    {"PKG_APT_FOREIGN_KEY", Severity::Medium,
+     "The inspected system's apt trusts a key that is not among the archive trust roots."},
     {"PKG_NOT_ANCHORED", Severity::Medium,
      "A package could not be checked against the signed archive."},
     {"ARCHIVE_SIGNATURE_INVALID", Severity::High,

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "apt.hpp"
@@ -20,6 +22,7 @@
 #include "catena/core/process.hpp"
 #include "catena/core/rules.hpp"
 #include "catena/core/text.hpp"
+#include "catena/core/time.hpp"
 #include "catena/pkg/control.hpp"
 #include "catena/pkg/database.hpp"
 #include "file_digest.hpp"
@@ -31,6 +34,10 @@ namespace {
 // A cap on an InRelease file; Debian's are under 200 KB.
 constexpr uint64_t kMaxReleaseBytes = 64ull << 20;
 constexpr const char* kGpgv = "/usr/bin/gpgv";
+constexpr const char* kGpg = "/usr/bin/gpg";
+// The trust root when none is given: the archive keyring of the machine running catena, never
+// one under the inspected root (whose owner may be the attacker).
+constexpr const char* kHostArchiveKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
 constexpr const char* kAptGet = "/usr/bin/apt-get";
 
 struct CloseDir {
@@ -97,6 +104,79 @@ Result<std::vector<std::string>> keyring_files(const std::vector<std::string>& g
   return out;
 }
 
+// The primary keys of a keyring file, as gpg lists them (it reads the packets; nothing is
+// imported: a throwaway home). Each: fingerprint and first user id.
+Result<std::vector<std::pair<std::string, std::string>>> keys_of(const std::string& keyring,
+                                                                 const std::string& scratch) {
+  const std::string home = scratch + "/gnupg";
+  ::mkdir(home.c_str(), 0700);
+  CATENA_TRY(ProcessResult run, run_process({kGpg, "--homedir", home, "--batch", "--no-options",
+                                             "--with-colons", "--show-keys", keyring},
+                                            {.max_output_bytes = 16 << 20, .timeout_seconds = 60}));
+  if (run.exit_code != 0) {
+    return make_error(ErrorCode::Parse, "gpg cannot read it: " + run.err.substr(0, 200));
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  bool primary = false;
+  Lines lines(run.out);
+  while (auto next = lines.next()) {
+    const std::string_view line = *next;
+    std::vector<std::string_view> fields;
+    for (size_t at = 0; at <= line.size();) {
+      const size_t colon = std::min(line.find(':', at), line.size());
+      fields.push_back(line.substr(at, colon - at));
+      at = colon + 1;
+    }
+    if (fields.empty()) continue;
+    if (fields[0] == "pub") primary = true;
+    if (fields[0] == "sub") primary = false;
+    if (fields[0] == "fpr" && primary && fields.size() > 9) {
+      out.emplace_back(std::string(fields[9]), std::string());
+      primary = false;
+    }
+    if (fields[0] == "uid" && !out.empty() && out.back().second.empty() && fields.size() > 9) {
+      out.back().second = std::string(fields[9]);
+    }
+  }
+  return out;
+}
+
+// The keyring files the inspected root's apt trusts: trusted.gpg, trusted.gpg.d, and those its
+// sources name with Signed-By. Each with where it is trusted.
+std::vector<std::pair<std::string, std::string>> root_trust(const std::string& root) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::string trusted = join_root(root, "/etc/apt/trusted.gpg");
+  if (::access(trusted.c_str(), F_OK) == 0) out.emplace_back(trusted, "/etc/apt/trusted.gpg");
+  for (const std::string& name : list_dir(join_root(root, "/etc/apt/trusted.gpg.d"))) {
+    if (name.ends_with(".gpg") || name.ends_with(".asc")) {
+      out.emplace_back(join_root(root, "/etc/apt/trusted.gpg.d/" + name), "/etc/apt/trusted.gpg.d");
+    }
+  }
+  std::vector<std::string> sources = {"/etc/apt/sources.list"};
+  for (const std::string& name : list_dir(join_root(root, "/etc/apt/sources.list.d"))) {
+    if (name.ends_with(".list") || name.ends_with(".sources")) {
+      sources.push_back("/etc/apt/sources.list.d/" + name);
+    }
+  }
+  for (const std::string& source : sources) {
+    auto text = read_small_file(join_root(root, source), 1 << 20);
+    if (!text) continue;
+    // "Signed-By: /path" (deb822) or "[signed-by=/path]" (one-line); an inline key block is
+    // not a file and is left to the keyring check of the InRelease itself.
+    for (const std::string_view marker : {"Signed-By:", "signed-by="}) {
+      for (size_t at = text->find(marker); at != std::string::npos;
+           at = text->find(marker, at + 1)) {
+        size_t start = text->find_first_not_of(" \t", at + marker.size());
+        if (start == std::string::npos || (*text)[start] != '/') continue;
+        const size_t end = text->find_first_of(" \t\n]", start);
+        const std::string path = text->substr(start, end - start);
+        out.emplace_back(join_root(root, path), "Signed-By in " + source);
+      }
+    }
+  }
+  return out;
+}
+
 struct SignedRelease {
   std::string prefix;  // list file name up to "InRelease": "deb.debian.org_debian_dists_bookworm_"
   std::unordered_map<std::string, std::string> sha256;  // "main/binary-amd64/Packages" -> hex
@@ -129,8 +209,12 @@ struct ArchiveIndex {
 };
 
 // Verifies every InRelease and every Packages index of `lists`, and collects what they offer.
+// A Release past its Valid-Until at `when` is not believed, as apt would not believe it; one
+// whose Date is older than `max_age_ns` (0: no limit) is reported and still used.
 ArchiveIndex load_signed_indexes(const std::string& lists,
-                                 const std::vector<std::string>& keyrings) {
+                                 const std::vector<std::string>& keyrings,
+                                 int64_t when,
+                                 int64_t max_age_ns) {
   ArchiveIndex index;
   std::vector<SignedRelease> releases;
   const std::vector<std::string> names = list_dir(lists);
@@ -157,7 +241,27 @@ ArchiveIndex load_signed_indexes(const std::string& lists,
     }
     SignedRelease release;
     release.prefix = name.substr(0, name.size() - std::string_view("InRelease").size());
+    bool expired = false;
     (void)for_each_paragraph(run->out, [&](const Paragraph& p) {
+      const std::string_view valid_until = p.get("Valid-Until");
+      const std::string_view date = p.get("Date");
+      if (!valid_until.empty()) {
+        const auto until = parse_rfc2822(valid_until);
+        if (!until || *until < when) {
+          expired = true;
+          Finding f = make_finding("ARCHIVE_RELEASE_EXPIRED", path);
+          f.add_evidence("valid_until", std::string(valid_until));
+          f.add_evidence("checked_at", format_rfc3339(when));
+          index.findings.push_back(std::move(f));
+        }
+      }
+      if (const auto signed_at = parse_rfc2822(date);
+          max_age_ns > 0 && (!signed_at || *signed_at < when - max_age_ns)) {
+        Finding f = make_finding("ARCHIVE_RELEASE_STALE", path);
+        f.add_evidence("date", date.empty() ? std::string("(none)") : std::string(date));
+        f.add_evidence("checked_at", format_rfc3339(when));
+        index.findings.push_back(std::move(f));
+      }
       for (std::string_view line : continuation_lines(p.get("SHA256"))) {
         // "<hash> <size> <path>"
         const size_t first = line.find(' ');
@@ -170,7 +274,7 @@ ArchiveIndex load_signed_indexes(const std::string& lists,
       }
       return false;  // the Release fields are the first paragraph
     });
-    releases.push_back(std::move(release));
+    if (!expired) releases.push_back(std::move(release));
   }
 
   for (const std::string& name : names) {
@@ -248,6 +352,7 @@ void verify_one(const DpkgDatabase& db,
                 const AnchorOptions& options,
                 const std::vector<std::string>& deb_dirs,
                 const std::unordered_map<std::string_view, const Diversion*>& diversions,
+                const PackageOwners* owners,
                 std::mutex& download_lock,
                 PackageResult& out) {
   auto ref = index.debs.find(key_of(p.name, p.version, p.architecture));
@@ -314,7 +419,22 @@ void verify_one(const DpkgDatabase& db,
   out.anchored = true;
   const std::string name = p.qualified_name();
   for (const DebFile& file : *files) {
-    if (!listed.contains(file.path)) continue;
+    if (!listed.contains(file.path)) {
+      // Not in the package's file list. dpkg's path-exclude leaves such files off the disk;
+      // one that is on the disk and that no other package lists was hidden by editing the list
+      // (a root attacker's way to keep a file from every check): it is checked all the same.
+      if (owners == nullptr || owners->owned(file.path)) continue;
+      const FileDigest there = digest_path(fs, file.path, DigestSet::kSha256);
+      if (there.kind == FileDigest::Missing) continue;
+      Finding hidden = make_finding("PKG_DATABASE_TAMPERED", file.path);
+      hidden.add_evidence("package", name);
+      hidden.add_evidence("reason",
+                          "the package's .deb installs it and it is on disk, but the package's "
+                          "file list does not name it");
+      hidden.add_evidence("deb", deb_path);
+      out.findings.push_back(std::move(hidden));
+      if (there.kind == FileDigest::Regular && *there.digests.sha256 == file.sha256) continue;
+    }
     std::string path = file.path;
     const Diversion* diversion = nullptr;
     if (auto d = diversions.find(file.path);
@@ -591,51 +711,94 @@ Result<VerifyReport> verify_against_archive(const AnchorOptions& options) {
   struct Cleanup {
     std::string dir;
     ~Cleanup() {
-      for (const std::string& name : list_dir(dir)) ::unlink((dir + "/" + name).c_str());
-      ::rmdir(dir.c_str());
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);  // our own directory; symlinks not followed
     }
   } cleanup{scratch};
 
   std::vector<std::string> keyring_paths = options.keyrings;
-  if (keyring_paths.empty()) {
-    keyring_paths.push_back(join_root(db.root(), "/usr/share/keyrings/debian-archive-keyring.gpg"));
-    keyring_paths.push_back(join_root(db.root(), "/etc/apt/trusted.gpg"));
-    const std::string trusted = join_root(db.root(), "/etc/apt/trusted.gpg.d");
-    for (const std::string& name : list_dir(trusted)) {
-      if (name.ends_with(".gpg") || name.ends_with(".asc"))
-        keyring_paths.push_back(trusted + "/" + name);
-    }
-  }
+  if (keyring_paths.empty()) keyring_paths.push_back(kHostArchiveKeyring);
   CATENA_TRY(std::vector<std::string> keyrings, keyring_files(keyring_paths, scratch));
   if (keyrings.empty()) return make_error(ErrorCode::NotFound, "no archive keyring found");
   const std::string lists =
       options.lists_dir.empty() ? join_root(db.root(), "/var/lib/apt/lists") : options.lists_dir;
-  ArchiveIndex index = load_signed_indexes(lists, keyrings);
+  const int64_t when = options.at_ns != 0 ? options.at_ns : now_ns();
+  ArchiveIndex index = load_signed_indexes(
+      lists, keyrings, when, int64_t{options.max_release_age_days} * 86400 * 1'000'000'000);
+  // The keys the inspected system's apt trusts beyond the trust roots: each is a way in for
+  // whoever holds it (and the way a root attacker would make apt take a repository of theirs).
+  std::set<std::string> anchored_keys;
+  for (const std::string& keyring : keyrings) {
+    if (auto keys = keys_of(keyring, scratch)) {
+      for (const auto& key : *keys) anchored_keys.insert(key.first);
+    }
+  }
+  for (const auto& [path, where] : root_trust(db.root())) {
+    auto keys = keys_of(path, scratch);
+    const std::string shown = db.root() == "/" ? path : path.substr(db.root().size());
+    if (!keys) {
+      Finding f = make_finding("PKG_APT_FOREIGN_KEY", shown);
+      f.add_evidence("trusted_by", where);
+      f.add_evidence("error", keys.error().message);
+      index.findings.push_back(std::move(f));
+      continue;
+    }
+    for (const auto& [fingerprint, uid] : *keys) {
+      if (anchored_keys.contains(fingerprint)) continue;
+      Finding f = make_finding("PKG_APT_FOREIGN_KEY", shown);
+      f.add_evidence("fingerprint", fingerprint);
+      if (!uid.empty()) f.add_evidence("uid", uid);
+      f.add_evidence("trusted_by", where);
+      index.findings.push_back(std::move(f));
+    }
+  }
 
   std::vector<std::string> deb_dirs = options.deb_dirs;
   if (deb_dirs.empty()) deb_dirs.push_back(join_root(db.root(), "/var/cache/apt/archives"));
   if (!options.download_dir.empty()) deb_dirs.push_back(options.download_dir);
   std::unordered_map<std::string_view, const Diversion*> diversions;
   for (const Diversion& d : db.diversions()) diversions.emplace(d.from, &d);
+  // Every package's file list, to tell a file moved to another package from one hidden.
+  auto owners = PackageOwners::load(options.location);
 
   const unsigned jobs =
       options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   std::vector<PackageResult> results(selected.size());
   std::mutex download_lock;
   parallel_for<NoState>(selected.size(), jobs, options.cancel, [&](size_t n, NoState&) {
-    verify_one(db, fs, *selected[n], index, options, deb_dirs, diversions, download_lock,
-               results[n]);
+    verify_one(db, fs, *selected[n], index, options, deb_dirs, diversions,
+               owners ? &*owners : nullptr, download_lock, results[n]);
   });
   if (options.cancel != nullptr && options.cancel->load()) {
     return make_error(ErrorCode::Interrupted, "interrupted");
   }
   VerifyReport report;
   report.findings = std::move(index.findings);
-  for (PackageResult& r : results) {
+  std::vector<std::string> unanchored;
+  for (size_t n = 0; n < results.size(); ++n) {
+    PackageResult& r = results[n];
     report.packages += r.anchored ? 1 : 0;
     report.files += r.files;
     report.bytes += r.bytes;
     for (Finding& f : r.findings) report.findings.push_back(std::move(f));
+    if (!r.anchored) unanchored.push_back(selected[n]->qualified_name());
+  }
+  // A package the archive cannot vouch for is still checked against the local database: the
+  // anchor must never check less than the plain verification would.
+  if (!unanchored.empty()) {
+    VerifyOptions local{.location = options.location,
+                        .packages = unanchored,
+                        .jobs = options.jobs,
+                        .unowned = false,
+                        .repository = false,
+                        .cancel = options.cancel};
+    CATENA_TRY(VerifyReport checked, verify_packages(local));
+    report.files += checked.files;
+    report.bytes += checked.bytes;
+    for (Finding& f : checked.findings) {
+      f.add_evidence("checked_against", "the local dpkg database (the package is not anchored)");
+      report.findings.push_back(std::move(f));
+    }
   }
   sort_findings(report.findings);
   return report;

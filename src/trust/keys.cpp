@@ -322,9 +322,45 @@ Result<VerifyingKey> VerifyingKey::from_sslib(std::string_view keytype,
   return out;
 }
 
+namespace {
+
+// A key file is one PEM block and nothing else: text around it, or a second key after it, is
+// something two readers could take differently (OpenSSL reads the first block and stops).
+Result<std::string_view> single_pem_block(std::string_view text) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  const size_t last = text.find_last_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return make_error(ErrorCode::Parse, "empty key file");
+  text = text.substr(first, last - first + 1);
+  size_t blocks = 0;
+  for (size_t at = text.find("-----BEGIN "); at != std::string_view::npos;
+       at = text.find("-----BEGIN ", at + 1)) {
+    ++blocks;
+  }
+  if (blocks != 1 || !text.starts_with("-----BEGIN ") || !text.ends_with("-----") ||
+      text.rfind("-----END ") == std::string_view::npos) {
+    return make_error(ErrorCode::Parse,
+                      blocks > 1 ? "more than one PEM block (one key per file)"
+                                 : "text before or after the PEM block, or no PEM block");
+  }
+  return text;
+}
+
+}  // namespace
+
 Result<VerifyingKey> VerifyingKey::load(const std::string& path) {
   CATENA_TRY(std::string text, read_small_file(path, kMaxKeyFileBytes));
   Result<VerifyingKey> key = make_error(ErrorCode::Parse, "");
+  if (!looks_like_json(text)) {
+    auto single = single_pem_block(text);
+    if (!single) {
+      OPENSSL_cleanse(text.data(), text.size());
+      return make_error(ErrorCode::Parse, path + ": " + single.error().message);
+    }
+    // What OpenSSL reads is the block alone (it takes no indented BEGIN line).
+    std::string block(*single);
+    OPENSSL_cleanse(text.data(), text.size());
+    text = std::move(block);
+  }
   if (looks_like_json(text)) {
     auto file = parse_sslib_file(text);
     if (file) {

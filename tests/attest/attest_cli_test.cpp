@@ -365,6 +365,29 @@ TEST_F(Attest, TheBuildCannotTakeTheKey) {
   EXPECT_EQ(verify({}).exit_code, 0);
 }
 
+// catena run by an ordinary account: it makes itself non-dumpable before reading the key, yet
+// still traces the build (the child makes itself traceable again before the tracer attaches)
+// and installs its filter (with no_new_privs, which an unprivileged filter needs).
+TEST_F(Attest, AnOrdinaryAccountTracesItsBuildToo) {
+  if (::geteuid() != 0) CATENA_SKIP_ENVIRONMENT() << "switching to another account needs root";
+  ASSERT_EQ(::chmod(dir_.path().c_str(), 0777), 0);
+  ASSERT_EQ(::chown((dir_ / "key").c_str(), 65534, 65534), 0);  // nobody
+  const auto run =
+      run_in(dir_.path(), {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                           CATENA_BINARY, "attest", "--step", "build", "--key", "key", "--no-store",
+                           "-p", "out.bin", "--", "sh", "-c", "cat src/main.c > out.bin"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("can read the signing key"));
+  const json statement = statement_of(dir_ / "build.intoto.json");
+  json trace;
+  for (const json& b : statement["predicate"]["runDetails"]["byproducts"]) {
+    if (b["name"] == "trace") trace = b["annotations"];
+  }
+  EXPECT_EQ(trace["traced"], true) << trace.dump();
+  EXPECT_EQ(trace["complete"], true) << trace.dump();
+  EXPECT_EQ(verify({}).exit_code, 0);
+}
+
 // A file bind-mounted over a packaged program in a private mount namespace runs under the
 // package's path: it is no package's, because its bytes are not what the package shipped.
 TEST_F(Attest, APackagedPathWithOtherBytesIsNoPackagesTool) {

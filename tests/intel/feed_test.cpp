@@ -194,6 +194,17 @@ TEST(Feed, StixComparisonsOneByOneAndIndicatorLifecycle) {
   EXPECT_FALSE(kept->skipped_by.contains("expired (valid_until)"));
 }
 
+TEST(Time, ParsesTheRfc2822DatesOfAptReleaseFiles) {
+  EXPECT_EQ(parse_rfc2822("Sat, 28 Nov 2026 02:53:00 UTC"), parse_rfc3339("2026-11-28T02:53:00Z"));
+  EXPECT_EQ(parse_rfc2822("28 Nov 2026 02:53:00 +0100"), parse_rfc3339("2026-11-28T01:53:00Z"));
+  EXPECT_EQ(parse_rfc2822("Thu, 01 Jan 1970 00:00:00 GMT"), std::optional<int64_t>(0));
+  for (const char* bad : {"", "Sat, 28 Nov 2026", "Sat, 28 Foo 2026 02:53:00 UTC",
+                          "Sat, 28 Nov 2026 2:53:00 UTC", "Sat, 28 Nov 2026 02:53:00 CET",
+                          "Sat, 32 Nov 2026 02:53:00 UTC", "Sat, 28 Nov 2026 25:00:00 UTC"}) {
+    EXPECT_EQ(parse_rfc2822(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(Time, ParsesTheRfc3339UtcThatStixAndInTotoWrite) {
   EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00Z"), 0);
   EXPECT_EQ(parse_rfc3339("2023-04-20T12:00:01.25Z"),

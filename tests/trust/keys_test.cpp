@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -66,6 +68,31 @@ TEST(Keys, RejectsWhatIsNotAKey) {
   EXPECT_THAT(VerifyingKey::load(dir / "junk"), HasError(ErrorCode::Parse));
   EXPECT_THAT(SigningKey::load(dir / "junk"), HasError(ErrorCode::Parse));
   EXPECT_THAT(SigningKey::load(dir / "missing"), HasError(ErrorCode::NotFound));
+}
+
+// A public-key file is one key and nothing else: junk around it, or a second key after it (which
+// OpenSSL would silently ignore), is refused.
+TEST(Keys, APublicKeyFileHoldsOneKeyAndNothingElse) {
+  test::TempDir dir;
+  ASSERT_THAT(generate_key_files(dir / "a", KeyType::Ed25519), IsOk());
+  ASSERT_THAT(generate_key_files(dir / "b", KeyType::EcdsaP256), IsOk());
+  const auto text = [&](const std::string& name) {
+    std::ifstream in(dir / name);
+    return std::string{std::istreambuf_iterator<char>(in), {}};
+  };
+  const std::string a = text("a.pub"), b = text("b.pub");
+  dir.write("spaced.pub", "\n  " + a + "\n\n");
+  EXPECT_THAT(VerifyingKey::load(dir / "spaced.pub"), IsOk());
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"before", "comment: mine\n" + a},
+      {"after", a + "trailing words\n"},
+      {"two keys", a + b},
+      {"empty", "\n"},
+  };
+  for (const auto& [what, content] : refused) {
+    dir.write(what + ".pub", content);
+    EXPECT_THAT(VerifyingKey::load(dir / (what + ".pub")), HasError(ErrorCode::Parse)) << what;
+  }
 }
 
 }  // namespace

@@ -33,14 +33,24 @@ struct AnchorOptions {
   std::vector<std::string> packages;
   bool toolchain = false;
   /// OpenPGP keyrings trusted to sign InRelease files (binary or ASCII-armoured). Default: the
-  /// root's /usr/share/keyrings/debian-archive-keyring.gpg, /etc/apt/trusted.gpg and
-  /// /etc/apt/trusted.gpg.d/*.
+  /// archive keyring of the machine running catena (/usr/share/keyrings/debian-archive-
+  /// keyring.gpg), never a keyring under the inspected root: its apt's own trusted keys
+  /// (trusted.gpg, trusted.gpg.d, Signed-By) that are not among these are reported
+  /// (PKG_APT_FOREIGN_KEY), not trusted.
   std::vector<std::string> keyrings;
   std::string lists_dir;  // default: <root>/var/lib/apt/lists
   /// Where .deb files are looked for. Default: <root>/var/cache/apt/archives and `download_dir`.
   std::vector<std::string> deb_dirs;
   /// When set (and the root is "/"), a .deb found nowhere is fetched with `apt-get download`.
   std::string download_dir;
+  /// The time Release files are judged at (Unix ns): 0 for now; the time an image was taken
+  /// when anchoring a copy of a system (`--archive-snapshot`). A Release whose Valid-Until is
+  /// before it is not believed (ARCHIVE_RELEASE_EXPIRED), as apt does.
+  int64_t at_ns = 0;
+  /// A Release whose Date is older than this at `at_ns` is reported (ARCHIVE_RELEASE_STALE)
+  /// and still used. 0: no limit — Debian's stable archive signs its Release again only at a
+  /// point release, months apart, so a fixed limit would fire on every stable system.
+  unsigned max_release_age_days = 0;
   unsigned jobs = 0;
   const std::atomic<bool>* cancel = nullptr;
 };
