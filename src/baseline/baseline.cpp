@@ -24,6 +24,7 @@
 #include "catena/pkg/database.hpp"
 #include "catena/scan/scanner.hpp"
 #include "catena/trust/dsse.hpp"
+#include "catena/trust/strict_json.hpp"
 
 namespace catena::baseline {
 namespace {
@@ -583,6 +584,7 @@ CheckReport report_of(Stores store, Compared& compared, Status* stored) {
   *stored = store.scans.add_batch(compared.summary.scan_id, {}, compared.diff.findings);
   CheckReport report{.baseline = compared.baseline,
                      .scan_id = compared.summary.scan_id,
+                     .started_ns = compared.summary.started_ns,
                      .files = compared.summary.totals.files,
                      .bytes = compared.summary.totals.bytes,
                      .files_read = compared.summary.totals.files_read,
@@ -707,19 +709,29 @@ Result<std::string> export_signed(Stores store,
   CATENA_TRY(BaselineRecord baseline,
              store.baselines.get_baseline(this_host(options), options.name));
   CATENA_TRY(std::vector<scan::FileRecord> records, records_of(store, baseline.scan_id));
+  // Each export by a key gets the next sequence number: a checker that has seen a newer one
+  // knows an older file for a rollback.
+  CATENA_TRY(std::optional<ExportMark> newest,
+             store.baselines.newest_export(baseline.host, baseline.name, key.key_id()));
+  const ExportMark mark{baseline.host, baseline.name, key.key_id(),
+                        newest ? newest->sequence + 1 : 1, now_ns()};
   json payload = {{"format", "catena-baseline"},
                   {"version", kExportVersion},
                   {"name", baseline.name},
                   {"host", baseline.host},
                   {"created_ns", baseline.created_ns},
                   {"updated_ns", baseline.updated_ns},
+                  {"exported_ns", mark.exported_ns},
+                  {"sequence", mark.sequence},
                   {"config", json::parse(baseline.config, nullptr, false)},
                   {"packages", json::parse(baseline.packages, nullptr, false)}};
   json list = json::array();
   for (const scan::FileRecord& r : records) list.push_back(record_to_json(r));
   payload["records"] = std::move(list);
   const std::string payload_text = payload.dump(-1, ' ', false, json::error_handler_t::replace);
-  return trust::dsse_sign(kExportPayloadType, payload_text, key);
+  CATENA_TRY(std::string envelope, trust::dsse_sign(kExportPayloadType, payload_text, key));
+  CATENA_TRY_STATUS(store.baselines.remember_export(mark));
+  return envelope;
 }
 
 Result<CheckReport> check_exported(Stores store,
@@ -734,8 +746,13 @@ Result<CheckReport> check_exported(Stores store,
     return make_error(ErrorCode::Usage, "the baseline's signature does not verify with key " +
                                             key.key_id() + ": refusing to use it");
   }
-  const std::string& payload_text = opened->payload;
-  const json payload = json::parse(payload_text, nullptr, false);
+  // Read as strictly as the envelope: a payload with a key twice is not read last-wins.
+  auto parsed = trust::parse_strict_json(opened->payload);
+  if (!parsed) {
+    return make_error(ErrorCode::Parse,
+                      "the signed payload is malformed: " + parsed.error().message);
+  }
+  const json payload = std::move(*parsed);
   if (!payload.is_object() || payload.value("format", "") != "catena-baseline") {
     return make_error(ErrorCode::Parse, "the signed payload is not a catena baseline");
   }
@@ -767,10 +784,35 @@ Result<CheckReport> check_exported(Stores store,
                           .updated_ns = payload.value("updated_ns", int64_t{0}),
                           .config = payload["config"].dump(),
                           .packages = payload["packages"].dump()};
+  const auto number = [&](const char* field) {
+    const auto it = payload.find(field);
+    return it != payload.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
+  };
+  const ExportMark mark{host, baseline.name, key.key_id(), number("sequence"),
+                        number("exported_ns")};
+  CATENA_TRY(std::optional<ExportMark> newest,
+             store.baselines.newest_export(host, baseline.name, key.key_id()));
   CATENA_TRY(Compared compared, compare_records(store, options, std::move(baseline), records));
+  if (newest && mark.sequence < newest->sequence) {
+    Finding f = make_finding("BASELINE_ROLLBACK", "");
+    f.message =
+        "This export of the baseline is older than one this store has already seen "
+        "signed by the same key: a rolled-back copy.";
+    f.add_evidence("baseline", mark.name);
+    f.add_evidence("sequence", std::to_string(mark.sequence));
+    f.add_evidence("newest_sequence", std::to_string(newest->sequence));
+    f.add_evidence("newest_exported", format_rfc3339(newest->exported_ns));
+    f.add_evidence("signer", mark.key_id);
+    compared.diff.findings.push_back(std::move(f));
+  } else {
+    CATENA_TRY_STATUS(store.baselines.remember_export(mark));
+  }
   Status stored;
   CheckReport report = report_of(store, compared, &stored);
   CATENA_TRY_STATUS(stored);
+  report.exported_ns = mark.exported_ns;
+  report.sequence = mark.sequence;
+  report.signer = mark.key_id;
   return report;
 }
 

@@ -39,7 +39,7 @@ int report_check(const BaselineCommand& command,
   report::ScanReport report{.command = "baseline " + verb,
                             .scan_id = check.scan_id,
                             .host = check.baseline.host,
-                            .started_ns = check.baseline.updated_ns,
+                            .started_ns = check.started_ns,
                             .finished_ns = now_ns(),
                             .status = scan::ScanStatus::Complete,
                             .totals = {.files = check.files,
@@ -51,7 +51,13 @@ int report_check(const BaselineCommand& command,
                             .fail_on = *fail_on,
                             .store_path = store_path(command.output),
                             .summary = {{"baseline", check.baseline.name},
-                                        {"taken", format_rfc3339(check.baseline.created_ns)}}};
+                                        {"taken", format_rfc3339(check.baseline.created_ns)},
+                                        {"updated", format_rfc3339(check.baseline.updated_ns)}}};
+  if (!check.signer.empty()) {
+    report.summary.emplace_back("exported", format_rfc3339(check.exported_ns));
+    report.summary.emplace_back("sequence", std::to_string(check.sequence));
+    report.summary.emplace_back("signer", check.signer);
+  }
   return print_report(report, *format, *fail_on);
 }
 

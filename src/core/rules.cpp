@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 65> kRules = {{
+constexpr std::array<RuleInfo, 66> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -40,6 +40,8 @@ constexpr std::array<RuleInfo, 65> kRules = {{
      "An installed package version is offered by no configured apt repository."},
     {"PKG_DATABASE_TAMPERED", Severity::High,
      "A file its package's .deb installs is on disk but missing from the package's file list."},
+    {"BASELINE_ROLLBACK", Severity::High,
+     "An exported baseline is older than one already seen signed by the same key."},
     {"ARCHIVE_RELEASE_EXPIRED", Severity::High,
      "A signed Release is past its Valid-Until: a replayed archive state, not believed."},
     {"ARCHIVE_RELEASE_STALE", Severity::Medium,

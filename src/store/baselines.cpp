@@ -91,4 +91,32 @@ Status Store::delete_baseline(const std::string& host, const std::string& name) 
   return {};
 }
 
+Result<std::optional<baseline::ExportMark>> Store::newest_export(const std::string& host,
+                                                                 const std::string& name,
+                                                                 const std::string& key_id) {
+  std::optional<baseline::ExportMark> out;
+  CATENA_TRY(
+      bool found,
+      first_row(
+          db_, "cannot read baseline exports",
+          "SELECT sequence, exported_ns FROM baseline_exports WHERE host = ? AND name = ? "
+          "AND key_id = ?",
+          [&](const Statement& row) {
+            out = baseline::ExportMark{host, name, key_id, row.column_int(0), row.column_int(1)};
+          },
+          host, name, key_id));
+  (void)found;
+  return out;
+}
+
+Status Store::remember_export(const baseline::ExportMark& mark) {
+  CATENA_TRY_STATUS(run(db_, "cannot store a baseline export",
+                        "INSERT INTO baseline_exports(host, name, key_id, sequence, exported_ns) "
+                        "VALUES(?, ?, ?, ?, ?) ON CONFLICT(host, name, key_id) DO UPDATE SET "
+                        "sequence = excluded.sequence, exported_ns = excluded.exported_ns "
+                        "WHERE excluded.sequence > baseline_exports.sequence",
+                        mark.host, mark.name, mark.key_id, mark.sequence, mark.exported_ns));
+  return {};
+}
+
 }  // namespace catena::store

@@ -233,9 +233,22 @@ CREATE TABLE stat_digests (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 9> kMigrations = {kVersion1, kVersion2, kVersion3,
-                                                         kVersion4, kVersion5, kVersion6,
-                                                         kVersion7, kVersion8, kVersion9};
+// The newest export of each baseline by each signer a store has seen: an older one signed by
+// the same key is a rollback.
+constexpr std::string_view kVersion10 = R"sql(
+CREATE TABLE baseline_exports (
+  host TEXT NOT NULL,
+  name TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  exported_ns INTEGER NOT NULL,
+  PRIMARY KEY (host, name, key_id)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 10> kMigrations = {
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
+    kVersion6, kVersion7, kVersion8, kVersion9, kVersion10};
 
 }  // namespace
 

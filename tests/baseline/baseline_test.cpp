@@ -11,6 +11,7 @@
 
 #include "catena/core/text.hpp"
 #include "catena/store/store.hpp"
+#include "catena/trust/dsse.hpp"
 #include "support/dpkg_root.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
@@ -303,6 +304,49 @@ TEST_F(ExportTest, AnExportedBaselineChecksLikeTheStoredOne) {
   ASSERT_THAT(changed, test::IsOk());
   ASSERT_EQ(changed->findings.size(), 1u);
   EXPECT_EQ(test::all(changed->findings)[0].rule, "FILE_CHANGED");
+}
+
+// An older export signed by the right key (the attacker kept yesterday's file) is a rollback
+// once this store has seen a newer one: the check says so, and names the signer and sequence.
+TEST_F(ExportTest, AnOlderExportIsARollback) {
+  auto key = trust::SigningKey::load(keys_ / "k");
+  ASSERT_THAT(key, test::IsOk());
+  auto newer = export_signed(*store_, options_, *key);
+  ASSERT_THAT(newer, test::IsOk());
+  auto current = check_with("k", *newer);
+  ASSERT_THAT(current, test::IsOk());
+  EXPECT_TRUE(current->findings.empty());
+  EXPECT_EQ(current->sequence, 2);
+  EXPECT_EQ(current->signer, key->key_id());
+  EXPECT_GT(current->exported_ns, 0);
+  auto rolled_back = check_with("k", exported_);
+  ASSERT_THAT(rolled_back, test::IsOk());
+  const auto findings = test::all(rolled_back->findings);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].rule, "BASELINE_ROLLBACK");
+  EXPECT_EQ(rolled_back->sequence, 1);
+  // A store that has seen only the older one takes it as the newest.
+  auto fresh = store::Store::open_memory();
+  ASSERT_THAT(fresh, test::IsOk());
+  auto verifying = trust::VerifyingKey::load(keys_ / "k.pub");
+  ASSERT_THAT(verifying, test::IsOk());
+  ASSERT_THAT(create(**fresh, options_), test::IsOk());
+  auto first = check_exported(**fresh, exported_, *verifying, options_);
+  ASSERT_THAT(first, test::IsOk());
+  EXPECT_TRUE(first->findings.empty());
+}
+
+// The signed payload is read as strictly as the envelope: a key given twice is refused, not
+// read last-wins.
+TEST_F(ExportTest, ASignedPayloadWithADuplicateKeyIsRefused) {
+  auto key = trust::SigningKey::load(keys_ / "k");
+  ASSERT_THAT(key, test::IsOk());
+  const std::string payload =
+      "{\"format\":\"catena-baseline\",\"version\":1,\"host\":\"elsewhere\","
+      "\"host\":\"testhost\",\"records\":[],\"config\":{},\"packages\":{}}";
+  auto envelope = trust::dsse_sign(kExportPayloadType, payload, *key);
+  ASSERT_THAT(envelope, test::IsOk());
+  EXPECT_THAT(check_with("k", *envelope), test::HasErrorContaining(ErrorCode::Parse, "duplicate"));
 }
 
 TEST_F(ExportTest, RefusesABaselineWhoseSignatureDoesNotVerify) {

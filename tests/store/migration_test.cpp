@@ -55,6 +55,15 @@ void make_old_store(const std::string& path, size_t version) {
     INSERT INTO findings(scan_id, rule, severity, path, message, evidence)
       VALUES(2, 'WORLD_WRITABLE_EXECUTABLE', 'high', '/x/tool', 'm', '[["mode","0777"]]');
   )sql");
+  // From version 9 on, a store keeps every scan in a series, as version 9's own migration puts
+  // the scans it finds: a store written by that version has them.
+  if (version >= 9) {
+    exec(db, R"sql(
+      INSERT INTO scan_series(id, host_id, key) SELECT id, host_id, 'scan:' || id FROM scans;
+      UPDATE scans SET series_id = id, files_read = files;
+      UPDATE files SET series_id = scan_id;
+    )sql");
+  }
   sqlite3_close(db);
 }
 

@@ -97,7 +97,14 @@ struct Stores {
 
 struct CheckReport {
   BaselineRecord baseline;
-  int64_t scan_id = 0;  // the scan taken for the check
+  int64_t scan_id = 0;     // the scan taken for the check
+  int64_t started_ns = 0;  // when the check began
+  /// For an exported baseline: when it was exported, its sequence among that signer's exports
+  /// of it, and the signer's key id. A sequence older than the newest this store has seen is
+  /// a BASELINE_ROLLBACK finding.
+  int64_t exported_ns = 0;
+  int64_t sequence = 0;
+  std::string signer;
   uint64_t files = 0;
   uint64_t bytes = 0;
   uint64_t files_read = 0;  // the rest were unchanged since an earlier check's read

@@ -5,6 +5,7 @@
 /// The SQLite store (store::Store) implements it; a second backend (the fleet server's PostgreSQL)
 /// implements the same interface.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,16 @@ struct BaselineRecord {
   std::string packages;  // JSON object: qualified package name -> version
 };
 
+/// An export of a baseline as a store has seen it: the newest of each (host, name, signer),
+/// so that an older export signed by the same key is known for a rollback.
+struct ExportMark {
+  std::string host;
+  std::string name;
+  std::string key_id;  // the signer's (catena key id)
+  int64_t sequence = 0;
+  int64_t exported_ns = 0;
+};
+
 /// Named baselines of hosts.
 class BaselineStore {
  public:
@@ -40,6 +51,11 @@ class BaselineStore {
   /// NotFound when there is no such baseline.
   [[nodiscard]] virtual Status delete_baseline(const std::string& host,
                                                const std::string& name) = 0;
+  /// The newest export of that baseline by that signer this store has seen (made or checked).
+  [[nodiscard]] virtual Result<std::optional<ExportMark>> newest_export(
+      const std::string& host, const std::string& name, const std::string& key_id) = 0;
+  /// Keeps `mark` when it is newer (by sequence) than the one kept.
+  [[nodiscard]] virtual Status remember_export(const ExportMark& mark) = 0;
 };
 
 }  // namespace catena::baseline

@@ -37,7 +37,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 9;
+inline constexpr int kSchemaVersion = 10;
 
 class Store final : public scan::ScanStore,
                     public intel::IntelStore,
@@ -147,6 +147,9 @@ class Store final : public scan::ScanStore,
                                                               const std::string& name) override;
   [[nodiscard]] Result<std::vector<baseline::BaselineRecord>> list_baselines() override;
   [[nodiscard]] Status delete_baseline(const std::string& host, const std::string& name) override;
+  [[nodiscard]] Result<std::optional<baseline::ExportMark>> newest_export(
+      const std::string& host, const std::string& name, const std::string& key_id) override;
+  [[nodiscard]] Status remember_export(const baseline::ExportMark& mark) override;
 
   // The store itself (src/store/store.cpp)
   /// How others can read the store file, or empty when only its owner can ("readable by its
