@@ -78,7 +78,7 @@ std::vector<std::string> incompleteness(const TraceResult& trace) {
   for (const TracedLibrary& library : trace.libraries) {
     if (library.sha256.empty()) out.push_back("library " + json_name(library.path) + ": no digest");
   }
-  if (!trace.left_running.empty()) {
+  if (!trace.left_running.empty() && trace.left_running_action == LeftRunning::Detach) {
     out.push_back(std::to_string(trace.left_running.size()) +
                   " process(es) left running after the build: what they run next is not "
                   "recorded");
@@ -133,7 +133,13 @@ Result<std::string> build_statement(const AttestInput& input) {
                 {"processes", input.trace.processes},
                 {"executions", input.trace.execs.size()}};
   if (!input.trace.trace_error.empty()) trace["reason"] = input.trace.trace_error;
-  if (!input.trace.left_running.empty()) trace["leftRunning"] = input.trace.left_running;
+  if (!input.trace.left_running.empty()) {
+    trace["leftRunning"] = input.trace.left_running;
+    trace["leftRunningAction"] = input.trace.left_running_action == LeftRunning::Kill ? "killed"
+                                 : input.trace.left_running_action == LeftRunning::Wait
+                                     ? "traced to their end"
+                                     : "detached";
+  }
   const std::vector<std::string> missing = incompleteness(input.trace);
   trace["complete"] = missing.empty();
   if (!missing.empty()) {

@@ -12,6 +12,7 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -119,8 +120,17 @@ std::string read_link(const std::string& path) {
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
 }
 
-// What the build's seccomp filter hands the tracer (SECCOMP_RET_TRACE data).
-enum Attempt : uint16_t { kUntracedClone = 1, kAttach = 2 };
+// What the build's seccomp filter hands the tracer (SECCOMP_RET_TRACE data): a call to
+// refuse, or a mapping to record before it is made.
+enum FilterStop : uint16_t {
+  kUntracedClone = 1,
+  kAttach = 2,
+  kMapExec = 3,      // mmap/mmap2 of a file, executable
+  kProtectExec = 4,  // mprotect/pkey_mprotect adding execute permission
+  kOldMmap = 5,      // i386 old_mmap: its arguments are in memory
+};
+
+constexpr uint32_t kProtExec = 0x4, kMapAnonymous = 0x20;
 
 class Tracer {
  public:
@@ -149,6 +159,8 @@ class Tracer {
     }
     result_.execs.push_back(exec);
     if (exec.interpreter.empty()) record_loaded_program(pid, exec);
+    // The kernel mapped the program's loader itself: no mmap of the build's shows it.
+    if (options_.libraries) record_mapped(pid, 0, UINT64_MAX);
   }
 
   // The kernel keeps the name given to execve in the new image's auxiliary vector
@@ -243,12 +255,11 @@ class Tracer {
     return UniqueFd(::openat(cwd.get(), name.c_str(), kFlags));
   }
 
-  // Executable mappings of a process about to exit: the shared libraries it really used, read
-  // through /proc/PID/map_files (the mapped file itself: one deleted, renamed over or held
-  // only by a memfd is still read) or, without the capability that needs, by its path when
-  // that still names the mapped inode.
-  void on_exit(pid_t pid) {
-    if (!options_.libraries) return;
+  // Executable file mappings of a process that overlap [low, high): the shared libraries it
+  // runs, read through /proc/PID/map_files (the mapped file itself: one deleted, renamed over
+  // or held only by a memfd is still read) or, without the capability that needs, by its
+  // path when that still names the mapped inode.
+  void record_mapped(pid_t pid, uint64_t low, uint64_t high) {
     const std::string proc = "/proc/" + std::to_string(pid);
     const std::string maps = read_proc_text(proc + "/maps", 16 << 20);
     struct stat exe_st {};
@@ -260,10 +271,16 @@ class Tracer {
       start = end + 1;
       // "start-end perms offset dev inode path": the path starts at the first '/'.
       const size_t perms = line.find(' ');
-      if (perms == std::string_view::npos || perms + 4 >= line.size() || line[perms + 3] != 'x')
-        continue;
+      const size_t dash = line.find('-');
+      if (perms == std::string_view::npos || dash > perms || perms + 4 >= line.size()) continue;
+      const uint64_t from = std::strtoull(std::string(line.substr(0, dash)).c_str(), nullptr, 16);
+      const uint64_t to =
+          std::strtoull(std::string(line.substr(dash + 1, perms - dash - 1)).c_str(), nullptr, 16);
+      if (to <= low || from >= high) continue;
+      // Called before an mprotect takes effect: the range it makes executable counts too.
+      if (line[perms + 3] != 'x' && high == UINT64_MAX) continue;
       const size_t slash = line.find('/');
-      if (slash == std::string_view::npos) continue;
+      if (slash == std::string_view::npos) continue;  // anonymous, [vdso], [heap]
       const std::string path(line.substr(slash));
       UniqueFd fd(::open((proc + "/map_files/" + std::string(line.substr(0, perms))).c_str(),
                          O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
@@ -279,9 +296,74 @@ class Tracer {
           st.st_ino == exe_st.st_ino) {
         continue;  // the program itself, recorded as the tool
       }
-      const std::string digest = fd.valid() ? files_.of_fd(fd.get()).sha256 : std::string();
-      if (!seen_libraries_.insert(path + '\0' + digest).second) continue;
-      result_.libraries.push_back({path, digest});
+      record_library(path, fd.valid() ? files_.of_fd(fd.get()).sha256 : std::string());
+    }
+  }
+
+  void record_library(const std::string& path, const std::string& digest) {
+    if (!seen_libraries_.insert(path + '\0' + digest).second) return;
+    result_.libraries.push_back({path, digest});
+  }
+
+  // A file about to be mapped executable, read through the descriptor the process maps (a
+  // copy of it: no permission of the file's is asked again, a memfd is read as well) while
+  // the calling thread waits: what is hashed is what the mapping will hold.
+  void record_mapping(pid_t pid, int tracee_fd) {
+    const std::string proc = "/proc/" + std::to_string(pid);
+    std::string path = read_link(proc + "/fd/" + std::to_string(tracee_fd));
+    if (path.empty()) return;  // no such descriptor: the call fails
+    const UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    UniqueFd fd(pidfd.valid()
+                    ? static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), tracee_fd, 0))
+                    : -1);
+    if (!fd.valid()) {
+      fd = UniqueFd(::open((proc + "/fd/" + std::to_string(tracee_fd)).c_str(),
+                           O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    }
+    struct stat st {};
+    if (fd.valid() && ::fstat(fd.get(), &st) == 0 && S_ISCHR(st.st_mode) &&
+        st.st_rdev == makedev(1, 5)) {
+      return;  // /dev/zero: anonymous memory by an old idiom
+    }
+    struct stat exe_st {};
+    if (fd.valid() && ::stat((proc + "/exe").c_str(), &exe_st) == 0 && st.st_dev == exe_st.st_dev &&
+        st.st_ino == exe_st.st_ino) {
+      return;  // the program itself, recorded as the tool
+    }
+    const FileFacts* facts = fd.valid() ? &files_.of_fd(fd.get()) : nullptr;
+    record_library(path, facts != nullptr ? facts->sha256 : std::string());
+  }
+
+  // A stop the build's filter asked for.
+  void on_filter_stop(pid_t pid) {
+    unsigned long data = 0;
+    if (::ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &data) != 0) return;
+    if (data == kUntracedClone || data == kAttach) {
+      refuse(pid, data);
+      return;
+    }
+    struct __ptrace_syscall_info info {};
+    if (::ptrace(PTRACE_GET_SYSCALL_INFO, pid, reinterpret_cast<void*>(sizeof info), &info) <= 0 ||
+        info.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+      return;
+    }
+    const auto& args = info.seccomp.args;
+    if (data == kMapExec) {
+      record_mapping(pid, static_cast<int>(args[4]));
+    } else if (data == kOldMmap) {
+      uint32_t packed[6] = {};  // addr, len, prot, flags, fd, offset
+      struct iovec local {
+        packed, sizeof packed
+      };
+      struct iovec remote {
+        reinterpret_cast<void*>(args[0]), sizeof packed
+      };
+      if (::process_vm_readv(pid, &local, 1, &remote, 1, 0) == sizeof packed &&
+          (packed[2] & kProtExec) != 0 && (packed[3] & kMapAnonymous) == 0) {
+        record_mapping(pid, static_cast<int>(packed[4]));
+      }
+    } else if (data == kProtectExec) {
+      record_mapped(pid, args[0], args[0] + args[1]);
     }
   }
 
@@ -348,13 +430,9 @@ class Tracer {
   void on_child(pid_t parent, pid_t child) { parent_of_.emplace(child, parent); }
 
   // A call the build's filter stopped: recorded and refused (EPERM), the process going on.
-  void on_refused(pid_t pid) {
-    unsigned long data = 0;
+  void refuse(pid_t pid, unsigned long data) {
     struct user_regs_struct regs {};
-    if (::ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &data) != 0 ||
-        ::ptrace(PTRACE_GETREGS, pid, nullptr, &regs) != 0) {
-      return;
-    }
+    if (::ptrace(PTRACE_GETREGS, pid, nullptr, &regs) != 0) return;
     // A 32-bit call (int 0x80) passes its arguments in other registers.
     const bool compat = regs.cs == 0x23;
     const unsigned long long target = compat ? regs.rcx : regs.rsi;
@@ -403,7 +481,10 @@ class FilterBuilder {
   void label(const std::string& name) { labels_[name] = code_.size(); }
   std::vector<sock_filter> finish() {
     for (const auto& [at, name] : fixups_) {
-      code_[at].jt = static_cast<uint8_t>(labels_.at(name) - at - 1);
+      const size_t distance = labels_.at(name) - at - 1;
+      // A conditional jump reaches 255 instructions ahead; the filter is far smaller.
+      if (distance > 255) std::abort();
+      code_[at].jt = static_cast<uint8_t>(distance);
     }
     return code_;
   }
@@ -426,7 +507,9 @@ constexpr uint32_t arg_low(int n) {
 // the C library falls back to clone. The 32-bit system-call table of a 64-bit kernel is
 // filtered by its own numbers; x32 calls are refused. Without a tracer (one detached after
 // the build), a SECCOMP_RET_TRACE call fails with ENOSYS: refused as well.
-std::vector<sock_filter> build_filter(bool allow_ptrace) {
+// With `trap_maps`, a file mapped executable (mmap, or mprotect adding PROT_EXEC) stops for
+// the tracer to hash it before the mapping exists.
+std::vector<sock_filter> build_filter(bool allow_ptrace, bool trap_maps) {
   constexpr uint32_t kTrace = SECCOMP_RET_TRACE;
   constexpr uint32_t kNoSys = SECCOMP_RET_ERRNO | ENOSYS;
   FilterBuilder f;
@@ -434,11 +517,13 @@ std::vector<sock_filter> build_filter(bool allow_ptrace) {
   f.jump_if(AUDIT_ARCH_X86_64, "x86_64");
   f.jump_if(AUDIT_ARCH_I386, "i386");
   f.ret(SECCOMP_RET_ALLOW);
+  // 0: no such call in that table.
   struct Table {
     const char* name;
-    uint32_t clone, clone3, ptrace;
+    uint32_t clone, clone3, ptrace, mmap, old_mmap, mprotect, pkey_mprotect;
   };
-  for (const Table& t : {Table{"x86_64", 56, 435, 101}, Table{"i386", 120, 435, 26}}) {
+  for (const Table& t : {Table{"x86_64", 56, 435, 101, 9, 0, 10, 329},
+                         Table{"i386", 120, 435, 26, 192, 90, 125, 380}}) {
     const std::string n = t.name;
     f.label(n);
     f.load(kNrOffset);
@@ -446,6 +531,12 @@ std::vector<sock_filter> build_filter(bool allow_ptrace) {
     f.jump_if(t.clone3, "nosys");
     f.jump_if(t.clone, n + "-clone");
     if (!allow_ptrace) f.jump_if(t.ptrace, n + "-ptrace");
+    if (trap_maps) {
+      f.jump_if(t.mmap, "mmap");
+      if (t.old_mmap != 0) f.jump_if(t.old_mmap, "old-mmap");
+      f.jump_if(t.mprotect, "mprotect");
+      f.jump_if(t.pkey_mprotect, "mprotect");
+    }
     f.ret(SECCOMP_RET_ALLOW);
     f.label(n + "-clone");
     f.load(arg_low(0));
@@ -459,6 +550,27 @@ std::vector<sock_filter> build_filter(bool allow_ptrace) {
       f.ret(SECCOMP_RET_ALLOW);
     }
   }
+  if (trap_maps) {
+    // mmap(addr, length, prot, flags, fd, offset); mprotect(addr, length, prot)
+    f.label("mmap");
+    f.load(arg_low(2));
+    f.jump_if(kProtExec, "mmap-exec", true);
+    f.ret(SECCOMP_RET_ALLOW);
+    f.label("mmap-exec");
+    f.load(arg_low(3));
+    f.jump_if(kMapAnonymous, "allow", true);
+    f.ret(kTrace | kMapExec);
+    f.label("mprotect");
+    f.load(arg_low(2));
+    f.jump_if(kProtExec, "mprotect-exec", true);
+    f.ret(SECCOMP_RET_ALLOW);
+    f.label("mprotect-exec");
+    f.ret(kTrace | kProtectExec);
+    f.label("old-mmap");
+    f.ret(kTrace | kOldMmap);
+  }
+  f.label("allow");
+  f.ret(SECCOMP_RET_ALLOW);
   f.label("nosys");
   f.ret(kNoSys);
   f.label("untraced");
@@ -493,7 +605,7 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
   TraceResult result;
   result.started_ns = now_ns();
   // Built before the fork: the child may only make async-signal-safe calls.
-  std::vector<sock_filter> filter = build_filter(options.allow_ptrace);
+  std::vector<sock_filter> filter = build_filter(options.allow_ptrace, options.libraries);
   const struct sock_fprog program { static_cast<unsigned short>(filter.size()), filter.data() };
   const bool unprivileged = ::geteuid() != 0 || options.run_as.has_value();
   const TraceOptions::Identity* identity = options.run_as ? &*options.run_as : nullptr;
@@ -549,7 +661,7 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
   if (options.trace) {
     const long flags = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
                        PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP |
-                       (options.libraries ? PTRACE_O_TRACEEXIT : 0);
+                       (options.libraries && !kFilterSupported ? PTRACE_O_TRACEEXIT : 0);
     if (::ptrace(PTRACE_SEIZE, child, nullptr, reinterpret_cast<void*>(flags)) == 0) {
       result.traced = true;
     } else {
@@ -572,7 +684,17 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
   std::unordered_set<pid_t> held;
   std::unordered_set<pid_t> reaped_early;
   result.processes = 1;
+  result.left_running_action = options.left_running;
   bool detaching = false;
+  // Ending what the command left running: SIGTERM sent, SIGKILL due at `kill_at`.
+  bool ending = false, killed = false;
+  int64_t kill_at = 0;
+  const auto start_ending = [&] {
+    ending = true;
+    kill_at = now_ns() + int64_t{options.kill_grace_ms} * 1'000'000;
+    for (const pid_t pid : alive) result.left_running.push_back(pid);
+    for (const pid_t pid : alive) ::kill(pid, SIGTERM);
+  };
   const auto start_detaching = [&] {
     detaching = true;
     for (const pid_t pid : alive) {
@@ -588,7 +710,18 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
   };
   while (!alive.empty()) {
     int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, __WALL);
+    const pid_t pid = ::waitpid(-1, &status, __WALL | (ending && !killed ? WNOHANG : 0));
+    if (pid == 0) {
+      // Polled while the grace period runs; what is still there then is killed.
+      if (now_ns() >= kill_at) {
+        killed = true;
+        for (const pid_t p : alive) ::kill(p, SIGKILL);
+        for (const pid_t p : held) ::kill(p, SIGKILL);
+      } else {
+        ::usleep(2000);
+      }
+      continue;
+    }
     if (pid < 0) {
       if (errno == EINTR) continue;
       break;  // ECHILD: nothing left to wait for (a tid that vanished through exec)
@@ -605,7 +738,13 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
           result.exit_code = 128 + result.signal;
         }
         result.finished_ns = now_ns();
-        if (result.traced && !alive.empty()) start_detaching();
+        if (result.traced && !alive.empty()) {
+          if (options.left_running == LeftRunning::Detach) start_detaching();
+          if (options.left_running == LeftRunning::Kill) start_ending();
+          if (options.left_running == LeftRunning::Wait) {
+            result.left_running.assign(alive.begin(), alive.end());
+          }
+        }
       }
       continue;
     }
@@ -653,11 +792,11 @@ Result<TraceResult> run_traced(const std::vector<std::string>& argv, const Trace
         tracer.on_exec(pid);
         break;
       }
-      case PTRACE_EVENT_EXIT:
-        tracer.on_exit(pid);
+      case PTRACE_EVENT_EXIT:  // where no filter shows mappings as they are made
+        tracer.record_mapped(pid, 0, UINT64_MAX);
         break;
       case PTRACE_EVENT_SECCOMP:
-        tracer.on_refused(pid);
+        tracer.on_filter_stop(pid);
         break;
       case PTRACE_EVENT_STOP:
         if (is_group_stop_signal(sig)) {

@@ -192,6 +192,7 @@ Runner register_attest(CLI::App& app) {
     bool no_trace = false;
     bool no_libraries = false;
     bool allow_ptrace = false;
+    std::string left_running = "kill";
     bool no_store = false;
     std::string db;
     std::vector<std::string> command;
@@ -250,6 +251,13 @@ Runner register_attest(CLI::App& app) {
                    "Let the build attach to processes with ptrace (refused and recorded "
                    "otherwise; processes of the build are traced by catena and cannot be "
                    "attached either way)");
+  attest
+      ->add_option("--left-running", options->left_running,
+                   "What becomes of processes the build leaves running: kill (default: "
+                   "SIGTERM, SIGKILL 5 s later, traced until gone, as CI runners end a job), "
+                   "wait (traced to their end), detach (the record is then incomplete, and "
+                   "they can no longer map executable files)")
+      ->check(CLI::IsMember({"kill", "wait", "detach"}));
   attest->add_flag("--no-store", options->no_store, "Do not keep the attestation in the store");
   attest->add_option("--db", options->db, "Store path (default: the user's store)");
   attest->add_option("command", options->command, "The build command, after --")->required();
@@ -282,12 +290,17 @@ Runner register_attest(CLI::App& app) {
     // The first Ctrl-C reaches the build (same process group) and catena attests the
     // interrupted build; a second one ends catena, and PTRACE_O_EXITKILL the build.
     install_cancel_handlers();
+    const attest::LeftRunning left_running =
+        options->left_running == "wait"     ? attest::LeftRunning::Wait
+        : options->left_running == "detach" ? attest::LeftRunning::Detach
+                                            : attest::LeftRunning::Kill;
     auto materials = attest::record_artifacts(options->materials, artifact_options);
     if (!materials) return fail(materials.error());
     auto trace = attest::run_traced(options->command, {.trace = !options->no_trace,
                                                        .libraries = !options->no_libraries,
                                                        .allow_ptrace = options->allow_ptrace,
-                                                       .run_as = build_identity});
+                                                       .run_as = build_identity,
+                                                       .left_running = left_running});
     if (!trace) return fail(trace.error());
     for (const std::string& attempt : trace->refused) {
       std::fprintf(stderr, "catena: warning: refused: %s\n", escape_for_terminal(attempt).c_str());

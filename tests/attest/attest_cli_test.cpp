@@ -167,12 +167,14 @@ TEST_F(Attest, FailedOrKilledCommandStillAttestsAndPassesItsStatusOn) {
   const auto result = verify({"--policy", dir_ / "policy.toml"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.out, HasSubstr("rule=run.success"));
-  // A daemon left behind does not keep catena waiting; the attestation lists it.
+  // A daemon left behind does not keep catena waiting; the attestation lists it, and says it
+  // was ended.
   auto daemon = attest({"sh", "-c", "sleep 30 & echo x > out.bin"});
   EXPECT_EQ(daemon.exit_code, 0) << daemon.err;
   statement = statement_of(dir_ / "build.intoto.json");
   const std::string byproducts = statement["predicate"]["runDetails"]["byproducts"].dump();
   EXPECT_THAT(byproducts, HasSubstr("leftRunning"));
+  EXPECT_THAT(byproducts, HasSubstr("\"leftRunningAction\":\"killed\""));
   const json trace_annotations = [&] {
     for (const json& b : statement["predicate"]["runDetails"]["byproducts"]) {
       if (b["name"] == "trace") return b["annotations"];
@@ -288,15 +290,22 @@ TEST_F(Attest, AnIncompleteRecordFailsClosed) {
   write_text(dir_ / "policy.toml", "[run]\nallow_incomplete = true\n");
   EXPECT_EQ(verify({"--policy", dir_ / "policy.toml"}).exit_code, 0);
 
-  // A daemon left behind: incomplete, and run.no_daemons names it.
-  ASSERT_EQ(
-      attest({"sh", "-c", "cat src/main.c > out.bin; sleep 30 >/dev/null 2>&1 & exit 0"}).exit_code,
-      0);
-  write_text(dir_ / "policy.toml", "[run]\nallow_incomplete = true\nno_daemons = true\n");
-  const auto daemon = verify({"--policy", dir_ / "policy.toml"});
+  // A daemon left behind and ended: the record is whole, and run.no_daemons names it.
+  const std::vector<std::string> with_daemon = {
+      "sh", "-c", "cat src/main.c > out.bin; sleep 30 >/dev/null 2>&1 & exit 0"};
+  ASSERT_EQ(attest(with_daemon).exit_code, 0);
+  EXPECT_EQ(verify({}).exit_code, 0) << verify({}).out;
+  write_text(dir_ / "policy.toml", "[run]\nno_daemons = true\n");
+  auto daemon = verify({"--policy", dir_ / "policy.toml"});
   EXPECT_EQ(daemon.exit_code, 1);
   EXPECT_THAT(daemon.out, HasSubstr("rule=run.no_daemons"));
+  // One let go: the record is incomplete.
+  ASSERT_EQ(attest(with_daemon, {"--left-running", "detach"}).exit_code, 0);
   EXPECT_THAT(verify({}).out, HasSubstr("left running"));
+  write_text(dir_ / "policy.toml", "[run]\nallow_incomplete = true\nno_daemons = true\n");
+  daemon = verify({"--policy", dir_ / "policy.toml"});
+  EXPECT_EQ(daemon.exit_code, 1);
+  EXPECT_THAT(daemon.out, HasSubstr("rule=run.no_daemons"));
 
   // A copy of cat under a name that is not UTF-8: recorded as path-hex with its digest.
   const std::string odd = dir_ / "odd\xff";

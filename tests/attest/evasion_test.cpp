@@ -287,9 +287,10 @@ TEST(Evasion, AProgramRunThroughTheLoaderIsRecorded) {
   EXPECT_THAT(loaded->interpreter, HasSubstr("ld-linux"));
 }
 
-// A library deleted after it was loaded, and one loaded from a memfd: both recorded with the
-// digest of what was mapped.
-TEST(Evasion, DeletedAndFilelessLibrariesCarryTheirDigest) {
+// A library is recorded as it was when mapped: deleted after it was loaded, loaded from a
+// memfd, rewritten in place once it ran, mapped and then exec'd away, or mapped readable and
+// made executable with mprotect.
+TEST(Evasion, LibrariesCarryTheDigestOfWhatWasMapped) {
   test::TempDir dir;
   dir.write("lib.c", "int payload(void) { return 7; }\n");
   const auto built =
@@ -299,14 +300,25 @@ TEST(Evasion, DeletedAndFilelessLibrariesCarryTheirDigest) {
   const std::string loader = compile(dir, "loader", R"(
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 int main(int argc, char** argv) {
   const char* path = argv[1];
+  const char* way = argv[2];
   char fdpath[64];
-  if (strcmp(argv[2], "memfd") == 0) {
+  if (strcmp(way, "mprotect") == 0) {
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    fstat(fd, &st);
+    void* at = mmap(0, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (at == MAP_FAILED || mprotect(at, st.st_size, PROT_READ | PROT_EXEC) != 0) return 4;
+    _exit(0);
+  }
+  if (strcmp(way, "memfd") == 0) {
     FILE* in = fopen(path, "rb");
     int fd = memfd_create("payload.so", 0);
     char buffer[65536];
@@ -317,26 +329,50 @@ int main(int argc, char** argv) {
   }
   void* handle = dlopen(path, RTLD_NOW);
   if (!handle) return 2;
-  if (strcmp(argv[2], "delete") == 0) unlink(path);
   int (*payload)(void) = (int (*)(void))dlsym(handle, "payload");
-  return payload && payload() == 7 ? 0 : 3;
+  if (!payload || payload() != 7) return 3;
+  if (strcmp(way, "delete") == 0) unlink(path);
+  if (strcmp(way, "rewrite") == 0) {
+    // Other bytes over the same file: the mapping's pages change with it, so no library
+    // code may run after this (hence _exit).
+    int fd = open(path, O_WRONLY);
+    char zeros[4096] = {0};
+    pwrite(fd, zeros, sizeof zeros, 0);
+    _exit(0);
+  }
+  if (strcmp(way, "exec-away") == 0) execl("/bin/true", "true", (char*)0);
+  return 0;
 })",
                                      {"-ldl"});
-  for (const std::string way : {"delete", "memfd"}) {
-    dir.write("libpayload.so", library, 0755);  // the first way deletes it
+  for (const std::string way : {"delete", "memfd", "rewrite", "exec-away", "mprotect"}) {
+    dir.write("libpayload.so", library, 0755);  // some ways delete or rewrite it
     auto result = run_traced({loader, dir / "libpayload.so", way}, {});
     ASSERT_TRUE(result.has_value());
     ASSERT_EQ(result->exit_code, 0) << way;
     const TracedLibrary* found = nullptr;
     for (const TracedLibrary& l : result->libraries) {
-      if (l.path.find(way == "delete" ? "libpayload.so (deleted)" : "memfd:payload.so") !=
-          std::string::npos) {
+      if (way == "memfd" ? l.path.find("memfd:payload.so") != std::string::npos
+                         : l.path == dir / "libpayload.so") {
+        EXPECT_EQ(found, nullptr) << way << ": recorded twice, the second time as " << l.sha256;
         found = &l;
       }
     }
     ASSERT_NE(found, nullptr) << way;
     EXPECT_EQ(found->sha256, test::sha256_hex(library)) << way;
   }
+}
+
+// The loader the kernel maps for a program is recorded with its digest.
+TEST(Evasion, TheProgramsLoaderIsRecorded) {
+  auto result = run_traced({"/bin/true"}, {});
+  ASSERT_TRUE(result.has_value());
+  bool found = false;
+  for (const TracedLibrary& l : result->libraries) {
+    if (l.path.find("/ld-linux") == std::string::npos) continue;
+    found = true;
+    EXPECT_EQ(l.sha256, test::sha256_hex(read_bytes(l.path)));
+  }
+  EXPECT_TRUE(found);
 }
 
 }  // namespace

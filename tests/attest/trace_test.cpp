@@ -135,9 +135,16 @@ char process_state(pid_t pid) {
   return close == std::string::npos || close + 2 >= text.size() ? '?' : text[close + 2];
 }
 
+// Gone, or a zombie its new parent has yet to reap.
+bool process_exists(pid_t pid) {
+  const char state = process_state(pid);
+  return state != '?' && state != 'Z' && state != 'X';
+}
+
 TEST(Trace, DaemonIsDetachedAndKeepsRunning) {
   const auto started = std::chrono::steady_clock::now();
-  auto result = run_traced({"sh", "-c", "sleep 60 & exit 0"}, {});
+  auto result =
+      run_traced({"sh", "-c", "sleep 60 & exit 0"}, {.left_running = LeftRunning::Detach});
   ASSERT_TRUE(result.has_value());
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
   EXPECT_EQ(result->exit_code, 0);
@@ -156,6 +163,43 @@ TEST(Trace, DaemonIsDetachedAndKeepsRunning) {
   // Reap what was ours, so nothing is left behind by the test.
   while (::waitpid(-1, nullptr, WNOHANG) > 0) {
   }
+}
+
+// By default what the command left running is ended: SIGTERM first, and a process that
+// ignores it is killed once the grace period is over; what it ran meanwhile is recorded.
+TEST(Trace, DaemonIsEndedByDefaultAndTracedUntilGone) {
+  auto result = run_traced({"sh", "-c", "sleep 60 & exit 0"}, {});
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->exit_code, 0);
+  EXPECT_EQ(result->left_running_action, LeftRunning::Kill);
+  ASSERT_FALSE(result->left_running.empty());
+  for (const int64_t pid : result->left_running) {
+    EXPECT_FALSE(process_exists(static_cast<pid_t>(pid))) << pid;
+  }
+  test::TempDir dir;
+  dir.write("stubborn.sh",
+            "trap '/bin/echo terminated > /dev/null' TERM\nwhile :; do sleep 0.05; done\n", 0755);
+  const std::string script = dir / "stubborn.sh";
+  const auto started = std::chrono::steady_clock::now();
+  result = run_traced({"sh", "-c", script + " & sleep 0.3; exit 0"}, {.kill_grace_ms = 500});
+  ASSERT_TRUE(result.has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(700));
+  for (const int64_t pid : result->left_running) {
+    EXPECT_FALSE(process_exists(static_cast<pid_t>(pid))) << pid;
+  }
+  bool echoed = false;
+  for (const TracedExec& exec : result->execs) echoed = echoed || exec.path == "/usr/bin/echo";
+  EXPECT_TRUE(echoed) << "the trap's command ran during the grace period, traced";
+}
+
+TEST(Trace, WaitTracesWhatTheCommandLeftRunningToItsEnd) {
+  auto result = run_traced({"sh", "-c", "(sleep 0.3; /bin/echo late > /dev/null) & exit 0"},
+                           {.left_running = LeftRunning::Wait});
+  ASSERT_TRUE(result.has_value());
+  EXPECT_FALSE(result->left_running.empty());
+  bool echoed = false;
+  for (const TracedExec& exec : result->execs) echoed = echoed || exec.path == "/usr/bin/echo";
+  EXPECT_TRUE(echoed);
 }
 
 }  // namespace

@@ -5,15 +5,25 @@
 ///   CATENA_TRY(TraceResult run, run_traced({"make", "-j2"}, {}));
 ///   for (const TracedExec& exec : run.execs) use(exec.path, exec.sha256);
 ///
-/// Only fork/vfork/clone, exec and exit events stop a tracee (no system-call tracing), so a
-/// build pays little. A seccomp filter installed in the build before its first exec (x86-64)
-/// keeps it in the trace: clone3 fails with ENOSYS (the C library falls back to clone), and a
-/// clone with CLONE_UNTRACED or a ptrace attach stops for the tracer, which records and
-/// refuses it. Without CAP_SYS_ADMIN the filter needs no_new_privs, so set-user-ID programs in
-/// the build run unprivileged. When ptrace is refused (a container without CAP_SYS_PTRACE, a Yama
-/// setting) the command still runs, untraced, and `traced` is false with the reason. When the
-/// command exits, processes it left running (daemons) are detached, listed and never left
-/// stopped; PTRACE_O_EXITKILL kills the build if catena itself dies mid-trace.
+/// Only fork/vfork/clone and exec events, and the calls a seccomp filter picks, stop a tracee
+/// (no system-call tracing), so a build pays little. The filter, installed in the build before
+/// its first exec (x86-64), keeps it in the trace: clone3 fails with ENOSYS (the C library
+/// falls back to clone), and a clone with CLONE_UNTRACED or a ptrace attach stops for the
+/// tracer, which records and refuses it. A file mapped executable (mmap with PROT_EXEC, or
+/// mprotect adding it) stops the calling thread until the tracer has hashed the file through
+/// the process's own descriptor: a library is recorded as it was when mapped, whether it is
+/// then rewritten, deleted, a memfd, or exec'd away; the loader the kernel maps is read at
+/// each exec. Without CAP_SYS_ADMIN the filter needs no_new_privs, so set-user-ID programs in
+/// the build run unprivileged. When ptrace is refused (a container without CAP_SYS_PTRACE, a
+/// Yama setting) the command still runs, untraced, and `traced` is false with the reason.
+/// PTRACE_O_EXITKILL kills the build if catena itself dies mid-trace.
+///
+/// Processes still running when the command exits (daemons) are listed and, by default,
+/// ended as CI runners end a job's leftovers: SIGTERM, then SIGKILL after a grace period,
+/// traced until they are gone, so nothing of the build runs unrecorded after the attestation.
+/// `Wait` traces them to their end; `Detach` lets them go, never left stopped, and makes the
+/// record incomplete: they keep the build's filter, and a call it would have stopped for the
+/// tracer (mapping an executable file, among others) then fails with ENOSYS.
 #include <sys/types.h>
 
 #include <atomic>
@@ -47,9 +57,11 @@ struct TracedLibrary {
   std::string sha256;
 };
 
+enum class LeftRunning { Kill, Wait, Detach };
+
 struct TraceOptions {
   bool trace = true;      // false: run without ptrace (recorded as not traced)
-  bool libraries = true;  // shared libraries mapped by each traced process, read at its exit
+  bool libraries = true;  // executable files each traced process maps, read as it maps them
   /// Let the build attach with ptrace (a debugger's test suite). Processes of the build are
   /// traced by catena and cannot be attached anyway; this only opens processes outside it.
   bool allow_ptrace = false;
@@ -62,6 +74,8 @@ struct TraceOptions {
     std::vector<gid_t> groups;
   };
   std::optional<Identity> run_as;
+  LeftRunning left_running = LeftRunning::Kill;
+  int kill_grace_ms = 5000;  // between SIGTERM and SIGKILL
 };
 
 struct TraceResult {
@@ -74,8 +88,9 @@ struct TraceResult {
   int64_t finished_ns = 0;
   uint64_t processes = 0;  // processes and threads seen
   std::vector<TracedExec> execs;
-  std::vector<TracedLibrary> libraries;  // distinct, in first-seen order
-  std::vector<int64_t> left_running;     // detached when the command exited
+  std::vector<TracedLibrary> libraries;                 // distinct, in first-seen order
+  std::vector<int64_t> left_running;                    // still running when the command exited
+  LeftRunning left_running_action = LeftRunning::Kill;  // what became of them
   /// What ran but could not be recorded, each with why (a script that could not be read, a
   /// name pointed elsewhere mid-exec): the record is incomplete when this is not empty.
   std::vector<std::string> incomplete;
