@@ -44,7 +44,9 @@ Runner register_packages(CLI::App& app) {
   verify->add_flag("--no-unowned", options->no_unowned, "Skip the search for unowned executables");
   verify->add_option("--db", options->db,
                      "Remember what was read in this store and, next time, read only files whose "
-                     "size, times or inode changed");
+                     "size, times or inode changed. With --anchor archive the store (the "
+                     "default one without --db) keeps the newest signed Release believed, so "
+                     "that an older one is refused as a replay");
   verify->add_flag("--full", options->full,
                    "With --db: read every file all the same (what was read is still remembered)");
   verify->add_flag("--no-repository", options->no_repository,
@@ -131,6 +133,16 @@ Runner register_packages(CLI::App& app) {
           return fail(made.error());
         }
       }
+      // The newest Release believed for this system is kept in the store (the default one
+      // unless --db names another), and an older one refused.
+      auto store = store::Store::open(
+          options->db.empty() ? store::default_store_path() : absolute_path(options->db),
+          store::Store::Access::ReadWrite);
+      if (!store) return fail(store.error());
+      anchor.store = store->get();
+      anchor.system = host_name() + (options->verify.location.root == "/"
+                                         ? std::string()
+                                         : ":" + options->verify.location.root);
       result = pkg::verify_against_archive(anchor);
       // The anchor replaces how files are checked, not the other checks: unowned executables
       // too (repository membership is the anchor's own: no signed index offering a version
@@ -168,7 +180,7 @@ Runner register_packages(CLI::App& app) {
                               .findings = std::move(result->findings),
                               .fail_on = *fail_on,
                               .summary = {{"packages", std::to_string(result->packages)}}};
-    if (!options->db.empty()) {
+    if (!options->db.empty() && options->anchor == "local") {
       report.summary.emplace_back("reused", std::to_string(result->files_reused) +
                                                 " files unchanged since they were read, not read");
     }

@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 66> kRules = {{
+constexpr std::array<RuleInfo, 68> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -44,6 +44,11 @@ constexpr std::array<RuleInfo, 66> kRules = {{
      "An exported baseline is older than one already seen signed by the same key."},
     {"ARCHIVE_RELEASE_EXPIRED", Severity::High,
      "A signed Release is past its Valid-Until: a replayed archive state, not believed."},
+    {"ARCHIVE_RELEASE_REPLAYED", Severity::High,
+     "A signed Release is older than one already believed for this system: a replayed "
+     "archive state, not believed."},
+    {"ARCHIVE_SIGNER_NOT_ALLOWED", Severity::High,
+     "A Release is signed by a trusted key that its repository's Signed-By does not name."},
     {"ARCHIVE_RELEASE_STALE", Severity::Medium,
      "A signed Release is older than the maximum age asked for."},
     {"PKG_APT_FOREIGN_KEY", Severity::Medium,

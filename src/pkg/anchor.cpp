@@ -141,9 +141,101 @@ Result<std::vector<std::pair<std::string, std::string>>> keys_of(const std::stri
   return out;
 }
 
+// One repository line of the inspected root's apt sources (one-line or deb822 form).
+struct AptSource {
+  std::string file;  // "/etc/apt/sources.list.d/debian.sources"
+  std::vector<std::string> uris;
+  std::vector<std::string> suites;
+  std::string signed_by;  // a path, fingerprints, or an inline key block; empty when none
+};
+
+std::vector<std::string> words_of(std::string_view text) {
+  std::vector<std::string> out;
+  for (size_t at = text.find_first_not_of(" \t"); at != std::string_view::npos;
+       at = text.find_first_not_of(" \t", at)) {
+    const size_t end = std::min(text.find_first_of(" \t", at), text.size());
+    out.emplace_back(text.substr(at, end - at));
+    at = end;
+  }
+  return out;
+}
+
+// The sources the inspected root's apt reads: /etc/apt/sources.list and sources.list.d's
+// *.list (one-line: "deb [signed-by=/path arch=amd64] URI SUITE COMPONENT...") and *.sources
+// (deb822: "Types:", "URIs:", "Suites:", "Signed-By:", which may hold a key block).
+std::vector<AptSource> apt_sources(const std::string& root) {
+  std::vector<std::string> files = {"/etc/apt/sources.list"};
+  for (const std::string& name : list_dir(join_root(root, "/etc/apt/sources.list.d"))) {
+    if (name.ends_with(".list") || name.ends_with(".sources")) {
+      files.push_back("/etc/apt/sources.list.d/" + name);
+    }
+  }
+  std::vector<AptSource> out;
+  for (const std::string& file : files) {
+    auto text = read_small_file(join_root(root, file), 1 << 20);
+    if (!text) continue;
+    if (file.ends_with(".sources")) {
+      (void)for_each_paragraph(*text, [&](const Paragraph& p) {
+        if (ascii_lower(p.get("Enabled")) == "no") return true;
+        AptSource source{file, words_of(p.get("URIs")), words_of(p.get("Suites")),
+                         std::string(p.get("Signed-By"))};
+        if (!source.uris.empty() && !source.suites.empty()) out.push_back(std::move(source));
+        return true;
+      });
+      continue;
+    }
+    Lines lines(*text);
+    while (auto next = lines.next()) {
+      std::string line(next->substr(0, next->find('#')));
+      std::vector<std::string> words = words_of(line);
+      if (words.size() < 3 || (words[0] != "deb" && words[0] != "deb-src")) continue;
+      AptSource source{file, {}, {}, {}};
+      size_t at = 1;
+      if (words[1].starts_with('[')) {
+        // Options up to the word that ends with ']'.
+        for (; at < words.size(); ++at) {
+          std::string option = words[at];
+          const bool last = option.ends_with(']');
+          if (option.starts_with('[')) option.erase(0, 1);
+          if (last) option.pop_back();
+          if (ascii_lower(option).starts_with("signed-by=")) source.signed_by = option.substr(10);
+          if (last) break;
+        }
+        ++at;
+      }
+      if (at + 1 >= words.size()) continue;
+      source.uris.push_back(words[at]);
+      source.suites.push_back(words[at + 1]);
+      out.push_back(std::move(source));
+    }
+  }
+  return out;
+}
+
+// The apt list file name prefix of a repository's suite, as apt names its lists: the URI
+// without its scheme and credentials, '/' made '_', then "dists", then the suite.
+// "http://deb.debian.org/debian" and "bookworm" give "deb.debian.org_debian_dists_bookworm_".
+// Empty for a flat repository (a suite ending in '/'), whose files apt names otherwise.
+std::string list_prefix(std::string_view uri, std::string_view suite) {
+  if (suite.empty() || suite.ends_with('/')) return {};
+  if (const size_t scheme = uri.find("://"); scheme != std::string_view::npos) {
+    uri.remove_prefix(scheme + 3);
+  }
+  if (const size_t at = uri.find('@'); at != std::string_view::npos && at < uri.find('/')) {
+    uri.remove_prefix(at + 1);
+  }
+  while (uri.ends_with('/')) uri.remove_suffix(1);
+  std::string out = std::string(uri) + "/dists/" + std::string(suite) + "/";
+  std::replace(out.begin(), out.end(), '/', '_');
+  return out;
+}
+
 // The keyring files the inspected root's apt trusts: trusted.gpg, trusted.gpg.d, and those its
-// sources name with Signed-By. Each with where it is trusted.
-std::vector<std::pair<std::string, std::string>> root_trust(const std::string& root) {
+// sources name with Signed-By (a path, or a key block written out to `scratch`). Each with
+// where it is trusted.
+std::vector<std::pair<std::string, std::string>> root_trust(const std::string& root,
+                                                            const std::vector<AptSource>& sources,
+                                                            const std::string& scratch) {
   std::vector<std::pair<std::string, std::string>> out;
   const std::string trusted = join_root(root, "/etc/apt/trusted.gpg");
   if (::access(trusted.c_str(), F_OK) == 0) out.emplace_back(trusted, "/etc/apt/trusted.gpg");
@@ -152,25 +244,25 @@ std::vector<std::pair<std::string, std::string>> root_trust(const std::string& r
       out.emplace_back(join_root(root, "/etc/apt/trusted.gpg.d/" + name), "/etc/apt/trusted.gpg.d");
     }
   }
-  std::vector<std::string> sources = {"/etc/apt/sources.list"};
-  for (const std::string& name : list_dir(join_root(root, "/etc/apt/sources.list.d"))) {
-    if (name.ends_with(".list") || name.ends_with(".sources")) {
-      sources.push_back("/etc/apt/sources.list.d/" + name);
-    }
-  }
-  for (const std::string& source : sources) {
-    auto text = read_small_file(join_root(root, source), 1 << 20);
-    if (!text) continue;
-    // "Signed-By: /path" (deb822) or "[signed-by=/path]" (one-line); an inline key block is
-    // not a file and is left to the keyring check of the InRelease itself.
-    for (const std::string_view marker : {"Signed-By:", "signed-by="}) {
-      for (size_t at = text->find(marker); at != std::string::npos;
-           at = text->find(marker, at + 1)) {
-        size_t start = text->find_first_not_of(" \t", at + marker.size());
-        if (start == std::string::npos || (*text)[start] != '/') continue;
-        const size_t end = text->find_first_of(" \t\n]", start);
-        const std::string path = text->substr(start, end - start);
-        out.emplace_back(join_root(root, path), "Signed-By in " + source);
+  std::set<std::string> seen;
+  for (size_t n = 0; n < sources.size(); ++n) {
+    const std::string& value = sources[n].signed_by;
+    if (value.starts_with('/')) {
+      const std::string path = value.substr(0, value.find_first_of(" \t\n,"));
+      if (seen.insert(path).second) {
+        out.emplace_back(join_root(root, path), "Signed-By in " + sources[n].file);
+      }
+    } else if (value.find("BEGIN PGP PUBLIC KEY BLOCK") != std::string::npos) {
+      // deb822 continuation lines: a lone "." stands for an empty line.
+      std::string block;
+      for (std::string_view line : continuation_lines(value)) {
+        block.append(line == "." ? std::string_view() : line).push_back('\n');
+      }
+      const std::string path = scratch + "/signed-by-" + std::to_string(n) + ".asc";
+      if (FILE* f = std::fopen(path.c_str(), "wb")) {
+        std::fwrite(block.data(), 1, block.size(), f);
+        std::fclose(f);
+        out.emplace_back(path, "Signed-By in " + sources[n].file + " (a key block)");
       }
     }
   }
@@ -206,15 +298,38 @@ std::string strip_compression(std::string_view name) {
 struct ArchiveIndex {
   std::unordered_map<std::string, DebRef> debs;  // key_of(name, version, arch)
   std::vector<Finding> findings;
+  std::vector<std::pair<std::string, int64_t>> believed;  // InRelease name, its Date
 };
 
+// What a signed Release must meet to be believed.
+struct ReleaseRules {
+  std::vector<std::string> keyrings;
+  int64_t when = 0;        // judged at
+  int64_t max_age_ns = 0;  // 0: no limit
+  /// By list prefix: the fingerprints its sources' Signed-By allows (primary keys, or a
+  /// subkey named with '!'); a repository without Signed-By takes any trust root.
+  std::unordered_map<std::string, std::set<std::string>> signers;
+  /// By InRelease name: the newest Date believed before for this system.
+  std::unordered_map<std::string, int64_t> newest;
+};
+
+// The signing key's and its primary key's fingerprints, from gpgv's VALIDSIG status line.
+std::pair<std::string, std::string> valid_signer(std::string_view status) {
+  const size_t at = status.find("[GNUPG:] VALIDSIG ");
+  if (at == std::string_view::npos) return {};
+  const std::string_view line = status.substr(at, status.find('\n', at) - at);
+  const std::vector<std::string> words = words_of(line);
+  if (words.size() < 3) return {};
+  return {words[2], words.size() >= 12 ? words[11] : words[2]};
+}
+
 // Verifies every InRelease and every Packages index of `lists`, and collects what they offer.
-// A Release past its Valid-Until at `when` is not believed, as apt would not believe it; one
-// whose Date is older than `max_age_ns` (0: no limit) is reported and still used.
-ArchiveIndex load_signed_indexes(const std::string& lists,
-                                 const std::vector<std::string>& keyrings,
-                                 int64_t when,
-                                 int64_t max_age_ns) {
+// A Release past its Valid-Until is not believed, as apt would not believe it, nor one older
+// than the newest believed before, nor one signed by a key its sources' Signed-By does not
+// name; one whose Date is older than the maximum age is reported and still used.
+ArchiveIndex load_signed_indexes(const std::string& lists, const ReleaseRules& rules) {
+  const int64_t when = rules.when;
+  const int64_t max_age_ns = rules.max_age_ns;
   ArchiveIndex index;
   std::vector<SignedRelease> releases;
   const std::vector<std::string> names = list_dir(lists);
@@ -222,7 +337,7 @@ ArchiveIndex load_signed_indexes(const std::string& lists,
     if (!name.ends_with("_InRelease")) continue;
     const std::string path = lists + "/" + name;
     std::vector<std::string> argv = {kGpgv, "--status-fd", "2", "--output", "-"};
-    for (const std::string& keyring : keyrings) {
+    for (const std::string& keyring : rules.keyrings) {
       argv.push_back("--keyring");
       argv.push_back(keyring);
     }
@@ -241,7 +356,22 @@ ArchiveIndex load_signed_indexes(const std::string& lists,
     }
     SignedRelease release;
     release.prefix = name.substr(0, name.size() - std::string_view("InRelease").size());
+    if (const auto allowed = rules.signers.find(release.prefix); allowed != rules.signers.end()) {
+      const auto [signing, primary] = valid_signer(run->err);
+      if (!allowed->second.contains(primary) && !allowed->second.contains(signing + "!")) {
+        Finding f = make_finding("ARCHIVE_SIGNER_NOT_ALLOWED", path);
+        f.add_evidence("signer", primary);
+        std::string named;
+        for (const std::string& fingerprint : allowed->second) {
+          named += (named.empty() ? "" : " ") + fingerprint;
+        }
+        f.add_evidence("signed_by", named);
+        index.findings.push_back(std::move(f));
+        continue;
+      }
+    }
     bool expired = false;
+    int64_t release_date = 0;
     (void)for_each_paragraph(run->out, [&](const Paragraph& p) {
       const std::string_view valid_until = p.get("Valid-Until");
       const std::string_view date = p.get("Date");
@@ -255,8 +385,17 @@ ArchiveIndex load_signed_indexes(const std::string& lists,
           index.findings.push_back(std::move(f));
         }
       }
-      if (const auto signed_at = parse_rfc2822(date);
-          max_age_ns > 0 && (!signed_at || *signed_at < when - max_age_ns)) {
+      const auto signed_at = parse_rfc2822(date);
+      if (signed_at) release_date = *signed_at;
+      if (const auto newest = rules.newest.find(name);
+          newest != rules.newest.end() && (!signed_at || *signed_at < newest->second)) {
+        expired = true;
+        Finding f = make_finding("ARCHIVE_RELEASE_REPLAYED", path);
+        f.add_evidence("date", date.empty() ? std::string("(none)") : std::string(date));
+        f.add_evidence("newest_seen", format_rfc3339(newest->second));
+        index.findings.push_back(std::move(f));
+      }
+      if (max_age_ns > 0 && (!signed_at || *signed_at < when - max_age_ns)) {
         Finding f = make_finding("ARCHIVE_RELEASE_STALE", path);
         f.add_evidence("date", date.empty() ? std::string("(none)") : std::string(date));
         f.add_evidence("checked_at", format_rfc3339(when));
@@ -274,7 +413,9 @@ ArchiveIndex load_signed_indexes(const std::string& lists,
       }
       return false;  // the Release fields are the first paragraph
     });
-    if (!expired) releases.push_back(std::move(release));
+    if (expired) continue;
+    releases.push_back(std::move(release));
+    if (release_date != 0) index.believed.emplace_back(name, release_date);
   }
 
   for (const std::string& name : names) {
@@ -722,35 +863,80 @@ Result<VerifyReport> verify_against_archive(const AnchorOptions& options) {
   if (keyrings.empty()) return make_error(ErrorCode::NotFound, "no archive keyring found");
   const std::string lists =
       options.lists_dir.empty() ? join_root(db.root(), "/var/lib/apt/lists") : options.lists_dir;
-  const int64_t when = options.at_ns != 0 ? options.at_ns : now_ns();
-  ArchiveIndex index = load_signed_indexes(
-      lists, keyrings, when, int64_t{options.max_release_age_days} * 86400 * 1'000'000'000);
+  ReleaseRules rules{.keyrings = keyrings,
+                     .when = options.at_ns != 0 ? options.at_ns : now_ns(),
+                     .max_age_ns = int64_t{options.max_release_age_days} * 86400 * 1'000'000'000};
+  if (options.store != nullptr) {
+    CATENA_TRY(rules.newest, options.store->newest_releases(options.system));
+  }
   // The keys the inspected system's apt trusts beyond the trust roots: each is a way in for
   // whoever holds it (and the way a root attacker would make apt take a repository of theirs).
+  std::vector<Finding> trust_findings;
   std::set<std::string> anchored_keys;
   for (const std::string& keyring : keyrings) {
     if (auto keys = keys_of(keyring, scratch)) {
       for (const auto& key : *keys) anchored_keys.insert(key.first);
     }
   }
-  for (const auto& [path, where] : root_trust(db.root())) {
+  const std::vector<AptSource> sources = apt_sources(db.root());
+  std::unordered_map<std::string, std::vector<std::string>> keys_in;  // keyring -> fingerprints
+  for (const auto& [path, where] : root_trust(db.root(), sources, scratch)) {
     auto keys = keys_of(path, scratch);
-    const std::string shown = db.root() == "/" ? path : path.substr(db.root().size());
+    const std::string shown = path.starts_with(scratch) ? where
+                              : db.root() == "/"        ? path
+                                                        : path.substr(db.root().size());
     if (!keys) {
       Finding f = make_finding("PKG_APT_FOREIGN_KEY", shown);
       f.add_evidence("trusted_by", where);
       f.add_evidence("error", keys.error().message);
-      index.findings.push_back(std::move(f));
+      trust_findings.push_back(std::move(f));
       continue;
     }
     for (const auto& [fingerprint, uid] : *keys) {
+      keys_in[path].push_back(fingerprint);
       if (anchored_keys.contains(fingerprint)) continue;
       Finding f = make_finding("PKG_APT_FOREIGN_KEY", shown);
       f.add_evidence("fingerprint", fingerprint);
       if (!uid.empty()) f.add_evidence("uid", uid);
       f.add_evidence("trusted_by", where);
-      index.findings.push_back(std::move(f));
+      trust_findings.push_back(std::move(f));
     }
+  }
+  // Signed-By narrows which trust root may sign a repository, as apt does; it never adds one.
+  for (size_t n = 0; n < sources.size(); ++n) {
+    const AptSource& source = sources[n];
+    if (source.signed_by.empty()) continue;
+    std::set<std::string> allowed;
+    if (source.signed_by.starts_with('/')) {
+      const std::string path = join_root(
+          db.root(), source.signed_by.substr(0, source.signed_by.find_first_of(" \t\n,")));
+      for (const std::string& fingerprint : keys_in[path]) allowed.insert(fingerprint);
+    } else if (source.signed_by.find("BEGIN PGP") != std::string::npos) {
+      for (const std::string& fingerprint :
+           keys_in[scratch + "/signed-by-" + std::to_string(n) + ".asc"]) {
+        allowed.insert(fingerprint);
+      }
+    } else {
+      for (std::string word : words_of(source.signed_by)) {
+        for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        allowed.insert(word);
+      }
+    }
+    for (const std::string& uri : source.uris) {
+      for (const std::string& suite : source.suites) {
+        const std::string prefix = list_prefix(uri, suite);
+        if (prefix.empty()) continue;
+        // Two entries for one repository: either's keys will do, as apt merges them.
+        rules.signers[prefix].insert(allowed.begin(), allowed.end());
+      }
+    }
+  }
+  ArchiveIndex index = load_signed_indexes(lists, rules);
+  for (Finding& f : trust_findings) index.findings.push_back(std::move(f));
+  if (options.store != nullptr && !index.believed.empty()) {
+    std::vector<ReleaseMark> marks;
+    for (const auto& [name, date] : index.believed) marks.push_back({options.system, name, date});
+    CATENA_TRY_STATUS(options.store->remember_releases(marks));
   }
 
   std::vector<std::string> deb_dirs = options.deb_dirs;

@@ -119,4 +119,26 @@ Status Store::remember_export(const baseline::ExportMark& mark) {
   return {};
 }
 
+Result<std::unordered_map<std::string, int64_t>> Store::newest_releases(const std::string& system) {
+  std::unordered_map<std::string, int64_t> out;
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot read archive releases",
+      "SELECT release, date_ns FROM archive_releases WHERE system = ?",
+      [&](const Statement& row) { out.emplace(row.column_text(0), row.column_int(1)); }, system));
+  return out;
+}
+
+Status Store::remember_releases(std::span<const pkg::ReleaseMark> marks) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  for (const pkg::ReleaseMark& mark : marks) {
+    CATENA_TRY_STATUS(run(db_, "cannot store an archive release",
+                          "INSERT INTO archive_releases(system, release, date_ns) VALUES(?, ?, ?) "
+                          "ON CONFLICT(system, release) DO UPDATE SET date_ns = excluded.date_ns "
+                          "WHERE excluded.date_ns > archive_releases.date_ns",
+                          mark.system, mark.release, mark.date_ns));
+  }
+  return txn.commit();
+}
+
 }  // namespace catena::store

@@ -246,9 +246,20 @@ CREATE TABLE baseline_exports (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 10> kMigrations = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
-    kVersion6, kVersion7, kVersion8, kVersion9, kVersion10};
+// The newest signed archive Release believed for each inspected system: an older one shown
+// later is a replayed archive state.
+constexpr std::string_view kVersion11 = R"sql(
+CREATE TABLE archive_releases (
+  system TEXT NOT NULL,
+  release TEXT NOT NULL,
+  date_ns INTEGER NOT NULL,
+  PRIMARY KEY (system, release)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 11> kMigrations = {
+    kVersion1, kVersion2, kVersion3, kVersion4,  kVersion5, kVersion6,
+    kVersion7, kVersion8, kVersion9, kVersion10, kVersion11};
 
 }  // namespace
 

@@ -191,6 +191,26 @@ TEST(Store, FindsAContentAcrossHostsAndScans) {
   EXPECT_THAT(format, test::IsOkAndHolds(std::optional<std::string>("elf")));
 }
 
+// The newest Release believed is kept per system: an older mark never replaces it.
+TEST(Store, KeepsTheNewestArchiveReleasePerSystem) {
+  auto store = Store::open_memory();
+  ASSERT_THAT(store, IsOk());
+  const std::vector<pkg::ReleaseMark> first = {{"host-a", "x_dists_bookworm_InRelease", 200},
+                                               {"host-b", "x_dists_bookworm_InRelease", 500}};
+  ASSERT_THAT((*store)->remember_releases(first), IsOk());
+  const std::vector<pkg::ReleaseMark> older = {{"host-a", "x_dists_bookworm_InRelease", 100}};
+  ASSERT_THAT((*store)->remember_releases(older), IsOk());
+  auto a = (*store)->newest_releases("host-a");
+  ASSERT_THAT(a, IsOk());
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_EQ(a->at("x_dists_bookworm_InRelease"), 200);
+  const std::vector<pkg::ReleaseMark> newer = {{"host-a", "x_dists_bookworm_InRelease", 300}};
+  ASSERT_THAT((*store)->remember_releases(newer), IsOk());
+  EXPECT_EQ((*store)->newest_releases("host-a")->at("x_dists_bookworm_InRelease"), 300);
+  EXPECT_EQ((*store)->newest_releases("host-b")->at("x_dists_bookworm_InRelease"), 500);
+  EXPECT_TRUE((*store)->newest_releases("host-c")->empty());
+}
+
 TEST(Store, MissingScanIsNotFound) {
   auto store = Store::open_memory();
   ASSERT_THAT(store, IsOk());

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "catena/core/result.hpp"
+#include "catena/pkg/archive_store.hpp"
 #include "catena/pkg/dpkg.hpp"
 #include "catena/pkg/verify.hpp"
 
@@ -51,6 +52,11 @@ struct AnchorOptions {
   /// and still used. 0: no limit — Debian's stable archive signs its Release again only at a
   /// point release, months apart, so a fixed limit would fire on every stable system.
   unsigned max_release_age_days = 0;
+  /// When set, a Release older (by its Date) than the newest one believed before for
+  /// `system` is not believed (ARCHIVE_RELEASE_REPLAYED), and the Releases believed now are
+  /// remembered. `system` names who is inspected: the host, and the root when not "/".
+  ArchiveStore* store = nullptr;
+  std::string system;
   unsigned jobs = 0;
   const std::atomic<bool>* cancel = nullptr;
 };

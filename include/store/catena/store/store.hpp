@@ -1,9 +1,10 @@
 #pragma once
 /// The SQLite store: one file (WAL) that implements every concern's store interface — scans and
 /// contents (scan::ScanStore), intelligence (intel::IntelStore), attestations
-/// (attest::AttestationStore), build access (access::AccessStore) and baselines
-/// (baseline::BaselineStore). The record types and the interfaces' contracts live with their
-/// modules; this class adds opening, migration, locking and checking.
+/// (attest::AttestationStore), build access (access::AccessStore), baselines
+/// (baseline::BaselineStore) and the archive Releases the anchor believed (pkg::ArchiveStore). The
+/// record types and the interfaces' contracts live with their modules; this class adds opening,
+/// migration, locking and checking.
 ///
 ///   CATENA_TRY(auto store, Store::open(default_store_path(), Store::Access::ReadWrite));
 ///   CATENA_TRY(int64_t scan_id, store->begin_scan(info));
@@ -31,19 +32,21 @@
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
 #include "catena/intel/intel_store.hpp"
+#include "catena/pkg/archive_store.hpp"
 #include "catena/scan/scan_store.hpp"
 
 struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 10;
+inline constexpr int kSchemaVersion = 11;
 
 class Store final : public scan::ScanStore,
                     public intel::IntelStore,
                     public attest::AttestationStore,
                     public access::AccessStore,
-                    public baseline::BaselineStore {
+                    public baseline::BaselineStore,
+                    public pkg::ArchiveStore {
  public:
   enum class Access { ReadWrite, ReadOnly };
 
@@ -150,6 +153,11 @@ class Store final : public scan::ScanStore,
   [[nodiscard]] Result<std::optional<baseline::ExportMark>> newest_export(
       const std::string& host, const std::string& name, const std::string& key_id) override;
   [[nodiscard]] Status remember_export(const baseline::ExportMark& mark) override;
+
+  // pkg::ArchiveStore (src/store/baselines.cpp)
+  [[nodiscard]] Result<std::unordered_map<std::string, int64_t>> newest_releases(
+      const std::string& system) override;
+  [[nodiscard]] Status remember_releases(std::span<const pkg::ReleaseMark> marks) override;
 
   // The store itself (src/store/store.cpp)
   /// How others can read the store file, or empty when only its owner can ("readable by its
