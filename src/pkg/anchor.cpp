@@ -867,7 +867,9 @@ Result<VerifyReport> verify_against_archive(const AnchorOptions& options) {
                      .when = options.at_ns != 0 ? options.at_ns : now_ns(),
                      .max_age_ns = int64_t{options.max_release_age_days} * 86400 * 1'000'000'000};
   if (options.store != nullptr) {
-    CATENA_TRY(rules.newest, options.store->newest_releases(options.system));
+    auto newest = options.store->newest_releases(options.system);
+    if (!newest) return make_error(newest.error().code, newest.error().message);
+    rules.newest = std::move(*newest);
   }
   // The keys the inspected system's apt trusts beyond the trust roots: each is a way in for
   // whoever holds it (and the way a root attacker would make apt take a repository of theirs).
