@@ -85,6 +85,14 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
   // The package step verifies this system's packages next: their MD5s come from the scan's read.
   session.md5_for_packages = request.packages && packages_root == "/";
   if (session.scan.roots.empty()) return make_error(ErrorCode::Usage, "nothing to scan");
+  if (request.since) {
+    // Said before the scan, not after it.
+    auto earlier = store.get_scan(*request.since);
+    if (!earlier || earlier->host != host || earlier->kind != "audit") {
+      return make_error(ErrorCode::Usage, "--since " + std::to_string(*request.since) +
+                                              ": no audit of " + host + " has that id");
+    }
+  }
 
   AuditResult result;
   // What ran: a rule of the standard no check could break is "skipped", not "pass".
@@ -182,6 +190,10 @@ Result<AuditResult> run_audit(store::Store& store, Audit& request) {
   const bool build_access = !result.access.has_value() || result.access->build_access;
   CATENA_TRY(result.verdict,
              evaluate(request.config.standard, result.findings, build_access, result.examined));
+  if (result.scan.scan_id != 0) {
+    CATENA_TRY(auto comparison, compare_with_earlier(store, result.scan.scan_id, request.since));
+    result.comparison = std::move(comparison);
+  }
   return result;
 }
 

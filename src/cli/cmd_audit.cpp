@@ -67,8 +67,13 @@ Runner register_audit(CLI::App& app) {
   sub->add_flag("--no-access", *no_access,
                 "Do not look for build access (credentials, signing material) in the homes");
   add_access_key_option(*sub, request->access_key);
-  return [sub, command, digests, request, places_option, path_option, config_path,
-          no_access]() -> int {
+  auto since = std::make_shared<int64_t>(0);
+  sub->add_option("--since", *since,
+                  "Compare with this stored audit of the host (its scan id) instead of the "
+                  "host's latest complete audit: each finding is new or open, and the earlier "
+                  "audit's findings not found now are resolved");
+  return [sub, command, digests, request, places_option, path_option, config_path, no_access,
+          since]() -> int {
     if (!sub->parsed()) return -1;
     auto algorithms = parse_digests(*digests);
     if (!algorithms) return fail(algorithms.error());
@@ -83,6 +88,7 @@ Runner register_audit(CLI::App& app) {
     request->access_homes = places_option->homes;
     request->access = !*no_access;
     request->arguments = process_arguments();
+    if (*since != 0) request->since = *since;
     auto config = audit::load_config(*config_path);
     if (!config) return fail(config.error());
     request->config = std::move(*config);
@@ -95,6 +101,7 @@ Runner register_audit(CLI::App& app) {
                            report.findings = std::move(result.findings);
                            report.summary = std::move(result.steps);
                            report.access = access_section(result, request->config);
+                           report.comparison = std::move(result.comparison);
                            return !result.interrupted;
                          });
   };

@@ -32,6 +32,19 @@ Result<Severity> parse_severity(std::string_view text) {
                                           "' (expected info, low, medium, high or critical)");
 }
 
+std::string finding_identity(const Finding& finding) {
+  std::string identity = finding.rule;
+  identity.push_back('\0');
+  identity += finding.path;
+  for (const auto& [key, value] : finding.evidence) {
+    if (key != "package") continue;
+    identity.push_back('\0');
+    identity += value;
+    break;
+  }
+  return identity;
+}
+
 void sort_findings(std::vector<Finding>& findings) {
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     if (a.severity != b.severity) return a.severity > b.severity;

@@ -133,58 +133,99 @@ void write_table_access(std::FILE* out, const ScanReport& report, Style style) {
                         : rule.status == "fail" ? "\x1b[1;31m"
                                                 : "\x1b[33m";
     if (style.color) {
-      std::fprintf(out, "  %s%-6s\x1b[0m %s: %s\n", color, status.c_str(), rule.id.c_str(),
+      std::fprintf(out, "  %s%-7s\x1b[0m %s: %s\n", color, status.c_str(), rule.id.c_str(),
                    rule.title.c_str());
     } else {
-      std::fprintf(out, "  %-6s %s: %s\n", status.c_str(), rule.id.c_str(), rule.title.c_str());
+      std::fprintf(out, "  %-7s %s: %s\n", status.c_str(), rule.id.c_str(), rule.title.c_str());
     }
     constexpr size_t kShown = 5;
     for (size_t i = 0; i < rule.examples.size() && i < kShown; ++i) {
       const FindingRef& f = rule.examples[i];
-      std::fprintf(out, "         #%" PRIu64 " %s  %s\n", f.id, f.rule.c_str(),
+      std::fprintf(out, "          #%" PRIu64 " %s  %s\n", f.id, f.rule.c_str(),
                    escape_for_terminal(f.path).c_str());
     }
     if (rule.count > kShown) {
-      std::fprintf(out, "         ... and %" PRIu64 " more\n", rule.count - kShown);
+      std::fprintf(out, "          ... and %" PRIu64 " more\n", rule.count - kShown);
     }
   }
 }
 
-// `numbered`: each finding gets the "#n" that the standard's rules refer to.
+// `numbered`: each finding gets the "#n" that the standard's rules refer to. With a comparison,
+// the new findings come first, then those still open, then a count of the resolved ones; each
+// keeps its number.
 Status write_table_findings(std::FILE* out,
                             const FindingStream& findings,
                             Style style,
-                            bool numbered) {
+                            bool numbered,
+                            const FindingComparison* comparison) {
+  if (comparison != nullptr) {
+    std::fprintf(out,
+                 "Since audit %lld of %s: %" PRIu64 " new, %" PRIu64 " still open, %zu resolved\n",
+                 static_cast<long long>(comparison->scan_id),
+                 format_rfc3339(comparison->started_ns).substr(0, 19).c_str(),
+                 comparison->new_count, comparison->open_count, comparison->resolved.size());
+  }
   if (findings.empty()) {
     std::fputs("No findings.\n", out);
-    return {};
+  } else {
+    // Numbers as wide as the largest, so that columns never run together.
+    const size_t width = std::to_string(findings.size()).size() + 1;
+    const auto write_one = [&](uint64_t number, const Finding& f) {
+      const std::string severity =
+          (numbered ? fmt::format("#{:<{}}", number, width) : std::string()) +
+          fmt::format("{:<8}", upper(severity_name(f.severity)));
+      if (style.color) {
+        std::fprintf(out, "  %s%s\x1b[0m %s  %s\n", std::string(severity_color(f.severity)).c_str(),
+                     severity.c_str(), f.rule.c_str(), escape_for_terminal(f.path).c_str());
+      } else {
+        std::fprintf(out, "  %s %s  %s\n", severity.c_str(), f.rule.c_str(),
+                     escape_for_terminal(f.path).c_str());
+      }
+      std::fprintf(out, "           %s\n", escape_for_terminal(f.message).c_str());
+      if (!f.evidence.empty()) {
+        std::string line;
+        for (const auto& [key, value] : f.evidence) {
+          if (!line.empty()) line += ", ";
+          line += escape_for_terminal(key) + "=" + escape_for_terminal(value);
+        }
+        std::fprintf(out, "           %s\n", line.c_str());
+      }
+    };
+    // One pass over the stream per part: new (or all, without a comparison), then open.
+    for (const bool want_new : {true, false}) {
+      if (comparison == nullptr && !want_new) break;
+      const uint64_t count = comparison == nullptr ? findings.size()
+                             : want_new            ? comparison->new_count
+                                                   : comparison->open_count;
+      if (count == 0) continue;
+      if (comparison == nullptr) {
+        std::fprintf(out, "Findings (%" PRIu64 "), most severe first:\n", count);
+      } else {
+        std::fprintf(out, "%s (%" PRIu64 "), most severe first:\n",
+                     want_new ? "New findings" : "Still open", count);
+      }
+      uint64_t number = 0;
+      CATENA_TRY_STATUS(findings.for_each([&](const Finding& f) {
+        ++number;
+        if (comparison == nullptr || comparison->is_new(f) == want_new) write_one(number, f);
+      }));
+    }
   }
-  std::fprintf(out, "Findings (%" PRIu64 "), most severe first:\n", findings.size());
-  // Numbers as wide as the largest, so that columns never run together.
-  const size_t width = std::to_string(findings.size()).size() + 1;
-  uint64_t number = 0;
-  return findings.for_each([&](const Finding& f) {
-    ++number;
-    const std::string severity =
-        (numbered ? fmt::format("#{:<{}}", number, width) : std::string()) +
-        fmt::format("{:<8}", upper(severity_name(f.severity)));
-    if (style.color) {
-      std::fprintf(out, "  %s%s\x1b[0m %s  %s\n", std::string(severity_color(f.severity)).c_str(),
-                   severity.c_str(), f.rule.c_str(), escape_for_terminal(f.path).c_str());
-    } else {
-      std::fprintf(out, "  %s %s  %s\n", severity.c_str(), f.rule.c_str(),
+  if (comparison != nullptr && !comparison->resolved.empty()) {
+    std::fprintf(out, "Resolved since audit %lld (%zu):\n",
+                 static_cast<long long>(comparison->scan_id), comparison->resolved.size());
+    constexpr size_t kShown = 10;
+    for (size_t i = 0; i < comparison->resolved.size() && i < kShown; ++i) {
+      const Finding& f = comparison->resolved[i];
+      std::fprintf(out, "  %-8s %s  %s\n", upper(severity_name(f.severity)).c_str(), f.rule.c_str(),
                    escape_for_terminal(f.path).c_str());
     }
-    std::fprintf(out, "           %s\n", escape_for_terminal(f.message).c_str());
-    if (!f.evidence.empty()) {
-      std::string line;
-      for (const auto& [key, value] : f.evidence) {
-        if (!line.empty()) line += ", ";
-        line += escape_for_terminal(key) + "=" + escape_for_terminal(value);
-      }
-      std::fprintf(out, "           %s\n", line.c_str());
+    if (comparison->resolved.size() > kShown) {
+      std::fprintf(out, "  ... and %zu more (--format json lists them)\n",
+                   comparison->resolved.size() - kShown);
     }
-  });
+  }
+  return {};
 }
 
 // The roots of a scan as JSON: [{"path": ...}], each path in the injective JSON form.
@@ -255,6 +296,14 @@ json report_object(const ScanReport& report) {
   }
   object["fail_on"] = severity_name(report.fail_on);
   object["verdict"] = overall_verdict(report);
+  if (report.comparison) {
+    const FindingComparison& c = *report.comparison;
+    object["compared_with"] = {{"scan_id", c.scan_id},
+                               {"started", format_rfc3339(c.started_ns)},
+                               {"new", c.new_count},
+                               {"open", c.open_count},
+                               {"resolved", c.resolved.size()}};
+  }
   if (report.access) {
     const AccessSection& access = *report.access;
     json discoveries = json::array();
@@ -298,12 +347,37 @@ Status write_scan_report(std::FILE* out, const ScanReport& report, Format format
     case Format::Json: {
       json object = report_object(report);
       object["findings"] = kArraySlot;
+      {
+        // Grouped for a reader; the findings themselves still stream below.
+        CATENA_TRY(std::vector<Finding> all, report.findings.collect());
+        json groups = json::array();
+        for (const FindingGroup& g : group_findings(all)) {
+          json group = {{"rule", g.rule},       {"severity", severity_name(g.severity)},
+                        {"by", g.by},           {"count", g.members.size()},
+                        {"findings", g.members}};
+          put_bytes(group, "key", g.key);
+          if (!g.explanation.empty()) group["explanation"] = utf8_text(g.explanation);
+          groups.push_back(std::move(group));
+        }
+        object["groups"] = std::move(groups);
+      }
+      if (report.comparison) {
+        // The earlier audit's findings that are gone.
+        json resolved = json::array();
+        for (const Finding& f : report.comparison->resolved) {
+          json item = finding_object(f);
+          item["status"] = "resolved";
+          resolved.push_back(std::move(item));
+        }
+        object["resolved"] = std::move(resolved);
+      }
       uint64_t number = 0;
       Status status = write_with_array(out, object, 2, [&](const auto& write) {
         return report.findings.for_each([&](const Finding& f) {
           json item = finding_object(f);
           ++number;
-          if (report.access) item["id"] = number;  // what rules[].findings refer to
+          item["id"] = number;  // what rules[].findings and groups[].findings refer to
+          if (report.comparison) item["status"] = report.comparison->is_new(f) ? "new" : "open";
           write(item);
         });
       });
@@ -315,9 +389,19 @@ Status write_scan_report(std::FILE* out, const ScanReport& report, Format format
         json object = finding_object(f);
         object["record"] = "finding";
         if (report.scan_id != 0) object["scan_id"] = report.scan_id;
+        if (report.comparison) object["status"] = report.comparison->is_new(f) ? "new" : "open";
         std::fputs(dump(object).c_str(), out);
         std::fputc('\n', out);
       }));
+      if (report.comparison) {
+        for (const Finding& f : report.comparison->resolved) {
+          json object = finding_object(f);
+          object["record"] = "resolved";
+          object["scan_id"] = report.comparison->scan_id;
+          std::fputs(dump(object).c_str(), out);
+          std::fputc('\n', out);
+        }
+      }
       // The last line: what the json form says besides its findings.
       json summary = report_object(report);
       summary["record"] = "summary";
@@ -388,7 +472,8 @@ Status write_scan_report(std::FILE* out, const ScanReport& report, Format format
   } else {
     std::fprintf(out, "Verdict: %s\n", verdict_text.c_str());
   }
-  return write_table_findings(out, report.findings, style, report.access.has_value());
+  return write_table_findings(out, report.findings, style, report.access.has_value(),
+                              report.comparison ? &*report.comparison : nullptr);
 }
 
 InventoryWriter::InventoryWriter(std::FILE* out, Format format) : out_(out), format_(format) {}

@@ -88,6 +88,9 @@ Status write_sarif(std::FILE* out, const ScanReport& report) {
     for (const auto& [key, value] : f.evidence) put_bytes(evidence, key, value);
     properties["evidence"] = std::move(evidence);
     result["properties"] = std::move(properties);
+    // SARIF's own word for new and still-present results against an earlier run.
+    if (report.comparison)
+      result["baselineState"] = report.comparison->is_new(f) ? "new" : "unchanged";
     return result;
   };
 

@@ -228,7 +228,7 @@ TEST_F(AccessCliTest, AuditJudgesABuildAccessHostAgainstTheStandard) {
   }
   const RunResult table = audit({"--format", "table"});
   EXPECT_NE(table.out.find("holds build access via"), std::string::npos) << table.out;
-  EXPECT_NE(table.out.find("FAIL   no-unprotected-signing-key"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("FAIL    no-unprotected-signing-key"), std::string::npos) << table.out;
 }
 
 TEST_F(AccessCliTest, AHostWithoutBuildAccessGetsAdvice) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <set>
 
 #include "catena/audit/packages.hpp"
 #include "catena/core/fs.hpp"
@@ -73,6 +74,76 @@ TEST_F(AuditRun, ScansLooksForAccessStoresAndJudges) {
   EXPECT_EQ(second->scan.totals.files_read, 0u);
   EXPECT_EQ(second->scan.totals.files_reused, 2u);
   EXPECT_TRUE(has_rule(test::all(second->findings), "WORLD_WRITABLE_EXECUTABLE"));
+}
+
+// Three audits of a tree where a world-writable tool is added and another removed between them:
+// each audit's findings are new or open against the one before, and what went away is resolved.
+TEST_F(AuditRun, EachAuditIsComparedWithTheHostsEarlierOne) {
+  const auto rule_paths = [](const std::vector<Finding>& findings) {
+    std::set<std::string> out;
+    for (const Finding& f : findings) {
+      if (f.rule == "WORLD_WRITABLE_EXECUTABLE") out.insert(f.path);
+    }
+    return out;
+  };
+  const std::string open = dir_ / "tools/bin/open";
+  const std::string added = dir_ / "tools/bin/added";
+  Audit a = request();
+  auto first = run_audit(*store_, a);
+  ASSERT_TRUE(first) << first.error().describe();
+  EXPECT_FALSE(first->comparison.has_value());  // the host's first audit
+
+  dir_.write("tools/bin/added", "#!/bin/sh\n", 0755);
+  ASSERT_EQ(::chmod(added.c_str(), 0777), 0);
+  Audit b = request();
+  auto second = run_audit(*store_, b);
+  ASSERT_TRUE(second) << second.error().describe();
+  ASSERT_TRUE(second->comparison.has_value());
+  const FindingComparison& c2 = *second->comparison;
+  EXPECT_EQ(c2.scan_id, first->scan.scan_id);
+  std::set<std::string> fresh, still;
+  for (const Finding& f : test::all(second->findings)) {
+    if (f.rule != "WORLD_WRITABLE_EXECUTABLE") continue;
+    (c2.is_new(f) ? fresh : still).insert(f.path);
+  }
+  EXPECT_EQ(fresh, std::set<std::string>{added});
+  EXPECT_EQ(still, std::set<std::string>{open});
+  EXPECT_TRUE(rule_paths(c2.resolved).empty());
+  EXPECT_EQ(c2.new_count + c2.open_count, second->findings.size());
+
+  ASSERT_EQ(::unlink(open.c_str()), 0);
+  Audit c = request();
+  auto third = run_audit(*store_, c);
+  ASSERT_TRUE(third) << third.error().describe();
+  ASSERT_TRUE(third->comparison.has_value());
+  EXPECT_EQ(third->comparison->scan_id, second->scan.scan_id);
+  EXPECT_EQ(rule_paths(third->comparison->resolved), std::set<std::string>{open});
+  for (const Finding& f : test::all(third->findings)) {
+    if (f.path == added) {
+      EXPECT_FALSE(third->comparison->is_new(f)) << f.rule;
+    }
+  }
+
+  // Against the first audit instead: the added tool is new, the removed one resolved.
+  Audit d = request();
+  d.since = first->scan.scan_id;
+  auto fourth = run_audit(*store_, d);
+  ASSERT_TRUE(fourth) << fourth.error().describe();
+  ASSERT_TRUE(fourth->comparison.has_value());
+  EXPECT_EQ(fourth->comparison->scan_id, first->scan.scan_id);
+  EXPECT_EQ(rule_paths(fourth->comparison->resolved), std::set<std::string>{open});
+  for (const Finding& f : test::all(fourth->findings)) {
+    if (f.path == added) {
+      EXPECT_TRUE(fourth->comparison->is_new(f)) << f.rule;
+    }
+  }
+
+  // An id that is no audit of this host is refused before anything is scanned.
+  Audit e = request();
+  e.since = 9999;
+  auto refused = run_audit(*store_, e);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::Usage);
 }
 
 TEST_F(AuditRun, AnInterruptedScanRunsNoLaterStep) {

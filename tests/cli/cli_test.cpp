@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -283,6 +284,68 @@ TEST_F(CliTest, AuditScansTheMachinesToolPlaces) {
                                                    "ELF"),
                                   "--format", "json"});
   EXPECT_EQ(json_of(found)[0]["path"], tree_ / "home/.cargo/bin/cargo-evil");
+}
+
+// The JSON and table forms of an audit against the one before: each finding's status, the
+// resolved ones, what it was compared with; the table leads with what is new.
+TEST_F(CliTest, AnAuditSaysWhatIsNewOpenAndResolved) {
+  tree_.write("sys/bin/kept", "#!/bin/sh\n", 0777);
+  tree_.write("sys/bin/gone", "#!/bin/sh\n", 0777);
+  ASSERT_EQ(::chmod((tree_ / "sys/bin/kept").c_str(), 0777), 0);
+  ASSERT_EQ(::chmod((tree_ / "sys/bin/gone").c_str(), 0777), 0);
+  tree_.mkdir("home");
+  const std::vector<std::string> audit = {"audit",        "--db",         db(),         "--no-dpkg",
+                                          "--no-access",  "--path",       "",           "--home",
+                                          tree_ / "home", "--system-dir", tree_ / "sys"};
+  const auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = audit;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_catena(args);
+  };
+  const RunResult first = with({"--format", "json"});
+  ASSERT_LE(first.exit_code, 1) << first.err;
+  const json first_doc = json_of(first);
+  EXPECT_FALSE(first_doc.contains("compared_with"));
+  ASSERT_EQ(::unlink((tree_ / "sys/bin/gone").c_str()), 0);
+  tree_.write("sys/bin/new", "#!/bin/sh\n", 0777);
+  ASSERT_EQ(::chmod((tree_ / "sys/bin/new").c_str(), 0777), 0);
+  const RunResult second = with({"--format", "json"});
+  ASSERT_LE(second.exit_code, 1) << second.err;
+  const json doc = json_of(second);
+  ASSERT_TRUE(doc.contains("compared_with")) << second.out;
+  EXPECT_EQ(doc["compared_with"]["scan_id"], first_doc["scan_id"]);
+  std::map<std::string, std::string> status;
+  for (const json& f : doc["findings"]) {
+    if (f["rule"] == "WORLD_WRITABLE_EXECUTABLE") status[f["path"]] = f["status"];
+  }
+  EXPECT_EQ(status[tree_ / "sys/bin/kept"], "open");
+  EXPECT_EQ(status[tree_ / "sys/bin/new"], "new");
+  bool resolved = false;
+  for (const json& f : doc["resolved"]) {
+    resolved |= f["path"] == tree_ / "sys/bin/gone" && f["status"] == "resolved";
+  }
+  EXPECT_TRUE(resolved) << doc["resolved"].dump();
+  // The table, against the first audit: the new ones first.
+  const RunResult table = with({"--since", std::to_string(first_doc["scan_id"].get<int64_t>())});
+  ASSERT_LE(table.exit_code, 1) << table.err;
+  const size_t since =
+      table.out.find("Since audit " + std::to_string(first_doc["scan_id"].get<int64_t>()));
+  const size_t fresh = table.out.find("New findings");
+  const size_t open = table.out.find("Still open");
+  const size_t gone = table.out.find("Resolved since audit");
+  ASSERT_NE(since, std::string::npos) << table.out;
+  ASSERT_NE(fresh, std::string::npos) << table.out;
+  ASSERT_NE(open, std::string::npos) << table.out;
+  ASSERT_NE(gone, std::string::npos) << table.out;
+  EXPECT_LT(since, fresh);
+  EXPECT_LT(fresh, open);
+  EXPECT_LT(open, gone);
+  EXPECT_LT(table.out.find(tree_ / "sys/bin/new"), open);
+  EXPECT_GT(table.out.find(tree_ / "sys/bin/gone"), gone);
+  // A --since that is no audit of this host.
+  const RunResult wrong = with({"--since", "424242"});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("--since"), std::string::npos);
 }
 
 }  // namespace

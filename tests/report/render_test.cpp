@@ -121,6 +121,74 @@ TEST(WriteScanReport, SarifMapsSeveritiesAndEncodesUris) {
   EXPECT_EQ(run["results"][1]["ruleIndex"], 1);
 }
 
+// Findings grouped by rule, then by package, signer or directory: the groups' members are the
+// findings' numbers, an explanation every member shares is the group's, and the JSON report
+// carries the groups beside its findings.
+TEST(GroupFindings, ByRuleThenPackageSignerOrDirectory) {
+  const auto finding = [](std::string rule, Severity severity, std::string path,
+                          std::vector<std::pair<std::string, std::string>> evidence) {
+    Finding f{.rule = std::move(rule), .severity = severity, .path = std::move(path)};
+    f.evidence = std::move(evidence);
+    return f;
+  };
+  const std::string why = "rewritten by npm: package.json says 10.9.0, the package shipped 9.2.0";
+  const std::vector<Finding> findings = {
+      finding("PKG_FILE_MODIFIED", Severity::High, "/usr/share/nodejs/npm/a.js",
+              {{"package", "npm"}, {"explanation", why}}),
+      finding("PKG_FILE_MODIFIED", Severity::Medium, "/usr/share/nodejs/npm/lib/b.js",
+              {{"package", "npm"}, {"explanation", why}}),
+      finding("PKG_FILE_MODIFIED", Severity::High, "/usr/bin/make", {{"package", "make"}}),
+      finding("UNOWNED_EXECUTABLE", Severity::Medium, "/usr/local/bin/x", {}),
+      finding("UNOWNED_EXECUTABLE", Severity::Medium, "/usr/local/bin/y", {}),
+      finding("UNOWNED_EXECUTABLE", Severity::Medium, "/opt/z/bin/z", {}),
+      finding("SIG_UNTRUSTED_SIGNER", Severity::Low, "/w/a.exe", {{"signer", "CN=Evil"}}),
+      finding("SIG_UNTRUSTED_SIGNER", Severity::Low, "/x/b.exe", {{"signer", "CN=Evil"}}),
+      finding("PKG_NOT_FROM_REPOSITORY", Severity::Medium, "",
+              {{"package", "xtrader"}, {"version", "7.17"}}),
+      finding("HOST_THING", Severity::Info, "", {}),
+  };
+  const std::vector<FindingGroup> groups = group_findings(findings);
+  ASSERT_EQ(groups.size(), 7u);
+  // Most severe first, then the largest.
+  EXPECT_EQ(groups[0].rule, "PKG_FILE_MODIFIED");
+  EXPECT_EQ(groups[0].by, "package");
+  EXPECT_EQ(groups[0].key, "npm");
+  EXPECT_EQ(groups[0].severity, Severity::High);
+  EXPECT_EQ(groups[0].members, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(groups[0].explanation, why);
+  EXPECT_EQ(groups[1].key, "make");
+  EXPECT_EQ(groups[1].explanation, "");
+  EXPECT_EQ(groups[2].rule, "UNOWNED_EXECUTABLE");
+  EXPECT_EQ(groups[2].by, "directory");
+  EXPECT_EQ(groups[2].key, "/usr/local/bin");
+  EXPECT_EQ(groups[2].members, (std::vector<uint64_t>{4, 5}));
+  EXPECT_EQ(groups[3].rule, "PKG_NOT_FROM_REPOSITORY");
+  EXPECT_EQ(groups[3].key, "xtrader");
+  EXPECT_EQ(groups[4].key, "/opt/z/bin");
+  EXPECT_EQ(groups[5].by, "signer");
+  EXPECT_EQ(groups[5].key, "CN=Evil");
+  EXPECT_EQ(groups[5].members, (std::vector<uint64_t>{7, 8}));
+  EXPECT_EQ(groups[6].by, "host");
+  // A member with another explanation takes it away from the group.
+  std::vector<Finding> mixed = {findings[0], findings[1]};
+  mixed[1].evidence[1].second = "something else";
+  EXPECT_EQ(group_findings(mixed)[0].explanation, "");
+
+  ScanReport report = sample();
+  std::vector<Finding> sorted = findings;
+  sort_findings(sorted);
+  report.findings = sorted;
+  const auto doc = nlohmann::json::parse(render(report, Format::Json));
+  ASSERT_EQ(doc["groups"].size(), 7u);
+  for (const auto& group : doc["groups"]) {
+    EXPECT_EQ(group["count"], group["findings"].size());
+    for (const auto& id : group["findings"]) {
+      EXPECT_EQ(doc["findings"][id.get<size_t>() - 1]["rule"], group["rule"]);
+    }
+  }
+  EXPECT_EQ(doc["groups"][0]["explanation"], why);
+}
+
 TEST(ParseFormat, RejectsUnknownNames) {
   EXPECT_THAT(parse_format("xml"), test::HasError(ErrorCode::Usage));
   EXPECT_THAT(parse_format("sarif"), test::IsOkAndHolds(Format::Sarif));

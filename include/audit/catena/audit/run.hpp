@@ -55,6 +55,8 @@ struct Audit {
   scan::Session session;               // digests, jobs, excludes, YARA, cancel, progress, --full
   std::string host;                    // default: this host's name
   std::vector<std::string> arguments;  // the command line, recorded with the scan
+  /// The audit to compare with (`--since`); default the host's latest complete audit before.
+  std::optional<int64_t> since;
 };
 
 struct AuditResult {
@@ -68,6 +70,8 @@ struct AuditResult {
   std::optional<AccessRun> access;  // when the access step ran
   Examined examined;
   Verdict verdict;
+  /// The findings against the host's earlier audit; nullopt for its first audit.
+  std::optional<FindingComparison> comparison;
 };
 
 /// Interrupted only through `result.interrupted` (the scan's partial summary is kept); an
@@ -75,5 +79,12 @@ struct AuditResult {
 /// (an unreadable dpkg database, a baseline that cannot be checked) is a line in `steps`, and
 /// a damaged package database is also the finding PKG_DATABASE_DAMAGED.
 [[nodiscard]] Result<AuditResult> run_audit(store::Store& store, Audit& request);
+
+/// Audit `scan_id` against `since` (another audit of the same host; Usage error otherwise) or,
+/// by default, the host's latest complete audit before it: which findings are new, which were
+/// there before (open), which earlier ones are gone (resolved). nullopt when there is no
+/// earlier audit.
+[[nodiscard]] Result<std::optional<FindingComparison>> compare_with_earlier(
+    scan::ScanStore& store, int64_t scan_id, std::optional<int64_t> since);
 
 }  // namespace catena::audit

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -40,6 +41,25 @@ struct Finding {
 
 /// Orders findings most severe first, then by rule and path, so output is stable.
 void sort_findings(std::vector<Finding>& findings);
+
+/// What makes findings of two runs the same finding: its rule, its path and the package it is
+/// about (a finding about a package has no path). Evidence that changes from run to run
+/// (sizes, times, digests) is left out, so that a finding still there is "open", not "new".
+std::string finding_identity(const Finding& finding);
+
+/// How a run's findings compare with an earlier run of the same host: each finding is "new"
+/// or "open" (the earlier run had it), and the earlier run's findings not found now are
+/// "resolved".
+struct FindingComparison {
+  int64_t scan_id = 0;  // the earlier run
+  int64_t started_ns = 0;
+  std::unordered_set<std::string> earlier;  // finding_identity of each earlier finding
+  std::vector<Finding> resolved;            // most severe first
+  uint64_t new_count = 0;
+  uint64_t open_count = 0;
+
+  bool is_new(const Finding& finding) const { return !earlier.contains(finding_identity(finding)); }
+};
 
 /// The most severe finding's severity, or nullopt when there are none.
 std::optional<Severity> max_severity(const std::vector<Finding>& findings);

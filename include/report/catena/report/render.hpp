@@ -71,6 +71,8 @@ struct ScanReport {
   /// For scans and audits: whether every file was read, and how many contents each analyser
   /// examined (totals.files_read and files_reused say how many files were read or reused).
   std::optional<ScanCounts> scan_counts;
+  /// Against the host's earlier audit: each finding new or open, and those resolved since.
+  std::optional<FindingComparison> comparison;
 };
 
 /// "pass" when no finding is at or above fail_on and the scan completed, "fail" when one is,
@@ -111,6 +113,22 @@ void write_scan_list(std::FILE* out, const std::vector<scan::ScanRecord>& scans,
 /// The overall verdict: the standard's when one was evaluated ("fail" when it failed), else
 /// verdict(); findings at or above fail_on always fail.
 std::string_view overall_verdict(const ScanReport& report);
+
+/// Findings that belong together: one rule, and what they are about — the package (packaged
+/// files, packages), the signer (signature findings), else the directory of the path (unowned
+/// files, access discoveries, everything else), else the host.
+struct FindingGroup {
+  std::string rule;
+  Severity severity = Severity::Info;  // the most severe member's
+  std::string by;                      // "package", "signer", "directory" or "host"
+  std::string key;                     // the package name, signer or directory
+  /// Evidence `explanation` that every member carries (why they changed together), or empty.
+  std::string explanation;
+  std::vector<uint64_t> members;  // numbers of the findings (1 = the first), in report order
+};
+
+/// The groups of `findings` (in report order), most severe first, then the largest.
+std::vector<FindingGroup> group_findings(const std::vector<Finding>& findings);
 
 /// A finding as a JSON object text (used by json, jsonl and tests).
 std::string finding_json(const Finding& finding);
