@@ -352,8 +352,10 @@ Status write_scan_report(std::FILE* out, const ScanReport& report, Format format
         CATENA_TRY(std::vector<Finding> all, report.findings.collect());
         json groups = json::array();
         for (const FindingGroup& g : group_findings(all)) {
-          json group = {{"rule", g.rule},       {"severity", severity_name(g.severity)},
-                        {"by", g.by},           {"count", g.members.size()},
+          json group = {{"rule", g.rule},
+                        {"severity", severity_name(g.severity)},
+                        {"by", g.by},
+                        {"count", g.members.size()},
                         {"findings", g.members}};
           put_bytes(group, "key", g.key);
           if (!g.explanation.empty()) group["explanation"] = utf8_text(g.explanation);
