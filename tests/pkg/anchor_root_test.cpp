@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -128,6 +129,12 @@ class AnchorRoot : public ::testing::Test {
                  root_ / "var/lib/apt/lists" + "'")
                   .exit_code,
               0);
+    for (const auto& entry : fs::directory_iterator(root_ / "var/lib/apt/lists")) {
+      const std::string name = entry.path().filename();
+      if (name.ends_with("_dists_bookworm_InRelease")) {
+        debian_ = name.substr(0, name.size() - std::string_view("InRelease").size());
+      }
+    }
     install(make_deb_);
     fs::copy_file(make_deb_, root_ / "var/cache/apt/archives" / fs::path(make_deb_).filename());
     // The test's own package, from its own signed repository.
@@ -212,6 +219,14 @@ class AnchorRoot : public ::testing::Test {
   test::TempDir store_;
   std::string make_deb_;
   std::string tool_deb_;
+  // The list name prefix of Debian's main archive as this machine's apt names it
+  // ("deb.debian.org_debian_dists_bookworm_"), and its URI.
+  std::string debian_;
+  std::string debian_uri() const {
+    std::string uri = debian_.substr(0, debian_.find("_dists_"));
+    std::replace(uri.begin(), uri.end(), '_', '/');
+    return "http://" + uri;
+  }
 };
 
 TEST_F(AnchorRoot, AnUntouchedRootPasses) {
@@ -242,12 +257,12 @@ TEST_F(AnchorRoot, TheRootsOwnKeyringIsNotTrusted) {
       "\nArchitecture: amd64\nFilename: pool/main/m/make/make.deb\nSize: " +
       std::to_string(deb.size()) + "\nSHA256: " + test::sha256_hex(deb) + "\n\n";
   const std::string lists = root_ / "var/lib/apt/lists/";
-  ASSERT_EQ(sh("rm -f '" + lists + "'deb.debian.org_*").exit_code, 0);
-  write_text(lists + "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages", packages);
+  ASSERT_EQ(sh("rm -f '" + lists + debian_ + "'*").exit_code, 0);
+  write_text(lists + debian_ + "main_binary-amd64_Packages", packages);
   attacker_key().sign("Origin: Debian\nSuite: stable\nCodename: bookworm\nSHA256:\n " +
                           test::sha256_hex(packages) + " " + std::to_string(packages.size()) +
                           " main/binary-amd64/Packages\n",
-                      lists + "deb.debian.org_debian_dists_bookworm_InRelease");
+                      lists + debian_ + "InRelease");
   fs::create_directories(root_ / "etc/apt/trusted.gpg.d");
   fs::copy_file(attacker_key().keyring(), root_ / "etc/apt/trusted.gpg.d/evil.gpg");
 
@@ -255,9 +270,7 @@ TEST_F(AnchorRoot, TheRootsOwnKeyringIsNotTrusted) {
   EXPECT_EQ(r.exit_code, 1) << r.out;
   const std::set<std::string> got = findings(r);
   EXPECT_TRUE(got.contains("PKG_APT_FOREIGN_KEY /etc/apt/trusted.gpg.d/evil.gpg")) << r.out;
-  EXPECT_TRUE(got.contains("ARCHIVE_SIGNATURE_INVALID " + lists +
-                           "deb.debian.org_debian_dists_bookworm_InRelease"))
-      << r.out;
+  EXPECT_TRUE(got.contains("ARCHIVE_SIGNATURE_INVALID " + lists + debian_ + "InRelease")) << r.out;
   EXPECT_TRUE(got.contains("PKG_NOT_ANCHORED make")) << r.out;
   EXPECT_NE(r.out.find(attacker_key().fingerprint()), std::string::npos);
 }
@@ -367,15 +380,14 @@ TEST_F(AnchorRoot, AReplayedReleaseIsRefused) {
 // a keyring file in the root) is believed.
 TEST_F(AnchorRoot, SignedByIsHonoured) {
   const std::string fpr = test_archive_key().fingerprint();
-  write_text(root_ / "etc/apt/sources.list", "deb [signed-by=" + fpr +
-                                                 "] http://deb.debian.org/debian bookworm main\n"
+  write_text(root_ / "etc/apt/sources.list", "deb [signed-by=" + fpr + "] " + debian_uri() +
+                                                 " bookworm main\n"
                                                  "deb [arch=amd64 signed-by=" +
                                                  fpr + "] http://example.org/debian test main\n");
   test::RunResult r = verify();
   EXPECT_EQ(r.exit_code, 1) << r.out;
   const std::string lists = root_ / "var/lib/apt/lists/";
-  EXPECT_TRUE(findings(r).contains("ARCHIVE_SIGNER_NOT_ALLOWED " + lists +
-                                   "deb.debian.org_debian_dists_bookworm_InRelease"))
+  EXPECT_TRUE(findings(r).contains("ARCHIVE_SIGNER_NOT_ALLOWED " + lists + debian_ + "InRelease"))
       << r.out;
   EXPECT_TRUE(findings(r).contains("PKG_NOT_ANCHORED make")) << r.out;
   EXPECT_FALSE(findings(r).contains("PKG_NOT_ANCHORED tool")) << r.out;
