@@ -33,9 +33,10 @@ Result<std::optional<FindingComparison>> compare_with_earlier(scan::ScanStore& s
   if (!earlier) return std::optional<FindingComparison>();
 
   FindingComparison comparison{.scan_id = earlier->id, .started_ns = earlier->started_ns};
-  std::unordered_set<std::string> current;
-  CATENA_TRY_STATUS(store.for_each_finding(
-      scan_id, [&](const Finding& f) { current.insert(finding_identity(f)); }));
+  // Each identity of this audit with how many findings carry it: the store is read once.
+  std::unordered_map<std::string, uint64_t> current;
+  CATENA_TRY_STATUS(
+      store.for_each_finding(scan_id, [&](const Finding& f) { ++current[finding_identity(f)]; }));
   CATENA_TRY_STATUS(store.for_each_finding(earlier->id, [&](const Finding& f) {
     std::string identity = finding_identity(f);
     if (!current.contains(identity) && !comparison.earlier.contains(identity)) {
@@ -43,9 +44,9 @@ Result<std::optional<FindingComparison>> compare_with_earlier(scan::ScanStore& s
     }
     comparison.earlier.insert(std::move(identity));
   }));
-  CATENA_TRY_STATUS(store.for_each_finding(scan_id, [&](const Finding& f) {
-    ++(comparison.is_new(f) ? comparison.new_count : comparison.open_count);
-  }));
+  for (const auto& [identity, count] : current) {
+    (comparison.earlier.contains(identity) ? comparison.open_count : comparison.new_count) += count;
+  }
   return std::optional<FindingComparison>(std::move(comparison));
 }
 
