@@ -284,7 +284,7 @@ void Evaluation::add(const Finding& f) {
     RuleResult& result = results_[r];
     ++result.count;
     if (result.examples.size() < kRuleExamples) {
-      result.examples.push_back({.id = id, .rule = f.rule, .path = f.path});
+      result.examples.push_back({.id = id, .rule = f.rule, .path = finding_subject(f)});
     }
   }
 }

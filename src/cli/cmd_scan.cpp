@@ -11,6 +11,8 @@ namespace catena::cli {
 
 void add_scan_options(CLI::App& app, ScanCommand& command, std::string& digests) {
   add_output_options(app, command.output, /*with_fail_on=*/true);
+  app.add_flag("--all", command.output.all,
+               "List every finding in full instead of grouping them (table output)");
   app.add_option("-j,--jobs", command.session.scan.jobs, "Parallel workers (default: one per core)")
       ->check(CLI::Range(0u, 1024u));
   app.add_flag("-x,--one-file-system", command.session.scan.one_file_system,
@@ -98,10 +100,21 @@ int run_scan_like(
   if (!completed) return fail(completed.error());
   report.fail_on = *fail_on;
   report.store_path = store_path(command.output);
-  auto printed = report::write_scan_report(stdout, report, *format, output_style());
+  // Kept with the scan, so that `catena report` prints it again as it is printed now.
+  if (report.scan_id != 0) {
+    auto kept = (*store)->put_report_context(report.scan_id, report::report_context_json(report));
+    if (!kept) return fail(kept.error());
+  }
+  auto printed =
+      report::write_scan_report(stdout, report, *format, output_style(command.output.all));
   std::fflush(stdout);
   if (!printed) return fail(printed.error());
   if (!command.html.empty()) {
+    if (report.command == "audit" && report.scan_id != 0) {
+      auto history = audit_history(**store, report.host, report.scan_id);
+      if (!history) return fail(history.error());
+      report.history = std::move(*history);
+    }
     auto written = write_file_atomically(
         command.html, 0644, [&](std::FILE* out) { return report::write_html_report(out, report); });
     if (!written) return fail(written.error());

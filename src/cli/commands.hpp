@@ -20,5 +20,6 @@ Runner register_attest(CLI::App& app);
 Runner register_provenance(CLI::App& app);
 Runner register_access(CLI::App& app);
 Runner register_store(CLI::App& app);
+Runner register_report(CLI::App& app);
 
 }  // namespace catena::cli

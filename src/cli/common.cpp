@@ -1,8 +1,10 @@
 #include "common.hpp"
 
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -68,9 +70,37 @@ Result<std::unique_ptr<store::Store>> open_store(const OutputOptions& options,
 
 bool is_terminal(std::FILE* stream) { return ::isatty(::fileno(stream)) == 1; }
 
-report::Style output_style() {
+Result<std::vector<report::AuditPoint>> audit_history(store::Store& store,
+                                                      const std::string& host,
+                                                      int64_t scan_id) {
+  constexpr size_t kPoints = 30;
+  CATENA_TRY(std::vector<scan::ScanRecord> scans, store.list_scans());
+  std::vector<report::AuditPoint> out;
+  for (auto it = scans.rbegin(); it != scans.rend() && out.size() < kPoints; ++it) {
+    if (it->id > scan_id || it->host != host || it->kind != "audit" ||
+        it->status == scan::ScanStatus::Running) {
+      continue;
+    }
+    CATENA_TRY(FindingCounts counts, store.finding_counts(it->id));
+    out.push_back({.scan_id = it->id, .started_ns = it->started_ns, .counts = counts});
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+report::Style output_style(bool all) {
   const char* no_color = std::getenv("NO_COLOR");
-  return report::Style{.color = is_terminal(stdout) && (no_color == nullptr || *no_color == '\0')};
+  report::Style style{.color = is_terminal(stdout) && (no_color == nullptr || *no_color == '\0'),
+                      .all = all};
+  winsize size{};
+  if (is_terminal(stdout) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    style.width = size.ws_col;
+  } else if (const char* columns = std::getenv("COLUMNS"); columns != nullptr) {
+    char* end = nullptr;
+    const unsigned long value = std::strtoul(columns, &end, 10);
+    if (end != columns && *end == '\0' && value > 0 && value < 100000) style.width = value;
+  }
+  return style;
 }
 
 const std::atomic<bool>& install_cancel_handlers() {

@@ -22,6 +22,7 @@ struct OutputOptions {
   std::string format = "table";
   std::string fail_on = "high";
   bool quiet = false;
+  bool all = false;  // every finding in full, not grouped (reports of findings)
 };
 
 /// Adds --db, --format, --quiet (and --fail-on when `with_fail_on`).
@@ -43,7 +44,9 @@ std::string store_path(const OutputOptions& options);
 
 /// True when the text on this stream goes to a terminal; colour also honours NO_COLOR.
 bool is_terminal(std::FILE* stream);
-report::Style output_style();
+/// Colour on a terminal unless NO_COLOR is set; the width of the terminal, else $COLUMNS, else
+/// none (paths are then never shortened). `all`: every finding in full, not grouped.
+report::Style output_style(bool all = false);
 
 /// SIGINT/SIGTERM/SIGHUP raise this flag; a second signal ends the process at once.
 const std::atomic<bool>& install_cancel_handlers();
@@ -56,6 +59,10 @@ void set_argument_memory(int argc, char** argv);
 /// that other processes reading our command line do not learn it.
 void hide_option_value(std::string_view option);
 
+/// The host's audits up to `scan_id` (the last 30, oldest first) with their finding counts.
+[[nodiscard]] Result<std::vector<report::AuditPoint>> audit_history(store::Store& store,
+                                                                    const std::string& host,
+                                                                    int64_t scan_id);
 /// Exit code for a finished report: 1 when a finding is at or above fail_on.
 int exit_code_for(const FindingCounts& findings, Severity fail_on);
 /// Prints `report` to stdout: the exit code for its findings at or above `fail_on`, or that of

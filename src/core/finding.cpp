@@ -32,6 +32,24 @@ Result<Severity> parse_severity(std::string_view text) {
                                           "' (expected info, low, medium, high or critical)");
 }
 
+std::string evidence_of(const Finding& finding, std::string_view key) {
+  for (const auto& [k, v] : finding.evidence) {
+    if (k == key) return v;
+  }
+  return {};
+}
+
+std::string finding_subject(const Finding& f) {
+  if (!f.path.empty()) return f.path;
+  std::string package = evidence_of(f, "package");
+  if (package.empty()) return {};
+  if (std::string version = evidence_of(f, "version"); !version.empty()) package += " " + version;
+  if (std::string size = evidence_of(f, "installed_size"); !size.empty()) {
+    package += " (" + size + " installed)";
+  }
+  return package;
+}
+
 std::string finding_identity(const Finding& finding) {
   std::string identity = finding.rule;
   identity.push_back('\0');

@@ -475,6 +475,8 @@ Finding not_anchored(const InstalledPackage& p, std::string reason) {
   Finding f = make_finding("PKG_NOT_ANCHORED", "");
   f.add_evidence("package", p.qualified_name());
   f.add_evidence("version", p.version);
+  if (p.installed_size_kib > 0)
+    f.add_evidence("installed_size", human_bytes(p.installed_size_kib * 1024));
   f.add_evidence("reason", std::move(reason));
   return f;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "catena/core/rules.hpp"
+#include "catena/core/text.hpp"
 #include "catena/pkg/control.hpp"
 
 namespace catena::pkg {
@@ -178,6 +179,9 @@ std::vector<Finding> packages_not_from_repository(
     f.add_evidence("package", p->qualified_name());
     f.add_evidence("version", p->version);
     f.add_evidence("architecture", p->architecture);
+    if (p->installed_size_kib > 0) {
+      f.add_evidence("installed_size", human_bytes(p->installed_size_kib * 1024));
+    }
     auto offered = index.versions.find(p->name);
     if (offered == index.versions.end()) {
       f.message =

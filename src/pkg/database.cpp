@@ -79,6 +79,12 @@ Result<void> parse_paragraphs_into(std::string_view text, std::vector<InstalledP
     package.architecture = std::string(p.get("Architecture"));
     package.version = std::string(p.get("Version"));
     package.multi_arch = std::string(p.get("Multi-Arch"));
+    // An estimate for people, never trusted for anything: a malformed one is left out.
+    const std::string_view size = p.get("Installed-Size");
+    if (!size.empty() && size.size() <= 12 &&
+        size.find_first_not_of("0123456789") == std::string_view::npos) {
+      package.installed_size_kib = std::stoull(std::string(size));
+    }
     for (std::string_view line : continuation_lines(p.get("Conffiles"))) {
       auto conffile = parse_conffile_line(line);
       if (!conffile) {

@@ -21,6 +21,7 @@
 #include "catena/formats/format.hpp"
 #include "catena/pkg/database.hpp"
 #include "file_digest.hpp"
+#include "rewrites.hpp"
 #include "root_fs.hpp"
 
 namespace catena::pkg {
@@ -621,6 +622,32 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
   if (cancelled()) return make_error(ErrorCode::Interrupted, "interrupted");
   if (unowned_error) return tl::unexpected(*unowned_error);
 
+  // Directories a language package manager rewrote: their findings carry the explanation.
+  std::unordered_map<uint32_t, std::vector<std::string>> modified_by_package;
+  for (size_t check_idx = 0; check_idx < checks.size(); ++check_idx) {
+    if (outcomes[check_idx].problem == Problem::Modified && !checks[check_idx].conffile) {
+      modified_by_package[checks[check_idx].package].push_back(checks[check_idx].path);
+    }
+  }
+  std::unordered_map<uint32_t, std::vector<RewrittenDirectory>> rewritten;
+  for (const auto& [pkg_idx, paths] : modified_by_package) {
+    if (paths.size() < kRewrittenFiles) continue;
+    auto dirs = rewritten_directories(paths, packages[pkg_idx].qualified_name(), fs);
+    if (!dirs.empty()) rewritten.emplace(pkg_idx, std::move(dirs));
+  }
+  modified_by_package.clear();
+  const auto explain = [&](const Check& check, Finding& f) {
+    const auto it = rewritten.find(check.package);
+    if (it == rewritten.end() || check.conffile) return;
+    for (const RewrittenDirectory& d : it->second) {
+      if (!path_is_within(check.path, d.directory)) continue;
+      f.add_evidence("group_root", d.directory);
+      if (!d.version.empty()) f.add_evidence("manifest_version", d.version);
+      f.add_evidence("explanation", d.explanation);
+      return;
+    }
+  };
+
   for (size_t check_idx = 0; check_idx < checks.size(); ++check_idx) {
     const Outcome& outcome = outcomes[check_idx];
     report.bytes += outcome.bytes;
@@ -636,7 +663,9 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
       ++report.files;
     }
     if (outcome.problem == Problem::None) continue;
-    emit(finding_for(checks[check_idx], outcome, packages[checks[check_idx].package]));
+    Finding f = finding_for(checks[check_idx], outcome, packages[checks[check_idx].package]);
+    if (outcome.problem == Problem::Modified) explain(checks[check_idx], f);
+    emit(std::move(f));
   }
   for (Finding& f : unowned_findings) emit(std::move(f));
   for (Finding& f : repository_findings) emit(std::move(f));

@@ -1,7 +1,15 @@
-// The audit as one HTML page a person opens in a browser: inline CSS only, no scripts and no
-// external resources (a Content-Security-Policy forbids them), every attacker-influenced byte
-// escaped.
+// The audit as one HTML page a person opens in a browser: inline CSS and inline SVG only, no
+// scripts and no external resources (a Content-Security-Policy forbids them), every
+// attacker-influenced byte escaped. It leads with the verdict, build access and the standard's
+// rules, then pictures (by severity, by rule, this host over its audits), the new findings, and
+// every finding in collapsible groups. Rows leave their closing tags out (HTML allows it) to
+// keep a page of 10,000 findings small.
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <tuple>
 
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
@@ -56,6 +64,21 @@ td.mono,code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;
 .crit{font-weight:700;color:#b3261e}
 .rid{white-space:nowrap}
 .ev{color:#3d4452;font-size:12.5px}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0}
+.card{background:#fff;border:1px solid #e3e6eb;border-radius:6px;padding:8px 14px;min-width:90px}
+.card b{display:block;font-size:20px}
+.charts{display:flex;flex-wrap:wrap;gap:16px}
+.chart{background:#fff;border:1px solid #e3e6eb;border-radius:6px;padding:8px}
+.chart h3{font-size:13px;margin:0 0 4px;color:#5b6474}
+svg text{font:11px system-ui,sans-serif;fill:#1d2330}
+details{background:#fff;border:1px solid #e3e6eb;border-radius:6px;margin:6px 0}
+summary{cursor:pointer;padding:6px 10px}
+details table{margin:0}
+.why{color:#3d4452;font-size:12.5px;margin:2px 0 0 18px}
+.new{background:#fde8e6;color:#b3261e;font-size:11px;font-weight:700;padding:0 4px;border-radius:3px}
+.count{color:#5b6474}
+.ft td:nth-child(3){width:34%}.ft td:nth-child(4){width:10%}
+.legend-all{color:#2f5f8a}.legend-high{color:#b3261e}
 )css";
 
 std::string upper_ascii(std::string_view text) {
@@ -67,6 +90,133 @@ std::string upper_ascii(std::string_view text) {
 std::string severity_class(Severity s) { return std::string(severity_name(s)); }
 
 void put(std::FILE* out, const std::string& text) { std::fputs(text.c_str(), out); }
+
+}  // namespace
+
+namespace {
+
+constexpr std::array<Severity, 5> kSeverities = {Severity::Critical, Severity::High,
+                                                 Severity::Medium, Severity::Low, Severity::Info};
+
+std::string_view severity_fill(Severity s) {
+  switch (s) {
+    case Severity::Critical:
+      return "#7f0000";
+    case Severity::High:
+      return "#b3261e";
+    case Severity::Medium:
+      return "#c98a00";
+    case Severity::Low:
+      return "#2f5f8a";
+    case Severity::Info:
+      return "#8a93a3";
+  }
+  return "#8a93a3";
+}
+
+// Horizontal bars, one per (label, value, colour): findings by severity, by rule.
+std::string bar_chart(const std::vector<std::tuple<std::string, uint64_t, std::string>>& bars) {
+  constexpr int kLabel = 210, kBar = 220, kRow = 18;
+  uint64_t most = 1;
+  for (const auto& bar : bars) most = std::max(most, std::get<1>(bar));
+  const int height = static_cast<int>(bars.size()) * kRow + 4;
+  std::string svg = fmt::format(
+      "<svg width=\"{}\" height=\"{}\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">",
+      kLabel + kBar + 60, height);
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const auto& [label, value, fill] = bars[i];
+    const int y = static_cast<int>(i) * kRow + 2;
+    const int width = value == 0 ? 0 : std::max(1, static_cast<int>(value * kBar / most));
+    svg += fmt::format(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"{}\" y=\"{}\" "
+        "width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: {}</title></rect><text x=\"{}\" "
+        "y=\"{}\">{}</text>",
+        kLabel - 6, y + 12, html(label), kLabel, y + 2, width, kRow - 5, fill, html(label), value,
+        kLabel + width + 4, y + 12, value);
+  }
+  return svg + "</svg>";
+}
+
+// This host's findings over its audits, one point per audit: all findings, and those at high
+// or above.
+std::string trend_chart(const std::vector<AuditPoint>& history) {
+  constexpr int kWidth = 520, kHeight = 150, kLeft = 44, kBottom = 22, kTop = 8;
+  uint64_t most = 1;
+  for (const AuditPoint& p : history) most = std::max(most, p.counts.total);
+  const auto x = [&](size_t i) {
+    return history.size() == 1
+               ? kLeft + (kWidth - kLeft) / 2
+               : kLeft + static_cast<int>(i * (kWidth - kLeft - 10) / (history.size() - 1));
+  };
+  const auto y = [&](uint64_t value) {
+    return kTop + static_cast<int>((most - value) * (kHeight - kTop - kBottom) / most);
+  };
+  std::string svg = fmt::format(
+      "<svg width=\"{}\" height=\"{}\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">"
+      "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#c5cad3\"/>"
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>"
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">0</text>",
+      kWidth, kHeight, kLeft, kHeight - kBottom, kWidth, kHeight - kBottom, kLeft - 4, kTop + 8,
+      most, kLeft - 4, kHeight - kBottom);
+  for (const bool severe : {false, true}) {
+    std::string points;
+    for (size_t i = 0; i < history.size(); ++i) {
+      const FindingCounts& c = history[i].counts;
+      const uint64_t value = severe ? c.at_least(Severity::High) : c.total;
+      points += fmt::format("{},{} ", x(i), y(value));
+    }
+    svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>",
+                       severe ? "#b3261e" : "#2f5f8a", points);
+  }
+  for (size_t i = 0; i < history.size(); ++i) {
+    const AuditPoint& p = history[i];
+    svg += fmt::format(
+        "<circle cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"#2f5f8a\"><title>audit {} of {}: {} "
+        "findings, {} high or above</title></circle>",
+        x(i), y(p.counts.total), p.scan_id, html(format_rfc3339(p.started_ns).substr(0, 10)),
+        p.counts.total, p.counts.at_least(Severity::High));
+  }
+  if (!history.empty()) {
+    svg += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>", kLeft, kHeight - 6,
+                       html(format_rfc3339(history.front().started_ns).substr(0, 10)));
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", kWidth - 4,
+                       kHeight - 6, html(format_rfc3339(history.back().started_ns).substr(0, 10)));
+  }
+  return svg + "</svg>";
+}
+
+std::string group_title_html(const FindingGroup& g) {
+  const std::string count = std::to_string(g.count);
+  if (g.by == "package") {
+    return count + (g.count == 1 ? " file" : " files") + " of package <code>" + html(g.key) +
+           "</code>" + (g.within.empty() ? "" : " under <code>" + html(g.within) + "</code>");
+  }
+  if (g.by == "signer") return count + " signed by <code>" + html(g.key) + "</code>";
+  if (g.by == "directory") return count + " in <code>" + html(g.key) + "</code>";
+  return count + (g.count == 1 ? " finding" : " findings");
+}
+
+// One finding as a table row: number, severity, subject, package, message and evidence. The
+// explanation is its group's, said once above the rows.
+std::string finding_row(uint64_t number, const Finding& f, bool is_new, bool anchor) {
+  std::string evidence;
+  std::string package;
+  for (const auto& [key, value] : f.evidence) {
+    if (key == "explanation" || key == "group_root") continue;
+    if (key == "package") package = value;
+    evidence += (evidence.empty() ? "" : "; ") + html(key) + ": <code>" + html(value) + "</code>";
+  }
+  return (anchor ? "<tr id=\"f" + std::to_string(number) + "\">" : std::string("<tr>")) + "<td>" +
+         std::to_string(number) + (is_new ? " <span class=\"new\">new</span>" : "") +
+         "<td class=\"sev " + std::string(severity_name(f.severity)) + "\">" +
+         std::string(severity_name(f.severity)) + "<td class=\"mono\"><code>" +
+         html(finding_subject(f)) + "</code><td>" + html(package) + "<td>" + html(f.message) +
+         (evidence.empty() ? "" : "<br><span class=\"ev\">" + evidence + "</span>") + "\n";
+}
+
+constexpr std::string_view kFindingHead =
+    "<table class=\"ft\"><tr><th>#</th><th>severity</th><th>path</th><th>package</th><th>what and "
+    "evidence</th></tr>\n";
 
 }  // namespace
 
@@ -96,6 +246,34 @@ Status write_html_report(std::FILE* out, const ScanReport& report) {
   put(out, "<div class=\"verdict " + std::string(overall) + "\" id=\"verdict\">Verdict: " +
                html(upper_ascii(overall)) + html(incomplete) + "</div>\n");
 
+  // The findings, grouped; every one is held, as a page shows them all.
+  FindingGrouper grouper(SIZE_MAX, true);
+  std::map<std::string, uint64_t> by_rule;
+  uint64_t seen = 0;
+  CATENA_TRY_STATUS(report.findings.for_each([&](const Finding& f) {
+    grouper.add(++seen, f);
+    ++by_rule[f.rule];
+  }));
+  const std::vector<FindingGroup> groups = std::move(grouper).finish();
+  const FindingComparison* comparison = report.comparison ? &*report.comparison : nullptr;
+
+  const FindingCounts& counts = report.findings.counts();
+  put(out, "<div class=\"cards\"><div class=\"card\"><b>" + std::to_string(counts.total) +
+               "</b>findings</div>");
+  for (Severity s : kSeverities) {
+    put(out, "<div class=\"card\"><b class=\"" + severity_class(s) + "\">" +
+                 std::to_string(counts.by_severity[static_cast<size_t>(s)]) + "</b>" +
+                 std::string(severity_name(s)) + "</div>");
+  }
+  if (comparison != nullptr) {
+    put(out, fmt::format("<div class=\"card\"><b>{}</b>new since audit {}</div><div "
+                         "class=\"card\"><b>{}</b>still open</div><div "
+                         "class=\"card\"><b>{}</b>resolved</div>",
+                         comparison->new_count, comparison->scan_id, comparison->open_count,
+                         comparison->resolved.size()));
+  }
+  put(out, "</div>\n");
+
   if (report.access) {
     const AccessSection& access = *report.access;
     put(out, "<h2>Build access</h2>\n");
@@ -115,7 +293,10 @@ Status write_html_report(std::FILE* out, const ScanReport& report) {
           "advice.</p>\n");
     }
     if (!access.standard.empty()) {
-      put(out, "<h2>Standard: " + html(access.standard) + "</h2>\n");
+      size_t passed = 0;
+      for (const AuditRule& rule : access.rules) passed += rule.status == "pass" ? 1 : 0;
+      put(out, "<h2>Standard: " + html(access.standard) + " &middot; " + std::to_string(passed) +
+                   " of " + std::to_string(access.rules.size()) + " rules pass</h2>\n");
       put(out, "<table><tr><th>status</th><th>rule</th><th>findings</th></tr>\n");
       for (const AuditRule& rule : access.rules) {
         std::string refs;
@@ -130,33 +311,88 @@ Status write_html_report(std::FILE* out, const ScanReport& report) {
         put(out, "<tr><td class=\"status " + html(rule.status) + "\">" +
                      html(upper_ascii(rule.status)) + "</td><td><strong class=\"rid\">" +
                      html(rule.id) + "</strong><br>" + html(rule.title) + "</td><td>" +
-                     (refs.empty() ? "none" : refs) + "</td></tr>\n");
+                     (rule.count == 0 ? "none" : std::to_string(rule.count) + ": " + refs) +
+                     "</td></tr>\n");
       }
       put(out, "</table>\n");
     }
   }
 
-  put(out, "<h2>Findings (" + std::to_string(report.findings.size()) + ")</h2>\n");
-  if (report.findings.empty()) {
-    put(out, "<p>No findings.</p>\n");
-  } else {
+  // Pictures: by severity, by rule (the ten largest), and this host over its audits.
+  put(out, "<h2>At a glance</h2>\n<div class=\"charts\">");
+  {
+    std::vector<std::tuple<std::string, uint64_t, std::string>> bars;
+    for (Severity s : kSeverities) {
+      bars.emplace_back(std::string(severity_name(s)), counts.by_severity[static_cast<size_t>(s)],
+                        std::string(severity_fill(s)));
+    }
+    put(out, "<div class=\"chart\"><h3>Findings by severity</h3>" + bar_chart(bars) + "</div>");
+    std::vector<std::pair<std::string, uint64_t>> rules(by_rule.begin(), by_rule.end());
+    std::stable_sort(rules.begin(), rules.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    constexpr size_t kRulesShown = 10;
+    bars.clear();
+    for (size_t i = 0; i < rules.size() && i < kRulesShown; ++i) {
+      bars.emplace_back(rules[i].first, rules[i].second, "#2f5f8a");
+    }
+    const std::string more = rules.size() > kRulesShown
+                                 ? fmt::format(" (the {} largest of {})", kRulesShown, rules.size())
+                                 : std::string();
+    put(out, "<div class=\"chart\"><h3>Findings by rule" + more + "</h3>" +
+                 (bars.empty() ? std::string("none") : bar_chart(bars)) + "</div>");
+    if (!report.history.empty()) {
+      put(out, "<div class=\"chart\"><h3>This host's findings over its last " +
+                   std::to_string(report.history.size()) +
+                   " audits: <span class=\"legend-all\">all</span>, <span "
+                   "class=\"legend-high\">high or above</span></h3>" +
+                   trend_chart(report.history) + "</div>");
+    }
+  }
+  put(out, "</div>\n");
+
+  if (comparison != nullptr) {
+    put(out, "<h2 id=\"new\">New since audit " + std::to_string(comparison->scan_id) + " (" +
+                 std::to_string(comparison->new_count) + ")</h2>\n");
+    if (comparison->new_count == 0) {
+      put(out, "<p>Nothing new.</p>\n");
+    } else {
+      put(out, std::string(kFindingHead));
+      uint64_t number = 0;
+      CATENA_TRY_STATUS(report.findings.for_each([&](const Finding& f) {
+        ++number;
+        if (comparison->is_new(f)) put(out, finding_row(number, f, true, false));
+      }));
+      put(out, "</table>\n");
+    }
+  }
+
+  put(out, "<h2 id=\"groups\">Findings (" + std::to_string(counts.total) + ") in " +
+               std::to_string(groups.size()) + " groups</h2>\n");
+  if (groups.empty()) put(out, "<p>No findings.</p>\n");
+  constexpr size_t kOpenGroup = 3;
+  for (const FindingGroup& g : groups) {
     put(out,
-        "<table><tr><th>#</th><th>severity</th><th>rule</th><th>path and evidence</th></tr>\n");
+        std::string("<details") + (g.count <= kOpenGroup ? " open" : "") +
+            "><summary><span class=\"sev " + severity_class(g.severity) + "\">" +
+            html(severity_name(g.severity)) + "</span> <strong>" + html(g.rule) + "</strong> " +
+            group_title_html(g) +
+            (g.explanation.empty() ? "" : "<div class=\"why\">" + html(g.explanation) + "</div>") +
+            "</summary>\n" + std::string(kFindingHead));
+    for (size_t i = 0; i < g.first.size(); ++i) {
+      const bool is_new = comparison != nullptr && comparison->is_new(g.first[i]);
+      put(out, finding_row(g.members[i], g.first[i], is_new, true));
+    }
+    put(out, "</table></details>\n");
+  }
+
+  if (comparison != nullptr && !comparison->resolved.empty()) {
+    put(out, "<h2>Resolved since audit " + std::to_string(comparison->scan_id) + " (" +
+                 std::to_string(comparison->resolved.size()) + ")</h2>\n");
+    put(out, "<details><summary>" + std::to_string(comparison->resolved.size()) +
+                 " findings of the earlier audit are gone</summary>\n" + std::string(kFindingHead));
     uint64_t number = 0;
-    CATENA_TRY_STATUS(report.findings.for_each([&](const Finding& f) {
-      const uint64_t i = number++;
-      std::string evidence;
-      for (const auto& [key, value] : f.evidence) {
-        evidence +=
-            "<br><span class=\"ev\">" + html(key) + ": <code>" + html(value) + "</code></span>";
-      }
-      put(out, "<tr id=\"f" + std::to_string(i + 1) + "\"><td>" + std::to_string(i + 1) +
-                   "</td><td class=\"sev " + severity_class(f.severity) + "\">" +
-                   html(severity_name(f.severity)) + "</td><td>" + html(f.rule) +
-                   "</td><td><span class=\"mono\"><code>" + html(f.path) + "</code></span><br>" +
-                   html(f.message) + evidence + "</td></tr>\n");
-    }));
-    put(out, "</table>\n");
+    for (const Finding& f : comparison->resolved) put(out, finding_row(++number, f, false, false));
+    put(out, "</table></details>\n");
   }
 
   if (report.access && !report.access->discoveries.empty()) {

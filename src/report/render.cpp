@@ -38,6 +38,23 @@ std::string upper(std::string_view text) {
   return out;
 }
 
+// `text` (escaped for the terminal) in at most `columns` code points, its middle replaced by
+// "..." when longer: both ends of a path say the most. East Asian wide characters count as one.
+std::string fit_columns(const std::string& text, size_t columns) {
+  std::vector<size_t> starts;  // byte offset of each code point
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) starts.push_back(i);
+  }
+  constexpr size_t kNarrowest = 12;
+  if (columns == 0 || starts.size() <= columns) return text;
+  columns = std::max(columns, kNarrowest);
+  if (starts.size() <= columns) return text;
+  const size_t keep = columns - 3;
+  const size_t head = keep / 2;
+  const size_t tail = keep - head;
+  return text.substr(0, starts[head]) + "..." + text.substr(starts[starts.size() - tail]);
+}
+
 json finding_object(const Finding& f) {
   json object = json::object();
   object["rule"] = f.rule;
@@ -141,8 +158,11 @@ void write_table_access(std::FILE* out, const ScanReport& report, Style style) {
     constexpr size_t kShown = 5;
     for (size_t i = 0; i < rule.examples.size() && i < kShown; ++i) {
       const FindingRef& f = rule.examples[i];
-      std::fprintf(out, "          #%" PRIu64 " %s  %s\n", f.id, f.rule.c_str(),
-                   escape_for_terminal(f.path).c_str());
+      const std::string lead = fmt::format("          #{} {}  ", f.id, f.rule);
+      std::fprintf(out, "%s%s\n", lead.c_str(),
+                   fit_columns(escape_for_terminal(f.path),
+                               style.width > lead.size() ? style.width - lead.size() : 0)
+                       .c_str());
     }
     if (rule.count > kShown) {
       std::fprintf(out, "          ... and %" PRIu64 " more\n", rule.count - kShown);
@@ -150,9 +170,23 @@ void write_table_access(std::FILE* out, const ScanReport& report, Style style) {
   }
 }
 
-// `numbered`: each finding gets the "#n" that the standard's rules refer to. With a comparison,
-// the new findings come first, then those still open, then a count of the resolved ones; each
-// keeps its number.
+// How a group's members are counted: "499 files of package nodejs under /usr/lib/...".
+std::string group_title(const FindingGroup& g) {
+  const std::string count = std::to_string(g.count);
+  if (g.by == "package") {
+    return count + " files of package " + escape_for_terminal(g.key) +
+           (g.within.empty() ? "" : " under " + escape_for_terminal(g.within));
+  }
+  if (g.by == "signer") return count + " signed by " + escape_for_terminal(g.key);
+  if (g.by == "directory") return count + " in " + escape_for_terminal(g.key);
+  return count + " findings";
+}
+
+// The findings as a person reads them. `numbered`: each finding gets the "#n" that the
+// standard's rules refer to. Grouped (unless style.all) by rule and package, signer or
+// directory: a group of a few is printed in full, a larger one as one line with its count, its
+// explanation and its first members. With a comparison, the new findings come first, then
+// those still open, then the resolved ones; each keeps its number.
 Status write_table_findings(std::FILE* out,
                             const FindingStream& findings,
                             Style style,
@@ -165,32 +199,64 @@ Status write_table_findings(std::FILE* out,
                  format_rfc3339(comparison->started_ns).substr(0, 19).c_str(),
                  comparison->new_count, comparison->open_count, comparison->resolved.size());
   }
+  constexpr size_t kShown = 3;
+  // Numbers as wide as the largest, so that columns never run together.
+  const size_t number_width = numbered ? std::to_string(findings.size()).size() + 2 : 0;
+  const std::string indent(2 + number_width + 9, ' ');
+  const auto colored = [&](Severity severity, const std::string& text) {
+    if (!style.color) return text;
+    return std::string(severity_color(severity)) + text + "\x1b[0m";
+  };
+  // "  #12  HIGH     RULE  path", the path fitted into what is left of the width.
+  const auto write_line = [&](const std::string& number, Severity severity, const std::string& rule,
+                              const std::string& subject) {
+    const std::string lead = fmt::format("{:<{}}", number, number_width) +
+                             fmt::format("{:<8}", upper(severity_name(severity)));
+    const size_t used = 2 + lead.size() + 1 + rule.size() + 2;
+    const std::string fitted =
+        fit_columns(escape_for_terminal(subject), style.width > used ? style.width - used : 0);
+    std::fprintf(out, "  %s %s  %s\n", colored(severity, lead).c_str(), rule.c_str(),
+                 fitted.c_str());
+  };
+  const auto number_text = [&](uint64_t number) {
+    return numbered ? "#" + std::to_string(number) : std::string();
+  };
+  const auto write_one = [&](uint64_t number, const Finding& f) {
+    write_line(number_text(number), f.severity, f.rule, finding_subject(f));
+    std::fprintf(out, "%s%s\n", indent.c_str(), escape_for_terminal(f.message).c_str());
+    if (!f.evidence.empty()) {
+      std::string line;
+      for (const auto& [key, value] : f.evidence) {
+        if (key == "explanation") continue;  // said by the group, and long
+        if (!line.empty()) line += ", ";
+        line += escape_for_terminal(key) + "=" + escape_for_terminal(value);
+      }
+      std::fprintf(out, "%s%s\n", indent.c_str(), line.c_str());
+    }
+  };
+  const auto write_group = [&](const FindingGroup& g) {
+    if (g.count <= kShown) {
+      for (size_t i = 0; i < g.first.size(); ++i) write_one(g.members[i], g.first[i]);
+      return;
+    }
+    write_line("", g.severity, g.rule, group_title(g));
+    if (!g.explanation.empty()) {
+      std::fprintf(out, "%s%s\n", indent.c_str(), escape_for_terminal(g.explanation).c_str());
+    }
+    for (size_t i = 0; i < g.first.size(); ++i) {
+      const std::string number = numbered ? number_text(g.members[i]) + " " : std::string();
+      const size_t used = indent.size() + number.size();
+      std::fprintf(out, "%s%s%s\n", indent.c_str(), number.c_str(),
+                   fit_columns(escape_for_terminal(finding_subject(g.first[i])),
+                               style.width > used ? style.width - used : 0)
+                       .c_str());
+    }
+    std::fprintf(out, "%s... and %" PRIu64 " more (--all lists every finding)\n", indent.c_str(),
+                 g.count - g.first.size());
+  };
   if (findings.empty()) {
     std::fputs("No findings.\n", out);
   } else {
-    // Numbers as wide as the largest, so that columns never run together.
-    const size_t width = std::to_string(findings.size()).size() + 1;
-    const auto write_one = [&](uint64_t number, const Finding& f) {
-      const std::string severity =
-          (numbered ? fmt::format("#{:<{}}", number, width) : std::string()) +
-          fmt::format("{:<8}", upper(severity_name(f.severity)));
-      if (style.color) {
-        std::fprintf(out, "  %s%s\x1b[0m %s  %s\n", std::string(severity_color(f.severity)).c_str(),
-                     severity.c_str(), f.rule.c_str(), escape_for_terminal(f.path).c_str());
-      } else {
-        std::fprintf(out, "  %s %s  %s\n", severity.c_str(), f.rule.c_str(),
-                     escape_for_terminal(f.path).c_str());
-      }
-      std::fprintf(out, "           %s\n", escape_for_terminal(f.message).c_str());
-      if (!f.evidence.empty()) {
-        std::string line;
-        for (const auto& [key, value] : f.evidence) {
-          if (!line.empty()) line += ", ";
-          line += escape_for_terminal(key) + "=" + escape_for_terminal(value);
-        }
-        std::fprintf(out, "           %s\n", line.c_str());
-      }
-    };
     // One pass over the stream per part: new (or all, without a comparison), then open.
     for (const bool want_new : {true, false}) {
       if (comparison == nullptr && !want_new) break;
@@ -198,31 +264,44 @@ Status write_table_findings(std::FILE* out,
                              : want_new            ? comparison->new_count
                                                    : comparison->open_count;
       if (count == 0) continue;
-      if (comparison == nullptr) {
-        std::fprintf(out, "Findings (%" PRIu64 "), most severe first:\n", count);
-      } else {
-        std::fprintf(out, "%s (%" PRIu64 "), most severe first:\n",
-                     want_new ? "New findings" : "Still open", count);
-      }
+      const char* title = comparison == nullptr ? "Findings"
+                          : want_new            ? "New findings"
+                                                : "Still open";
+      const auto in_part = [&](const Finding& f) {
+        return comparison == nullptr || comparison->is_new(f) == want_new;
+      };
       uint64_t number = 0;
+      if (style.all) {
+        std::fprintf(out, "%s (%" PRIu64 "), most severe first:\n", title, count);
+        CATENA_TRY_STATUS(findings.for_each([&](const Finding& f) {
+          ++number;
+          if (in_part(f)) write_one(number, f);
+        }));
+        continue;
+      }
+      FindingGrouper grouper(kShown, false);
       CATENA_TRY_STATUS(findings.for_each([&](const Finding& f) {
         ++number;
-        if (comparison == nullptr || comparison->is_new(f) == want_new) write_one(number, f);
+        if (in_part(f)) grouper.add(number, f);
       }));
+      const std::vector<FindingGroup> groups = std::move(grouper).finish();
+      std::fprintf(out, "%s (%" PRIu64 ") in %zu group%s, most severe first:\n", title, count,
+                   groups.size(), groups.size() == 1 ? "" : "s");
+      for (const FindingGroup& g : groups) write_group(g);
     }
   }
   if (comparison != nullptr && !comparison->resolved.empty()) {
     std::fprintf(out, "Resolved since audit %lld (%zu):\n",
                  static_cast<long long>(comparison->scan_id), comparison->resolved.size());
-    constexpr size_t kShown = 10;
-    for (size_t i = 0; i < comparison->resolved.size() && i < kShown; ++i) {
+    constexpr size_t kResolvedShown = 10;
+    const size_t shown = style.all ? comparison->resolved.size() : kResolvedShown;
+    for (size_t i = 0; i < comparison->resolved.size() && i < shown; ++i) {
       const Finding& f = comparison->resolved[i];
-      std::fprintf(out, "  %-8s %s  %s\n", upper(severity_name(f.severity)).c_str(), f.rule.c_str(),
-                   escape_for_terminal(f.path).c_str());
+      write_line("", f.severity, f.rule, finding_subject(f));
     }
-    if (comparison->resolved.size() > kShown) {
-      std::fprintf(out, "  ... and %zu more (--format json lists them)\n",
-                   comparison->resolved.size() - kShown);
+    if (comparison->resolved.size() > shown) {
+      std::fprintf(out, "  ... and %zu more (--all or --format json lists them)\n",
+                   comparison->resolved.size() - shown);
     }
   }
   return {};
@@ -348,16 +427,21 @@ Status write_scan_report(std::FILE* out, const ScanReport& report, Format format
       json object = report_object(report);
       object["findings"] = kArraySlot;
       {
-        // Grouped for a reader; the findings themselves still stream below.
-        CATENA_TRY(std::vector<Finding> all, report.findings.collect());
+        // Grouped for a reader, in a first pass that holds only the groups' member numbers;
+        // the findings themselves stream below.
+        FindingGrouper grouper(0, true);
+        uint64_t seen = 0;
+        CATENA_TRY_STATUS(
+            report.findings.for_each([&](const Finding& f) { grouper.add(++seen, f); }));
         json groups = json::array();
-        for (const FindingGroup& g : group_findings(all)) {
+        for (const FindingGroup& g : std::move(grouper).finish()) {
           json group = {{"rule", g.rule},
                         {"severity", severity_name(g.severity)},
                         {"by", g.by},
-                        {"count", g.members.size()},
+                        {"count", g.count},
                         {"findings", g.members}};
           put_bytes(group, "key", g.key);
+          if (!g.within.empty()) put_bytes(group, "within", g.within);
           if (!g.explanation.empty()) group["explanation"] = utf8_text(g.explanation);
           groups.push_back(std::move(group));
         }

@@ -534,6 +534,28 @@ Result<Sha256> Store::scan_content_digest(int64_t scan_id) {
   return out;
 }
 
+Status Store::put_report_context(int64_t scan_id, std::string_view context) {
+  CATENA_TRY(const bool found, first_row(
+                                   db_, "cannot read scan", "SELECT 1 FROM scans WHERE id = ?",
+                                   [](const Statement&) {}, scan_id));
+  if (!found) return make_error(ErrorCode::NotFound, "no scan " + std::to_string(scan_id));
+  CATENA_TRY_STATUS(run(db_, "cannot keep the report",
+                        "INSERT INTO scan_reports (scan_id, context) VALUES (?, ?) "
+                        "ON CONFLICT (scan_id) DO UPDATE SET context = excluded.context",
+                        scan_id, std::string(context)));
+  return {};
+}
+
+Result<std::optional<std::string>> Store::report_context(int64_t scan_id) {
+  std::optional<std::string> out;
+  CATENA_TRY_STATUS(for_each_row(
+      db_, "cannot read the report",
+      "SELECT context FROM scans s JOIN scan_reports r ON "
+      "r.scan_id = s.id WHERE s.id = ?",
+      [&](const Statement& row) { out = row.column_text(0); }, scan_id));
+  return out;
+}
+
 Result<std::vector<ScanRecord>> Store::scans_without_digest(const std::string& algorithm) {
   std::vector<int64_t> ids;
   CATENA_TRY_STATUS(for_each_row(

@@ -257,9 +257,18 @@ CREATE TABLE archive_releases (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 11> kMigrations = {
-    kVersion1, kVersion2, kVersion3, kVersion4,  kVersion5, kVersion6,
-    kVersion7, kVersion8, kVersion9, kVersion10, kVersion11};
+// What an audit's report says beyond its findings (build access, the standard's verdict), so
+// that `catena report` shows it again.
+constexpr std::string_view kVersion12 = R"sql(
+CREATE TABLE scan_reports (
+  scan_id INTEGER PRIMARY KEY REFERENCES scans(id) ON DELETE CASCADE,
+  context TEXT NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 12> kMigrations = {
+    kVersion1, kVersion2, kVersion3, kVersion4,  kVersion5,  kVersion6,
+    kVersion7, kVersion8, kVersion9, kVersion10, kVersion11, kVersion12};
 
 }  // namespace
 

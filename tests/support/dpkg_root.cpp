@@ -67,6 +67,8 @@ void FakeDpkgRoot::install(const FakePackage& package) {
                           package.architecture + "\n";
   if (!package.multi_arch.empty()) paragraph += "Multi-Arch: " + package.multi_arch + "\n";
   paragraph += "Version: " + package.version + "\n";
+  if (!package.installed_size.empty())
+    paragraph += "Installed-Size: " + package.installed_size + "\n";
   if (!conffiles_field.empty()) paragraph += "Conffiles:\n" + conffiles_field;
   paragraph += "Description: test package\n";
   paragraphs_.push_back(std::move(paragraph));

@@ -15,7 +15,8 @@ struct FakePackage {
   std::string version = "1.0";
   std::string multi_arch;  // "same" gives info files named name:arch
   std::string status = "install ok installed";
-  std::vector<std::string> dirs;                               // listed directories
+  std::string installed_size;     // KiB, the Installed-Size field when not empty
+  std::vector<std::string> dirs;  // listed directories
   std::vector<std::pair<std::string, std::string>> files;      // path, content (md5sums)
   std::vector<std::pair<std::string, std::string>> conffiles;  // path, content (status hash)
   std::vector<std::pair<std::string, std::string>> symlinks;   // path, target

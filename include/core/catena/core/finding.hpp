@@ -39,6 +39,13 @@ struct Finding {
   }
 };
 
+/// The value of the first evidence named `key`, or empty.
+std::string evidence_of(const Finding& finding, std::string_view key);
+
+/// What a finding is about, for a person: its path; else its package with version and
+/// installed size ("xtrader 7.17 (3.1 MiB installed)"); else empty.
+std::string finding_subject(const Finding& finding);
+
 /// Orders findings most severe first, then by rule and path, so output is stable.
 void sort_findings(std::vector<Finding>& findings);
 

@@ -37,8 +37,9 @@ struct InstalledPackage {
   std::string name;
   std::string architecture;  // empty for a package that was never unpacked
   std::string version;
-  std::string multi_arch;         // "same", "foreign", "allowed" or empty
-  std::string want, flag, state;  // the three words of the Status field
+  std::string multi_arch;           // "same", "foreign", "allowed" or empty
+  uint64_t installed_size_kib = 0;  // Installed-Size (KiB, the package's own estimate); 0: none
+  std::string want, flag, state;    // the three words of the Status field
   std::vector<Conffile> conffiles;
   size_t line = 0;  // where its paragraph starts in the status file (or journal entry)
 

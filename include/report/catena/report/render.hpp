@@ -6,8 +6,10 @@
 /// plus `path_b64` (its exact bytes). Table output escapes control characters and the Unicode
 /// format characters that can disguise text, and is coloured only when asked.
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "catena/access/discovery.hpp"
@@ -23,6 +25,8 @@ enum class Format { Table, Json, Jsonl, Sarif };
 
 struct Style {
   bool color = false;
+  bool all = false;  // every finding in full, not grouped
+  size_t width = 0;  // the terminal's columns, to fit paths into; 0: no limit
 };
 
 /// A rule of the audit's standard and how the host fared: "pass", "fail" or "advice".
@@ -43,6 +47,13 @@ struct AccessSection {
   std::string standard;  // empty: no standard was evaluated (`access scan`)
   std::string verdict;   // "pass", "fail" or "advice"
   std::vector<AuditRule> rules;
+};
+
+/// One audit of the host, for the trend of its findings.
+struct AuditPoint {
+  int64_t scan_id = 0;
+  int64_t started_ns = 0;
+  FindingCounts counts;
 };
 
 /// What a scan, an audit or a check reports.
@@ -73,6 +84,8 @@ struct ScanReport {
   std::optional<ScanCounts> scan_counts;
   /// Against the host's earlier audit: each finding new or open, and those resolved since.
   std::optional<FindingComparison> comparison;
+  /// The host's audits up to this one, oldest first (the HTML page draws their trend).
+  std::vector<AuditPoint> history;
 };
 
 /// "pass" when no finding is at or above fail_on and the scan completed, "fail" when one is,
@@ -115,20 +128,51 @@ void write_scan_list(std::FILE* out, const std::vector<scan::ScanRecord>& scans,
 std::string_view overall_verdict(const ScanReport& report);
 
 /// Findings that belong together: one rule, and what they are about — the package (packaged
-/// files, packages), the signer (signature findings), else the directory of the path (unowned
-/// files, access discoveries, everything else), else the host.
+/// files; beneath one rewritten directory when the evidence names one), the signer (signature
+/// findings), the directory of the path (unowned files, access discoveries, everything else
+/// with a path), else the rule alone (findings about the host or about packages as a whole).
 struct FindingGroup {
   std::string rule;
   Severity severity = Severity::Info;  // the most severe member's
-  std::string by;                      // "package", "signer", "directory" or "host"
-  std::string key;                     // the package name, signer or directory
+  std::string by;                      // "package", "signer", "directory" or "rule"
+  std::string key;                     // the package name, signer or directory; "" by rule
+  std::string within;  // the directory a language package manager rewrote (evidence group_root)
   /// Evidence `explanation` that every member carries (why they changed together), or empty.
   std::string explanation;
-  std::vector<uint64_t> members;  // numbers of the findings (1 = the first), in report order
+  uint64_t count = 0;
+  /// Numbers of the findings (1 = the first) in report order: all of them, or the first few.
+  std::vector<uint64_t> members;
+  std::vector<Finding> first;  // the first few members themselves, when kept
 };
 
-/// The groups of `findings` (in report order), most severe first, then the largest.
+/// Groups findings as they stream past, holding per group only its count, member numbers and
+/// its first `keep` findings: memory grows with the groups, not the findings.
+class FindingGrouper {
+ public:
+  /// `keep`: findings held per group; `all_numbers`: members lists every number (else `keep`).
+  FindingGrouper(size_t keep, bool all_numbers) : keep_(keep), all_numbers_(all_numbers) {}
+  void add(uint64_t number, const Finding& finding);
+  /// Most severe first, then the largest, then by rule and key.
+  std::vector<FindingGroup> finish() &&;
+
+ private:
+  size_t keep_;
+  bool all_numbers_;
+  std::vector<FindingGroup> groups_;
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, size_t> index_;
+};
+
+/// The groups of `findings` (in report order) with every member's number.
 std::vector<FindingGroup> group_findings(const std::vector<Finding>& findings);
+
+/// What a report says beyond its scan's record and findings (the command, fail-on, the steps'
+/// lines, the scan's counts, build access and the standard's verdict, the audit it was
+/// compared with), as a JSON text to keep with the scan.
+std::string report_context_json(const ScanReport& report);
+/// Sets those parts of `report` from a kept context; returns the scan id it was compared with.
+/// Parse error when the text is not such a context.
+[[nodiscard]] Result<std::optional<int64_t>> apply_report_context(ScanReport& report,
+                                                                  std::string_view text);
 
 /// A finding as a JSON object text (used by json, jsonl and tests).
 std::string finding_json(const Finding& finding);

@@ -204,6 +204,12 @@ class ScanStore {
   /// build attestation cites of its host. Computed on first request and kept for a scan that
   /// is no longer running.
   [[nodiscard]] virtual Result<Sha256> scan_content_digest(int64_t scan_id) = 0;
+  /// What a report of the scan says beyond its records and findings (an audit's build access
+  /// and verdict), kept as the renderer wrote it so that the report can be shown again;
+  /// replaces an earlier one. NotFound when there is no such scan.
+  [[nodiscard]] virtual Status put_report_context(int64_t scan_id, std::string_view context) = 0;
+  /// The context kept for the scan, or nullopt.
+  [[nodiscard]] virtual Result<std::optional<std::string>> report_context(int64_t scan_id) = 0;
 };
 
 /// Findings added to a scan after it ran (the audit's later steps), written a batch at a time

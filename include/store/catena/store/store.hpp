@@ -39,7 +39,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 11;
+inline constexpr int kSchemaVersion = 12;
 
 class Store final : public scan::ScanStore,
                     public intel::IntelStore,
@@ -103,6 +103,8 @@ class Store final : public scan::ScanStore,
   [[nodiscard]] Result<std::vector<scan::Occurrence>> find_by_sha256(const Sha256& sha256) override;
   [[nodiscard]] Result<std::optional<std::string>> content_format(const Sha256& sha256) override;
   [[nodiscard]] Result<Sha256> scan_content_digest(int64_t scan_id) override;
+  [[nodiscard]] Status put_report_context(int64_t scan_id, std::string_view context) override;
+  [[nodiscard]] Result<std::optional<std::string>> report_context(int64_t scan_id) override;
 
   // intel::IntelStore (src/store/intel.cpp)
   [[nodiscard]] Result<std::unique_ptr<intel::FeedImport>> begin_feed_import(
