@@ -230,6 +230,22 @@ std::string list_prefix(std::string_view uri, std::string_view suite) {
   return out;
 }
 
+// The keyring file source `n`'s Signed-By names: a path in the root, or its inline key block as
+// root_trust writes it to `scratch`; empty when it names fingerprints, or nothing.
+std::string signed_by_keyring(const std::string& root,
+                              const std::vector<AptSource>& sources,
+                              size_t n,
+                              const std::string& scratch) {
+  const std::string& value = sources[n].signed_by;
+  if (value.starts_with('/')) {
+    return join_root(root, value.substr(0, value.find_first_of(" \t\n,")));
+  }
+  if (value.find("BEGIN PGP PUBLIC KEY BLOCK") != std::string::npos) {
+    return scratch + "/signed-by-" + std::to_string(n) + ".asc";
+  }
+  return {};
+}
+
 // The keyring files the inspected root's apt trusts: trusted.gpg, trusted.gpg.d, and those its
 // sources name with Signed-By (a path, or a key block written out to `scratch`). Each with
 // where it is trusted.
@@ -247,18 +263,15 @@ std::vector<std::pair<std::string, std::string>> root_trust(const std::string& r
   std::set<std::string> seen;
   for (size_t n = 0; n < sources.size(); ++n) {
     const std::string& value = sources[n].signed_by;
+    const std::string path = signed_by_keyring(root, sources, n, scratch);
     if (value.starts_with('/')) {
-      const std::string path = value.substr(0, value.find_first_of(" \t\n,"));
-      if (seen.insert(path).second) {
-        out.emplace_back(join_root(root, path), "Signed-By in " + sources[n].file);
-      }
-    } else if (value.find("BEGIN PGP PUBLIC KEY BLOCK") != std::string::npos) {
+      if (seen.insert(path).second) out.emplace_back(path, "Signed-By in " + sources[n].file);
+    } else if (!path.empty()) {
       // deb822 continuation lines: a lone "." stands for an empty line.
       std::string block;
       for (std::string_view line : continuation_lines(value)) {
         block.append(line == "." ? std::string_view() : line).push_back('\n');
       }
-      const std::string path = scratch + "/signed-by-" + std::to_string(n) + ".asc";
       if (FILE* f = std::fopen(path.c_str(), "wb")) {
         std::fwrite(block.data(), 1, block.size(), f);
         std::fclose(f);
@@ -911,15 +924,8 @@ Result<VerifyReport> verify_against_archive(const AnchorOptions& options) {
     const AptSource& source = sources[n];
     if (source.signed_by.empty()) continue;
     std::set<std::string> allowed;
-    if (source.signed_by.starts_with('/')) {
-      const std::string path = join_root(
-          db.root(), source.signed_by.substr(0, source.signed_by.find_first_of(" \t\n,")));
+    if (const std::string path = signed_by_keyring(db.root(), sources, n, scratch); !path.empty()) {
       for (const std::string& fingerprint : keys_in[path]) allowed.insert(fingerprint);
-    } else if (source.signed_by.find("BEGIN PGP") != std::string::npos) {
-      for (const std::string& fingerprint :
-           keys_in[scratch + "/signed-by-" + std::to_string(n) + ".asc"]) {
-        allowed.insert(fingerprint);
-      }
     } else {
       for (std::string word : words_of(source.signed_by)) {
         for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -85,6 +85,7 @@ std::string cargo_version(std::string_view text) {
 }  // namespace
 
 std::vector<RewrittenDirectory> rewritten_directories(const std::vector<std::string>& modified,
+                                                      const std::vector<std::string>& missing,
                                                       const std::string& package,
                                                       const RootFs& fs) {
   std::vector<std::string> manifests;
@@ -105,19 +106,25 @@ std::vector<RewrittenDirectory> rewritten_directories(const std::vector<std::str
     size_t files = 0;
     for (const std::string& path : modified) files += path_is_within(path, directory) ? 1 : 0;
     if (files < kRewrittenFiles) continue;
+    size_t gone = 0;
+    for (const std::string& path : missing) gone += path_is_within(path, directory) ? 1 : 0;
     RewrittenDirectory d{.directory = directory,
                          .manifest = manifest,
                          .manager = std::string(manager_of(manifest)),
-                         .files = files};
+                         .files = files,
+                         .gone = gone};
     const std::string text = read_manifest(fs, manifest);
     d.version = d.manager == "npm" ? npm_version(text) : cargo_version(text);
     d.explanation = fmt::format(
-        "{} files of package {} under {} changed together with its {} manifest{}: a language "
+        "{} files of package {} under {} changed{} together with its {} manifest{}: a language "
         "package manager ({}) rewrote the directory over what the package installed. The files "
         "are not what the package shipped; confirm who ran {} there.",
-        files, package, directory, d.manager,
-        d.version.empty() ? std::string() : ", which now names version " + d.version, d.manager,
-        d.manager);
+        files, package, directory,
+        gone == 0   ? std::string()
+        : gone == 1 ? std::string(" and 1 more is gone,")
+                    : fmt::format(" and {} more are gone,", gone),
+        d.manager, d.version.empty() ? std::string() : ", which now names version " + d.version,
+        d.manager, d.manager);
     out.push_back(std::move(d));
   }
   return out;

@@ -19,6 +19,7 @@ struct RewrittenDirectory {
   std::string manager;    // "npm", "cargo"
   std::string version;    // what the manifest names now (empty: unreadable or none)
   size_t files = 0;       // changed files of the package beneath it, the manifest included
+  size_t gone = 0;        // files of the package beneath it that are missing
   std::string explanation;
 };
 
@@ -28,9 +29,11 @@ constexpr size_t kRewrittenFiles = 3;
 /// The rewritten directories among the changed files of one package (`modified`, absolute
 /// paths in `fs`'s root): each holds a changed manifest (package.json, Cargo.toml) and at least
 /// kRewrittenFiles changed files beneath it. Nested manifests (node_modules inside npm) belong
-/// to the outermost. The manifest is read through `fs` (never following a final symlink, at
-/// most 1 MiB) only for its version.
+/// to the outermost. Files of the package that are gone (`missing`) beneath it were removed by
+/// the same rewrite and are counted with it. The manifest is read through `fs` (never
+/// following a final symlink, at most 1 MiB) only for its version.
 std::vector<RewrittenDirectory> rewritten_directories(const std::vector<std::string>& modified,
+                                                      const std::vector<std::string>& missing,
                                                       const std::string& package,
                                                       const RootFs& fs);
 

@@ -624,18 +624,25 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
 
   // Directories a language package manager rewrote: their findings carry the explanation.
   std::unordered_map<uint32_t, std::vector<std::string>> modified_by_package;
+  std::unordered_map<uint32_t, std::vector<std::string>> missing_by_package;
   for (size_t check_idx = 0; check_idx < checks.size(); ++check_idx) {
-    if (outcomes[check_idx].problem == Problem::Modified && !checks[check_idx].conffile) {
+    const Problem problem = outcomes[check_idx].problem;
+    if (checks[check_idx].conffile) continue;
+    if (problem == Problem::Modified) {
       modified_by_package[checks[check_idx].package].push_back(checks[check_idx].path);
+    } else if (problem == Problem::Missing) {
+      missing_by_package[checks[check_idx].package].push_back(checks[check_idx].path);
     }
   }
   std::unordered_map<uint32_t, std::vector<RewrittenDirectory>> rewritten;
   for (const auto& [pkg_idx, paths] : modified_by_package) {
     if (paths.size() < kRewrittenFiles) continue;
-    auto dirs = rewritten_directories(paths, packages[pkg_idx].qualified_name(), fs);
+    auto dirs = rewritten_directories(paths, missing_by_package[pkg_idx],
+                                      packages[pkg_idx].qualified_name(), fs);
     if (!dirs.empty()) rewritten.emplace(pkg_idx, std::move(dirs));
   }
   modified_by_package.clear();
+  missing_by_package.clear();
   const auto explain = [&](const Check& check, Finding& f) {
     const auto it = rewritten.find(check.package);
     if (it == rewritten.end() || check.conffile) return;
@@ -664,7 +671,9 @@ Result<VerifyReport> verify_packages(const VerifyOptions& options) {
     }
     if (outcome.problem == Problem::None) continue;
     Finding f = finding_for(checks[check_idx], outcome, packages[checks[check_idx].package]);
-    if (outcome.problem == Problem::Modified) explain(checks[check_idx], f);
+    if (outcome.problem == Problem::Modified || outcome.problem == Problem::Missing) {
+      explain(checks[check_idx], f);
+    }
     emit(std::move(f));
   }
   for (Finding& f : unowned_findings) emit(std::move(f));

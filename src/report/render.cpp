@@ -179,6 +179,10 @@ std::string group_title(const FindingGroup& g) {
   }
   if (g.by == "signer") return count + " signed by " + escape_for_terminal(g.key);
   if (g.by == "directory") return count + " in " + escape_for_terminal(g.key);
+  // Findings about packages as a whole (the first few are held by the table's grouper).
+  if (!g.first.empty() && !evidence_of(g.first.front(), "package").empty()) {
+    return count + " packages";
+  }
   return count + " findings";
 }
 
@@ -224,15 +228,12 @@ Status write_table_findings(std::FILE* out,
   const auto write_one = [&](uint64_t number, const Finding& f) {
     write_line(number_text(number), f.severity, f.rule, finding_subject(f));
     std::fprintf(out, "%s%s\n", indent.c_str(), escape_for_terminal(f.message).c_str());
-    if (!f.evidence.empty()) {
-      std::string line;
-      for (const auto& [key, value] : f.evidence) {
-        if (key == "explanation") continue;  // said by the group, and long
-        if (!line.empty()) line += ", ";
-        line += escape_for_terminal(key) + "=" + escape_for_terminal(value);
-      }
-      std::fprintf(out, "%s%s\n", indent.c_str(), line.c_str());
+    std::string line;
+    for (const auto& [key, value] : f.evidence) {
+      if (!line.empty()) line += ", ";
+      line += escape_for_terminal(key) + "=" + escape_for_terminal(value);
     }
+    if (!line.empty()) std::fprintf(out, "%s%s\n", indent.c_str(), line.c_str());
   };
   const auto write_group = [&](const FindingGroup& g) {
     if (g.count <= kShown) {

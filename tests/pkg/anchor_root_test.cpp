@@ -16,6 +16,7 @@
 
 #include "catena/core/time.hpp"
 #include "support/cache.hpp"
+#include "support/gpg_key.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
 
@@ -42,49 +43,12 @@ void write_text(const std::string& path, const std::string& text) {
 test::RunResult sh(const std::string& command) { return test::run_command({"sh", "-c", command}); }
 
 // An OpenPGP key made by gpg in its own home, exported as a keyring; made once per suite.
-class GpgKey {
- public:
-  explicit GpgKey(const std::string& uid) {
-    ::chmod(home_.path().c_str(), 0700);
-    ok_ = test::run_command({"gpg", "--homedir", home_.path(), "--batch", "--pinentry-mode",
-                             "loopback", "--passphrase", "", "--quick-gen-key", uid, "ed25519",
-                             "sign", "never"})
-                  .exit_code == 0 &&
-          test::run_command(
-              {"gpg", "--homedir", home_.path(), "--batch", "--export", "-o", keyring()})
-                  .exit_code == 0;
-    const test::RunResult listed = test::run_command(
-        {"gpg", "--homedir", home_.path(), "--batch", "--with-colons", "--list-keys"});
-    const size_t fpr = listed.out.find("\nfpr:");
-    if (fpr != std::string::npos) {
-      const size_t start = listed.out.find_first_not_of(':', fpr + 5);
-      fingerprint_ = listed.out.substr(start, listed.out.find(':', start) - start);
-    }
-  }
-  bool ok() const { return ok_ && fingerprint_.size() == 40; }
-  std::string keyring() const { return home_ / "keyring.gpg"; }
-  const std::string& fingerprint() const { return fingerprint_; }
-  // Clear-signs `release` (text) into `out`.
-  void sign(const std::string& release, const std::string& out) const {
-    write_text(home_ / "Release", release);
-    const test::RunResult r =
-        test::run_command({"gpg", "--homedir", home_.path(), "--batch", "--yes", "--clearsign",
-                           "-o", out, home_ / "Release"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-
- private:
-  test::TempDir home_;
-  bool ok_ = false;
-  std::string fingerprint_;
-};
-
-const GpgKey& test_archive_key() {
-  static const GpgKey key("catena test archive <archive@example.org>");
+const test::GpgKey& test_archive_key() {
+  static const test::GpgKey key("catena test archive <archive@example.org>");
   return key;
 }
-const GpgKey& attacker_key() {
-  static const GpgKey key("Trading Tools archive <archive@attacker.example>");
+const test::GpgKey& attacker_key() {
+  static const test::GpgKey key("Trading Tools archive <archive@attacker.example>");
   return key;
 }
 
@@ -161,7 +125,7 @@ class AnchorRoot : public ::testing::Test {
 
   // The repository example.org/debian, suite "test", offering the tool's .deb: its Packages and
   // an InRelease with `fields` (Date, Valid-Until), signed by `key`.
-  void write_tool_repository(const GpgKey& key, const std::string& fields) {
+  void write_tool_repository(const test::GpgKey& key, const std::string& fields) {
     const std::string deb = read_text(tool_deb_);
     const std::string packages =
         "Package: tool\nVersion: 1.0\nArchitecture: amd64\n"
@@ -169,10 +133,11 @@ class AnchorRoot : public ::testing::Test {
         std::to_string(deb.size()) + "\nSHA256: " + test::sha256_hex(deb) + "\n\n";
     const std::string lists = root_ / "var/lib/apt/lists/";
     write_text(lists + "example.org_debian_dists_test_main_binary-amd64_Packages", packages);
-    key.sign("Origin: test\nSuite: test\nCodename: test\n" + fields + "SHA256:\n " +
-                 test::sha256_hex(packages) + " " + std::to_string(packages.size()) +
-                 " main/binary-amd64/Packages\n",
-             lists + "example.org_debian_dists_test_InRelease");
+    ASSERT_EQ(key.sign_text("Origin: test\nSuite: test\nCodename: test\n" + fields + "SHA256:\n " +
+                                test::sha256_hex(packages) + " " + std::to_string(packages.size()) +
+                                " main/binary-amd64/Packages\n",
+                            lists + "example.org_debian_dists_test_InRelease"),
+              "");
   }
 
   // The trusted keyrings: Debian's, and the test archive's (never the attacker's).
@@ -259,10 +224,12 @@ TEST_F(AnchorRoot, TheRootsOwnKeyringIsNotTrusted) {
   const std::string lists = root_ / "var/lib/apt/lists/";
   ASSERT_EQ(sh("rm -f '" + lists + debian_ + "'*").exit_code, 0);
   write_text(lists + debian_ + "main_binary-amd64_Packages", packages);
-  attacker_key().sign("Origin: Debian\nSuite: stable\nCodename: bookworm\nSHA256:\n " +
-                          test::sha256_hex(packages) + " " + std::to_string(packages.size()) +
-                          " main/binary-amd64/Packages\n",
-                      lists + debian_ + "InRelease");
+  ASSERT_EQ(attacker_key().sign_text(
+                "Origin: Debian\nSuite: stable\nCodename: bookworm\nSHA256:\n " +
+                    test::sha256_hex(packages) + " " + std::to_string(packages.size()) +
+                    " main/binary-amd64/Packages\n",
+                lists + debian_ + "InRelease"),
+            "");
   fs::create_directories(root_ / "etc/apt/trusted.gpg.d");
   fs::copy_file(attacker_key().keyring(), root_ / "etc/apt/trusted.gpg.d/evil.gpg");
 

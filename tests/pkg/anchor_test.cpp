@@ -14,6 +14,7 @@
 #include "catena/core/digest.hpp"
 #include "catena/core/time.hpp"
 #include "support/dpkg_root.hpp"
+#include "support/gpg_key.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 
@@ -39,41 +40,16 @@ std::string evidence(const Finding& f, const std::string& key) {
 }
 
 // A signing key made once for the whole suite (key generation is the slow part).
-class SigningKey {
- public:
-  static const SigningKey& get() {
-    static const SigningKey key;
-    return key;
-  }
-  std::string sign(const std::string& release_path, const std::string& out) const {
-    const test::RunResult r = test::run_command({"gpg", "--homedir", home_.path(), "--batch",
-                                                 "--yes", "--clearsign", "-o", out, release_path});
-    return r.exit_code == 0 ? "" : r.err;
-  }
-  const std::string& keyring() const { return keyring_; }
-  bool ok() const { return ok_; }
-
- private:
-  SigningKey() {
-    ::chmod(home_.path().c_str(), 0700);
-    const test::RunResult made = test::run_command(
-        {"gpg", "--homedir", home_.path(), "--batch", "--pinentry-mode", "loopback", "--passphrase",
-         "", "--quick-gen-key", "catena test archive <archive@example.org>", "ed25519", "sign",
-         "never"});
-    keyring_ = home_ / "keyring.gpg";
-    const test::RunResult exported = test::run_command(
-        {"gpg", "--homedir", home_.path(), "--batch", "--export", "-o", keyring_});
-    ok_ = made.exit_code == 0 && exported.exit_code == 0;
-  }
-  test::TempDir home_;
-  std::string keyring_;
-  bool ok_ = false;
-};
+// The test archive's key, made once for the suite.
+const test::GpgKey& archive_key() {
+  static const test::GpgKey key("catena test archive <archive@example.org>");
+  return key;
+}
 
 class AnchorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!SigningKey::get().ok()) CATENA_MISSING() << "gpg cannot make a test key here";
+    if (!archive_key().ok()) CATENA_MISSING() << "gpg cannot make a test key here";
     files_ = {{"/usr/bin/tool", "#!/bin/sh\necho tool\n"},
               {"/usr/share/doc/tool/README", "read me\n"}};
     // The .deb, built by the real dpkg-deb.
@@ -108,15 +84,15 @@ class AnchorTest : public ::testing::Test {
                                 "SHA256:\n " + test::sha256_hex(packages) + " " +
                                 std::to_string(packages.size()) + " main/binary-amd64/Packages\n";
     build_.write("Release", release);
-    ASSERT_EQ(SigningKey::get().sign(build_ / "Release",
-                                     root_ / (lists + "example.org_debian_dists_test_InRelease")),
+    ASSERT_EQ(archive_key().sign_file(build_ / "Release",
+                                      root_ / (lists + "example.org_debian_dists_test_InRelease")),
               "");
   }
 
   VerifyReport anchor() {
     auto report = verify_against_archive({.location = {.root = root_.path()},
                                           .packages = {"tool"},
-                                          .keyrings = {SigningKey::get().keyring()}});
+                                          .keyrings = {archive_key().keyring()}});
     EXPECT_THAT(report, IsOk());
     return report ? *report : VerifyReport{};
   }
@@ -164,11 +140,11 @@ TEST_F(AnchorTest, TheInspectedRootsOwnKeysAreNotTrusted) {
   if (::access("/usr/share/keyrings/debian-archive-keyring.gpg", R_OK) != 0) {
     CATENA_SKIP_ENVIRONMENT() << "no Debian archive keyring on this machine";
   }
-  root_.dir().write("etc/apt/trusted.gpg.d/evil.gpg", read_text(SigningKey::get().keyring()));
+  root_.dir().write("etc/apt/trusted.gpg.d/evil.gpg", read_text(archive_key().keyring()));
   root_.dir().write("etc/apt/sources.list.d/evil.sources",
                     "Types: deb\nURIs: http://example.org/debian\nSuites: test\nComponents: "
                     "main\nSigned-By: /etc/apt/keyrings/evil.gpg\n");
-  root_.dir().write("etc/apt/keyrings/evil.gpg", read_text(SigningKey::get().keyring()));
+  root_.dir().write("etc/apt/keyrings/evil.gpg", read_text(archive_key().keyring()));
   auto report = verify_against_archive({.location = {.root = root_.path()}, .packages = {"tool"}});
   ASSERT_THAT(report, IsOk());
   std::map<std::string, int> rules;
@@ -208,7 +184,7 @@ TEST_F(AnchorTest, ReplayedReleasesAreNotBelieved) {
   // Judged on the day the image was taken, the same Release holds.
   auto snapshot = verify_against_archive({.location = {.root = root_.path()},
                                           .packages = {"tool"},
-                                          .keyrings = {SigningKey::get().keyring()},
+                                          .keyrings = {archive_key().keyring()},
                                           .at_ns = *parse_rfc3339("2024-01-02T00:00:00Z")});
   ASSERT_THAT(snapshot, IsOk());
   EXPECT_TRUE(snapshot->findings.empty()) << snapshot->findings[0].rule;
@@ -217,7 +193,7 @@ TEST_F(AnchorTest, ReplayedReleasesAreNotBelieved) {
   write_repository("", "Date: Mon, 01 Jan 2024 00:00:00 UTC\n");
   auto stale = verify_against_archive({.location = {.root = root_.path()},
                                        .packages = {"tool"},
-                                       .keyrings = {SigningKey::get().keyring()},
+                                       .keyrings = {archive_key().keyring()},
                                        .max_release_age_days = 30});
   ASSERT_THAT(stale, IsOk());
   ASSERT_EQ(stale->findings.size(), 1u);

@@ -2,6 +2,7 @@
 // table fitted to the terminal, `catena report` printing a stored audit again, and the HTML
 // page as Chromium renders it.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -38,6 +39,7 @@ class ReportCli : public ::testing::Test {
                              {"/usr/lib/node_modules/npm/lib/cli.js", "cli 9"},
                              {"/usr/lib/node_modules/npm/lib/npm.js", "npm 9"},
                              {"/usr/lib/node_modules/npm/lib/utils/a.js", "a 9"},
+                             {"/usr/lib/node_modules/npm/lib/old.js", "old 9"},
                              {"/usr/lib/node_modules/npm/node_modules/abbrev/package.json",
                               R"({"version":"1.0.0"})"}}});
     root_.install({.name = "xtrader",
@@ -53,6 +55,7 @@ class ReportCli : public ::testing::Test {
               R"({"version":"2.0.0"})"}}) {
       root_.dir().write(path, content, 0644);
     }
+    ::unlink((root_ / "usr/lib/node_modules/npm/lib/old.js").c_str());  // npm 10 has none
     root_.dir().write("usr/bin/dropper", "#!/bin/sh\necho one\n", 0755);
     root_.dir().write("usr/bin/dropper2", "#!/bin/sh\necho two\n", 0755);
     root_.dir().write("usr/lib/evil/helper", "#!/bin/sh\necho three\n", 0755);
@@ -99,6 +102,16 @@ TEST_F(ReportCli, FindingsAreGroupedWithWhatExplainsThem) {
   const std::string why = (*npm)["explanation"].get<std::string>();
   EXPECT_NE(why.find("(npm) rewrote"), std::string::npos) << why;
   EXPECT_NE(why.find("names version 10.9.0"), std::string::npos) << why;
+  EXPECT_NE(why.find("and 1 more is gone"), std::string::npos) << why;
+  // The file the rewrite removed is explained the same way.
+  bool missing_explained = false;
+  for (const json& f : doc["findings"]) {
+    if (f["rule"] == "PKG_FILE_MISSING") {
+      missing_explained = f["evidence"].value("explanation", "") == why &&
+                          f["evidence"]["group_root"] == "/usr/lib/node_modules/npm";
+    }
+  }
+  EXPECT_TRUE(missing_explained) << r.out;
   EXPECT_EQ(unowned_dirs, (std::set<std::string>{"/usr/bin", "/usr/lib/evil"}));
   ASSERT_NE(orphan, nullptr);
   const json& xtrader = doc["findings"][(*orphan)["findings"][0].get<size_t>() - 1];
@@ -129,6 +142,7 @@ TEST_F(ReportCli, NoExplanationWithoutARewrittenDirectory) {
   root_.dir().write("usr/lib/node_modules/npm/lib/cli.js", "cli 9");
   root_.dir().write("usr/lib/node_modules/npm/lib/npm.js", "npm 9");
   root_.dir().write("usr/lib/node_modules/npm/lib/utils/a.js", "a 9");
+  root_.dir().write("usr/lib/node_modules/npm/lib/old.js", "old 9");
   root_.dir().write("usr/lib/node_modules/npm/node_modules/abbrev/package.json",
                     R"({"version":"1.0.0"})");
   const RunResult r = run_catena(audit_args({"--format", "json"}));
