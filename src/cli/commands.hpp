@@ -21,5 +21,6 @@ Runner register_provenance(CLI::App& app);
 Runner register_access(CLI::App& app);
 Runner register_store(CLI::App& app);
 Runner register_report(CLI::App& app);
+Runner register_release(CLI::App& app);
 
 }  // namespace catena::cli

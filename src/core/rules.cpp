@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 68> kRules = {{
+constexpr std::array<RuleInfo, 71> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -53,6 +53,14 @@ constexpr std::array<RuleInfo, 68> kRules = {{
      "A signed Release is older than the maximum age asked for."},
     {"PKG_APT_FOREIGN_KEY", Severity::Medium,
      "The inspected system's apt trusts a key that is not among the archive trust roots."},
+    {"RELEASE_ARCHIVE_LIMIT", Severity::Medium,
+     "An archive in a release hit a limit (members, expanded bytes, expansion ratio or nesting "
+     "depth); what lies beyond it was not examined."},
+    {"RELEASE_ARCHIVE_DAMAGED", Severity::Medium,
+     "An archive in a release is truncated or corrupt; what could not be read was not examined."},
+    {"RELEASE_UNSAFE_MEMBER_NAME", Severity::High,
+     "An archive member's name would escape the directory it is extracted into (absolute, or "
+     "with a .. component)."},
     {"PKG_NOT_ANCHORED", Severity::Medium,
      "A package could not be checked against the signed archive."},
     {"ARCHIVE_SIGNATURE_INVALID", Severity::High,

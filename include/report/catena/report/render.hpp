@@ -15,6 +15,7 @@
 #include "catena/access/discovery.hpp"
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
+#include "catena/release/inspect.hpp"
 #include "catena/scan/scan_store.hpp"
 
 namespace catena::report {
@@ -173,6 +174,13 @@ std::string report_context_json(const ScanReport& report);
 /// Parse error when the text is not such a context.
 [[nodiscard]] Result<std::optional<int64_t>> apply_report_context(ScanReport& report,
                                                                   std::string_view text);
+
+/// `catena release inspect`: every file with its nesting, size, SHA-256 and format, then the
+/// findings (json: one document; jsonl: a record per file, per finding, then a summary; sarif
+/// is taken as json).
+[[nodiscard]] Status write_inspection(std::FILE* out,
+                                      const release::Inspection& inspection,
+                                      Format format);
 
 /// A finding as a JSON object text (used by json, jsonl and tests).
 std::string finding_json(const Finding& finding);

@@ -1,0 +1,56 @@
+#pragma once
+/// A release opened to its last file: a directory or a file, and every archive inside it
+/// (zip family, tar under any compression, .deb and ar, rpm and cpio, 7z, cab, Electron asar)
+/// opened in turn, to a bounded depth. Nothing is extracted to disk; a file inside an archive
+/// is named by its nesting, "setup.zip!/app/resources/app.asar!/main.js".
+///
+///   CATENA_TRY(release::Inspection seen, release::inspect("dist/", {}));
+///   for (const release::ReleaseFile& f : seen.files) ...   // path, size, SHA-256, format
+///
+/// Hostile releases are expected: an archive that hits a limit (members, a member's or all
+/// members' expanded bytes, the expansion ratio, the nesting depth) or is damaged is a finding
+/// (RELEASE_ARCHIVE_LIMIT, RELEASE_ARCHIVE_DAMAGED) with what was read before it kept, and the
+/// rest of the release is still inspected. A member name that would escape an extraction
+/// directory ("../", absolute) is RELEASE_UNSAFE_MEMBER_NAME; names are only ever reported.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "catena/core/digest.hpp"
+#include "catena/core/finding.hpp"
+#include "catena/core/result.hpp"
+#include "catena/formats/archive.hpp"
+
+namespace catena::release {
+
+struct InspectOptions {
+  formats::ArchiveLimits limits;
+  unsigned max_depth = 8;  // archives inside archives opened, counting the outermost as 1
+};
+
+struct ReleaseFile {
+  std::string path;  // inside the release; "!/" enters an archive
+  std::string type;  // "file", "symlink" (with link_target), "other"
+  uint64_t size = 0;
+  std::optional<Sha256> sha256;  // files only
+  std::string format;            // formats::format_name, or "asar"
+  std::string link_target;
+  unsigned depth = 0;    // archives it lies in
+  std::string archive;   // for an archive that was opened: libarchive's name of its format
+  uint64_t members = 0;  // for an archive that was opened: members read
+};
+
+struct Inspection {
+  std::string root;  // the path inspected
+  std::vector<ReleaseFile> files;
+  std::vector<Finding> findings;  // most severe first
+  uint64_t archives = 0;          // archives opened
+  uint64_t expanded_bytes = 0;    // bytes read out of archives
+  uint64_t bytes = 0;             // bytes of the release's own files
+};
+
+/// Inspects the file or directory at `path` (followed when it is a symlink: a person named it;
+/// nothing inside a directory is followed). NotFound when it does not exist.
+[[nodiscard]] Result<Inspection> inspect(const std::string& path, const InspectOptions& options);
+
+}  // namespace catena::release

@@ -1,0 +1,277 @@
+#include "catena/release/inspect.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "catena/core/fs.hpp"
+#include "catena/core/rules.hpp"
+#include "catena/core/walk.hpp"
+#include "catena/formats/asar.hpp"
+#include "catena/formats/format.hpp"
+
+namespace catena::release {
+namespace {
+
+enum class Opener { None, Archive, Asar };
+
+bool starts_with(std::string_view bytes, std::string_view magic) {
+  return bytes.substr(0, magic.size()) == magic;
+}
+
+// How to open a content, and the name of its format where classify_format has none.
+Opener opener_of(std::string_view bytes, formats::FileFormat format, std::string& name) {
+  const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
+  if (formats::looks_like_asar(span)) {
+    name = "asar";
+    return Opener::Asar;
+  }
+  using formats::FileFormat;
+  switch (format) {
+    case FileFormat::Zip:
+    case FileFormat::Jar:
+    case FileFormat::Deb:
+    case FileFormat::Ar:
+    case FileFormat::Tar:
+    case FileFormat::Gzip:
+    case FileFormat::Xz:
+    case FileFormat::Zstd:
+    case FileFormat::Bzip2:
+      return Opener::Archive;
+    default:
+      break;
+  }
+  if (format != FileFormat::Other) return Opener::None;
+  static constexpr std::pair<std::string_view, std::string_view> kMagic[] = {
+      {std::string_view("7z\xbc\xaf\x27\x1c", 6), "7z"},
+      {"MSCF", "cab"},
+      {"\xed\xab\xee\xdb", "rpm"},
+      {"070701", "cpio"},
+      {"070702", "cpio"},
+      {"070707", "cpio"},
+  };
+  for (const auto& [magic, format_name] : kMagic) {
+    if (starts_with(bytes, magic)) {
+      name = format_name;
+      return Opener::Archive;
+    }
+  }
+  return Opener::None;
+}
+
+Sha256 sha256_of(std::string_view bytes) {
+  DigestSet digest(DigestSet::kSha256);
+  digest.update(std::as_bytes(std::span(bytes.data(), bytes.size())));
+  return *digest.finish().sha256;
+}
+
+// A regular file read whole through `dir_fd`, without following a final symlink; nullopt when
+// it is larger than `max` (its size is then in `size`) or cannot be read (`error`).
+std::optional<std::string> read_bounded(
+    int dir_fd, const std::string& name, uint64_t max, uint64_t& size, std::string& error) {
+  const UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = fd.valid() ? "not a regular file" : std::strerror(errno);
+    return std::nullopt;
+  }
+  size = static_cast<uint64_t>(st.st_size);
+  if (size > max) return std::nullopt;
+  std::string out;
+  out.resize(size);
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = std::strerror(errno);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);  // it shrank while read: what was there
+  size = done;
+  return out;
+}
+
+class Inspector {
+ public:
+  Inspector(const InspectOptions& options, Inspection& out) : options_(options), out_(out) {}
+
+  void content(const std::string& path, std::string_view bytes, unsigned depth) {
+    const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
+    const formats::FileFormat format = formats::classify_format(span);
+    ReleaseFile file{.path = path,
+                     .type = "file",
+                     .size = bytes.size(),
+                     .sha256 = sha256_of(bytes),
+                     .format = std::string(formats::format_name(format)),
+                     .depth = depth};
+    std::string other_name;
+    const Opener opener = opener_of(bytes, format, other_name);
+    if (!other_name.empty()) file.format = other_name;
+    const size_t index = out_.files.size();
+    out_.files.push_back(std::move(file));
+    if (opener == Opener::None) return;
+    if (depth + 1 > options_.max_depth) {
+      Finding f = make_finding("RELEASE_ARCHIVE_LIMIT", path);
+      f.add_evidence("limit", "depth");
+      f.add_evidence("detail", "an archive nested more than " + std::to_string(options_.max_depth) +
+                                   " deep was not opened");
+      out_.findings.push_back(std::move(f));
+      return;
+    }
+    // Every archive draws on one budget of expanded bytes for the whole release, so that
+    // archives nested in archives cannot multiply it.
+    formats::ArchiveLimits limits = options_.limits;
+    limits.max_total_bytes =
+        options_.limits.max_total_bytes - std::min(expanded_, options_.limits.max_total_bytes);
+    const auto visit = [&](formats::ArchiveMember&& member) {
+      const std::string child = path + "!/" + member.name;
+      if (const std::string_view why = formats::unsafe_member_name(member.name); !why.empty()) {
+        Finding f = make_finding("RELEASE_UNSAFE_MEMBER_NAME", child);
+        f.add_evidence("reason", std::string(why));
+        f.add_evidence("archive", path);
+        out_.findings.push_back(std::move(f));
+      }
+      switch (member.type) {
+        case formats::MemberType::File:
+          if (member.outside) {
+            // Kept beside the archive (app.asar.unpacked/): a directory release lists it there.
+            out_.files.push_back(
+                {.path = child, .type = "file", .size = member.size, .depth = depth + 1});
+            break;
+          }
+          expanded_ += member.data.size();
+          content(child, member.data, depth + 1);
+          break;
+        case formats::MemberType::Directory:
+          break;
+        case formats::MemberType::Symlink:
+        case formats::MemberType::Hardlink:
+          out_.files.push_back({.path = child,
+                                .type = "symlink",
+                                .link_target = std::move(member.link_target),
+                                .depth = depth + 1});
+          break;
+        case formats::MemberType::Other:
+          out_.files.push_back({.path = child, .type = "other", .depth = depth + 1});
+          break;
+      }
+    };
+    auto summary = opener == Opener::Asar ? formats::read_asar(span, limits, visit)
+                                          : formats::read_archive(span, limits, visit);
+    if (!summary) {
+      // Its first bytes said archive, and it is none: damaged, or a lie.
+      Finding f = make_finding("RELEASE_ARCHIVE_DAMAGED", path);
+      f.add_evidence("error", summary.error().message);
+      out_.findings.push_back(std::move(f));
+      return;
+    }
+    ++out_.archives;
+    out_.files[index].archive = summary->format;
+    out_.files[index].members = summary->members;
+    out_.expanded_bytes += summary->expanded_bytes;
+    if (summary->stop == formats::ArchiveStop::None) return;
+    const bool damaged = summary->stop == formats::ArchiveStop::Damaged;
+    Finding f = make_finding(damaged ? "RELEASE_ARCHIVE_DAMAGED" : "RELEASE_ARCHIVE_LIMIT", path);
+    if (!damaged) f.add_evidence("limit", std::string(formats::archive_stop_name(summary->stop)));
+    f.add_evidence(damaged ? "error" : "detail", summary->error);
+    f.add_evidence("members_read", std::to_string(summary->members));
+    out_.findings.push_back(std::move(f));
+  }
+
+  void too_large(const std::string& path, uint64_t size) {
+    out_.files.push_back({.path = path, .type = "file", .size = size});
+    Finding f = make_finding("RELEASE_ARCHIVE_LIMIT", path);
+    f.add_evidence("limit", "member-bytes");
+    f.add_evidence("detail", std::to_string(size) + " bytes, more than " +
+                                 std::to_string(options_.limits.max_member_bytes) +
+                                 " held in memory: not examined");
+    out_.findings.push_back(std::move(f));
+  }
+
+  void add_symlink(const std::string& path, std::string target) {
+    out_.files.push_back({.path = path, .type = "symlink", .link_target = std::move(target)});
+  }
+
+  void unreadable(const std::string& path, const std::string& error) {
+    Finding f = make_finding("FILE_UNREADABLE", path);
+    f.add_evidence("error", error);
+    out_.findings.push_back(std::move(f));
+  }
+
+  void file_at(int dir_fd, const std::string& name, const std::string& path) {
+    uint64_t size = 0;
+    std::string error;
+    auto bytes = read_bounded(dir_fd, name, options_.limits.max_member_bytes, size, error);
+    if (bytes) {
+      out_.bytes += bytes->size();
+      content(path, *bytes, 0);
+    } else if (error.empty()) {
+      too_large(path, size);
+    } else {
+      unreadable(path, error);
+    }
+  }
+
+ private:
+  const InspectOptions& options_;
+  Inspection& out_;
+  uint64_t expanded_ = 0;
+};
+
+struct DirectoryRelease : WalkVisitor {
+  explicit DirectoryRelease(Inspector& inspector) : inspector_(inspector) {}
+  void file(const WalkEntry& entry) override {
+    if (entry.type == DT_REG) {
+      inspector_.file_at(entry.dir_fd, std::string(entry.name), entry.path);
+    } else if (entry.type == DT_LNK) {
+      char target[4096];
+      const ssize_t n =
+          ::readlinkat(entry.dir_fd, std::string(entry.name).c_str(), target, sizeof target);
+      inspector_.add_symlink(entry.path, n > 0 ? std::string(target, static_cast<size_t>(n)) : "");
+    }
+  }
+  void problem(const std::string& path, WalkProblem problem, int error) override {
+    inspector_.unreadable(path, describe_walk_problem(problem, error));
+  }
+  Inspector& inspector_;
+};
+
+}  // namespace
+
+Result<Inspection> inspect(const std::string& path, const InspectOptions& options) {
+  Inspection out{.root = path};
+  Inspector inspector(options, out);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return make_error(errno == ENOENT ? ErrorCode::NotFound : ErrorCode::Io,
+                      path + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    const UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) return make_error(ErrorCode::Io, path + ": " + std::strerror(errno));
+    DirectoryRelease visitor(inspector);
+    walk_tree(dir.get(), "", {.max_depth = 64, .one_file_system = false}, visitor);
+  } else {
+    const size_t slash = path.rfind('/');
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    // A symlink a person named is followed: read what it names.
+    auto canonical = canonical_path(path);
+    if (!canonical) return tl::unexpected(canonical.error());
+    const size_t cslash = canonical->rfind('/');
+    const UniqueFd real_dir(::open(cslash == 0 ? "/" : canonical->substr(0, cslash).c_str(),
+                                   O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!real_dir.valid()) return make_error(ErrorCode::Io, path + ": " + std::strerror(errno));
+    inspector.file_at(real_dir.get(), canonical->substr(cslash + 1), name);
+  }
+  sort_findings(out.findings);
+  return out;
+}
+
+}  // namespace catena::release
