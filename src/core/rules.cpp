@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 71> kRules = {{
+constexpr std::array<RuleInfo, 81> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -61,6 +61,31 @@ constexpr std::array<RuleInfo, 71> kRules = {{
     {"RELEASE_UNSAFE_MEMBER_NAME", Severity::High,
      "An archive member's name would escape the directory it is extracted into (absolute, or "
      "with a .. component)."},
+    {"RELEASE_SAME_VERSION_DIFFERENT_BYTES", Severity::High,
+     "A file of a release has the same version fields as in the previous release but other "
+     "bytes: rebuilt or modified without a new version, as 3CX's trojanized ffmpeg.dll was."},
+    {"RELEASE_SIGNED_DIGEST_UNCHANGED", Severity::Critical,
+     "A PE file's Authenticode digest is unchanged but its bytes are not: something was added "
+     "where the signature does not look (its certificate table, or after it)."},
+    {"RELEASE_SIGNER_CHANGED", Severity::High,
+     "A file of a release is signed by another signer than in the previous release."},
+    {"RELEASE_SIGNATURE_REMOVED", Severity::High,
+     "A file that was signed in the previous release is unsigned in this one."},
+    {"RELEASE_UNSIGNED_EXECUTABLE_ADDED", Severity::High,
+     "A release gained an unsigned Windows or macOS executable."},
+    {"RELEASE_NEW_EXECUTABLE", Severity::Medium,
+     "A release gained an executable (signed, or of a platform without signatures)."},
+    {"RELEASE_NEW_IMPORTS", Severity::Medium,
+     "An executable imports libraries or functions it did not import in the previous release "
+     "(high when they include process-injection functions)."},
+    {"RELEASE_NEW_NETWORK_STRINGS", Severity::Medium,
+     "An executable names URLs, hosts or addresses it did not name in the previous release."},
+    {"RELEASE_ENTROPY_RISE", Severity::Medium,
+     "A section's entropy rose to that of compressed or encrypted data (high for a code "
+     "section): a packed or encrypted payload."},
+    {"RELEASE_REBUILD_DIFFERS", Severity::High,
+     "An independent rebuild of the same source differs from the release beyond a rebuild's "
+     "known noise."},
     {"PKG_NOT_ANCHORED", Severity::Medium,
      "A package could not be checked against the signed archive."},
     {"ARCHIVE_SIGNATURE_INVALID", Severity::High,

@@ -14,7 +14,26 @@ constexpr uint32_t kFatMagic = 0xcafebabe, kFatMagic64 = 0xcafebabf;
 constexpr uint32_t kLcSegment = 0x1, kLcSegment64 = 0x19, kLcLoadDylib = 0xc, kLcIdDylib = 0xd,
                    kLcLoadWeakDylib = 0x80000018, kLcReexportDylib = 0x8000001f,
                    kLcLazyLoadDylib = 0x20, kLcLoadUpwardDylib = 0x80000023, kLcRpath = 0x8000001c,
-                   kLcCodeSignature = 0x1d, kLcUuid = 0x1b;
+                   kLcCodeSignature = 0x1d, kLcUuid = 0x1b, kLcVersionMinMacosx = 0x24,
+                   kLcVersionMinIphoneos = 0x25, kLcVersionMinTvos = 0x2f,
+                   kLcVersionMinWatchos = 0x30, kLcBuildVersion = 0x32, kLcSourceVersion = 0x2a;
+
+// A packed X.Y.Z version (xxxx.yy.zz nibbles as the loader stores it).
+std::string packed_version(uint32_t v) {
+  return std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xff) + "." +
+         std::to_string(v & 0xff);
+}
+
+std::string platform_name(uint32_t platform) {
+  static constexpr std::string_view kNames[] = {
+      "",          "macos",       "ios",           "tvos",           "watchos",
+      "bridgeos",  "maccatalyst", "ios-simulator", "tvos-simulator", "watchos-simulator",
+      "driverkit", "visionos"};
+  if (platform < std::size(kNames) && !kNames[platform].empty()) {
+    return std::string(kNames[platform]);
+  }
+  return "platform " + std::to_string(platform);
+}
 
 // Integers of one slice's byte order. Signature blobs are always big-endian.
 class SliceReader {
@@ -217,6 +236,8 @@ Result<MachoSlice> parse_slice(std::span<const std::byte> slice) {
           out.rpaths.push_back(std::move(name));
         } else if (*cmd == kLcIdDylib) {
           out.install_name = std::move(name);
+          // dylib: name offset, timestamp, current_version, compatibility_version.
+          if (auto current = r.u32(at + 16)) out.dylib_version = packed_version(*current);
         } else {
           out.dylibs.push_back(std::move(name));
         }
@@ -228,6 +249,45 @@ Result<MachoSlice> parse_slice(std::span<const std::byte> slice) {
           out.uuid =
               to_hex(std::span(reinterpret_cast<const uint8_t*>(uuid->data()), uuid->size()));
         }
+        break;
+      }
+      case kLcVersionMinMacosx:
+      case kLcVersionMinIphoneos:
+      case kLcVersionMinTvos:
+      case kLcVersionMinWatchos: {
+        auto version = r.u32(at + 8);
+        auto sdk = r.u32(at + 12);
+        if (!version || !sdk) break;
+        static constexpr std::pair<uint32_t, std::string_view> kPlatforms[] = {
+            {kLcVersionMinMacosx, "macos"},
+            {kLcVersionMinIphoneos, "ios"},
+            {kLcVersionMinTvos, "tvos"},
+            {kLcVersionMinWatchos, "watchos"}};
+        for (const auto& [command, name] : kPlatforms) {
+          if (command == *cmd) out.platform = name;
+        }
+        out.min_os = packed_version(*version);
+        out.sdk = packed_version(*sdk);
+        break;
+      }
+      case kLcBuildVersion: {
+        auto platform = r.u32(at + 8);
+        auto minos = r.u32(at + 12);
+        auto sdk = r.u32(at + 16);
+        if (!platform || !minos || !sdk) break;
+        out.platform = platform_name(*platform);
+        out.min_os = packed_version(*minos);
+        out.sdk = packed_version(*sdk);
+        break;
+      }
+      case kLcSourceVersion: {
+        // A.B.C.D.E packed in 24, 10, 10, 10 and 10 bits.
+        auto version = r.u64(at + 8);
+        if (!version) break;
+        const uint64_t v = *version;
+        out.source_version = std::to_string(v >> 40) + "." + std::to_string((v >> 30) & 0x3ff) +
+                             "." + std::to_string((v >> 20) & 0x3ff) + "." +
+                             std::to_string((v >> 10) & 0x3ff) + "." + std::to_string(v & 0x3ff);
         break;
       }
       case kLcSegment:

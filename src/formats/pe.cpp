@@ -371,8 +371,11 @@ Result<PeInfo> parse_pe(std::span<const std::byte> file) {
       std::min<uint64_t>(std::max<uint64_t>(section_table + 40ull * section_count, pe.headers_size),
                          file.size()));
 
-  // Imported DLL names: import descriptors (20 bytes, name RVA at +12) and delay-load
-  // descriptors (32 bytes, name RVA at +4), each table ending with a zeroed entry.
+  // Imported DLL names and the functions taken from each: import descriptors (20 bytes: name
+  // table RVA at +0, name RVA at +12, address table RVA at +16) and delay-load descriptors (32
+  // bytes: attributes at +0, name RVA at +4, name table at +16), each table ending with a zeroed
+  // entry. A thunk with its top bit set imports by ordinal; otherwise it is the RVA of a hint and
+  // a name.
   const auto read_name = [&](uint64_t rva) -> std::string {
     const auto at = pe_rva_to_offset(pe, rva, file.size());
     std::string name;
@@ -382,6 +385,32 @@ Result<PeInfo> parse_pe(std::span<const std::byte> file) {
       name.push_back(static_cast<char>(file[idx]));
     }
     return name;
+  };
+  const uint64_t thunk_size = pe.pe32_plus ? 8 : 4;
+  const auto read_thunks = [&](const std::string& dll, uint64_t table_rva) {
+    const auto table = pe_rva_to_offset(pe, table_rva, file.size());
+    if (!table) return;
+    for (uint64_t at = *table; pe.imported_functions.size() < kMaxPeImportedFunctions;
+         at += thunk_size) {
+      uint64_t thunk = 0;
+      if (pe.pe32_plus) {
+        auto value = r.read_le<uint64_t>(at);
+        if (!value) break;
+        thunk = *value;
+      } else {
+        auto value = r.read_le<uint32_t>(at);
+        if (!value) break;
+        thunk = *value;
+      }
+      if (thunk == 0) break;
+      const bool by_ordinal = pe.pe32_plus ? (thunk >> 63) != 0 : (thunk >> 31) != 0;
+      if (by_ordinal) {
+        pe.imported_functions.push_back(dll + "!#" + std::to_string(thunk & 0xffff));
+      } else {
+        std::string function = read_name((thunk & 0x7fffffff) + 2);
+        if (!function.empty()) pe.imported_functions.push_back(dll + "!" + function);
+      }
+    }
   };
   const auto read_table = [&](uint32_t directory, uint64_t entry_size, uint64_t name_field) {
     if (directory_count <= directory) return;
@@ -395,7 +424,23 @@ Result<PeInfo> parse_pe(std::span<const std::byte> file) {
       auto name_rva = r.read_le<uint32_t>(at + name_field);
       if (!name_rva || *name_rva == 0) break;
       std::string name = read_name(*name_rva);
-      if (!name.empty()) pe.imports.push_back(std::move(name));
+      if (name.empty()) continue;
+      if (directory == 1) {
+        auto names = r.read_le<uint32_t>(at);
+        auto addresses = r.read_le<uint32_t>(at + 16);
+        // Old linkers leave the name table out; the address table then holds the names.
+        const uint32_t thunks = names && *names != 0 ? *names : addresses.value_or(0);
+        if (thunks != 0) read_thunks(name, thunks);
+      } else {
+        // A delay-load descriptor whose attributes lack bit 0 holds virtual addresses, which
+        // only pre-2000 linkers wrote: its DLL is named, its functions are not read.
+        auto attributes = r.read_le<uint32_t>(at);
+        auto names = r.read_le<uint32_t>(at + 16);
+        if (attributes && (*attributes & 1) != 0 && names && *names != 0) {
+          read_thunks(name, *names);
+        }
+      }
+      pe.imports.push_back(std::move(name));
     }
   };
   read_table(1, 20, 12);
@@ -412,6 +457,31 @@ Result<PeInfo> parse_pe(std::span<const std::byte> file) {
   };
   if (auto exports = directory_offset(0)) parse_exports(file, *exports, pe);
   if (auto resources = directory_offset(2)) parse_resources(file, *resources, pe);
+
+  // What a rebuild of the same source changes although the code is the same: the link time,
+  // the export and resource directories' times, and each debug directory entry's time and
+  // CodeView GUID and age (RSDS) or reproducibility hash (REPRO, type 16).
+  pe.build_noise.emplace_back(coff + 4, 4);
+  if (auto exports = directory_offset(0)) pe.build_noise.emplace_back(*exports + 4, 4);
+  if (auto resources = directory_offset(2)) pe.build_noise.emplace_back(*resources + 4, 4);
+  if (auto debug = directory_offset(6)) {
+    const uint64_t entry_at = directories + 8ull * 6;
+    const uint32_t debug_size = r.read_le<uint32_t>(entry_at + 4).value_or(0);
+    for (uint64_t at = *debug;
+         at + 28 <= *debug + debug_size && at + 28 <= file.size() && pe.build_noise.size() < 64;
+         at += 28) {
+      pe.build_noise.emplace_back(at + 4, 4);
+      const uint32_t type = r.read_le<uint32_t>(at + 12).value_or(0);
+      const uint32_t size = r.read_le<uint32_t>(at + 16).value_or(0);
+      const uint32_t data = r.read_le<uint32_t>(at + 24).value_or(0);
+      if (!fits_in(file.size(), data, size)) continue;
+      if (type == 2 && size >= 24 && r.matches(data, "RSDS")) {
+        pe.build_noise.emplace_back(uint64_t{data} + 4, 20);
+      } else if (type == 16) {
+        pe.build_noise.emplace_back(data, size);
+      }
+    }
+  }
 
   // The certificate table: WIN_CERTIFICATE entries, each 8-byte aligned, filling the table.
   const uint64_t table_start = pe.cert_table_offset;
@@ -531,6 +601,30 @@ std::vector<std::pair<uint64_t, uint64_t>> authenticode_ranges(const PeInfo& pe,
     return out;
   }
   if (file_size > at) out.emplace_back(at, file_size - at);
+  return out;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> rebuild_ranges(const PeInfo& pe,
+                                                          std::span<const std::byte> file) {
+  std::vector<std::pair<uint64_t, uint64_t>> noise = pe.build_noise;
+  std::sort(noise.begin(), noise.end());
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (auto [start, length] : authenticode_ranges(pe, file.size())) {
+    uint64_t at = start;
+    const uint64_t end = start + length;
+    for (const auto& [skip, skip_length] : noise) {
+      if (skip + skip_length <= at || skip >= end) continue;
+      if (skip > at) out.emplace_back(at, skip - at);
+      at = std::max(at, skip + skip_length);
+    }
+    if (end > at) out.emplace_back(at, end - at);
+  }
+  // Signing pads the image to 8 bytes before the certificate table; an unsigned build lacks
+  // the padding.
+  if (!out.empty()) {
+    auto& [start, length] = out.back();
+    for (int n = 0; n < 7 && length > 0 && file[start + length - 1] == std::byte{0}; ++n) --length;
+  }
   return out;
 }
 

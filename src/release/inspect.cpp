@@ -6,17 +6,20 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <unordered_map>
 
 #include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
 #include "catena/core/walk.hpp"
 #include "catena/formats/asar.hpp"
 #include "catena/formats/format.hpp"
+#include "catena/formats/ole.hpp"
 
 namespace catena::release {
 namespace {
 
-enum class Opener { None, Archive, Asar };
+enum class Opener { None, Archive, Asar, Msi };
 
 bool starts_with(std::string_view bytes, std::string_view magic) {
   return bytes.substr(0, magic.size()) == magic;
@@ -62,10 +65,20 @@ Opener opener_of(std::string_view bytes, formats::FileFormat format, std::string
   return Opener::None;
 }
 
-Sha256 sha256_of(std::string_view bytes) {
-  DigestSet digest(DigestSet::kSha256);
-  digest.update(std::as_bytes(std::span(bytes.data(), bytes.size())));
-  return *digest.finish().sha256;
+// The installers catena lists without opening, by the marks their stubs leave.
+std::string opaque_installer(std::string_view bytes, const std::string& format) {
+  if (format == "pe") {
+    // NSIS: the first header's signature after the stub; Inno Setup: its setup loader's marker.
+    if (bytes.find(std::string_view("\xef\xbe\xad\xdeNullsoftInst", 16)) !=
+        std::string_view::npos) {
+      return "nsis";
+    }
+    if (bytes.find("Inno Setup Setup Data") != std::string_view::npos) return "inno-setup";
+    return "";
+  }
+  // An Apple disk image: the "koly" trailer in its last 512 bytes.
+  if (bytes.size() >= 512 && bytes.substr(bytes.size() - 512, 4) == "koly") return "dmg";
+  return "";
 }
 
 // A regular file read whole through `dir_fd`, without following a final symlink; nullopt when
@@ -104,15 +117,27 @@ class Inspector {
 
   void content(const std::string& path, std::string_view bytes, unsigned depth) {
     const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
-    const formats::FileFormat format = formats::classify_format(span);
+    const bool all_digests = options_.analysis.indicators != nullptr && options_.analyse;
+    DigestSet digest(all_digests ? DigestSet::kSha256 | DigestSet::kMd5 | DigestSet::kSha1
+                                 : DigestSet::kSha256);
+    digest.update(span);
+    const DigestValues digests = digest.finish();
     ReleaseFile file{.path = path,
                      .type = "file",
                      .size = bytes.size(),
-                     .sha256 = sha256_of(bytes),
-                     .format = std::string(formats::format_name(format)),
+                     .sha256 = digests.sha256,
                      .depth = depth};
+    std::optional<formats::OleFile> msi;
+    analyse(file, span, digests, msi);
+    file.opaque = opaque_installer(bytes, file.format);
     std::string other_name;
-    const Opener opener = opener_of(bytes, format, other_name);
+    const Opener opener =
+        file.format == "msi"
+            ? Opener::Msi
+            : opener_of(
+                  bytes,
+                  formats::parse_format_name(file.format).value_or(formats::FileFormat::Other),
+                  other_name);
     if (!other_name.empty()) file.format = other_name;
     const size_t index = out_.files.size();
     out_.files.push_back(std::move(file));
@@ -163,8 +188,9 @@ class Inspector {
           break;
       }
     };
-    auto summary = opener == Opener::Asar ? formats::read_asar(span, limits, visit)
-                                          : formats::read_archive(span, limits, visit);
+    auto summary = opener == Opener::Asar  ? formats::read_asar(span, limits, visit)
+                   : opener == Opener::Msi ? read_msi(span, msi, limits, visit)
+                                           : formats::read_archive(span, limits, visit);
     if (!summary) {
       // Its first bytes said archive, and it is none: damaged, or a lie.
       Finding f = make_finding("RELEASE_ARCHIVE_DAMAGED", path);
@@ -183,6 +209,108 @@ class Inspector {
     f.add_evidence(damaged ? "error" : "detail", summary->error);
     f.add_evidence("members_read", std::to_string(summary->members));
     out_.findings.push_back(std::move(f));
+  }
+
+  // The file's bytes through the analyser table once per content: a content met again takes
+  // the facts and findings of its first analysis.
+  void analyse(ReleaseFile& file,
+               std::span<const std::byte> bytes,
+               const DigestValues& digests,
+               std::optional<formats::OleFile>& msi) {
+    if (auto known = analysed_.find(*digests.sha256); known != analysed_.end()) {
+      const Analysed& a = known->second;
+      file.format = a.format;
+      file.signature = a.signature;
+      file.signer = a.signer;
+      file.binary = a.binary;
+      for (Finding f : a.findings) {
+        f.path = file.path;
+        out_.findings.push_back(std::move(f));
+      }
+      if (file.format == "msi") {
+        if (auto ole = formats::parse_ole(bytes)) msi = std::move(*ole);
+      }
+      return;
+    }
+    content::ContentFacts facts = options_.analysis;
+    facts.binary_facts = true;
+    facts.format_only = !options_.analyse;
+    const content::ContentView view{
+        .head = bytes.first(std::min(bytes.size(), formats::kClassifyHeadBytes)),
+        .whole = bytes,
+        .size = bytes.size(),
+        .digests = &digests};
+    std::vector<Finding> findings;
+    for (size_t i = 0; i < content::kAnalyserCount; ++i) {
+      const std::string_view name = content::analyser_name(i);
+      // The scan's structure summary is a stored JSON text; the release keeps typed facts.
+      if (name == "structure") continue;
+      if (!options_.analyse && name != "format") continue;
+      content::run_analyser(i, view, facts, findings);
+    }
+    for (Finding& f : findings) {
+      f.path = file.path;
+      if (!f.sha256) f.sha256 = digests.sha256;
+    }
+    Analysed& a = analysed_[*digests.sha256];
+    a = {.format = facts.format,
+         .signature = facts.signature,
+         .signer = facts.signer,
+         .binary = facts.binary,
+         .findings = findings};
+    file.format = facts.format;
+    file.signature = std::move(facts.signature);
+    file.signer = std::move(facts.signer);
+    file.binary = std::move(facts.binary);
+    for (Finding& f : findings) out_.findings.push_back(std::move(f));
+    if (facts.image && facts.image->ole && *facts.image->ole) {
+      msi = std::move(**facts.image->ole);
+    } else if (file.format == "msi") {
+      if (auto ole = formats::parse_ole(bytes)) msi = std::move(*ole);
+    }
+  }
+
+  // An MSI's streams as members: the embedded cabinets (opened in turn as archives), custom
+  // action binaries and the rest; the tables ("!..." names, the database itself) and the
+  // signature and summary streams ("\x05...") are the MSI's own structure and are left out.
+  Result<formats::ArchiveSummary> read_msi(
+      std::span<const std::byte> bytes,
+      const std::optional<formats::OleFile>& ole,
+      const formats::ArchiveLimits& limits,
+      const std::function<void(formats::ArchiveMember&&)>& visit) {
+    if (!ole) return make_error(ErrorCode::Parse, "not a readable compound file");
+    formats::ArchiveSummary summary{.format = "MSI (compound file)"};
+    for (size_t i = 1; i < ole->entries.size(); ++i) {
+      const formats::OleEntry& entry = ole->entries[i];
+      if (entry.type != formats::kOleStream || entry.name.starts_with("!") ||
+          entry.name.starts_with("\\x05")) {
+        continue;
+      }
+      if (summary.members >= limits.max_members) {
+        summary.stop = formats::ArchiveStop::Members;
+        summary.error = std::to_string(limits.max_members) + " members";
+        break;
+      }
+      auto data = formats::read_ole_stream(*ole, bytes, i);
+      if (!data) {
+        summary.stop = formats::ArchiveStop::Damaged;
+        summary.error = entry.name + ": " + data.error().message;
+        break;
+      }
+      if (summary.expanded_bytes + data->size() > limits.max_total_bytes) {
+        summary.stop = formats::ArchiveStop::TotalBytes;
+        summary.error = std::to_string(limits.max_total_bytes) + " bytes";
+        break;
+      }
+      summary.expanded_bytes += data->size();
+      ++summary.members;
+      formats::ArchiveMember member{
+          .name = entry.name,
+          .data = std::string(reinterpret_cast<const char*>(data->data()), data->size()),
+          .size = data->size()};
+      visit(std::move(member));
+    }
+    return summary;
   }
 
   void too_large(const std::string& path, uint64_t size) {
@@ -220,9 +348,16 @@ class Inspector {
   }
 
  private:
+  struct Analysed {
+    std::string format, signature, signer;
+    std::optional<content::BinaryFacts> binary;
+    std::vector<Finding> findings;
+  };
+
   const InspectOptions& options_;
   Inspection& out_;
   uint64_t expanded_ = 0;
+  std::unordered_map<Sha256, Analysed, DigestHash> analysed_;
 };
 
 struct DirectoryRelease : WalkVisitor {
@@ -244,6 +379,24 @@ struct DirectoryRelease : WalkVisitor {
 };
 
 }  // namespace
+
+Status Intelligence::load(intel::IntelStore* store, const std::vector<std::string>& yara_paths) {
+  if (store != nullptr) {
+    CATENA_TRY_STATUS(indicators.load(*store));
+    CATENA_TRY_STATUS(blocked_signers.load(*store));
+  }
+  if (!yara_paths.empty()) {
+    CATENA_TRY(intel::YaraRules rules, intel::YaraRules::load(yara_paths));
+    yara = std::move(rules);
+  }
+  return {};
+}
+
+void Intelligence::apply(content::ContentFacts& inputs) const {
+  inputs.indicators = indicators.empty() ? nullptr : &indicators;
+  inputs.blocked_signers = blocked_signers.empty() ? nullptr : &blocked_signers;
+  inputs.yara = yara ? &*yara : nullptr;
+}
 
 Result<Inspection> inspect(const std::string& path, const InspectOptions& options) {
   Inspection out{.root = path};
@@ -268,6 +421,7 @@ Result<Inspection> inspect(const std::string& path, const InspectOptions& option
     const UniqueFd real_dir(::open(cslash == 0 ? "/" : canonical->substr(0, cslash).c_str(),
                                    O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!real_dir.valid()) return make_error(ErrorCode::Io, path + ": " + std::strerror(errno));
+    out.top = name;
     inspector.file_at(real_dir.get(), canonical->substr(cslash + 1), name);
   }
   sort_findings(out.findings);

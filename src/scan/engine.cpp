@@ -74,8 +74,8 @@ HeldContent::Outcome HeldContent::load(int fd, uint64_t size, bool wait) {
                                                                                 : Outcome::Failed;
 }
 
-ContentFacts analysis_inputs(const ScanOptions& options) {
-  ContentFacts inputs;
+content::ContentFacts analysis_inputs(const ScanOptions& options) {
+  content::ContentFacts inputs;
   inputs.format_only = !options.analyse;
   inputs.yara = options.yara;
   inputs.blocked_signers = options.blocked_signers;

@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "analysers.hpp"
+#include "catena/content/analysers.hpp"
 #include "catena/core/fs.hpp"
 #include "catena/scan/scanner.hpp"
 
@@ -82,7 +82,7 @@ class HeldContent {
 };
 
 // What the analysers are given besides the bytes: the same for every file of a scan.
-ContentFacts analysis_inputs(const ScanOptions& options);
+content::ContentFacts analysis_inputs(const ScanOptions& options);
 
 // A record taken so soon after the file's last change that a rewrite within the same clock tick
 // would not have changed its times (see ScanOptions::racy_window_ns).
@@ -184,9 +184,9 @@ struct Engine {
   std::atomic<uint64_t> sparse_left{0};  // bytes of holes the scan may still hash
   bool reuse = false;                    // take unchanged files from the reference (not --full)
   ContentMemory memory;
-  std::array<std::string, kAnalyserCount> components;  // empty: the analyser does not run
+  std::array<std::string, content::kAnalyserCount> components;  // empty: the analyser does not run
   std::shared_ptr<const std::vector<std::string>> sorted_components;
-  std::array<std::atomic<uint64_t>, kAnalyserCount> runs{};
+  std::array<std::atomic<uint64_t>, content::kAnalyserCount> runs{};
   std::atomic<uint64_t> files_read{0};
   std::atomic<uint64_t> files_reused{0};
 };

@@ -130,8 +130,9 @@ class FileReader::Impl {
   void known_findings(const std::vector<std::pair<std::string, Finding>>& findings,
                       std::vector<Finding>& out) const {
     for (const auto& [analyser, f] : findings) {
-      for (size_t i = 0; i < kAnalyserCount; ++i) {
-        if (analyser_name(i) == analyser && !engine_.components[i].empty()) out.push_back(f);
+      for (size_t i = 0; i < content::kAnalyserCount; ++i) {
+        if (content::analyser_name(i) == analyser && !engine_.components[i].empty())
+          out.push_back(f);
       }
     }
   }
@@ -139,11 +140,12 @@ class FileReader::Impl {
   // The table's analysers that need only digests, for a file read now or reused.
   void match_indicators(const FileRecord& r, std::vector<Finding>& out) const {
     const DigestValues digests{.sha256 = r.sha256, .md5 = r.md5, .sha1 = r.sha1};
-    const ContentView view{.digests = &digests};
-    ContentFacts inputs;
+    const content::ContentView view{.digests = &digests};
+    content::ContentFacts inputs;
     inputs.indicators = options_.indicators;
-    for (size_t i = 0; i < kAnalyserCount; ++i) {
-      if (analyser_needs(i) == Needs::Digests) run_analyser(i, view, inputs, out);
+    for (size_t i = 0; i < content::kAnalyserCount; ++i) {
+      if (content::analyser_needs(i) == content::Needs::Digests)
+        content::run_analyser(i, view, inputs, out);
     }
   }
 
@@ -207,11 +209,11 @@ class FileReader::Impl {
   }
 
   // Whether the analysers of a content need all of its bytes, not just its head.
-  static bool wants_whole(const ContentView& view, const ContentFacts& facts) {
+  static bool wants_whole(const content::ContentView& view, const content::ContentFacts& facts) {
     const std::string_view head_format = formats::format_name(formats::classify_format(view.head));
     if (head_format == "ole") return true;  // an MSI's root entry may lie anywhere in it
     if (facts.format_only) return false;
-    return costly_format(head_format) ||
+    return content::costly_format(head_format) ||
            (facts.yara != nullptr && view.size <= facts.yara_max_bytes);
   }
 
@@ -221,11 +223,11 @@ class FileReader::Impl {
   // analysers need them, they are read from `fd` into a private copy (bytes that cannot change
   // or fault under the parsers, OpenSSL and libyara), or, when the copies' budget cannot hold
   // them, given a mapping whose faults become zero pages.
-  void analyse(ContentView view,
+  void analyse(content::ContentView view,
                const Sha256& sha256,
                bool whole_held,
                int fd,
-               ContentFacts& facts,
+               content::ContentFacts& facts,
                std::vector<Finding>& findings,
                std::optional<scan::AnalysedContent>& analysed) {
     if (const KnownContent* done = engine_.memory.find_or_claim(sha256)) {
@@ -236,9 +238,9 @@ class FileReader::Impl {
       return;
     }
     const KnownContent* stored = engine_.memory.stored(sha256);
-    std::array<bool, kAnalyserCount> run{};
+    std::array<bool, content::kAnalyserCount> run{};
     bool any = false;
-    for (size_t i = 0; i < kAnalyserCount; ++i) {
+    for (size_t i = 0; i < content::kAnalyserCount; ++i) {
       if (engine_.components[i].empty()) continue;
       run[i] = stored == nullptr ||
                !std::binary_search(stored->components->begin(), stored->components->end(),
@@ -252,15 +254,15 @@ class FileReader::Impl {
       for (const std::string& c : *stored->components) {
         const std::string name = c.substr(0, c.find('='));
         bool replaced = false;
-        for (size_t i = 0; i < kAnalyserCount; ++i) {
-          if (analyser_name(i) == name && run[i]) replaced = true;
+        for (size_t i = 0; i < content::kAnalyserCount; ++i) {
+          if (content::analyser_name(i) == name && run[i]) replaced = true;
         }
         if (!replaced) components.push_back(c);
       }
       for (const auto& [analyser, f] : stored->findings) {
         bool replaced = false;
-        for (size_t i = 0; i < kAnalyserCount; ++i) {
-          if (analyser_name(i) == analyser && run[i]) replaced = true;
+        for (size_t i = 0; i < content::kAnalyserCount; ++i) {
+          if (content::analyser_name(i) == analyser && run[i]) replaced = true;
         }
         if (!replaced) merged->findings.emplace_back(analyser, f);
       }
@@ -293,15 +295,15 @@ class FileReader::Impl {
     // The format decides which other analysers apply: it runs whenever another one does.
     run[0] = true;
     const size_t first_finding = findings.size();
-    const auto run_all = [&](const ContentView& bytes) {
-      for (size_t i = 0; i < kAnalyserCount; ++i) {
+    const auto run_all = [&](const content::ContentView& bytes) {
+      for (size_t i = 0; i < content::kAnalyserCount; ++i) {
         if (!run[i]) continue;
         const size_t before = findings.size();
-        run_analyser(i, bytes, facts, findings);
+        content::run_analyser(i, bytes, facts, findings);
         engine_.runs[i].fetch_add(1, std::memory_order_relaxed);
         if (!engine_.components[i].empty()) components.push_back(engine_.components[i]);
         for (size_t k = before; k < findings.size(); ++k) {
-          merged->findings.emplace_back(std::string(analyser_name(i)), findings[k]);
+          merged->findings.emplace_back(std::string(content::analyser_name(i)), findings[k]);
         }
       }
     };
@@ -309,7 +311,7 @@ class FileReader::Impl {
       // Too large to copy: a mapping whose faults turn into zero pages, never a jump out of the
       // analysers. When the file shrank under it, what they concluded is thrown away.
       const MapResult mapped = with_stable_mapping(fd, view.size, [&](auto bytes) {
-        ContentView whole = view;
+        content::ContentView whole = view;
         whole.whole = bytes;
         run_all(whole);
       });
@@ -338,8 +340,8 @@ class FileReader::Impl {
     analysed = scan::AnalysedContent{
         .sha256 = sha256, .analysis = join_components(components), .findings = merged->findings};
     // A light content without findings costs nothing to classify again; not kept.
-    const bool keep =
-        costly_format(facts.format) || !merged->findings.empty() || options_.yara != nullptr;
+    const bool keep = content::costly_format(facts.format) || !merged->findings.empty() ||
+                      options_.yara != nullptr;
     engine_.memory.release(sha256, keep ? std::move(merged) : nullptr);
   }
 
@@ -356,7 +358,7 @@ class FileReader::Impl {
     fill_metadata(r, entry.st);
     // What the analysers concluded of the last pass; a pass that did not read every byte
     // leaves nothing.
-    ContentFacts facts = analysis_inputs(options_);
+    content::ContentFacts facts = analysis_inputs(options_);
     std::vector<Finding> content_findings;
     std::optional<scan::AnalysedContent> analysed;
     std::optional<DigestValues> last_digests;
@@ -389,7 +391,8 @@ class FileReader::Impl {
     };
     hooks.pass = [&](const ReadPass& pass) {
       last_digests = *pass.digests;
-      const ContentView view{pass.head, pass.whole, static_cast<uint64_t>(pass.st->st_size)};
+      const content::ContentView view{pass.head, pass.whole,
+                                      static_cast<uint64_t>(pass.st->st_size)};
       analyse(view, *pass.digests->sha256, pass.held, pass.fd, facts, content_findings, analysed);
       held.reset();  // its budget goes back before the next file
     };

@@ -112,7 +112,7 @@ Result<ScanSummary> run_scan(ScanStore& store,
   engine.sparse_left = options.sparse_budget_bytes;
   engine.reference = &reference;
   engine.reuse = !full_pass;
-  engine.components = analyser_components(analysis_inputs(options));
+  engine.components = content::analyser_components(analysis_inputs(options));
   auto remembered = store.for_each_analysed_content(
       [&](scan::AnalysedContent&& facts) { engine.memory.add_stored(std::move(facts)); });
   if (!remembered) {
@@ -230,9 +230,10 @@ Result<ScanSummary> run_scan(ScanStore& store,
   }
   summary.totals.files_read = engine.files_read.load();
   summary.totals.files_reused = engine.files_reused.load();
-  for (size_t i = 0; i < kAnalyserCount; ++i) {
+  for (size_t i = 0; i < content::kAnalyserCount; ++i) {
     if (!engine.components[i].empty()) {
-      summary.analyser_runs.emplace_back(std::string(analyser_name(i)), engine.runs[i].load());
+      summary.analyser_runs.emplace_back(std::string(content::analyser_name(i)),
+                                         engine.runs[i].load());
     }
   }
   summary.totals.finished_ns = now_ns();

@@ -1,5 +1,5 @@
-// PE exports, resources, VERSIONINFO and section entropy on real Microsoft DLLs, compared with
-// pefile (the Python library analysts use), and on damaged copies.
+// PE imported functions, exports, resources, VERSIONINFO and section entropy on real Microsoft
+// DLLs, compared with pefile (the Python library analysts use), and on damaged copies.
 #include <dirent.h>
 #include <gtest/gtest.h>
 
@@ -61,6 +61,15 @@ if hasattr(pe, "VS_FIXEDFILEINFO"):
     f = pe.VS_FIXEDFILEINFO[0]
     out["fixed"] = "%d.%d.%d.%d" % (f.FileVersionMS >> 16, f.FileVersionMS & 0xffff,
                                     f.FileVersionLS >> 16, f.FileVersionLS & 0xffff)
+out["imports"] = []
+for attr in ("DIRECTORY_ENTRY_IMPORT", "DIRECTORY_ENTRY_DELAY_IMPORT"):
+    for entry in getattr(pe, attr, []):
+        dll = entry.dll.decode("latin-1")
+        for imp in entry.imports:
+            # pefile names some ordinals from its own table; the file says only the number.
+            by_ordinal = imp.import_by_ordinal or not imp.name
+            name = "#%d" % imp.ordinal if by_ordinal else imp.name.decode("latin-1")
+            out["imports"].append(dll + "!" + name)
 print(json.dumps(out))
 )";
 
@@ -69,7 +78,7 @@ TEST(PeResources, ExportsAndVersionInfoAgreeWithPefile) {
   if (files.empty()) CATENA_MISSING() << "no PE files in " << cache_dir();
   test::TempDir dir;
   dir.write("peer.py", kPefileScript);
-  size_t with_version = 0, with_exports = 0;
+  size_t with_version = 0, with_exports = 0, with_imports = 0;
   for (const std::string& path : files) {
     const test::RunResult peer = test::run_command({"/usr/bin/python3", dir / "peer.py", path});
     if (peer.exit_code != 0) CATENA_MISSING() << "pefile unavailable: " << peer.err;
@@ -85,6 +94,12 @@ TEST(PeResources, ExportsAndVersionInfoAgreeWithPefile) {
     }
     EXPECT_EQ(names, theirs["exports"].get<std::vector<std::string>>()) << path;
     EXPECT_EQ(pe->fixed_file_version, theirs["fixed"].get<std::string>()) << path;
+    const auto imports = theirs["imports"].get<std::vector<std::string>>();
+    EXPECT_EQ(pe->imported_functions.size(), imports.size()) << path;
+    for (size_t idx = 0; idx < std::min(imports.size(), pe->imported_functions.size()); ++idx) {
+      ASSERT_EQ(pe->imported_functions[idx], imports[idx]) << path << " import " << idx;
+    }
+    with_imports += pe->imported_functions.empty() ? 0 : 1;
     EXPECT_EQ(pe->version_info, (theirs["strings"].get<std::map<std::string, std::string>>()))
         << path;
     const auto entropies = theirs["entropy"].get<std::vector<double>>();
@@ -98,6 +113,7 @@ TEST(PeResources, ExportsAndVersionInfoAgreeWithPefile) {
   }
   EXPECT_GT(with_version, 0u);
   EXPECT_GT(with_exports, 0u);
+  EXPECT_GT(with_imports, 0u);
 }
 
 TEST(PeResources, HostileTablesAreBounded) {

@@ -3,6 +3,46 @@
 #include "support/run.hpp"
 
 namespace catena::test {
+namespace {
+
+// A product of one component holding one file (`id` is its MSI file key, and so its name in the
+// embedded cabinet), built by wixl in `dir`.
+bool write_and_build(TempDir& dir,
+                     const std::string& name,
+                     const std::string& comments,
+                     const std::string& id,
+                     const std::string& source) {
+  dir.write(name + ".wxs",
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+            "<Wix xmlns=\"http://schemas.microsoft.com/wix/2006/wi\">\n"
+            " <Product Id=\"12345678-1234-1234-1234-123456789011\" Name=\"Catena Test\" "
+            "Language=\"1033\" Version=\"1.0.0\" Manufacturer=\"Catena Tests\" "
+            "UpgradeCode=\"12345678-1234-1234-1234-123456789012\">\n"
+            "  <Package InstallerVersion=\"200\" Compressed=\"yes\" Comments=\"" +
+                comments +
+                "\"/>\n"
+                "  <Media Id=\"1\" Cabinet=\"data.cab\" EmbedCab=\"yes\"/>\n"
+                "  <Directory Id=\"TARGETDIR\" Name=\"SourceDir\">\n"
+                "   <Directory Id=\"ProgramFilesFolder\">\n"
+                "    <Directory Id=\"INSTALLDIR\" Name=\"CatenaTest\">\n"
+                "     <Component Id=\"Main\" Guid=\"12345678-1234-1234-1234-123456789013\">\n"
+                "      <File Id=\"" +
+                id + "\" Source=\"" + source +
+                "\"/>\n"
+                "     </Component>\n"
+                "    </Directory>\n"
+                "   </Directory>\n"
+                "  </Directory>\n"
+                "  <Feature Id=\"Complete\" Level=\"1\"><ComponentRef Id=\"Main\"/></Feature>\n"
+                " </Product>\n"
+                "</Wix>\n");
+  // wixl finds sources relative to its working directory. TempDir paths need no quoting.
+  return run_command({"sh", "-c",
+                      "cd '" + dir.path() + "' && wixl -o '" + name + ".msi' '" + name + ".wxs'"})
+             .exit_code == 0;
+}
+
+}  // namespace
 
 bool build_test_msi(TempDir& dir, const std::string& name, const std::string& comments) {
   return build_test_msi(dir, name, comments, 0);
@@ -23,32 +63,11 @@ bool build_test_msi(TempDir& dir,
     payload.push_back(static_cast<char>(state & 0xff));
   }
   dir.write("tool.txt", payload);
-  dir.write(name + ".wxs",
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-            "<Wix xmlns=\"http://schemas.microsoft.com/wix/2006/wi\">\n"
-            " <Product Id=\"12345678-1234-1234-1234-123456789011\" Name=\"Catena Test\" "
-            "Language=\"1033\" Version=\"1.0.0\" Manufacturer=\"Catena Tests\" "
-            "UpgradeCode=\"12345678-1234-1234-1234-123456789012\">\n"
-            "  <Package InstallerVersion=\"200\" Compressed=\"yes\" Comments=\"" +
-                comments +
-                "\"/>\n"
-                "  <Media Id=\"1\" Cabinet=\"data.cab\" EmbedCab=\"yes\"/>\n"
-                "  <Directory Id=\"TARGETDIR\" Name=\"SourceDir\">\n"
-                "   <Directory Id=\"ProgramFilesFolder\">\n"
-                "    <Directory Id=\"INSTALLDIR\" Name=\"CatenaTest\">\n"
-                "     <Component Id=\"Main\" Guid=\"12345678-1234-1234-1234-123456789013\">\n"
-                "      <File Id=\"tool\" Source=\"tool.txt\"/>\n"
-                "     </Component>\n"
-                "    </Directory>\n"
-                "   </Directory>\n"
-                "  </Directory>\n"
-                "  <Feature Id=\"Complete\" Level=\"1\"><ComponentRef Id=\"Main\"/></Feature>\n"
-                " </Product>\n"
-                "</Wix>\n");
-  // wixl finds sources relative to its working directory. TempDir paths need no quoting.
-  return run_command({"sh", "-c",
-                      "cd '" + dir.path() + "' && wixl -o '" + name + ".msi' '" + name + ".wxs'"})
-             .exit_code == 0;
+  return write_and_build(dir, name, comments, "tool", "tool.txt");
+}
+
+bool build_msi_of(TempDir& dir, const std::string& name, const std::string& file) {
+  return write_and_build(dir, name, "", file, file);
 }
 
 bool make_test_signer(TempDir& dir) {

@@ -17,6 +17,10 @@ bool build_test_msi(TempDir& dir,
                     const std::string& comments,
                     size_t payload_bytes);
 
+/// Writes `name`.msi into `dir`: a product installing `file` (a file name in `dir`, which is
+/// also its MSI file key and so its name in the embedded cabinet).
+bool build_msi_of(TempDir& dir, const std::string& name, const std::string& file);
+
 /// Writes signer.pem/signer.key into `dir`: a self-signed certificate for code signing.
 bool make_test_signer(TempDir& dir);
 

@@ -76,7 +76,10 @@ struct MachoSlice {
   std::vector<std::string> rpaths;
   std::string install_name;  // LC_ID_DYLIB
   std::string uuid;          // lower-case hex; empty when there is none
-  uint64_t code_end = 0;     // the end of the last segment's file bytes
+  /// Versions from the load commands: the dylib's current version (LC_ID_DYLIB), the platform
+  /// with its minimum OS and SDK (LC_BUILD_VERSION or LC_VERSION_MIN_*), and LC_SOURCE_VERSION.
+  std::string dylib_version, platform, min_os, sdk, source_version;
+  uint64_t code_end = 0;  // the end of the last segment's file bytes
   std::optional<MachoSignature> signature;
   std::vector<std::string> problems;
 };

@@ -24,6 +24,7 @@ namespace catena::formats {
 inline constexpr size_t kMaxPeSections = 96;
 /// Caps on imported DLLs (import and delay-load tables together) and on one name's length.
 inline constexpr size_t kMaxPeImports = 4096;
+inline constexpr size_t kMaxPeImportedFunctions = 65536;
 inline constexpr size_t kMaxPeNameLength = 256;
 /// A cap on a long section name read from the COFF string table.
 inline constexpr size_t kMaxPeSectionName = 256;
@@ -79,6 +80,9 @@ struct PeInfo {
   std::vector<PeCertificate> certificates;
   /// DLL names the image imports, from the import and the delay-load tables, as written.
   std::vector<std::string> imports;
+  /// The functions taken from them, "KERNEL32.dll!CreateProcessW", or "WS2_32.dll!#23" for an
+  /// import by ordinal, in table order.
+  std::vector<std::string> imported_functions;
   /// The export directory: the DLL's own name and its named exports, in table order.
   std::string export_name;
   std::vector<std::string> exports;
@@ -88,6 +92,9 @@ struct PeInfo {
   size_t resource_count = 0;
   std::string fixed_file_version;
   std::map<std::string, std::string> version_info;
+  /// Byte ranges (offset, length) that differ between two builds of the same source with the
+  /// same tools: timestamps, the debug directory's GUID, age and reproducibility hash.
+  std::vector<std::pair<uint64_t, uint64_t>> build_noise;
   bool is_dll() const { return (characteristics & 0x2000) != 0; }
   std::vector<std::string> problems;         // certificate-table damage, one sentence each
   std::vector<std::string> layout_problems;  // damage in the exports or resources
@@ -116,5 +123,10 @@ double entropy(std::span<const std::byte> bytes);
 /// checksum field, the security directory entry and the certificate table.
 std::vector<std::pair<uint64_t, uint64_t>> authenticode_ranges(const PeInfo& pe,
                                                                uint64_t file_size);
+
+/// The Authenticode ranges less `build_noise` and the zero padding signing adds: what two builds
+/// of the same source must have in common byte for byte, signed or not.
+std::vector<std::pair<uint64_t, uint64_t>> rebuild_ranges(const PeInfo& pe,
+                                                          std::span<const std::byte> file);
 
 }  // namespace catena::formats

@@ -7,6 +7,11 @@
 ///   CATENA_TRY(release::Inspection seen, release::inspect("dist/", {}));
 ///   for (const release::ReleaseFile& f : seen.files) ...   // path, size, SHA-256, format
 ///
+/// Every file's bytes go once through the content analyser table (format, signature, binary
+/// facts, YARA, indicators); a content met twice is analysed once. An MSI is opened through
+/// its compound-file streams (the embedded cabinets in turn); NSIS, Inno Setup and DMG are
+/// listed as opaque.
+///
 /// Hostile releases are expected: an archive that hits a limit (members, a member's or all
 /// members' expanded bytes, the expansion ratio, the nesting depth) or is damaged is a finding
 /// (RELEASE_ARCHIVE_LIMIT, RELEASE_ARCHIVE_DAMAGED) with what was read before it kept, and the
@@ -16,16 +21,25 @@
 #include <string>
 #include <vector>
 
+#include "catena/content/analysers.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
 #include "catena/formats/archive.hpp"
+#include "catena/intel/index.hpp"
+#include "catena/intel/intel_store.hpp"
+#include "catena/intel/signers.hpp"
+#include "catena/intel/yara.hpp"
 
 namespace catena::release {
 
 struct InspectOptions {
   formats::ArchiveLimits limits;
   unsigned max_depth = 8;  // archives inside archives opened, counting the outermost as 1
+  /// The analysers' inputs (YARA rules, signer blocklist, indicators and their caps); the
+  /// binary analyser is always asked for. `analyse` false lists files with their digests only.
+  content::ContentFacts analysis;
+  bool analyse = true;
 };
 
 struct ReleaseFile {
@@ -38,15 +52,37 @@ struct ReleaseFile {
   unsigned depth = 0;    // archives it lies in
   std::string archive;   // for an archive that was opened: libarchive's name of its format
   uint64_t members = 0;  // for an archive that was opened: members read
+  /// A format catena lists but does not open ("nsis", "inno-setup", "dmg"): its own signature
+  /// is still judged where catena verifies that format (NSIS and Inno Setup are signed PEs).
+  std::string opaque;
+  std::string signature;  // verdict, for the formats catena verifies
+  std::string signer;
+  std::optional<content::BinaryFacts> binary;  // executables
 };
 
 struct Inspection {
   std::string root;  // the path inspected
+  /// The name a file release's paths start with (its file name); empty for a directory, whose
+  /// paths are relative to it.
+  std::string top;
   std::vector<ReleaseFile> files;
   std::vector<Finding> findings;  // most severe first
   uint64_t archives = 0;          // archives opened
   uint64_t expanded_bytes = 0;    // bytes read out of archives
   uint64_t bytes = 0;             // bytes of the release's own files
+};
+
+/// What a scan matches each file against, loaded once for a run's inspections: the store's
+/// indicators and blocked signers, and YARA rules.
+struct Intelligence {
+  intel::IndicatorIndex indicators;
+  intel::SignerBlocklist blocked_signers;
+  std::optional<intel::YaraRules> yara;
+  /// `store` may be null (no indicators, no blocked signers). A rule that does not compile is
+  /// an error before anything is read.
+  [[nodiscard]] Status load(intel::IntelStore* store, const std::vector<std::string>& yara_paths);
+  /// Points the analysers' inputs at what was loaded (which must outlive them).
+  void apply(content::ContentFacts& inputs) const;
 };
 
 /// Inspects the file or directory at `path` (followed when it is a symlink: a person named it;

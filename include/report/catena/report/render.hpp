@@ -15,6 +15,7 @@
 #include "catena/access/discovery.hpp"
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
+#include "catena/release/diff.hpp"
 #include "catena/release/inspect.hpp"
 #include "catena/scan/scan_store.hpp"
 
@@ -183,6 +184,13 @@ std::string report_context_json(const ScanReport& report);
                                       Format format);
 
 /// A finding as a JSON object text (used by json, jsonl and tests).
+/// `catena release diff`: the counts, each change with the rules it gave, then the findings
+/// (json: one document; jsonl: a record per change, per finding, then a summary; sarif: the
+/// findings).
+[[nodiscard]] Status write_release_diff(std::FILE* out,
+                                        const release::ReleaseDiff& diff,
+                                        Format format);
+
 std::string finding_json(const Finding& finding);
 /// An inventory record as a JSON object text.
 std::string record_json(const scan::FileRecord& record);

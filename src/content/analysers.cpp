@@ -1,5 +1,6 @@
-#include "analysers.hpp"
+#include "catena/content/analysers.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -11,12 +12,13 @@
 #include "catena/formats/macho.hpp"
 #include "catena/formats/ole.hpp"
 #include "catena/formats/pe.hpp"
+#include "catena/formats/strings.hpp"
 #include "catena/intel/index.hpp"
 #include "catena/intel/signers.hpp"
 #include "catena/intel/yara.hpp"
 #include "catena/trust/sig.hpp"
 
-namespace catena::scan {
+namespace catena::content {
 namespace {
 
 using AnalyseFn = void (*)(const ContentView&, ContentFacts&, std::vector<Finding>&);
@@ -68,6 +70,12 @@ void analyse_signature(const ContentView& view,
                                                     store, /*finding_digests=*/false);
   if (facts.blocked_signers != nullptr) facts.blocked_signers->judge(report);
   facts.signature = report.verdict;
+  for (const trust::Signature& signature : report.signatures) {
+    if (signature.depth == 0 && !signature.subject.empty()) {
+      facts.signer = signature.subject;
+      break;
+    }
+  }
   for (Finding& f : report.findings) {
     if (f.rule.starts_with("PE_") || f.rule.starts_with("MACHO_") || f.rule.starts_with("MSI_") ||
         f.rule.starts_with("MODULE_") || f.rule == "SIG_SIGNATURE_INVALID" ||
@@ -154,6 +162,79 @@ void analyse_structure(const ContentView& view, ContentFacts& facts, std::vector
   facts.details = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string hex_digest_of_ranges(std::span<const std::byte> bytes,
+                                 const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+  DigestSet digest(DigestSet::kSha256);
+  for (const auto& [offset, length] : ranges) digest.update(bytes.subspan(offset, length));
+  const DigestValues values = digest.finish();
+  return to_hex(*values.sha256);
+}
+
+// What a release comparison needs of an executable, from its one parse (opt-in: a host scan
+// does not ask for section entropy and strings of every binary).
+void analyse_binary(const ContentView& view, ContentFacts& facts, std::vector<Finding>&) {
+  if (!facts.binary_facts || view.whole.empty()) return;
+  const formats::ParsedImage& image = parsed_image(view, facts);
+  BinaryFacts out;
+  if (image.pe && *image.pe) {
+    const formats::PeInfo& pe = **image.pe;
+    if (!pe.fixed_file_version.empty()) out.version["file_version"] = pe.fixed_file_version;
+    for (const auto& [key, value] : pe.version_info) out.version[key] = value;
+    out.libraries = pe.imports;
+    out.imports = pe.imported_functions;
+    out.exports = pe.exports;
+    for (const formats::PeSection& section : pe.sections) {
+      out.sections.push_back({.name = section.name,
+                              .size = section.raw_size,
+                              .entropy = formats::pe_section_entropy(view.whole, section),
+                              .code = (section.characteristics & 0x20000020) != 0});
+    }
+    out.authenticode_sha256 =
+        hex_digest_of_ranges(view.whole, formats::authenticode_ranges(pe, view.whole.size()));
+    out.rebuild_sha256 = hex_digest_of_ranges(view.whole, formats::rebuild_ranges(pe, view.whole));
+  } else if (image.elf && *image.elf) {
+    const formats::ElfInfo& elf = **image.elf;
+    if (!elf.soname.empty()) out.version["soname"] = elf.soname;
+    if (!elf.build_id.empty()) out.version["build_id"] = elf.build_id;
+    out.libraries = elf.needed;
+    for (const formats::ElfSection& section : elf.sections) {
+      constexpr uint32_t kShtNobits = 8;
+      if (section.type == kShtNobits || section.type == 0 || section.size == 0 ||
+          section.offset >= view.whole.size()) {
+        continue;
+      }
+      const uint64_t size = std::min<uint64_t>(section.size, view.whole.size() - section.offset);
+      out.sections.push_back({.name = section.name,
+                              .size = size,
+                              .entropy = formats::entropy(view.whole.subspan(section.offset, size)),
+                              .code = (section.flags & 0x4) != 0});
+    }
+  } else if (image.macho && *image.macho) {
+    for (const formats::MachoSlice& slice : (**image.macho).slices) {
+      const auto put = [&](const char* key, const std::string& value) {
+        if (!value.empty() && !out.version.contains(key)) out.version[key] = value;
+      };
+      put("uuid", slice.uuid);
+      put("dylib_version", slice.dylib_version);
+      put("platform", slice.platform);
+      put("min_os", slice.min_os);
+      put("sdk", slice.sdk);
+      put("source_version", slice.source_version);
+      for (const std::string& dylib : slice.dylibs) {
+        if (std::find(out.libraries.begin(), out.libraries.end(), dylib) == out.libraries.end()) {
+          out.libraries.push_back(dylib);
+        }
+      }
+    }
+  } else {
+    return;
+  }
+  formats::NetworkStrings strings = formats::network_strings(view.whole);
+  out.network_strings = std::move(strings.values);
+  out.network_strings_truncated = strings.truncated;
+  facts.binary = std::move(out);
+}
+
 // YARA rules over the bytes already held; a file that is not held (read in chunks on a retry),
 // too large, or that times out is reported as skipped, never silently passed.
 void analyse_yara(const ContentView& view, ContentFacts& facts, std::vector<Finding>& findings) {
@@ -213,6 +294,7 @@ constexpr std::array<Analyser, kAnalyserCount> kAnalysers = {{
     {"format", 1, Needs::Head, analyse_format},
     {"signature", 1, Needs::Whole, analyse_signature},
     {"structure", 1, Needs::Whole, analyse_structure},
+    {"binary", 1, Needs::Whole, analyse_binary},
     {"yara", 1, Needs::Whole, analyse_yara},
     {"ioc", 1, Needs::Digests, analyse_ioc},
 }};
@@ -236,6 +318,8 @@ std::array<std::string, kAnalyserCount> analyser_components(const ContentFacts& 
           !inputs.blocked_signers->empty()) {
         inputs_text = inputs.blocked_signers->identity();
       }
+    } else if (analyser.name == "binary") {
+      if (!inputs.binary_facts) continue;
     } else if (analyser.name == "yara") {
       if (inputs.yara == nullptr) continue;
       inputs_text = inputs.yara->identity() + "/" + std::to_string(inputs.yara_max_bytes) + "/" +
@@ -259,4 +343,4 @@ bool costly_format(std::string_view format) {
          format == "msi";
 }
 
-}  // namespace catena::scan
+}  // namespace catena::content

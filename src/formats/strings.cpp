@@ -1,0 +1,193 @@
+#include "catena/formats/strings.hpp"
+
+#include <algorithm>
+#include <array>
+#include <set>
+#include <string_view>
+
+namespace catena::formats {
+namespace {
+
+bool printable(unsigned char c) { return c >= 0x20 && c < 0x7f; }
+
+bool host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.';
+}
+
+bool url_char(char c) {
+  return printable(static_cast<unsigned char>(c)) && c != ' ' && c != '"' && c != '\'' &&
+         c != '<' && c != '>' && c != '`' && c != '\\' && c != '{' && c != '}' && c != '|' &&
+         c != '^';
+}
+
+// Top-level domains that name hosts in practice and rarely end a file or member name: ".so",
+// ".sh", ".pl", ".md", ".rs", ".py"-like ones are left out, as they are file extensions far
+// more often than hosts.
+bool known_tld(std::string_view tld) {
+  static constexpr std::array<std::string_view, 44> kTlds = {
+      "app",   "au",   "biz",  "br",    "ca", "cc",   "cf",  "ch",    "club",   "cn",  "com",
+      "cloud", "de",   "dev",  "eu",    "fr", "ga",   "gov", "gq",    "info",   "io",  "ir",
+      "jp",    "kp",   "kr",   "live",  "ml", "net",  "nl",  "onion", "online", "org", "pw",
+      "ru",    "shop", "site", "space", "su", "tech", "tk",  "top",   "uk",     "us",  "xyz"};
+  return std::find(kTlds.begin(), kTlds.end(), tld) != kTlds.end();
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// A dotted name of at least two labels whose last is a known TLD and whose labels are not empty.
+bool host_name(std::string_view name) {
+  if (name.size() < 4 || name.size() > 253 || name.front() == '.' || name.back() == '.' ||
+      name.front() == '-') {
+    return false;
+  }
+  const size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos || name.find("..") != std::string_view::npos) return false;
+  const std::string tld = lower(name.substr(dot + 1));
+  if (!known_tld(tld)) return false;
+  // Not "1.2.3.com"-like digits only before the TLD.
+  return std::any_of(name.begin(), name.begin() + static_cast<long>(dot),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); });
+}
+
+// A dotted quad that names a host: not a network or broadcast address (last octet 0 or 255,
+// which version numbers such as "2.0.6.0" also end in), and not under the object identifier
+// arcs X.509 and CMS strings are full of (1.2., 1.3., 2.5., 2.16., 2.23., 2.113.).
+bool ipv4(std::string_view text) {
+  for (std::string_view arc : {"1.2.", "1.3.", "2.5.", "2.16.", "2.23.", "2.113."}) {
+    if (text.starts_with(arc)) return false;
+  }
+  if (text.ends_with(".0") || text.ends_with(".255")) return false;
+  int parts = 0;
+  size_t at = 0;
+  while (at <= text.size()) {
+    size_t end = text.find('.', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view part = text.substr(at, end - at);
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0')) return false;
+    int value = 0;
+    for (char c : part) {
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    if (value > 255 || (parts == 0 && value == 0)) return false;
+    ++parts;
+    at = end + 1;
+  }
+  return parts == 4;
+}
+
+class Collector {
+ public:
+  explicit Collector(size_t max) : max_(max) {}
+
+  void run(std::string_view s) {
+    size_t covered = 0;  // URLs' own characters are not searched again for host names
+    for (size_t at = s.find("://"); at != std::string_view::npos; at = s.find("://", at + 3)) {
+      size_t start = at;
+      while (start > 0 && ((s[start - 1] >= 'a' && s[start - 1] <= 'z') ||
+                           (s[start - 1] >= 'A' && s[start - 1] <= 'Z'))) {
+        --start;
+      }
+      const std::string scheme = lower(s.substr(start, at - start));
+      if (scheme != "http" && scheme != "https" && scheme != "ftp" && scheme != "ws" &&
+          scheme != "wss") {
+        continue;
+      }
+      size_t end = at + 3;
+      while (end < s.size() && url_char(s[end])) ++end;
+      size_t host_end = at + 3;
+      while (host_end < end && host_char(s[host_end])) ++host_end;
+      if (host_end == at + 3) continue;
+      add(std::string(s.substr(start, end - start)));
+      const std::string_view host = s.substr(at + 3, host_end - at - 3);
+      if (host_name(host)) add(lower(host));
+      if (ipv4(host)) add(std::string(host));
+      covered = std::max(covered, end);
+    }
+    // Host names and addresses: maximal runs of host characters, outside URLs.
+    size_t at = 0;
+    while (at < s.size()) {
+      if (!host_char(s[at]) || at < covered) {
+        ++at;
+        continue;
+      }
+      size_t end = at;
+      while (end < s.size() && host_char(s[end])) ++end;
+      // A token glued to a path or e-mail part still counts; one preceded by a letter of a
+      // larger word cannot occur (the run is maximal).
+      std::string_view token = s.substr(at, end - at);
+      while (!token.empty() && (token.back() == '.' || token.back() == '-')) {
+        token.remove_suffix(1);
+      }
+      if (ipv4(token)) {
+        add(std::string(token));
+      } else if (host_name(token)) {
+        add(lower(token));
+      }
+      at = end;
+    }
+  }
+
+  NetworkStrings finish() {
+    return {.values = std::vector<std::string>(values_.begin(), values_.end()),
+            .truncated = truncated_};
+  }
+
+ private:
+  void add(std::string value) {
+    if (values_.size() >= max_ && !values_.contains(value)) {
+      truncated_ = true;
+      return;
+    }
+    values_.insert(std::move(value));
+  }
+
+  size_t max_;
+  std::set<std::string> values_;
+  bool truncated_ = false;
+};
+
+}  // namespace
+
+NetworkStrings network_strings(std::span<const std::byte> bytes, size_t max_values) {
+  Collector collector(max_values);
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t size = bytes.size();
+  std::string run;
+  const auto flush = [&] {
+    if (run.size() >= kMinStringRun) collector.run(run);
+    run.clear();
+  };
+  // ASCII runs.
+  for (size_t i = 0; i < size; ++i) {
+    if (printable(data[i]) && run.size() < kMaxStringRun) {
+      run.push_back(static_cast<char>(data[i]));
+    } else {
+      flush();
+      if (printable(data[i])) run.push_back(static_cast<char>(data[i]));
+    }
+  }
+  flush();
+  // UTF-16LE runs of ASCII characters, at either alignment.
+  for (size_t start = 0; start < 2; ++start) {
+    for (size_t i = start; i + 1 < size; i += 2) {
+      if (printable(data[i]) && data[i + 1] == 0 && run.size() < kMaxStringRun) {
+        run.push_back(static_cast<char>(data[i]));
+      } else {
+        flush();
+        if (printable(data[i]) && data[i + 1] == 0) run.push_back(static_cast<char>(data[i]));
+      }
+    }
+    flush();
+  }
+  return collector.finish();
+}
+
+}  // namespace catena::formats
