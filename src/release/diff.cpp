@@ -204,7 +204,8 @@ class Differ {
       return;
     }
     const bool both_pe = a.format == "pe" && b.format == "pe" && a.binary && b.binary;
-    if (both_pe && !a.binary->authenticode_sha256.empty() &&
+    // Only a signature makes the unchanged digest mean "the bytes it vouches for are the same".
+    if (both_pe && (is_signed(a) || is_signed(b)) && !a.binary->authenticode_sha256.empty() &&
         a.binary->authenticode_sha256 == b.binary->authenticode_sha256) {
       Finding out = finding("RELEASE_SIGNED_DIGEST_UNCHANGED", change);
       out.add_evidence("authenticode_sha256", b.binary->authenticode_sha256);
@@ -331,14 +332,32 @@ ReleaseDiff diff(const Inspection& before, const Inspection& after, const DiffOp
   // Only files are compared: directories are implied by their files, and a symlink's target is
   // compared as its content.
   std::map<std::string, const ReleaseFile*> old_files;
-  for (const ReleaseFile& f : before.files) old_files.emplace(key_of(before, f.path), &f);
+  // An archive may hold two members of one name (tools disagree on which one they extract):
+  // the second and later are keyed by their place, so that none is lost, and they match the
+  // same place on the other side.
+  const auto keys_of = [](const Inspection& inspection) {
+    std::vector<std::string> keys;
+    std::map<std::string, size_t> seen;
+    for (const ReleaseFile& f : inspection.files) {
+      std::string key = key_of(inspection, f.path);
+      const size_t earlier = seen[key]++;
+      if (earlier > 0) key += std::string(1, '\0') + std::to_string(earlier);
+      keys.push_back(std::move(key));
+    }
+    return keys;
+  };
+  const std::vector<std::string> old_keys = keys_of(before);
+  const std::vector<std::string> new_keys = keys_of(after);
+  std::map<const ReleaseFile*, const std::string*> new_key_of;
+  for (size_t i = 0; i < after.files.size(); ++i) new_key_of[&after.files[i]] = &new_keys[i];
+  for (size_t i = 0; i < before.files.size(); ++i) old_files.emplace(old_keys[i], &before.files[i]);
   std::vector<const ReleaseFile*> unmatched_new;
   std::set<std::string> matched_old;
   const auto same = [](const ReleaseFile& a, const ReleaseFile& b) {
     return a.type == b.type && a.sha256 == b.sha256 && a.link_target == b.link_target;
   };
   for (const ReleaseFile& f : after.files) {
-    auto it = old_files.find(key_of(after, f.path));
+    auto it = old_files.find(*new_key_of.at(&f));
     if (it == old_files.end()) {
       unmatched_new.push_back(&f);
       continue;
@@ -364,7 +383,7 @@ ReleaseDiff diff(const Inspection& before, const Inspection& after, const DiffOp
     old_by_name[file_name(key)].push_back(f);
   }
   std::map<std::string, size_t> new_name_count;
-  for (const ReleaseFile* f : unmatched_new) ++new_name_count[file_name(key_of(after, f->path))];
+  for (const ReleaseFile* f : unmatched_new) ++new_name_count[file_name(*new_key_of.at(f))];
   std::set<const ReleaseFile*> taken;
   for (const ReleaseFile* f : unmatched_new) {
     const ReleaseFile* from = nullptr;
@@ -374,7 +393,7 @@ ReleaseDiff diff(const Inspection& before, const Inspection& after, const DiffOp
         if (!taken.contains(it->second)) from = it->second;
       }
     }
-    const std::string name = file_name(key_of(after, f->path));
+    const std::string name = file_name(*new_key_of.at(f));
     if (from == nullptr && new_name_count[name] == 1) {
       auto it = old_by_name.find(name);
       if (it != old_by_name.end() && it->second.size() == 1 && !taken.contains(it->second[0])) {

@@ -295,6 +295,28 @@ TEST_F(ReleaseDiffTest, TheCommandPrintsEveryFormatAndExitsOnFindings) {
       2);
 }
 
+TEST_F(ReleaseDiffTest, ASecondMemberOfTheSameNameIsComparedToo) {
+  test::TempDir dir;
+  dir.write("good.dll", dll_);
+  dir.write("bad.dll", payload_in_certificate_table(dll_));
+  // Both releases hold app/x.dll twice; only the later member changes (the one most
+  // extracting tools keep).
+  for (const auto& [zip, second] : {std::pair{"a.zip", "good.dll"}, {"b.zip", "bad.dll"}}) {
+    const test::RunResult zipped =
+        test::run_command({"python3", "-W", "ignore", "-c",
+                           "import sys, zipfile\n"
+                           "with zipfile.ZipFile(sys.argv[1], 'w') as z:\n"
+                           "    z.write(sys.argv[2], 'app/x.dll')\n"
+                           "    z.write(sys.argv[3], 'app/x.dll')\n",
+                           dir / zip, dir / "good.dll", dir / second});
+    ASSERT_EQ(zipped.exit_code, 0) << zipped.err;
+  }
+  const ReleaseDiff d = diff(inspected(dir / "a.zip"), inspected(dir / "b.zip"), {});
+  EXPECT_EQ(d.unchanged, 2u);  // the zip, compared through its members, and the first x.dll
+  EXPECT_EQ(d.changed, 1u);
+  EXPECT_TRUE(serious(d).contains("RELEASE_SIGNED_DIGEST_UNCHANGED"));
+}
+
 // Two real consecutive releases of a Microsoft-signed tool: a clean update gives no high or
 // critical finding (docs/benchmarks.md counts what it does give).
 TEST(ReleaseDiffRealData, ConsecutiveVsceSignReleasesAreClean) {
