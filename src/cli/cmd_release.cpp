@@ -5,6 +5,7 @@
 #include "catena/core/text.hpp"
 #include "catena/release/diff.hpp"
 #include "catena/release/inspect.hpp"
+#include "catena/release/intelligence.hpp"
 #include "catena/report/render.hpp"
 #include "catena/store/store.hpp"
 #include "commands.hpp"

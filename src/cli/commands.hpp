@@ -22,5 +22,6 @@ Runner register_access(CLI::App& app);
 Runner register_store(CLI::App& app);
 Runner register_report(CLI::App& app);
 Runner register_release(CLI::App& app);
+Runner register_sbom(CLI::App& app);
 
 }  // namespace catena::cli

@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 81> kRules = {{
+constexpr std::array<RuleInfo, 84> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -86,6 +86,12 @@ constexpr std::array<RuleInfo, 81> kRules = {{
     {"RELEASE_REBUILD_DIFFERS", Severity::High,
      "An independent rebuild of the same source differs from the release beyond a rebuild's "
      "known noise."},
+    {"SBOM_HASH_MISMATCH", Severity::High,
+     "A component an SBOM declares is there with another SHA-256 than the SBOM says."},
+    {"SBOM_MISSING_COMPONENT", Severity::Medium,
+     "A component an SBOM declares is not there at all."},
+    {"SBOM_UNDECLARED_EXECUTABLE", Severity::High,
+     "An executable is there that the SBOM names neither by hash nor by path or file name."},
     {"PKG_NOT_ANCHORED", Severity::Medium,
      "A package could not be checked against the signed archive."},
     {"ARCHIVE_SIGNATURE_INVALID", Severity::High,

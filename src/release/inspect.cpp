@@ -15,6 +15,7 @@
 #include "catena/formats/asar.hpp"
 #include "catena/formats/format.hpp"
 #include "catena/formats/ole.hpp"
+#include "catena/release/intelligence.hpp"
 
 namespace catena::release {
 namespace {

@@ -214,7 +214,9 @@ Status write_release_diff(std::FILE* out, const release::ReleaseDiff& d, Format 
   if (!d.changes.empty()) std::fputs("Changes, most severe first:\n", out);
   for (const release::FileChange& c : d.changes) {
     std::string path = escape_for_terminal(c.path());
-    if (c.before && c.after && c.before->path != c.after->path) {
+    // A move names where it came from; a file matched by its place in both releases does not
+    // (its paths differ only by the releases' own names).
+    if (c.kind == release::ChangeKind::Moved && c.before->path != c.after->path) {
       path = escape_for_terminal(c.before->path) + " -> " + path;
     }
     std::string rules;

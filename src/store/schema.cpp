@@ -266,9 +266,38 @@ CREATE TABLE scan_reports (
 );
 )sql";
 
-constexpr std::array<std::string_view, 12> kMigrations = {
-    kVersion1, kVersion2, kVersion3, kVersion4,  kVersion5,  kVersion6,
-    kVersion7, kVersion8, kVersion9, kVersion10, kVersion11, kVersion12};
+// SBOMs imported as claims: what a vendor said its release holds, each component with its
+// hash, so that a content found anywhere can be matched with what was declared for it.
+constexpr std::string_view kVersion13 = R"sql(
+CREATE TABLE sboms (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  format TEXT NOT NULL,
+  source TEXT NOT NULL,
+  created_ns INTEGER NOT NULL,
+  imported_ns INTEGER NOT NULL
+);
+CREATE TABLE sbom_components (
+  sbom_id INTEGER NOT NULL REFERENCES sboms(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  ref TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  supplier TEXT NOT NULL,
+  purl TEXT NOT NULL,
+  path TEXT NOT NULL,
+  sha256 BLOB,
+  sha1 BLOB,
+  parent TEXT NOT NULL,
+  PRIMARY KEY (sbom_id, position)
+) WITHOUT ROWID;
+CREATE INDEX sbom_components_by_sha256 ON sbom_components(sha256);
+)sql";
+
+constexpr std::array<std::string_view, 13> kMigrations = {
+    kVersion1, kVersion2,  kVersion3,  kVersion4,  kVersion5,  kVersion6, kVersion7,
+    kVersion8, kVersion9, kVersion10, kVersion11, kVersion12, kVersion13};
 
 }  // namespace
 

@@ -32,6 +32,30 @@ std::string sarif_schema_errors(const std::string& sarif_path) {
   return check.out;
 }
 
+std::string sbom_schema_errors(const std::string& document_path, const std::string& schema) {
+  // The schemas' own references (CycloneDX to its SPDX license list and JSF) resolve to the
+  // copies beside them, never to the network.
+  const RunResult check = run_command(
+      {"/usr/bin/python3", "-c",
+       "import json, os, sys, jsonschema\n"
+       "folder, name, path = sys.argv[1:4]\n"
+       "store = {}\n"
+       "for n in os.listdir(folder):\n"
+       "    if n.endswith('.json'):\n"
+       "        s = json.load(open(os.path.join(folder, n)))\n"
+       "        store[s.get('$id', n)] = s\n"
+       "        store['http://cyclonedx.org/schema/' + n] = s\n"
+       "schema = json.load(open(os.path.join(folder, name)))\n"
+       "cls = jsonschema.validators.validator_for(schema)\n"
+       "checker = getattr(cls, 'FORMAT_CHECKER', None) or jsonschema.draft7_format_checker\n"
+       "v = cls(schema, resolver=jsonschema.RefResolver.from_schema(schema, store=store),\n"
+       "        format_checker=checker)\n"
+       "print('\\n'.join(e.message for e in v.iter_errors(json.load(open(path)))), end='')\n",
+       std::string(CATENA_SOURCE_DIR) + "/tests/data/schemas", schema, document_path});
+  if (check.exit_code != 0) return "validator failed: " + check.err;
+  return check.out;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return {};

@@ -11,6 +11,10 @@ std::string cache_dir();
 /// validation errors, one per line; "missing schema ..." when the schema is not cached.
 std::string sarif_schema_errors(const std::string& sarif_path);
 
+/// Validates an SBOM against the official JSON schema kept in tests/data/schemas
+/// ("bom-1.6.schema.json", "spdx-2.3.schema.json"): the errors, one per line.
+std::string sbom_schema_errors(const std::string& document_path, const std::string& schema);
+
 /// The whole file; empty when it cannot be read.
 std::string read_file(const std::string& path);
 

@@ -26,10 +26,6 @@
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
 #include "catena/formats/archive.hpp"
-#include "catena/intel/index.hpp"
-#include "catena/intel/intel_store.hpp"
-#include "catena/intel/signers.hpp"
-#include "catena/intel/yara.hpp"
 
 namespace catena::release {
 
@@ -70,19 +66,6 @@ struct Inspection {
   uint64_t archives = 0;          // archives opened
   uint64_t expanded_bytes = 0;    // bytes read out of archives
   uint64_t bytes = 0;             // bytes of the release's own files
-};
-
-/// What a scan matches each file against, loaded once for a run's inspections: the store's
-/// indicators and blocked signers, and YARA rules.
-struct Intelligence {
-  intel::IndicatorIndex indicators;
-  intel::SignerBlocklist blocked_signers;
-  std::optional<intel::YaraRules> yara;
-  /// `store` may be null (no indicators, no blocked signers). A rule that does not compile is
-  /// an error before anything is read.
-  [[nodiscard]] Status load(intel::IntelStore* store, const std::vector<std::string>& yara_paths);
-  /// Points the analysers' inputs at what was loaded (which must outlive them).
-  void apply(content::ContentFacts& inputs) const;
 };
 
 /// Inspects the file or directory at `path` (followed when it is a symlink: a person named it;

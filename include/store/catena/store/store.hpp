@@ -2,7 +2,8 @@
 /// The SQLite store: one file (WAL) that implements every concern's store interface — scans and
 /// contents (scan::ScanStore), intelligence (intel::IntelStore), attestations
 /// (attest::AttestationStore), build access (access::AccessStore), baselines
-/// (baseline::BaselineStore) and the archive Releases the anchor believed (pkg::ArchiveStore). The
+/// (baseline::BaselineStore), the archive Releases the anchor believed (pkg::ArchiveStore) and
+/// imported SBOMs (sbom::SbomStore). The
 /// record types and the interfaces' contracts live with their modules; this class adds opening,
 /// migration, locking and checking.
 ///
@@ -33,20 +34,22 @@
 #include "catena/core/result.hpp"
 #include "catena/intel/intel_store.hpp"
 #include "catena/pkg/archive_store.hpp"
+#include "catena/sbom/sbom.hpp"
 #include "catena/scan/scan_store.hpp"
 
 struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 12;
+inline constexpr int kSchemaVersion = 13;
 
 class Store final : public scan::ScanStore,
                     public intel::IntelStore,
                     public attest::AttestationStore,
                     public access::AccessStore,
                     public baseline::BaselineStore,
-                    public pkg::ArchiveStore {
+                    public pkg::ArchiveStore,
+                    public sbom::SbomStore {
  public:
   enum class Access { ReadWrite, ReadOnly };
 
@@ -160,6 +163,12 @@ class Store final : public scan::ScanStore,
   [[nodiscard]] Result<std::unordered_map<std::string, int64_t>> newest_releases(
       const std::string& system) override;
   [[nodiscard]] Status remember_releases(std::span<const pkg::ReleaseMark> marks) override;
+
+  // sbom::SbomStore (src/store/sboms.cpp)
+  [[nodiscard]] Result<int64_t> put_sbom(const sbom::Bom& bom, const std::string& source) override;
+  [[nodiscard]] Result<std::vector<sbom::SbomRecord>> list_sboms() override;
+  [[nodiscard]] Result<sbom::Bom> get_sbom(int64_t id) override;
+  [[nodiscard]] Result<std::vector<sbom::Claim>> claims_for(const Sha256& sha256) override;
 
   // The store itself (src/store/store.cpp)
   /// How others can read the store file, or empty when only its owner can ("readable by its
