@@ -160,32 +160,42 @@ NetworkStrings network_strings(std::span<const std::byte> bytes, size_t max_valu
   Collector collector(max_values);
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   const size_t size = bytes.size();
-  std::string run;
-  const auto flush = [&] {
-    if (run.size() >= kMinStringRun) collector.run(run);
-    run.clear();
-  };
-  // ASCII runs.
-  for (size_t i = 0; i < size; ++i) {
-    if (printable(data[i]) && run.size() < kMaxStringRun) {
-      run.push_back(static_cast<char>(data[i]));
-    } else {
-      flush();
-      if (printable(data[i])) run.push_back(static_cast<char>(data[i]));
+  // ASCII runs, looked at in place; a run longer than kMaxStringRun is looked at in pieces.
+  for (size_t i = 0; i < size;) {
+    if (!printable(data[i])) {
+      ++i;
+      continue;
     }
+    size_t end = i;
+    while (end < size && printable(data[end])) ++end;
+    for (size_t at = i; end - at >= kMinStringRun; at += kMaxStringRun) {
+      collector.run(std::string_view(reinterpret_cast<const char*>(data + at),
+                                     std::min(end - at, kMaxStringRun)));
+      if (end - at <= kMaxStringRun) break;
+    }
+    i = end;
   }
-  flush();
-  // UTF-16LE runs of ASCII characters, at either alignment.
+  // UTF-16LE runs of ASCII characters, at either alignment: a run's extent is found first, and
+  // only a run long enough is copied out.
+  std::string run;
   for (size_t start = 0; start < 2; ++start) {
-    for (size_t i = start; i + 1 < size; i += 2) {
-      if (printable(data[i]) && data[i + 1] == 0 && run.size() < kMaxStringRun) {
-        run.push_back(static_cast<char>(data[i]));
-      } else {
-        flush();
-        if (printable(data[i]) && data[i + 1] == 0) run.push_back(static_cast<char>(data[i]));
+    for (size_t i = start; i + 1 < size;) {
+      if (!printable(data[i]) || data[i + 1] != 0) {
+        i += 2;
+        continue;
       }
+      size_t end = i;
+      while (end + 1 < size && printable(data[end]) && data[end + 1] == 0) end += 2;
+      const size_t characters = (end - i) / 2;
+      for (size_t at = 0; characters - at >= kMinStringRun; at += kMaxStringRun) {
+        run.clear();
+        const size_t count = std::min(characters - at, kMaxStringRun);
+        for (size_t k = 0; k < count; ++k) run.push_back(static_cast<char>(data[i + 2 * (at + k)]));
+        collector.run(run);
+        if (characters - at <= kMaxStringRun) break;
+      }
+      i = end;
     }
-    flush();
   }
   return collector.finish();
 }
