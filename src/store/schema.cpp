@@ -296,7 +296,7 @@ CREATE INDEX sbom_components_by_sha256 ON sbom_components(sha256);
 )sql";
 
 constexpr std::array<std::string_view, 13> kMigrations = {
-    kVersion1, kVersion2,  kVersion3,  kVersion4,  kVersion5,  kVersion6, kVersion7,
+    kVersion1, kVersion2, kVersion3,  kVersion4,  kVersion5,  kVersion6, kVersion7,
     kVersion8, kVersion9, kVersion10, kVersion11, kVersion12, kVersion13};
 
 }  // namespace

@@ -275,8 +275,8 @@ TEST_F(RobustnessTest, InterruptLeavesAConsistentStoreMarkedIncomplete) {
     // newest scan's could count the previous scan's files just before this one begins.
     std::string committed;
     for (int tries = 0; tries < 2400; ++tries) {
-      committed = query_text(db(), "SELECT count(*) FROM files WHERE scan_id = " +
-                                       std::to_string(expected_scans));
+      committed = query_text(
+          db(), "SELECT count(*) FROM files WHERE scan_id = " + std::to_string(expected_scans));
       if (!committed.empty() && committed != "0") break;
       ::usleep(50000);
     }
