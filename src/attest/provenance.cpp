@@ -212,13 +212,19 @@ Result<VerifiedEnvelope> verify_envelope(std::string_view text,
                           std::move(opened.problems)};
 }
 
-Result<Provenance> parse_provenance(std::string_view statement_text) {
-  CATENA_TRY(const json statement, parse_strict_json(statement_text));
+namespace {
+
+// Hex digests compared as numbers: a digest written in upper case is the same digest.
+std::string sha256_of_descriptor(const json& descriptor) {
+  const auto digest = descriptor.find("digest");
+  std::string text = digest != descriptor.end() ? string_member(*digest, "sha256") : "";
+  for (char& c : text) c = (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
+  return text;
+}
+
+Result<StatementHead> head_of(const json& statement) {
   if (string_member(statement, "_type") != kStatementType) {
     return make_error(ErrorCode::Parse, "the payload is not an in-toto Statement v1");
-  }
-  if (string_member(statement, "predicateType") != kSlsaProvenanceType) {
-    return make_error(ErrorCode::Parse, "the predicate is not SLSA Provenance v1");
   }
   const auto subject = statement.find("subject");
   const auto predicate = statement.find("predicate");
@@ -226,18 +232,46 @@ Result<Provenance> parse_provenance(std::string_view statement_text) {
       !predicate->is_object()) {
     return make_error(ErrorCode::Parse, "the Statement lacks subject or predicate");
   }
-  Provenance out;
-  // Hex digests compared as numbers: a digest written in upper case is the same digest.
-  const auto sha256_of_descriptor = [](const json& descriptor) -> std::string {
-    const auto digest = descriptor.find("digest");
-    std::string text = digest != descriptor.end() ? string_member(*digest, "sha256") : "";
-    for (char& c : text) c = (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
-    return text;
-  };
+  StatementHead out{.predicate_type = string_member(statement, "predicateType"), .subjects = {}};
   for (const json& entry : *subject) {
     if (!entry.is_object()) return make_error(ErrorCode::Parse, "a subject is not an object");
     out.subjects.emplace_back(string_member(entry, "name"), sha256_of_descriptor(entry));
   }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> make_statement(std::string_view predicate_type,
+                                   const std::vector<std::pair<std::string, std::string>>& subjects,
+                                   std::string_view predicate_json) {
+  CATENA_TRY(json predicate, parse_strict_json(predicate_json));
+  if (!predicate.is_object()) return make_error(ErrorCode::Parse, "the predicate is not an object");
+  json subject = json::array();
+  for (const auto& [name, sha256] : subjects) {
+    subject.push_back({{"name", json_name(name)}, {"digest", {{"sha256", sha256}}}});
+  }
+  const json statement = {{"_type", kStatementType},
+                          {"subject", std::move(subject)},
+                          {"predicateType", std::string(predicate_type)},
+                          {"predicate", std::move(predicate)}};
+  return statement.dump(2) + "\n";
+}
+
+Result<StatementHead> parse_statement_head(std::string_view statement_text) {
+  CATENA_TRY(const json statement, parse_strict_json(statement_text));
+  return head_of(statement);
+}
+
+Result<Provenance> parse_provenance(std::string_view statement_text) {
+  CATENA_TRY(const json statement, parse_strict_json(statement_text));
+  CATENA_TRY(StatementHead head, head_of(statement));
+  if (head.predicate_type != kSlsaProvenanceType) {
+    return make_error(ErrorCode::Parse, "the predicate is not SLSA Provenance v1");
+  }
+  const auto predicate = statement.find("predicate");
+  Provenance out;
+  out.subjects = std::move(head.subjects);
   const json empty = json::object();
   const auto member = [&](const json& object, const char* name) -> const json& {
     if (!object.is_object()) return empty;
@@ -540,24 +574,53 @@ Result<ProvenanceCheck> verify_provenance(std::string_view envelope_text,
   }
   // Only an authenticated payload is read further.
   if (!out.findings.empty()) return out;
-  auto parsed = parse_provenance(opened->payload);
-  if (!parsed) {
-    out.findings.push_back(
-        finding("PROV_STATEMENT_MALFORMED", source,
-                "The signed payload is not SLSA provenance: " + parsed.error().message));
+  auto head = parse_statement_head(opened->payload);
+  std::optional<Provenance> parsed;
+  if (head && head->predicate_type == kSlsaProvenanceType) {
+    auto provenance = parse_provenance(opened->payload);
+    if (!provenance) {
+      head = tl::unexpected(provenance.error());
+    } else {
+      parsed = std::move(*provenance);
+    }
+  } else if (head && head->predicate_type != kReleaseDiffType) {
+    head = make_error(ErrorCode::Parse,
+                      "its predicate type is neither SLSA Provenance v1 nor catena's release diff");
+  }
+  if (!head) {
+    out.findings.push_back(finding("PROV_STATEMENT_MALFORMED", source,
+                                   "The signed payload is not SLSA provenance or a release "
+                                   "diff: " +
+                                       head.error().message));
     return out;
   }
   for (const std::string& artifact : artifacts) {
     CATENA_TRY(const std::string digest, file_sha256(artifact));
-    const bool listed = std::any_of(parsed->subjects.begin(), parsed->subjects.end(),
+    const bool listed = std::any_of(head->subjects.begin(), head->subjects.end(),
                                     [&](const auto& subject) { return subject.second == digest; });
     if (listed) continue;
     Finding f = finding("PROV_SUBJECT_MISMATCH", artifact,
-                        "The artifact's digest is not a subject of the provenance: it is not "
-                        "what this build produced.");
+                        parsed ? "The artifact's digest is not a subject of the provenance: it "
+                                 "is not what this build produced."
+                               : "The artifact's digest is not a subject of the release diff: "
+                                 "it is not the release that was compared.");
     f.add_evidence("sha256", digest);
     f.add_evidence("provenance", source);
     out.findings.push_back(std::move(f));
+  }
+  out.head = std::move(*head);
+  if (!parsed) {
+    if (policy != nullptr) {
+      Finding f = finding("PROV_POLICY_VIOLATION", source,
+                          "A build policy was given, and the envelope holds a release diff, "
+                          "not the provenance of a build.");
+      f.add_evidence("rule", "predicate_type");
+      f.add_evidence("predicate_type", out.head->predicate_type);
+      out.findings.push_back(std::move(f));
+    }
+    sort_findings(out.findings);
+    out.envelope = std::move(*opened);
+    return out;
   }
   // catena's own provenance says whether it recorded everything the build ran; one that does
   // not (or an older one that does not say) is not verified unless the policy accepts it.

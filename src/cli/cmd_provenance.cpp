@@ -13,20 +13,6 @@
 #include "provenance_store.hpp"
 
 namespace catena::cli {
-namespace {
-
-constexpr uint64_t kMaxEnvelopeBytes = uint64_t{1} << 30;
-
-Result<std::vector<trust::VerifyingKey>> load_keys(const std::vector<std::string>& paths) {
-  std::vector<trust::VerifyingKey> keys;
-  for (const std::string& path : paths) {
-    CATENA_TRY(trust::VerifyingKey key, trust::VerifyingKey::load(path));
-    keys.push_back(std::move(key));
-  }
-  return keys;
-}
-
-}  // namespace
 
 Runner register_provenance(CLI::App& app) {
   CLI::App* group = app.add_subcommand("provenance", "Verify, store and look up build provenance");
@@ -125,6 +111,24 @@ Runner register_provenance(CLI::App& app) {
                                 .findings = std::move(findings),
                                 .fail_on = *fail_on,
                                 .show_totals = false};
+      if (checked.head && !provenance) {
+        // A release diff: what it compared and what it found, as it was signed.
+        const auto predicate = nlohmann::json::parse(checked.envelope->payload, nullptr, false);
+        const auto field = [&](const char* key) -> std::string {
+          const auto& p = predicate.is_object() ? predicate.value("predicate", nlohmann::json())
+                                                : nlohmann::json();
+          if (!p.is_object() || !p.contains(key)) return "(not recorded)";
+          const auto& value = p[key];
+          if (value.is_array()) return std::to_string(value.size());
+          return value.is_string() ? value.get<std::string>() : value.dump();
+        };
+        report.summary = {{"predicate", checked.head->predicate_type},
+                          {"old", field("old")},
+                          {"new", field("new")},
+                          {"changes", field("changes")},
+                          {"findings", field("findings")},
+                          {"subjects", std::to_string(checked.head->subjects.size())}};
+      }
       if (provenance) {
         report.summary = {{"builder", provenance->builder_id},
                           {"host", provenance->host.empty() ? "(not recorded)" : provenance->host},

@@ -152,4 +152,13 @@ int print_report(const report::ScanReport& report, report::Format format, Severi
   return exit_code_for(report.findings.counts(), fail_on);
 }
 
+Result<std::vector<trust::VerifyingKey>> load_keys(const std::vector<std::string>& paths) {
+  std::vector<trust::VerifyingKey> keys;
+  for (const std::string& path : paths) {
+    CATENA_TRY(trust::VerifyingKey key, trust::VerifyingKey::load(path));
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
 }  // namespace catena::cli

@@ -10,6 +10,7 @@
 #include "catena/core/result.hpp"
 #include "catena/report/render.hpp"
 #include "catena/store/store.hpp"
+#include "catena/trust/keys.hpp"
 
 namespace catena::cli {
 
@@ -41,6 +42,12 @@ std::string default_cache_dir();
 std::string store_path(const OutputOptions& options);
 [[nodiscard]] Result<std::unique_ptr<store::Store>> open_store(const OutputOptions& options,
                                                                store::Store::Access access);
+
+/// The public keys at `paths` (catena's, PEM).
+[[nodiscard]] Result<std::vector<trust::VerifyingKey>> load_keys(
+    const std::vector<std::string>& paths);
+/// The largest DSSE envelope catena reads.
+inline constexpr uint64_t kMaxEnvelopeBytes = uint64_t{1} << 30;
 
 /// True when the text on this stream goes to a terminal; colour also honours NO_COLOR.
 bool is_terminal(std::FILE* stream);

@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 84> kRules = {{
+constexpr std::array<RuleInfo, 85> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -83,6 +83,9 @@ constexpr std::array<RuleInfo, 84> kRules = {{
     {"RELEASE_ENTROPY_RISE", Severity::Medium,
      "A section's entropy rose to that of compressed or encrypted data (high for a code "
      "section): a packed or encrypted payload."},
+    {"RELEASE_VENDORED_CHANGED", Severity::High,
+     "An executable of the release changed or arrived that no traced build step produced: a "
+     "prebuilt or vendored input (medium when a vendor's SBOM declares its SHA-256)."},
     {"RELEASE_REBUILD_DIFFERS", Severity::High,
      "An independent rebuild of the same source differs from the release beyond a rebuild's "
      "known noise."},

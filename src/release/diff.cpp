@@ -144,7 +144,59 @@ std::string hex_or_empty(const std::optional<Sha256>& digest) {
 
 class Differ {
  public:
-  Differ(const DiffOptions& options, ReleaseDiff& out) : options_(options), out_(out) {}
+  Differ(const DiffOptions& options, const Inspection& after, ReleaseDiff& out)
+      : options_(options), out_(out) {
+    if (options.steps) {
+      for (const BuildStep& step : *options.steps) {
+        const std::string label = step.step + " (" + step.source + ")";
+        for (const std::string& sha256 : step.products) products_[sha256].push_back(label);
+        for (const std::string& sha256 : step.materials) materials_[sha256].push_back(label);
+        if (std::find(out.provenance.begin(), out.provenance.end(), step.source) ==
+            out.provenance.end()) {
+          out.provenance.push_back(step.source);
+        }
+      }
+    }
+    for (const Finding& f : after.findings) {
+      if (f.rule == "IOC_MATCH" || f.rule == "YARA_MATCH" || f.rule == "SIG_SIGNER_BLOCKED") {
+        intel_[f.path].push_back(f.rule);
+      }
+    }
+  }
+
+  // The steps that wrote and read the new bytes.
+  void label(FileChange& change) {
+    if (!options_.steps || !change.after || !change.after->sha256) return;
+    const std::string sha256 = to_hex(*change.after->sha256);
+    if (auto it = products_.find(sha256); it != products_.end()) change.produced_by = it->second;
+    if (auto it = materials_.find(sha256); it != materials_.end()) change.read_by = it->second;
+  }
+
+  // A changed executable that no traced step wrote came into the release from outside the
+  // build: a prebuilt or vendored input, which is how a trojanized third-party file arrives.
+  void vendored(FileChange& change) {
+    const ReleaseFile& b = *change.after;
+    if (!options_.steps || !executable(b) || !change.produced_by.empty()) return;
+    Finding out = finding("RELEASE_VENDORED_CHANGED", change);
+    out.add_evidence("provenance", joined(out_.provenance));
+    out.add_evidence("read_by", change.read_by.empty() ? "no traced step" : joined(change.read_by));
+    auto intel = intel_.find(b.path);
+    out.add_evidence("intel", intel == intel_.end() ? "no indicator, YARA rule or blocked signer"
+                                                    : joined(intel->second));
+    if (options_.vendor_claims && b.sha256) {
+      std::vector<std::string> claims;
+      for (const VendorClaim& claim : options_.vendor_claims(to_hex(*b.sha256))) {
+        claims.push_back(claim.component + (claim.version.empty() ? "" : " " + claim.version) +
+                         " in " + claim.sbom);
+      }
+      // A vendor that declares these very bytes vouches for them: still worth a look, no
+      // longer an alarm, unless intelligence says otherwise.
+      if (!claims.empty() && intel == intel_.end()) out.severity = Severity::Medium;
+      out.add_evidence("vendor_sbom", claims.empty() ? "no SBOM declares this SHA-256"
+                                                     : "declared as " + joined(claims));
+    }
+    emit(change, std::move(out));
+  }
 
   Finding finding(std::string_view rule, const FileChange& change) {
     Finding f = make_finding(std::string(rule), change.path());
@@ -168,6 +220,7 @@ class Differ {
 
   void added(FileChange& change) {
     const ReleaseFile& f = *change.after;
+    label(change);
     if (options_.rebuild) {
       Finding out = finding("RELEASE_REBUILD_DIFFERS", change);
       out.add_evidence("difference", "only in the rebuild");
@@ -175,6 +228,7 @@ class Differ {
       return;
     }
     if (!executable(f)) return;
+    vendored(change);
     if (signable(f) && !is_signed(f)) {
       Finding out = finding("RELEASE_UNSIGNED_EXECUTABLE_ADDED", change);
       out.add_evidence("format", f.format);
@@ -198,11 +252,13 @@ class Differ {
   void changed(FileChange& change) {
     const ReleaseFile& a = *change.before;
     const ReleaseFile& b = *change.after;
+    label(change);
     if (a.sha256 == b.sha256) return;  // a move
     if (options_.rebuild) {
       rebuild_changed(change);
       return;
     }
+    vendored(change);
     const bool both_pe = a.format == "pe" && b.format == "pe" && a.binary && b.binary;
     // Only a signature makes the unchanged digest mean "the bytes it vouches for are the same".
     if (both_pe && (is_signed(a) || is_signed(b)) && !a.binary->authenticode_sha256.empty() &&
@@ -308,6 +364,8 @@ class Differ {
 
   const DiffOptions& options_;
   ReleaseDiff& out_;
+  std::unordered_map<std::string, std::vector<std::string>> products_, materials_;
+  std::map<std::string, std::vector<std::string>> intel_;  // path -> the rules it matched
 };
 
 }  // namespace
@@ -328,7 +386,7 @@ std::string_view change_kind_name(ChangeKind kind) {
 
 ReleaseDiff diff(const Inspection& before, const Inspection& after, const DiffOptions& options) {
   ReleaseDiff out{.before_root = before.root, .after_root = after.root, .rebuild = options.rebuild};
-  Differ differ(options, out);
+  Differ differ(options, after, out);
   // Only files are compared: directories are implied by their files, and a symlink's target is
   // compared as its content.
   std::map<std::string, const ReleaseFile*> old_files;

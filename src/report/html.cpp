@@ -14,10 +14,10 @@
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
 #include "catena/report/render.hpp"
+#include "html_util.hpp"
 #include "json_util.hpp"
 
 namespace catena::report {
-namespace {
 
 std::string html(std::string_view bytes) {
   const std::string text = utf8_text(bytes);
@@ -47,7 +47,7 @@ std::string html(std::string_view bytes) {
   return out;
 }
 
-constexpr std::string_view kStyle = R"css(
+const std::string_view kPageStyle = R"css(
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
 main{max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d5d9e0;padding-bottom:4px}
@@ -78,8 +78,22 @@ details table{margin:0}
 .new{background:#fde8e6;color:#b3261e;font-size:11px;font-weight:700;padding:0 4px;border-radius:3px}
 .count{color:#5b6474}
 .ft td:nth-child(3){width:34%}.ft td:nth-child(4){width:10%}
+.ct td:nth-child(3){width:24%}.ct td:nth-child(5),.ct td:nth-child(6){width:20%}
+.nb{white-space:nowrap}
 .legend-all{color:#2f5f8a}.legend-high{color:#b3261e}
 )css";
+
+void put(std::FILE* out, const std::string& text) { std::fputs(text.c_str(), out); }
+
+void put_page_head(std::FILE* out, const std::string& title) {
+  put(out,
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+      "style-src 'unsafe-inline'\">\n<meta name=\"viewport\" "
+      "content=\"width=device-width,initial-scale=1\">\n<title>" +
+          html(title) + "</title>\n<style>" + std::string(kPageStyle) +
+          "</style></head>\n<body><main>\n");
+}
 
 std::string upper_ascii(std::string_view text) {
   std::string out(text);
@@ -88,15 +102,6 @@ std::string upper_ascii(std::string_view text) {
 }
 
 std::string severity_class(Severity s) { return std::string(severity_name(s)); }
-
-void put(std::FILE* out, const std::string& text) { std::fputs(text.c_str(), out); }
-
-}  // namespace
-
-namespace {
-
-constexpr std::array<Severity, 5> kSeverities = {Severity::Critical, Severity::High,
-                                                 Severity::Medium, Severity::Low, Severity::Info};
 
 std::string_view severity_fill(Severity s) {
   switch (s) {
@@ -116,13 +121,19 @@ std::string_view severity_fill(Severity s) {
 
 // Horizontal bars, one per (label, value, colour): findings by severity, by rule.
 std::string bar_chart(const std::vector<std::tuple<std::string, uint64_t, std::string>>& bars) {
-  constexpr int kLabel = 210, kBar = 220, kRow = 18;
+  constexpr int kBar = 220, kRow = 18;
+  // Wide enough for the longest label (about 7 px a character at 11 px), so none is cut.
+  int label_width = 120;
   uint64_t most = 1;
-  for (const auto& bar : bars) most = std::max(most, std::get<1>(bar));
+  for (const auto& bar : bars) {
+    most = std::max(most, std::get<1>(bar));
+    label_width = std::max(
+        label_width, static_cast<int>(std::min<size_t>(std::get<0>(bar).size(), 60)) * 7 + 10);
+  }
   const int height = static_cast<int>(bars.size()) * kRow + 4;
   std::string svg = fmt::format(
       "<svg width=\"{}\" height=\"{}\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">",
-      kLabel + kBar + 60, height);
+      label_width + kBar + 60, height);
   for (size_t i = 0; i < bars.size(); ++i) {
     const auto& [label, value, fill] = bars[i];
     const int y = static_cast<int>(i) * kRow + 2;
@@ -131,11 +142,37 @@ std::string bar_chart(const std::vector<std::tuple<std::string, uint64_t, std::s
         "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"{}\" y=\"{}\" "
         "width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: {}</title></rect><text x=\"{}\" "
         "y=\"{}\">{}</text>",
-        kLabel - 6, y + 12, html(label), kLabel, y + 2, width, kRow - 5, fill, html(label), value,
-        kLabel + width + 4, y + 12, value);
+        label_width - 6, y + 12, html(label), label_width, y + 2, width, kRow - 5, fill,
+        html(label), value, label_width + width + 4, y + 12, value);
   }
   return svg + "</svg>";
 }
+
+std::string finding_charts(const FindingCounts& counts,
+                           const std::map<std::string, uint64_t>& by_rule) {
+  std::vector<std::tuple<std::string, uint64_t, std::string>> bars;
+  for (Severity s : kSeverities) {
+    bars.emplace_back(std::string(severity_name(s)), counts.by_severity[static_cast<size_t>(s)],
+                      std::string(severity_fill(s)));
+  }
+  std::string out =
+      "<div class=\"chart\"><h3>Findings by severity</h3>" + bar_chart(bars) + "</div>";
+  std::vector<std::pair<std::string, uint64_t>> rules(by_rule.begin(), by_rule.end());
+  std::stable_sort(rules.begin(), rules.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  constexpr size_t kRulesShown = 10;
+  bars.clear();
+  for (size_t i = 0; i < rules.size() && i < kRulesShown; ++i) {
+    bars.emplace_back(rules[i].first, rules[i].second, "#2f5f8a");
+  }
+  const std::string more = rules.size() > kRulesShown
+                               ? fmt::format(" (the {} largest of {})", kRulesShown, rules.size())
+                               : std::string();
+  return out + "<div class=\"chart\"><h3>Findings by rule" + more + "</h3>" +
+         (bars.empty() ? std::string("none") : bar_chart(bars)) + "</div>";
+}
+
+namespace {
 
 // This host's findings over its audits, one point per audit: all findings, and those at high
 // or above.
@@ -196,6 +233,8 @@ std::string group_title_html(const FindingGroup& g) {
   return count + (g.count == 1 ? " finding" : " findings");
 }
 
+}  // namespace
+
 // One finding as a table row: number, severity, subject, package, message and evidence. The
 // explanation is its group's, said once above the rows.
 std::string finding_row(uint64_t number, const Finding& f, bool is_new, bool anchor) {
@@ -214,22 +253,14 @@ std::string finding_row(uint64_t number, const Finding& f, bool is_new, bool anc
          (evidence.empty() ? "" : "<br><span class=\"ev\">" + evidence + "</span>") + "\n";
 }
 
-constexpr std::string_view kFindingHead =
+const std::string_view kFindingHead =
     "<table class=\"ft\"><tr><th>#</th><th>severity</th><th>path</th><th>package</th><th>what and "
     "evidence</th></tr>\n";
-
-}  // namespace
 
 Status write_html_report(std::FILE* out, const ScanReport& report) {
   const std::string_view overall = overall_verdict(report);
   const std::string title = "catena " + report.command + " of " + report.host;
-  put(out,
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-      "style-src 'unsafe-inline'\">\n<meta name=\"viewport\" "
-      "content=\"width=device-width,initial-scale=1\">\n<title>" +
-          html(title) + "</title>\n<style>" + std::string(kStyle) +
-          "</style></head>\n<body><main>\n");
+  put_page_head(out, title);
   put(out, "<h1>" + html(title) + "</h1>\n");
   put(out, "<div class=\"meta\">" + html(format_rfc3339(report.started_ns)) + " to " +
                html(format_rfc3339(report.finished_ns)) + " &middot; scan " +
@@ -321,25 +352,7 @@ Status write_html_report(std::FILE* out, const ScanReport& report) {
   // Pictures: by severity, by rule (the ten largest), and this host over its audits.
   put(out, "<h2>At a glance</h2>\n<div class=\"charts\">");
   {
-    std::vector<std::tuple<std::string, uint64_t, std::string>> bars;
-    for (Severity s : kSeverities) {
-      bars.emplace_back(std::string(severity_name(s)), counts.by_severity[static_cast<size_t>(s)],
-                        std::string(severity_fill(s)));
-    }
-    put(out, "<div class=\"chart\"><h3>Findings by severity</h3>" + bar_chart(bars) + "</div>");
-    std::vector<std::pair<std::string, uint64_t>> rules(by_rule.begin(), by_rule.end());
-    std::stable_sort(rules.begin(), rules.end(),
-                     [](const auto& a, const auto& b) { return a.second > b.second; });
-    constexpr size_t kRulesShown = 10;
-    bars.clear();
-    for (size_t i = 0; i < rules.size() && i < kRulesShown; ++i) {
-      bars.emplace_back(rules[i].first, rules[i].second, "#2f5f8a");
-    }
-    const std::string more = rules.size() > kRulesShown
-                                 ? fmt::format(" (the {} largest of {})", kRulesShown, rules.size())
-                                 : std::string();
-    put(out, "<div class=\"chart\"><h3>Findings by rule" + more + "</h3>" +
-                 (bars.empty() ? std::string("none") : bar_chart(bars)) + "</div>");
+    put(out, finding_charts(counts, by_rule));
     if (!report.history.empty()) {
       put(out, "<div class=\"chart\"><h3>This host's findings over its last " +
                    std::to_string(report.history.size()) +

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
 
 #include "catena/core/text.hpp"
 #include "catena/report/render.hpp"
+#include "html_util.hpp"
 #include "json_util.hpp"
 #include "sarif.hpp"
 
@@ -113,6 +115,8 @@ json change_object(const release::FileChange& c) {
   object["rules"] = c.rules;
   object["before"] = c.before ? file_object(*c.before) : json(nullptr);
   object["after"] = c.after ? file_object(*c.after) : json(nullptr);
+  if (!c.produced_by.empty()) object["produced_by"] = c.produced_by;
+  if (!c.read_by.empty()) object["read_by"] = c.read_by;
   return object;
 }
 
@@ -171,28 +175,48 @@ Status write_inspection(std::FILE* out, const release::Inspection& inspection, F
   return {};
 }
 
+namespace {
+
+json diff_summary(const release::ReleaseDiff& d) {
+  json object = json::object();
+  put_bytes(object, "old", d.before_root);
+  put_bytes(object, "new", d.after_root);
+  object["rebuild"] = d.rebuild;
+  object["unchanged"] = d.unchanged;
+  object["changed"] = d.changed;
+  object["added"] = d.added;
+  object["removed"] = d.removed;
+  object["moved"] = d.moved;
+  object["findings"] = d.findings.size();
+  if (!d.provenance.empty()) object["provenance"] = d.provenance;
+  return object;
+}
+
+std::vector<json> change_objects(const release::ReleaseDiff& d) {
+  std::vector<json> changes;
+  for (const release::FileChange& c : d.changes) changes.push_back(change_object(c));
+  return changes;
+}
+
+}  // namespace
+
+std::string release_diff_json(const release::ReleaseDiff& d) {
+  json document = diff_summary(d);
+  document["changes"] = change_objects(d);
+  document["findings"] = json::array();
+  for (const Finding& f : d.findings) document["findings"].push_back(json::parse(finding_json(f)));
+  return dump(document, 2) + "\n";
+}
+
 Status write_release_diff(std::FILE* out, const release::ReleaseDiff& d, Format format) {
-  const auto summary = [&] {
-    json object = json::object();
-    put_bytes(object, "old", d.before_root);
-    put_bytes(object, "new", d.after_root);
-    object["rebuild"] = d.rebuild;
-    object["unchanged"] = d.unchanged;
-    object["changed"] = d.changed;
-    object["added"] = d.added;
-    object["removed"] = d.removed;
-    object["moved"] = d.moved;
-    object["findings"] = d.findings.size();
-    return object;
-  };
   switch (format) {
     case Format::Json:
-    case Format::Jsonl: {
-      std::vector<json> changes;
-      for (const release::FileChange& c : d.changes) changes.push_back(change_object(c));
-      write_records(out, format, summary(), "changes", "change", changes, d.findings);
+      std::fputs(release_diff_json(d).c_str(), out);
       return {};
-    }
+    case Format::Jsonl:
+      write_records(out, format, diff_summary(d), "changes", "change", change_objects(d),
+                    d.findings);
+      return {};
     case Format::Sarif: {
       ScanReport report{.command = d.rebuild ? "release diff --rebuild" : "release diff",
                         .findings = FindingStream(d.findings),
@@ -211,6 +235,9 @@ Status write_release_diff(std::FILE* out, const release::ReleaseDiff& d, Format 
       escape_for_terminal(d.after_root).c_str(), static_cast<unsigned long long>(d.unchanged),
       static_cast<unsigned long long>(d.changed), static_cast<unsigned long long>(d.added),
       static_cast<unsigned long long>(d.removed), static_cast<unsigned long long>(d.moved));
+  for (const std::string& source : d.provenance) {
+    std::fprintf(out, "Build steps from %s\n", escape_for_terminal(source).c_str());
+  }
   if (!d.changes.empty()) std::fputs("Changes, most severe first:\n", out);
   for (const release::FileChange& c : d.changes) {
     std::string path = escape_for_terminal(c.path());
@@ -221,12 +248,125 @@ Status write_release_diff(std::FILE* out, const release::ReleaseDiff& d, Format 
     }
     std::string rules;
     for (const std::string& rule : c.rules) rules += (rules.empty() ? "  " : ", ") + rule;
+    for (const std::string& step : c.produced_by)
+      rules += "  [built by " + escape_for_terminal(step) + "]";
     std::fprintf(out, "  %-8s %-8s %s%s\n",
                  c.rules.empty() ? "-" : std::string(severity_name(c.severity)).c_str(),
                  std::string(release::change_kind_name(c.kind)).c_str(), path.c_str(),
                  rules.c_str());
   }
   print_findings(out, d.findings);
+  return {};
+}
+
+}  // namespace catena::report
+
+namespace catena::report {
+namespace {
+
+std::string short_hex(const std::optional<Sha256>& digest) {
+  return digest ? to_hex(*digest).substr(0, 16) : std::string("-");
+}
+
+// A file's side of a change: its digest, version, signature and signer.
+std::string side_html(const std::optional<release::ReleaseFile>& f) {
+  if (!f) return "-";
+  std::string out = "<span class=\"nb\">" + html(short_hex(f->sha256)) + " " +
+                    html(human_bytes(f->size)) + "</span>";
+  if (f->binary) {
+    for (const char* key : {"file_version", "ProductVersion", "dylib_version", "soname"}) {
+      auto it = f->binary->version.find(key);
+      if (it == f->binary->version.end()) continue;
+      out += "<br>" + html(key) + " " + html(it->second);
+      break;
+    }
+  }
+  if (!f->signature.empty()) out += "<br>signature: " + html(f->signature);
+  if (!f->signer.empty()) out += "<br>signer: " + html(f->signer);
+  return out;
+}
+
+}  // namespace
+
+Status write_release_diff_html(std::FILE* out, const release::ReleaseDiff& d, Severity fail_on) {
+  FindingCounts counts;
+  std::map<std::string, uint64_t> by_rule;
+  for (const Finding& f : d.findings) {
+    counts.add(f.severity);
+    ++by_rule[f.rule];
+  }
+  const bool failed = counts.at_least(fail_on) > 0;
+  const std::string title = std::string("catena release diff") + (d.rebuild ? " --rebuild" : "");
+  put_page_head(out, title + " " + d.before_root + " to " + d.after_root);
+  put(out, "<h1>" + html(title) + "</h1>\n<div class=\"meta\"><code>" + html(d.before_root) +
+               "</code> &rarr; <code>" + html(d.after_root) + "</code></div>\n");
+  put(out, std::string("<div class=\"verdict ") + (failed ? "fail" : "pass") +
+               "\" id=\"verdict\">Verdict: " + (failed ? "FAIL" : "PASS") + " (" +
+               std::to_string(counts.at_least(fail_on)) + " at " + html(severity_name(fail_on)) +
+               " or above)</div>\n");
+  put(out, "<div class=\"cards\">");
+  for (const auto& [label, value] :
+       std::vector<std::pair<std::string, uint64_t>>{{"changed", d.changed},
+                                                     {"added", d.added},
+                                                     {"removed", d.removed},
+                                                     {"moved", d.moved},
+                                                     {"unchanged", d.unchanged}}) {
+    put(out, fmt::format("<div class=\"card\"><b>{}</b>{}</div>", value, label));
+  }
+  for (Severity s : kSeverities) {
+    put(out, "<div class=\"card\"><b class=\"" + severity_class(s) + "\">" +
+                 std::to_string(counts.by_severity[static_cast<size_t>(s)]) + "</b>" +
+                 std::string(severity_name(s)) + "</div>");
+  }
+  put(out, "</div>\n");
+  if (!d.provenance.empty()) {
+    put(out, "<p>Changes labelled with the build steps of:</p>\n<ul>\n");
+    for (const std::string& source : d.provenance)
+      put(out, "<li><code>" + html(source) + "</code>\n");
+    put(out, "</ul>\n");
+  }
+
+  put(out, "<h2>At a glance</h2>\n<div class=\"charts\">");
+  put(out, finding_charts(counts, by_rule) + "</div>\n");
+
+  put(out, "<h2 id=\"changes\">Changes (" + std::to_string(d.changes.size()) +
+               "), most severe first</h2>\n");
+  if (d.changes.empty()) put(out, "<p>The releases hold the same files.</p>\n");
+  if (!d.changes.empty()) {
+    put(out,
+        "<table class=\"ct\"><tr><th>severity</th><th>change</th><th>path</th><th>rules and "
+        "build step</th><th>before</th><th>after</th></tr>\n");
+  }
+  for (const release::FileChange& c : d.changes) {
+    std::string path = "<code>" + html(c.path()) + "</code>";
+    if (c.kind == release::ChangeKind::Moved && c.before->path != c.after->path) {
+      path = "<code>" + html(c.before->path) + "</code> &rarr; " + path;
+    }
+    std::string rules;
+    for (const std::string& rule : c.rules) rules += (rules.empty() ? "" : "<br>") + html(rule);
+    for (const std::string& step : c.produced_by) {
+      rules += (rules.empty() ? "" : "<br>") + std::string("built by ") + html(step);
+    }
+    for (const std::string& step : c.read_by) {
+      rules += (rules.empty() ? "" : "<br>") + std::string("read by ") + html(step);
+    }
+    const std::string severity = c.rules.empty() ? "" : std::string(severity_name(c.severity));
+    put(out, "<tr><td class=\"sev " + severity + "\">" + (severity.empty() ? "-" : severity) +
+                 "<td>" + html(release::change_kind_name(c.kind)) + "<td class=\"mono\">" + path +
+                 "<td>" + rules + "<td class=\"mono\">" + side_html(c.before) +
+                 "<td class=\"mono\">" + side_html(c.after) + "\n");
+  }
+  if (!d.changes.empty()) put(out, "</table>\n");
+
+  put(out, "<h2 id=\"findings\">Findings (" + std::to_string(d.findings.size()) + ")</h2>\n");
+  if (d.findings.empty()) put(out, "<p>No findings.</p>\n");
+  if (!d.findings.empty()) {
+    put(out, std::string(kFindingHead));
+    uint64_t number = 0;
+    for (const Finding& f : d.findings) put(out, finding_row(++number, f, false, true));
+    put(out, "</table>\n");
+  }
+  put(out, "<p class=\"meta\">catena " CATENA_VERSION "</p>\n</main></body></html>\n");
   return {};
 }
 

@@ -31,6 +31,8 @@ inline constexpr const char* kInTotoPayloadType = "application/vnd.in-toto+json"
 inline constexpr const char* kStatementType = "https://in-toto.io/Statement/v1";
 inline constexpr const char* kSlsaProvenanceType = "https://slsa.dev/provenance/v1";
 inline constexpr const char* kCatenaBuildType = "https://catena.dev/attest/build/v1";
+/// catena's own predicate: a release diff (`catena release diff --sign`), docs/release.md.
+inline constexpr const char* kReleaseDiffType = "https://catena.dev/release-diff/v1";
 
 struct LastScan {
   int64_t id = 0;
@@ -64,6 +66,20 @@ struct AttestInput {
 /// The in-toto Statement (JSON text). Paths that are not UTF-8 are listed hex-encoded in the
 /// byproduct "unrecorded" instead of silently dropped.
 [[nodiscard]] Result<std::string> build_statement(const AttestInput& input);
+
+/// An in-toto Statement v1 (JSON text) of any predicate: subjects (name, sha256 hex) and the
+/// predicate, a JSON object given as text. Parse error when `predicate_json` is not an object.
+[[nodiscard]] Result<std::string> make_statement(
+    std::string_view predicate_type,
+    const std::vector<std::pair<std::string, std::string>>& subjects,
+    std::string_view predicate_json);
+
+/// A Statement's type-independent part. Parse error when the text is not a Statement v1.
+struct StatementHead {
+  std::string predicate_type;
+  std::vector<std::pair<std::string, std::string>> subjects;  // name, sha256 (lower-case hex)
+};
+[[nodiscard]] Result<StatementHead> parse_statement_head(std::string_view statement);
 
 /// A DSSE envelope (JSON text) holding `payload`, signed over its PAE with `key`.
 [[nodiscard]] Result<std::string> sign_envelope(const std::string& payload,
@@ -141,13 +157,15 @@ std::vector<Finding> check_policy(const Provenance& provenance,
 
 /// What `catena provenance verify` checks, as one call: the envelope carries a valid signature
 /// by every key (else PROV_SIGNATURE_INVALID); only then is the payload read as SLSA provenance
-/// (else PROV_STATEMENT_MALFORMED); each artifact file's SHA-256 is a subject (else
-/// PROV_SUBJECT_MISMATCH); the policy holds (PROV_POLICY_VIOLATION). `source` names the envelope
-/// in findings. `provenance` is set only for an authenticated, parsed payload; the artifacts are
-/// read only then, and one that cannot be read is an error.
+/// or as catena's release diff (else PROV_STATEMENT_MALFORMED); each artifact file's SHA-256 is
+/// a subject (else PROV_SUBJECT_MISMATCH); the policy, which speaks of builds, holds
+/// (PROV_POLICY_VIOLATION; a release diff cannot meet one). `source` names the envelope in
+/// findings. `head` is set for an authenticated Statement of either type, `provenance` for SLSA
+/// provenance; the artifacts are read only then, and one that cannot be read is an error.
 struct ProvenanceCheck {
   std::vector<Finding> findings;  // most severe first
   std::optional<VerifiedEnvelope> envelope;
+  std::optional<StatementHead> head;
   std::optional<Provenance> provenance;
 };
 [[nodiscard]] Result<ProvenanceCheck> verify_provenance(

@@ -190,6 +190,13 @@ std::string report_context_json(const ScanReport& report);
 [[nodiscard]] Status write_release_diff(std::FILE* out,
                                         const release::ReleaseDiff& diff,
                                         Format format);
+/// The diff as `--format json` prints it: the predicate of a signed release diff.
+std::string release_diff_json(const release::ReleaseDiff& diff);
+/// The diff as one self-contained HTML page (no script, no external resource): the verdict at
+/// `fail_on`, the counts, each change with its rules, build steps and both sides, the findings.
+[[nodiscard]] Status write_release_diff_html(std::FILE* out,
+                                             const release::ReleaseDiff& diff,
+                                             Severity fail_on);
 
 std::string finding_json(const Finding& finding);
 /// An inventory record as a JSON object text.
