@@ -2,6 +2,7 @@
 // file, and two of them compared.
 #include <sys/stat.h>
 
+#include <future>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -266,9 +267,13 @@ Runner register_release(CLI::App& app) {
       }
       return found;
     };
+    // The two releases are inspected at once, one on each of two threads: they share nothing
+    // but the read-only options and intelligence.
+    auto later = std::async(std::launch::async,
+                            [&] { return release::inspect(paths->second, options.inspect); });
     auto before = release::inspect(paths->first, options.inspect);
+    auto after = later.get();
     if (!before) return fail(before.error());
-    auto after = release::inspect(paths->second, options.inspect);
     if (!after) return fail(after.error());
     release::ReleaseDiff compared = release::diff(*before, *after, compare);
     if (!provenance_findings.empty()) {

@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace catena::formats {
@@ -105,13 +106,33 @@ Result<ArchiveSummary> read_archive(std::span<const std::byte> bytes,
                     member.name + " declares " + std::to_string(archive_entry_size(entry)) +
                         " bytes, more than " + std::to_string(limits.max_member_bytes));
       }
-      char buffer[1 << 16];
+      // Room for the declared size at once (a lie costs address space, not memory: pages
+      // never written are never resident), so that a large member is not copied as it grows.
+      if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0) {
+        const uint64_t budget =
+            limits.max_total_bytes - std::min(summary.expanded_bytes, limits.max_total_bytes);
+        const uint64_t ratio_cap =
+            std::max<uint64_t>(kRatioFloor, bytes.size() * std::max<uint64_t>(limits.max_ratio, 1));
+        member.data.reserve(
+            static_cast<size_t>(std::min({static_cast<uint64_t>(archive_entry_size(entry)), budget,
+                                          limits.max_member_bytes, ratio_cap})));
+      }
+      constexpr size_t kChunk = 1 << 16;
       for (;;) {
-        const la_ssize_t n = archive_read_data(reader.get(), buffer, sizeof buffer);
+        // libarchive writes straight into the member's bytes.
+        const size_t had = member.data.size();
+        if (member.data.capacity() - had < kChunk) {
+          member.data.reserve(std::max(had * 2, had + kChunk));
+        }
+        la_ssize_t n = 0;
+        member.data.resize_and_overwrite(had + kChunk, [&](char* p, size_t) {
+          n = archive_read_data(reader.get(), p + had, kChunk);
+          return had + static_cast<size_t>(std::max<la_ssize_t>(n, 0));
+        });
         if (n == 0) break;
         if (n < 0) return stop(ArchiveStop::Damaged, member.name + ": " + error_of(reader.get()));
         const auto got = static_cast<uint64_t>(n);
-        if (member.data.size() + got > limits.max_member_bytes) {
+        if (had + got > limits.max_member_bytes) {
           return stop(
               ArchiveStop::MemberBytes,
               member.name + " expands past " + std::to_string(limits.max_member_bytes) + " bytes");
@@ -128,7 +149,6 @@ Result<ArchiveSummary> read_archive(std::span<const std::byte> bytes,
                                               " (more than " + std::to_string(limits.max_ratio) +
                                               " times)");
         }
-        member.data.append(buffer, static_cast<size_t>(n));
       }
     }
     ++summary.members;

@@ -253,16 +253,19 @@ class Inspector {
       f.path = file.path;
       if (!f.sha256) f.sha256 = digests.sha256;
     }
+    std::shared_ptr<const content::BinaryFacts> binary;
+    if (facts.binary)
+      binary = std::make_shared<const content::BinaryFacts>(std::move(*facts.binary));
     Analysed& a = analysed_[*digests.sha256];
     a = {.format = facts.format,
          .signature = facts.signature,
          .signer = facts.signer,
-         .binary = facts.binary,
+         .binary = binary,
          .findings = findings};
     file.format = facts.format;
     file.signature = std::move(facts.signature);
     file.signer = std::move(facts.signer);
-    file.binary = std::move(facts.binary);
+    file.binary = std::move(binary);
     for (Finding& f : findings) out_.findings.push_back(std::move(f));
     if (facts.image && facts.image->ole && *facts.image->ole) {
       msi = std::move(**facts.image->ole);
@@ -351,7 +354,7 @@ class Inspector {
  private:
   struct Analysed {
     std::string format, signature, signer;
-    std::optional<content::BinaryFacts> binary;
+    std::shared_ptr<const content::BinaryFacts> binary;
     std::vector<Finding> findings;
   };
 

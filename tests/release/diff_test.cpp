@@ -120,7 +120,7 @@ TEST_F(ReleaseDiffTest, AnMsiIsOpenedThroughItsCabinetAndCompared) {
     if (f.path == "setup.msi!/data.cab!/vcruntime140.dll") {
       found = true;
       EXPECT_EQ(f.format, "pe");
-      ASSERT_TRUE(f.binary.has_value());
+      ASSERT_NE(f.binary, nullptr);
       EXPECT_FALSE(f.binary->authenticode_sha256.empty());
       EXPECT_NE(f.signer.find("Microsoft"), std::string::npos) << f.signer;
     }

@@ -18,6 +18,7 @@
 /// rest of the release is still inspected. A member name that would escape an extraction
 /// directory ("../", absolute) is RELEASE_UNSAFE_MEMBER_NAME; names are only ever reported.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,8 @@ struct ReleaseFile {
   std::string opaque;
   std::string signature;  // verdict, for the formats catena verifies
   std::string signer;
-  std::optional<content::BinaryFacts> binary;  // executables
+  /// Executables facts, shared by every file of the same content.
+  std::shared_ptr<const content::BinaryFacts> binary;
 };
 
 struct Inspection {
