@@ -197,6 +197,9 @@ void analyse_binary(const ContentView& view, ContentFacts& facts, std::vector<Fi
     if (!elf.soname.empty()) out.version["soname"] = elf.soname;
     if (!elf.build_id.empty()) out.version["build_id"] = elf.build_id;
     out.libraries = elf.needed;
+    formats::ElfSymbols symbols = formats::elf_dynamic_symbols(view.whole, elf);
+    out.imports = std::move(symbols.imports);
+    out.exports = std::move(symbols.exports);
     for (const formats::ElfSection& section : elf.sections) {
       constexpr uint32_t kShtNobits = 8;
       if (section.type == kShtNobits || section.type == 0 || section.size == 0 ||

@@ -213,11 +213,15 @@ Result<ElfInfo> parse_elf(std::span<const std::byte> file) {
         auto addr = r.word(at + 8 + word);
         auto offset = r.word(at + 8 + 2 * word);
         auto size = r.word(at + 8 + 3 * word);
-        if (!flags || !addr || !offset || !size) break;
+        auto link = r.u32(at + 8 + 4 * word);
+        auto entsize = r.word(at + 16 + 5 * word);
+        if (!flags || !addr || !offset || !size || !link || !entsize) break;
         s.flags = *flags;
         s.addr = *addr;
         s.offset = *offset;
         s.size = *size;
+        s.link = *link;
+        s.entsize = *entsize;
         named.emplace_back(*name, std::move(s));
       }
       const uint64_t strings =
@@ -248,6 +252,48 @@ Result<ElfInfo> parse_elf(std::span<const std::byte> file) {
     }
   }
   return elf;
+}
+
+ElfSymbols elf_dynamic_symbols(std::span<const std::byte> file, const ElfInfo& elf) {
+  constexpr uint32_t kShtDynsym = 11;
+  constexpr uint8_t kBindLocal = 0;
+  ElfSymbols out;
+  const ElfReader r(file, elf.big_endian, elf.is64);
+  const uint64_t entry_size = elf.is64 ? 24 : 16;
+  for (const ElfSection& table : elf.sections) {
+    if (table.type != kShtDynsym) continue;
+    if (table.entsize != entry_size || !fits_in(file.size(), table.offset, table.size) ||
+        table.link >= elf.sections.size()) {
+      out.problems.push_back("the dynamic symbol table is malformed");
+      break;
+    }
+    const ElfSection& strings = elf.sections[table.link];
+    if (!fits_in(file.size(), strings.offset, strings.size)) {
+      out.problems.push_back("the dynamic symbols' string table is not in the file");
+      break;
+    }
+    const std::span<const std::byte> names = file.subspan(strings.offset, strings.size);
+    const uint64_t count = table.size / entry_size;
+    if (count > kMaxElfSymbols) out.problems.push_back("too many dynamic symbols");
+    // Entry 0 is the null symbol.
+    for (uint64_t i = 1; i < count && i < kMaxElfSymbols; ++i) {
+      const uint64_t at = table.offset + i * entry_size;
+      auto name = r.u32(at);
+      auto info = r.bytes().read_le<uint8_t>(at + (elf.is64 ? 4 : 12));
+      auto shndx = r.u16(at + (elf.is64 ? 6 : 14));
+      if (!name || !info || !shndx) break;
+      if ((*info >> 4) == kBindLocal || *name == 0 || *name >= names.size()) continue;
+      std::string text = c_string(names, *name);
+      if (text.empty()) continue;
+      (*shndx == 0 ? out.imports : out.exports).push_back(std::move(text));
+    }
+    break;
+  }
+  for (auto* list : {&out.imports, &out.exports}) {
+    std::sort(list->begin(), list->end());
+    list->erase(std::unique(list->begin(), list->end()), list->end());
+  }
+  return out;
 }
 
 }  // namespace catena::formats

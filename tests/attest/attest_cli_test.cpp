@@ -15,6 +15,7 @@
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
 #include "catena/trust/dsse.hpp"
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -26,11 +27,6 @@ using nlohmann::json;
 using test::IsOk;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -44,7 +40,7 @@ test::RunResult run_in(const std::string& dir, std::vector<std::string> argv) {
 }
 
 json statement_of(const std::string& envelope_path) {
-  const json envelope = json::parse(read_text(envelope_path));
+  const json envelope = json::parse(test::read_file(envelope_path));
   auto payload = base64_decode(envelope["payload"].get<std::string>());
   return json::parse(*payload);
 }
@@ -142,13 +138,13 @@ TEST_F(Attest, SecretValuesInTheEnvironmentAreNeverRecorded) {
                          dir_.path(), CATENA_BINARY, "attest", "--step", "build", "--key", "key",
                          "--db", dir_ / "store.db", "--", "sh", "-c", "true"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  const std::string envelope = read_text(dir_ / "build.intoto.json");
+  const std::string envelope = test::read_file(dir_ / "build.intoto.json");
   const json statement = statement_of(dir_ / "build.intoto.json");
   EXPECT_TRUE(
       statement["predicate"]["buildDefinition"]["internalParameters"]["environment"].contains(
           "API_TOKEN"));
   EXPECT_THAT(statement.dump(), Not(HasSubstr(secret)));
-  EXPECT_THAT(read_text(dir_ / "store.db"), Not(HasSubstr(secret)));
+  EXPECT_THAT(test::read_file(dir_ / "store.db"), Not(HasSubstr(secret)));
   EXPECT_THAT(run.out + run.err, Not(HasSubstr(secret)));
 }
 
@@ -186,7 +182,7 @@ TEST_F(Attest, FailedOrKilledCommandStillAttestsAndPassesItsStatusOn) {
 
 TEST_F(Attest, TamperedWrongKeyOrWrongTypeEnvelopesFail) {
   ASSERT_EQ(attest({"sh", "-c", "echo built > out.bin"}).exit_code, 0);
-  const std::string good = read_text(dir_ / "build.intoto.json");
+  const std::string good = test::read_file(dir_ / "build.intoto.json");
   const json envelope = json::parse(good);
   // A valid signature, but not by the key asked for.
   auto other = test::run_catena(
@@ -236,8 +232,8 @@ TEST_F(Attest, TamperedWrongKeyOrWrongTypeEnvelopesFail) {
 TEST_F(Attest, PolicyRulesEachFail) {
   ASSERT_EQ(attest({"sh", "-c", "cat src/main.c > out.bin"}).exit_code, 0);
   const std::string cat = *canonical_path("/bin/cat");
-  const std::string cat_digest = test::sha256_hex(read_text(cat));
-  const std::string main_digest = test::sha256_hex(read_text(dir_ / "src/main.c"));
+  const std::string cat_digest = test::sha256_hex(test::read_file(cat));
+  const std::string main_digest = test::sha256_hex(test::read_file(dir_ / "src/main.c"));
   const std::string zeros(64, '0');
   const std::vector<std::pair<std::string, std::string>> policies = {
       {"builder.ids", "[builder]\nids = [\"urn:other\"]\n"},
@@ -312,7 +308,7 @@ TEST_F(Attest, AnIncompleteRecordFailsClosed) {
   std::filesystem::copy_file("/bin/cat", odd);
   // The command names it by a glob: catena refuses a command line that is not text.
   ASSERT_EQ(attest({"sh", "-c", "./odd* src/main.c > out.bin"}).exit_code, 0);
-  const std::string cat_digest = test::sha256_hex(read_text("/bin/cat"));
+  const std::string cat_digest = test::sha256_hex(test::read_file("/bin/cat"));
   std::string upper = cat_digest;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   write_text(dir_ / "policy.toml", "[tools]\nforbidden = [\"" + upper + "\"]\n");
@@ -328,7 +324,7 @@ TEST_F(Attest, AnIncompleteRecordFailsClosed) {
 TEST_F(Attest, TheBuildCannotTakeTheKey) {
   if (::geteuid() != 0) CATENA_SKIP_ENVIRONMENT() << "--build-user needs root";
   ASSERT_EQ(::chmod(dir_.path().c_str(), 0777), 0);
-  const std::string key_text = read_text(dir_ / "key");
+  const std::string key_text = test::read_file(dir_ / "key");
   ASSERT_FALSE(key_text.empty());
   const std::string thief =
       "cat key > stolen-file 2>/dev/null; "
@@ -344,11 +340,11 @@ TEST_F(Attest, TheBuildCannotTakeTheKey) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.err, Not(HasSubstr("can read the signing key")));
   EXPECT_THAT(run.err, HasSubstr("refused"));
-  EXPECT_EQ(read_text(dir_ / "stolen-file"), "");
-  const std::string cmdline = read_text(dir_ / "cmdline.txt");
+  EXPECT_EQ(test::read_file(dir_ / "stolen-file"), "");
+  const std::string cmdline = test::read_file(dir_ / "cmdline.txt");
   EXPECT_THAT(cmdline, HasSubstr("--key ***"));
   EXPECT_THAT(cmdline, Not(HasSubstr("--key key")));
-  const std::string tries = read_text(dir_ / "tries.txt");
+  const std::string tries = test::read_file(dir_ / "tries.txt");
   EXPECT_THAT(tries, HasSubstr("mem denied"));
   EXPECT_THAT(tries, HasSubstr("attach -1 1"));  // EPERM
   json trace;
@@ -369,8 +365,8 @@ TEST_F(Attest, TheBuildCannotTakeTheKey) {
                                " attest --step build --key-fd 3 --no-store -p out.bin -- sh -c "
                                "'ls -l /proc/self/fd > fds.txt' 3< key"});
   ASSERT_EQ(from_fd.exit_code, 0) << from_fd.err;
-  ASSERT_THAT(read_text(dir_ / "fds.txt"), HasSubstr(" 0 -> "));
-  EXPECT_THAT(read_text(dir_ / "fds.txt"), Not(HasSubstr("-> " + dir_ / "key")));
+  ASSERT_THAT(test::read_file(dir_ / "fds.txt"), HasSubstr(" 0 -> "));
+  EXPECT_THAT(test::read_file(dir_ / "fds.txt"), Not(HasSubstr("-> " + dir_ / "key")));
   EXPECT_EQ(verify({}).exit_code, 0);
 }
 
@@ -415,7 +411,7 @@ TEST_F(Attest, APackagedPathWithOtherBytesIsNoPackagesTool) {
                            "out.bin"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const json statement = statement_of(dir_ / "build.intoto.json");
-  const std::string echo_digest = test::sha256_hex(read_text("/bin/echo"));
+  const std::string echo_digest = test::sha256_hex(test::read_file("/bin/echo"));
   int genuine = 0, impostor = 0;
   for (const json& d : statement["predicate"]["buildDefinition"]["resolvedDependencies"]) {
     if (d.value("name", "") != "/usr/bin/true") continue;
@@ -536,7 +532,7 @@ TEST_F(Attest, NonUtf8AndManyMaterialsLoseNothing) {
   const auto run = attest({"true"}, {"--no-store"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   // Counted in the text: parsing 20 MB of JSON in the sanitised test binary is slow.
-  const json envelope = json::parse(read_text(dir_ / "build.intoto.json"));
+  const json envelope = json::parse(test::read_file(dir_ / "build.intoto.json"));
   const std::string payload = *base64_decode(envelope["payload"].get<std::string>());
   size_t materials = 0;
   for (size_t at = payload.find("\"kind\": \"material\""); at != std::string::npos;
@@ -569,7 +565,7 @@ TEST(AttestLinks, CatenaLinksPassTheReferenceVerifier) {
   bool link_names_sh = false;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     if (!entry.path().filename().string().starts_with("build.")) continue;
-    const json link = json::parse(read_text(entry.path()));
+    const json link = json::parse(test::read_file(entry.path()));
     EXPECT_EQ(link["signed"]["byproducts"]["catena-traced"], true);
     for (const json& tool : link["signed"]["byproducts"]["catena-tools"]) {
       if (tool["path"] == *canonical_path("/bin/sh")) link_names_sh = true;

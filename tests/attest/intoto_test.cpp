@@ -11,6 +11,7 @@
 #include "catena/attest/artifacts.hpp"
 #include "catena/core/text.hpp"
 #include "catena/trust/dsse.hpp"
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -22,11 +23,6 @@ using test::IsOk;
 using ::testing::HasSubstr;
 
 const std::string kChainScript = std::string(CATENA_SOURCE_DIR) + "/tests/attest/intoto_chain.py";
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
@@ -45,7 +41,7 @@ Verdicts verify_both(const std::string& dir,
   std::vector<std::string> reference_keys = {"-k", "layout-key.pub", "-t", "ed25519"};
   std::vector<std::string> catena_keys = {"layout-key.pub"};
   if (std::filesystem::exists(dir + "/verify.json")) {
-    const auto named = nlohmann::json::parse(read_text(dir + "/verify.json"));
+    const auto named = nlohmann::json::parse(test::read_file(dir + "/verify.json"));
     reference_keys = named.at("reference").get<std::vector<std::string>>();
     catena_keys = named.at("catena").get<std::vector<std::string>>();
   }
@@ -130,7 +126,7 @@ TEST_P(IntotoParity, SameVerdictAsInTotoVerify) {
   if (scenario == "valid" || scenario == "gpg" || scenario == "sublayout") {
     // Any change to a signed link's content breaks its signature: the chain fails.
     ASSERT_FALSE(cleanup_link.empty());
-    std::string text = read_text(cleanup_link);
+    std::string text = test::read_file(cleanup_link);
     const size_t at = text.find("\"sha256\": \"");
     ASSERT_NE(at, std::string::npos);
     text[at + 11] = text[at + 11] == '0' ? '1' : '0';
@@ -144,7 +140,7 @@ TEST_P(IntotoParity, SameVerdictAsInTotoVerify) {
     // The envelope's payload re-encoded with one artifact's digest changed: its signature
     // no longer holds, and the step's link is not counted.
     ASSERT_FALSE(cleanup_link.empty());
-    auto envelope = nlohmann::json::parse(read_text(cleanup_link));
+    auto envelope = nlohmann::json::parse(test::read_file(cleanup_link));
     auto payload = nlohmann::json::parse(*base64_decode(envelope["payload"].get<std::string>()));
     auto& products = payload["products"];
     ASSERT_FALSE(products.empty());
@@ -368,7 +364,7 @@ TEST_F(IntotoHostile, MalformedAndAmbiguousMetadataFails) {
   write_link({{"out.bin", {{"sha256", std::string(64, 'a')}}}});
   auto func = trust::VerifyingKey::load(dir_ / "func.pub");
   const std::string link_path = dir_ / intoto_link_filename("build", func->sslib().keyid);
-  const std::string good = read_text(link_path);
+  const std::string good = test::read_file(link_path);
   const std::vector<std::pair<std::string, std::string>> breakages = {
       {"truncated", good.substr(0, good.size() / 2)},
       {"duplicate key",

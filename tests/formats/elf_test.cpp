@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -18,13 +21,6 @@ namespace {
 
 using test::HasError;
 using test::IsOk;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::span<const std::byte> bytes_of(const std::string& s) {
   return std::as_bytes(std::span(s.data(), s.size()));
@@ -67,7 +63,7 @@ TEST(ElfParity, AgreesWithReadelfOnThisMachinesBinaries) {
         "/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/lib/x86_64-linux-gnu/libarchive.so.13",
         "/usr/lib32/libgcc_s.so.1", "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"}) {
     if (::access(path, R_OK) != 0) continue;
-    const std::string content = read_file(path);
+    const std::string content = test::read_file(path);
     auto elf = parse_elf(bytes_of(content));
     ASSERT_THAT(elf, IsOk()) << path;
     const Readelf peer = readelf(path);
@@ -109,6 +105,91 @@ std::string big_endian_elf32() {
   be32(0x34 + 16, 14);
   f.replace(0x80, 14, std::string("/lib/ld.so.1\0\0", 14));
   return f;
+}
+
+// nm's dynamic symbols of a file: undefined ones, or defined global ones, names without version.
+std::vector<std::string> nm_dynamic(const std::string& path, bool undefined) {
+  const test::RunResult nm =
+      test::run_command({"nm", "-D", undefined ? "--undefined-only" : "--defined-only", path});
+  std::vector<std::string> out;
+  std::istringstream lines(nm.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::vector<std::string> tokens;
+    for (std::string token; fields >> token;) tokens.push_back(token);
+    if (tokens.size() < 2) continue;
+    const std::string& type = tokens[tokens.size() - 2];
+    // Lower-case types are local symbols, except weak (w, v), IFUNC (i) and unique (u).
+    if (type.size() == 1 && std::islower(static_cast<unsigned char>(type[0])) &&
+        std::string("wviu").find(type[0]) == std::string::npos) {
+      continue;
+    }
+    std::string name = tokens.back();
+    name = name.substr(0, name.find('@'));
+    out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+TEST(ElfParity, DynamicSymbolsAgreeWithNm) {
+  size_t compared = 0;
+  for (const char* path :
+       {"/bin/ls", "/usr/bin/sha256sum", "/usr/lib/x86_64-linux-gnu/libc.so.6",
+        "/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3",
+        "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"}) {
+    std::error_code ec;
+    const std::string real = std::filesystem::canonical(path, ec).string();
+    if (ec) continue;
+    const std::string content = test::read_file(real);
+    auto elf = parse_elf(bytes_of(content));
+    ASSERT_THAT(elf, IsOk()) << path;
+    const ElfSymbols symbols = elf_dynamic_symbols(bytes_of(content), *elf);
+    EXPECT_TRUE(symbols.problems.empty()) << path;
+    EXPECT_EQ(symbols.imports, nm_dynamic(real, true)) << path;
+    EXPECT_EQ(symbols.exports, nm_dynamic(real, false)) << path;
+    ++compared;
+  }
+  EXPECT_GE(compared, 4u);
+}
+
+TEST(Elf, HostileSymbolTablesAreProblemsNotReads) {
+  const std::string content = test::read_file("/bin/ls");
+  auto elf = parse_elf(bytes_of(content));
+  ASSERT_THAT(elf, IsOk());
+  for (ElfSection& s : elf->sections) {
+    if (s.type != 11) continue;
+    ElfInfo bent = *elf;
+    for (ElfSection& t : bent.sections) {
+      if (t.type == 11) t.size = content.size();  // past the end
+    }
+    EXPECT_EQ(elf_dynamic_symbols(bytes_of(content), bent).problems.size(), 1u);
+    bent = *elf;
+    for (ElfSection& t : bent.sections) {
+      if (t.type == 11) t.link = 60000;  // no such string table
+    }
+    EXPECT_EQ(elf_dynamic_symbols(bytes_of(content), bent).problems.size(), 1u);
+    bent = *elf;
+    for (ElfSection& t : bent.sections) {
+      if (t.type == 11) t.entsize = 7;
+    }
+    EXPECT_EQ(elf_dynamic_symbols(bytes_of(content), bent).problems.size(), 1u);
+    // Names pointing past their table are skipped, never read.
+    std::string damaged = content;
+    for (uint64_t at = s.offset + 24; at + 24 <= s.offset + s.size; at += 24) {
+      damaged[at] = '\xff';
+      damaged[at + 1] = '\xff';
+      damaged[at + 2] = '\xff';
+      damaged[at + 3] = '\x7f';
+    }
+    const ElfSymbols none = elf_dynamic_symbols(bytes_of(damaged), *elf);
+    EXPECT_TRUE(none.imports.empty());
+    EXPECT_TRUE(none.exports.empty());
+    return;
+  }
+  ADD_FAILURE() << "/bin/ls has no .dynsym";
 }
 
 TEST(Elf, ReadsBigEndian32Bit) {
@@ -165,7 +246,7 @@ namespace {
 
 TEST(Elf, ReadsTheDynamicSectionThroughTheLoadSegments) {
   const std::string seed =
-      read_file(std::string(CATENA_SOURCE_DIR) + "/fuzz/corpus/elf/le64-dynamic");
+      test::read_file(std::string(CATENA_SOURCE_DIR) + "/fuzz/corpus/elf/le64-dynamic");
   auto elf = parse_elf(bytes_of(seed));
   ASSERT_THAT(elf, IsOk());
   EXPECT_TRUE(elf->is64);
@@ -181,7 +262,7 @@ TEST(ElfRegressions, EveryStoredInputParses) {
     const std::filesystem::path root = std::string(CATENA_SOURCE_DIR) + dir;
     if (!std::filesystem::exists(root)) continue;
     for (const auto& entry : std::filesystem::directory_iterator(root)) {
-      (void)parse_elf(bytes_of(read_file(entry.path())));
+      (void)parse_elf(bytes_of(test::read_file(entry.path())));
       ++replayed;
     }
   }
@@ -198,7 +279,7 @@ namespace {
 TEST(ScanDetails, TheInventoryCarriesElfStructure) {
   if (::access("/usr/bin/ls", R_OK) != 0) CATENA_MISSING() << "no /usr/bin/ls";
   test::TempDir dir;
-  dir.write("tree/ls", read_file("/usr/bin/ls"), 0755);
+  dir.write("tree/ls", test::read_file("/usr/bin/ls"), 0755);
   const test::RunResult scan = test::run_catena(
       {"scan", dir / "tree", "--db", dir / "c.db", "--no-dpkg", "--quiet", "--format", "json"});
   ASSERT_LE(scan.exit_code, 1) << scan.err;

@@ -28,13 +28,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kDebianKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 void write_text(const std::string& path, const std::string& text) {
   fs::create_directories(fs::path(path).parent_path());
   std::ofstream(path, std::ios::binary) << text;
@@ -126,7 +119,7 @@ class AnchorRoot : public ::testing::Test {
   // The repository example.org/debian, suite "test", offering the tool's .deb: its Packages and
   // an InRelease with `fields` (Date, Valid-Until), signed by `key`.
   void write_tool_repository(const test::GpgKey& key, const std::string& fields) {
-    const std::string deb = read_text(tool_deb_);
+    const std::string deb = test::read_file(tool_deb_);
     const std::string packages =
         "Package: tool\nVersion: 1.0\nArchitecture: amd64\n"
         "Filename: pool/main/t/tool/tool_1.0_amd64.deb\nSize: " +
@@ -215,7 +208,7 @@ TEST_F(AnchorRoot, TheRootsOwnKeyringIsNotTrusted) {
   install(build_ / "evil/make.deb");
   const std::string cached = root_ / "var/cache/apt/archives" / fs::path(make_deb_).filename();
   fs::copy_file(build_ / "evil/make.deb", cached, fs::copy_options::overwrite_existing);
-  const std::string deb = read_text(cached);
+  const std::string deb = test::read_file(cached);
   const std::string version = test::run_command({"dpkg-query", "-W", "-f=${Version}", "make"}).out;
   const std::string packages =
       "Package: make\nVersion: " + version +

@@ -13,6 +13,7 @@
 
 #include "catena/core/digest.hpp"
 #include "catena/core/time.hpp"
+#include "support/cache.hpp"
 #include "support/dpkg_root.hpp"
 #include "support/gpg_key.hpp"
 #include "support/matchers.hpp"
@@ -24,13 +25,6 @@ namespace {
 using test::HasError;
 using test::IsOk;
 using ::testing::HasSubstr;
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string evidence(const Finding& f, const std::string& key) {
   for (const auto& [k, v] : f.evidence) {
@@ -71,7 +65,7 @@ class AnchorTest : public ::testing::Test {
 
   void write_repository(const std::string& packages_override = "",
                         const std::string& release_fields = "") {
-    const std::string deb = read_text(deb_);
+    const std::string deb = test::read_file(deb_);
     const std::string packages = packages_override.empty()
                                      ? "Package: tool\nVersion: 1.0\nArchitecture: amd64\n"
                                        "Filename: pool/main/t/tool/tool_1.0_amd64.deb\nSize: " +
@@ -140,11 +134,11 @@ TEST_F(AnchorTest, TheInspectedRootsOwnKeysAreNotTrusted) {
   if (::access("/usr/share/keyrings/debian-archive-keyring.gpg", R_OK) != 0) {
     CATENA_SKIP_ENVIRONMENT() << "no Debian archive keyring on this machine";
   }
-  root_.dir().write("etc/apt/trusted.gpg.d/evil.gpg", read_text(archive_key().keyring()));
+  root_.dir().write("etc/apt/trusted.gpg.d/evil.gpg", test::read_file(archive_key().keyring()));
   root_.dir().write("etc/apt/sources.list.d/evil.sources",
                     "Types: deb\nURIs: http://example.org/debian\nSuites: test\nComponents: "
                     "main\nSigned-By: /etc/apt/keyrings/evil.gpg\n");
-  root_.dir().write("etc/apt/keyrings/evil.gpg", read_text(archive_key().keyring()));
+  root_.dir().write("etc/apt/keyrings/evil.gpg", test::read_file(archive_key().keyring()));
   auto report = verify_against_archive({.location = {.root = root_.path()}, .packages = {"tool"}});
   ASSERT_THAT(report, IsOk());
   std::map<std::string, int> rules;
@@ -225,7 +219,7 @@ TEST_F(AnchorTest, AFileHiddenFromTheListIsFoundThroughTheDeb) {
   root_.dir().write("usr/bin/tool", trojan, 0755);
   for (const char* kind : {"list", "md5sums"}) {
     const std::string path = root_ / (std::string("var/lib/dpkg/info/tool.") + kind);
-    std::string text = read_text(path);
+    std::string text = test::read_file(path);
     std::string kept;
     for (size_t at = 0; at < text.size();) {
       const size_t end = std::min(text.find('\n', at), text.size());
@@ -264,7 +258,7 @@ TEST_F(AnchorTest, AnIndexThatDiffersFromTheSignedReleaseIsNotTrusted) {
 TEST_F(AnchorTest, AnUnsignedOrForeignSignedReleaseIsReported) {
   const std::string in_release =
       root_ / "var/lib/apt/lists/example.org_debian_dists_test_InRelease";
-  std::string text = read_text(in_release);
+  std::string text = test::read_file(in_release);
   const size_t at = text.find("Codename: test");
   ASSERT_NE(at, std::string::npos);
   text.replace(at, 14, "Codename: evil");
@@ -289,7 +283,7 @@ TEST_F(AnchorTest, AnUnsignedOrForeignSignedReleaseIsReported) {
 }
 
 TEST_F(AnchorTest, ACachedDebThatDiffersFromTheIndexIsReported) {
-  std::string deb = read_text(deb_);
+  std::string deb = test::read_file(deb_);
   deb[deb.size() / 2] = static_cast<char>(deb[deb.size() / 2] ^ 0x55);
   root_.dir().write("var/cache/apt/archives/tool_1.0_amd64.deb", deb);
   const VerifyReport report = anchor();

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "support/browser.hpp"
+#include "support/cache.hpp"
 #include "support/dpkg_root.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -20,13 +21,6 @@ namespace {
 using nlohmann::json;
 using test::run_catena;
 using test::RunResult;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 // A system at a fake root: Debian's nodejs whose bundled npm was rewritten by `npm install -g
 // npm`, a tool dpkg never installed in two directories, a package no repository offers.
@@ -228,7 +222,7 @@ TEST_F(ReportCli, HtmlPageReadsInABrowser) {
   root_.dir().write("usr/bin/newtool", "#!/bin/sh\necho new\n", 0755);
   const std::string page = work_ / "report.html";
   ASSERT_EQ(run_catena(audit_args({"--format", "json", "--html", page})).exit_code, 1);
-  const std::string html = read_file(page);
+  const std::string html = test::read_file(page);
   for (const char* forbidden : {"<script", "<link", "src=", "url(", "@import"}) {
     EXPECT_EQ(html.find(forbidden), std::string::npos) << forbidden;
   }
@@ -236,7 +230,7 @@ TEST_F(ReportCli, HtmlPageReadsInABrowser) {
   // `report --html` writes the same page from the store.
   const std::string again = work_ / "again.html";
   ASSERT_EQ(run_catena({"report", "--db", db_, "--format", "json", "--html", again}).exit_code, 1);
-  EXPECT_EQ(read_file(again), html);
+  EXPECT_EQ(test::read_file(again), html);
 
   const test::RenderedPage shown = test::render_page(page, work_.path(), "audit-report.png");
   if (!shown.rendered) CATENA_MISSING() << shown.error;

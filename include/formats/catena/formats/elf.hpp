@@ -21,6 +21,7 @@ inline constexpr size_t kMaxElfSegments = 4096;
 inline constexpr size_t kMaxElfSections = 65535;
 inline constexpr size_t kMaxElfDynamicEntries = 65536;
 inline constexpr size_t kMaxElfString = 4096;
+inline constexpr size_t kMaxElfSymbols = 1 << 20;
 
 struct ElfSegment {
   uint32_t type = 0;
@@ -32,6 +33,8 @@ struct ElfSection {
   std::string name;
   uint32_t type = 0;
   uint64_t flags = 0, addr = 0, offset = 0, size = 0;
+  uint32_t link = 0;     // the section it refers to (a symbol table's string table)
+  uint64_t entsize = 0;  // size of one entry, for tables
 };
 
 struct ElfInfo {
@@ -55,5 +58,15 @@ struct ElfInfo {
 /// BadMagic when it is not ELF; Truncated/Unsupported/LimitExceeded for headers that cannot be
 /// read. Parts that are damaged past the headers are left out and named in `problems`.
 [[nodiscard]] Result<ElfInfo> parse_elf(std::span<const std::byte> file);
+
+/// The dynamic symbol table (.dynsym): the global and weak symbols a program or library takes
+/// from others (undefined) and offers them (defined), by name without symbol version, each
+/// once, sorted; at most kMaxElfSymbols read. Kept apart from parse_elf, which every scanned
+/// ELF goes through, since only a release's per-file facts need them.
+struct ElfSymbols {
+  std::vector<std::string> imports, exports;
+  std::vector<std::string> problems;
+};
+ElfSymbols elf_dynamic_symbols(std::span<const std::byte> file, const ElfInfo& elf);
 
 }  // namespace catena::formats
