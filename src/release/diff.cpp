@@ -178,7 +178,8 @@ class Differ {
     const ReleaseFile& b = *change.after;
     if (!options_.steps || !executable(b) || !change.produced_by.empty()) return;
     Finding out = finding("RELEASE_VENDORED_CHANGED", change);
-    out.add_evidence("provenance", joined(out_.provenance));
+    out.add_evidence("provenance",
+                     out_.provenance.empty() ? "no envelope verified" : joined(out_.provenance));
     out.add_evidence("read_by", change.read_by.empty() ? "no traced step" : joined(change.read_by));
     auto intel = intel_.find(b.path);
     out.add_evidence("intel", intel == intel_.end() ? "no indicator, YARA rule or blocked signer"

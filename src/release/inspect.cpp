@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <unordered_map>
 
 #include "catena/core/fs.hpp"
@@ -14,6 +15,7 @@
 #include "catena/core/walk.hpp"
 #include "catena/formats/asar.hpp"
 #include "catena/formats/format.hpp"
+#include "catena/formats/msi.hpp"
 #include "catena/formats/ole.hpp"
 #include "catena/release/intelligence.hpp"
 
@@ -156,8 +158,28 @@ class Inspector {
     formats::ArchiveLimits limits = options_.limits;
     limits.max_total_bytes =
         options_.limits.max_total_bytes - std::min(expanded_, options_.limits.max_total_bytes);
+    // An MSI's cabinets name their members by File-table keys: they are shown by the names
+    // they install as (a name two files share keeps its key, so that both are told apart).
+    if (opener == Opener::Msi && msi) {
+      auto names = formats::msi_file_names(*msi, span);
+      MsiNames known{.depth = depth, .names = {}};
+      if (names) {
+        std::map<std::string, size_t> uses;
+        for (const auto& [key, name] : *names) ++uses[name];
+        for (auto& [key, name] : *names) {
+          if (uses[name] == 1 && !name.empty()) known.names.emplace(key, std::move(name));
+        }
+      }
+      msi_names_.push_back(std::move(known));
+    }
+    const bool in_msi_cabinet =
+        opener != Opener::Msi && !msi_names_.empty() && msi_names_.back().depth + 1 == depth;
     const auto visit = [&](formats::ArchiveMember&& member) {
-      const std::string child = path + "!/" + member.name;
+      std::string child = path + "!/" + member.name;
+      if (in_msi_cabinet) {
+        auto installed = msi_names_.back().names.find(member.name);
+        if (installed != msi_names_.back().names.end()) child = path + "!/" + installed->second;
+      }
       if (const std::string_view why = formats::unsafe_member_name(member.name); !why.empty()) {
         Finding f = make_finding("RELEASE_UNSAFE_MEMBER_NAME", child);
         f.add_evidence("reason", std::string(why));
@@ -192,6 +214,7 @@ class Inspector {
     auto summary = opener == Opener::Asar  ? formats::read_asar(span, limits, visit)
                    : opener == Opener::Msi ? read_msi(span, msi, limits, visit)
                                            : formats::read_archive(span, limits, visit);
+    if (opener == Opener::Msi && msi) msi_names_.pop_back();
     if (!summary) {
       // Its first bytes said archive, and it is none: damaged, or a lie.
       Finding f = make_finding("RELEASE_ARCHIVE_DAMAGED", path);
@@ -358,6 +381,11 @@ class Inspector {
     std::vector<Finding> findings;
   };
 
+  struct MsiNames {
+    unsigned depth = 0;  // the MSI's
+    std::map<std::string, std::string> names;
+  };
+  std::vector<MsiNames> msi_names_;  // of the MSIs being read, innermost last
   const InspectOptions& options_;
   Inspection& out_;
   uint64_t expanded_ = 0;

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <sstream>
 
+#include "catena/formats/msi.hpp"
 #include "support/byte_builder.hpp"
 #include "support/cache.hpp"
 #include "support/matchers.hpp"
@@ -113,6 +115,76 @@ TEST_F(OleTest, StreamsAndSummaryAgreeWithMsiinfo) {
   }
   EXPECT_EQ(properties->at("comments"), "catena comments");
   EXPECT_EQ(properties->at("created").size(), 20u);  // RFC 3339, seconds
+}
+
+// msiinfo's File table: key -> the long part of FileName.
+std::map<std::string, std::string> msiinfo_file_names(const std::string& msi) {
+  const test::RunResult exported = test::run_command({"msiinfo", "export", msi, "File"});
+  EXPECT_EQ(exported.exit_code, 0) << exported.err;
+  std::istringstream lines(exported.out);
+  std::string line;
+  std::vector<std::string> header;
+  std::map<std::string, std::string> out;
+  for (int number = 0; std::getline(lines, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::vector<std::string> fields;
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, '\t');) fields.push_back(cell);
+    if (number == 0) header = fields;
+    if (number < 3) continue;  // names, types, the table's name and keys
+    std::string key, name;
+    for (size_t i = 0; i < fields.size() && i < header.size(); ++i) {
+      if (header[i] == "File") key = fields[i];
+      if (header[i] == "FileName") name = fields[i].substr(fields[i].find('|') + 1);
+    }
+    out[key] = name;
+  }
+  return out;
+}
+
+TEST_F(OleTest, FileNamesAgreeWithMsiinfo) {
+  ASSERT_TRUE(test::build_msi_of(dir_, "keyed", "tool.txt", "filE3A1C0"));
+  for (const char* name : {"test.msi", "keyed.msi"}) {
+    const std::string msi = read_file(dir_ / name);
+    auto ole = parse_ole(bytes_of(msi));
+    ASSERT_THAT(ole, IsOk());
+    auto names = msi_file_names(*ole, bytes_of(msi));
+    ASSERT_THAT(names, IsOk()) << name;
+    EXPECT_EQ(*names, msiinfo_file_names(dir_ / name)) << name;
+  }
+  const std::string keyed = read_file(dir_ / "keyed.msi");
+  auto ole = parse_ole(bytes_of(keyed));
+  ASSERT_THAT(ole, IsOk());
+  EXPECT_EQ(msi_file_names(*ole, bytes_of(keyed))->at("filE3A1C0"), "tool.txt");
+}
+
+TEST(MsiStringPool, HostilePoolsAreErrors) {
+  const auto pool = [](std::vector<uint16_t> words) {
+    std::string out;
+    for (uint16_t w : words) {
+      out.push_back(static_cast<char>(w & 0xff));
+      out.push_back(static_cast<char>(w >> 8));
+    }
+    return out;
+  };
+  const std::string data = "FileName";
+  // Two strings, "File" and "Name".
+  const std::string good = pool({0, 0, 4, 1, 4, 1});
+  auto parsed = parse_msi_string_pool(bytes_of(good), bytes_of(data));
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->strings, (std::vector<std::string>{"", "File", "Name"}));
+  EXPECT_FALSE(parsed->long_refs);
+  EXPECT_TRUE(parse_msi_string_pool(bytes_of(pool({0, 0x8000})), bytes_of(data))->long_refs);
+  // A string past the data, a pool cut inside an entry, a long string whose length is cut, and a
+  // long string longer than the data.
+  EXPECT_FALSE(parse_msi_string_pool(bytes_of(pool({0, 0, 4, 1, 5, 1})), bytes_of(data)));
+  EXPECT_FALSE(parse_msi_string_pool(bytes_of(good.substr(0, 10)), bytes_of(data)));
+  EXPECT_FALSE(parse_msi_string_pool(bytes_of(pool({0, 0, 0, 1})), bytes_of(data)));
+  EXPECT_FALSE(parse_msi_string_pool(bytes_of(pool({0, 0, 0, 1, 0xffff, 0xffff})), bytes_of(data)));
+  // An empty entry is an id with the empty string.
+  parsed = parse_msi_string_pool(bytes_of(pool({0, 0, 0, 0, 4, 1})), bytes_of(data));
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->strings, (std::vector<std::string>{"", "", "File"}));
 }
 
 TEST_F(OleTest, DamagedFilesAreErrorsNotHangs) {

@@ -70,6 +70,13 @@ bool build_msi_of(TempDir& dir, const std::string& name, const std::string& file
   return write_and_build(dir, name, "", file, file);
 }
 
+bool build_msi_of(TempDir& dir,
+                  const std::string& name,
+                  const std::string& file,
+                  const std::string& key) {
+  return write_and_build(dir, name, "", key, file);
+}
+
 bool make_test_signer(TempDir& dir) {
   return run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
                       dir / "signer.key", "-out", dir / "signer.pem", "-days", "30", "-subj",

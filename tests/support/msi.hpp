@@ -20,6 +20,12 @@ bool build_test_msi(TempDir& dir,
 /// Writes `name`.msi into `dir`: a product installing `file` (a file name in `dir`, which is
 /// also its MSI file key and so its name in the embedded cabinet).
 bool build_msi_of(TempDir& dir, const std::string& name, const std::string& file);
+/// The same with another file key (as WiX generates them, "filE3A1C0"): the cabinet names the
+/// file by the key, the File table by `file`.
+bool build_msi_of(TempDir& dir,
+                  const std::string& name,
+                  const std::string& file,
+                  const std::string& key);
 
 /// Writes signer.pem/signer.key into `dir`: a self-signed certificate for code signing.
 bool make_test_signer(TempDir& dir);
