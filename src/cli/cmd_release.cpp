@@ -150,12 +150,6 @@ Status write_signed_diff(const DiffExtras& extras,
   });
 }
 
-Status load_intelligence(const ReleaseOptions& options,
-                         store::Store* store,
-                         release::Intelligence& intelligence) {
-  return intelligence.load(store, options.yara);
-}
-
 }  // namespace
 
 Runner register_release(CLI::App& app) {
@@ -220,7 +214,7 @@ Runner register_release(CLI::App& app) {
     auto store = open_intelligence_store(options);
     if (!store) return fail(store.error());
     release::Intelligence intelligence;
-    if (auto loaded = load_intelligence(options, store->get(), intelligence); !loaded) {
+    if (auto loaded = intelligence.load(store->get(), options.yara); !loaded) {
       return fail(loaded.error());
     }
     intelligence.apply(options.inspect.analysis);
