@@ -58,7 +58,7 @@ json signature_json(const trust::Signature& s) {
                             {"thumbprint_sha256", c.thumbprint_sha256}});
   }
   out["certificates"] = std::move(certificates);
-  if (s.kind == "macho") {
+  if (s.kind == "macho" || s.kind == "dmg") {
     out["identifier"] = s.identifier;
     out["team_id"] = s.team_id;
     out["cdhash"] = s.cdhash;
@@ -190,8 +190,9 @@ Runner register_sig(CLI::App& app) {
         for (const trust::Signature& s : report.signatures) {
           std::printf(
               "           signature: %s, digest %s %s, chain %s%s\n",
-              escape_for_terminal(!s.error.empty()  ? s.error
-                                  : s.adhoc         ? "ad hoc, " + s.arch + " " + s.identifier
+              escape_for_terminal(!s.error.empty() ? s.error
+                                  : s.adhoc ? "ad hoc, " + (s.arch.empty() ? "" : s.arch + " ") +
+                                                  s.identifier
                                   : !s.arch.empty() ? s.arch + " " + s.subject
                                                     : s.subject)
                   .c_str(),

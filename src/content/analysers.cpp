@@ -59,7 +59,7 @@ void analyse_signature(const ContentView& view,
       std::memcmp(view.whole.data() + view.whole.size() - kModuleMagic.size(), kModuleMagic.data(),
                   kModuleMagic.size()) == 0;
   if (facts.format != "pe" && facts.format != "macho" && facts.format != "macho_fat" &&
-      facts.format != "msi" && !signed_module) {
+      facts.format != "msi" && facts.format != "dmg" && !signed_module) {
     return;
   }
   static const trust::TrustStore store = [] {
@@ -78,8 +78,8 @@ void analyse_signature(const ContentView& view,
   }
   for (Finding& f : report.findings) {
     if (f.rule.starts_with("PE_") || f.rule.starts_with("MACHO_") || f.rule.starts_with("MSI_") ||
-        f.rule.starts_with("MODULE_") || f.rule == "SIG_SIGNATURE_INVALID" ||
-        f.rule == "SIG_SIGNER_BLOCKED") {
+        f.rule.starts_with("MODULE_") || f.rule.starts_with("DMG_") ||
+        f.rule == "SIG_SIGNATURE_INVALID" || f.rule == "SIG_SIGNER_BLOCKED") {
       findings.push_back(std::move(f));
     }
   }

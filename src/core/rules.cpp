@@ -5,7 +5,7 @@
 namespace catena {
 namespace {
 
-constexpr std::array<RuleInfo, 85> kRules = {{
+constexpr std::array<RuleInfo, 88> kRules = {{
     {"FILE_CHANGED_DURING_SCAN", Severity::Medium,
      "A file's content kept changing while it was read twice."},
     {"FILE_UNREADABLE", Severity::Low, "A file could not be read, so its content was not checked."},
@@ -128,6 +128,12 @@ constexpr std::array<RuleInfo, 85> kRules = {{
      "A signed Mach-O holds non-zero bytes its code signature does not cover."},
     {"MACHO_SIGNATURE_MALFORMED", Severity::Medium,
      "A Mach-O's load commands or code signature cannot be read as the format requires."},
+    {"DMG_CODE_HASH_MISMATCH", Severity::Critical,
+     "An Apple disk image does not match the hashes its code signature records."},
+    {"DMG_UNCOVERED_DATA", Severity::High,
+     "A signed Apple disk image holds non-zero bytes its code signature does not cover."},
+    {"DMG_SIGNATURE_MALFORMED", Severity::Medium,
+     "An Apple disk image's trailer or code signature cannot be read as the format requires."},
     {"MSI_DIGEST_MISMATCH", Severity::Critical,
      "An MSI signature's digest does not match the installer's streams."},
     {"MSI_STRUCTURE_MALFORMED", Severity::Medium,

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "catena/core/bytes.hpp"
+#include "catena/formats/dmg.hpp"
 
 namespace catena::formats {
 namespace {
@@ -127,6 +128,11 @@ bool is_tar(const ByteReader& r) {
   return digits && stored == sum;
 }
 
+// After the executables and archives: a file that starts as one of those is that, whatever its
+// end says. Before the compressed streams: a UDIF image's data fork starts with bzip2 or zlib
+// blocks.
+bool is_dmg_trailer(const ByteReader& r) { return is_dmg(r.data()); }
+
 bool is_gzip(const ByteReader& r) { return r.matches(0, "\x1f\x8b\x08"); }
 bool is_xz(const ByteReader& r) {
   return r.matches(0, std::string_view("\xfd"
@@ -149,7 +155,7 @@ struct FormatEntry {
 };
 
 // Order matters: the more specific test of a shared magic comes first.
-constexpr std::array<FormatEntry, 20> kFormats = {{
+constexpr std::array<FormatEntry, 21> kFormats = {{
     {FileFormat::Elf, "elf", is_elf},
     {FileFormat::Pe, "pe", is_pe},
     {FileFormat::Dos, "dos", is_dos},
@@ -162,6 +168,7 @@ constexpr std::array<FormatEntry, 20> kFormats = {{
     {FileFormat::Zip, "zip", is_zip},
     {FileFormat::Deb, "deb", is_deb},
     {FileFormat::Ar, "ar", is_ar},
+    {FileFormat::Dmg, "dmg", is_dmg_trailer},
     {FileFormat::Gzip, "gzip", is_gzip},
     {FileFormat::Xz, "xz", is_xz},
     {FileFormat::Zstd, "zstd", is_zstd},

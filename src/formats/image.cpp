@@ -30,6 +30,9 @@ ParsedImage parse_image(std::span<const std::byte> bytes, FileFormat format) {
     case FileFormat::Msi:
       out.ole = parse_ole(bytes);
       break;
+    case FileFormat::Dmg:
+      out.dmg = parse_dmg(bytes);
+      break;
     default:
       return out;
   }

@@ -105,39 +105,39 @@ Result<MachoCodeDirectory> parse_code_directory(uint32_t slot, std::span<const s
   return cd;
 }
 
-void parse_signature(std::span<const std::byte> slice,
-                     uint64_t offset,
-                     uint64_t size,
-                     MachoSlice& out) {
-  if (!fits_in(slice.size(), offset, size)) {
-    out.problems.push_back("the code signature lies outside the file");
-    return;
+}  // namespace
+
+std::optional<MachoSignature> parse_code_signature(std::span<const std::byte> file,
+                                                   uint64_t offset,
+                                                   uint64_t size,
+                                                   std::vector<std::string>& problems) {
+  if (!fits_in(file.size(), offset, size)) {
+    problems.push_back("the code signature lies outside the file");
+    return std::nullopt;
   }
   MachoSignature sig;
   sig.offset = offset;
   sig.size = size;
-  const auto super = slice.subspan(static_cast<size_t>(offset), static_cast<size_t>(size));
+  const auto super = file.subspan(static_cast<size_t>(offset), static_cast<size_t>(size));
   const ByteReader r(super);
   auto magic = r.read_be<uint32_t>(0);
   auto length = r.read_be<uint32_t>(4);
   auto count = r.read_be<uint32_t>(8);
   if (!magic || !length || !count || *magic != kCsMagicEmbeddedSignature) {
-    out.problems.push_back("the code signature is not an embedded-signature superblob");
-    out.signature = std::move(sig);
-    return;
+    problems.push_back("the code signature is not an embedded-signature superblob");
+    return sig;
   }
-  if (*length > super.size()) out.problems.push_back("the signature superblob overruns its space");
+  if (*length > super.size()) problems.push_back("the signature superblob overruns its space");
   const auto inside = super.first(std::min<size_t>(*length, super.size()));
   if (*count > kMaxMachoBlobs) {
-    out.problems.push_back("the signature superblob has " + std::to_string(*count) + " blobs");
-    out.signature = std::move(sig);
-    return;
+    problems.push_back("the signature superblob has " + std::to_string(*count) + " blobs");
+    return sig;
   }
   for (uint32_t idx = 0; idx < *count; ++idx) {
     auto type = r.read_be<uint32_t>(12 + uint64_t{idx} * 8);
     auto at = r.read_be<uint32_t>(16 + uint64_t{idx} * 8);
     if (!type || !at) {
-      out.problems.push_back("the signature superblob index is truncated");
+      problems.push_back("the signature superblob index is truncated");
       break;
     }
     const ByteReader inner(inside);
@@ -145,8 +145,7 @@ void parse_signature(std::span<const std::byte> slice,
     auto blob_length = inner.read_be<uint32_t>(uint64_t{*at} + 4);
     if (!blob_magic || !blob_length || *blob_length < 8 ||
         !fits_in(inside.size(), *at, *blob_length)) {
-      out.problems.push_back("signature blob " + std::to_string(*type) +
-                             " lies outside the superblob");
+      problems.push_back("signature blob " + std::to_string(*type) + " lies outside the superblob");
       sig.blobs.push_back({*type, 0, {}});
       continue;
     }
@@ -157,24 +156,35 @@ void parse_signature(std::span<const std::byte> slice,
         (*type >= kCsSlotAlternateCodeDirectories && *type < kCsSlotAlternateCodeDirectories + 5);
     if (cd_slot) {
       if (*blob_magic != kCsMagicCodeDirectory) {
-        out.problems.push_back("a CodeDirectory slot holds another kind of blob");
+        problems.push_back("a CodeDirectory slot holds another kind of blob");
         continue;
       }
       auto cd = parse_code_directory(*type, blob.bytes);
       if (!cd) {
-        out.problems.push_back("a CodeDirectory cannot be read: " + cd.error().describe());
+        problems.push_back("a CodeDirectory cannot be read: " + cd.error().describe());
         continue;
       }
       sig.code_directories.push_back(std::move(*cd));
     } else if (*type == kCsSlotCms) {
       if (*blob_magic != kCsMagicBlobWrapper) {
-        out.problems.push_back("the CMS slot holds another kind of blob");
+        problems.push_back("the CMS slot holds another kind of blob");
         continue;
       }
       sig.cms = blob.bytes.subspan(8);
     }
   }
-  out.signature = std::move(sig);
+  return sig;
+}
+
+namespace {
+
+void parse_signature(std::span<const std::byte> slice,
+                     uint64_t offset,
+                     uint64_t size,
+                     MachoSlice& out) {
+  if (auto sig = parse_code_signature(slice, offset, size, out.problems)) {
+    out.signature = std::move(*sig);
+  }
 }
 
 Result<MachoSlice> parse_slice(std::span<const std::byte> slice) {

@@ -35,7 +35,8 @@ bool executable(const ReleaseFile& f) {
 
 // Formats whose signatures catena verifies and whose platforms expect one.
 bool signable(const ReleaseFile& f) {
-  return f.format == "pe" || f.format == "macho" || f.format == "macho_fat" || f.format == "msi";
+  return f.format == "pe" || f.format == "macho" || f.format == "macho_fat" || f.format == "msi" ||
+         f.format == "dmg";
 }
 
 bool is_signed(const ReleaseFile& f) { return !f.signature.empty() && f.signature != "unsigned"; }

@@ -79,8 +79,8 @@ std::string opaque_installer(std::string_view bytes, const std::string& format) 
     if (bytes.find("Inno Setup Setup Data") != std::string_view::npos) return "inno-setup";
     return "";
   }
-  // An Apple disk image: the "koly" trailer in its last 512 bytes.
-  if (bytes.size() >= 512 && bytes.substr(bytes.size() - 512, 4) == "koly") return "dmg";
+  // An Apple disk image (its own code signature is checked as its format's).
+  if (format == "dmg") return "dmg";
   return "";
 }
 
@@ -374,6 +374,11 @@ class Inspector {
     }
   }
 
+  void bytes_named(const std::string& name, std::string_view bytes) {
+    out_.bytes += bytes.size();
+    content(name, bytes, 0);
+  }
+
  private:
   struct Analysed {
     std::string format, signature, signer;
@@ -456,6 +461,16 @@ Result<Inspection> inspect(const std::string& path, const InspectOptions& option
     out.top = name;
     inspector.file_at(real_dir.get(), canonical->substr(cslash + 1), name);
   }
+  sort_findings(out.findings);
+  return out;
+}
+
+Inspection inspect_bytes(const std::string& name,
+                         std::string_view bytes,
+                         const InspectOptions& options) {
+  Inspection out{.root = name, .top = name};
+  Inspector inspector(options, out);
+  inspector.bytes_named(name, bytes);
   sort_findings(out.findings);
   return out;
 }

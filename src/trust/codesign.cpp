@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstring>
 
@@ -77,9 +79,11 @@ bool all_zero(std::span<const std::byte> bytes) {
 }
 
 // Code pages and special slots of one CodeDirectory against the slice.
+// `trailer`: a disk image's trailer as its special slot 6 hashes it; empty for a Mach-O.
 void check_code_directory(std::span<const std::byte> slice,
                           const formats::MachoSignature& signature,
                           const formats::MachoCodeDirectory& cd,
+                          std::span<const std::byte> trailer,
                           Signature& sig) {
   const std::string where = cd.slot == 0 ? "" : " (CodeDirectory " + std::to_string(cd.slot) + ")";
   const EVP_MD* md = hash_md(cd.hash_type);
@@ -92,7 +96,7 @@ void check_code_directory(std::span<const std::byte> slice,
     return;
   }
   if (cd.code_limit > slice.size()) {
-    sig.mismatches.push_back("the code limit lies beyond the end of the slice" + where);
+    sig.mismatches.push_back("the code limit lies beyond the signed bytes" + where);
     return;
   }
   const uint64_t page = cd.page_size_log2 == 0 ? std::max<uint64_t>(cd.code_limit, 1)
@@ -143,6 +147,20 @@ void check_code_directory(std::span<const std::byte> slice,
     if (!ok)
       sig.mismatches.push_back("special slot " + std::to_string(slot) + " (" +
                                special_slot_name(slot) + ")" + where);
+  }
+  // A disk image's trailer holds the offsets of everything else: unhashed, it could be moved.
+  if (!trailer.empty()) {
+    if (cd.special_slots < formats::kCsSlotRepSpecific) {
+      sig.mismatches.push_back("the disk image's trailer is not covered by the CodeDirectory" +
+                               where);
+    } else if (!hash_matches(
+                   md, trailer,
+                   cd.bytes.subspan(
+                       static_cast<size_t>(cd.hash_offset -
+                                           uint64_t{formats::kCsSlotRepSpecific} * cd.hash_size),
+                       cd.hash_size))) {
+      sig.mismatches.push_back("special slot 6 (the disk image's trailer)" + where);
+    }
   }
 }
 
@@ -211,68 +229,98 @@ void check_cms(std::span<const std::byte> cms_der,
 
 }  // namespace
 
+namespace {
+
+// One embedded signature: `image` is what it signs around (a Mach-O slice, or a disk image up to
+// its trailer), at `base` in the file; the superblob lies within it. `sig` comes with its kind
+// and architecture.
+Signature verify_embedded(std::span<const std::byte> image,
+                          uint64_t base,
+                          const formats::MachoSignature& signature,
+                          std::span<const std::byte> trailer,
+                          const TrustStore& store,
+                          Signature sig) {
+  if (signature.code_directories.empty()) {
+    sig.error = "the code signature has no readable CodeDirectory";
+    return sig;
+  }
+  const formats::MachoCodeDirectory& primary = signature.code_directories.front();
+  sig.identifier = primary.identifier;
+  sig.team_id = primary.team_id;
+  sig.digest_algorithm = hash_name(primary.hash_type);
+  // The code hashes run over the bytes before the signature, never into it.
+  const auto signed_bytes = image.first(static_cast<size_t>(signature.offset));
+  for (const formats::MachoCodeDirectory& cd : signature.code_directories) {
+    check_code_directory(signed_bytes, signature, cd, trailer, sig);
+  }
+  if (const EVP_MD* md = hash_md(primary.hash_type)) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(primary.bytes.data(), primary.bytes.size(), digest, &size, md, nullptr) == 1) {
+      sig.cdhash = to_hex(std::span(digest, std::min(size, 20u)));
+    }
+  }
+  sig.digest_ok = sig.mismatches.empty();
+  // Bytes the signature does not cover: between the code limit and the signature, and after
+  // the superblob's own length inside its space (zero padding is expected there).
+  if (primary.code_limit < signature.offset &&
+      !all_zero(image.subspan(static_cast<size_t>(primary.code_limit),
+                              static_cast<size_t>(signature.offset - primary.code_limit)))) {
+    sig.uncovered.push_back({base + primary.code_limit, signature.offset - primary.code_limit});
+  }
+  const uint64_t super_end = signature.offset + signature.size;
+  uint64_t used = 0;
+  if (auto length = ByteReader(image).read_be<uint32_t>(signature.offset + 4)) used = *length;
+  if (used < signature.size &&
+      !all_zero(image.subspan(static_cast<size_t>(signature.offset + used),
+                              static_cast<size_t>(signature.size - used)))) {
+    sig.uncovered.push_back({base + signature.offset + used, signature.size - used});
+  }
+  if (super_end < image.size() && !all_zero(image.subspan(static_cast<size_t>(super_end)))) {
+    sig.uncovered.push_back({base + super_end, image.size() - super_end});
+  }
+  if (signature.cms.empty()) {
+    sig.adhoc = true;
+    sig.signature_ok = true;
+    sig.chain = "untrusted";
+    sig.chain_detail = "ad-hoc signature: hashes without a signer";
+  } else {
+    check_cms(signature.cms, primary.bytes, store, sig);
+  }
+  return sig;
+}
+
+}  // namespace
+
 std::vector<Signature> verify_macho(std::span<const std::byte> file,
                                     const formats::MachoInfo& macho,
                                     const TrustStore& store) {
   std::vector<Signature> out;
   for (const formats::MachoSlice& slice : macho.slices) {
     if (!slice.signature || !fits_in(file.size(), slice.offset, slice.size)) continue;
-    const auto bytes =
-        file.subspan(static_cast<size_t>(slice.offset), static_cast<size_t>(slice.size));
-    const formats::MachoSignature& signature = *slice.signature;
     Signature sig;
     sig.kind = "macho";
     sig.arch = formats::macho_cpu_name(slice.cpu_type);
-    if (signature.code_directories.empty()) {
-      sig.error = "the code signature has no readable CodeDirectory";
-      out.push_back(std::move(sig));
-      continue;
-    }
-    const formats::MachoCodeDirectory& primary = signature.code_directories.front();
-    sig.identifier = primary.identifier;
-    sig.team_id = primary.team_id;
-    sig.digest_algorithm = hash_name(primary.hash_type);
-    for (const formats::MachoCodeDirectory& cd : signature.code_directories) {
-      check_code_directory(bytes, signature, cd, sig);
-    }
-    if (const EVP_MD* md = hash_md(primary.hash_type)) {
-      unsigned char digest[EVP_MAX_MD_SIZE];
-      unsigned int size = 0;
-      if (EVP_Digest(primary.bytes.data(), primary.bytes.size(), digest, &size, md, nullptr) == 1) {
-        sig.cdhash = to_hex(std::span(digest, std::min(size, 20u)));
-      }
-    }
-    sig.digest_ok = sig.mismatches.empty();
-    // Bytes the signature does not cover: between the code limit and the signature, and after
-    // the superblob's own length inside its space (zero padding is expected there).
-    if (primary.code_limit < signature.offset &&
-        !all_zero(bytes.subspan(static_cast<size_t>(primary.code_limit),
-                                static_cast<size_t>(signature.offset - primary.code_limit)))) {
-      sig.uncovered.push_back(
-          {slice.offset + primary.code_limit, signature.offset - primary.code_limit});
-    }
-    const uint64_t super_end = signature.offset + signature.size;
-    uint64_t used = 0;
-    if (auto length = ByteReader(bytes).read_be<uint32_t>(signature.offset + 4)) used = *length;
-    if (used < signature.size &&
-        !all_zero(bytes.subspan(static_cast<size_t>(signature.offset + used),
-                                static_cast<size_t>(signature.size - used)))) {
-      sig.uncovered.push_back({slice.offset + signature.offset + used, signature.size - used});
-    }
-    if (super_end < bytes.size() && !all_zero(bytes.subspan(static_cast<size_t>(super_end)))) {
-      sig.uncovered.push_back({slice.offset + super_end, bytes.size() - super_end});
-    }
-    if (signature.cms.empty()) {
-      sig.adhoc = true;
-      sig.signature_ok = true;
-      sig.chain = "untrusted";
-      sig.chain_detail = "ad-hoc signature: hashes without a signer";
-    } else {
-      check_cms(signature.cms, primary.bytes, store, sig);
-    }
-    out.push_back(std::move(sig));
+    out.push_back(verify_embedded(
+        file.subspan(static_cast<size_t>(slice.offset), static_cast<size_t>(slice.size)),
+        slice.offset, *slice.signature, {}, store, std::move(sig)));
   }
   return out;
+}
+
+std::vector<Signature> verify_dmg(std::span<const std::byte> file,
+                                  const formats::DmgInfo& dmg,
+                                  const TrustStore& store) {
+  if (!dmg.signature || dmg.trailer_offset + formats::kDmgTrailerSize != file.size()) return {};
+  // The trailer as it was when the CodeDirectory was made: the signature's size not yet known.
+  std::array<std::byte, formats::kDmgTrailerSize> trailer{};
+  std::copy_n(file.begin() + static_cast<std::ptrdiff_t>(dmg.trailer_offset), trailer.size(),
+              trailer.begin());
+  std::fill_n(trailer.begin() + formats::kDmgSignatureSizeField, 8, std::byte{0});
+  Signature sig;
+  sig.kind = "dmg";
+  return {verify_embedded(file.first(static_cast<size_t>(dmg.trailer_offset)), 0, *dmg.signature,
+                          trailer, store, std::move(sig))};
 }
 
 std::vector<Signature> verify_module_signature(std::span<const std::byte> file,

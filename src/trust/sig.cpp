@@ -36,10 +36,12 @@ void judge(SigReport& report, const std::function<std::optional<Sha256>()>& sha)
   bool trusted = false;
   for (const Signature& s : report.signatures) {
     const bool macho = s.kind == "macho";
+    const bool dmg = s.kind == "dmg";
     const bool msi = s.kind == "msi";
     if (!s.error.empty()) {
       invalid = true;
       Finding f = make_finding(macho                       ? "MACHO_SIGNATURE_MALFORMED"
+                               : dmg                       ? "DMG_SIGNATURE_MALFORMED"
                                : msi                       ? "MSI_STRUCTURE_MALFORMED"
                                : s.kind == "kernel-module" ? "MODULE_SIGNATURE_MALFORMED"
                                                            : "PE_CERT_TABLE_MALFORMED",
@@ -52,10 +54,11 @@ void judge(SigReport& report, const std::function<std::optional<Sha256>()>& sha)
     }
     if (!s.digest_ok && s.kind != "kernel-module") {
       invalid = true;
-      if (macho) {
-        Finding f = make_finding("MACHO_CODE_HASH_MISMATCH", report.path);
+      if (macho || dmg) {
+        Finding f =
+            make_finding(dmg ? "DMG_CODE_HASH_MISMATCH" : "MACHO_CODE_HASH_MISMATCH", report.path);
         f.sha256 = sha();
-        f.add_evidence("arch", s.arch);
+        if (macho) f.add_evidence("arch", s.arch);
         f.add_evidence("identifier", s.identifier);
         f.add_evidence("cdhash", s.cdhash);
         std::string list;
@@ -73,9 +76,9 @@ void judge(SigReport& report, const std::function<std::optional<Sha256>()>& sha)
       }
     }
     for (const auto& [offset, length] : s.uncovered) {
-      Finding f = make_finding("MACHO_UNCOVERED_DATA", report.path);
+      Finding f = make_finding(dmg ? "DMG_UNCOVERED_DATA" : "MACHO_UNCOVERED_DATA", report.path);
       f.sha256 = sha();
-      f.add_evidence("arch", s.arch);
+      if (macho) f.add_evidence("arch", s.arch);
       f.add_evidence("offset", std::to_string(offset));
       f.add_evidence("length", std::to_string(length));
       report.findings.push_back(std::move(f));
@@ -235,6 +238,36 @@ void check_macho(SigReport& report,
   judge(report, sha);
 }
 
+void check_dmg(SigReport& report,
+               std::span<const std::byte> bytes,
+               const formats::ParsedImage& image,
+               const TrustStore& store,
+               const std::function<std::optional<Sha256>()>& sha) {
+  if (!image.dmg) return;
+  const auto& dmg = *image.dmg;
+  if (!dmg) {
+    Finding f = make_finding("DMG_SIGNATURE_MALFORMED", report.path);
+    f.message = "The disk image's trailer cannot be read, so no signature can be checked.";
+    f.add_evidence("error", dmg.error().describe());
+    report.findings.push_back(std::move(f));
+    report.verdict = "invalid";
+    return;
+  }
+  for (const std::string& problem : dmg->problems) {
+    Finding f = make_finding("DMG_SIGNATURE_MALFORMED", report.path);
+    f.sha256 = sha();
+    f.add_evidence("problem", problem);
+    report.findings.push_back(std::move(f));
+  }
+  report.signatures = verify_dmg(bytes, *dmg, store);
+  report.is_signed = !report.signatures.empty();
+  judge(report, sha);
+  // A trailer that names a signature catena cannot read is a damaged signature, not none.
+  if (!report.is_signed && (dmg->signature_offset != 0 || dmg->signature_size != 0)) {
+    report.verdict = "invalid";
+  }
+}
+
 void check_msi(SigReport& report,
                std::span<const std::byte> bytes,
                const formats::ParsedImage& image,
@@ -316,6 +349,8 @@ SigReport check_signatures(const std::string& path,
     check_elf(report, bytes, image, store, sha);
   } else if (report.format == "msi") {
     check_msi(report, bytes, image, store, sha);
+  } else if (report.format == "dmg") {
+    check_dmg(report, bytes, image, store, sha);
   }
   return report;
 }

@@ -39,6 +39,11 @@ std::string tar_v7_header(std::string_view name) {
   return b.str();
 }
 
+// A UDIF trailer: "koly", version 4, header size 512.
+std::string koly_trailer() {
+  return ByteBuilder(512).put(0, "koly").put_be<uint32_t>(4, 4).put_be<uint32_t>(8, 512).str();
+}
+
 struct Case {
   std::string name;
   std::string bytes;
@@ -93,6 +98,16 @@ TEST(ClassifyFormat, RecognisesEachFormatFromItsBytes) {
       {"bzip2 bad level", "BZh0", FileFormat::Other},
       {"script", "#!/bin/sh\necho hi\n", FileFormat::Script},
       {"text", "hello world", FileFormat::Other},
+      {"dmg", std::string(1000, '\x11') + koly_trailer(), FileFormat::Dmg},
+      {"dmg whose data fork is bzip2", "BZh9" + std::string(1000, '\x11') + koly_trailer(),
+       FileFormat::Dmg},
+      {"koly alone is a trailer of nothing", koly_trailer(), FileFormat::Dmg},
+      {"koly of another version", std::string(100, '\0') + koly_trailer().replace(7, 1, "\x05"),
+       FileFormat::Other},
+      // An executable with a trailer appended is still the executable: its checks must run.
+      {"pe with a koly trailer", pe_image(0x80).str() + koly_trailer(), FileFormat::Pe},
+      {"zip with a koly trailer", "PK\x03\x04" + std::string(600, '\0') + koly_trailer(),
+       FileFormat::Zip},
       {"one byte", "\x7f", FileFormat::Other},
   };
   for (const Case& c : cases) {
@@ -113,8 +128,9 @@ TEST(FormatName, RoundTripsEveryFormat) {
        {FileFormat::Empty, FileFormat::Elf,      FileFormat::Pe,        FileFormat::Dos,
         FileFormat::MachO, FileFormat::MachOFat, FileFormat::JavaClass, FileFormat::Msi,
         FileFormat::Ole,   FileFormat::Zip,      FileFormat::Jar,       FileFormat::Deb,
-        FileFormat::Ar,    FileFormat::Tar,      FileFormat::Gzip,      FileFormat::Xz,
-        FileFormat::Zstd,  FileFormat::Bzip2,    FileFormat::Script,    FileFormat::Other}) {
+        FileFormat::Ar,    FileFormat::Dmg,      FileFormat::Tar,       FileFormat::Gzip,
+        FileFormat::Xz,    FileFormat::Zstd,     FileFormat::Bzip2,     FileFormat::Script,
+        FileFormat::Other}) {
     EXPECT_EQ(parse_format_name(format_name(format)), format);
   }
   EXPECT_EQ(parse_format_name("exe"), std::nullopt);

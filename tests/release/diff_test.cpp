@@ -15,6 +15,7 @@
 #include "catena/formats/pe.hpp"
 #include "pe_fixtures.hpp"
 #include "support/cache.hpp"
+#include "support/dmg_builder.hpp"
 #include "support/matchers.hpp"
 #include "support/msi.hpp"
 #include "support/run.hpp"
@@ -257,6 +258,24 @@ TEST_F(ReleaseDiffTest, ASecondMemberOfTheSameNameIsComparedToo) {
 
 // Two real consecutive releases of a Microsoft-signed tool: a clean update gives no high or
 // critical finding (docs/benchmarks.md counts what it does give).
+// A disk image's own signature is compared like an executable's: stripped, and tampered with.
+TEST(ReleaseDiffDiskImage, SignatureRemovedOrBroken) {
+  test::TempDir dir;
+  const std::string image = test::build_dmg({});
+  test::DmgSpec unsigned_spec;
+  unsigned_spec.sign = false;
+  std::string patched = image;
+  patched[4000] ^= 0x01;
+  dir.write("old/Installer.dmg", image);
+  dir.write("stripped/Installer.dmg", test::build_dmg(unsigned_spec));
+  dir.write("patched/Installer.dmg", patched);
+  const Inspection old = inspected(dir / "old");
+  EXPECT_TRUE(
+      serious(diff(old, inspected(dir / "stripped"), {})).contains("RELEASE_SIGNATURE_REMOVED"));
+  EXPECT_TRUE(
+      serious(diff(old, inspected(dir / "patched"), {})).contains("DMG_CODE_HASH_MISMATCH"));
+}
+
 TEST(ReleaseDiffRealData, ConsecutiveVsceSignReleasesAreClean) {
   const std::string dir = test::cache_dir() + "/releases/";
   if (!std::filesystem::exists(dir + "vsce-sign-win32-x64-2.0.6.tgz")) {

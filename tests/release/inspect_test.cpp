@@ -8,6 +8,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "support/cache.hpp"
+#include "support/dmg_builder.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -113,6 +115,63 @@ TEST(ReleaseInspect, ADebIsOpenedToItsFiles) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+// A release held in memory is inspected as the same file on disk is.
+TEST(ReleaseInspect, BytesInMemoryAreInspectedAsTheFile) {
+  test::TempDir dir;
+  python(dir, R"(
+import os, sys, zipfile
+with zipfile.ZipFile(os.path.join(sys.argv[1], "app.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("bin/tool.exe", b"MZ" + b"\0" * 100)
+    z.writestr("../escape.txt", b"x")
+)");
+  auto on_disk = inspect(dir / "app.zip", {});
+  ASSERT_TRUE(on_disk) << on_disk.error().describe();
+  const std::string bytes = test::read_file(dir / "app.zip");
+  const Inspection in_memory = inspect_bytes("app.zip", bytes, {});
+  EXPECT_EQ(in_memory.top, "app.zip");
+  EXPECT_EQ(in_memory.bytes, bytes.size());
+  ASSERT_EQ(in_memory.files.size(), on_disk->files.size());
+  for (size_t i = 0; i < in_memory.files.size(); ++i) {
+    EXPECT_EQ(in_memory.files[i].path, on_disk->files[i].path);
+    EXPECT_EQ(in_memory.files[i].sha256, on_disk->files[i].sha256);
+  }
+  ASSERT_EQ(in_memory.findings.size(), on_disk->findings.size());
+  EXPECT_EQ(in_memory.findings[0].rule, "RELEASE_UNSAFE_MEMBER_NAME");
+}
+
+// A disk image is listed, not opened, and its own code signature is verified: the one in the zip
+// was changed after signing.
+TEST(ReleaseInspect, ADiskImageIsOpaqueWithItsSignatureVerified) {
+  test::TempDir dir;
+  const std::string image = test::build_dmg({});
+  std::string patched = image;
+  patched[100] ^= 0x01;
+  dir.write("Installer.dmg", image);
+  dir.write("patched.dmg", patched);
+  python(dir, R"(
+import os, sys, zipfile
+top = sys.argv[1]
+with zipfile.ZipFile(os.path.join(top, "app.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    z.write(os.path.join(top, "patched.dmg"), "mac/Installer.dmg")
+os.remove(os.path.join(top, "patched.dmg"))
+)");
+  auto seen = inspect(dir.path(), {});
+  ASSERT_TRUE(seen) << seen.error().describe();
+  const auto files = by_path(*seen);
+  ASSERT_TRUE(files.count("Installer.dmg") && files.count("app.zip!/mac/Installer.dmg"));
+  const ReleaseFile& plain = *files.at("Installer.dmg");
+  EXPECT_EQ(plain.format, "dmg");
+  EXPECT_EQ(plain.opaque, "dmg");
+  EXPECT_EQ(plain.signature, "untrusted");
+  EXPECT_EQ(files.at("app.zip!/mac/Installer.dmg")->signature, "invalid");
+  bool mismatch = false;
+  for (const Finding& f : seen->findings) {
+    EXPECT_NE(f.path, "Installer.dmg") << f.rule;
+    mismatch |= f.path == "app.zip!/mac/Installer.dmg" && f.rule == "DMG_CODE_HASH_MISMATCH";
+  }
+  EXPECT_TRUE(mismatch);
 }
 
 // Hostile archives: each stops at its limit with a finding, the rest of the release is still

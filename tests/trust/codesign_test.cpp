@@ -16,6 +16,7 @@
 #include "catena/trust/sig.hpp"
 #include "support/byte_builder.hpp"
 #include "support/cache.hpp"
+#include "support/dmg_builder.hpp"
 #include "support/macho_builder.hpp"
 #include "support/matchers.hpp"
 #include "support/msi.hpp"
@@ -316,6 +317,133 @@ TEST(ModuleSignature, VerifiedAgainstTheSigningCertificate) {
   std::string garbage = elf.str() + std::string(p7.size(), '\x30') + trailer.str();
   EXPECT_TRUE(has_rule(check_signatures("m.ko", bytes_of(garbage), *trusting),
                        "MODULE_SIGNATURE_MALFORMED"));
+}
+
+// Disk images, built as codesign lays them out (support/dmg_builder.hpp): ad hoc, and signed
+// with a CMS made by the openssl command over the CodeDirectory. No signed disk image can be
+// fetched here (neither Debian nor npm ships one), so the layout follows Apple's and rcodesign's
+// descriptions; the CMS and its verification are the real OpenSSL's.
+TEST_F(CodeSign, DiskImageSignatures) {
+  test::DmgSpec spec;
+  const std::string good = test::build_dmg(spec);
+  SigReport report = check(good);
+  EXPECT_EQ(report.format, "dmg");
+  ASSERT_EQ(report.signatures.size(), 1u);
+  const Signature& s = report.signatures[0];
+  EXPECT_EQ(s.kind, "dmg");
+  EXPECT_TRUE(s.adhoc);
+  EXPECT_TRUE(s.digest_ok) << (s.mismatches.empty() ? "" : s.mismatches[0]);
+  EXPECT_EQ(s.pages_checked, 1u);
+  EXPECT_EQ(s.identifier, "com.example.installer");
+  EXPECT_EQ(report.verdict, "untrusted");
+  EXPECT_TRUE(report.findings.size() == 1 && report.findings[0].rule == "SIG_UNTRUSTED");
+
+  // A byte of the image changed after signing.
+  std::string patched = good;
+  patched[1234] ^= 0x01;
+  report = check(patched);
+  EXPECT_EQ(report.verdict, "invalid");
+  EXPECT_TRUE(has_rule(report, "DMG_CODE_HASH_MISMATCH"));
+  EXPECT_TRUE(mentions(report.signatures[0], "code page 0"));
+
+  // The trailer changed (its sector count): the image's map is what slot 6 protects.
+  std::string moved = good;
+  moved[moved.size() - 512 + 0x1ec + 7] ^= 0x01;
+  report = check(moved);
+  EXPECT_EQ(report.verdict, "invalid");
+  EXPECT_TRUE(mentions(report.signatures[0], "trailer"));
+
+  // Bytes hidden between the signature and the trailer: outside everything signed.
+  spec.after_signature = std::string(100, '\x5a');
+  report = check(test::build_dmg(spec));
+  EXPECT_EQ(report.verdict, "anomalous");
+  EXPECT_TRUE(report.signatures[0].digest_ok);
+  EXPECT_TRUE(has_rule(report, "DMG_UNCOVERED_DATA"));
+  spec.after_signature = std::string(100, '\0');
+  EXPECT_FALSE(has_rule(check(test::build_dmg(spec)), "DMG_UNCOVERED_DATA"));
+
+  spec.after_signature.clear();
+  spec.sign = false;
+  report = check(test::build_dmg(spec));
+  EXPECT_EQ(report.format, "dmg");
+  EXPECT_EQ(report.verdict, "unsigned");
+  EXPECT_TRUE(report.findings.empty());
+}
+
+TEST_F(CodeSign, DiskImageWithACmsSignature) {
+  test::TempDir dir;
+  if (!test::make_test_signer(dir)) CATENA_MISSING() << "openssl unavailable";
+  test::DmgSpec spec;
+  spec.cms = [&](const std::string& cd) {
+    dir.write("cd.bin", cd);
+    const test::RunResult r =
+        test::run_command({"openssl", "cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER",
+                           "-signer", dir / "signer.pem", "-inkey", dir / "signer.key", "-in",
+                           dir / "cd.bin", "-out", dir / "cd.p7s"});
+    return r.exit_code == 0 ? read_file(dir / "cd.p7s") : std::string();
+  };
+  const std::string image = test::build_dmg(spec);
+  SigReport report = check(image);
+  ASSERT_EQ(report.signatures.size(), 1u);
+  EXPECT_FALSE(report.signatures[0].adhoc);
+  EXPECT_TRUE(report.signatures[0].digest_ok);
+  EXPECT_TRUE(report.signatures[0].signature_ok) << report.signatures[0].error;
+  EXPECT_EQ(report.signatures[0].subject, "CN=Catena Test Signer");
+  EXPECT_EQ(report.verdict, "untrusted");
+
+  auto trusting = TrustStore::load({dir / "signer.pem"});
+  ASSERT_THAT(trusting, IsOk());
+  report = check_signatures("installer.dmg", bytes_of(image), *trusting);
+  EXPECT_EQ(report.signatures[0].chain, "trusted") << report.signatures[0].chain_detail;
+  EXPECT_EQ(report.verdict, "valid");
+
+  // The CodeDirectory's identifier changed: its hashes still match, the CMS over it does not.
+  std::string forged = image;
+  const size_t at = forged.find("com.example.installer");
+  ASSERT_NE(at, std::string::npos);
+  forged[at] = 'C';
+  report = check_signatures("installer.dmg", bytes_of(forged), *trusting);
+  EXPECT_TRUE(report.signatures[0].digest_ok);
+  EXPECT_FALSE(report.signatures[0].signature_ok);
+  EXPECT_EQ(report.verdict, "invalid");
+  EXPECT_TRUE(has_rule(report, "SIG_SIGNATURE_INVALID"));
+}
+
+// Trailers that lie: each is a finding and a verdict, never a read outside the file.
+TEST_F(CodeSign, HostileDiskImageTrailersAreFindings) {
+  const std::string good = test::build_dmg({});
+  const size_t trailer = good.size() - 512;
+  const auto with_u64 = [&](size_t field, uint64_t value) {
+    std::string out = good;
+    for (size_t idx = 0; idx < 8; ++idx) {
+      out[trailer + field + idx] = static_cast<char>((value >> (8 * (7 - idx))) & 0xff);
+    }
+    return out;
+  };
+  const struct {
+    const char* what;
+    std::string bytes;
+  } cases[] = {
+      {"signature past the end", with_u64(0x128, uint64_t{1} << 62)},
+      {"size wraps the offset", with_u64(0x130, ~uint64_t{0} - 16)},
+      {"offset without a size", with_u64(0x130, 0)},
+      {"signature over the plist", with_u64(0x128, 5000)},
+      {"plist outside the image", with_u64(0xe0, uint64_t{1} << 40)},
+  };
+  for (const auto& c : cases) {
+    const SigReport report = check(c.bytes);
+    EXPECT_EQ(report.format, "dmg") << c.what;
+    EXPECT_TRUE(has_rule(report, "DMG_SIGNATURE_MALFORMED")) << c.what;
+    EXPECT_NE(report.verdict, "valid") << c.what;
+  }
+  // Not a superblob where the trailer points.
+  std::string garbage = good;
+  const size_t super = garbage.find("\xfa\xde\x0c\xc0");
+  ASSERT_NE(super, std::string::npos);
+  garbage[super] = 'X';
+  const SigReport report = check(garbage);
+  EXPECT_TRUE(has_rule(report, "DMG_SIGNATURE_MALFORMED"));
+  EXPECT_EQ(report.verdict, "invalid");
 }
 
 }  // namespace

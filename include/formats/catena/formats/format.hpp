@@ -32,6 +32,7 @@ enum class FileFormat {
   Jar,  // ZIP whose first entry is under META-INF/
   Deb,  // ar archive whose first member is debian-binary
   Ar,
+  Dmg,  // Apple disk image: a UDIF "koly" trailer in the last 512 bytes (see dmg.hpp)
   Tar,  // POSIX/GNU ustar, or v7 with a valid header checksum
   Gzip,
   Xz,

@@ -1,6 +1,7 @@
 #pragma once
 /// A content parsed once by its format, for every analyser that needs its structure
-/// (signature verification, structure, side-load): ELF, PE, Mach-O (thin or fat) and MSI.
+/// (signature verification, structure, side-load): ELF, PE, Mach-O (thin or fat), MSI and Apple
+/// disk images.
 ///
 ///   const ParsedImage image = parse_image(bytes);   // classifies the whole, then parses
 ///   if (image.pe && *image.pe) use(**image.pe);      // the parse may have failed: an error
@@ -13,6 +14,7 @@
 #include <span>
 
 #include "catena/core/result.hpp"
+#include "catena/formats/dmg.hpp"
 #include "catena/formats/elf.hpp"
 #include "catena/formats/format.hpp"
 #include "catena/formats/macho.hpp"
@@ -27,6 +29,7 @@ struct ParsedImage {
   std::optional<Result<PeInfo>> pe;
   std::optional<Result<MachoInfo>> macho;  // thin or fat
   std::optional<Result<OleFile>> ole;      // MSI only
+  std::optional<Result<DmgInfo>> dmg;
 };
 
 /// Classifies `bytes` (the whole content) and parses it when it is ELF, PE, Mach-O or MSI.

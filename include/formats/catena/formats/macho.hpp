@@ -94,6 +94,15 @@ struct MachoInfo {
 /// header that cannot be read. A slice that cannot be parsed is kept, with its problem named.
 [[nodiscard]] Result<MachoInfo> parse_macho(std::span<const std::byte> file);
 
+/// The code-signature superblob at [offset, offset + size) of `file`: its blobs, CodeDirectories
+/// and CMS signature. What cannot be read is added to `problems`; nullopt when the range lies
+/// outside the file. Shared by Mach-O slices and disk images (dmg.hpp), which carry the same
+/// embedded signature.
+std::optional<MachoSignature> parse_code_signature(std::span<const std::byte> file,
+                                                   uint64_t offset,
+                                                   uint64_t size,
+                                                   std::vector<std::string>& problems);
+
 /// "arm64", "x86_64", ... for a CPU type; the number in hex otherwise.
 std::string macho_cpu_name(uint32_t cpu_type);
 

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "catena/content/analysers.hpp"
@@ -50,7 +51,7 @@ struct ReleaseFile {
   std::string archive;   // for an archive that was opened: libarchive's name of its format
   uint64_t members = 0;  // for an archive that was opened: members read
   /// A format catena lists but does not open ("nsis", "inno-setup", "dmg"): its own signature
-  /// is still judged where catena verifies that format (NSIS and Inno Setup are signed PEs).
+  /// is still judged: NSIS and Inno Setup are PEs, a disk image carries its own code signature.
   std::string opaque;
   std::string signature;  // verdict, for the formats catena verifies
   std::string signer;
@@ -73,5 +74,11 @@ struct Inspection {
 /// Inspects the file or directory at `path` (followed when it is a symlink: a person named it;
 /// nothing inside a directory is followed). NotFound when it does not exist.
 [[nodiscard]] Result<Inspection> inspect(const std::string& path, const InspectOptions& options);
+
+/// The same for a release that is one file already in memory, named `name` (its paths start
+/// with it): an upload, or a fuzzer's input. Its size is not checked against max_member_bytes.
+Inspection inspect_bytes(const std::string& name,
+                         std::string_view bytes,
+                         const InspectOptions& options);
 
 }  // namespace catena::release

@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "catena/formats/dmg.hpp"
 #include "catena/formats/elf.hpp"
 #include "catena/formats/macho.hpp"
 #include "catena/trust/authenticode.hpp"
@@ -21,6 +22,14 @@ namespace catena::trust {
 std::vector<Signature> verify_macho(std::span<const std::byte> file,
                                     const formats::MachoInfo& macho,
                                     const TrustStore& store);
+
+/// An Apple disk image's code signature (see formats/dmg.hpp): the CodeDirectory's one code hash
+/// over the image up to the signature, its special slot 6 over the trailer, and the CMS
+/// signature, as for a Mach-O. Empty when the image is not signed. Bytes between the signature
+/// and the trailer are `uncovered`.
+std::vector<Signature> verify_dmg(std::span<const std::byte> file,
+                                  const formats::DmgInfo& dmg,
+                                  const TrustStore& store);
 
 /// A Linux kernel module's appended signature: PKCS#7 over the module's bytes before it, as
 /// scripts/sign-file writes it. Such a signature carries no certificate (the kernel's keyring
