@@ -73,7 +73,8 @@ wall_rss() {
 echo "release pair: $(basename "$old_rel") ($(du -sm "$old_rel" | cut -f1) MB) -> $(basename "$new_rel") ($(du -sm "$new_rel" | cut -f1) MB)"
 find "$old_rel" "$new_rel" -type f -print0 | xargs -0 cat >/dev/null  # page cache warm for both tools
 
-read -r inspect_s inspect_kib < <(wall_rss "$catena" release inspect --format json "$old_rel")
+# Cold figures are taken with --no-cache: nothing kept from an earlier run is reused.
+read -r inspect_s inspect_kib < <(wall_rss "$catena" release inspect --no-cache --format json "$old_rel")
 files=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["files"]), d["expanded_bytes"])' "$work/out")
 read -r file_count expanded <<<"$files"
 mkdir -p "$work/x"
@@ -84,7 +85,7 @@ find "$work/x" -type f -print0 | xargs -0 cat >/dev/null
 sha_s=$(timed "find '$work/x' -type f -print0 | xargs -0 sha256sum")
 # The same bytes inspected where they lie (no archive to decompress): what catena adds to
 # hashing them, every file parsed and analysed.
-read -r tree_s tree_kib < <(wall_rss "$catena" release inspect --format json "$work/x")
+read -r tree_s tree_kib < <(wall_rss "$catena" release inspect --no-cache --format json "$work/x")
 # What the bytes cost to get at: each package's data decompressed (dpkg-deb, as the archive
 # compressed it) and hashed, one package after another.
 unpack_s=$(timed "find '$old_rel' -name '*.deb' -print0 | xargs -0 -I{} sh -c 'dpkg-deb --fsys-tarfile {} | sha256sum >/dev/null'")
@@ -92,12 +93,22 @@ unpack_s=$(timed "find '$old_rel' -name '*.deb' -print0 | xargs -0 -I{} sh -c 'd
 diff_times=()
 diff_rss=0
 for _ in 1 2 3; do
-  read -r s kib < <(wall_rss "$catena" release diff --format json "$old_rel" "$new_rel")
+  read -r s kib < <(wall_rss "$catena" release diff --no-cache --format json "$old_rel" "$new_rel")
   diff_times+=("$s")
   [ "$kib" -gt "$diff_rss" ] && diff_rss=$kib
 done
 diff_s=$(printf '%s\n' "${diff_times[@]}" | median)
 findings=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["changed"], d["added"], d["removed"], d["moved"], len(d["findings"]))' "$work/out")
+
+# With a store that keeps what was found inside each release file (the default): the first
+# inspection keeps it, a second reuses it, and a diff against a release inspected before reads
+# only the new one.
+cache_db=$work/cache.db
+read -r keep_s keep_kib < <(wall_rss "$catena" release inspect --db "$cache_db" --format json "$old_rel")
+read -r again_s again_kib < <(wall_rss "$catena" release inspect --db "$cache_db" --format json "$old_rel")
+reused=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reused"])' "$work/out")
+read -r warm_s warm_kib < <(wall_rss "$catena" release diff --db "$cache_db" --format json "$old_rel" "$new_rel")
+cache_mb=$(( $(stat -c %s "$cache_db") / 1000000 ))
 
 limit=${DIFFOSCOPE_TIMEOUT:-3600}
 bound=""
@@ -113,6 +124,9 @@ echo "release inspect:               ${inspect_s} s, $((inspect_kib / 1024)) MiB
 echo "sha256sum of the same bytes:   ${sha_s} s (extracted, page-cached, one core)"
 echo "decompression + sha256sum:     ${unpack_s} s (dpkg-deb --fsys-tarfile | sha256sum per package)"
 echo "release inspect of the extracted files: ${tree_s} s, $((tree_kib / 1024)) MiB peak RSS"
+echo "release inspect, keeping parts: ${keep_s} s, $((keep_kib / 1024)) MiB peak RSS (store ${cache_mb} MB)"
+echo "release inspect again:         ${again_s} s, $((again_kib / 1024)) MiB peak RSS ($reused release files reused)"
+echo "release diff, old one kept:    ${warm_s} s, $((warm_kib / 1024)) MiB peak RSS"
 echo "release diff (median of 3):    ${diff_s} s, $((diff_rss / 1024)) MiB peak RSS; changed added removed moved findings: $findings"
 echo "diffoscope (default options):  ${bound}${dscope_s} s, $((dscope_kib / 1024)) MiB peak RSS"
 [ "${DIFFOSCOPE:-1}" = 0 ] || echo "speed-up:                      ${bound}$(echo "$dscope_s / $diff_s" | bc -l | cut -c1-6)x"

@@ -27,6 +27,7 @@ struct ReleaseOptions {
   OutputOptions output;
   release::InspectOptions inspect;
   std::vector<std::string> yara;
+  bool no_cache = false;
 };
 
 void add_release_options(CLI::App& sub, ReleaseOptions& options, bool sarif) {
@@ -34,6 +35,9 @@ void add_release_options(CLI::App& sub, ReleaseOptions& options, bool sarif) {
   sub.add_option("--yara", options.yara,
                  "YARA rules: a file or directory, source or compiled (repeatable)")
       ->allow_extra_args(false);
+  sub.add_flag("--no-cache", options.no_cache,
+               "Neither reuse nor keep what was found inside each release file (the store keeps "
+               "it by the file's SHA-256)");
   sub.add_option("--max-depth", options.inspect.max_depth,
                  "Archives inside archives opened, the outermost counting as 1 (default 8)")
       ->check(CLI::Range(1u, 64u));
@@ -47,11 +51,19 @@ void add_release_options(CLI::App& sub, ReleaseOptions& options, bool sarif) {
                  "Expanded bytes per archive byte, past 16 MiB expanded (default 200)");
 }
 
-// The store (read-only; a default store that does not exist is none), for its indicators,
-// blocked signers and imported SBOMs.
-Result<std::unique_ptr<store::Store>> open_intelligence_store(const ReleaseOptions& options) {
+// The store, for its indicators, blocked signers and imported SBOMs, and as the cache of what
+// was found inside release files: opened for writing (and created, as a scan creates it) so
+// that each release file's inside is kept by its SHA-256. With --no-cache, read-only, and a
+// default store that does not exist is none. A store that cannot be written is read, and
+// keeps nothing.
+Result<std::unique_ptr<store::Store>> open_release_store(const ReleaseOptions& options) {
   const std::string db =
       options.output.db.empty() ? store::default_store_path() : options.output.db;
+  if (!options.no_cache) {
+    if (auto writable = store::Store::open(db, store::Store::Access::ReadWrite)) {
+      return std::move(*writable);
+    }
+  }
   struct stat st {};
   if (options.output.db.empty() && ::stat(db.c_str(), &st) != 0) return nullptr;
   auto store = store::Store::open(db, store::Store::Access::ReadOnly);
@@ -211,13 +223,14 @@ Runner register_release(CLI::App& app) {
     if (!format) return fail(format.error());
     auto fail_on = parse_severity(options.output.fail_on);
     if (!fail_on) return fail(fail_on.error());
-    auto store = open_intelligence_store(options);
+    auto store = open_release_store(options);
     if (!store) return fail(store.error());
     release::Intelligence intelligence;
     if (auto loaded = intelligence.load(store->get(), options.yara); !loaded) {
       return fail(loaded.error());
     }
     intelligence.apply(options.inspect.analysis);
+    if (!options.no_cache && *store) options.inspect.cache = store->get();
     FindingCounts counts;
     if (inspecting) {
       auto inspection = release::inspect(*path, options.inspect);
@@ -262,7 +275,7 @@ Runner register_release(CLI::App& app) {
       return found;
     };
     // The two releases are inspected at once, one on each of two threads: they share nothing
-    // but the read-only options and intelligence.
+    // but the read-only options and intelligence, and the cache, which locks.
     auto later = std::async(std::launch::async,
                             [&] { return release::inspect(paths->second, options.inspect); });
     auto before = release::inspect(paths->first, options.inspect);

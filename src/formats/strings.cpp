@@ -160,41 +160,57 @@ NetworkStrings network_strings(std::span<const std::byte> bytes, size_t max_valu
   Collector collector(max_values);
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   const size_t size = bytes.size();
-  // ASCII runs, looked at in place; a run longer than kMaxStringRun is looked at in pieces.
-  for (size_t i = 0; i < size;) {
-    if (!printable(data[i])) {
-      ++i;
-      continue;
-    }
-    size_t end = i;
-    while (end < size && printable(data[end])) ++end;
-    for (size_t at = i; end - at >= kMinStringRun; at += kMaxStringRun) {
+  static constexpr auto kPrintable = [] {
+    std::array<bool, 256> table{};
+    for (size_t c = 0x20; c < 0x7f; ++c) table[c] = true;
+    return table;
+  }();
+  // One pass over the bytes: an ASCII run, and a UTF-16LE run of ASCII characters (a
+  // printable byte and a zero) at either alignment, is looked at where it ends. A run longer
+  // than kMaxStringRun is looked at in pieces. Past max_values, the values kept are the first
+  // met in that order.
+  std::string text;
+  const auto end_ascii = [&](size_t start, size_t length) {
+    for (size_t at = start; length - (at - start) >= kMinStringRun; at += kMaxStringRun) {
+      const size_t left = length - (at - start);
       collector.run(std::string_view(reinterpret_cast<const char*>(data + at),
-                                     std::min(end - at, kMaxStringRun)));
-      if (end - at <= kMaxStringRun) break;
+                                     std::min(left, kMaxStringRun)));
+      if (left <= kMaxStringRun) break;
     }
-    i = end;
+  };
+  const auto end_wide = [&](size_t start, size_t characters) {
+    for (size_t at = 0; characters - at >= kMinStringRun; at += kMaxStringRun) {
+      text.clear();
+      const size_t count = std::min(characters - at, kMaxStringRun);
+      for (size_t k = 0; k < count; ++k)
+        text.push_back(static_cast<char>(data[start + 2 * (at + k)]));
+      collector.run(text);
+      if (characters - at <= kMaxStringRun) break;
+    }
+  };
+  size_t ascii_start = 0, ascii_length = 0;
+  size_t wide_start[2] = {0, 0}, wide_characters[2] = {0, 0};
+  for (size_t i = 0; i < size; ++i) {
+    const bool printable_byte = kPrintable[data[i]];
+    if (printable_byte) {
+      if (ascii_length++ == 0) ascii_start = i;
+    } else if (ascii_length != 0) {
+      if (ascii_length >= kMinStringRun) end_ascii(ascii_start, ascii_length);
+      ascii_length = 0;
+    }
+    // The pair that starts here continues, or ends, the run of its alignment.
+    size_t& characters = wide_characters[i & 1];
+    if (printable_byte && i + 1 < size && data[i + 1] == 0) {
+      if (characters++ == 0) wide_start[i & 1] = i;
+    } else if (characters != 0) {
+      if (characters >= kMinStringRun) end_wide(wide_start[i & 1], characters);
+      characters = 0;
+    }
   }
-  // UTF-16LE runs of ASCII characters, at either alignment: a run's extent is found first, and
-  // only a run long enough is copied out.
-  std::string run;
-  for (size_t start = 0; start < 2; ++start) {
-    for (size_t i = start; i + 1 < size;) {
-      if (!printable(data[i]) || data[i + 1] != 0) {
-        i += 2;
-        continue;
-      }
-      size_t end = i;
-      while (end + 1 < size && printable(data[end]) && data[end + 1] == 0) end += 2;
-      const size_t characters = (end - i) / 2;
-      for (size_t at = 0; characters - at >= kMinStringRun; at += kMaxStringRun) {
-        run.clear();
-        const size_t count = std::min(characters - at, kMaxStringRun);
-        for (size_t k = 0; k < count; ++k) run.push_back(static_cast<char>(data[i + 2 * (at + k)]));
-        collector.run(run);
-        if (characters - at <= kMaxStringRun) break;
-      }
-      i = end;
+  if (ascii_length >= kMinStringRun) end_ascii(ascii_start, ascii_length);
+  for (size_t parity = 0; parity < 2; ++parity) {
+    if (wide_characters[parity] >= kMinStringRun) {
+      end_wide(wide_start[parity], wide_characters[parity]);
     }
   }
   return collector.finish();

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "catena/core/fs.hpp"
 #include "catena/core/rules.hpp"
@@ -17,12 +18,15 @@
 #include "catena/formats/format.hpp"
 #include "catena/formats/msi.hpp"
 #include "catena/formats/ole.hpp"
+#include "catena/release/cache.hpp"
 #include "catena/release/intelligence.hpp"
 
 namespace catena::release {
 namespace {
 
 enum class Opener { None, Archive, Asar, Msi };
+
+constexpr size_t kKeptBuffer = 64u << 20;
 
 bool starts_with(std::string_view bytes, std::string_view magic) {
   return bytes.substr(0, magic.size()) == magic;
@@ -84,47 +88,179 @@ std::string opaque_installer(std::string_view bytes, const std::string& format) 
   return "";
 }
 
-// A regular file read whole through `dir_fd`, without following a final symlink; nullopt when
-// it is larger than `max` (its size is then in `size`) or cannot be read (`error`).
-std::optional<std::string> read_bounded(
-    int dir_fd, const std::string& name, uint64_t max, uint64_t& size, std::string& error) {
+// A regular file read whole through `dir_fd` into `out`, without following a final symlink;
+// false when it is larger than `max` (its size is then in `size`) or cannot be read (`error`).
+// `out` keeps its capacity from file to file: no allocation, zero-filling or page faults per
+// file once it has grown.
+bool read_bounded(int dir_fd,
+                  const std::string& name,
+                  uint64_t max,
+                  uint64_t& size,
+                  std::string& error,
+                  std::string& out) {
   const UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   struct stat st {};
   if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     error = fd.valid() ? "not a regular file" : std::strerror(errno);
-    return std::nullopt;
+    return false;
   }
   size = static_cast<uint64_t>(st.st_size);
-  if (size > max) return std::nullopt;
-  std::string out;
-  out.resize(size);
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = std::strerror(errno);
-      return std::nullopt;
+  if (size > max) return false;
+  bool failed = false;
+  out.clear();  // growing it then copies nothing
+  out.resize_and_overwrite(size, [&](char* data, size_t length) {
+    size_t done = 0;
+    while (done < length) {
+      const ssize_t n = ::read(fd.get(), data + done, length - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = std::strerror(errno);
+        failed = true;
+        return size_t{0};
+      }
+      if (n == 0) break;  // it shrank while read: what was there
+      done += static_cast<size_t>(n);
     }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  out.resize(done);  // it shrank while read: what was there
-  size = done;
-  return out;
+    return done;
+  });
+  size = out.size();
+  return !failed;
 }
 
 class Inspector {
  public:
-  Inspector(const InspectOptions& options, Inspection& out) : options_(options), out_(out) {}
+  Inspector(const InspectOptions& options, Inspection& out)
+      : options_(options),
+        out_(out),
+        all_digests_(options.analysis.indicators != nullptr && options.analyse) {
+    if (options_.cache != nullptr) cache_key_ = cache_key();
+  }
 
   void content(const std::string& path, std::string_view bytes, unsigned depth) {
     const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
-    const bool all_digests = options_.analysis.indicators != nullptr && options_.analyse;
-    DigestSet digest(all_digests ? DigestSet::kSha256 | DigestSet::kMd5 | DigestSet::kSha1
-                                 : DigestSet::kSha256);
+    DigestSet digest(all_digests_ ? DigestSet::kSha256 | DigestSet::kMd5 | DigestSet::kSha1
+                                  : DigestSet::kSha256);
     digest.update(span);
     const DigestValues digests = digest.finish();
+    // A release's own file is what the cache keeps: what was found inside it.
+    if (depth > 0 || options_.cache == nullptr) {
+      open(path, bytes, depth, digests);
+      return;
+    }
+    if (reuse(path, *digests.sha256)) return;
+    const Mark mark{.files = out_.files.size(),
+                    .findings = out_.findings.size(),
+                    .archives = out_.archives,
+                    .expanded = out_.expanded_bytes,
+                    .budget = expanded_};
+    budget_hit_ = false;
+    file_digests_.clear();
+    digest_findings_.clear();
+    open(path, bytes, depth, digests);
+    keep(path, *digests.sha256, mark);
+  }
+
+ private:
+  // Where the output stood before a release file was read.
+  struct Mark {
+    size_t files = 0, findings = 0;
+    uint64_t archives = 0, expanded = 0, budget = 0;
+  };
+
+  // Everything a kept part depends on besides the file's bytes.
+  std::string cache_key() const {
+    content::ContentFacts facts = options_.analysis;
+    facts.binary_facts = true;
+    facts.format_only = !options_.analyse;
+    std::string key = "inspect=" + std::to_string(kInspectionVersion);
+    for (const std::string& component : content::analyser_components(facts)) {
+      if (!component.empty()) key += ";" + component;
+    }
+    const formats::ArchiveLimits& l = options_.limits;
+    key += ";limits=" + std::to_string(l.max_members) + "/" + std::to_string(l.max_member_bytes) +
+           "/" + std::to_string(l.max_ratio) + "/" + std::to_string(options_.max_depth);
+    key += all_digests_ ? ";digests=all" : ";digests=sha256";
+    return key;
+  }
+
+  // The kept part of a release file with these bytes, when there is one this run may use.
+  bool reuse(const std::string& path, const Sha256& sha256) {
+    auto value = options_.cache->get_part(sha256, cache_key_);
+    if (!value) return false;
+    auto part = decode_part(*value);
+    const uint64_t left =
+        options_.limits.max_total_bytes - std::min(expanded_, options_.limits.max_total_bytes);
+    if (!part || !part->files[0].path.empty() || part->files[0].sha256 != sha256 ||
+        part->budget_bytes > left) {
+      return false;
+    }
+    for (size_t i = 0; i < part->files.size(); ++i) {
+      ReleaseFile& f = part->files[i];
+      f.path = path + f.path;
+      if (f.sha256 && options_.analyse) match_digests(f, part->digests[i]);
+      out_.files.push_back(std::move(f));
+    }
+    for (Finding& f : part->findings) {
+      f.path = path + f.path;
+      out_.findings.push_back(std::move(f));
+    }
+    out_.archives += part->archives;
+    out_.expanded_bytes += part->expanded_bytes;
+    expanded_ += part->budget_bytes;
+    ++out_.reused;
+    return true;
+  }
+
+  // What this run's indicators say about a kept file: never kept, since feeds change.
+  void match_digests(const ReleaseFile& file, const DigestValues& digests) {
+    content::ContentFacts facts = options_.analysis;
+    facts.format = file.format;
+    const content::ContentView view{
+        .head = {}, .whole = {}, .size = file.size, .digests = &digests};
+    std::vector<Finding> findings;
+    for (size_t i = 0; i < content::kAnalyserCount; ++i) {
+      if (content::analyser_needs(i) == content::Needs::Digests) {
+        content::run_analyser(i, view, facts, findings);
+      }
+    }
+    for (Finding& f : findings) {
+      f.path = file.path;
+      if (!f.sha256) f.sha256 = file.sha256;
+      out_.findings.push_back(std::move(f));
+    }
+  }
+
+  // Keeps what was found inside a release file (an archive: a plain file is cheaper to read
+  // again than to keep), unless it ran out of the release's budget, which is not its own.
+  void keep(const std::string& path, const Sha256& sha256, const Mark& mark) {
+    if (budget_hit_ || out_.files.size() <= mark.files + 1) return;
+    InspectionPart part;
+    for (size_t i = mark.files; i < out_.files.size(); ++i) {
+      ReleaseFile f = out_.files[i];
+      if (!f.path.starts_with(path)) return;
+      f.path.erase(0, path.size());
+      part.files.push_back(std::move(f));
+      auto known = file_digests_.find(i);
+      part.digests.push_back(known != file_digests_.end() ? known->second : DigestValues{});
+    }
+    for (size_t i = mark.findings; i < out_.findings.size(); ++i) {
+      if (digest_findings_.contains(i)) continue;
+      Finding f = out_.findings[i];
+      if (!f.path.starts_with(path)) return;
+      f.path.erase(0, path.size());
+      part.findings.push_back(std::move(f));
+    }
+    part.archives = out_.archives - mark.archives;
+    part.expanded_bytes = out_.expanded_bytes - mark.expanded;
+    part.budget_bytes = expanded_ - mark.budget;
+    options_.cache->put_part(sha256, cache_key_, encode_part(part));
+  }
+
+  void open(const std::string& path,
+            std::string_view bytes,
+            unsigned depth,
+            const DigestValues& digests) {
+    const auto span = std::as_bytes(std::span(bytes.data(), bytes.size()));
     ReleaseFile file{.path = path,
                      .type = "file",
                      .size = bytes.size(),
@@ -143,6 +279,7 @@ class Inspector {
                   other_name);
     if (!other_name.empty()) file.format = other_name;
     const size_t index = out_.files.size();
+    if (options_.cache != nullptr) file_digests_[index] = digests;
     out_.files.push_back(std::move(file));
     if (opener == Opener::None) return;
     if (depth + 1 > options_.max_depth) {
@@ -223,6 +360,7 @@ class Inspector {
       return;
     }
     ++out_.archives;
+    if (summary->stop == formats::ArchiveStop::TotalBytes) budget_hit_ = true;
     out_.files[index].archive = summary->format;
     out_.files[index].members = summary->members;
     out_.expanded_bytes += summary->expanded_bytes;
@@ -251,6 +389,7 @@ class Inspector {
         f.path = file.path;
         out_.findings.push_back(std::move(f));
       }
+      push_digest_findings(a.digest_findings, file.path);
       if (file.format == "msi") {
         if (auto ole = formats::parse_ole(bytes)) msi = std::move(*ole);
       }
@@ -264,17 +403,20 @@ class Inspector {
         .whole = bytes,
         .size = bytes.size(),
         .digests = &digests};
-    std::vector<Finding> findings;
+    std::vector<Finding> findings, digest_findings;
     for (size_t i = 0; i < content::kAnalyserCount; ++i) {
       const std::string_view name = content::analyser_name(i);
       // The scan's structure summary is a stored JSON text; the release keeps typed facts.
       if (name == "structure") continue;
       if (!options_.analyse && name != "format") continue;
-      content::run_analyser(i, view, facts, findings);
+      const bool by_digests = content::analyser_needs(i) == content::Needs::Digests;
+      content::run_analyser(i, view, facts, by_digests ? digest_findings : findings);
     }
-    for (Finding& f : findings) {
-      f.path = file.path;
-      if (!f.sha256) f.sha256 = digests.sha256;
+    for (std::vector<Finding>* list : {&findings, &digest_findings}) {
+      for (Finding& f : *list) {
+        f.path = file.path;
+        if (!f.sha256) f.sha256 = digests.sha256;
+      }
     }
     std::shared_ptr<const content::BinaryFacts> binary;
     if (facts.binary)
@@ -284,16 +426,26 @@ class Inspector {
          .signature = facts.signature,
          .signer = facts.signer,
          .binary = binary,
-         .findings = findings};
+         .findings = findings,
+         .digest_findings = digest_findings};
     file.format = facts.format;
     file.signature = std::move(facts.signature);
     file.signer = std::move(facts.signer);
     file.binary = std::move(binary);
     for (Finding& f : findings) out_.findings.push_back(std::move(f));
+    push_digest_findings(digest_findings, file.path);
     if (facts.image && facts.image->ole && *facts.image->ole) {
       msi = std::move(**facts.image->ole);
     } else if (file.format == "msi") {
       if (auto ole = formats::parse_ole(bytes)) msi = std::move(*ole);
+    }
+  }
+
+  void push_digest_findings(const std::vector<Finding>& findings, const std::string& path) {
+    for (Finding f : findings) {
+      f.path = path;
+      if (options_.cache != nullptr) digest_findings_.insert(out_.findings.size());
+      out_.findings.push_back(std::move(f));
     }
   }
 
@@ -340,6 +492,7 @@ class Inspector {
     return summary;
   }
 
+ public:
   void too_large(const std::string& path, uint64_t size) {
     out_.files.push_back({.path = path, .type = "file", .size = size});
     Finding f = make_finding("RELEASE_ARCHIVE_LIMIT", path);
@@ -363,10 +516,11 @@ class Inspector {
   void file_at(int dir_fd, const std::string& name, const std::string& path) {
     uint64_t size = 0;
     std::string error;
-    auto bytes = read_bounded(dir_fd, name, options_.limits.max_member_bytes, size, error);
-    if (bytes) {
-      out_.bytes += bytes->size();
-      content(path, *bytes, 0);
+    if (read_bounded(dir_fd, name, options_.limits.max_member_bytes, size, error, buffer_)) {
+      out_.bytes += buffer_.size();
+      content(path, buffer_, 0);
+      // A large file's buffer is not held for the rest of the release.
+      if (buffer_.capacity() > kKeptBuffer) std::string().swap(buffer_);
     } else if (error.empty()) {
       too_large(path, size);
     } else {
@@ -384,6 +538,7 @@ class Inspector {
     std::string format, signature, signer;
     std::shared_ptr<const content::BinaryFacts> binary;
     std::vector<Finding> findings;
+    std::vector<Finding> digest_findings;  // indicator matches: never kept in the cache
   };
 
   struct MsiNames {
@@ -393,8 +548,17 @@ class Inspector {
   std::vector<MsiNames> msi_names_;  // of the MSIs being read, innermost last
   const InspectOptions& options_;
   Inspection& out_;
+  const bool all_digests_;  // MD5 and SHA-1 too, for indicators
+  std::string buffer_;      // the release's own file being read
   uint64_t expanded_ = 0;
   std::unordered_map<Sha256, Analysed, DigestHash> analysed_;
+  // For the cache, while a release file is read: the digests of its files (by index in
+  // out_.files), which of its findings are indicator matches (by index in out_.findings), and
+  // whether it ran out of the release's budget.
+  std::string cache_key_;
+  std::unordered_map<size_t, DigestValues> file_digests_;
+  std::unordered_set<size_t> digest_findings_;
+  bool budget_hit_ = false;
 };
 
 struct DirectoryRelease : WalkVisitor {

@@ -130,6 +130,7 @@ Status write_inspection(std::FILE* out, const release::Inspection& inspection, F
     object["bytes"] = inspection.bytes;
     object["archives"] = inspection.archives;
     object["expanded_bytes"] = inspection.expanded_bytes;
+    object["reused"] = inspection.reused;
     object["findings"] = inspection.findings.size();
     return object;
   };
@@ -146,10 +147,14 @@ Status write_inspection(std::FILE* out, const release::Inspection& inspection, F
       break;
   }
   std::fprintf(
-      out, "catena release inspect %s: %zu files, %s, %llu archives opened (%s expanded)\n",
+      out, "catena release inspect %s: %zu files, %s, %llu archives opened (%s expanded)%s\n",
       escape_for_terminal(inspection.root).c_str(), inspection.files.size(),
       human_bytes(inspection.bytes).c_str(), static_cast<unsigned long long>(inspection.archives),
-      human_bytes(inspection.expanded_bytes).c_str());
+      human_bytes(inspection.expanded_bytes).c_str(),
+      inspection.reused == 0 ? ""
+                             : fmt::format(", {} release file{} as kept in the store",
+                                           inspection.reused, inspection.reused == 1 ? "" : "s")
+                                   .c_str());
   std::fprintf(out, "%-16s  %12s  %-8s  %-10s  %s\n", "SHA256", "SIZE", "FORMAT", "SIGNATURE",
                "PATH");
   for (const release::ReleaseFile& f : inspection.files) {

@@ -295,9 +295,23 @@ CREATE TABLE sbom_components (
 CREATE INDEX sbom_components_by_sha256 ON sbom_components(sha256);
 )sql";
 
-constexpr std::array<std::string_view, 13> kMigrations = {
-    kVersion1, kVersion2, kVersion3,  kVersion4,  kVersion5,  kVersion6, kVersion7,
-    kVersion8, kVersion9, kVersion10, kVersion11, kVersion12, kVersion13};
+// What release inspection found inside a release file, by the file's SHA-256 and the key of
+// everything else the result depends on (release/cache.hpp): a release inspected again, or
+// compared with a newer one, is not decompressed again.
+constexpr std::string_view kVersion14 = R"sql(
+CREATE TABLE release_parts (
+  id INTEGER PRIMARY KEY,
+  sha256 BLOB NOT NULL,
+  key TEXT NOT NULL,
+  value BLOB NOT NULL,
+  stored_ns INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX release_parts_by_content ON release_parts(sha256, key);
+)sql";
+
+constexpr std::array<std::string_view, 14> kMigrations = {
+    kVersion1, kVersion2, kVersion3,  kVersion4,  kVersion5,  kVersion6,  kVersion7,
+    kVersion8, kVersion9, kVersion10, kVersion11, kVersion12, kVersion13, kVersion14};
 
 }  // namespace
 

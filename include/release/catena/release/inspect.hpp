@@ -31,6 +31,8 @@
 
 namespace catena::release {
 
+class InspectionCache;
+
 struct InspectOptions {
   formats::ArchiveLimits limits;
   unsigned max_depth = 8;  // archives inside archives opened, counting the outermost as 1
@@ -38,6 +40,9 @@ struct InspectOptions {
   /// binary analyser is always asked for. `analyse` false lists files with their digests only.
   content::ContentFacts analysis;
   bool analyse = true;
+  /// Where what was found inside each of the release's own files is kept and reused by the
+  /// file's SHA-256 (cache.hpp); null: nothing kept. Used from both threads of a diff.
+  InspectionCache* cache = nullptr;
 };
 
 struct ReleaseFile {
@@ -69,6 +74,7 @@ struct Inspection {
   uint64_t archives = 0;          // archives opened
   uint64_t expanded_bytes = 0;    // bytes read out of archives
   uint64_t bytes = 0;             // bytes of the release's own files
+  uint64_t reused = 0;            // release files whose inside was taken from the cache
 };
 
 /// Inspects the file or directory at `path` (followed when it is a symlink: a person named it;

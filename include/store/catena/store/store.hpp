@@ -2,8 +2,9 @@
 /// The SQLite store: one file (WAL) that implements every concern's store interface — scans and
 /// contents (scan::ScanStore), intelligence (intel::IntelStore), attestations
 /// (attest::AttestationStore), build access (access::AccessStore), baselines
-/// (baseline::BaselineStore), the archive Releases the anchor believed (pkg::ArchiveStore) and
-/// imported SBOMs (sbom::SbomStore). The
+/// (baseline::BaselineStore), the archive Releases the anchor believed (pkg::ArchiveStore),
+/// imported SBOMs (sbom::SbomStore) and what release inspection found inside release files
+/// (release::InspectionCache). The
 /// record types and the interfaces' contracts live with their modules; this class adds opening,
 /// migration, locking and checking.
 ///
@@ -21,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -34,6 +36,7 @@
 #include "catena/core/result.hpp"
 #include "catena/intel/intel_store.hpp"
 #include "catena/pkg/archive_store.hpp"
+#include "catena/release/cache.hpp"
 #include "catena/sbom/sbom.hpp"
 #include "catena/scan/scan_store.hpp"
 
@@ -41,7 +44,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 13;
+inline constexpr int kSchemaVersion = 14;
 
 class Store final : public scan::ScanStore,
                     public intel::IntelStore,
@@ -49,7 +52,8 @@ class Store final : public scan::ScanStore,
                     public access::AccessStore,
                     public baseline::BaselineStore,
                     public pkg::ArchiveStore,
-                    public sbom::SbomStore {
+                    public sbom::SbomStore,
+                    public release::InspectionCache {
  public:
   enum class Access { ReadWrite, ReadOnly };
 
@@ -170,6 +174,11 @@ class Store final : public scan::ScanStore,
   [[nodiscard]] Result<sbom::Bom> get_sbom(int64_t id) override;
   [[nodiscard]] Result<std::vector<sbom::Claim>> claims_for(const Sha256& sha256) override;
 
+  // release::InspectionCache (src/store/releases.cpp). Safe from several threads (a diff
+  // inspects its two releases at once); a store opened read-only keeps nothing.
+  std::optional<std::string> get_part(const Sha256& content, const std::string& key) override;
+  void put_part(const Sha256& content, const std::string& key, std::string_view value) override;
+
   // The store itself (src/store/store.cpp)
   /// How others can read the store file, or empty when only its owner can ("readable by its
   /// group", "readable by every user").
@@ -197,6 +206,7 @@ class Store final : public scan::ScanStore,
   // store has a scan running, so another process can tell a live scan from a killed one.
   int scan_lock_fd_ = -1;
   int schema_version_ = 0;
+  std::mutex parts_mutex_;
 };
 
 /// The store path when --db is not given: $CATENA_DB, else $XDG_DATA_HOME/catena/catena.db,
