@@ -265,15 +265,17 @@ with zipfile.ZipFile(os.path.join(sys.argv[1], "r.zip"), "w") as z:
     z.writestr("../x", b"x")
     z.writestr("ok", b"ok")
 )");
+  // A store of the test's own: inspection keeps what it finds in the store.
+  const std::string db = dir / "catena.db";
   const test::RunResult r =
-      test::run_catena({"release", "inspect", dir / "r.zip", "--format", "json"});
+      test::run_catena({"release", "inspect", "--db", db, dir / "r.zip", "--format", "json"});
   ASSERT_EQ(r.exit_code, 1) << r.err;  // the unsafe name is high
   const nlohmann::json doc = nlohmann::json::parse(r.out);
   EXPECT_EQ(doc["archives"], 1);
   EXPECT_EQ(doc["files"].size(), 3u);
   EXPECT_EQ(doc["findings"][0]["rule"], "RELEASE_UNSAFE_MEMBER_NAME");
-  EXPECT_EQ(test::run_catena({"release", "inspect", dir / "missing"}).exit_code, 2);
-  const test::RunResult table = test::run_catena({"release", "inspect", dir / "r.zip"});
+  EXPECT_EQ(test::run_catena({"release", "inspect", "--db", db, dir / "missing"}).exit_code, 2);
+  const test::RunResult table = test::run_catena({"release", "inspect", "--db", db, dir / "r.zip"});
   EXPECT_NE(table.out.find("r.zip!/ok"), std::string::npos) << table.out;
 }
 
