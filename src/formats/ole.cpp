@@ -246,6 +246,14 @@ Result<OleFile> parse_ole(std::span<const std::byte> file) {
     ole.entries[storage].children = std::move(children);
   }
 
+  if (ole.entries[0].size > 0) {
+    auto chain = follow_chain(ole.fat, ole.entries[0].start_sector);
+    if (chain) {
+      ole.mini_stream = std::move(*chain);
+    } else {
+      ole.problems.push_back("the mini stream's chain is damaged: " + chain.error().describe());
+    }
+  }
   // The mini FAT, for streams below the cutoff.
   if (first_mini_fat != kEndOfChain && first_mini_fat != kNoStream) {
     auto chain = follow_chain(ole.fat, first_mini_fat);
@@ -278,19 +286,27 @@ Result<std::vector<std::byte>> read_ole_stream(const OleFile& ole,
     CATENA_TRY(std::vector<uint32_t> chain, follow_chain(ole.fat, entry.start_sector));
     return read_chain(ole, file, chain, entry.size);
   }
-  // A small stream lives in the mini stream (the root's data), in 64-byte mini sectors.
-  CATENA_TRY(std::vector<std::byte> mini, read_ole_stream(ole, file, 0));
+  // A small stream lives in the mini stream (the root's data), in 64-byte mini sectors, each
+  // inside one of the root's sectors (a sector holds a whole number of them): read in place.
   CATENA_TRY(std::vector<uint32_t> chain, follow_chain(ole.mini_fat, entry.start_sector));
+  const uint64_t mini_length = ole.entries[0].size;
   std::vector<std::byte> out;
+  out.reserve(static_cast<size_t>(entry.size));
   for (uint32_t sector : chain) {
     if (out.size() >= entry.size) break;
     const uint64_t at = uint64_t{sector} * ole.mini_sector_size;
     const uint64_t want = std::min<uint64_t>(ole.mini_sector_size, entry.size - out.size());
-    if (!fits_in(mini.size(), at, want)) {
+    const uint64_t holder = at / ole.sector_size;
+    if (!fits_in(mini_length, at, want) || holder >= ole.mini_stream.size()) {
       return make_error(ErrorCode::OutOfRange, "a mini sector lies outside the mini stream");
     }
-    out.insert(out.end(), mini.begin() + static_cast<ptrdiff_t>(at),
-               mini.begin() + static_cast<ptrdiff_t>(at + want));
+    auto base = sector_offset(ole, file.size(), ole.mini_stream[static_cast<size_t>(holder)]);
+    const uint64_t offset = base ? *base + at % ole.sector_size : 0;
+    if (!base || !fits_in(file.size(), offset, want)) {
+      return make_error(ErrorCode::Truncated, "a mini sector lies outside the file");
+    }
+    out.insert(out.end(), file.begin() + static_cast<ptrdiff_t>(offset),
+               file.begin() + static_cast<ptrdiff_t>(offset + want));
   }
   if (out.size() < entry.size)
     return make_error(ErrorCode::Truncated, "a stream ends before its size");

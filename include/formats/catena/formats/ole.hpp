@@ -45,6 +45,9 @@ struct OleFile {
   uint32_t sector_size = 0, mini_sector_size = 0, mini_cutoff = 0;
   std::vector<OleEntry> entries;  // [0] is the root
   std::vector<uint32_t> fat, mini_fat;
+  /// The root's sectors, which hold the mini stream: a small stream is read through them in
+  /// place, never by copying the whole mini stream once per stream.
+  std::vector<uint32_t> mini_stream;
   std::vector<std::string> problems;  // damage that did not stop parsing
 };
 
