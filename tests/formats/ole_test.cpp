@@ -247,5 +247,81 @@ TEST(OleRegressions, SeedCorpusAndRegressionsParse) {
   EXPECT_GT(replayed, 0u);
 }
 
+// A compound file of many small streams, laid out field by field ([MS-CFB] version 3): every
+// stream is read back exactly, through the root's sectors. Each read used to copy the whole mini
+// stream, which made reading every stream of such a file quadratic (here 20,000 x 1.28 MB).
+TEST(OleStreams, ManySmallStreamsAreEachReadInPlace) {
+  constexpr uint32_t kStreams = 20000, kFree = 0xffffffff, kEnd = 0xfffffffe, kFatSect = 0xfffffffd;
+  const uint32_t dir_sectors = (kStreams + 1 + 3) / 4;
+  const uint32_t minifat_sectors = (kStreams + 127) / 128;
+  const uint32_t mini_sectors = (kStreams * 64 + 511) / 512;
+  uint32_t fat_sectors = 1;
+  while (fat_sectors * 128 < fat_sectors + dir_sectors + minifat_sectors + mini_sectors) {
+    ++fat_sectors;
+  }
+  ASSERT_LE(fat_sectors, 109u);
+  const uint32_t dir_at = fat_sectors, minifat_at = dir_at + dir_sectors,
+                 mini_at = minifat_at + minifat_sectors, total = mini_at + mini_sectors;
+  test::ByteBuilder b(512 * (size_t{total} + 1));
+  b.put(0, std::string_view("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8));
+  b.put_le<uint16_t>(0x18, 0x3e).put_le<uint16_t>(0x1a, 3).put_le<uint16_t>(0x1c, 0xfffe);
+  b.put_le<uint16_t>(0x1e, 9).put_le<uint16_t>(0x20, 6);
+  b.put_le<uint32_t>(0x2c, fat_sectors).put_le<uint32_t>(0x30, dir_at);
+  b.put_le<uint32_t>(0x38, 4096).put_le<uint32_t>(0x3c, minifat_at);
+  b.put_le<uint32_t>(0x40, minifat_sectors).put_le<uint32_t>(0x44, kEnd);
+  for (uint32_t i = 0; i < 109; ++i) b.put_le<uint32_t>(0x4c + 4 * i, i < fat_sectors ? i : kFree);
+  const auto sector = [](uint32_t n) { return 512 * (size_t{n} + 1); };
+  // The FAT: its own sectors, then three chains.
+  std::vector<uint32_t> fat(size_t{fat_sectors} * 128, kFree);
+  for (uint32_t i = 0; i < fat_sectors; ++i) fat[i] = kFatSect;
+  for (auto [first, count] :
+       {std::pair{dir_at, dir_sectors}, std::pair{minifat_at, minifat_sectors},
+        std::pair{mini_at, mini_sectors}}) {
+    for (uint32_t i = 0; i < count; ++i) fat[first + i] = i + 1 < count ? first + i + 1 : kEnd;
+  }
+  for (size_t i = 0; i < fat.size(); ++i) b.put_le<uint32_t>(sector(0) + 4 * i, fat[i]);
+  // The directory: the root, then each stream as the right sibling of the one before.
+  const auto entry = [&](uint32_t id, std::string_view name, uint8_t type, uint32_t right,
+                         uint32_t child, uint32_t start, uint64_t size) {
+    const size_t at = sector(dir_at) + 128 * size_t{id};
+    for (size_t c = 0; c < name.size(); ++c) b.put_le<uint16_t>(at + 2 * c, name[c]);
+    b.put_le<uint16_t>(at + 0x40, static_cast<uint16_t>(2 * (name.size() + 1)));
+    b.put_le<uint8_t>(at + 0x42, type).put_le<uint8_t>(at + 0x43, 1);
+    b.put_le<uint32_t>(at + 0x44, kFree).put_le<uint32_t>(at + 0x48, right);
+    b.put_le<uint32_t>(at + 0x4c, child).put_le<uint32_t>(at + 0x74, start);
+    b.put_le<uint64_t>(at + 0x78, size);
+  };
+  entry(0, "Root Entry", 5, kFree, 1, mini_at, uint64_t{kStreams} * 64);
+  for (uint32_t i = 1; i <= kStreams; ++i) {
+    entry(i, "s" + std::to_string(i), 2, i < kStreams ? i + 1 : kFree, kFree, i - 1, 64);
+  }
+  for (uint32_t i = kStreams + 1; i < dir_sectors * 4; ++i) entry(i, "", 0, kFree, kFree, 0, 0);
+  // Each stream one mini sector, filled with its own byte.
+  for (uint32_t i = 0; i < minifat_sectors * 128; ++i) {
+    b.put_le<uint32_t>(sector(minifat_at) + 4 * size_t{i}, i < kStreams ? kEnd : kFree);
+  }
+  for (uint32_t i = 0; i < kStreams; ++i) {
+    for (size_t k = 0; k < 64; ++k) {
+      b.put_le<uint8_t>(sector(mini_at) + 64 * size_t{i} + k, static_cast<uint8_t>(i * 7 + 1));
+    }
+  }
+  auto ole = parse_ole(b.span());
+  ASSERT_THAT(ole, IsOk());
+  ASSERT_EQ(ole->entries.size(), size_t{dir_sectors} * 4);
+  size_t exact = 0;
+  for (uint32_t i = 1; i <= kStreams; ++i) {
+    auto data = read_ole_stream(*ole, b.span(), i);
+    ASSERT_THAT(data, IsOk()) << i;
+    exact += data->size() == 64 && std::all_of(data->begin(), data->end(), [&](std::byte c) {
+               return c == static_cast<std::byte>(static_cast<uint8_t>((i - 1) * 7 + 1));
+             });
+  }
+  EXPECT_EQ(exact, kStreams);
+  // A mini sector past the mini stream's end is an error, not a read beyond it.
+  ole->entries[kStreams].start_sector = kStreams + 5;
+  ole->mini_fat[kStreams + 5] = kEnd;
+  EXPECT_FALSE(read_ole_stream(*ole, b.span(), kStreams));
+}
+
 }  // namespace
 }  // namespace catena::formats
