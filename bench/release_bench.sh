@@ -74,6 +74,7 @@ echo "release pair: $(basename "$old_rel") ($(du -sm "$old_rel" | cut -f1) MB) -
 find "$old_rel" "$new_rel" -type f -print0 | xargs -0 cat >/dev/null  # page cache warm for both tools
 
 # Cold figures are taken with --no-cache: nothing kept from an earlier run is reused.
+read -r serial_s serial_kib < <(wall_rss "$catena" release inspect --no-cache -j1 --format json "$old_rel")
 read -r inspect_s inspect_kib < <(wall_rss "$catena" release inspect --no-cache --format json "$old_rel")
 files=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["files"]), d["expanded_bytes"])' "$work/out")
 read -r file_count expanded <<<"$files"
@@ -83,12 +84,16 @@ find "$old_rel" -name '*.deb' -print0 | xargs -0 -I{} dpkg-deb -x {} "$work/x"
 find "$old_rel" -type f ! -name '*.deb' -exec cp {} "$work/x/" \;
 find "$work/x" -type f -print0 | xargs -0 cat >/dev/null
 sha_s=$(timed "find '$work/x' -type f -print0 | xargs -0 sha256sum")
+cores=$(nproc)
+sha_all_s=$(timed "find '$work/x' -type f -print0 | xargs -0 -n 256 -P $cores sha256sum")
 # The same bytes inspected where they lie (no archive to decompress): what catena adds to
 # hashing them, every file parsed and analysed.
+read -r tree_serial_s tree_serial_kib < <(wall_rss "$catena" release inspect --no-cache -j1 --format json "$work/x")
 read -r tree_s tree_kib < <(wall_rss "$catena" release inspect --no-cache --format json "$work/x")
 # What the bytes cost to get at: each package's data decompressed (dpkg-deb, as the archive
 # compressed it) and hashed, one package after another.
 unpack_s=$(timed "find '$old_rel' -name '*.deb' -print0 | xargs -0 -I{} sh -c 'dpkg-deb --fsys-tarfile {} | sha256sum >/dev/null'")
+unpack_all_s=$(timed "find '$old_rel' -name '*.deb' -print0 | xargs -0 -P $cores -I{} sh -c 'dpkg-deb --fsys-tarfile {} | sha256sum >/dev/null'")
 
 diff_times=()
 diff_rss=0
@@ -120,10 +125,11 @@ else
 fi
 
 echo "files in one release:          $file_count ($((expanded / 1000000)) MB expanded)"
-echo "release inspect:               ${inspect_s} s, $((inspect_kib / 1024)) MiB peak RSS"
-echo "sha256sum of the same bytes:   ${sha_s} s (extracted, page-cached, one core)"
-echo "decompression + sha256sum:     ${unpack_s} s (dpkg-deb --fsys-tarfile | sha256sum per package)"
-echo "release inspect of the extracted files: ${tree_s} s, $((tree_kib / 1024)) MiB peak RSS"
+echo "release inspect -j1:           ${serial_s} s, $((serial_kib / 1024)) MiB peak RSS (one worker)"
+echo "release inspect:               ${inspect_s} s, $((inspect_kib / 1024)) MiB peak RSS ($cores workers)"
+echo "sha256sum of the same bytes:   ${sha_s} s (extracted, page-cached, one core); ${sha_all_s} s on $cores"
+echo "decompression + sha256sum:     ${unpack_s} s (dpkg-deb --fsys-tarfile | sha256sum per package); ${unpack_all_s} s on $cores"
+echo "release inspect of the extracted files: ${tree_s} s, $((tree_kib / 1024)) MiB peak RSS; -j1 ${tree_serial_s} s"
 echo "release inspect, keeping parts: ${keep_s} s, $((keep_kib / 1024)) MiB peak RSS (store ${cache_mb} MB)"
 echo "release inspect again:         ${again_s} s, $((again_kib / 1024)) MiB peak RSS ($reused release files reused)"
 echo "release diff, old one kept:    ${warm_s} s, $((warm_kib / 1024)) MiB peak RSS"
@@ -131,5 +137,6 @@ echo "release diff (median of 3):    ${diff_s} s, $((diff_rss / 1024)) MiB peak 
 echo "diffoscope (default options):  ${bound}${dscope_s} s, $((dscope_kib / 1024)) MiB peak RSS"
 [ "${DIFFOSCOPE:-1}" = 0 ] || echo "speed-up:                      ${bound}$(echo "$dscope_s / $diff_s" | bc -l | cut -c1-6)x"
 echo "inspect / sha256 ceiling:      $(echo "$inspect_s / $sha_s" | bc -l | cut -c1-5)x"
-echo "inspect / decompress+sha256:   $(echo "$inspect_s / $unpack_s" | bc -l | cut -c1-5)x"
-echo "extracted inspect / sha256:    $(echo "$tree_s / $sha_s" | bc -l | cut -c1-5)x"
+echo "inspect / sha256 on $cores cores:  $(echo "$inspect_s / $sha_all_s" | bc -l | cut -c1-5)x"
+echo "inspect / decompress+sha256:   $(echo "$inspect_s / $unpack_s" | bc -l | cut -c1-5)x; on $cores cores $(echo "$inspect_s / $unpack_all_s" | bc -l | cut -c1-5)x"
+echo "extracted inspect / sha256:    $(echo "$tree_s / $sha_s" | bc -l | cut -c1-5)x; on $cores cores $(echo "$tree_s / $sha_all_s" | bc -l | cut -c1-5)x"

@@ -4,6 +4,7 @@
 
 #include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <unordered_map>
 
 #include "catena/attest/provenance.hpp"
@@ -38,6 +39,9 @@ void add_release_options(CLI::App& sub, ReleaseOptions& options, bool sarif) {
   sub.add_flag("--no-cache", options.no_cache,
                "Neither reuse nor keep what was found inside each release file (the store keeps "
                "it by the file's SHA-256)");
+  sub.add_option("--jobs,-j", options.inspect.jobs,
+                 "A directory release's files read at once (default: one per core; a diff "
+                 "shares them between its two releases)");
   sub.add_option("--max-depth", options.inspect.max_depth,
                  "Archives inside archives opened, the outermost counting as 1 (default 8)")
       ->check(CLI::Range(1u, 64u));
@@ -276,6 +280,9 @@ Runner register_release(CLI::App& app) {
     };
     // The two releases are inspected at once, one on each of two threads: they share nothing
     // but the read-only options and intelligence, and the cache, which locks.
+    if (options.inspect.jobs == 0) {
+      options.inspect.jobs = std::max(1u, std::thread::hardware_concurrency() / 2);
+    }
     auto later = std::async(std::launch::async,
                             [&] { return release::inspect(paths->second, options.inspect); });
     auto before = release::inspect(paths->first, options.inspect);

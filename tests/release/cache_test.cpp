@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "catena/core/rules.hpp"
@@ -23,20 +26,26 @@
 namespace catena::release {
 namespace {
 
+// Locked: a directory release's workers use it at once.
 class MemoryCache : public InspectionCache {
  public:
   std::optional<std::string> get_part(const Sha256& content, const std::string& key) override {
+    const std::lock_guard lock(mutex_);
     ++gets;
     auto found = kept.find({content, key});
     if (found == kept.end()) return std::nullopt;
     return found->second;
   }
   void put_part(const Sha256& content, const std::string& key, std::string_view value) override {
+    const std::lock_guard lock(mutex_);
     ++puts;
     kept[{content, key}] = std::string(value);
   }
   std::map<std::pair<Sha256, std::string>, std::string> kept;
   int gets = 0, puts = 0;
+
+ private:
+  std::mutex mutex_;
 };
 
 Inspection inspected(const std::string& path, const InspectOptions& options) {
@@ -124,6 +133,14 @@ TEST_F(InspectionCacheTest, AKeptArchiveIsTakenBackAsItWasRead) {
   bool found = false;
   for (const ReleaseFile& f : moved.files) found |= f.path == "renamed.zip!/bin/tool";
   EXPECT_TRUE(found);
+  bool escape = false;
+  for (const Finding& f : moved.findings) {
+    if (f.rule != "RELEASE_UNSAFE_MEMBER_NAME") continue;
+    EXPECT_EQ(f.path, "renamed.zip!/../escape.txt");
+    EXPECT_EQ(evidence_of(f, "archive"), "renamed.zip");
+    escape = true;
+  }
+  EXPECT_TRUE(escape);
 }
 
 TEST_F(InspectionCacheTest, IndicatorsAreMatchedAfreshOnWhatWasKept) {
@@ -189,6 +206,70 @@ TEST_F(InspectionCacheTest, OtherOptionsDamageAndTheBudgetMeanReadingAgain) {
   for (const Finding& f : limited.findings) limit |= f.rule == "RELEASE_ARCHIVE_LIMIT";
   EXPECT_TRUE(limit);
   EXPECT_EQ(cache.puts, puts);
+}
+
+// Several workers read a directory release's files: the same files, facts and findings, in
+// the same order, as one reader, and each content still parsed once.
+TEST_F(InspectionCacheTest, ReadingInParallelGivesWhatOneReaderGives) {
+  const std::string zip = test::read_file(release() + "/app.zip");
+  const std::string tool = test::read_file(dir_ / "payload/tool");
+  for (int i = 0; i < 12; ++i) {
+    const std::string n = std::to_string(i);
+    dir_.write("release/copies/" + n + "/app.zip", zip);  // the same archive, many times
+    dir_.write("release/copies/" + n + "/tool", tool);
+    dir_.write("release/loose/" + n + ".txt", "loose file " + n + " http://host" + n + ".com\n");
+  }
+  std::filesystem::create_symlink("nowhere", release() + "/dangling");
+  const uint64_t before_serial = formats::images_parsed();
+  const Inspection serial = inspected(release(), {.jobs = 1});
+  const uint64_t serial_parses = formats::images_parsed() - before_serial;
+  EXPECT_GT(serial.files.size(), 60u);
+  for (unsigned jobs : {2u, 3u, 8u}) {
+    const uint64_t before = formats::images_parsed();
+    const Inspection parallel = inspected(release(), {.jobs = jobs});
+    EXPECT_EQ(formats::images_parsed() - before, serial_parses) << jobs;
+    EXPECT_EQ(summary_of(parallel), summary_of(serial)) << jobs;
+    MemoryCache cache;
+    inspected(release(), {.cache = &cache, .jobs = jobs});
+    const Inspection again = inspected(release(), {.cache = &cache, .jobs = jobs});
+    EXPECT_EQ(again.reused, 13u) << jobs;  // app.zip and its twelve copies
+    EXPECT_EQ(summary_of(again), summary_of(serial)) << jobs;
+  }
+}
+
+// A release whose files fit the budget of expanded bytes one by one but not together: what
+// the budget leaves out is what one reader, in the walk's order, leaves out.
+TEST(InspectInParallel, ABudgetRunOutIsSpentInTheWalksOrder) {
+  test::TempDir dir;
+  const test::RunResult r =
+      test::run_command({"python3", "-c",
+                         "import os, sys, zipfile\n"
+                         "for i in range(4):\n"
+                         "    with zipfile.ZipFile(os.path.join(sys.argv[1], 'z%d.zip' % i), 'w', "
+                         "zipfile.ZIP_DEFLATED) as z:\n"
+                         "        z.writestr('part%d.txt' % i, ('zip %d ' % i) * 50000)\n",
+                         dir.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  InspectOptions tight{.jobs = 1};
+  tight.limits.max_total_bytes = 700'000;  // two of the four 300,000-byte members
+  const Inspection serial = inspected(dir.path(), tight);
+  std::vector<std::string> limited;
+  for (const Finding& f : serial.findings) {
+    if (f.rule == "RELEASE_ARCHIVE_LIMIT") limited.push_back(f.path);
+  }
+  std::sort(limited.begin(), limited.end());
+  EXPECT_EQ(limited, (std::vector<std::string>{"z2.zip", "z3.zip"}));
+
+  MemoryCache cache;
+  InspectOptions parallel = tight;
+  parallel.jobs = 4;
+  parallel.cache = &cache;
+  const Inspection first = inspected(dir.path(), parallel);
+  EXPECT_EQ(summary_of(first), summary_of(serial));
+  EXPECT_EQ(first.reused, 0u);  // parts kept by the parallel pass are not counted as reused
+  const Inspection second = inspected(dir.path(), parallel);
+  EXPECT_EQ(summary_of(second), summary_of(serial));
+  EXPECT_EQ(second.reused, 2u);  // z0 and z1, kept by the first inspection
 }
 
 TEST(InspectionPart, EveryTruncationOrFlippedByteIsAnErrorOrAPart) {

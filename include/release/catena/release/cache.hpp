@@ -29,8 +29,10 @@
 namespace catena::release {
 
 /// Raised whenever what inspect concludes about a file changes, so kept parts are not reused.
-inline constexpr int kInspectionVersion = 1;
+inline constexpr int kInspectionVersion = 2;
 
+/// Called from several threads at once (a directory release's workers, a diff's two sides):
+/// an implementation locks.
 class InspectionCache {
  public:
   virtual ~InspectionCache() = default;

@@ -43,6 +43,11 @@ struct InspectOptions {
   /// Where what was found inside each of the release's own files is kept and reused by the
   /// file's SHA-256 (cache.hpp); null: nothing kept. Used from both threads of a diff.
   InspectionCache* cache = nullptr;
+  /// Workers reading a directory release's own files at once (0: one per core). The result
+  /// does not depend on it: files are merged in the walk's order, and a release that runs out
+  /// of its expanded-bytes budget is read again serially, so that what the budget leaves out
+  /// is what a serial reading leaves out.
+  unsigned jobs = 0;
 };
 
 struct ReleaseFile {
