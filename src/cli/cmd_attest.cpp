@@ -189,6 +189,7 @@ Runner register_attest(CLI::App& app) {
     std::string format = "dsse";
     std::vector<std::string> env_values;
     std::string builder_id;
+    std::string host;
     bool no_trace = false;
     bool no_libraries = false;
     bool allow_ptrace = false;
@@ -244,6 +245,8 @@ Runner register_attest(CLI::App& app) {
       ->allow_extra_args(false);
   attest->add_option("--builder-id", options->builder_id,
                      "SLSA builder id (default urn:catena:host:<hostname>)");
+  attest->add_option("--host", options->host,
+                     "Record the build under this host name (default: this machine's)");
   attest->add_flag("--no-trace", options->no_trace, "Do not trace the command's programs");
   attest->add_flag("--no-libraries", options->no_libraries,
                    "Do not record the shared libraries traced processes mapped");
@@ -318,7 +321,7 @@ Runner register_attest(CLI::App& app) {
     auto products = attest::record_artifacts(options->products, artifact_options);
     if (!products) return fail(products.error());
     const int command_exit = trace->exit_code;
-    const std::string host = host_name();
+    const std::string host = options->host.empty() ? host_name() : options->host;
 
     std::string text;
     std::string out = options->out;

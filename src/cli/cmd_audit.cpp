@@ -96,6 +96,7 @@ Runner register_audit(CLI::App& app) {
                          [&](store::Store& store, report::ScanReport& report) -> Result<bool> {
                            request->packages = command->session.owners;
                            request->session = std::move(command->session);
+                           request->host = command->host;
                            CATENA_TRY(audit::AuditResult result, audit::run_audit(store, *request));
                            report = report_of("audit", result.scan);
                            report.findings = std::move(result.findings);

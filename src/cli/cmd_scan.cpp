@@ -15,6 +15,9 @@ void add_scan_options(CLI::App& app, ScanCommand& command, std::string& digests)
                "List every finding in full instead of grouping them (table output)");
   app.add_option("-j,--jobs", command.session.scan.jobs, "Parallel workers (default: one per core)")
       ->check(CLI::Range(0u, 1024u));
+  app.add_option("--host", command.host,
+                 "Record under this host name (default: this machine's): for a mounted disk "
+                 "image, a container or a VM of another machine");
   app.add_flag("-x,--one-file-system", command.session.scan.one_file_system,
                "Do not descend into directories on other file systems");
   app.add_option("--exclude", command.session.scan.excludes,
@@ -150,7 +153,8 @@ Runner register_scan(CLI::App& app) {
     return run_scan_like(
         *command, [&](store::Store& store, report::ScanReport& report) -> Result<bool> {
           scan::ScanSummary interrupted;
-          const scan::ScanMeta meta{.kind = "scan", .host = {}, .arguments = process_arguments()};
+          const scan::ScanMeta meta{
+              .kind = "scan", .host = command->host, .arguments = process_arguments()};
           auto summary = scan::run_session(store, store, command->session, meta, &interrupted);
           if (!summary && summary.error().code != ErrorCode::Interrupted) {
             return tl::unexpected(summary.error());

@@ -15,6 +15,7 @@ struct ScanCommand {
   OutputOptions output;
   scan::Session session;
   std::string html;  // also write the report as HTML to this file
+  std::string host;  // recorded under this name; empty: this machine's
 };
 
 /// The options `scan` and `audit` share; `digests` receives the --digests text.

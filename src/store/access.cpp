@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "catena/access/reach.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
@@ -172,6 +174,39 @@ Status Store::replace_access(const std::string& host,
                                 r.target, r.account, Blob{r.path}, r.owner, r.mode, r.fingerprint,
                                 r.protection, r.holds_secret, r.signing, r.build_critical,
                                 r.detail));
+  }
+  // What the credentials reach, as windows: a reach seen again stays open; a new one opens
+  // now; an open one not seen now closes now.
+  std::set<int64_t> still;
+  for (const access::Reach& r : access::reach_of(records)) {
+    std::optional<int64_t> open;
+    CATENA_TRY_STATUS(first_row(
+        db_, kWhat,
+        "SELECT id FROM access_reach WHERE host = ? AND account = ? AND credential = ? AND "
+        "target = ? AND kind = ? AND path = ? AND until_ns IS NULL",
+        [&](const Statement& row) { open = row.column_int(0); }, host, r.account, r.credential,
+        r.target, r.kind, Blob{r.path}));
+    if (open) {
+      still.insert(*open);
+      continue;
+    }
+    CATENA_TRY_STATUS(run(db_, kWhat,
+                          "INSERT INTO access_reach(host, account, credential, target, kind, "
+                          "path, first_ns) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                          host, r.account, r.credential, r.target, r.kind, Blob{r.path},
+                          discovered_ns));
+    still.insert(sqlite3_last_insert_rowid(db_));
+  }
+  std::vector<int64_t> ended;
+  CATENA_TRY_STATUS(for_each_row(
+      db_, kWhat, "SELECT id FROM access_reach WHERE host = ? AND until_ns IS NULL",
+      [&](const Statement& row) {
+        if (!still.contains(row.column_int(0))) ended.push_back(row.column_int(0));
+      },
+      host));
+  for (int64_t id : ended) {
+    CATENA_TRY_STATUS(
+        run(db_, kWhat, "UPDATE access_reach SET until_ns = ? WHERE id = ?", discovered_ns, id));
   }
   return txn.commit();
 }

@@ -309,9 +309,55 @@ CREATE TABLE release_parts (
 CREATE UNIQUE INDEX release_parts_by_content ON release_parts(sha256, key);
 )sql";
 
-constexpr std::array<std::string_view, 14> kMigrations = {
-    kVersion1, kVersion2, kVersion3,  kVersion4,  kVersion5,  kVersion6,  kVersion7,
-    kVersion8, kVersion9, kVersion10, kVersion11, kVersion12, kVersion13, kVersion14};
+// The graph's own sources: what each credential reached and while (access_reach, kept up to
+// date by each access scan: a reach seen again stays open, one no longer seen is closed at
+// that scan), release manifests and deployments.
+constexpr std::string_view kVersion15 = R"sql(
+CREATE TABLE access_reach (
+  id INTEGER PRIMARY KEY,
+  host TEXT NOT NULL,
+  account TEXT NOT NULL,
+  credential TEXT NOT NULL,
+  target TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  path BLOB NOT NULL,
+  first_ns INTEGER NOT NULL,
+  until_ns INTEGER
+);
+CREATE INDEX access_reach_by_host ON access_reach(host, account);
+CREATE INDEX access_reach_by_credential ON access_reach(credential);
+CREATE INDEX access_reach_by_target ON access_reach(target);
+CREATE TABLE releases (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  released_ns INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  UNIQUE (name, version)
+);
+CREATE TABLE release_files (
+  release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  sha256 BLOB NOT NULL CHECK (length(sha256) = 32)
+);
+CREATE INDEX release_files_by_sha256 ON release_files(sha256);
+CREATE INDEX release_files_by_release ON release_files(release_id);
+CREATE TABLE deployments (
+  id INTEGER PRIMARY KEY,
+  site TEXT NOT NULL,
+  release_name TEXT NOT NULL,
+  release_version TEXT NOT NULL,
+  installed_ns INTEGER NOT NULL,
+  removed_ns INTEGER,
+  source TEXT NOT NULL
+);
+CREATE INDEX deployments_by_release ON deployments(release_name, release_version);
+CREATE INDEX deployments_by_site ON deployments(site);
+)sql";
+
+constexpr std::array<std::string_view, 15> kMigrations = {
+    kVersion1, kVersion2,  kVersion3,  kVersion4,  kVersion5,  kVersion6,  kVersion7, kVersion8,
+    kVersion9, kVersion10, kVersion11, kVersion12, kVersion13, kVersion14, kVersion15};
 
 }  // namespace
 

@@ -3,8 +3,9 @@
 /// contents (scan::ScanStore), intelligence (intel::IntelStore), attestations
 /// (attest::AttestationStore), build access (access::AccessStore), baselines
 /// (baseline::BaselineStore), the archive Releases the anchor believed (pkg::ArchiveStore),
-/// imported SBOMs (sbom::SbomStore) and what release inspection found inside release files
-/// (release::InspectionCache). The
+/// imported SBOMs (sbom::SbomStore), what release inspection found inside release files
+/// (release::InspectionCache) and the supply-chain graph over all of it, with release manifests
+/// and deployments (graph::GraphStore). The
 /// record types and the interfaces' contracts live with their modules; this class adds opening,
 /// migration, locking and checking.
 ///
@@ -34,6 +35,7 @@
 #include "catena/core/digest.hpp"
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
+#include "catena/graph/graph_store.hpp"
 #include "catena/intel/intel_store.hpp"
 #include "catena/pkg/archive_store.hpp"
 #include "catena/release/cache.hpp"
@@ -44,7 +46,7 @@ struct sqlite3;
 
 namespace catena::store {
 
-inline constexpr int kSchemaVersion = 14;
+inline constexpr int kSchemaVersion = 15;
 
 class Store final : public scan::ScanStore,
                     public intel::IntelStore,
@@ -53,7 +55,8 @@ class Store final : public scan::ScanStore,
                     public baseline::BaselineStore,
                     public pkg::ArchiveStore,
                     public sbom::SbomStore,
-                    public release::InspectionCache {
+                    public release::InspectionCache,
+                    public graph::GraphStore {
  public:
   enum class Access { ReadWrite, ReadOnly };
 
@@ -179,6 +182,14 @@ class Store final : public scan::ScanStore,
   std::optional<std::string> get_part(const Sha256& content, const std::string& key) override;
   void put_part(const Sha256& content, const std::string& key, std::string_view value) override;
 
+  // graph::GraphStore (src/store/graph.cpp): each node's edges from the tables that hold them
+  // (docs/graph.md).
+  [[nodiscard]] Result<std::vector<graph::Edge>> edges_from(const graph::NodeRef& node) override;
+  [[nodiscard]] Result<std::vector<graph::Edge>> edges_to(const graph::NodeRef& node) override;
+  [[nodiscard]] Result<std::optional<int64_t>> first_seen(const graph::NodeRef& node) override;
+  [[nodiscard]] Status put_release(const graph::ReleaseRecord& release) override;
+  [[nodiscard]] Status put_deployments(const std::vector<graph::Deployment>& deployments) override;
+
   // The store itself (src/store/store.cpp)
   /// How others can read the store file, or empty when only its owner can ("readable by its
   /// group", "readable by every user").
@@ -192,6 +203,8 @@ class Store final : public scan::ScanStore,
   [[nodiscard]] Status prepare_schema(Access access);
   [[nodiscard]] Status recover_interrupted_scans(Access access);
   [[nodiscard]] Result<int64_t> host_id(const std::string& name);
+  // Every host name the store records: scanned, access-scanned, or building.
+  [[nodiscard]] Result<std::vector<std::string>> graph_host_names();
   [[nodiscard]] Status write_batch(int64_t scan_id,
                                    size_t count,
                                    const std::function<const scan::FileRecord&(size_t)>& record_at,

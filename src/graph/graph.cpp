@@ -1,0 +1,293 @@
+#include "catena/graph/graph.hpp"
+
+#include <algorithm>
+#include <array>
+#include <queue>
+#include <tuple>
+
+namespace catena::graph {
+namespace {
+
+constexpr std::array<std::pair<NodeKind, std::string_view>, 11> kKinds = {{
+    {NodeKind::Host, "host"},
+    {NodeKind::Account, "account"},
+    {NodeKind::Credential, "credential"},
+    {NodeKind::Target, "target"},
+    {NodeKind::Content, "content"},
+    {NodeKind::Occurrence, "occurrence"},
+    {NodeKind::Package, "package"},
+    {NodeKind::Build, "build"},
+    {NodeKind::Artifact, "artifact"},
+    {NodeKind::Release, "release"},
+    {NodeKind::Deployment, "deployment"},
+}};
+
+// A node as a query holds it: what it knows of it, and how it got there.
+struct Label {
+  NodeRef node;
+  int64_t at = 0;
+  unsigned hops = 0;
+  size_t edge = 0;           // into the query's edges: the edge that led here
+  size_t parent = SIZE_MAX;  // the label it came from; SIZE_MAX for the start
+};
+
+// The path to (blast) or from (origin) a label, through its parents.
+std::vector<Edge> path_of(const std::vector<Label>& labels,
+                          size_t label,
+                          const std::vector<Edge>& edges,
+                          bool backward) {
+  std::vector<Edge> out;
+  for (size_t at = label; labels[at].parent != SIZE_MAX; at = labels[at].parent) {
+    out.push_back(edges[labels[at].edge]);
+  }
+  if (!backward) std::reverse(out.begin(), out.end());
+  return out;
+}
+
+// Where a query starts in time: the option, else the node's first appearance, else the edges'.
+Result<int64_t> start_time(GraphSource& source,
+                           const NodeRef& node,
+                           const std::optional<int64_t>& option,
+                           const std::vector<Edge>& edges,
+                           bool forward) {
+  if (option) return *option;
+  CATENA_TRY(std::optional<int64_t> seen, source.first_seen(node));
+  if (seen) return *seen;
+  if (edges.empty()) {
+    return make_error(ErrorCode::NotFound, node_name(node) + " is not in the graph");
+  }
+  int64_t at = forward ? kOpen : kBeginning;
+  for (const Edge& e : edges) {
+    at = forward ? std::min(at, e.valid_from) : std::max(at, e.valid_to - 1);
+  }
+  return at;
+}
+
+}  // namespace
+
+std::string_view node_kind_name(NodeKind kind) {
+  for (const auto& [k, name] : kKinds) {
+    if (k == kind) return name;
+  }
+  return "unknown";
+}
+
+std::optional<NodeKind> parse_node_kind(std::string_view name) {
+  for (const auto& [kind, n] : kKinds) {
+    if (n == name) return kind;
+  }
+  return std::nullopt;
+}
+
+std::string node_name(const NodeRef& node) {
+  return std::string(node_kind_name(node.kind)) + ":" + node.key;
+}
+
+std::optional<NodeRef> parse_node_name(std::string_view text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon + 1 == text.size()) return std::nullopt;
+  auto kind = parse_node_kind(text.substr(0, colon));
+  if (!kind) return std::nullopt;
+  return NodeRef{*kind, std::string(text.substr(colon + 1))};
+}
+
+void MemoryGraph::add(Edge edge) {
+  out_[edge.from].push_back(edges_.size());
+  in_[edge.to].push_back(edges_.size());
+  edges_.push_back(std::move(edge));
+}
+
+Result<std::vector<Edge>> MemoryGraph::edges_from(const NodeRef& node) {
+  std::vector<Edge> out;
+  if (auto it = out_.find(node); it != out_.end()) {
+    for (size_t i : it->second) out.push_back(edges_[i]);
+  }
+  return out;
+}
+
+Result<std::vector<Edge>> MemoryGraph::edges_to(const NodeRef& node) {
+  std::vector<Edge> out;
+  if (auto it = in_.find(node); it != in_.end()) {
+    for (size_t i : it->second) out.push_back(edges_[i]);
+  }
+  return out;
+}
+
+Result<std::optional<int64_t>> MemoryGraph::first_seen(const NodeRef& node) {
+  auto it = first_seen_.find(node);
+  if (it == first_seen_.end()) return std::optional<int64_t>{};
+  return std::optional<int64_t>{it->second};
+}
+
+Result<Reach> blast(GraphSource& source, const NodeRef& start, const QueryOptions& options) {
+  CATENA_TRY(std::vector<Edge> first, source.edges_from(start));
+  CATENA_TRY(const int64_t start_at, start_time(source, start, options.since, first, true));
+  Reach reach{.start = start, .start_at = start_at};
+  std::vector<Edge> edges;
+  std::vector<Label> labels{{.node = start, .at = start_at}};
+  std::map<NodeRef, size_t> best{{start, 0}};
+  // Earliest arrival first; then fewer hops; then the order labels were made.
+  using Entry = std::tuple<int64_t, unsigned, size_t>;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
+  queue.emplace(start_at, 0u, 0u);
+  std::vector<size_t> settled;
+  bool first_expansion = true;
+  while (!queue.empty()) {
+    const auto [at, hops, label] = queue.top();
+    queue.pop();
+    const NodeRef node = labels[label].node;
+    if (best.at(node) != label) continue;  // a better label came since
+    if (settled.size() == options.max_nodes) {
+      reach.truncated = true;  // one more node was there to report
+      break;
+    }
+    settled.push_back(label);
+    if (hops >= options.max_depth) continue;
+    std::vector<Edge> out;
+    if (first_expansion) {
+      out = std::move(first);
+      first_expansion = false;
+    } else {
+      CATENA_TRY(out, source.edges_from(node));
+    }
+    for (Edge& e : out) {
+      const int64_t t = std::max(at, e.valid_from);
+      if (t >= e.valid_to) continue;  // over before it could be taken
+      if (options.until && t > *options.until) continue;
+      auto known = best.find(e.to);
+      if (known != best.end()) {
+        const Label& had = labels[known->second];
+        if (had.at < t || (had.at == t && had.hops <= hops + 1)) continue;
+      }
+      edges.push_back(std::move(e));
+      labels.push_back({.node = edges.back().to,
+                        .at = t,
+                        .hops = hops + 1,
+                        .edge = edges.size() - 1,
+                        .parent = label});
+      best[edges.back().to] = labels.size() - 1;
+      queue.emplace(t, hops + 1, labels.size() - 1);
+    }
+  }
+  for (size_t label : settled) {
+    reach.nodes.push_back({.node = labels[label].node,
+                           .at = labels[label].at,
+                           .path = path_of(labels, label, edges, false)});
+  }
+  return reach;
+}
+
+Result<Reach> origin(GraphSource& source, const NodeRef& target, const QueryOptions& options) {
+  CATENA_TRY(std::vector<Edge> first, source.edges_to(target));
+  CATENA_TRY(const int64_t target_at, start_time(source, target, options.until, first, false));
+  Reach reach{.start = target, .start_at = target_at};
+  std::vector<Edge> edges;
+  std::vector<Label> labels{{.node = target, .at = target_at}};
+  std::map<NodeRef, size_t> best{{target, 0}};
+  // Latest deadline first; then fewer hops; then the order labels were made.
+  using Entry = std::tuple<int64_t, int64_t, int64_t>;  // (deadline, -hops, -label)
+  std::priority_queue<Entry> queue;
+  queue.emplace(target_at, 0, 0);
+  std::vector<size_t> settled;
+  bool first_expansion = true;
+  while (!queue.empty()) {
+    const auto [deadline, negative_hops, negative_label] = queue.top();
+    queue.pop();
+    const auto label = static_cast<size_t>(-negative_label);
+    const auto hops = static_cast<unsigned>(-negative_hops);
+    const NodeRef node = labels[label].node;
+    if (best.at(node) != label) continue;
+    if (settled.size() == options.max_nodes) {
+      reach.truncated = true;  // one more node was there to report
+      break;
+    }
+    settled.push_back(label);
+    if (hops >= options.max_depth) continue;
+    std::vector<Edge> in;
+    if (first_expansion) {
+      in = std::move(first);
+      first_expansion = false;
+    } else {
+      CATENA_TRY(in, source.edges_to(node));
+    }
+    for (Edge& e : in) {
+      // Reached by `latest`, the tail still takes this edge in time for the head's deadline.
+      if (e.valid_from > deadline) continue;
+      const int64_t latest = std::min(deadline, e.valid_to - 1);
+      if (options.since && latest < *options.since) continue;
+      auto known = best.find(e.from);
+      if (known != best.end()) {
+        const Label& had = labels[known->second];
+        if (had.at > latest || (had.at == latest && had.hops <= hops + 1)) continue;
+      }
+      edges.push_back(std::move(e));
+      labels.push_back({.node = edges.back().from,
+                        .at = latest,
+                        .hops = hops + 1,
+                        .edge = edges.size() - 1,
+                        .parent = label});
+      best[edges.back().from] = labels.size() - 1;
+      queue.emplace(latest, -static_cast<int64_t>(hops + 1),
+                    -static_cast<int64_t>(labels.size() - 1));
+    }
+  }
+  for (size_t label : settled) {
+    reach.nodes.push_back({.node = labels[label].node,
+                           .at = labels[label].at,
+                           .path = path_of(labels, label, edges, true)});
+  }
+  return reach;
+}
+
+Result<std::vector<Reached>> paths(GraphSource& source,
+                                   const NodeRef& from,
+                                   const NodeRef& to,
+                                   const QueryOptions& options) {
+  CATENA_TRY(std::vector<Edge> first, source.edges_from(from));
+  CATENA_TRY(const int64_t start_at, start_time(source, from, options.since, first, true));
+  std::vector<Edge> edges;
+  std::vector<Label> labels{{.node = from, .at = start_at}};
+  std::map<NodeRef, int64_t> earliest{{from, start_at}};
+  std::map<NodeRef, std::vector<Edge>> fetched{{from, std::move(first)}};
+  std::vector<Reached> out;
+  if (from == to) return out;
+  // Round k extends the labels that improved in round k-1 by one hop: each round's arrival at
+  // a node is the earliest any path of at most k hops gives.
+  std::vector<size_t> frontier{0};
+  for (unsigned hop = 1; hop <= options.max_depth && !frontier.empty(); ++hop) {
+    std::map<NodeRef, size_t> improved;
+    for (size_t label : frontier) {
+      const NodeRef node = labels[label].node;
+      if (node == to) continue;  // a path goes no further than its end
+      auto cached = fetched.find(node);
+      if (cached == fetched.end()) {
+        CATENA_TRY(std::vector<Edge> out_edges, source.edges_from(node));
+        cached = fetched.emplace(node, std::move(out_edges)).first;
+      }
+      for (const Edge& e : cached->second) {
+        const int64_t t = std::max(labels[label].at, e.valid_from);
+        if (t >= e.valid_to) continue;
+        if (options.until && t > *options.until) continue;
+        auto had = earliest.find(e.to);
+        if (had != earliest.end() && had->second <= t) continue;
+        earliest[e.to] = t;
+        edges.push_back(e);
+        labels.push_back(
+            {.node = e.to, .at = t, .hops = hop, .edge = edges.size() - 1, .parent = label});
+        improved[e.to] = labels.size() - 1;
+        if (labels.size() >= options.max_nodes) break;
+      }
+    }
+    if (auto reached = improved.find(to); reached != improved.end()) {
+      out.push_back({.node = to,
+                     .at = labels[reached->second].at,
+                     .path = path_of(labels, reached->second, edges, false)});
+    }
+    frontier.clear();
+    for (const auto& [node, label] : improved) frontier.push_back(label);
+    if (labels.size() >= options.max_nodes) break;
+  }
+  return out;
+}
+
+}  // namespace catena::graph

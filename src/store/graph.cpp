@@ -1,0 +1,510 @@
+// graph::GraphStore: the supply-chain graph read from what scans, access scans, attestations,
+// release manifests and deployments recorded. Each node's edges are one or two indexed
+// queries, so a query reads the store in proportion to what it reaches.
+#include <algorithm>
+
+#include "catena/core/text.hpp"
+#include "catena/store/store.hpp"
+#include "sqlite.hpp"
+
+namespace catena::store {
+namespace {
+
+using graph::Edge;
+using graph::kOpen;
+using graph::NodeKind;
+using graph::NodeRef;
+
+constexpr std::string_view kWhat = "cannot read the graph";
+
+// Formats whose contents are followed back from a host: the programs and installers that
+// could have led somewhere, not every data file a host held.
+constexpr std::string_view kProgramFormats =
+    "('pe', 'elf', 'macho', 'msi', 'dmg', 'script', 'jar', 'deb', 'zip')";
+
+std::string lower_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The host part of a target as an ssh config, a remote URL or a registry names it:
+// "ssh://git@build-01.corp:2222/repo" → "build-01.corp".
+std::string host_part(std::string_view target) {
+  if (const size_t scheme = target.find("://"); scheme != std::string_view::npos) {
+    target.remove_prefix(scheme + 3);
+  }
+  if (const size_t end = target.find_first_of("/?#"); end != std::string_view::npos) {
+    target = target.substr(0, end);
+  }
+  if (const size_t at = target.rfind('@'); at != std::string_view::npos) {
+    target.remove_prefix(at + 1);
+  }
+  if (!target.starts_with('[')) {
+    if (const size_t colon = target.find(':'); colon != std::string_view::npos) {
+      target = target.substr(0, colon);
+    }
+  }
+  while (target.ends_with('.')) target.remove_suffix(1);
+  return lower_ascii(target);
+}
+
+std::string_view first_label(std::string_view name) { return name.substr(0, name.find('.')); }
+
+// A target names a recorded host by its full name, or one of the two by its short name
+// ("build-01" for "build-01.corp.example"), as ssh aliases and short remotes do.
+bool names_host(const std::string& target_host, const std::string& host) {
+  if (target_host.empty()) return false;
+  const std::string h = lower_ascii(host);
+  if (target_host == h) return true;
+  const bool target_short = target_host.find('.') == std::string::npos;
+  const bool host_short = h.find('.') == std::string::npos;
+  if (target_short && !host_short) return first_label(h) == target_host;
+  if (host_short && !target_short) return first_label(target_host) == h;
+  return false;
+}
+
+// "a|b" split at its first '|' (host names have none; paths may).
+std::pair<std::string, std::string> split_key(const std::string& key) {
+  const size_t bar = key.find('|');
+  if (bar == std::string::npos) return {key, ""};
+  return {key.substr(0, bar), key.substr(bar + 1)};
+}
+
+int64_t until_of(const Statement& row, int column) {
+  return row.column_is_null(column) ? kOpen : row.column_int(column);
+}
+
+Edge make_edge(NodeRef from,
+               NodeRef to,
+               std::string kind,
+               int64_t valid_from,
+               int64_t valid_to,
+               std::string evidence) {
+  return {.from = std::move(from),
+          .to = std::move(to),
+          .kind = std::move(kind),
+          .valid_from = valid_from,
+          .valid_to = std::max(valid_to, valid_from + 1),
+          .evidence = std::move(evidence)};
+}
+
+// A build's moment: when it started, else finished, else when it was stored.
+constexpr std::string_view kBuildTime = "COALESCE(a.started_ns, a.finished_ns, a.stored_ns)";
+
+}  // namespace
+
+Result<std::vector<std::string>> Store::graph_host_names() {
+  std::vector<std::string> out;
+  CATENA_TRY_STATUS(for_each_row(
+      db_, kWhat,
+      "SELECT name FROM hosts UNION SELECT host FROM access_reach UNION SELECT host FROM "
+      "attestations ORDER BY 1",
+      [&](const Statement& row) { out.push_back(row.column_text(0)); }));
+  return out;
+}
+
+Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
+  std::vector<Edge> out;
+  switch (node.kind) {
+    case NodeKind::Content: {
+      auto digest = sha256_from_hex(node.key);
+      if (!digest) return out;
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT h.name, f.path, s.started_ns, u.started_ns, f.scan_id FROM files f "
+          "JOIN scans s ON s.id = f.scan_id JOIN hosts h ON h.id = s.host_id "
+          "LEFT JOIN scans u ON u.id = f.until_scan_id WHERE f.sha256 = ? "
+          "ORDER BY s.started_ns, f.id",
+          [&](const Statement& row) {
+            out.push_back(make_edge(
+                node, {NodeKind::Occurrence, row.column_text(0) + "|" + row.column_text(1)},
+                "lay-at", row.column_int(2), until_of(row, 3),
+                "scan " + std::to_string(row.column_int(4))));
+          },
+          *digest));
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT a.id, d.role, d.name, " + std::string(kBuildTime) +
+              ", a.step FROM attestation_digests d JOIN attestations a ON a.id = "
+              "d.attestation_id WHERE d.sha256 = ? AND d.role <> 'subject' ORDER BY a.id",
+          [&](const Statement& row) {
+            const int64_t at = row.column_int(3);
+            out.push_back(make_edge(node, {NodeKind::Build, std::to_string(row.column_int(0))},
+                                    "used-by", at, at + 1,
+                                    "attestation " + std::to_string(row.column_int(0)) + " (" +
+                                        row.column_text(1) + " " + row.column_text(2) + ")"));
+          },
+          *digest));
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT r.name, r.version, r.released_ns, f.path FROM release_files f JOIN releases r "
+          "ON r.id = f.release_id WHERE f.sha256 = ? ORDER BY r.released_ns, r.id",
+          [&](const Statement& row) {
+            out.push_back(make_edge(
+                node, {NodeKind::Release, row.column_text(0) + "|" + row.column_text(1)},
+                "shipped-in", row.column_int(2), kOpen, "release manifest: " + row.column_text(3)));
+          },
+          *digest));
+      break;
+    }
+    case NodeKind::Occurrence: {
+      auto [host, path] = split_key(node.key);
+      out.push_back(make_edge(node, {NodeKind::Host, host}, "on", graph::kBeginning, kOpen, ""));
+      break;
+    }
+    case NodeKind::Host: {
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT account, MIN(first_ns) FROM access_reach WHERE host = ? GROUP BY account "
+          "ORDER BY account",
+          [&](const Statement& row) {
+            out.push_back(make_edge(node, {NodeKind::Account, node.key + "|" + row.column_text(0)},
+                                    "home", row.column_int(1), kOpen, "access scan"));
+          },
+          node.key));
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT a.id, " + std::string(kBuildTime) +
+              ", a.step FROM attestations a WHERE a.host = ? ORDER BY 2, a.id",
+          [&](const Statement& row) {
+            const int64_t at = row.column_int(1);
+            out.push_back(make_edge(node, {NodeKind::Build, std::to_string(row.column_int(0))},
+                                    "ran", at, at + 1,
+                                    "attestation " + std::to_string(row.column_int(0)) + " (step " +
+                                        row.column_text(2) + ")"));
+          },
+          node.key));
+      break;
+    }
+    case NodeKind::Account: {
+      auto [host, account] = split_key(node.key);
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT credential, target, kind, path, first_ns, until_ns FROM access_reach "
+          "WHERE host = ? AND account = ? ORDER BY first_ns, id",
+          [&](const Statement& row) {
+            const std::string credential = row.column_text(0);
+            const std::string evidence = "access scan of " + host + ": " +
+                                         escape_for_terminal(row.column_text(3)) + " (" +
+                                         row.column_text(2) + ")";
+            if (!credential.empty()) {
+              out.push_back(make_edge(node, {NodeKind::Credential, credential}, "holds",
+                                      row.column_int(4), until_of(row, 5), evidence));
+            } else if (!row.column_text(1).empty()) {
+              out.push_back(make_edge(node, {NodeKind::Target, row.column_text(1)},
+                                      "reached-before", row.column_int(4), until_of(row, 5),
+                                      evidence));
+            }
+          },
+          host, account));
+      break;
+    }
+    case NodeKind::Credential:
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT target, kind, path, host, first_ns, until_ns FROM access_reach "
+          "WHERE credential = ? AND target <> '' ORDER BY first_ns, id",
+          [&](const Statement& row) {
+            out.push_back(make_edge(node, {NodeKind::Target, row.column_text(0)}, "reaches",
+                                    row.column_int(4), until_of(row, 5),
+                                    "access scan of " + row.column_text(3) + ": " +
+                                        escape_for_terminal(row.column_text(2)) + " (" +
+                                        row.column_text(1) + ")"));
+          },
+          node.key));
+      break;
+    case NodeKind::Target: {
+      const std::string wanted = host_part(node.key);
+      CATENA_TRY(const std::vector<std::string> hosts, graph_host_names());
+      for (const std::string& host : hosts) {
+        if (names_host(wanted, host)) {
+          out.push_back(make_edge(node, {NodeKind::Host, host}, "names", graph::kBeginning, kOpen,
+                                  "the target names the host"));
+        }
+      }
+      break;
+    }
+    case NodeKind::Build: {
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT d.name, COALESCE(a.finished_ns, a.started_ns, a.stored_ns) FROM "
+          "attestation_digests d JOIN attestations a ON a.id = d.attestation_id "
+          "WHERE d.attestation_id = ? AND d.role = 'subject' ORDER BY d.name",
+          [&](const Statement& row) {
+            const int64_t at = row.column_int(1);
+            out.push_back(make_edge(node, {NodeKind::Artifact, node.key + "|" + row.column_text(0)},
+                                    "produced", at, at + 1, "attestation " + node.key));
+          },
+          node.key));
+      break;
+    }
+    case NodeKind::Artifact: {
+      auto [build, name] = split_key(node.key);
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT sha256 FROM attestation_digests WHERE attestation_id = ? AND name = ? AND "
+          "role = 'subject'",
+          [&](const Statement& row) {
+            auto digest = row.column_digest<32>(0);
+            if (!digest) return;
+            out.push_back(make_edge(node, {NodeKind::Content, to_hex(*digest)}, "is",
+                                    graph::kBeginning, kOpen, "attestation " + build));
+          },
+          build, name));
+      break;
+    }
+    case NodeKind::Release: {
+      auto [name, version] = split_key(node.key);
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT site, installed_ns, removed_ns, source FROM deployments WHERE release_name = ? "
+          "AND release_version = ? ORDER BY installed_ns, id",
+          [&](const Statement& row) {
+            out.push_back(make_edge(node, {NodeKind::Deployment, row.column_text(0)},
+                                    "installed-at", row.column_int(1), until_of(row, 2),
+                                    row.column_text(3)));
+          },
+          name, version));
+      break;
+    }
+    case NodeKind::Package:
+    case NodeKind::Deployment:
+      break;
+  }
+  return out;
+}
+
+Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
+  std::vector<Edge> out;
+  switch (node.kind) {
+    case NodeKind::Content: {
+      auto digest = sha256_from_hex(node.key);
+      if (!digest) return out;
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT attestation_id, name FROM attestation_digests WHERE sha256 = ? AND role = "
+          "'subject' ORDER BY attestation_id, name",
+          [&](const Statement& row) {
+            const std::string build = std::to_string(row.column_int(0));
+            out.push_back(make_edge({NodeKind::Artifact, build + "|" + row.column_text(1)}, node,
+                                    "is", graph::kBeginning, kOpen, "attestation " + build));
+          },
+          *digest));
+      break;
+    }
+    case NodeKind::Occurrence: {
+      auto [host, path] = split_key(node.key);
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT f.sha256, s.started_ns, u.started_ns, f.scan_id FROM scans s "
+          "JOIN files f ON f.scan_id = s.id LEFT JOIN scans u ON u.id = f.until_scan_id "
+          "WHERE s.host_id = (SELECT id FROM hosts WHERE name = ?) AND f.path = ? AND "
+          "f.sha256 IS NOT NULL ORDER BY s.started_ns, f.id",
+          [&](const Statement& row) {
+            auto digest = row.column_digest<32>(0);
+            if (!digest) return;
+            out.push_back(make_edge({NodeKind::Content, to_hex(*digest)}, node, "lay-at",
+                                    row.column_int(1), until_of(row, 2),
+                                    "scan " + std::to_string(row.column_int(3))));
+          },
+          host, Blob{path}));
+      break;
+    }
+    case NodeKind::Host: {
+      // The programs that lay on it (distinct paths), and the targets that name it.
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT DISTINCT f.path FROM scans s JOIN files f ON f.scan_id = s.id "
+          "JOIN contents c ON c.sha256 = f.sha256 WHERE s.host_id = (SELECT id FROM hosts "
+          "WHERE name = ?) AND c.format IN " +
+              std::string(kProgramFormats) + " ORDER BY f.path",
+          [&](const Statement& row) {
+            out.push_back(make_edge({NodeKind::Occurrence, node.key + "|" + row.column_text(0)},
+                                    node, "on", graph::kBeginning, kOpen, ""));
+          },
+          node.key));
+      std::vector<std::string> targets;
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat, "SELECT DISTINCT target FROM access_reach WHERE target <> '' ORDER BY 1",
+          [&](const Statement& row) { targets.push_back(row.column_text(0)); }));
+      for (const std::string& target : targets) {
+        if (names_host(host_part(target), node.key)) {
+          out.push_back(make_edge({NodeKind::Target, target}, node, "names", graph::kBeginning,
+                                  kOpen, "the target names the host"));
+        }
+      }
+      break;
+    }
+    case NodeKind::Account: {
+      auto [host, account] = split_key(node.key);
+      CATENA_TRY_STATUS(first_row(
+          db_, kWhat, "SELECT MIN(first_ns) FROM access_reach WHERE host = ? AND account = ?",
+          [&](const Statement& row) {
+            if (row.column_is_null(0)) return;
+            out.push_back(make_edge({NodeKind::Host, host}, node, "home", row.column_int(0), kOpen,
+                                    "access scan"));
+          },
+          host, account));
+      break;
+    }
+    case NodeKind::Credential:
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT host, account, kind, path, first_ns, until_ns FROM access_reach WHERE "
+          "credential = ? ORDER BY first_ns, id",
+          [&](const Statement& row) {
+            const std::string host = row.column_text(0);
+            out.push_back(make_edge({NodeKind::Account, host + "|" + row.column_text(1)}, node,
+                                    "holds", row.column_int(4), until_of(row, 5),
+                                    "access scan of " + host + ": " +
+                                        escape_for_terminal(row.column_text(3)) + " (" +
+                                        row.column_text(2) + ")"));
+          },
+          node.key));
+      break;
+    case NodeKind::Target:
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT host, account, credential, kind, path, first_ns, until_ns FROM access_reach "
+          "WHERE target = ? ORDER BY first_ns, id",
+          [&](const Statement& row) {
+            const std::string host = row.column_text(0);
+            const std::string credential = row.column_text(2);
+            const std::string evidence = "access scan of " + host + ": " +
+                                         escape_for_terminal(row.column_text(4)) + " (" +
+                                         row.column_text(3) + ")";
+            if (credential.empty()) {
+              out.push_back(make_edge({NodeKind::Account, host + "|" + row.column_text(1)}, node,
+                                      "reached-before", row.column_int(5), until_of(row, 6),
+                                      evidence));
+            } else {
+              out.push_back(make_edge({NodeKind::Credential, credential}, node, "reaches",
+                                      row.column_int(5), until_of(row, 6), evidence));
+            }
+          },
+          node.key));
+      break;
+    case NodeKind::Build:
+      CATENA_TRY_STATUS(first_row(
+          db_, kWhat,
+          "SELECT a.host, " + std::string(kBuildTime) +
+              ", a.step FROM attestations a WHERE a.id = ?",
+          [&](const Statement& row) {
+            const int64_t at = row.column_int(1);
+            out.push_back(
+                make_edge({NodeKind::Host, row.column_text(0)}, node, "ran", at, at + 1,
+                          "attestation " + node.key + " (step " + row.column_text(2) + ")"));
+          },
+          node.key));
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT d.sha256, d.role, d.name, " + std::string(kBuildTime) +
+              " FROM attestation_digests d JOIN attestations a ON a.id = d.attestation_id "
+              "WHERE d.attestation_id = ? AND d.role <> 'subject' ORDER BY d.role, d.name",
+          [&](const Statement& row) {
+            auto digest = row.column_digest<32>(0);
+            if (!digest) return;
+            const int64_t at = row.column_int(3);
+            out.push_back(make_edge({NodeKind::Content, to_hex(*digest)}, node, "used-by", at,
+                                    at + 1,
+                                    "attestation " + node.key + " (" + row.column_text(1) + " " +
+                                        row.column_text(2) + ")"));
+          },
+          node.key));
+      break;
+    case NodeKind::Artifact: {
+      auto [build, name] = split_key(node.key);
+      CATENA_TRY_STATUS(first_row(
+          db_, kWhat,
+          "SELECT COALESCE(a.finished_ns, a.started_ns, a.stored_ns) FROM attestations a "
+          "WHERE a.id = ?",
+          [&](const Statement& row) {
+            const int64_t at = row.column_int(0);
+            out.push_back(make_edge({NodeKind::Build, build}, node, "produced", at, at + 1,
+                                    "attestation " + build));
+          },
+          build));
+      break;
+    }
+    case NodeKind::Release: {
+      auto [name, version] = split_key(node.key);
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT f.sha256, f.path, r.released_ns FROM releases r JOIN release_files f ON "
+          "f.release_id = r.id WHERE r.name = ? AND r.version = ? ORDER BY f.path",
+          [&](const Statement& row) {
+            auto digest = row.column_digest<32>(0);
+            if (!digest) return;
+            out.push_back(make_edge({NodeKind::Content, to_hex(*digest)}, node, "shipped-in",
+                                    row.column_int(2), kOpen,
+                                    "release manifest: " + row.column_text(1)));
+          },
+          name, version));
+      break;
+    }
+    case NodeKind::Deployment:
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT release_name, release_version, installed_ns, removed_ns, source FROM "
+          "deployments WHERE site = ? ORDER BY installed_ns, id",
+          [&](const Statement& row) {
+            out.push_back(
+                make_edge({NodeKind::Release, row.column_text(0) + "|" + row.column_text(1)}, node,
+                          "installed-at", row.column_int(2), until_of(row, 3), row.column_text(4)));
+          },
+          node.key));
+      break;
+    case NodeKind::Package:
+      break;
+  }
+  return out;
+}
+
+Result<std::optional<int64_t>> Store::first_seen(const NodeRef& node) {
+  std::optional<int64_t> out;
+  if (node.kind != NodeKind::Content) return out;
+  auto digest = sha256_from_hex(node.key);
+  if (!digest) return out;
+  CATENA_TRY_STATUS(first_row(
+      db_, kWhat, "SELECT first_seen_ns FROM contents WHERE sha256 = ?",
+      [&](const Statement& row) { out = row.column_int(0); }, *digest));
+  return out;
+}
+
+Status Store::put_release(const graph::ReleaseRecord& release) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  constexpr std::string_view kPut = "cannot record the release";
+  CATENA_TRY_STATUS(run(db_, kPut, "DELETE FROM releases WHERE name = ? AND version = ?",
+                        release.name, release.version));
+  CATENA_TRY_STATUS(
+      run(db_, kPut, "INSERT INTO releases(name, version, released_ns, source) VALUES(?, ?, ?, ?)",
+          release.name, release.version, release.released_ns, release.source));
+  const int64_t id = sqlite3_last_insert_rowid(db_);
+  Statement insert(db_, "INSERT INTO release_files(release_id, path, sha256) VALUES(?, ?, ?)");
+  if (!insert.ok()) return db_error(db_, kPut);
+  for (const graph::ReleaseFileRecord& f : release.files) {
+    CATENA_TRY_STATUS(run_again(db_, insert, kPut, id, f.path, f.sha256));
+  }
+  return txn.commit();
+}
+
+Status Store::put_deployments(const std::vector<graph::Deployment>& deployments) {
+  Transaction txn(db_);
+  CATENA_TRY_STATUS(txn.begin());
+  constexpr std::string_view kPut = "cannot record deployments";
+  Statement insert(db_,
+                   "INSERT INTO deployments(site, release_name, release_version, installed_ns, "
+                   "removed_ns, source) VALUES(?, ?, ?, ?, ?, ?)");
+  if (!insert.ok()) return db_error(db_, kPut);
+  for (const graph::Deployment& d : deployments) {
+    CATENA_TRY_STATUS(run_again(db_, insert, kPut, d.site, d.release_name, d.release_version,
+                                d.installed_ns, d.removed_ns, d.source));
+  }
+  return txn.commit();
+}
+
+}  // namespace catena::store
