@@ -12,6 +12,7 @@
 #include "catena/core/fs.hpp"
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
+#include "catena/graph/deployments.hpp"
 #include "catena/release/diff.hpp"
 #include "catena/release/inspect.hpp"
 #include "catena/release/intelligence.hpp"
@@ -166,6 +167,35 @@ Status write_signed_diff(const DiffExtras& extras,
   });
 }
 
+// A release recorded under a name and version, for the graph.
+struct Manifest {
+  bool keep = false;
+  std::string name, version, released_at;
+};
+
+Status record_release(store::Store& store,
+                      const release::Inspection& inspection,
+                      const Manifest& manifest) {
+  graph::ReleaseRecord record{.name = manifest.name,
+                              .version = manifest.version,
+                              .released_ns = now_ns(),
+                              .source = inspection.root,
+                              .files = {}};
+  if (!manifest.released_at.empty()) {
+    auto at = graph::parse_when(manifest.released_at);
+    if (!at) {
+      return make_error(ErrorCode::Usage, "--released-at " +
+                                              escape_for_terminal(manifest.released_at) +
+                                              ": expected YYYY-MM-DD or an RFC 3339 time");
+    }
+    record.released_ns = *at;
+  }
+  for (const release::ReleaseFile& f : inspection.files) {
+    if (f.sha256) record.files.push_back({.path = f.path, .sha256 = *f.sha256});
+  }
+  return store.put_release(record);
+}
+
 }  // namespace
 
 Runner register_release(CLI::App& app) {
@@ -181,6 +211,18 @@ Runner register_release(CLI::App& app) {
       "each executable's signature, version, imports, sections and network strings");
   inspect->add_option("path", *path, "The release: a directory or a file")->required();
   add_release_options(*inspect, *inspect_options, /*sarif=*/false);
+  auto manifest = std::make_shared<Manifest>();
+  CLI::Option* keep = inspect->add_flag(
+      "--store", manifest->keep,
+      "Record the release's files in the store as release NAME at VERSION (the graph links "
+      "each content to the releases that shipped it)");
+  inspect->add_option("--name", manifest->name, "The release's name (with --store)")->needs(keep);
+  inspect->add_option("--version", manifest->version, "The release's version (with --store)")
+      ->needs(keep);
+  inspect
+      ->add_option("--released-at", manifest->released_at,
+                   "When it shipped (YYYY-MM-DD or RFC 3339; default now)")
+      ->needs(keep);
 
   auto diff_options = std::make_shared<ReleaseOptions>();
   auto paths = std::make_shared<std::pair<std::string, std::string>>();
@@ -219,7 +261,7 @@ Runner register_release(CLI::App& app) {
       ->needs(sign);
   add_release_options(*diff, *diff_options, /*sarif=*/true);
 
-  return [inspect, inspect_options, path, diff, diff_options, paths, extras]() -> int {
+  return [inspect, inspect_options, path, manifest, diff, diff_options, paths, extras]() -> int {
     const bool inspecting = inspect->parsed();
     if (!inspecting && !diff->parsed()) return -1;
     ReleaseOptions& options = inspecting ? *inspect_options : *diff_options;
@@ -237,8 +279,19 @@ Runner register_release(CLI::App& app) {
     if (!options.no_cache && *store) options.inspect.cache = store->get();
     FindingCounts counts;
     if (inspecting) {
+      if (manifest->keep && (manifest->name.empty() || manifest->version.empty())) {
+        return fail(Error{ErrorCode::Usage, "--store needs --name and --version", {}});
+      }
+      if (manifest->keep && (options.no_cache || !*store)) {
+        return fail(
+            Error{ErrorCode::Usage, "--store needs a store it can write (not --no-cache)", {}});
+      }
       auto inspection = release::inspect(*path, options.inspect);
       if (!inspection) return fail(inspection.error());
+      if (manifest->keep) {
+        auto kept = record_release(**store, *inspection, *manifest);
+        if (!kept) return fail(kept.error());
+      }
       auto printed = report::write_inspection(stdout, *inspection, *format);
       std::fflush(stdout);
       if (!printed) return fail(printed.error());

@@ -23,5 +23,6 @@ Runner register_store(CLI::App& app);
 Runner register_report(CLI::App& app);
 Runner register_release(CLI::App& app);
 Runner register_sbom(CLI::App& app);
+Runner register_graph(CLI::App& app);
 
 }  // namespace catena::cli

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
       register_sig(app),      register_intel(app),      register_intoto(app),
       register_attest(app),   register_provenance(app), register_access(app),
       register_store(app),    register_report(app),     register_release(app),
-      register_sbom(app)};
+      register_sbom(app),     register_graph(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

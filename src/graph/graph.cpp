@@ -56,10 +56,13 @@ Result<int64_t> start_time(GraphSource& source,
   if (edges.empty()) {
     return make_error(ErrorCode::NotFound, node_name(node) + " is not in the graph");
   }
-  int64_t at = forward ? kOpen : kBeginning;
+  // Its first appearance: the earliest edge that has a beginning (for origin, the edges into
+  // it: an artifact appears when a build produced it). None: no bound.
+  int64_t at = kOpen;
   for (const Edge& e : edges) {
-    at = forward ? std::min(at, e.valid_from) : std::max(at, e.valid_to - 1);
+    if (e.valid_from != kBeginning) at = std::min(at, e.valid_from);
   }
+  if (at == kOpen) return forward ? kBeginning : kOpen - 1;
   return at;
 }
 

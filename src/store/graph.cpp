@@ -143,9 +143,10 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
           "SELECT r.name, r.version, r.released_ns, f.path FROM release_files f JOIN releases r "
           "ON r.id = f.release_id WHERE f.sha256 = ? ORDER BY r.released_ns, r.id",
           [&](const Statement& row) {
-            out.push_back(make_edge(
-                node, {NodeKind::Release, row.column_text(0) + "|" + row.column_text(1)},
-                "shipped-in", row.column_int(2), kOpen, "release manifest: " + row.column_text(3)));
+            out.push_back(
+                make_edge(node, {NodeKind::Release, row.column_text(0) + "|" + row.column_text(1)},
+                          "shipped-in", row.column_int(2), row.column_int(2) + 1,
+                          "release manifest: " + row.column_text(3)));
           },
           *digest));
       break;
@@ -245,13 +246,14 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
       auto [build, name] = split_key(node.key);
       CATENA_TRY_STATUS(for_each_row(
           db_, kWhat,
-          "SELECT sha256 FROM attestation_digests WHERE attestation_id = ? AND name = ? AND "
-          "role = 'subject'",
+          "SELECT d.sha256, COALESCE(a.finished_ns, a.started_ns, a.stored_ns) FROM "
+          "attestation_digests d JOIN attestations a ON a.id = d.attestation_id WHERE "
+          "d.attestation_id = ? AND d.name = ? AND d.role = 'subject'",
           [&](const Statement& row) {
             auto digest = row.column_digest<32>(0);
             if (!digest) return;
             out.push_back(make_edge(node, {NodeKind::Content, to_hex(*digest)}, "is",
-                                    graph::kBeginning, kOpen, "attestation " + build));
+                                    row.column_int(1), kOpen, "attestation " + build));
           },
           build, name));
       break;
@@ -285,12 +287,13 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
       if (!digest) return out;
       CATENA_TRY_STATUS(for_each_row(
           db_, kWhat,
-          "SELECT attestation_id, name FROM attestation_digests WHERE sha256 = ? AND role = "
-          "'subject' ORDER BY attestation_id, name",
+          "SELECT d.attestation_id, d.name, COALESCE(a.finished_ns, a.started_ns, "
+          "a.stored_ns) FROM attestation_digests d JOIN attestations a ON a.id = "
+          "d.attestation_id WHERE d.sha256 = ? AND d.role = 'subject' ORDER BY 1, 2",
           [&](const Statement& row) {
             const std::string build = std::to_string(row.column_int(0));
             out.push_back(make_edge({NodeKind::Artifact, build + "|" + row.column_text(1)}, node,
-                                    "is", graph::kBeginning, kOpen, "attestation " + build));
+                                    "is", row.column_int(2), kOpen, "attestation " + build));
           },
           *digest));
       break;
@@ -439,7 +442,7 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
             auto digest = row.column_digest<32>(0);
             if (!digest) return;
             out.push_back(make_edge({NodeKind::Content, to_hex(*digest)}, node, "shipped-in",
-                                    row.column_int(2), kOpen,
+                                    row.column_int(2), row.column_int(2) + 1,
                                     "release manifest: " + row.column_text(1)));
           },
           name, version));

@@ -15,6 +15,7 @@
 #include "catena/access/discovery.hpp"
 #include "catena/core/finding.hpp"
 #include "catena/core/result.hpp"
+#include "catena/graph/graph.hpp"
 #include "catena/release/diff.hpp"
 #include "catena/release/inspect.hpp"
 #include "catena/scan/scan_store.hpp"
@@ -182,6 +183,19 @@ std::string report_context_json(const ScanReport& report);
 [[nodiscard]] Status write_inspection(std::FILE* out,
                                       const release::Inspection& inspection,
                                       Format format);
+
+/// `catena graph blast` and `origin`: each node reached with its time and the path that
+/// explains it (table: a node per line, its path beneath; json: one document).
+[[nodiscard]] Status write_reach(std::FILE* out,
+                                 const graph::Reach& reach,
+                                 bool backward,
+                                 Format format);
+/// `catena graph path`: each time-respecting path, fewest hops first.
+[[nodiscard]] Status write_paths(std::FILE* out,
+                                 const graph::NodeRef& from,
+                                 const graph::NodeRef& to,
+                                 const std::vector<graph::Reached>& paths,
+                                 Format format);
 
 /// A finding as a JSON object text (used by json, jsonl and tests).
 /// `catena release diff`: the counts, each change with the rules it gave, then the findings

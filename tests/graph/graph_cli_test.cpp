@@ -1,0 +1,215 @@
+// The graph read from what real commands recorded: scans of a workstation before and after an
+// installer arrived, an access scan of its home (an SSH key its config uses for the build
+// host), builds attested on the build host before and after, the releases they made recorded
+// by `release inspect --store`, and deployments imported from a CSV. Each source gives its
+// edges, and blast and origin answer through time.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "catena/core/digest.hpp"
+#include "catena/core/time.hpp"
+#include "catena/graph/deployments.hpp"
+#include "catena/trust/keys.hpp"
+#include "support/matchers.hpp"
+#include "support/run.hpp"
+#include "support/tree.hpp"
+
+namespace catena::graph {
+namespace {
+
+using nlohmann::json;
+
+test::RunResult run_in(const std::string& dir, std::vector<std::string> argv) {
+  std::vector<std::string> wrapped = {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", dir};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  return test::run_command(wrapped);
+}
+
+// Time moves on between steps, so that "before" and "after" are told apart by the clock.
+void tick() { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
+
+class GraphCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_ / "store.db";
+    dir_.write("ws/home/dev/notes.txt", "nothing yet\n");
+    dir_.write("ws/home/dev/.ssh/config", "Host build\n  HostName build-01\n  User ci\n");
+    const test::RunResult keygen = test::run_command({"ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+                                                      "-f", dir_ / "ws/home/dev/.ssh/id_ed25519"});
+    ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+    ASSERT_THAT(trust::generate_key_files(dir_ / "key", trust::KeyType::Ed25519), test::IsOk());
+    dir_.write("b/src/main.c", "int main(void) { return 0; }\n");
+    dir_.write("b/plugin.dll", "MZ original plugin\n");
+  }
+
+  test::RunResult catena(std::vector<std::string> args) {
+    args.push_back("--db");
+    args.push_back(db_);
+    return test::run_catena(args);
+  }
+
+  // A build on build-01 that zips its source and plugin into release-N/app.zip.
+  void build(const std::string& n) {
+    const std::string out = "release-" + n;
+    const test::RunResult r =
+        run_in(dir_ / "b", {CATENA_BINARY, "attest", "--step", "build-" + n, "--host", "build-01",
+                            "--key", dir_ / "key", "--db", db_, "-m", "src", "-p", out, "--", "sh",
+                            "-c", "mkdir -p " + out + " && cp src/main.c plugin.dll " + out + "/"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  void record_release(const std::string& n) {
+    const test::RunResult r = catena({"release", "inspect", "--store", "--name", "app", "--version",
+                                      n, "--format", "json", dir_ / "b/release-" + n});
+    ASSERT_LE(r.exit_code, 1) << r.err;
+  }
+
+  test::TempDir dir_;
+  std::string db_;
+};
+
+std::map<std::string, json> by_node(const json& answer) {
+  std::map<std::string, json> out;
+  for (const json& n : answer["nodes"]) {
+    out[n["kind"].get<std::string>() + ":" + n["key"].get<std::string>()] = n;
+  }
+  return out;
+}
+
+TEST_F(GraphCli, EachSourceGivesItsEdgesAndBlastFollowsTime) {
+  ASSERT_EQ(catena({"scan", "--host", "dev-ws", dir_ / "ws"}).exit_code, 0);
+  ASSERT_EQ(
+      catena({"access", "scan", "--host", "dev-ws", "--home", dir_ / "ws/home/dev", "--no-system"})
+          .exit_code,
+      0);
+  ASSERT_EQ(catena({"scan", "--host", "build-01", dir_ / "b"}).exit_code, 0);
+  tick();
+  build("1");
+  record_release("1");
+  tick();
+  // The installer arrives on the workstation; the next scan sees it.
+  const std::string installer = "#!/bin/sh\n# X_TRADER installer, trojanized\n";
+  dir_.write("ws/home/dev/Downloads/x_trader_install.sh", installer);
+  ASSERT_EQ(catena({"scan", "--host", "dev-ws", dir_ / "ws"}).exit_code, 0);
+  tick();
+  dir_.write("b/plugin.dll", "MZ plugin with injected code\n");
+  build("2");
+  record_release("2");
+  const std::string installed_1 = format_rfc3339(now_ns() - 3'600'000'000'000);
+  dir_.write("deployments.csv",
+             "site,release,version,installed_at,removed_at\n"
+             "old-customer,app,1," +
+                 installed_1 +
+                 ",\n"
+                 "new-customer,app,2,2099-01-01,\n");
+  const test::RunResult imported =
+      catena({"graph", "import-deployments", dir_ / "deployments.csv"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("2 deployments"), std::string::npos);
+
+  const std::string sha = test::sha256_hex(installer);
+  const test::RunResult blast = catena({"graph", "blast", "--sha256", sha, "--format", "json"});
+  ASSERT_EQ(blast.exit_code, 0) << blast.err;
+  const auto reached = by_node(json::parse(blast.out));
+  EXPECT_TRUE(reached.contains("host:dev-ws")) << blast.out;
+  EXPECT_TRUE(reached.contains("account:dev-ws|root")) << blast.out;
+  EXPECT_TRUE(reached.contains("target:build-01")) << blast.out;
+  EXPECT_TRUE(reached.contains("host:build-01")) << blast.out;
+  size_t credentials = 0, builds = 0;
+  for (const auto& [name, node] : reached) {
+    credentials += name.starts_with("credential:SHA256:");
+    builds += name.starts_with("build:");
+  }
+  EXPECT_EQ(credentials, 1u);
+  EXPECT_EQ(builds, 1u);  // the second build only: the first ran before the installer came
+  const std::string dll_2 = test::sha256_hex("MZ plugin with injected code\n");
+  const std::string dll_1 = test::sha256_hex("MZ original plugin\n");
+  EXPECT_TRUE(reached.contains("content:" + dll_2)) << blast.out;
+  EXPECT_FALSE(reached.contains("content:" + dll_1)) << blast.out;
+  EXPECT_TRUE(reached.contains("release:app|2")) << blast.out;
+  EXPECT_FALSE(reached.contains("release:app|1")) << blast.out;
+  EXPECT_TRUE(reached.contains("deployment:new-customer")) << blast.out;
+  EXPECT_FALSE(reached.contains("deployment:old-customer")) << blast.out;
+  // The path to the second release, each edge with its evidence.
+  const json& release = reached.at("release:app|2");
+  std::vector<std::string> kinds;
+  for (const json& e : release["path"]) kinds.push_back(e["kind"]);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"lay-at", "on", "home", "holds", "reaches", "names",
+                                             "ran", "produced", "is", "shipped-in"}));
+  EXPECT_NE(release["path"][0]["evidence"].get<std::string>().find("scan "), std::string::npos);
+
+  // Backward from the injected DLL: the build, its host, the key and the installer.
+  const test::RunResult origin = catena({"graph", "origin", "--sha256", dll_2, "--format", "json"});
+  ASSERT_EQ(origin.exit_code, 0) << origin.err;
+  const auto led = by_node(json::parse(origin.out));
+  EXPECT_TRUE(led.contains("host:build-01")) << origin.out;
+  EXPECT_TRUE(led.contains("host:dev-ws")) << origin.out;
+  EXPECT_TRUE(led.contains("content:" + sha)) << origin.out;
+
+  // The table names the same, with paths beneath each node.
+  const test::RunResult table = catena({"graph", "blast", "--sha256", sha});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("release:app|2"), std::string::npos);
+  EXPECT_NE(table.out.find("-[shipped-in]->"), std::string::npos);
+
+  // A path query, and what is never seen.
+  const test::RunResult path =
+      catena({"graph", "path", "--from", "host:dev-ws", "--to", "deployment:new-customer",
+              "--since", format_rfc3339(now_ns() - 60'000'000'000)});
+  ASSERT_EQ(path.exit_code, 0) << path.err;
+  EXPECT_NE(path.out.find("hops, arriving"), std::string::npos) << path.out;
+  const test::RunResult unknown = catena({"graph", "blast", "--sha256", std::string(64, '0')});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("not in the graph"), std::string::npos) << unknown.err;
+}
+
+TEST(GraphDeployments, ErrorsNameTheLine) {
+  auto good = parse_deployments(
+      "site,release,version,installed_at,removed_at\n"
+      "\"acme, inc\",app,1.0,2023-03-01,2023-04-01T12:00:00Z\n"
+      "\n"
+      "other,app,1.1,2023-05-01,\n",
+      "d.csv");
+  ASSERT_TRUE(good) << good.error().describe();
+  ASSERT_EQ(good->size(), 2u);
+  EXPECT_EQ((*good)[0].site, "acme, inc");
+  EXPECT_EQ((*good)[0].removed_ns, parse_when("2023-04-01T12:00:00Z"));
+  EXPECT_EQ((*good)[1].source, "d.csv:4");
+  EXPECT_FALSE((*good)[1].removed_ns);
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"site,release,version\nx,y,z\n", "d.csv:1: the header has no column 'installed_at'"},
+      {"site,release,version,installed_at\nx,y,z,yesterday\n", "d.csv:2: installed_at"},
+      {"site,release,version,installed_at\nx,y,z,2023-01-01\n,y,z,2023-01-01\n",
+       "d.csv:3: no site"},
+      {"site,release,version,installed_at,removed_at\nx,y,z,2023-02-01,2023-01-01\n",
+       "d.csv:2: removed_at is before installed_at"},
+      {"site,release,version,installed_at\nx,y,z,2023-01-01,extra\n", "d.csv:2: 5 fields"},
+      {"site,release,version,installed_at\n\"x,y,z,2023-01-01\n", "d.csv:2: a quoted field"},
+      {"[{\"site\":\"x\",\"release\":\"y\",\"version\":1,\"installed_at\":\"2023-01-01\"}]",
+       "d.csv[0]: version is not a string"},
+      {"{\"site\":\"x\"}", "not an array"},
+      {"[1]", "d.csv[0]: not an object"},
+      {"[{", "not valid JSON"},
+  };
+  for (const auto& [text, message] : bad) {
+    auto parsed = parse_deployments(text, "d.csv");
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_NE(parsed.error().message.find(message), std::string::npos)
+        << parsed.error().message << " / " << message;
+  }
+  auto json_form = parse_deployments(
+      R"([{"site":"a","release":"app","version":"2","installed_at":"2023-01-01","removed_at":null}])",
+      "d.json");
+  ASSERT_TRUE(json_form);
+  EXPECT_EQ(json_form->at(0).release_version, "2");
+  EXPECT_EQ(parse_when("2023-01-01"), parse_when("2023-01-01T00:00:00Z"));
+  EXPECT_FALSE(parse_when("2023-1-1"));
+}
+
+}  // namespace
+}  // namespace catena::graph
