@@ -21,6 +21,7 @@ struct GraphOptions {
   std::string since, until;
   unsigned depth = 16;
   std::string file;  // import-deployments
+  std::string html;  // blast, origin: also this page
 };
 
 void add_start_options(CLI::App& sub, GraphOptions& options) {
@@ -46,6 +47,12 @@ void add_time_options(CLI::App& sub, GraphOptions& options) {
   sub.add_option("--until", options.until, "Follow no hop taken after this time");
   sub.add_option("--depth", options.depth, "Hops followed from the start (default 16)")
       ->check(CLI::Range(1u, 1000u));
+}
+
+void add_html_option(CLI::App& sub, GraphOptions& options) {
+  sub.add_option("--html", options.html,
+                 "Also write one self-contained HTML page: the reached graph drawn left to right "
+                 "by time, then every node with its path");
 }
 
 Result<graph::NodeRef> start_of(const GraphOptions& options) {
@@ -106,6 +113,7 @@ Runner register_graph(CLI::App& app) {
       "time it was reached and the path that explains it");
   add_start_options(*blast, *options);
   add_time_options(*blast, *options);
+  add_html_option(*blast, *options);
   add_output_options(*blast, options->output, /*with_fail_on=*/false, /*sarif=*/false);
 
   CLI::App* origin = group->add_subcommand(
@@ -115,6 +123,7 @@ Runner register_graph(CLI::App& app) {
       "been reached and still led there");
   add_start_options(*origin, *options);
   add_time_options(*origin, *options);
+  add_html_option(*origin, *options);
   add_output_options(*origin, options->output, /*with_fail_on=*/false, /*sarif=*/false);
 
   CLI::App* path = group->add_subcommand(
@@ -171,7 +180,14 @@ Runner register_graph(CLI::App& app) {
         backward ? graph::origin(**store, *start, *query) : graph::blast(**store, *start, *query);
     if (!reach) return fail(reach.error());
     auto printed = report::write_reach(stdout, *reach, backward, *format);
+    std::fflush(stdout);
     if (!printed) return fail(printed.error());
+    if (!options->html.empty()) {
+      auto written = write_file_atomically(options->html, 0644, [&](std::FILE* out) {
+        return report::write_reach_html(out, *reach, backward);
+      });
+      if (!written) return fail(written.error());
+    }
     return kExitOk;
   };
 }

@@ -66,7 +66,47 @@ Result<int64_t> start_time(GraphSource& source,
   return at;
 }
 
+std::string lower_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view first_label(std::string_view name) { return name.substr(0, name.find('.')); }
+
 }  // namespace
+
+std::string target_host(std::string_view target) {
+  if (const size_t scheme = target.find("://"); scheme != std::string_view::npos) {
+    target.remove_prefix(scheme + 3);
+  }
+  if (const size_t end = target.find_first_of("/?#"); end != std::string_view::npos) {
+    target = target.substr(0, end);
+  }
+  if (const size_t at = target.rfind('@'); at != std::string_view::npos) {
+    target.remove_prefix(at + 1);
+  }
+  if (!target.starts_with('[')) {
+    if (const size_t colon = target.find(':'); colon != std::string_view::npos) {
+      target = target.substr(0, colon);
+    }
+  }
+  while (target.ends_with('.')) target.remove_suffix(1);
+  return lower_ascii(target);
+}
+
+bool names_host(const std::string& wanted, const std::string& host) {
+  if (wanted.empty()) return false;
+  const std::string h = lower_ascii(host);
+  if (wanted == h) return true;
+  const bool target_short = wanted.find('.') == std::string::npos;
+  const bool host_short = h.find('.') == std::string::npos;
+  if (target_short && !host_short) return first_label(h) == wanted;
+  if (host_short && !target_short) return first_label(wanted) == h;
+  return false;
+}
 
 std::string_view node_kind_name(NodeKind kind) {
   for (const auto& [k, name] : kKinds) {
@@ -122,6 +162,11 @@ Result<std::optional<int64_t>> MemoryGraph::first_seen(const NodeRef& node) {
   return std::optional<int64_t>{it->second};
 }
 
+Result<std::vector<std::string>> MemoryGraph::marks(const NodeRef& node) {
+  auto it = marks_.find(node);
+  return it == marks_.end() ? std::vector<std::string>{} : it->second;
+}
+
 Result<Reach> blast(GraphSource& source, const NodeRef& start, const QueryOptions& options) {
   CATENA_TRY(std::vector<Edge> first, source.edges_from(start));
   CATENA_TRY(const int64_t start_at, start_time(source, start, options.since, first, true));
@@ -173,9 +218,11 @@ Result<Reach> blast(GraphSource& source, const NodeRef& start, const QueryOption
     }
   }
   for (size_t label : settled) {
+    CATENA_TRY(std::vector<std::string> marks, source.marks(labels[label].node));
     reach.nodes.push_back({.node = labels[label].node,
                            .at = labels[label].at,
-                           .path = path_of(labels, label, edges, false)});
+                           .path = path_of(labels, label, edges, false),
+                           .marks = std::move(marks)});
   }
   return reach;
 }
@@ -235,9 +282,19 @@ Result<Reach> origin(GraphSource& source, const NodeRef& target, const QueryOpti
     }
   }
   for (size_t label : settled) {
+    CATENA_TRY(std::vector<std::string> marks, source.marks(labels[label].node));
     reach.nodes.push_back({.node = labels[label].node,
                            .at = labels[label].at,
-                           .path = path_of(labels, label, edges, true)});
+                           .path = path_of(labels, label, edges, true),
+                           .marks = std::move(marks)});
+  }
+  // The likely patient zero first: what is marked, earliest first; then the rest by time.
+  if (reach.nodes.size() > 1) {
+    std::stable_sort(reach.nodes.begin() + 1, reach.nodes.end(),
+                     [](const Reached& a, const Reached& b) {
+                       if (a.marks.empty() != b.marks.empty()) return !a.marks.empty();
+                       return a.at < b.at;
+                     });
   }
   return reach;
 }

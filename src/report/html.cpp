@@ -71,6 +71,7 @@ td.mono,code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;
 .chart{background:#fff;border:1px solid #e3e6eb;border-radius:6px;padding:8px}
 .chart h3{font-size:13px;margin:0 0 4px;color:#5b6474}
 svg text{font:11px system-ui,sans-serif;fill:#1d2330}
+.graph{overflow-x:auto}.graph svg text{fill:#fff;font-size:10px}.graph svg text.kind{font-size:9px;opacity:.85}.graph svg text.axis{fill:#5b6474;font-size:10px}
 details{background:#fff;border:1px solid #e3e6eb;border-radius:6px;margin:6px 0}
 summary{cursor:pointer;padding:6px 10px}
 details table{margin:0}

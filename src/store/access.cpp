@@ -15,6 +15,7 @@
 #include "catena/core/digest.hpp"
 #include "catena/core/text.hpp"
 #include "catena/core/time.hpp"
+#include "catena/graph/graph.hpp"
 #include "sqlite.hpp"
 
 namespace catena::store {
@@ -192,9 +193,9 @@ Status Store::replace_access(const std::string& host,
     }
     CATENA_TRY_STATUS(run(db_, kWhat,
                           "INSERT INTO access_reach(host, account, credential, target, kind, "
-                          "path, first_ns) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                          "path, first_ns, target_host) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
                           host, r.account, r.credential, r.target, r.kind, Blob{r.path},
-                          discovered_ns));
+                          discovered_ns, graph::target_host(r.target)));
     still.insert(sqlite3_last_insert_rowid(db_));
   }
   std::vector<int64_t> ended;

@@ -22,50 +22,6 @@ constexpr std::string_view kWhat = "cannot read the graph";
 constexpr std::string_view kProgramFormats =
     "('pe', 'elf', 'macho', 'msi', 'dmg', 'script', 'jar', 'deb', 'zip')";
 
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-// The host part of a target as an ssh config, a remote URL or a registry names it:
-// "ssh://git@build-01.corp:2222/repo" → "build-01.corp".
-std::string host_part(std::string_view target) {
-  if (const size_t scheme = target.find("://"); scheme != std::string_view::npos) {
-    target.remove_prefix(scheme + 3);
-  }
-  if (const size_t end = target.find_first_of("/?#"); end != std::string_view::npos) {
-    target = target.substr(0, end);
-  }
-  if (const size_t at = target.rfind('@'); at != std::string_view::npos) {
-    target.remove_prefix(at + 1);
-  }
-  if (!target.starts_with('[')) {
-    if (const size_t colon = target.find(':'); colon != std::string_view::npos) {
-      target = target.substr(0, colon);
-    }
-  }
-  while (target.ends_with('.')) target.remove_suffix(1);
-  return lower_ascii(target);
-}
-
-std::string_view first_label(std::string_view name) { return name.substr(0, name.find('.')); }
-
-// A target names a recorded host by its full name, or one of the two by its short name
-// ("build-01" for "build-01.corp.example"), as ssh aliases and short remotes do.
-bool names_host(const std::string& target_host, const std::string& host) {
-  if (target_host.empty()) return false;
-  const std::string h = lower_ascii(host);
-  if (target_host == h) return true;
-  const bool target_short = target_host.find('.') == std::string::npos;
-  const bool host_short = h.find('.') == std::string::npos;
-  if (target_short && !host_short) return first_label(h) == target_host;
-  if (host_short && !target_short) return first_label(target_host) == h;
-  return false;
-}
-
 // "a|b" split at its first '|' (host names have none; paths may).
 std::pair<std::string, std::string> split_key(const std::string& key) {
   const size_t bar = key.find('|');
@@ -91,18 +47,52 @@ Edge make_edge(NodeRef from,
           .evidence = std::move(evidence)};
 }
 
+// One source of host names, looked up by name_keys (?1 exact, ?2 label, ?3..?4 range).
+std::string fmt_select(std::string_view table, std::string_view column) {
+  const std::string c(column);
+  return "SELECT " + c + " FROM " + std::string(table) + " WHERE " + c + " = ?1 OR " + c +
+         " = ?2 OR (" + c + " >= ?3 AND " + c + " < ?4)";
+}
+
 // A build's moment: when it started, else finished, else when it was stored.
 constexpr std::string_view kBuildTime = "COALESCE(a.started_ns, a.finished_ns, a.stored_ns)";
 
+// The names a host might be recorded under for a target host `wanted` (lowercase): itself,
+// its first label when it has more, and — for a short name — every name it is the first label
+// of, as the range [wanted + ".", wanted + "/"). Each is an indexed lookup.
+struct NameKeys {
+  std::string exact, label, range_from, range_to;
+};
+NameKeys name_keys(const std::string& wanted) {
+  NameKeys k{.exact = wanted, .label = wanted, .range_from = "", .range_to = ""};
+  if (const size_t dot = wanted.find('.'); dot != std::string::npos) {
+    k.label = wanted.substr(0, dot);
+  } else {
+    k.range_from = wanted + ".";
+    k.range_to = wanted + "/";
+  }
+  return k;
+}
+
 }  // namespace
 
-Result<std::vector<std::string>> Store::graph_host_names() {
+Result<std::vector<std::string>> Store::graph_hosts_named(const std::string& wanted) {
   std::vector<std::string> out;
+  if (wanted.empty()) return out;
+  const NameKeys k = name_keys(wanted);
+  std::string sql;
+  for (const auto& [table, column] : {std::pair{"hosts", "name"}, std::pair{"access_reach", "host"},
+                                      std::pair{"attestations", "host"}}) {
+    if (!sql.empty()) sql += " UNION ";
+    sql += fmt_select(table, column);
+  }
   CATENA_TRY_STATUS(for_each_row(
-      db_, kWhat,
-      "SELECT name FROM hosts UNION SELECT host FROM access_reach UNION SELECT host FROM "
-      "attestations ORDER BY 1",
-      [&](const Statement& row) { out.push_back(row.column_text(0)); }));
+      db_, kWhat, sql + " ORDER BY 1",
+      [&](const Statement& row) {
+        std::string name = row.column_text(0);
+        if (graph::names_host(wanted, name)) out.push_back(std::move(name));
+      },
+      k.exact, k.label, k.range_from, k.range_to));
   return out;
 }
 
@@ -147,6 +137,21 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
                 make_edge(node, {NodeKind::Release, row.column_text(0) + "|" + row.column_text(1)},
                           "shipped-in", row.column_int(2), row.column_int(2) + 1,
                           "release manifest: " + row.column_text(3)));
+          },
+          *digest));
+      // An archive a release shipped holds its members: what reaches the one reaches them.
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT DISTINCT c.sha256, p.path, c.path FROM release_files p JOIN release_files c ON "
+          "c.release_id = p.release_id AND c.path > p.path || '!/' AND c.path < p.path || '!0' "
+          "WHERE p.sha256 = ? ORDER BY 3",
+          [&](const Statement& row) {
+            auto member = row.column_digest<32>(0);
+            const std::string parent = row.column_text(1), child = row.column_text(2);
+            if (!member || child.find("!/", parent.size() + 2) != std::string::npos) return;
+            out.push_back(make_edge(node, {NodeKind::Content, to_hex(*member)}, "contains",
+                                    graph::kBeginning, kOpen,
+                                    "release manifest: " + escape_for_terminal(child)));
           },
           *digest));
       break;
@@ -218,13 +223,11 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
           node.key));
       break;
     case NodeKind::Target: {
-      const std::string wanted = host_part(node.key);
-      CATENA_TRY(const std::vector<std::string> hosts, graph_host_names());
+      CATENA_TRY(const std::vector<std::string> hosts,
+                 graph_hosts_named(graph::target_host(node.key)));
       for (const std::string& host : hosts) {
-        if (names_host(wanted, host)) {
-          out.push_back(make_edge(node, {NodeKind::Host, host}, "names", graph::kBeginning, kOpen,
-                                  "the target names the host"));
-        }
+        out.push_back(make_edge(node, {NodeKind::Host, host}, "names", graph::kBeginning, kOpen,
+                                "the target names the host"));
       }
       break;
     }
@@ -296,6 +299,20 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
                                     "is", row.column_int(2), kOpen, "attestation " + build));
           },
           *digest));
+      // The archives a release shipped it in.
+      CATENA_TRY_STATUS(for_each_row(
+          db_, kWhat,
+          "SELECT DISTINCT p.sha256, c.path FROM release_files c JOIN release_files p ON "
+          "p.release_id = c.release_id AND c.path > p.path || '!/' AND c.path < p.path || '!0' "
+          "WHERE c.sha256 = ? ORDER BY 2",
+          [&](const Statement& row) {
+            auto parent = row.column_digest<32>(0);
+            if (!parent) return;
+            out.push_back(
+                make_edge({NodeKind::Content, to_hex(*parent)}, node, "contains", graph::kBeginning,
+                          kOpen, "release manifest: " + escape_for_terminal(row.column_text(1))));
+          },
+          *digest));
       break;
     }
     case NodeKind::Occurrence: {
@@ -330,11 +347,19 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
           },
           node.key));
       std::vector<std::string> targets;
+      std::string wanted = node.key;
+      for (char& ch : wanted) {
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+      }
+      const NameKeys k = name_keys(wanted);
       CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat, "SELECT DISTINCT target FROM access_reach WHERE target <> '' ORDER BY 1",
-          [&](const Statement& row) { targets.push_back(row.column_text(0)); }));
+          db_, kWhat,
+          "SELECT DISTINCT target FROM access_reach WHERE target_host = ?1 OR target_host = ?2 "
+          "OR (target_host >= ?3 AND target_host < ?4) ORDER BY 1",
+          [&](const Statement& row) { targets.push_back(row.column_text(0)); }, k.exact, k.label,
+          k.range_from, k.range_to));
       for (const std::string& target : targets) {
-        if (names_host(host_part(target), node.key)) {
+        if (graph::names_host(graph::target_host(target), node.key)) {
           out.push_back(make_edge({NodeKind::Target, target}, node, "names", graph::kBeginning,
                                   kOpen, "the target names the host"));
         }
@@ -474,6 +499,58 @@ Result<std::optional<int64_t>> Store::first_seen(const NodeRef& node) {
   CATENA_TRY_STATUS(first_row(
       db_, kWhat, "SELECT first_seen_ns FROM contents WHERE sha256 = ?",
       [&](const Statement& row) { out = row.column_int(0); }, *digest));
+  return out;
+}
+
+Result<std::vector<std::string>> Store::marks(const NodeRef& node) {
+  std::vector<std::string> out;
+  if (node.kind == NodeKind::Content) {
+    auto digest = sha256_from_hex(node.key);
+    if (!digest) return out;
+    // Indicators by any digest kept of it; the analysers' high and critical findings (YARA,
+    // blocked signers, signature anomalies), as the scan that read it recorded them.
+    std::string md5, sha1, findings;
+    CATENA_TRY_STATUS(first_row(
+        db_, kWhat, "SELECT md5, sha1, findings FROM contents WHERE sha256 = ?",
+        [&](const Statement& row) {
+          md5 = row.column_text(0);
+          sha1 = row.column_text(1);
+          findings = row.column_text(2);
+        },
+        *digest));
+    CATENA_TRY_STATUS(for_each_row(
+        db_, kWhat,
+        "SELECT DISTINCT i.label, f.name FROM indicators i JOIN feeds f ON f.id = i.feed_id "
+        "WHERE (i.algorithm = 'sha256' AND i.digest = ?) OR (i.algorithm = 'md5' AND i.digest = "
+        "?) OR (i.algorithm = 'sha1' AND i.digest = ?) ORDER BY 2, 1",
+        [&](const Statement& row) {
+          out.push_back("indicator: " + escape_for_terminal(row.column_text(0)) + " (feed " +
+                        escape_for_terminal(row.column_text(1)) + ")");
+        },
+        *digest, Blob{md5}, Blob{sha1}));
+    const nlohmann::json list = nlohmann::json::parse(findings, nullptr, false);
+    if (list.is_array()) {
+      for (const nlohmann::json& item : list) {
+        auto f = decode_finding(item);
+        if (f && f->severity >= Severity::High) out.push_back(f->rule);
+      }
+    }
+  } else if (node.kind == NodeKind::Host) {
+    CATENA_TRY_STATUS(first_row(
+        db_, kWhat,
+        "SELECT s.id, (SELECT COUNT(*) FROM findings f WHERE f.scan_id = s.id AND f.severity = "
+        "'critical'), (SELECT COUNT(*) FROM findings f WHERE f.scan_id = s.id AND f.severity = "
+        "'high') FROM scans s WHERE s.host_id = (SELECT id FROM hosts WHERE name = ?) AND "
+        "s.kind = 'audit' AND s.status = 'complete' ORDER BY s.id DESC LIMIT 1",
+        [&](const Statement& row) {
+          const int64_t critical = row.column_int(1), high = row.column_int(2);
+          if (critical + high == 0) return;
+          out.push_back("audit " + std::to_string(row.column_int(0)) + ": " +
+                        std::to_string(critical) + " critical, " + std::to_string(high) +
+                        " high findings");
+        },
+        node.key));
+  }
   return out;
 }
 

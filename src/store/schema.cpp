@@ -322,9 +322,11 @@ CREATE TABLE access_reach (
   kind TEXT NOT NULL,
   path BLOB NOT NULL,
   first_ns INTEGER NOT NULL,
-  until_ns INTEGER
+  until_ns INTEGER,
+  target_host TEXT NOT NULL
 );
 CREATE INDEX access_reach_by_host ON access_reach(host, account);
+CREATE INDEX access_reach_by_target_host ON access_reach(target_host);
 CREATE INDEX access_reach_by_credential ON access_reach(credential);
 CREATE INDEX access_reach_by_target ON access_reach(target);
 CREATE TABLE releases (

@@ -14,6 +14,8 @@
 #include "catena/core/time.hpp"
 #include "catena/graph/deployments.hpp"
 #include "catena/trust/keys.hpp"
+#include "support/browser.hpp"
+#include "support/cache.hpp"
 #include "support/matchers.hpp"
 #include "support/run.hpp"
 #include "support/tree.hpp"
@@ -142,19 +144,47 @@ TEST_F(GraphCli, EachSourceGivesItsEdgesAndBlastFollowsTime) {
                                              "ran", "produced", "is", "shipped-in"}));
   EXPECT_NE(release["path"][0]["evidence"].get<std::string>().find("scan "), std::string::npos);
 
-  // Backward from the injected DLL: the build, its host, the key and the installer.
+  // Backward from the injected DLL: the build, its host, the key and the installer, which an
+  // indicator names and so leads the answer.
+  dir_.write("feed.csv", "sha256,label,source\n" + sha + ",trojanized X_TRADER,unit test\n");
+  ASSERT_EQ(catena({"intel", "import", dir_ / "feed.csv", "--feed", "csv"}).exit_code, 0);
   const test::RunResult origin = catena({"graph", "origin", "--sha256", dll_2, "--format", "json"});
   ASSERT_EQ(origin.exit_code, 0) << origin.err;
-  const auto led = by_node(json::parse(origin.out));
+  const json answer = json::parse(origin.out);
+  const auto led = by_node(answer);
   EXPECT_TRUE(led.contains("host:build-01")) << origin.out;
   EXPECT_TRUE(led.contains("host:dev-ws")) << origin.out;
-  EXPECT_TRUE(led.contains("content:" + sha)) << origin.out;
+  ASSERT_GE(answer["nodes"].size(), 2u);
+  EXPECT_EQ(answer["nodes"][1]["key"], sha) << origin.out;
+  ASSERT_EQ(answer["nodes"][1]["marks"].size(), 1u);
+  EXPECT_NE(answer["nodes"][1]["marks"][0].get<std::string>().find("trojanized X_TRADER"),
+            std::string::npos);
 
   // The table names the same, with paths beneath each node.
   const test::RunResult table = catena({"graph", "blast", "--sha256", sha});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("release:app|2"), std::string::npos);
   EXPECT_NE(table.out.find("-[shipped-in]->"), std::string::npos);
+
+  // The page: the picture and every node, as Chromium shows them.
+  const std::string page = dir_ / "blast.html";
+  ASSERT_EQ(catena({"graph", "blast", "--sha256", sha, "--html", page}).exit_code, 0);
+  const std::string html = test::read_file(page);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  const test::RenderedPage shown = test::render_page(page, dir_.path(), "graph-blast.png", 1400);
+  if (!shown.rendered) CATENA_MISSING() << shown.error;
+  EXPECT_NE(shown.text.find("nodes reached"), std::string::npos) << shown.text;
+  EXPECT_NE(shown.text.find("release:app|2"), std::string::npos) << shown.text;
+  EXPECT_NE(shown.text.find("deployment:new-customer"), std::string::npos) << shown.text;
+  EXPECT_EQ(shown.text.find("release:app|1"), std::string::npos);
+  const std::string origin_page = dir_ / "origin.html";
+  ASSERT_EQ(catena({"graph", "origin", "--sha256", dll_2, "--html", origin_page}).exit_code, 0);
+  const test::RenderedPage back =
+      test::render_page(origin_page, dir_.path(), "graph-origin.png", 1400);
+  if (!back.rendered) CATENA_MISSING() << back.error;
+  EXPECT_NE(back.text.find("1 node matched intelligence"), std::string::npos) << back.text;
+  EXPECT_NE(back.text.find("trojanized"), std::string::npos) << back.text;  // the mark
 
   // A path query, and what is never seen.
   const test::RunResult path =

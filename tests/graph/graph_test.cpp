@@ -53,6 +53,20 @@ TEST(GraphNames, RoundTripAndRejectTheUnknown) {
   }
 }
 
+TEST(GraphNames, TargetsNameHostsAsSshAndRemotesDo) {
+  EXPECT_EQ(target_host("ssh://git@Build-01.corp:2222/org/repo.git"), "build-01.corp");
+  EXPECT_EQ(target_host("git@build-01:org/repo.git"), "build-01");
+  EXPECT_EQ(target_host("https://registry.npmjs.org/"), "registry.npmjs.org");
+  EXPECT_EQ(target_host("build-01."), "build-01");
+  EXPECT_EQ(target_host("[::1]:22"), "[::1]:22");
+  EXPECT_TRUE(names_host("build-01", "build-01"));
+  EXPECT_TRUE(names_host("build-01", "Build-01.corp.example"));  // short alias, full record
+  EXPECT_TRUE(names_host("build-01.corp.example", "build-01"));  // full name, short record
+  EXPECT_FALSE(names_host("build-01.corp.example", "build-01.other.example"));
+  EXPECT_FALSE(names_host("build-0", "build-01"));
+  EXPECT_FALSE(names_host("", "build-01"));
+}
+
 // The installer arrives at 100: the build of 50 on the host it reached is not reached, the
 // build of 150 is, and so is what that build produced.
 TEST(GraphBlast, AHopBeforeArrivalIsNotTaken) {
@@ -189,8 +203,13 @@ TEST(GraphOrigin, LeadsBackThroughTimeOnly) {
   g.add(event(host("build-01"), build("b2"), 150));
   g.add(event(build("b2"), content("ffmpeg.dll"), 160));
   g.set_first_seen(content("ffmpeg.dll"), 160);
+  g.mark(content("installer"), "indicator: 3CX X_TRADER installer");
   auto back = origin(g, content("ffmpeg.dll"), {});
   ASSERT_TRUE(back) << back.error().describe();
+  // What matched intelligence leads, as the likely patient zero.
+  ASSERT_GE(back->nodes.size(), 2u);
+  EXPECT_EQ(back->nodes[1].node, content("installer"));
+  EXPECT_EQ(back->nodes[1].marks, std::vector<std::string>{"indicator: 3CX X_TRADER installer"});
   const auto latest = arrivals(*back);
   EXPECT_EQ(latest.at("build:b2"), 160);  // reached by the moment it produced the DLL
   EXPECT_EQ(latest.at("host:build-01"), 150);

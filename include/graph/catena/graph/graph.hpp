@@ -80,6 +80,12 @@ class GraphSource {
   [[nodiscard]] virtual Result<std::vector<Edge>> edges_to(const NodeRef& node) = 0;
   /// When the node was first recorded (a content's first appearance), when known.
   [[nodiscard]] virtual Result<std::optional<int64_t>> first_seen(const NodeRef& node) = 0;
+  /// What marks the node as suspect: an indicator or YARA rule its content matches, a blocked
+  /// signer, a host's failed audit. Empty by default.
+  [[nodiscard]] virtual Result<std::vector<std::string>> marks(const NodeRef& node) {
+    (void)node;
+    return std::vector<std::string>{};
+  }
 };
 
 /// A graph held in memory: hand-made graphs, a store's graph exported.
@@ -89,13 +95,16 @@ class MemoryGraph : public GraphSource {
   Result<std::vector<Edge>> edges_from(const NodeRef& node) override;
   Result<std::vector<Edge>> edges_to(const NodeRef& node) override;
   Result<std::optional<int64_t>> first_seen(const NodeRef& node) override;
+  Result<std::vector<std::string>> marks(const NodeRef& node) override;
   void set_first_seen(const NodeRef& node, int64_t at) { first_seen_[node] = at; }
+  void mark(const NodeRef& node, std::string why) { marks_[node].push_back(std::move(why)); }
   const std::vector<Edge>& edges() const { return edges_; }
 
  private:
   std::vector<Edge> edges_;
   std::map<NodeRef, std::vector<size_t>> out_, in_;
   std::map<NodeRef, int64_t> first_seen_;
+  std::map<NodeRef, std::vector<std::string>> marks_;
 };
 
 struct QueryOptions {
@@ -112,15 +121,26 @@ struct Reached {
   /// Blast: the earliest moment it was reached. Origin: the latest moment it could have been
   /// reached and still led to the target.
   int64_t at = 0;
-  std::vector<Edge> path;  // from the start node to this one (origin: from this one to it)
+  std::vector<Edge> path;          // from the start node to this one (origin: from this one to it)
+  std::vector<std::string> marks;  // GraphSource::marks
 };
 
 struct Reach {
   NodeRef start;
   int64_t start_at = 0;
-  std::vector<Reached> nodes;  // the start node first, then by time (blast) or by hops
-  bool truncated = false;      // max_nodes was hit
+  /// The start node first; then by time (blast), or the marked ones first and then by time
+  /// (origin: the likely patient zero leads).
+  std::vector<Reached> nodes;
+  bool truncated = false;  // max_nodes was hit
 };
+
+/// The host a target names, as an ssh config, a remote URL or a registry names it, lowercased:
+/// "ssh://git@Build-01.corp:2222/repo" → "build-01.corp".
+std::string target_host(std::string_view target);
+/// Whether a target's host (target_host) names a recorded host: the same name, or one is the
+/// other's first label ("build-01" and "build-01.corp.example"), as ssh aliases and short
+/// remotes do.
+bool names_host(const std::string& wanted, const std::string& host);
 
 /// Forward and time-respecting: every node the start reaches, with its earliest arrival and
 /// the path that gives it. NotFound when the start node has no edges and no first appearance.

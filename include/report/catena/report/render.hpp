@@ -190,6 +190,10 @@ std::string report_context_json(const ScanReport& report);
                                  const graph::Reach& reach,
                                  bool backward,
                                  Format format);
+/// The same as one self-contained HTML page (no script, no external resource): an SVG of the
+/// reached subgraph laid out left to right by time, each node coloured by kind and ringed where
+/// it matched intelligence, then every node with its path.
+[[nodiscard]] Status write_reach_html(std::FILE* out, const graph::Reach& reach, bool backward);
 /// `catena graph path`: each time-respecting path, fewest hops first.
 [[nodiscard]] Status write_paths(std::FILE* out,
                                  const graph::NodeRef& from,

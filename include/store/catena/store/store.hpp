@@ -187,6 +187,7 @@ class Store final : public scan::ScanStore,
   [[nodiscard]] Result<std::vector<graph::Edge>> edges_from(const graph::NodeRef& node) override;
   [[nodiscard]] Result<std::vector<graph::Edge>> edges_to(const graph::NodeRef& node) override;
   [[nodiscard]] Result<std::optional<int64_t>> first_seen(const graph::NodeRef& node) override;
+  [[nodiscard]] Result<std::vector<std::string>> marks(const graph::NodeRef& node) override;
   [[nodiscard]] Status put_release(const graph::ReleaseRecord& release) override;
   [[nodiscard]] Status put_deployments(const std::vector<graph::Deployment>& deployments) override;
 
@@ -203,8 +204,9 @@ class Store final : public scan::ScanStore,
   [[nodiscard]] Status prepare_schema(Access access);
   [[nodiscard]] Status recover_interrupted_scans(Access access);
   [[nodiscard]] Result<int64_t> host_id(const std::string& name);
-  // Every host name the store records: scanned, access-scanned, or building.
-  [[nodiscard]] Result<std::vector<std::string>> graph_host_names();
+  // The host names the store records (scanned, access-scanned, building) that a target host
+  // names (graph::names_host), found through the indexes.
+  [[nodiscard]] Result<std::vector<std::string>> graph_hosts_named(const std::string& wanted);
   [[nodiscard]] Status write_batch(int64_t scan_id,
                                    size_t count,
                                    const std::function<const scan::FileRecord&(size_t)>& record_at,
