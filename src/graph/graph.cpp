@@ -4,6 +4,7 @@
 #include <array>
 #include <queue>
 #include <tuple>
+#include <unordered_map>
 
 namespace catena::graph {
 namespace {
@@ -31,17 +32,26 @@ struct Label {
   size_t parent = SIZE_MAX;  // the label it came from; SIZE_MAX for the start
 };
 
-// The path to (blast) or from (origin) a label, through its parents.
-std::vector<Edge> path_of(const std::vector<Label>& labels,
-                          size_t label,
-                          const std::vector<Edge>& edges,
-                          bool backward) {
-  std::vector<Edge> out;
-  for (size_t at = label; labels[at].parent != SIZE_MAX; at = labels[at].parent) {
-    out.push_back(edges[labels[at].edge]);
+// The settled labels as the answer's nodes, each pointing at its parent's place in it.
+Status report_settled(GraphSource& source,
+                      const std::vector<Label>& labels,
+                      const std::vector<size_t>& settled,
+                      std::vector<Edge>& edges,
+                      Reach& reach) {
+  std::unordered_map<size_t, size_t> place;  // label → index in reach.nodes
+  place.reserve(settled.size());
+  for (size_t label : settled) {
+    const Label& l = labels[label];
+    CATENA_TRY(std::vector<std::string> marks, source.marks(l.node));
+    Reached r{.node = l.node, .at = l.at, .hops = l.hops, .via = {}, .marks = std::move(marks)};
+    if (l.parent != SIZE_MAX) {
+      r.via = std::move(edges[l.edge]);
+      r.parent = place.at(l.parent);  // a parent settles before its children
+    }
+    place[label] = reach.nodes.size();
+    reach.nodes.push_back(std::move(r));
   }
-  if (!backward) std::reverse(out.begin(), out.end());
-  return out;
+  return {};
 }
 
 // Where a query starts in time: the option, else the node's first appearance, else the edges'.
@@ -217,20 +227,14 @@ Result<Reach> blast(GraphSource& source, const NodeRef& start, const QueryOption
       queue.emplace(t, hops + 1, labels.size() - 1);
     }
   }
-  for (size_t label : settled) {
-    CATENA_TRY(std::vector<std::string> marks, source.marks(labels[label].node));
-    reach.nodes.push_back({.node = labels[label].node,
-                           .at = labels[label].at,
-                           .path = path_of(labels, label, edges, false),
-                           .marks = std::move(marks)});
-  }
+  CATENA_TRY_STATUS(report_settled(source, labels, settled, edges, reach));
   return reach;
 }
 
 Result<Reach> origin(GraphSource& source, const NodeRef& target, const QueryOptions& options) {
   CATENA_TRY(std::vector<Edge> first, source.edges_to(target));
   CATENA_TRY(const int64_t target_at, start_time(source, target, options.until, first, false));
-  Reach reach{.start = target, .start_at = target_at};
+  Reach reach{.backward = true, .start = target, .start_at = target_at};
   std::vector<Edge> edges;
   std::vector<Label> labels{{.node = target, .at = target_at}};
   std::map<NodeRef, size_t> best{{target, 0}};
@@ -281,35 +285,51 @@ Result<Reach> origin(GraphSource& source, const NodeRef& target, const QueryOpti
                     -static_cast<int64_t>(labels.size() - 1));
     }
   }
-  for (size_t label : settled) {
-    CATENA_TRY(std::vector<std::string> marks, source.marks(labels[label].node));
-    reach.nodes.push_back({.node = labels[label].node,
-                           .at = labels[label].at,
-                           .path = path_of(labels, label, edges, true),
-                           .marks = std::move(marks)});
-  }
+  CATENA_TRY_STATUS(report_settled(source, labels, settled, edges, reach));
   // The likely patient zero first: what is marked, earliest first; then the rest by time.
-  if (reach.nodes.size() > 1) {
-    std::stable_sort(reach.nodes.begin() + 1, reach.nodes.end(),
-                     [](const Reached& a, const Reached& b) {
-                       if (a.marks.empty() != b.marks.empty()) return !a.marks.empty();
-                       return a.at < b.at;
-                     });
+  std::vector<size_t> order(reach.nodes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (order.size() > 1) {
+    std::stable_sort(order.begin() + 1, order.end(), [&](size_t a, size_t b) {
+      const Reached& x = reach.nodes[a];
+      const Reached& y = reach.nodes[b];
+      if (x.marks.empty() != y.marks.empty()) return !x.marks.empty();
+      return x.at < y.at;
+    });
   }
+  std::vector<size_t> position(order.size());
+  for (size_t i = 0; i < order.size(); ++i) position[order[i]] = i;
+  std::vector<Reached> sorted;
+  sorted.reserve(order.size());
+  for (size_t i : order) {
+    sorted.push_back(std::move(reach.nodes[i]));
+    if (sorted.back().parent != kNoParent) sorted.back().parent = position[sorted.back().parent];
+  }
+  reach.nodes = std::move(sorted);
   return reach;
 }
 
-Result<std::vector<Reached>> paths(GraphSource& source,
-                                   const NodeRef& from,
-                                   const NodeRef& to,
-                                   const QueryOptions& options) {
+std::vector<Edge> path_to(const Reach& reach, size_t index) {
+  std::vector<Edge> out;
+  for (size_t at = index; at < reach.nodes.size() && reach.nodes[at].parent != kNoParent;
+       at = reach.nodes[at].parent) {
+    out.push_back(reach.nodes[at].via);
+  }
+  if (!reach.backward) std::reverse(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<Path>> paths(GraphSource& source,
+                                const NodeRef& from,
+                                const NodeRef& to,
+                                const QueryOptions& options) {
   CATENA_TRY(std::vector<Edge> first, source.edges_from(from));
   CATENA_TRY(const int64_t start_at, start_time(source, from, options.since, first, true));
   std::vector<Edge> edges;
   std::vector<Label> labels{{.node = from, .at = start_at}};
   std::map<NodeRef, int64_t> earliest{{from, start_at}};
   std::map<NodeRef, std::vector<Edge>> fetched{{from, std::move(first)}};
-  std::vector<Reached> out;
+  std::vector<Path> out;
   if (from == to) return out;
   // Round k extends the labels that improved in round k-1 by one hop: each round's arrival at
   // a node is the earliest any path of at most k hops gives.
@@ -339,9 +359,12 @@ Result<std::vector<Reached>> paths(GraphSource& source,
       }
     }
     if (auto reached = improved.find(to); reached != improved.end()) {
-      out.push_back({.node = to,
-                     .at = labels[reached->second].at,
-                     .path = path_of(labels, reached->second, edges, false)});
+      Path path{.arrives_at = labels[reached->second].at, .edges = {}};
+      for (size_t at = reached->second; labels[at].parent != SIZE_MAX; at = labels[at].parent) {
+        path.edges.push_back(edges[labels[at].edge]);
+      }
+      std::reverse(path.edges.begin(), path.edges.end());
+      out.push_back(std::move(path));
     }
     frontier.clear();
     for (const auto& [node, label] : improved) frontier.push_back(label);

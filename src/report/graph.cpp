@@ -93,6 +93,9 @@ std::string short_key(const std::string& key) {
 }
 
 constexpr size_t kDrawnNodes = 400;
+// Up to this many nodes, the table and the page print each node's whole path; beyond, the edge
+// that reached it (the paths together would grow with nodes × hops).
+constexpr size_t kWholePaths = 1000;
 constexpr int kColumnWidth = 210, kRowHeight = 46, kLeft = 40, kTop = 56;
 
 // The reached nodes laid out left to right by time (one column per moment) and drawn with the
@@ -134,12 +137,12 @@ std::string reach_svg(const graph::Reach& reach, bool backward) {
   // Edges first, so that nodes are drawn over them.
   for (size_t i = 1; i < drawn; ++i) {
     const graph::Reached& r = reach.nodes[i];
-    if (r.path.empty()) continue;
-    const graph::NodeRef& other = backward ? r.path.front().to : r.path.back().from;
+    if (r.parent == graph::kNoParent) continue;
+    const graph::NodeRef& other = reach.nodes[r.parent].node;
     auto from = at.find(backward ? r.node : other);
     auto to = at.find(backward ? other : r.node);
     if (from == at.end() || to == at.end()) continue;
-    const graph::Edge& e = backward ? r.path.front() : r.path.back();
+    const graph::Edge& e = r.via;
     const auto [x1, y1] = from->second;
     const auto [x2, y2] = to->second;
     // Across columns a straight arrow; within one, a curve along the column's left side.
@@ -201,10 +204,11 @@ Status write_reach_html(std::FILE* out, const graph::Reach& reach, bool backward
   put(out, std::string("<h2>Nodes</h2>\n<table id=\"nodes\"><thead><tr><th>node</th><th>") +
                (backward ? "latest" : "reached") +
                "</th><th>hops</th><th>marks</th><th>path</th></tr></thead><tbody>\n");
+  const bool whole_paths = reach.nodes.size() <= kWholePaths;
   for (size_t i = 1; i < reach.nodes.size(); ++i) {
     const graph::Reached& r = reach.nodes[i];
     std::string path;
-    for (const graph::Edge& e : r.path) {
+    for (const graph::Edge& e : whole_paths ? graph::path_to(reach, i) : std::vector{r.via}) {
       path += "<div><code>" + html(graph::node_name(e.from)) + "</code> &rarr;" + html(e.kind) +
               "&rarr; <code>" + html(graph::node_name(e.to)) + "</code> <span class=\"meta\">[" +
               html(when(e.valid_from)) + " .. " + html(when(e.valid_to)) + ") " + html(e.evidence) +
@@ -213,8 +217,8 @@ Status write_reach_html(std::FILE* out, const graph::Reach& reach, bool backward
     std::string marks;
     for (const std::string& m : r.marks) marks += "<div class=\"high\">" + html(m) + "</div>";
     put(out, "<tr><td><code>" + html(graph::node_name(r.node)) + "</code></td><td>" +
-                 html(when(r.at)) + "</td><td>" + std::to_string(r.path.size()) + "</td><td>" +
-                 marks + "</td><td>" + path + "</td></tr>\n");
+                 html(when(r.at)) + "</td><td>" + std::to_string(r.hops) + "</td><td>" + marks +
+                 "</td><td>" + path + "</td></tr>\n");
   }
   put(out, "</tbody></table>\n</main></body></html>\n");
   return {};
@@ -230,8 +234,9 @@ Status write_reach(std::FILE* out, const graph::Reach& reach, bool backward, For
     for (const graph::Reached& r : reach.nodes) {
       json node = node_json(r.node);
       node[backward ? "latest" : "reached_at"] = r.at;
-      node["hops"] = r.path.size();
-      node["path"] = path_json(r.path);
+      node["hops"] = r.hops;
+      node["parent"] = r.parent == graph::kNoParent ? json(nullptr) : json(r.parent);
+      node["via"] = r.parent == graph::kNoParent ? json(nullptr) : edge_json(r.via);
       node["marks"] = json::array();
       for (const std::string& m : r.marks) node["marks"].push_back(utf8_text(m));
       doc["nodes"].push_back(std::move(node));
@@ -245,12 +250,16 @@ Status write_reach(std::FILE* out, const graph::Reach& reach, bool backward, For
   fmt::print(out, "{} node{} {}{}\n", reach.nodes.size() - (reach.nodes.empty() ? 0 : 1),
              reach.nodes.size() == 2 ? "" : "s", backward ? "lead to it" : "reached",
              reach.truncated ? " (stopped at the node limit: more lie beyond)" : "");
+  const bool whole_paths = reach.nodes.size() <= kWholePaths;
+  if (!whole_paths) {
+    fmt::print(out, "(each node with the edge that reached it; `--format json` gives the tree)\n");
+  }
   for (size_t i = 1; i < reach.nodes.size(); ++i) {
     const graph::Reached& r = reach.nodes[i];
     fmt::print(out, "  {}  {} {}  ({} hop{})\n", shown(r.node), backward ? "by" : "at", when(r.at),
-               r.path.size(), r.path.size() == 1 ? "" : "s");
+               r.hops, r.hops == 1 ? "" : "s");
     for (const std::string& m : r.marks) fmt::print(out, "    !! {}\n", escape_for_terminal(m));
-    print_path(out, r.path);
+    print_path(out, whole_paths ? graph::path_to(reach, i) : std::vector{r.via});
   }
   return {};
 }
@@ -258,13 +267,13 @@ Status write_reach(std::FILE* out, const graph::Reach& reach, bool backward, For
 Status write_paths(std::FILE* out,
                    const graph::NodeRef& from,
                    const graph::NodeRef& to,
-                   const std::vector<graph::Reached>& paths,
+                   const std::vector<graph::Path>& paths,
                    Format format) {
   if (format != Format::Table) {
     json doc = {{"from", node_json(from)}, {"to", node_json(to)}, {"paths", json::array()}};
-    for (const graph::Reached& r : paths) {
+    for (const graph::Path& p : paths) {
       doc["paths"].push_back(
-          {{"arrives_at", r.at}, {"hops", r.path.size()}, {"edges", path_json(r.path)}});
+          {{"arrives_at", p.arrives_at}, {"hops", p.edges.size()}, {"edges", path_json(p.edges)}});
     }
     std::fputs(dump(doc, 2).c_str(), out);
     std::fputc('\n', out);
@@ -274,10 +283,10 @@ Status write_paths(std::FILE* out,
     fmt::print(out, "no time-respecting path from {} to {}\n", shown(from), shown(to));
     return {};
   }
-  for (const graph::Reached& r : paths) {
-    fmt::print(out, "{} hop{}, arriving {}\n", r.path.size(), r.path.size() == 1 ? "" : "s",
-               when(r.at));
-    print_path(out, r.path);
+  for (const graph::Path& p : paths) {
+    fmt::print(out, "{} hop{}, arriving {}\n", p.edges.size(), p.edges.size() == 1 ? "" : "s",
+               when(p.arrives_at));
+    print_path(out, p.edges);
   }
   return {};
 }

@@ -15,6 +15,16 @@ namespace {
 
 using nlohmann::json;
 
+// A node's whole path in a json answer: its `via` edges, following `parent` to the start.
+json path_of(const json& answer, const json& node) {
+  json edges = json::array();
+  for (const json* at = &node; !(*at)["parent"].is_null();
+       at = &answer["nodes"][(*at)["parent"].get<size_t>()]) {
+    edges.insert(edges.begin(), (*at)["via"]);
+  }
+  return edges;
+}
+
 std::map<std::string, json> by_node(const json& answer) {
   std::map<std::string, json> out;
   for (const json& n : answer["nodes"]) {
@@ -24,7 +34,7 @@ std::map<std::string, json> by_node(const json& answer) {
 }
 
 std::string last_evidence(const json& node) {
-  return node["path"].empty() ? "" : node["path"].back()["evidence"].get<std::string>();
+  return node["via"].is_null() ? "" : node["via"]["evidence"].get<std::string>();
 }
 
 TEST(Demo3cx, TheInstallerReachesTheSecondReleaseAndItsCustomersOnly) {
@@ -47,7 +57,10 @@ TEST(Demo3cx, TheInstallerReachesTheSecondReleaseAndItsCustomersOnly) {
        {"host:dev-ws", "target:build-01", "host:build-01", "release:3cx-desktop|18.12.416",
         "deployment:acme-corp", "deployment:globex"}) {
     ASSERT_TRUE(reached.contains(name)) << name << "\n" << demo.out;
-    EXPECT_FALSE(reached.at(name)["path"].empty()) << name;
+    const json path = path_of(blast, reached.at(name));
+    ASSERT_FALSE(path.empty()) << name;
+    EXPECT_EQ(path.front()["from"]["key"], installer) << name;             // each path starts at it
+    EXPECT_EQ(path.back()["to"]["key"], reached.at(name)["key"]) << name;  // and ends at it
   }
   EXPECT_TRUE(reached.contains("content:" + injected)) << demo.out;
   EXPECT_FALSE(reached.contains("release:3cx-desktop|18.12.407")) << demo.out;

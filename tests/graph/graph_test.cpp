@@ -89,7 +89,8 @@ TEST(GraphBlast, AHopBeforeArrivalIsNotTaken) {
   EXPECT_FALSE(at.contains("content:app-1.zip"));
   const Reached& zip = reach->nodes.back();
   ASSERT_EQ(node_name(zip.node), "content:app-2.zip");
-  EXPECT_EQ(hops_of(zip.path),
+  EXPECT_EQ(zip.hops, 5u);
+  EXPECT_EQ(hops_of(path_to(*reach, reach->nodes.size() - 1)),
             (std::vector<std::string>{"host:dev-ws", "credential:ssh-key", "host:build-01",
                                       "build:b2", "content:app-2.zip"}));
   EXPECT_EQ(reach->nodes.front().node, content("installer"));
@@ -127,19 +128,22 @@ TEST(GraphBlast, TheEarliestOfTwoPathsIsKept) {
   g.add(edge(host("h2"), release("r"), 40));
   auto reach = blast(g, content("c"), {});
   ASSERT_TRUE(reach);
-  for (const Reached& r : reach->nodes) {
-    if (r.node != release("r")) continue;
-    EXPECT_EQ(r.at, 40);
-    EXPECT_EQ(hops_of(r.path),
+  for (size_t i = 0; i < reach->nodes.size(); ++i) {
+    if (reach->nodes[i].node != release("r")) continue;
+    EXPECT_EQ(reach->nodes[i].at, 40);
+    EXPECT_EQ(hops_of(path_to(*reach, i)),
               (std::vector<std::string>{"host:h", "build:b", "host:h2", "release:r"}));
+    // The tree: its parent is the node its last edge came from.
+    EXPECT_EQ(reach->nodes[reach->nodes[i].parent].node, host("h2"));
+    EXPECT_EQ(reach->nodes[i].via.from, host("h2"));
   }
   auto found = paths(g, content("c"), release("r"), {});
   ASSERT_TRUE(found);
   ASSERT_EQ(found->size(), 2u);
-  EXPECT_EQ((*found)[0].at, 300);
-  EXPECT_EQ((*found)[0].path.size(), 2u);
-  EXPECT_EQ((*found)[1].at, 40);
-  EXPECT_EQ((*found)[1].path.size(), 4u);
+  EXPECT_EQ((*found)[0].arrives_at, 300);
+  EXPECT_EQ((*found)[0].edges.size(), 2u);
+  EXPECT_EQ((*found)[1].arrives_at, 40);
+  EXPECT_EQ((*found)[1].edges.size(), 4u);
   // A path that cannot be time-respecting is none.
   auto none = paths(g, build("b"), content("c"), {});
   ASSERT_TRUE(none);
@@ -215,11 +219,12 @@ TEST(GraphOrigin, LeadsBackThroughTimeOnly) {
   EXPECT_EQ(latest.at("host:build-01"), 150);
   EXPECT_EQ(latest.at("content:installer"), 150);
   EXPECT_FALSE(latest.contains("content:late-tool"));
-  for (const Reached& r : back->nodes) {
-    if (r.node != content("installer")) continue;
-    ASSERT_EQ(r.path.size(), 5u);
-    EXPECT_EQ(r.path.front().from, content("installer"));
-    EXPECT_EQ(r.path.back().to, content("ffmpeg.dll"));
+  for (size_t i = 0; i < back->nodes.size(); ++i) {
+    if (back->nodes[i].node != content("installer")) continue;
+    const std::vector<Edge> path = path_to(*back, i);
+    ASSERT_EQ(path.size(), 5u);
+    EXPECT_EQ(path.front().from, content("installer"));
+    EXPECT_EQ(path.back().to, content("ffmpeg.dll"));
   }
 }
 

@@ -116,16 +116,25 @@ struct QueryOptions {
   size_t max_nodes = 100'000;    // nodes reached before the query stops (Reach::truncated)
 };
 
+inline constexpr size_t kNoParent = static_cast<size_t>(-1);
+
+/// A node reached, as a tree: the edge that reached it and the node it came from, so that an
+/// answer of n nodes holds n edges however long its paths (path_to gives a whole path).
 struct Reached {
   NodeRef node;
   /// Blast: the earliest moment it was reached. Origin: the latest moment it could have been
   /// reached and still led to the target.
   int64_t at = 0;
-  std::vector<Edge> path;          // from the start node to this one (origin: from this one to it)
+  unsigned hops = 0;
+  /// Blast: the edge from `parent` to it. Origin: the edge from it to `parent`, its next step
+  /// towards the target. None for the start node.
+  Edge via;
+  size_t parent = kNoParent;       // index in Reach::nodes
   std::vector<std::string> marks;  // GraphSource::marks
 };
 
 struct Reach {
+  bool backward = false;  // origin
   NodeRef start;
   int64_t start_at = 0;
   /// The start node first; then by time (blast), or the marked ones first and then by time
@@ -155,11 +164,20 @@ bool names_host(const std::string& wanted, const std::string& host);
                                    const NodeRef& target,
                                    const QueryOptions& options);
 
+/// The whole path of nodes[index]: blast, from the start node to it; origin, from it to the
+/// target.
+std::vector<Edge> path_to(const Reach& reach, size_t index);
+
+struct Path {
+  int64_t arrives_at = 0;
+  std::vector<Edge> edges;
+};
+
 /// The time-respecting paths from `from` to `to` that no other path beats on both hops and
 /// arrival: the fewest hops first, each later one arriving earlier. Empty when none.
-[[nodiscard]] Result<std::vector<Reached>> paths(GraphSource& source,
-                                                 const NodeRef& from,
-                                                 const NodeRef& to,
-                                                 const QueryOptions& options);
+[[nodiscard]] Result<std::vector<Path>> paths(GraphSource& source,
+                                              const NodeRef& from,
+                                              const NodeRef& to,
+                                              const QueryOptions& options);
 
 }  // namespace catena::graph

@@ -198,7 +198,7 @@ std::string report_context_json(const ScanReport& report);
 [[nodiscard]] Status write_paths(std::FILE* out,
                                  const graph::NodeRef& from,
                                  const graph::NodeRef& to,
-                                 const std::vector<graph::Reached>& paths,
+                                 const std::vector<graph::Path>& paths,
                                  Format format);
 
 /// A finding as a JSON object text (used by json, jsonl and tests).
