@@ -161,6 +161,12 @@ Runner register_graph(CLI::App& app) {
     if (!query) return fail(query.error());
     auto store = open_store(options->output, store::Store::Access::ReadOnly);
     if (!store) return fail(store.error());
+    // The whole query reads one snapshot, locking the file once.
+    if (auto began = (*store)->begin_read(); !began) return fail(began.error());
+    struct EndRead {
+      store::Store& store;
+      ~EndRead() { store.end_read(); }
+    } end_read{**store};
     if (path->parsed()) {
       auto from = graph::parse_node_name(options->from);
       auto to = graph::parse_node_name(options->to);

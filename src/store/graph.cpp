@@ -47,6 +47,22 @@ Edge make_edge(NodeRef from,
           .evidence = std::move(evidence)};
 }
 
+// The rows of a statement the store keeps prepared: reset, bind, step. A statement that could
+// not be prepared is SQLite's error.
+template <typename Row, typename... Args>
+Status each_row(sqlite3* db, Statement* stmt, Row&& row, const Args&... args) {
+  if (stmt == nullptr) return db_error(db, kWhat);
+  stmt->reset();
+  sqlite3_clear_bindings(stmt->get());
+  bind_all(*stmt, args...);
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) row(static_cast<const Statement&>(*stmt));
+  const bool done = rc == SQLITE_DONE;
+  stmt->reset();  // its read ends now, not at the next use
+  if (!done) return db_error(db, kWhat);
+  return {};
+}
+
 // One source of host names, looked up by name_keys (?1 exact, ?2 label, ?3..?4 range).
 std::string fmt_select(std::string_view table, std::string_view column) {
   const std::string c(column);
@@ -76,6 +92,26 @@ NameKeys name_keys(const std::string& wanted) {
 
 }  // namespace
 
+Status Store::begin_read() {
+  // Pages read through a mapping rather than a pread each: the graph reads many small rows.
+  CATENA_TRY_STATUS(exec(db_, "PRAGMA mmap_size = 4294967296", "cannot map the store"));
+  return exec(db_, "BEGIN", "cannot start a read transaction");
+}
+
+void Store::end_read() { (void)exec(db_, "COMMIT", "cannot end a read transaction"); }
+
+void Store::StatementDeleter::operator()(Statement* stmt) const { delete stmt; }
+
+Statement* Store::graph_statement(const std::string& sql) {
+  auto& kept = graph_statements_[sql];
+  if (!kept) {
+    std::unique_ptr<Statement, StatementDeleter> stmt(new Statement(db_, sql));
+    if (!stmt->ok()) return nullptr;
+    kept = std::move(stmt);
+  }
+  return kept.get();
+}
+
 Result<std::vector<std::string>> Store::graph_hosts_named(const std::string& wanted) {
   std::vector<std::string> out;
   if (wanted.empty()) return out;
@@ -86,8 +122,8 @@ Result<std::vector<std::string>> Store::graph_hosts_named(const std::string& wan
     if (!sql.empty()) sql += " UNION ";
     sql += fmt_select(table, column);
   }
-  CATENA_TRY_STATUS(for_each_row(
-      db_, kWhat, sql + " ORDER BY 1",
+  CATENA_TRY_STATUS(each_row(
+      db_, graph_statement(sql + " ORDER BY 1"),
       [&](const Statement& row) {
         std::string name = row.column_text(0);
         if (graph::names_host(wanted, name)) out.push_back(std::move(name));
@@ -102,12 +138,13 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
     case NodeKind::Content: {
       auto digest = sha256_from_hex(node.key);
       if (!digest) return out;
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT h.name, f.path, s.started_ns, u.started_ns, f.scan_id FROM files f "
-          "JOIN scans s ON s.id = f.scan_id JOIN hosts h ON h.id = s.host_id "
-          "LEFT JOIN scans u ON u.id = f.until_scan_id WHERE f.sha256 = ? "
-          "ORDER BY s.started_ns, f.id",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT h.name, f.path, s.started_ns, u.started_ns, f.scan_id FROM files f "
+              "JOIN scans s ON s.id = f.scan_id JOIN hosts h ON h.id = s.host_id "
+              "LEFT JOIN scans u ON u.id = f.until_scan_id WHERE f.sha256 = ? "
+              "ORDER BY s.started_ns, f.id"),
           [&](const Statement& row) {
             out.push_back(make_edge(
                 node, {NodeKind::Occurrence, row.column_text(0) + "|" + row.column_text(1)},
@@ -115,11 +152,12 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
                 "scan " + std::to_string(row.column_int(4))));
           },
           *digest));
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT a.id, d.role, d.name, " + std::string(kBuildTime) +
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT a.id, d.role, d.name, " + std::string(kBuildTime) +
               ", a.step FROM attestation_digests d JOIN attestations a ON a.id = "
-              "d.attestation_id WHERE d.sha256 = ? AND d.role <> 'subject' ORDER BY a.id",
+              "d.attestation_id WHERE d.sha256 = ? AND d.role <> 'subject' ORDER BY a.id"),
           [&](const Statement& row) {
             const int64_t at = row.column_int(3);
             out.push_back(make_edge(node, {NodeKind::Build, std::to_string(row.column_int(0))},
@@ -128,10 +166,11 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
                                         row.column_text(1) + " " + row.column_text(2) + ")"));
           },
           *digest));
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT r.name, r.version, r.released_ns, f.path FROM release_files f JOIN releases r "
-          "ON r.id = f.release_id WHERE f.sha256 = ? ORDER BY r.released_ns, r.id",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement("SELECT r.name, r.version, r.released_ns, f.path FROM release_files f "
+                          "JOIN releases r "
+                          "ON r.id = f.release_id WHERE f.sha256 = ? ORDER BY r.released_ns, r.id"),
           [&](const Statement& row) {
             out.push_back(
                 make_edge(node, {NodeKind::Release, row.column_text(0) + "|" + row.column_text(1)},
@@ -140,11 +179,13 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
           },
           *digest));
       // An archive a release shipped holds its members: what reaches the one reaches them.
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT DISTINCT c.sha256, p.path, c.path FROM release_files p JOIN release_files c ON "
-          "c.release_id = p.release_id AND c.path > p.path || '!/' AND c.path < p.path || '!0' "
-          "WHERE p.sha256 = ? ORDER BY 3",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT DISTINCT c.sha256, p.path, c.path FROM release_files p JOIN release_files c "
+              "ON "
+              "c.release_id = p.release_id AND c.path > p.path || '!/' AND c.path < p.path || '!0' "
+              "WHERE p.sha256 = ? ORDER BY 3"),
           [&](const Statement& row) {
             auto member = row.column_digest<32>(0);
             const std::string parent = row.column_text(1), child = row.column_text(2);
@@ -162,19 +203,20 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
       break;
     }
     case NodeKind::Host: {
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT account, MIN(first_ns) FROM access_reach WHERE host = ? GROUP BY account "
-          "ORDER BY account",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT account, MIN(first_ns) FROM access_reach WHERE host = ? GROUP BY account "
+              "ORDER BY account"),
           [&](const Statement& row) {
             out.push_back(make_edge(node, {NodeKind::Account, node.key + "|" + row.column_text(0)},
                                     "home", row.column_int(1), kOpen, "access scan"));
           },
           node.key));
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT a.id, " + std::string(kBuildTime) +
-              ", a.step FROM attestations a WHERE a.host = ? ORDER BY 2, a.id",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement("SELECT a.id, " + std::string(kBuildTime) +
+                          ", a.step FROM attestations a WHERE a.host = ? ORDER BY 2, a.id"),
           [&](const Statement& row) {
             const int64_t at = row.column_int(1);
             out.push_back(make_edge(node, {NodeKind::Build, std::to_string(row.column_int(0))},
@@ -187,10 +229,11 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
     }
     case NodeKind::Account: {
       auto [host, account] = split_key(node.key);
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT credential, target, kind, path, first_ns, until_ns FROM access_reach "
-          "WHERE host = ? AND account = ? ORDER BY first_ns, id",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT credential, target, kind, path, first_ns, until_ns FROM access_reach "
+              "WHERE host = ? AND account = ? ORDER BY first_ns, id"),
           [&](const Statement& row) {
             const std::string credential = row.column_text(0);
             const std::string evidence = "access scan of " + host + ": " +
@@ -209,10 +252,10 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
       break;
     }
     case NodeKind::Credential:
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT target, kind, path, host, first_ns, until_ns FROM access_reach "
-          "WHERE credential = ? AND target <> '' ORDER BY first_ns, id",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement("SELECT target, kind, path, host, first_ns, until_ns FROM access_reach "
+                          "WHERE credential = ? AND target <> '' ORDER BY first_ns, id"),
           [&](const Statement& row) {
             out.push_back(make_edge(node, {NodeKind::Target, row.column_text(0)}, "reaches",
                                     row.column_int(4), until_of(row, 5),
@@ -232,11 +275,11 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
       break;
     }
     case NodeKind::Build: {
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT d.name, COALESCE(a.finished_ns, a.started_ns, a.stored_ns) FROM "
-          "attestation_digests d JOIN attestations a ON a.id = d.attestation_id "
-          "WHERE d.attestation_id = ? AND d.role = 'subject' ORDER BY d.name",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement("SELECT d.name, COALESCE(a.finished_ns, a.started_ns, a.stored_ns) FROM "
+                          "attestation_digests d JOIN attestations a ON a.id = d.attestation_id "
+                          "WHERE d.attestation_id = ? AND d.role = 'subject' ORDER BY d.name"),
           [&](const Statement& row) {
             const int64_t at = row.column_int(1);
             out.push_back(make_edge(node, {NodeKind::Artifact, node.key + "|" + row.column_text(0)},
@@ -247,11 +290,12 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
     }
     case NodeKind::Artifact: {
       auto [build, name] = split_key(node.key);
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT d.sha256, COALESCE(a.finished_ns, a.started_ns, a.stored_ns) FROM "
-          "attestation_digests d JOIN attestations a ON a.id = d.attestation_id WHERE "
-          "d.attestation_id = ? AND d.name = ? AND d.role = 'subject'",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT d.sha256, COALESCE(a.finished_ns, a.started_ns, a.stored_ns) FROM "
+              "attestation_digests d JOIN attestations a ON a.id = d.attestation_id WHERE "
+              "d.attestation_id = ? AND d.name = ? AND d.role = 'subject'"),
           [&](const Statement& row) {
             auto digest = row.column_digest<32>(0);
             if (!digest) return;
@@ -263,10 +307,11 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
     }
     case NodeKind::Release: {
       auto [name, version] = split_key(node.key);
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT site, installed_ns, removed_ns, source FROM deployments WHERE release_name = ? "
-          "AND release_version = ? ORDER BY installed_ns, id",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement("SELECT site, installed_ns, removed_ns, source FROM deployments WHERE "
+                          "release_name = ? "
+                          "AND release_version = ? ORDER BY installed_ns, id"),
           [&](const Statement& row) {
             out.push_back(make_edge(node, {NodeKind::Deployment, row.column_text(0)},
                                     "installed-at", row.column_int(1), until_of(row, 2),
@@ -288,11 +333,12 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
     case NodeKind::Content: {
       auto digest = sha256_from_hex(node.key);
       if (!digest) return out;
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT d.attestation_id, d.name, COALESCE(a.finished_ns, a.started_ns, "
-          "a.stored_ns) FROM attestation_digests d JOIN attestations a ON a.id = "
-          "d.attestation_id WHERE d.sha256 = ? AND d.role = 'subject' ORDER BY 1, 2",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT d.attestation_id, d.name, COALESCE(a.finished_ns, a.started_ns, "
+              "a.stored_ns) FROM attestation_digests d JOIN attestations a ON a.id = "
+              "d.attestation_id WHERE d.sha256 = ? AND d.role = 'subject' ORDER BY 1, 2"),
           [&](const Statement& row) {
             const std::string build = std::to_string(row.column_int(0));
             out.push_back(make_edge({NodeKind::Artifact, build + "|" + row.column_text(1)}, node,
@@ -300,11 +346,12 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
           },
           *digest));
       // The archives a release shipped it in.
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT DISTINCT p.sha256, c.path FROM release_files c JOIN release_files p ON "
-          "p.release_id = c.release_id AND c.path > p.path || '!/' AND c.path < p.path || '!0' "
-          "WHERE c.sha256 = ? ORDER BY 2",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT DISTINCT p.sha256, c.path FROM release_files c JOIN release_files p ON "
+              "p.release_id = c.release_id AND c.path > p.path || '!/' AND c.path < p.path || '!0' "
+              "WHERE c.sha256 = ? ORDER BY 2"),
           [&](const Statement& row) {
             auto parent = row.column_digest<32>(0);
             if (!parent) return;
@@ -317,12 +364,13 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
     }
     case NodeKind::Occurrence: {
       auto [host, path] = split_key(node.key);
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT f.sha256, s.started_ns, u.started_ns, f.scan_id FROM scans s "
-          "JOIN files f ON f.scan_id = s.id LEFT JOIN scans u ON u.id = f.until_scan_id "
-          "WHERE s.host_id = (SELECT id FROM hosts WHERE name = ?) AND f.path = ? AND "
-          "f.sha256 IS NOT NULL ORDER BY s.started_ns, f.id",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT f.sha256, s.started_ns, u.started_ns, f.scan_id FROM scans s "
+              "JOIN files f ON f.scan_id = s.id LEFT JOIN scans u ON u.id = f.until_scan_id "
+              "WHERE s.host_id = (SELECT id FROM hosts WHERE name = ?) AND f.path = ? AND "
+              "f.sha256 IS NOT NULL ORDER BY s.started_ns, f.id"),
           [&](const Statement& row) {
             auto digest = row.column_digest<32>(0);
             if (!digest) return;
@@ -335,12 +383,13 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
     }
     case NodeKind::Host: {
       // The programs that lay on it (distinct paths), and the targets that name it.
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT DISTINCT f.path FROM scans s JOIN files f ON f.scan_id = s.id "
-          "JOIN contents c ON c.sha256 = f.sha256 WHERE s.host_id = (SELECT id FROM hosts "
-          "WHERE name = ?) AND c.format IN " +
-              std::string(kProgramFormats) + " ORDER BY f.path",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT DISTINCT f.path FROM scans s JOIN files f ON f.scan_id = s.id "
+              "JOIN contents c ON c.sha256 = f.sha256 WHERE s.host_id = (SELECT id FROM hosts "
+              "WHERE name = ?) AND c.format IN " +
+              std::string(kProgramFormats) + " ORDER BY f.path"),
           [&](const Statement& row) {
             out.push_back(make_edge({NodeKind::Occurrence, node.key + "|" + row.column_text(0)},
                                     node, "on", graph::kBeginning, kOpen, ""));
@@ -352,10 +401,11 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
         if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
       }
       const NameKeys k = name_keys(wanted);
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT DISTINCT target FROM access_reach WHERE target_host = ?1 OR target_host = ?2 "
-          "OR (target_host >= ?3 AND target_host < ?4) ORDER BY 1",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT DISTINCT target FROM access_reach WHERE target_host = ?1 OR target_host = ?2 "
+              "OR (target_host >= ?3 AND target_host < ?4) ORDER BY 1"),
           [&](const Statement& row) { targets.push_back(row.column_text(0)); }, k.exact, k.label,
           k.range_from, k.range_to));
       for (const std::string& target : targets) {
@@ -368,8 +418,9 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
     }
     case NodeKind::Account: {
       auto [host, account] = split_key(node.key);
-      CATENA_TRY_STATUS(first_row(
-          db_, kWhat, "SELECT MIN(first_ns) FROM access_reach WHERE host = ? AND account = ?",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement("SELECT MIN(first_ns) FROM access_reach WHERE host = ? AND account = ?"),
           [&](const Statement& row) {
             if (row.column_is_null(0)) return;
             out.push_back(make_edge({NodeKind::Host, host}, node, "home", row.column_int(0), kOpen,
@@ -379,10 +430,11 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
       break;
     }
     case NodeKind::Credential:
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT host, account, kind, path, first_ns, until_ns FROM access_reach WHERE "
-          "credential = ? ORDER BY first_ns, id",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT host, account, kind, path, first_ns, until_ns FROM access_reach WHERE "
+              "credential = ? ORDER BY first_ns, id"),
           [&](const Statement& row) {
             const std::string host = row.column_text(0);
             out.push_back(make_edge({NodeKind::Account, host + "|" + row.column_text(1)}, node,
@@ -394,10 +446,11 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
           node.key));
       break;
     case NodeKind::Target:
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT host, account, credential, kind, path, first_ns, until_ns FROM access_reach "
-          "WHERE target = ? ORDER BY first_ns, id",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT host, account, credential, kind, path, first_ns, until_ns FROM access_reach "
+              "WHERE target = ? ORDER BY first_ns, id"),
           [&](const Statement& row) {
             const std::string host = row.column_text(0);
             const std::string credential = row.column_text(2);
@@ -416,10 +469,10 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
           node.key));
       break;
     case NodeKind::Build:
-      CATENA_TRY_STATUS(first_row(
-          db_, kWhat,
-          "SELECT a.host, " + std::string(kBuildTime) +
-              ", a.step FROM attestations a WHERE a.id = ?",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement("SELECT a.host, " + std::string(kBuildTime) +
+                          ", a.step FROM attestations a WHERE a.id = ?"),
           [&](const Statement& row) {
             const int64_t at = row.column_int(1);
             out.push_back(
@@ -427,11 +480,12 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
                           "attestation " + node.key + " (step " + row.column_text(2) + ")"));
           },
           node.key));
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT d.sha256, d.role, d.name, " + std::string(kBuildTime) +
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT d.sha256, d.role, d.name, " + std::string(kBuildTime) +
               " FROM attestation_digests d JOIN attestations a ON a.id = d.attestation_id "
-              "WHERE d.attestation_id = ? AND d.role <> 'subject' ORDER BY d.role, d.name",
+              "WHERE d.attestation_id = ? AND d.role <> 'subject' ORDER BY d.role, d.name"),
           [&](const Statement& row) {
             auto digest = row.column_digest<32>(0);
             if (!digest) return;
@@ -445,10 +499,11 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
       break;
     case NodeKind::Artifact: {
       auto [build, name] = split_key(node.key);
-      CATENA_TRY_STATUS(first_row(
-          db_, kWhat,
-          "SELECT COALESCE(a.finished_ns, a.started_ns, a.stored_ns) FROM attestations a "
-          "WHERE a.id = ?",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT COALESCE(a.finished_ns, a.started_ns, a.stored_ns) FROM attestations a "
+              "WHERE a.id = ?"),
           [&](const Statement& row) {
             const int64_t at = row.column_int(0);
             out.push_back(make_edge({NodeKind::Build, build}, node, "produced", at, at + 1,
@@ -459,10 +514,11 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
     }
     case NodeKind::Release: {
       auto [name, version] = split_key(node.key);
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT f.sha256, f.path, r.released_ns FROM releases r JOIN release_files f ON "
-          "f.release_id = r.id WHERE r.name = ? AND r.version = ? ORDER BY f.path",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT f.sha256, f.path, r.released_ns FROM releases r JOIN release_files f ON "
+              "f.release_id = r.id WHERE r.name = ? AND r.version = ? ORDER BY f.path"),
           [&](const Statement& row) {
             auto digest = row.column_digest<32>(0);
             if (!digest) return;
@@ -474,10 +530,11 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
       break;
     }
     case NodeKind::Deployment:
-      CATENA_TRY_STATUS(for_each_row(
-          db_, kWhat,
-          "SELECT release_name, release_version, installed_ns, removed_ns, source FROM "
-          "deployments WHERE site = ? ORDER BY installed_ns, id",
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(
+              "SELECT release_name, release_version, installed_ns, removed_ns, source FROM "
+              "deployments WHERE site = ? ORDER BY installed_ns, id"),
           [&](const Statement& row) {
             out.push_back(
                 make_edge({NodeKind::Release, row.column_text(0) + "|" + row.column_text(1)}, node,
@@ -496,8 +553,8 @@ Result<std::optional<int64_t>> Store::first_seen(const NodeRef& node) {
   if (node.kind != NodeKind::Content) return out;
   auto digest = sha256_from_hex(node.key);
   if (!digest) return out;
-  CATENA_TRY_STATUS(first_row(
-      db_, kWhat, "SELECT first_seen_ns FROM contents WHERE sha256 = ?",
+  CATENA_TRY_STATUS(each_row(
+      db_, graph_statement("SELECT first_seen_ns FROM contents WHERE sha256 = ?"),
       [&](const Statement& row) { out = row.column_int(0); }, *digest));
   return out;
 }
@@ -510,19 +567,21 @@ Result<std::vector<std::string>> Store::marks(const NodeRef& node) {
     // Indicators by any digest kept of it; the analysers' high and critical findings (YARA,
     // blocked signers, signature anomalies), as the scan that read it recorded them.
     std::string md5, sha1, findings;
-    CATENA_TRY_STATUS(first_row(
-        db_, kWhat, "SELECT md5, sha1, findings FROM contents WHERE sha256 = ?",
+    CATENA_TRY_STATUS(each_row(
+        db_, graph_statement("SELECT md5, sha1, findings FROM contents WHERE sha256 = ?"),
         [&](const Statement& row) {
           md5 = row.column_text(0);
           sha1 = row.column_text(1);
           findings = row.column_text(2);
         },
         *digest));
-    CATENA_TRY_STATUS(for_each_row(
-        db_, kWhat,
-        "SELECT DISTINCT i.label, f.name FROM indicators i JOIN feeds f ON f.id = i.feed_id "
-        "WHERE (i.algorithm = 'sha256' AND i.digest = ?) OR (i.algorithm = 'md5' AND i.digest = "
-        "?) OR (i.algorithm = 'sha1' AND i.digest = ?) ORDER BY 2, 1",
+    CATENA_TRY_STATUS(each_row(
+        db_,
+        graph_statement(
+            "SELECT DISTINCT i.label, f.name FROM indicators i JOIN feeds f ON f.id = i.feed_id "
+            "WHERE (i.algorithm = 'sha256' AND i.digest = ?) OR (i.algorithm = 'md5' AND i.digest "
+            "= "
+            "?) OR (i.algorithm = 'sha1' AND i.digest = ?) ORDER BY 2, 1"),
         [&](const Statement& row) {
           out.push_back("indicator: " + escape_for_terminal(row.column_text(0)) + " (feed " +
                         escape_for_terminal(row.column_text(1)) + ")");
@@ -536,12 +595,13 @@ Result<std::vector<std::string>> Store::marks(const NodeRef& node) {
       }
     }
   } else if (node.kind == NodeKind::Host) {
-    CATENA_TRY_STATUS(first_row(
-        db_, kWhat,
-        "SELECT s.id, (SELECT COUNT(*) FROM findings f WHERE f.scan_id = s.id AND f.severity = "
-        "'critical'), (SELECT COUNT(*) FROM findings f WHERE f.scan_id = s.id AND f.severity = "
-        "'high') FROM scans s WHERE s.host_id = (SELECT id FROM hosts WHERE name = ?) AND "
-        "s.kind = 'audit' AND s.status = 'complete' ORDER BY s.id DESC LIMIT 1",
+    CATENA_TRY_STATUS(each_row(
+        db_,
+        graph_statement(
+            "SELECT s.id, (SELECT COUNT(*) FROM findings f WHERE f.scan_id = s.id AND f.severity = "
+            "'critical'), (SELECT COUNT(*) FROM findings f WHERE f.scan_id = s.id AND f.severity = "
+            "'high') FROM scans s WHERE s.host_id = (SELECT id FROM hosts WHERE name = ?) AND "
+            "s.kind = 'audit' AND s.status = 'complete' ORDER BY s.id DESC LIMIT 1"),
         [&](const Statement& row) {
           const int64_t critical = row.column_int(1), high = row.column_int(2);
           if (critical + high == 0) return;

@@ -170,6 +170,7 @@ Result<std::vector<std::string>> Store::check() {
 Result<std::unique_ptr<Store>> Store::open_memory() { return open(":memory:", Access::ReadWrite); }
 
 Store::~Store() {
+  graph_statements_.clear();  // finalized before the connection closes
   sqlite3_close_v2(db_);
   if (scan_lock_fd_ >= 0) ::close(scan_lock_fd_);
 }

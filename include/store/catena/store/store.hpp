@@ -27,6 +27,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "catena/access/access_store.hpp"
@@ -45,6 +46,8 @@
 struct sqlite3;
 
 namespace catena::store {
+
+class Statement;
 
 inline constexpr int kSchemaVersion = 15;
 
@@ -190,6 +193,10 @@ class Store final : public scan::ScanStore,
   [[nodiscard]] Result<std::vector<std::string>> marks(const graph::NodeRef& node) override;
   [[nodiscard]] Status put_release(const graph::ReleaseRecord& release) override;
   [[nodiscard]] Status put_deployments(const std::vector<graph::Deployment>& deployments) override;
+  /// One read transaction until end_read: a query of many small reads (the graph's, a few per
+  /// node) then takes the file lock once instead of per read, and sees one state of the store.
+  [[nodiscard]] Status begin_read();
+  void end_read();
 
   // The store itself (src/store/store.cpp)
   /// How others can read the store file, or empty when only its owner can ("readable by its
@@ -207,6 +214,8 @@ class Store final : public scan::ScanStore,
   // The host names the store records (scanned, access-scanned, building) that a target host
   // names (graph::names_host), found through the indexes.
   [[nodiscard]] Result<std::vector<std::string>> graph_hosts_named(const std::string& wanted);
+  // The statement for `sql`, prepared on first use and kept; nullptr when it cannot be.
+  Statement* graph_statement(const std::string& sql);
   [[nodiscard]] Status write_batch(int64_t scan_id,
                                    size_t count,
                                    const std::function<const scan::FileRecord&(size_t)>& record_at,
@@ -222,6 +231,11 @@ class Store final : public scan::ScanStore,
   int scan_lock_fd_ = -1;
   int schema_version_ = 0;
   std::mutex parts_mutex_;
+  // The graph's queries, prepared once per store: a query runs a few per node it reaches.
+  struct StatementDeleter {
+    void operator()(Statement* stmt) const;  // src/store/graph.cpp, where Statement is complete
+  };
+  std::unordered_map<std::string, std::unique_ptr<Statement, StatementDeleter>> graph_statements_;
 };
 
 /// The store path when --db is not given: $CATENA_DB, else $XDG_DATA_HOME/catena/catena.db,
