@@ -94,9 +94,10 @@ Result<Deployment> deployment_of(const std::map<std::string, std::string>& field
 
 Result<std::vector<Deployment>> parse_csv(std::string_view text, const std::string& source) {
   size_t at = 0;
-  CATENA_TRY(std::vector<std::string> header, csv_record(text, at));
+  auto header = csv_record(text, at);
+  if (!header) return make_error(ErrorCode::Parse, source + ":1: " + header.error().message);
   std::vector<std::string> columns;
-  for (const std::string& name : header) columns.push_back(trim(name));
+  for (const std::string& name : *header) columns.push_back(trim(name));
   for (const char* needed : {"site", "release", "version", "installed_at"}) {
     if (std::find(columns.begin(), columns.end(), needed) == columns.end()) {
       return make_error(ErrorCode::Parse, source + ":1: the header has no column '" +

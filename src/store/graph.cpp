@@ -363,6 +363,10 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
       break;
     }
     case NodeKind::Occurrence: {
+      // Found with its host's programs (below): taken from there, not looked up by path.
+      if (auto kept = graph_occurrences_in_.find(node.key); kept != graph_occurrences_in_.end()) {
+        return kept->second;
+      }
       auto [host, path] = split_key(node.key);
       CATENA_TRY_STATUS(each_row(
           db_,
@@ -382,17 +386,28 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
       break;
     }
     case NodeKind::Host: {
-      // The programs that lay on it (distinct paths), and the targets that name it.
+      // The programs that lay on it (one occurrence per path), and the targets that name it.
+      // Each occurrence's own edges (the contents that lay there, and while) come with it and
+      // are kept, so that following them back reads the host's files once, not once a path.
       CATENA_TRY_STATUS(each_row(
           db_,
           graph_statement(
-              "SELECT DISTINCT f.path FROM scans s JOIN files f ON f.scan_id = s.id "
-              "JOIN contents c ON c.sha256 = f.sha256 WHERE s.host_id = (SELECT id FROM hosts "
-              "WHERE name = ?) AND c.format IN " +
-              std::string(kProgramFormats) + " ORDER BY f.path"),
+              "SELECT f.path, f.sha256, s.started_ns, u.started_ns, f.scan_id FROM scans s "
+              "JOIN files f ON f.scan_id = s.id JOIN contents c ON c.sha256 = f.sha256 "
+              "LEFT JOIN scans u ON u.id = f.until_scan_id WHERE s.host_id = (SELECT id FROM "
+              "hosts WHERE name = ?) AND c.format IN " +
+              std::string(kProgramFormats) + " ORDER BY f.path, s.started_ns, f.id"),
           [&](const Statement& row) {
-            out.push_back(make_edge({NodeKind::Occurrence, node.key + "|" + row.column_text(0)},
-                                    node, "on", graph::kBeginning, kOpen, ""));
+            auto digest = row.column_digest<32>(1);
+            if (!digest) return;
+            const NodeRef occurrence{NodeKind::Occurrence, node.key + "|" + row.column_text(0)};
+            auto& in = graph_occurrences_in_[occurrence.key];
+            if (in.empty()) {
+              out.push_back(make_edge(occurrence, node, "on", graph::kBeginning, kOpen, ""));
+            }
+            in.push_back(make_edge({NodeKind::Content, to_hex(*digest)}, occurrence, "lay-at",
+                                   row.column_int(2), until_of(row, 3),
+                                   "scan " + std::to_string(row.column_int(4))));
           },
           node.key));
       std::vector<std::string> targets;

@@ -233,6 +233,7 @@ TEST(GraphDeployments, ErrorsNameTheLine) {
        "d.csv:2: removed_at is before installed_at"},
       {"site,release,version,installed_at\nx,y,z,2023-01-01,extra\n", "d.csv:2: 5 fields"},
       {"site,release,version,installed_at\n\"x,y,z,2023-01-01\n", "d.csv:2: a quoted field"},
+      {"\"site,release", "d.csv:1: a quoted field"},
       {"[{\"site\":\"x\",\"release\":\"y\",\"version\":1,\"installed_at\":\"2023-01-01\"}]",
        "d.csv[0]: version is not a string"},
       {"{\"site\":\"x\"}", "not an array"},

@@ -236,6 +236,8 @@ class Store final : public scan::ScanStore,
     void operator()(Statement* stmt) const;  // src/store/graph.cpp, where Statement is complete
   };
   std::unordered_map<std::string, std::unique_ptr<Statement, StatementDeleter>> graph_statements_;
+  // The edges into each occurrence of a host's programs, read with the host (edges_to).
+  std::unordered_map<std::string, std::vector<graph::Edge>> graph_occurrences_in_;
 };
 
 /// The store path when --db is not given: $CATENA_DB, else $XDG_DATA_HOME/catena/catena.db,
