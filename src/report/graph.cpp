@@ -17,7 +17,8 @@ namespace {
 using nlohmann::json;
 
 std::string when(int64_t ns) {
-  if (ns == graph::kOpen) return "open";
+  if (ns >= graph::kOpen - 1)
+    return "open";  // kOpen - 1: no bound (an origin's target with no time)
   if (ns == graph::kBeginning) return "always";
   return format_rfc3339(ns);
 }
