@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "answer.hpp"
 #include "support/browser.hpp"
 #include "support/cache.hpp"
 #include "support/run.hpp"
@@ -14,24 +15,8 @@ namespace catena::graph {
 namespace {
 
 using nlohmann::json;
-
-// A node's whole path in a json answer: its `via` edges, following `parent` to the start.
-json path_of(const json& answer, const json& node) {
-  json edges = json::array();
-  for (const json* at = &node; !(*at)["parent"].is_null();
-       at = &answer["nodes"][(*at)["parent"].get<size_t>()]) {
-    edges.insert(edges.begin(), (*at)["via"]);
-  }
-  return edges;
-}
-
-std::map<std::string, json> by_node(const json& answer) {
-  std::map<std::string, json> out;
-  for (const json& n : answer["nodes"]) {
-    out[n["kind"].get<std::string>() + ":" + n["key"].get<std::string>()] = n;
-  }
-  return out;
-}
+using test_answer::by_node;
+using test_answer::path_of;
 
 std::string last_evidence(const json& node) {
   return node["via"].is_null() ? "" : node["via"]["evidence"].get<std::string>();

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "answer.hpp"
 #include "catena/core/digest.hpp"
 #include "catena/core/time.hpp"
 #include "catena/graph/deployments.hpp"
@@ -24,6 +25,8 @@ namespace catena::graph {
 namespace {
 
 using nlohmann::json;
+using test_answer::by_node;
+using test_answer::path_of;
 
 test::RunResult run_in(const std::string& dir, std::vector<std::string> argv) {
   std::vector<std::string> wrapped = {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", dir};
@@ -73,24 +76,6 @@ class GraphCli : public ::testing::Test {
   test::TempDir dir_;
   std::string db_;
 };
-
-// A node's whole path in a json answer: its `via` edges, following `parent` to the start.
-json path_of(const json& answer, const json& node) {
-  json edges = json::array();
-  for (const json* at = &node; !(*at)["parent"].is_null();
-       at = &answer["nodes"][(*at)["parent"].get<size_t>()]) {
-    edges.insert(edges.begin(), (*at)["via"]);
-  }
-  return edges;
-}
-
-std::map<std::string, json> by_node(const json& answer) {
-  std::map<std::string, json> out;
-  for (const json& n : answer["nodes"]) {
-    out[n["kind"].get<std::string>() + ":" + n["key"].get<std::string>()] = n;
-  }
-  return out;
-}
 
 TEST_F(GraphCli, EachSourceGivesItsEdgesAndBlastFollowsTime) {
   ASSERT_EQ(catena({"scan", "--host", "dev-ws", dir_ / "ws"}).exit_code, 0);
