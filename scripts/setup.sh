@@ -16,6 +16,8 @@ packages=(
   in-toto python3-securesystemslib
   # the audit report is checked in a headless browser (printed to PDF, read back as text)
   chromium poppler-utils
+  # graph exports are read back by GraphViz
+  graphviz
 )
 # npm fetches the SARIF schema for tests; a machine with its own Node.js keeps it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -22,6 +22,9 @@ struct GraphOptions {
   unsigned depth = 16;
   std::string file;  // import-deployments
   std::string html;  // blast, origin: also this page
+  std::string export_format = "json";
+  std::string out_file;   // export: this file rather than stdout
+  bool backward = false;  // export: the origin of the start rather than its blast
 };
 
 void add_start_options(CLI::App& sub, GraphOptions& options) {
@@ -96,6 +99,54 @@ Result<graph::QueryOptions> query_of(const GraphOptions& options) {
   return query;
 }
 
+// The whole graph, node by node then edge by edge as the store gives them; or a query's answer.
+Status write_export(std::FILE* out,
+                    store::Store& store,
+                    const GraphOptions& options,
+                    const graph::QueryOptions& query,
+                    report::GraphFormat format) {
+  const bool whole = options.sha256.empty() && options.host.empty() && options.credential.empty() &&
+                     options.node.empty();
+  if (!whole) {
+    CATENA_TRY(const graph::NodeRef start, start_of(options));
+    CATENA_TRY(const graph::Reach reach, options.backward ? graph::origin(store, start, query)
+                                                          : graph::blast(store, start, query));
+    report::write_reach_graph(out, reach, format);
+    return {};
+  }
+  report::GraphWriter writer(out, format);
+  CATENA_TRY_STATUS(store.for_each_node([&](const graph::NodeRef& node) -> Status {
+    CATENA_TRY(const std::vector<std::string> marks, store.marks(node));
+    writer.node(node, marks);
+    return {};
+  }));
+  CATENA_TRY_STATUS(store.for_each_edge([&](const graph::Edge& edge) -> Status {
+    writer.edge(edge);
+    return {};
+  }));
+  writer.finish();
+  return {};
+}
+
+int export_graph(store::Store& store,
+                 const GraphOptions& options,
+                 const graph::QueryOptions& query) {
+  auto format = report::parse_graph_format(options.export_format);
+  if (!format) return fail(format.error());
+  if (options.out_file.empty()) {
+    auto written = write_export(stdout, store, options, query, *format);
+    std::fflush(stdout);
+    if (!written) return fail(written.error());
+    if (std::ferror(stdout)) return fail(Error{ErrorCode::Io, "cannot write the export", {}});
+    return kExitOk;
+  }
+  auto written = write_file_atomically(options.out_file, 0644, [&](std::FILE* out) {
+    return write_export(out, store, options, query, *format);
+  });
+  if (!written) return fail(written.error());
+  return kExitOk;
+}
+
 }  // namespace
 
 Runner register_graph(CLI::App& app) {
@@ -133,6 +184,19 @@ Runner register_graph(CLI::App& app) {
   add_time_options(*path, *options);
   add_output_options(*path, options->output, /*with_fail_on=*/false, /*sarif=*/false);
 
+  CLI::App* exported = group->add_subcommand(
+      "export",
+      "The graph for other tools: the whole graph the store holds, or with a start the answer "
+      "of its blast (or --origin); json (catena's), dot (GraphViz) or opengraph (BloodHound)");
+  exported->add_option("--format", options->export_format, "json, dot or opengraph")
+      ->capture_default_str();
+  exported->add_option("-o,--output", options->out_file, "Write to this file (default stdout)");
+  add_start_options(*exported, *options);
+  exported->add_flag("--origin", options->backward,
+                     "With a start: what led to it rather than what it reached");
+  add_time_options(*exported, *options);
+  exported->add_option("--db", options->output.db, "The store");
+
   CLI::App* deployments = group->add_subcommand(
       "import-deployments",
       "Record which site installed which release and when: CSV with a header "
@@ -167,6 +231,7 @@ Runner register_graph(CLI::App& app) {
       store::Store& store;
       ~EndRead() { store.end_read(); }
     } end_read{**store};
+    if (exported->parsed()) return export_graph(**store, *options, *query);
     if (path->parsed()) {
       auto from = graph::parse_node_name(options->from);
       auto to = graph::parse_node_name(options->to);

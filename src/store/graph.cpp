@@ -5,6 +5,7 @@
 
 #include "catena/core/text.hpp"
 #include "catena/store/store.hpp"
+#include "graph_edges.hpp"
 #include "sqlite.hpp"
 
 namespace catena::store {
@@ -14,38 +15,9 @@ using graph::Edge;
 using graph::kOpen;
 using graph::NodeKind;
 using graph::NodeRef;
+using namespace graph_rows;
 
 constexpr std::string_view kWhat = "cannot read the graph";
-
-// Formats whose contents are followed back from a host: the programs and installers that
-// could have led somewhere, not every data file a host held.
-constexpr std::string_view kProgramFormats =
-    "('pe', 'elf', 'macho', 'msi', 'dmg', 'script', 'jar', 'deb', 'zip')";
-
-// "a|b" split at its first '|' (host names have none; paths may).
-std::pair<std::string, std::string> split_key(const std::string& key) {
-  const size_t bar = key.find('|');
-  if (bar == std::string::npos) return {key, ""};
-  return {key.substr(0, bar), key.substr(bar + 1)};
-}
-
-int64_t until_of(const Statement& row, int column) {
-  return row.column_is_null(column) ? kOpen : row.column_int(column);
-}
-
-Edge make_edge(NodeRef from,
-               NodeRef to,
-               std::string kind,
-               int64_t valid_from,
-               int64_t valid_to,
-               std::string evidence) {
-  return {.from = std::move(from),
-          .to = std::move(to),
-          .kind = std::move(kind),
-          .valid_from = valid_from,
-          .valid_to = std::max(valid_to, valid_from + 1),
-          .evidence = std::move(evidence)};
-}
 
 // The rows of a statement the store keeps prepared: reset, bind, step. A statement that could
 // not be prepared is SQLite's error.
@@ -69,9 +41,6 @@ std::string fmt_select(std::string_view table, std::string_view column) {
   return "SELECT " + c + " FROM " + std::string(table) + " WHERE " + c + " = ?1 OR " + c +
          " = ?2 OR (" + c + " >= ?3 AND " + c + " < ?4)";
 }
-
-// A build's moment: when it started, else finished, else when it was stored.
-constexpr std::string_view kBuildTime = "COALESCE(a.started_ns, a.finished_ns, a.stored_ns)";
 
 // The names a host might be recorded under for a target host `wanted` (lowercase): itself,
 // its first label when it has more, and — for a short name — every name it is the first label
@@ -148,8 +117,7 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
           [&](const Statement& row) {
             out.push_back(make_edge(
                 node, {NodeKind::Occurrence, row.column_text(0) + "|" + row.column_text(1)},
-                "lay-at", row.column_int(2), until_of(row, 3),
-                "scan " + std::to_string(row.column_int(4))));
+                "lay-at", row.column_int(2), until_of(row, 3), scan_evidence(row.column_int(4))));
           },
           *digest));
       CATENA_TRY_STATUS(each_row(
@@ -162,8 +130,8 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
             const int64_t at = row.column_int(3);
             out.push_back(make_edge(node, {NodeKind::Build, std::to_string(row.column_int(0))},
                                     "used-by", at, at + 1,
-                                    "attestation " + std::to_string(row.column_int(0)) + " (" +
-                                        row.column_text(1) + " " + row.column_text(2) + ")"));
+                                    use_evidence(std::to_string(row.column_int(0)),
+                                                 row.column_text(1), row.column_text(2))));
           },
           *digest));
       CATENA_TRY_STATUS(each_row(
@@ -175,7 +143,7 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
             out.push_back(
                 make_edge(node, {NodeKind::Release, row.column_text(0) + "|" + row.column_text(1)},
                           "shipped-in", row.column_int(2), row.column_int(2) + 1,
-                          "release manifest: " + row.column_text(3)));
+                          manifest_evidence(row.column_text(3))));
           },
           *digest));
       // An archive a release shipped holds its members: what reaches the one reaches them.
@@ -191,8 +159,7 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
             const std::string parent = row.column_text(1), child = row.column_text(2);
             if (!member || child.find("!/", parent.size() + 2) != std::string::npos) return;
             out.push_back(make_edge(node, {NodeKind::Content, to_hex(*member)}, "contains",
-                                    graph::kBeginning, kOpen,
-                                    "release manifest: " + escape_for_terminal(child)));
+                                    graph::kBeginning, kOpen, manifest_evidence(child)));
           },
           *digest));
       break;
@@ -219,10 +186,9 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
                           ", a.step FROM attestations a WHERE a.host = ? ORDER BY 2, a.id"),
           [&](const Statement& row) {
             const int64_t at = row.column_int(1);
-            out.push_back(make_edge(node, {NodeKind::Build, std::to_string(row.column_int(0))},
-                                    "ran", at, at + 1,
-                                    "attestation " + std::to_string(row.column_int(0)) + " (step " +
-                                        row.column_text(2) + ")"));
+            out.push_back(make_edge(
+                node, {NodeKind::Build, std::to_string(row.column_int(0))}, "ran", at, at + 1,
+                ran_evidence(std::to_string(row.column_int(0)), row.column_text(2))));
           },
           node.key));
       break;
@@ -236,9 +202,8 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
               "WHERE host = ? AND account = ? ORDER BY first_ns, id"),
           [&](const Statement& row) {
             const std::string credential = row.column_text(0);
-            const std::string evidence = "access scan of " + host + ": " +
-                                         escape_for_terminal(row.column_text(3)) + " (" +
-                                         row.column_text(2) + ")";
+            const std::string evidence =
+                access_evidence(host, row.column_text(3), row.column_text(2));
             if (!credential.empty()) {
               out.push_back(make_edge(node, {NodeKind::Credential, credential}, "holds",
                                       row.column_int(4), until_of(row, 5), evidence));
@@ -257,11 +222,10 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
           graph_statement("SELECT target, kind, path, host, first_ns, until_ns FROM access_reach "
                           "WHERE credential = ? AND target <> '' ORDER BY first_ns, id"),
           [&](const Statement& row) {
-            out.push_back(make_edge(node, {NodeKind::Target, row.column_text(0)}, "reaches",
-                                    row.column_int(4), until_of(row, 5),
-                                    "access scan of " + row.column_text(3) + ": " +
-                                        escape_for_terminal(row.column_text(2)) + " (" +
-                                        row.column_text(1) + ")"));
+            out.push_back(make_edge(
+                node, {NodeKind::Target, row.column_text(0)}, "reaches", row.column_int(4),
+                until_of(row, 5),
+                access_evidence(row.column_text(3), row.column_text(2), row.column_text(1))));
           },
           node.key));
       break;
@@ -283,7 +247,7 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
           [&](const Statement& row) {
             const int64_t at = row.column_int(1);
             out.push_back(make_edge(node, {NodeKind::Artifact, node.key + "|" + row.column_text(0)},
-                                    "produced", at, at + 1, "attestation " + node.key));
+                                    "produced", at, at + 1, attestation_evidence(node.key)));
           },
           node.key));
       break;
@@ -300,7 +264,7 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
             auto digest = row.column_digest<32>(0);
             if (!digest) return;
             out.push_back(make_edge(node, {NodeKind::Content, to_hex(*digest)}, "is",
-                                    row.column_int(1), kOpen, "attestation " + build));
+                                    row.column_int(1), kOpen, attestation_evidence(build)));
           },
           build, name));
       break;
@@ -320,7 +284,31 @@ Result<std::vector<Edge>> Store::edges_from(const NodeRef& node) {
           name, version));
       break;
     }
-    case NodeKind::Package:
+    case NodeKind::Package: {
+      // The files it installed, wherever and while they lay there: as sole owner (indexed),
+      // then among several owners ("a, b", few).
+      const auto installs = [&](const Statement& row) {
+        out.push_back(make_edge(
+            node, {NodeKind::Occurrence, row.column_text(0) + "|" + row.column_text(1)}, "installs",
+            row.column_int(2), until_of(row, 3), package_evidence(row.column_int(4))));
+      };
+      constexpr std::string_view kFiles =
+          "SELECT h.name, f.path, s.started_ns, u.started_ns, f.scan_id FROM files f "
+          "JOIN scans s ON s.id = f.scan_id JOIN hosts h ON h.id = s.host_id "
+          "LEFT JOIN scans u ON u.id = f.until_scan_id WHERE f.sha256 IS NOT NULL AND ";
+      CATENA_TRY_STATUS(
+          each_row(db_,
+                   graph_statement(std::string(kFiles) + "f.package <> '' AND f.package = ? "
+                                                         "ORDER BY s.started_ns, f.id"),
+                   installs, node.key));
+      CATENA_TRY_STATUS(each_row(
+          db_,
+          graph_statement(std::string(kFiles) +
+                          "f.package LIKE '%, %' AND instr(', ' || f.package || ', ', ', ' || ? "
+                          "|| ', ') > 0 ORDER BY s.started_ns, f.id"),
+          installs, node.key));
+      break;
+    }
     case NodeKind::Deployment:
       break;
   }
@@ -342,7 +330,7 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
           [&](const Statement& row) {
             const std::string build = std::to_string(row.column_int(0));
             out.push_back(make_edge({NodeKind::Artifact, build + "|" + row.column_text(1)}, node,
-                                    "is", row.column_int(2), kOpen, "attestation " + build));
+                                    "is", row.column_int(2), kOpen, attestation_evidence(build)));
           },
           *digest));
       // The archives a release shipped it in.
@@ -355,9 +343,9 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
           [&](const Statement& row) {
             auto parent = row.column_digest<32>(0);
             if (!parent) return;
-            out.push_back(
-                make_edge({NodeKind::Content, to_hex(*parent)}, node, "contains", graph::kBeginning,
-                          kOpen, "release manifest: " + escape_for_terminal(row.column_text(1))));
+            out.push_back(make_edge({NodeKind::Content, to_hex(*parent)}, node, "contains",
+                                    graph::kBeginning, kOpen,
+                                    manifest_evidence(row.column_text(1))));
           },
           *digest));
       break;
@@ -371,7 +359,7 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
       CATENA_TRY_STATUS(each_row(
           db_,
           graph_statement(
-              "SELECT f.sha256, s.started_ns, u.started_ns, f.scan_id FROM scans s "
+              "SELECT f.sha256, s.started_ns, u.started_ns, f.scan_id, f.package FROM scans s "
               "JOIN files f ON f.scan_id = s.id LEFT JOIN scans u ON u.id = f.until_scan_id "
               "WHERE s.host_id = (SELECT id FROM hosts WHERE name = ?) AND f.path = ? AND "
               "f.sha256 IS NOT NULL ORDER BY s.started_ns, f.id"),
@@ -380,7 +368,12 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
             if (!digest) return;
             out.push_back(make_edge({NodeKind::Content, to_hex(*digest)}, node, "lay-at",
                                     row.column_int(1), until_of(row, 2),
-                                    "scan " + std::to_string(row.column_int(3))));
+                                    scan_evidence(row.column_int(3))));
+            for (std::string& owner : owners_of(row.column_text(4))) {
+              out.push_back(make_edge({NodeKind::Package, std::move(owner)}, node, "installs",
+                                      row.column_int(1), until_of(row, 2),
+                                      package_evidence(row.column_int(3))));
+            }
           },
           host, Blob{path}));
       break;
@@ -392,7 +385,8 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
       CATENA_TRY_STATUS(each_row(
           db_,
           graph_statement(
-              "SELECT f.path, f.sha256, s.started_ns, u.started_ns, f.scan_id FROM scans s "
+              "SELECT f.path, f.sha256, s.started_ns, u.started_ns, f.scan_id, f.package FROM "
+              "scans s "
               "JOIN files f ON f.scan_id = s.id JOIN contents c ON c.sha256 = f.sha256 "
               "LEFT JOIN scans u ON u.id = f.until_scan_id WHERE s.host_id = (SELECT id FROM "
               "hosts WHERE name = ?) AND c.format IN " +
@@ -407,7 +401,12 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
             }
             in.push_back(make_edge({NodeKind::Content, to_hex(*digest)}, occurrence, "lay-at",
                                    row.column_int(2), until_of(row, 3),
-                                   "scan " + std::to_string(row.column_int(4))));
+                                   scan_evidence(row.column_int(4))));
+            for (std::string& owner : owners_of(row.column_text(5))) {
+              in.push_back(make_edge({NodeKind::Package, std::move(owner)}, occurrence, "installs",
+                                     row.column_int(2), until_of(row, 3),
+                                     package_evidence(row.column_int(4))));
+            }
           },
           node.key));
       std::vector<std::string> targets;
@@ -454,9 +453,7 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
             const std::string host = row.column_text(0);
             out.push_back(make_edge({NodeKind::Account, host + "|" + row.column_text(1)}, node,
                                     "holds", row.column_int(4), until_of(row, 5),
-                                    "access scan of " + host + ": " +
-                                        escape_for_terminal(row.column_text(3)) + " (" +
-                                        row.column_text(2) + ")"));
+                                    access_evidence(host, row.column_text(3), row.column_text(2))));
           },
           node.key));
       break;
@@ -469,9 +466,8 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
           [&](const Statement& row) {
             const std::string host = row.column_text(0);
             const std::string credential = row.column_text(2);
-            const std::string evidence = "access scan of " + host + ": " +
-                                         escape_for_terminal(row.column_text(4)) + " (" +
-                                         row.column_text(3) + ")";
+            const std::string evidence =
+                access_evidence(host, row.column_text(4), row.column_text(3));
             if (credential.empty()) {
               out.push_back(make_edge({NodeKind::Account, host + "|" + row.column_text(1)}, node,
                                       "reached-before", row.column_int(5), until_of(row, 6),
@@ -490,9 +486,8 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
                           ", a.step FROM attestations a WHERE a.id = ?"),
           [&](const Statement& row) {
             const int64_t at = row.column_int(1);
-            out.push_back(
-                make_edge({NodeKind::Host, row.column_text(0)}, node, "ran", at, at + 1,
-                          "attestation " + node.key + " (step " + row.column_text(2) + ")"));
+            out.push_back(make_edge({NodeKind::Host, row.column_text(0)}, node, "ran", at, at + 1,
+                                    ran_evidence(node.key, row.column_text(2))));
           },
           node.key));
       CATENA_TRY_STATUS(each_row(
@@ -505,10 +500,9 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
             auto digest = row.column_digest<32>(0);
             if (!digest) return;
             const int64_t at = row.column_int(3);
-            out.push_back(make_edge({NodeKind::Content, to_hex(*digest)}, node, "used-by", at,
-                                    at + 1,
-                                    "attestation " + node.key + " (" + row.column_text(1) + " " +
-                                        row.column_text(2) + ")"));
+            out.push_back(
+                make_edge({NodeKind::Content, to_hex(*digest)}, node, "used-by", at, at + 1,
+                          use_evidence(node.key, row.column_text(1), row.column_text(2))));
           },
           node.key));
       break;
@@ -522,7 +516,7 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
           [&](const Statement& row) {
             const int64_t at = row.column_int(0);
             out.push_back(make_edge({NodeKind::Build, build}, node, "produced", at, at + 1,
-                                    "attestation " + build));
+                                    attestation_evidence(build)));
           },
           build));
       break;
@@ -539,7 +533,7 @@ Result<std::vector<Edge>> Store::edges_to(const NodeRef& node) {
             if (!digest) return;
             out.push_back(make_edge({NodeKind::Content, to_hex(*digest)}, node, "shipped-in",
                                     row.column_int(2), row.column_int(2) + 1,
-                                    "release manifest: " + row.column_text(1)));
+                                    manifest_evidence(row.column_text(1))));
           },
           name, version));
       break;

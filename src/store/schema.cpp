@@ -357,9 +357,16 @@ CREATE INDEX deployments_by_release ON deployments(release_name, release_version
 CREATE INDEX deployments_by_site ON deployments(site);
 )sql";
 
-constexpr std::array<std::string_view, 15> kMigrations = {
-    kVersion1, kVersion2,  kVersion3,  kVersion4,  kVersion5,  kVersion6,  kVersion7, kVersion8,
-    kVersion9, kVersion10, kVersion11, kVersion12, kVersion13, kVersion14, kVersion15};
+// Packages as graph nodes: the files a package owns, found through its name (alone, or among
+// several owners joined by ", ").
+constexpr std::string_view kVersion16 = R"sql(
+CREATE INDEX files_by_package ON files(package) WHERE package <> '';
+CREATE INDEX files_by_owners ON files(package) WHERE package LIKE '%, %';
+)sql";
+
+constexpr std::array<std::string_view, 16> kMigrations = {
+    kVersion1, kVersion2,  kVersion3,  kVersion4,  kVersion5,  kVersion6,  kVersion7,  kVersion8,
+    kVersion9, kVersion10, kVersion11, kVersion12, kVersion13, kVersion14, kVersion15, kVersion16};
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 // edges, and blast and origin answer through time.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -14,6 +15,7 @@
 #include "catena/core/digest.hpp"
 #include "catena/core/time.hpp"
 #include "catena/graph/deployments.hpp"
+#include "catena/store/store.hpp"
 #include "catena/trust/keys.hpp"
 #include "support/browser.hpp"
 #include "support/cache.hpp"
@@ -193,6 +195,131 @@ TEST_F(GraphCli, EachSourceGivesItsEdgesAndBlastFollowsTime) {
   const test::RunResult unknown = catena({"graph", "blast", "--sha256", std::string(64, '0')});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("not in the graph"), std::string::npos) << unknown.err;
+}
+
+// A whole store exported: the store's table-by-table reading gives exactly the edges its
+// node-by-node reading does, and each format is read back by what reads it (GraphViz for DOT,
+// the OpenGraph rules for BloodHound's JSON).
+TEST_F(GraphCli, ExportGivesTheWholeGraphInEachFormat) {
+  ASSERT_EQ(catena({"scan", "--host", "dev-ws", dir_ / "ws"}).exit_code, 0);
+  ASSERT_EQ(
+      catena({"access", "scan", "--host", "dev-ws", "--home", dir_ / "ws/home/dev", "--no-system"})
+          .exit_code,
+      0);
+  // Files this machine's dpkg says two packages own (dpkg, dpkg-dev): package nodes.
+  ASSERT_EQ(catena({"scan", "--host", "pkg-host", "/usr/share/dpkg"}).exit_code, 0);
+  tick();
+  build("1");
+  record_release("1");
+  dir_.write("deployments.csv", "site,release,version,installed_at\ncustomer,app,1,2099-01-01\n");
+  ASSERT_EQ(catena({"graph", "import-deployments", dir_ / "deployments.csv"}).exit_code, 0);
+
+  std::set<std::string> nodes;
+  std::multiset<std::string> table_edges, node_edges;
+  const auto line = [](const Edge& e) {
+    return node_name(e.from) + " -" + e.kind + "-> " + node_name(e.to) + " [" +
+           std::to_string(e.valid_from) + ", " + std::to_string(e.valid_to) + ") " + e.evidence;
+  };
+  {
+    auto store = store::Store::open(db_, store::Store::Access::ReadOnly);
+    ASSERT_THAT(store, test::IsOk());
+    ASSERT_THAT((*store)->for_each_node([&](const NodeRef& node) -> Status {
+      EXPECT_TRUE(nodes.insert(node_name(node)).second) << node_name(node) << " twice";
+      auto from = (*store)->edges_from(node);
+      if (!from) return tl::unexpected(from.error());
+      for (const Edge& e : *from) node_edges.insert(line(e));
+      return {};
+    }),
+                test::IsOk());
+    ASSERT_THAT((*store)->for_each_edge([&](const Edge& e) -> Status {
+      table_edges.insert(line(e));
+      EXPECT_TRUE(nodes.contains(node_name(e.from))) << line(e);
+      EXPECT_TRUE(nodes.contains(node_name(e.to))) << line(e);
+      return {};
+    }),
+                test::IsOk());
+  }
+  EXPECT_EQ(table_edges, node_edges);
+  for (const std::string kind : {"host:", "account:", "credential:", "target:", "content:",
+                                 "occurrence:", "package:", "build:", "artifact:", "release:",
+                                 "deployment:"}) {
+    EXPECT_TRUE(std::any_of(nodes.begin(), nodes.end(),
+                            [&](const std::string& n) { return n.starts_with(kind); }))
+        << "no " << kind << " node";
+  }
+  EXPECT_TRUE(nodes.contains("package:dpkg"));
+  EXPECT_TRUE(nodes.contains("package:dpkg-dev"));
+  EXPECT_TRUE(std::any_of(table_edges.begin(), table_edges.end(), [](const std::string& e) {
+    return e.starts_with("package:dpkg -installs-> occurrence:pkg-host|/usr/share/dpkg/cputable [");
+  }));
+
+  // catena's json: the same nodes and edges.
+  const test::RunResult exported = catena({"graph", "export", "--format", "json"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const json doc = json::parse(exported.out);
+  EXPECT_EQ(doc["nodes"].size(), nodes.size());
+  EXPECT_EQ(doc["edges"].size(), table_edges.size());
+
+  // DOT, drawn by GraphViz.
+  const std::string dot_file = dir_ / "graph.dot";
+  ASSERT_EQ(catena({"graph", "export", "--format", "dot", "-o", dot_file}).exit_code, 0);
+  const test::RunResult drawn = test::run_command({"dot", "-Tsvg", dot_file});
+  if (drawn.exit_code == 127) CATENA_MISSING() << "GraphViz (dot) is not installed";
+  ASSERT_EQ(drawn.exit_code, 0) << drawn.err;
+  EXPECT_NE(drawn.out.find("<svg"), std::string::npos);
+  EXPECT_NE(drawn.out.find("host:dev&#45;ws"), std::string::npos) << "each node by its name";
+  EXPECT_NE(drawn.out.find("installs"), std::string::npos);
+
+  // OpenGraph: unique node ids, every edge between listed nodes matched by id, namespaced
+  // kinds, properties of primitive values or arrays of one primitive type.
+  const test::RunResult open_graph = catena({"graph", "export", "--format", "opengraph"});
+  ASSERT_EQ(open_graph.exit_code, 0) << open_graph.err;
+  const json og = json::parse(open_graph.out);
+  EXPECT_TRUE(og["metadata"]["source_kind"].is_string());
+  std::set<std::string> ids;
+  const auto primitive_properties = [](const json& properties) {
+    for (const auto& [key, value] : properties.items()) {
+      if (value.is_array()) {
+        for (const json& item : value) {
+          if (!item.is_string()) return false;
+        }
+      } else if (!value.is_string() && !value.is_number() && !value.is_boolean()) {
+        return false;
+      }
+    }
+    return true;
+  };
+  for (const json& n : og["graph"]["nodes"]) {
+    EXPECT_TRUE(ids.insert(n["id"].get<std::string>()).second) << n.dump();
+    ASSERT_FALSE(n["kinds"].empty());
+    EXPECT_TRUE(n["kinds"][0].get<std::string>().starts_with("CTN_")) << n.dump();
+    EXPECT_TRUE(primitive_properties(n["properties"])) << n.dump();
+  }
+  EXPECT_EQ(ids, nodes);
+  for (const json& e : og["graph"]["edges"]) {
+    EXPECT_TRUE(ids.contains(e["start"]["value"].get<std::string>())) << e.dump();
+    EXPECT_TRUE(ids.contains(e["end"]["value"].get<std::string>())) << e.dump();
+    EXPECT_EQ(e["start"]["match_by"], "id");
+    EXPECT_TRUE(e["kind"].get<std::string>().starts_with("CTN_")) << e.dump();
+    EXPECT_TRUE(primitive_properties(e["properties"])) << e.dump();
+  }
+  EXPECT_EQ(og["graph"]["edges"].size(), table_edges.size());
+
+  // A query's answer exported: the package's files, the host they lay on.
+  const test::RunResult answer = catena(
+      {"graph", "export", "--format", "json", "--node", "package:dpkg-dev", "--depth", "2"});
+  ASSERT_EQ(answer.exit_code, 0) << answer.err;
+  const json reached = json::parse(answer.out);
+  std::set<std::string> reached_ids;
+  for (const json& n : reached["nodes"]) reached_ids.insert(n["id"].get<std::string>());
+  EXPECT_TRUE(reached_ids.contains("host:pkg-host")) << answer.out;
+  EXPECT_TRUE(reached_ids.contains("occurrence:pkg-host|/usr/share/dpkg/buildflags.mk"))
+      << answer.out;
+  EXPECT_FALSE(reached_ids.contains("occurrence:pkg-host|/usr/share/dpkg/cputable")) << answer.out;
+  EXPECT_EQ(reached["edges"].size(), reached["nodes"].size() - 1);  // a tree
+  const test::RunResult bad = catena({"graph", "export", "--format", "graphml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("json, dot or opengraph"), std::string::npos) << bad.err;
 }
 
 TEST(GraphDeployments, ErrorsNameTheLine) {

@@ -7,6 +7,7 @@
 ///   CATENA_TRY_STATUS(store.put_release({.name = "3cx-desktop", .version = "18.12.416", ...}));
 ///   CATENA_TRY_STATUS(store.put_deployments(read_deployments(text)));
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,12 @@ class GraphStore : public GraphSource {
   [[nodiscard]] virtual Status put_release(const ReleaseRecord& release) = 0;
   /// Adds deployments (one transaction).
   [[nodiscard]] virtual Status put_deployments(const std::vector<Deployment>& deployments) = 0;
+  /// Every node, each once, kind by kind (an export): those some edge leaves or enters.
+  [[nodiscard]] virtual Status for_each_node(
+      const std::function<Status(const NodeRef&)>& visit) = 0;
+  /// Every edge, each as often as the edges_from of its tail gives it, kind by kind: the
+  /// whole graph read table by table rather than node by node.
+  [[nodiscard]] virtual Status for_each_edge(const std::function<Status(const Edge&)>& visit) = 0;
 };
 
 }  // namespace catena::graph

@@ -201,6 +201,40 @@ std::string report_context_json(const ScanReport& report);
                                  const std::vector<graph::Path>& paths,
                                  Format format);
 
+/// `catena graph export`: a graph in another tool's terms, streamed (the whole graph of a
+/// large store is never held): every node first, then every edge.
+///   json       catena's own: {"nodes": [{kind, key, marks}], "edges": [{from, to, kind,
+///              valid_from, valid_to, evidence}]} (times in ns; null: unbounded)
+///   dot        GraphViz: a digraph, nodes coloured by kind, marked nodes outlined red, each
+///              edge labelled with its kind and its window in a tooltip
+///   opengraph  BloodHound's OpenGraph JSON: kinds CTN_Host, CTN_Content, ... and CTN_LayAt,
+///              CTN_Holds, ...; the window and evidence as edge properties
+enum class GraphFormat { Json, Dot, OpenGraph };
+[[nodiscard]] Result<GraphFormat> parse_graph_format(std::string_view name);
+
+class GraphWriter {
+ public:
+  GraphWriter(std::FILE* out, GraphFormat format) : out_(out), format_(format) {}
+  /// `at`: a query's time for it (blast: reached; origin: the latest it could be), else none.
+  void node(const graph::NodeRef& node,
+            const std::vector<std::string>& marks,
+            std::optional<int64_t> at = std::nullopt);
+  void edge(const graph::Edge& edge);
+  /// Closes the document; call once, after the last edge.
+  void finish();
+
+ private:
+  void open_section(int section);
+  std::FILE* out_;
+  GraphFormat format_;
+  int section_ = 0;   // 0: nothing written; 1: nodes; 2: edges
+  size_t items_ = 0;  // in the open section
+};
+
+/// A query's answer (blast, origin) as a graph: its nodes with their marks and times, and the
+/// tree's edges.
+void write_reach_graph(std::FILE* out, const graph::Reach& reach, GraphFormat format);
+
 /// A finding as a JSON object text (used by json, jsonl and tests).
 /// `catena release diff`: the counts, each change with the rules it gave, then the findings
 /// (json: one document; jsonl: a record per change, per finding, then a summary; sarif: the

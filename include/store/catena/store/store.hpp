@@ -49,7 +49,7 @@ namespace catena::store {
 
 class Statement;
 
-inline constexpr int kSchemaVersion = 15;
+inline constexpr int kSchemaVersion = 16;
 
 class Store final : public scan::ScanStore,
                     public intel::IntelStore,
@@ -193,6 +193,11 @@ class Store final : public scan::ScanStore,
   [[nodiscard]] Result<std::vector<std::string>> marks(const graph::NodeRef& node) override;
   [[nodiscard]] Status put_release(const graph::ReleaseRecord& release) override;
   [[nodiscard]] Status put_deployments(const std::vector<graph::Deployment>& deployments) override;
+  // The whole graph, table by table (src/store/graph_all.cpp).
+  [[nodiscard]] Status for_each_node(
+      const std::function<Status(const graph::NodeRef&)>& visit) override;
+  [[nodiscard]] Status for_each_edge(
+      const std::function<Status(const graph::Edge&)>& visit) override;
   /// One read transaction until end_read: a query of many small reads (the graph's, a few per
   /// node) then takes the file lock once instead of per read, and sees one state of the store.
   [[nodiscard]] Status begin_read();
